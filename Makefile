@@ -1,0 +1,142 @@
+# paird: one flat Makefile (STYLE.md rule 17). `make run` and `make test` are
+# the two commands; both install what is missing first (make deps).
+#
+#   make            build build/paird
+#   make run        deps + build + start paird on 127.0.0.1:8080 with the dashboard
+#   make test       deps + build + unit, integration and contract suites
+#   make asan       the same suites on an ASan+UBSan build
+#   make deps       apt-get install what is missing (a no-op when all is there)
+#   make check      cppcheck and clang-tidy over the sources
+#   make format     clang-format the sources in place
+#   make bench      benchmarks (tests/bench/), measured, never pass/fail
+#   V=1             show the commands
+
+VERSION	:= 0.1.0
+BUILD	?= build
+CC	?= gcc
+OPT	?= -O2 -g
+SAN	?=
+Q	:= $(if $(V),,@)
+
+PKGS	:= libmicrohttpd jansson libevent libmnl
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
+# Recursive (=) on purpose: pkg-config runs when a recipe does, after `make deps`.
+CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARN) $(OPT) $(SAN) -MMD -MP \
+	  -DPAIRD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+SERVICE_SRCS	:= $(filter-out service/main.c service/portio_mem.c,$(wildcard service/*.c))
+API_SRCS	:= $(wildcard api/*.c)
+LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(SERVICE_SRCS) $(API_SRCS)) $(BUILD)/gen/assets.o
+ASSETS		:= $(sort $(wildcard webui/*.html webui/*.js webui/*.css webui/*.svg)) openapi.yaml
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TEST_OBJS	:= $(BUILD)/service/portio_mem.o $(BUILD)/tests/unit/support.o
+
+all: $(BUILD)/paird
+
+$(BUILD)/paird: $(BUILD)/service/main.o $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O1 -o $@ $<
+
+$(BUILD)/gen/assets.c: $(BUILD)/tools/embed $(ASSETS)
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $(ASSETS)"
+	$(Q)$(BUILD)/tools/embed $@ $(foreach a,$(ASSETS),/$(notdir $(a))=$(a))
+
+$(BUILD)/gen/assets.o: $(BUILD)/gen/assets.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -Iapi -c -o $@ $<
+
+# --- tests ---
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TEST_OBJS) $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		echo "== unit: $$t"; $$t; done
+
+integration: $(BUILD)/paird
+	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
+		tests/integration/run.sh
+
+contract: tests/contract/node_modules
+	$(Q)node tests/contract/validate.mjs openapi.yaml $(BUILD)/exchanges
+
+tests/contract/node_modules: tests/contract/package-lock.json
+	$(Q)cd tests/contract && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
+
+# The suites in order; the contract step checks what integration recorded.
+test-run:
+	$(Q)rm -rf $(BUILD)/exchanges
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory contract
+
+test: deps test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory test-run
+
+asan: deps test-deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all test-run
+
+run: deps all
+	$(Q)exec $(BUILD)/paird --listen 127.0.0.1:8080 $(ARGS)
+
+# --- dependencies (Debian 12) ---
+
+BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
+		   libmnl-dev libcmocka-dev
+TEST_DEPS	:= iproute2 util-linux procps curl jq
+
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "missing packages: $$missing"; \
+			echo "run as root: apt-get install -y $$missing"; exit 1; fi; \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_DEPS))
+
+test-deps:
+	$(call install_missing,$(TEST_DEPS))
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		[ "$$(id -u)" = 0 ] || { echo "node and npm are missing"; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+
+# --- maintenance ---
+
+check:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE service api tools
+	clang-tidy -quiet $(SERVICE_SRCS) $(API_SRCS) service/main.c -- $(CFLAGS) -Wno-unknown-warning-option
+
+format:
+	clang-format -i service/*.[ch] api/*.[ch] tests/unit/*.[ch] tools/*.c
+
+clean:
+	rm -rf build
+
+.PHONY: all unit integration contract test-run test asan run deps test-deps check format clean
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

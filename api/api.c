@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The front door of the control plane: security checks, the route table
+ * and dispatch to resource handlers. A route is a path pattern ("{}"
+ * captures one segment) with one handler per method; the table alone says
+ * which methods a path allows, so 404, 405 + Allow and OPTIONS all come
+ * from it.
+ *
+ * Security (DESIGN.md, "Security"): every request's Host must be on the
+ * allow-list (DNS rebinding); requests to /api/ and /metrics must not be
+ * cross-site (Origin, Sec-Fetch-Site) and, with a token configured, must
+ * carry it as a bearer token, compared in constant time and never logged.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../service/log.h"
+#include "assets.h"
+#include "internal.h"
+
+struct route {
+	const char *pattern;
+	handler_fn h[HTTP_METHOD_COUNT];
+};
+
+static const struct route routes[] = {
+	{ "/api/v1/ports", { [HTTP_GET] = h_ports_list, [HTTP_POST] = h_ports_create } },
+	{ "/api/v1/ports/{}",
+	  { [HTTP_GET] = h_port_get,
+	    [HTTP_PUT] = h_port_put,
+	    [HTTP_PATCH] = h_port_patch,
+	    [HTTP_DELETE] = h_port_delete } },
+	{ "/healthz", { [HTTP_GET] = h_healthz } },
+};
+
+static const char *const method_names[HTTP_METHOD_COUNT] = {
+	[HTTP_GET] = "GET",	[HTTP_HEAD] = "HEAD",	      [HTTP_POST] = "POST",
+	[HTTP_PUT] = "PUT",	[HTTP_PATCH] = "PATCH",	      [HTTP_DELETE] = "DELETE",
+	[HTTP_OPTIONS] = "OPTIONS", [HTTP_OTHER] = "OTHER",
+};
+
+struct api *api_new(const struct api_config *cfg)
+{
+	struct api *api = calloc(1, sizeof(*api));
+
+	if (!api)
+		return NULL;
+	api->cfg = *cfg;
+	clock_gettime(CLOCK_REALTIME, &api->started);
+	return api;
+}
+
+void api_free(struct api *api)
+{
+	free(api);
+}
+
+/* Matches @path against @pattern, capturing "{}" segments into @params (in place copies). */
+static bool route_match(const char *pattern, const char *path, char caps[][64], unsigned *ncaps)
+{
+	const char *p = pattern, *s = path;
+
+	*ncaps = 0;
+	while (*p && *s) {
+		if (p[0] == '{' && p[1] == '}') {
+			size_t n = strcspn(s, "/");
+
+			if (n == 0 || n >= 64 || *ncaps >= API_PATH_PARAMS)
+				return false;
+			memcpy(caps[*ncaps], s, n);
+			caps[(*ncaps)++][n] = '\0';
+			s += n;
+			p += 2;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return *p == '\0' && *s == '\0';
+}
+
+static size_t allow_list(const handler_fn *h, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int m = 0; m < HTTP_METHOD_COUNT; m++) {
+		if (!h[m])
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", method_names[m]);
+		if (m == HTTP_GET)
+			n += (size_t)snprintf(buf + n, size - n, ", HEAD");
+	}
+	return n;
+}
+
+static const char *header(const struct request *rq, const char *name)
+{
+	return rq->header ? rq->header(rq->lookup_ctx, name) : NULL;
+}
+
+static bool guarded_path(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+	       strcmp(path, "/metrics") == 0;
+}
+
+/* Copies the host part of "host", "host:port" or "[v6]:port" into @out. */
+static bool split_host(const char *hp, char *out, size_t size, const char **port)
+{
+	const char *end;
+	size_t n;
+
+	*port = NULL;
+	if (hp[0] == '[') {
+		end = strchr(hp, ']');
+		if (!end)
+			return false;
+		hp++;
+		n = (size_t)(end - hp);
+		if (end[1] == ':')
+			*port = end + 2;
+		else if (end[1] != '\0')
+			return false;
+	} else {
+		end = strchr(hp, ':');
+		n = end ? (size_t)(end - hp) : strlen(hp);
+		if (end) {
+			if (strchr(end + 1, ':'))
+				return false;
+			*port = end + 1;
+		}
+	}
+	if (n == 0 || n >= size)
+		return false;
+	memcpy(out, hp, n);
+	out[n] = '\0';
+	return true;
+}
+
+static bool host_allowed(const struct api *api, const char *host)
+{
+	static const char *const loopback[] = { "localhost", "127.0.0.1", "::1" };
+
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (strcasecmp(host, loopback[i]) == 0)
+			return true;
+	if (api->cfg.listen_host && strcasecmp(host, api->cfg.listen_host) == 0)
+		return true;
+	for (size_t i = 0; i < api->cfg.n_allow_hosts; i++)
+		if (strcmp(api->cfg.allow_hosts[i], "*") == 0 ||
+		    strcasecmp(host, api->cfg.allow_hosts[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Same origin: http://ALLOWED-HOST:OUR-PORT. */
+static bool origin_allowed(const struct api *api, const char *origin)
+{
+	char host[256];
+	const char *port;
+	unsigned long pn;
+	char *end;
+
+	if (strncasecmp(origin, "http://", 7) != 0)
+		return false;
+	if (!split_host(origin + 7, host, sizeof(host), &port) || !host_allowed(api, host))
+		return false;
+	if (!port)
+		return api->cfg.listen_port == 80;
+	pn = strtoul(port, &end, 10);
+	return *end == '\0' && pn == api->cfg.listen_port;
+}
+
+/* Compares without an early exit, so timing does not reveal a prefix match. */
+static bool token_equal(const char *given, size_t glen, const char *want)
+{
+	size_t wlen = strlen(want);
+	unsigned char diff = glen != wlen;
+
+	for (size_t i = 0; i < wlen; i++)
+		diff |= (unsigned char)(want[i] ^ (i < glen ? given[i] : 0));
+	return diff == 0;
+}
+
+static bool token_ok(const struct api *api, const char *auth)
+{
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	return token_equal(auth, strcspn(auth, " \t"), api->cfg.token) &&
+	       auth[strcspn(auth, " \t")] == '\0';
+}
+
+bool api_precheck(struct api *api, const struct request *rq, struct response *rs)
+{
+	const char *host = header(rq, "Host");
+	const char *v, *port;
+	char name[256];
+
+	if (host && (!split_host(host, name, sizeof(name), &port) || !host_allowed(api, name))) {
+		reply_problem(rs, 403, "host-not-allowed",
+			      "the Host header names a host paird does not serve (DNS rebinding "
+			      "protection); add it with --allow-host",
+			      rq->path);
+		return true;
+	}
+	if (guarded_path(rq->path)) {
+		v = header(rq, "Origin");
+		if (v && !origin_allowed(api, v)) {
+			reply_problem(rs, 403, "cross-site",
+				      "cross-site requests are refused (the Origin is not this "
+				      "server)",
+				      rq->path);
+			return true;
+		}
+		v = header(rq, "Sec-Fetch-Site");
+		if (v && strcasecmp(v, "same-origin") != 0 && strcasecmp(v, "none") != 0) {
+			reply_problem(rs, 403, "cross-site",
+				      "cross-site requests are refused (Sec-Fetch-Site is not "
+				      "same-origin)",
+				      rq->path);
+			return true;
+		}
+		if (api->cfg.token && !token_ok(api, header(rq, "Authorization"))) {
+			reply_problem(rs, 401, "unauthorized",
+				      "this API needs the header Authorization: Bearer TOKEN",
+				      rq->path);
+			response_header(rs, "WWW-Authenticate", "Bearer realm=\"paird\"");
+			return true;
+		}
+	}
+	v = header(rq, "Content-Length");
+	if (v && strtoull(v, NULL, 10) > API_BODY_MAX) {
+		reply_problem(rs, 413, "body-too-large", "request bodies are limited to 65536 bytes",
+			      rq->path);
+		return true;
+	}
+	return false;
+}
+
+void api_handle(struct api *api, struct request *rq, struct response *rs)
+{
+	struct fault f = FAULT_INIT;
+	char caps[API_PATH_PARAMS][64];
+	char allow[96];
+	const struct route *rt = NULL;
+	enum http_method m = rq->method == HTTP_HEAD ? HTTP_GET : rq->method;
+	unsigned ncaps = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	if (api_precheck(api, rq, rs))
+		goto out;
+	if (rq->body_too_large) {
+		reply_problem(rs, 413, "body-too-large", "request bodies are limited to 65536 bytes",
+			      rq->path);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (route_match(routes[i].pattern, rq->path, caps, &ncaps)) {
+			rt = &routes[i];
+			break;
+		}
+	}
+	if (!rt) {
+		static const handler_fn asset_methods[HTTP_METHOD_COUNT] = { [HTTP_GET] = h_asset };
+
+		if (!asset_find(rq->path)) {
+			reply_problem(rs, 404, "not-found", "no resource at this path", rq->path);
+			goto out;
+		}
+		if (m != HTTP_GET) {
+			allow_list(asset_methods, allow, sizeof(allow));
+			goto not_allowed;
+		}
+		h_asset(api, rq, rs, &f);
+		goto out;
+	}
+	for (unsigned i = 0; i < ncaps; i++)
+		rq->params[i] = caps[i];
+	allow_list(rt->h, allow, sizeof(allow));
+	if (m == HTTP_OPTIONS) {
+		reply_empty(rs, 204);
+		response_header(rs, "Allow", "%s, OPTIONS", allow);
+		goto out;
+	}
+	if (m == HTTP_OTHER || !rt->h[m])
+		goto not_allowed;
+	if (rt->h[m](api, rq, rs, &f) < 0) {
+		response_fini(rs);
+		reply_fault(rs, &f, rq->path);
+	}
+	goto out;
+not_allowed:
+	reply_problem(rs, 405, "method-not-allowed", "this resource does not support the method",
+		      rq->path);
+	response_header(rs, "Allow", "%s", allow);
+out:
+	for (unsigned i = 0; i < API_PATH_PARAMS; i++)
+		rq->params[i] = NULL;
+	if (rq->method != HTTP_GET && rq->method != HTTP_HEAD)
+		log_info("%s %s -> %d", method_names[rq->method], rq->path, rs->status);
+	else
+		log_debug("%s %s -> %d", method_names[rq->method], rq->path, rs->status);
+}

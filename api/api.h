@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control plane without the HTTP library: a request (method, path,
+ * headers and query through getters, the body) goes in, a response
+ * (status, headers, body) comes out. api/http.c feeds it from
+ * libmicrohttpd; unit tests feed it fake requests. Routing, the security
+ * checks and every resource handler sit behind api_handle().
+ */
+#ifndef PAIRD_API_H
+#define PAIRD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct portset;
+
+#define API_BODY_MAX	 (64 * 1024)
+#define API_PATH_PARAMS	 2
+#define API_HEADERS_MAX	 6
+
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_PATCH,
+	HTTP_DELETE,
+	HTTP_OPTIONS,
+	HTTP_OTHER,
+	HTTP_METHOD_COUNT
+};
+
+typedef const char *(*lookup_fn)(void *ctx, const char *name);
+
+struct request {
+	enum http_method method;
+	const char *path;
+	lookup_fn header; /* case-insensitive; NULL result when absent */
+	lookup_fn query;
+	void *lookup_ctx;
+	const char *body; /* NULL when the request has none */
+	size_t body_len;
+	bool body_too_large; /* more than API_BODY_MAX bytes arrived and were dropped */
+	const char *params[API_PATH_PARAMS]; /* path segments captured by the router */
+};
+
+struct response {
+	int status;
+	const char *content_type;
+	char *body;	       /* malloc'ed, freed by response_fini() unless body_static */
+	const void *static_body;
+	size_t len;
+	unsigned n_headers;
+	struct {
+		const char *name; /* a string literal */
+		char value[192];
+	} headers[API_HEADERS_MAX];
+};
+
+struct api_config {
+	struct portset *ports;
+	const char *token; /* NULL: no bearer token required */
+	const char *const *allow_hosts; /* extra Host names besides the loopback ones */
+	size_t n_allow_hosts;
+	const char *listen_host; /* the address paird listens on, allowed as Host */
+	uint16_t listen_port;	 /* for same-origin checks */
+	unsigned long max_bindings;
+};
+
+struct api;
+
+struct api *api_new(const struct api_config *cfg);
+void api_free(struct api *api);
+
+/*
+ * The checks that need only the method, path and headers (Host, Origin,
+ * Sec-Fetch-Site, token, Content-Length). Returns true and fills @rs when
+ * the request is refused before its body is read.
+ */
+bool api_precheck(struct api *api, const struct request *rq, struct response *rs);
+
+/* Handles a complete request; @rs is always filled. */
+void api_handle(struct api *api, struct request *rq, struct response *rs);
+
+void response_fini(struct response *rs);
+/* Adds a header; names are string literals. */
+void response_header(struct response *rs, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

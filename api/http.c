@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libmicrohttpd glue. The access handler runs three times per request in
+ * MHD's state machine: headers (the security prechecks run here, so a
+ * refused request's body is never read), body chunks (accumulated up to
+ * API_BODY_MAX, the rest dropped and answered 413), and the final call,
+ * where api_handle() builds the response.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../service/log.h"
+#include "api.h"
+
+struct httpd {
+	struct MHD_Daemon *d;
+	struct event *io;
+	struct event *timer;
+	struct api *api;
+};
+
+struct conn {
+	struct request rq;
+	char *body;
+	size_t len, cap;
+	bool answered;
+};
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+			  "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+			  "base-uri 'none'; form-action 'self'";
+
+/* --- listening socket --- */
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 5)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v > 65535)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int http_listen(const char *spec, struct http_listen *out, struct fault *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	char host[256], portstr[8];
+	const char *colon;
+	uint16_t port;
+	int fd = -1, one = 1, ret;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, spec + 1, (size_t)(end - spec - 1));
+		host[end - spec - 1] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || (size_t)(colon - spec) >= sizeof(host))
+			goto bad;
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = '\0';
+	}
+	if (parse_port(colon + 1, &port) < 0)
+		goto bad;
+	if (!host[0])
+		snprintf(host, sizeof(host), "127.0.0.1");
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	ret = getaddrinfo(host, portstr, &hints, &ai);
+	if (ret != 0)
+		return fault_set(f, FAULT_INVALID, EINVAL, "listen", "cannot resolve %s: %s", host,
+				 gai_strerror(ret));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = fault_errno(f, errno, "listen", "socket");
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		ret = fault_errno(f, errno, "listen", "cannot bind %s", spec);
+		goto out;
+	}
+	if (listen(fd, 128) < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		ret = fault_errno(f, errno, "listen", "cannot listen on %s", spec);
+		goto out;
+	}
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, out->host, sizeof(out->host));
+		out->port = ntohs(sin->sin_port);
+		out->loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, out->host, sizeof(out->host));
+		out->port = ntohs(sin6->sin6_port);
+		out->loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	}
+	out->fd = fd;
+	fd = -1;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return ret;
+bad:
+	return fault_set(f, FAULT_INVALID, EINVAL, "listen",
+			 "--listen takes ADDR:PORT, [ADDR6]:PORT or :PORT (got \"%s\")", spec);
+}
+
+/* --- requests --- */
+
+static const char *lookup_header(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *lookup_query(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum http_method method_of(const char *m)
+{
+	static const char *const names[] = {
+		[HTTP_GET] = "GET",	[HTTP_HEAD] = "HEAD",	[HTTP_POST] = "POST",
+		[HTTP_PUT] = "PUT",	[HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
+		[HTTP_OPTIONS] = "OPTIONS",
+	};
+
+	for (int i = 0; i < HTTP_OTHER; i++)
+		if (strcmp(m, names[i]) == 0)
+			return (enum http_method)i;
+	return HTTP_OTHER;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct response *rs)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (rs->body) {
+		r = MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
+		if (r)
+			rs->body = NULL; /* MHD owns it now */
+	} else {
+		r = MHD_create_response_from_buffer(rs->len, (void *)rs->static_body,
+						    MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r) {
+		response_fini(rs);
+		return MHD_NO;
+	}
+	if (rs->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+	for (unsigned i = 0; i < rs->n_headers; i++)
+		MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	ret = MHD_queue_response(c, (unsigned)rs->status, r);
+	MHD_destroy_response(r);
+	response_fini(rs);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct httpd *h = cls;
+	struct conn *st = *con_cls;
+	struct response rs;
+
+	(void)version;
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			return MHD_NO;
+		*con_cls = st;
+		st->rq.method = method_of(method);
+		st->rq.path = url;
+		st->rq.header = lookup_header;
+		st->rq.query = lookup_query;
+		st->rq.lookup_ctx = c;
+		memset(&rs, 0, sizeof(rs));
+		if (api_precheck(h->api, &st->rq, &rs)) {
+			st->answered = true;
+			return send_response(c, &rs);
+		}
+		return MHD_YES;
+	}
+	if (st->answered) {
+		*upload_data_size = 0; /* refused early: drop the body */
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (st->rq.body_too_large || st->len + n > API_BODY_MAX) {
+			st->rq.body_too_large = true;
+			return MHD_YES;
+		}
+		if (st->len + n > st->cap) {
+			size_t cap = st->cap ? st->cap : 1024;
+			char *b;
+
+			while (cap < st->len + n)
+				cap *= 2;
+			b = realloc(st->body, cap);
+			if (!b)
+				return MHD_NO;
+			st->body = b;
+			st->cap = cap;
+		}
+		memcpy(st->body + st->len, upload_data, n);
+		st->len += n;
+		return MHD_YES;
+	}
+	st->rq.body = st->body;
+	st->rq.body_len = st->len;
+	st->answered = true;
+	api_handle(h->api, &st->rq, &rs);
+	return send_response(c, &rs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct conn *st = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)code;
+	if (!st)
+		return;
+	free(st->body);
+	free(st);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_warn("http: %s", msg);
+}
+
+/* --- the loop --- */
+
+static void rearm(struct httpd *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (MHD_get_timeout(h->d, &ms) == MHD_YES) {
+		struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
+				      .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+		evtimer_add(h->timer, &tv);
+	} else {
+		evtimer_del(h->timer);
+	}
+}
+
+static void on_mhd(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+
+	(void)fd;
+	(void)what;
+	MHD_run(h->d);
+	rearm(h);
+}
+
+struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
+			const struct httpd_limits *limits, struct fault *f)
+{
+	const union MHD_DaemonInfo *info;
+	struct httpd *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		close(listen_fd);
+		fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	h->api = api;
+	h->d = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_LISTEN_SOCKET,
+		listen_fd, MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, h, MHD_OPTION_END);
+	if (!h->d) {
+		close(listen_fd);
+		fault_set(f, FAULT_INTERNAL, 0, NULL, "libmicrohttpd did not start");
+		goto fail;
+	}
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	h->io = event_new(base, info->epoll_fd, EV_READ | EV_PERSIST, on_mhd, h);
+	h->timer = evtimer_new(base, on_mhd, h);
+	if (!h->io || !h->timer || event_add(h->io, NULL) < 0) {
+		fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "cannot watch the HTTP server");
+		goto fail;
+	}
+	rearm(h);
+	return h;
+fail:
+	httpd_free(h);
+	return NULL;
+}
+
+void httpd_free(struct httpd *h)
+{
+	if (!h)
+		return;
+	if (h->io)
+		event_free(h->io);
+	if (h->timer)
+		event_free(h->timer);
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	free(h);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP server: libmicrohttpd inside paird's one libevent loop (no MHD
+ * thread). MHD's epoll fd is a persistent read event and a timer is
+ * re-armed from MHD_get_timeout() after every MHD_run(), as DESIGN.md
+ * ("Threads and the loop") lays out. Requests are handed to api_handle().
+ */
+#ifndef PAIRD_HTTP_H
+#define PAIRD_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../service/fault.h"
+
+struct api;
+struct event_base;
+struct httpd;
+
+struct http_listen {
+	int fd;
+	char host[64];	/* the numeric address bound, without brackets */
+	uint16_t port;	/* the port bound (the one picked when :0 was asked) */
+	bool loopback;
+};
+
+struct httpd_limits {
+	unsigned max_connections;
+	unsigned timeout_s;
+};
+
+/*
+ * Parses "ADDR:PORT", "[ADDR6]:PORT" or ":PORT" (ADDR defaults to
+ * 127.0.0.1), binds and listens. Returns 0 or -errno with @f filled.
+ */
+int http_listen(const char *spec, struct http_listen *out, struct fault *f);
+
+/* Takes ownership of @listen_fd. NULL with @f filled on failure. */
+struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
+			const struct httpd_limits *limits, struct fault *f);
+/* Closes every connection and the listening socket. NULL is a no-op. */
+void httpd_free(struct httpd *h);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the files of api/ share: the api object, the handler type, reply
+ * helpers and the resource handlers the route table names. Not used
+ * outside api/.
+ */
+#ifndef PAIRD_API_INTERNAL_H
+#define PAIRD_API_INTERNAL_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "../service/fault.h"
+#include "api.h"
+
+struct api {
+	struct api_config cfg;
+	struct timespec started;
+};
+
+/* A resource handler: fills @rs and returns 0, or returns < 0 with @f filled. */
+typedef int (*handler_fn)(struct api *api, struct request *rq, struct response *rs,
+			  struct fault *f);
+
+/* --- reply.c --- */
+/* Sends @body (stolen) as application/json with @status. */
+int reply_json(struct response *rs, int status, json_t *body);
+void reply_empty(struct response *rs, int status);
+/* Sends @len bytes at @data (not copied; must outlive the response). */
+void reply_static(struct response *rs, int status, const char *content_type, const void *data,
+		  size_t len);
+/* RFC 3339 UTC with milliseconds. */
+json_t *json_time(struct timespec ts);
+
+/* --- problem.c --- */
+/* The problem+json response for @f. */
+void reply_fault(struct response *rs, const struct fault *f, const char *instance);
+/* A problem with an explicit status, for HTTP-level refusals (401, 405, 413, 415, ...). */
+void reply_problem(struct response *rs, int status, const char *slug, const char *detail,
+		   const char *instance);
+int fault_status(const struct fault *f);
+
+/* --- body.c --- */
+/*
+ * Parses the body as one JSON object: 415 unless Content-Type is JSON
+ * (application/json, or application/merge-patch+json when @merge_patch),
+ * 400 for empty bodies, invalid JSON or duplicate keys.
+ */
+int body_json(const struct request *rq, bool merge_patch, json_t **out, struct fault *f);
+
+/* --- resources --- */
+int h_ports_list(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_ports_create(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_port_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_port_put(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_port_patch(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_port_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+
+int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_asset(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+
+#endif

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /api/v1/ports: list, create (POST), create-or-replace (PUT), read,
+ * merge-patch and delete. Bodies are validated by portcfg (the same rules
+ * as the state file); changes go through the port set, which writes the
+ * state file before we answer.
+ */
+#include <linux/if.h>
+#include <string.h>
+
+#include "../service/portset.h"
+#include "internal.h"
+
+static json_t *errno_counts(const uint64_t *slots)
+{
+	json_t *o = json_object();
+	char nb[16];
+
+	for (int e = 0; e < PORT_ERRNO_SLOTS; e++)
+		if (slots[e])
+			json_object_set_new(o, e ? errno_name(e, nb) : "other",
+					    json_integer((json_int_t)slots[e]));
+	return o;
+}
+
+static json_t *counters_json(const struct port_counters *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "rx_frames", json_integer((json_int_t)c->rx_frames));
+	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)c->rx_bytes));
+	json_object_set_new(o, "tx_frames", json_integer((json_int_t)c->tx_frames));
+	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)c->tx_bytes));
+	json_object_set_new(o, "truncated", json_integer((json_int_t)c->truncated));
+	json_object_set_new(o, "read_errors", errno_counts(c->read_errors));
+	json_object_set_new(o, "write_errors", errno_counts(c->write_errors));
+	return o;
+}
+
+static json_t *last_error_json(const struct port_error *e)
+{
+	json_t *o;
+	char nb[16];
+
+	if (!e->op[0])
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "operation", json_string(e->op));
+	json_object_set_new(o, "errno", json_integer(e->err));
+	json_object_set_new(o, "errno_name", json_string(e->err ? errno_name(e->err, nb) : ""));
+	json_object_set_new(o, "message", json_string(e->message));
+	json_object_set_new(o, "time", json_time(e->when));
+	return o;
+}
+
+static json_t *port_json(const struct port *p)
+{
+	const struct port_config *cfg = port_config(p);
+	const struct link_state *ls = port_link(p);
+	const char *flags[16];
+	size_t nflags = port_tun_flag_names(port_tun_flags(p), flags, 16);
+	bool open = port_ifindex(p) > 0;
+	json_t *o = json_object(), *arr = json_array();
+	char buf[PREFIX_STR_MAX];
+
+	json_object_set_new(o, "name", json_string(cfg->name));
+	json_object_set_new(o, "type", json_string(port_type_name(cfg->type)));
+	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
+	json_object_set_new(o, "attach", json_boolean(cfg->attach));
+	for (size_t i = 0; i < nflags; i++)
+		json_array_append_new(arr, json_string(flags[i]));
+	json_object_set_new(o, "flags", arr);
+	json_object_set_new(o, "ifindex", open ? json_integer(port_ifindex(p)) : json_null());
+	json_object_set_new(o, "mtu", open ? json_integer(ls->mtu) : json_null());
+	if (open && ls->has_mac) {
+		mac_format(ls->mac, buf);
+		json_object_set_new(o, "mac", json_string(buf));
+	} else {
+		json_object_set_new(o, "mac", json_null());
+	}
+	json_object_set_new(o, "up", json_boolean(open && (ls->flags & IFF_UP)));
+	arr = json_array();
+	for (unsigned i = 0; i < cfg->n_addrs; i++) {
+		prefix_format(&cfg->addrs[i], buf);
+		json_array_append_new(arr, json_string(buf));
+	}
+	json_object_set_new(o, "addresses", arr);
+	json_object_set_new(o, "state", json_string(port_state_name(port_state(p))));
+	json_object_set_new(o, "last_error", last_error_json(port_last_error(p)));
+	json_object_set_new(o, "created", json_time(port_created(p)));
+	json_object_set_new(o, "counters", counters_json(port_counters(p)));
+	return o;
+}
+
+static struct port *find_port(struct api *api, const struct request *rq, struct fault *f)
+{
+	const char *name = rq->params[0];
+	struct fault bad = FAULT_INIT;
+	struct port *p;
+
+	/* No port can exist under an invalid name: that is a 404, with the reason. */
+	if (portcfg_name_check(name, "name", &bad) < 0) {
+		fault_set(f, FAULT_NOT_FOUND, 0, NULL, "no port named %s: %s", name, bad.detail);
+		return NULL;
+	}
+	p = portset_find(api->cfg.ports, name);
+	if (!p)
+		fault_set(f, FAULT_NOT_FOUND, 0, NULL, "no port named %s", name);
+	return p;
+}
+
+int h_ports_list(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	json_t *arr = json_array(), *o = json_object();
+	struct port *p;
+
+	(void)rq;
+	(void)f;
+	for (size_t i = 0; (p = portset_at(api->cfg.ports, i)); i++)
+		json_array_append_new(arr, port_json(p));
+	json_object_set_new(o, "ports", arr);
+	return reply_json(rs, 200, o);
+}
+
+static int parse_config(const struct request *rq, enum portcfg_mode mode, const char *path_name,
+			struct port_config *cfg, struct fault *f)
+{
+	json_t *doc;
+	int ret = body_json(rq, mode == PORTCFG_PATCH, &doc, f);
+
+	if (ret < 0)
+		return ret;
+	ret = portcfg_from_json(doc, mode, path_name, cfg, f);
+	json_decref(doc);
+	return ret;
+}
+
+static int reply_port(struct response *rs, int status, const struct port *p)
+{
+	if (status == 201)
+		response_header(rs, "Location", "/api/v1/ports/%s", port_name(p));
+	return reply_json(rs, status, port_json(p));
+}
+
+int h_ports_create(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	struct port_config cfg;
+	struct port *p;
+
+	if (parse_config(rq, PORTCFG_CREATE, NULL, &cfg, f) < 0)
+		return -1;
+	if (portset_create(api->cfg.ports, &cfg, &p, f) < 0)
+		return -1;
+	return reply_port(rs, 201, p);
+}
+
+int h_port_get(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	struct port *p = find_port(api, rq, f);
+
+	if (!p)
+		return -1;
+	return reply_json(rs, 200, port_json(p));
+}
+
+int h_port_put(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	struct port_config cfg;
+	struct port *p;
+	bool created;
+
+	if (portcfg_name_check(rq->params[0], "name", f) < 0)
+		return -1;
+	if (parse_config(rq, PORTCFG_CREATE, rq->params[0], &cfg, f) < 0)
+		return -1;
+	if (portset_put(api->cfg.ports, &cfg, &created, &p, f) < 0)
+		return -1;
+	return reply_port(rs, created ? 201 : 200, p);
+}
+
+int h_port_patch(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	struct port_config patch;
+	struct port *p = find_port(api, rq, f);
+
+	if (!p)
+		return -1;
+	if (parse_config(rq, PORTCFG_PATCH, NULL, &patch, f) < 0)
+		return -1;
+	if (portset_patch(api->cfg.ports, p, &patch, f) < 0)
+		return -1;
+	return reply_json(rs, 200, port_json(p));
+}
+
+int h_port_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	if (!find_port(api, rq, f))
+		return -1;
+	if (portset_delete(api->cfg.ports, rq->params[0], f) < 0)
+		return -1;
+	reply_empty(rs, 204);
+	return 0;
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Response helpers: JSON bodies, empty and static bodies, timestamps, and
+ * the response lifecycle.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int reply_json(struct response *rs, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(body);
+	if (!text) {
+		reply_problem(rs, 503, "unavailable", "out of memory building the response", NULL);
+		return -1;
+	}
+	rs->status = status;
+	rs->content_type = "application/json";
+	rs->body = text;
+	rs->len = strlen(text);
+	return 0;
+}
+
+void reply_empty(struct response *rs, int status)
+{
+	rs->status = status;
+	rs->content_type = NULL;
+	rs->len = 0;
+}
+
+void reply_static(struct response *rs, int status, const char *content_type, const void *data,
+		  size_t len)
+{
+	rs->status = status;
+	rs->content_type = content_type;
+	rs->static_body = data;
+	rs->len = len;
+}
+
+json_t *json_time(struct timespec ts)
+{
+	char buf[40];
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	return json_string(buf);
+}
+
+void response_header(struct response *rs, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rs->n_headers >= API_HEADERS_MAX)
+		return;
+	rs->headers[rs->n_headers].name = name;
+	va_start(ap, fmt);
+	vsnprintf(rs->headers[rs->n_headers].value, sizeof(rs->headers[0].value), fmt, ap);
+	va_end(ap);
+	rs->n_headers++;
+}
+
+void response_fini(struct response *rs)
+{
+	free(rs->body);
+	memset(rs, 0, sizeof(*rs));
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fault record: first error wins, errno classification for kernel
+ * refusals, and errno names for logs and JSON.
+ */
+#include "fault.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const slugs[FAULT_KIND_COUNT] = {
+	[FAULT_NONE] = "none",
+	[FAULT_SYNTAX] = "malformed-body",
+	[FAULT_MEDIA_TYPE] = "unsupported-media-type",
+	[FAULT_INVALID] = "invalid-field",
+	[FAULT_NOT_FOUND] = "not-found",
+	[FAULT_CONFLICT] = "conflict",
+	[FAULT_FORBIDDEN] = "forbidden",
+	[FAULT_LIMIT] = "limit-reached",
+	[FAULT_GONE] = "gone",
+	[FAULT_UNAVAILABLE] = "unavailable",
+	[FAULT_KERNEL] = "kernel-error",
+	[FAULT_INTERNAL] = "internal-error",
+};
+
+const char *fault_kind_slug(enum fault_kind kind)
+{
+	if ((unsigned)kind >= FAULT_KIND_COUNT)
+		return "internal-error";
+	return slugs[kind];
+}
+
+const char *errno_name(int err, char buf[16])
+{
+	const char *name = strerrorname_np(err);
+
+	if (name)
+		return name;
+	snprintf(buf, 16, "E%d", err);
+	return buf;
+}
+
+static int fault_vset(struct fault *f, enum fault_kind kind, int err, const char *field,
+		      const char *fmt, va_list ap)
+{
+	int ret = err ? -err : -EINVAL;
+
+	if (f->kind != FAULT_NONE)
+		return ret;
+	f->kind = kind;
+	f->err = err;
+	snprintf(f->field, sizeof(f->field), "%s", field ? field : "");
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	return ret;
+}
+
+int fault_set(struct fault *f, enum fault_kind kind, int err, const char *field, const char *fmt,
+	      ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fault_vset(f, kind, err, field, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static enum fault_kind kind_of_errno(int err)
+{
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return FAULT_FORBIDDEN;
+	case EBUSY:
+	case EEXIST:
+	case EADDRINUSE:
+		return FAULT_CONFLICT;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return FAULT_NOT_FOUND;
+	case EINVAL:
+	case ERANGE:
+	case EMSGSIZE:
+	case EAFNOSUPPORT:
+		return FAULT_INVALID;
+	case ENOMEM:
+	case ENOBUFS:
+	case EAGAIN:
+	case ENFILE:
+	case EMFILE:
+		return FAULT_UNAVAILABLE;
+	default:
+		return FAULT_KERNEL;
+	}
+}
+
+int fault_errno(struct fault *f, int err, const char *field, const char *fmt, ...)
+{
+	char what[200];
+	char nb[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return fault_set(f, kind_of_errno(err), err, field, "%s: %s (%s)", what,
+			 errno_name(err, nb), strerror(err));
+}

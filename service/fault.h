@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one error record of paird (STYLE.md rule 7). Service code fills it
+ * when a request cannot be carried out; the API turns it into an RFC 9457
+ * problem+json body in one place (api/problem.c). The first error wins: a
+ * later fault_set() on a filled record changes nothing, so the innermost,
+ * most specific cause is what the client sees.
+ */
+#ifndef PAIRD_FAULT_H
+#define PAIRD_FAULT_H
+
+enum fault_kind {
+	FAULT_NONE = 0,
+	FAULT_SYNTAX,	   /* the body is not well-formed JSON of the right shape */
+	FAULT_MEDIA_TYPE,  /* the body is not of a media type the resource takes */
+	FAULT_INVALID,	   /* a field breaks a rule */
+	FAULT_NOT_FOUND,   /* the named resource does not exist */
+	FAULT_CONFLICT,	   /* the resource exists, or is in a state that forbids this */
+	FAULT_FORBIDDEN,   /* the kernel refused for lack of privilege (EPERM, EACCES) */
+	FAULT_LIMIT,	   /* a configured resource limit is reached */
+	FAULT_GONE,	   /* what was asked for is no longer retained */
+	FAULT_UNAVAILABLE, /* out of memory or another transient shortage */
+	FAULT_KERNEL,	   /* the kernel refused with an errno we do not classify */
+	FAULT_INTERNAL,	   /* paird itself failed (state file write, ...) */
+	FAULT_KIND_COUNT
+};
+
+struct fault {
+	enum fault_kind kind;
+	int err;	  /* the errno behind the fault, 0 if none */
+	char field[64];	  /* the offending field ("mtu", "addresses[2]"), "" if none */
+	char detail[320]; /* one human sentence */
+};
+
+#define FAULT_INIT { .kind = FAULT_NONE }
+
+/*
+ * Records a fault unless one is already recorded. @err is the errno behind
+ * it or 0; @field may be NULL. Returns -err, or -EINVAL when @err is 0, so
+ * callers can write `return fault_set(...)`.
+ */
+int fault_set(struct fault *f, enum fault_kind kind, int err, const char *field, const char *fmt,
+	      ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Records a kernel refusal: the kind follows @err (EPERM → FAULT_FORBIDDEN,
+ * EBUSY/EEXIST → FAULT_CONFLICT, ENOMEM → FAULT_UNAVAILABLE, ...) and the
+ * detail ends with the errno name and strerror text. @err is positive.
+ */
+int fault_errno(struct fault *f, int err, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Stable, lower-case slug of a kind ("invalid", "not-found", ...). */
+const char *fault_kind_slug(enum fault_kind kind);
+
+/* "EPERM", "EIO", ... or "E<number>" for unnamed values; never NULL. */
+const char *errno_name(int err, char buf[16]);
+
+#endif

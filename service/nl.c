@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Synchronous rtnetlink requests with libmnl. Each request carries a fresh
+ * sequence number and asks for an ACK, so the kernel's errno comes back as
+ * the request's result (EPERM without CAP_NET_ADMIN, EINVAL for an MTU the
+ * driver refuses, ...). Callers are the kernel port I/O and the link
+ * monitor; nothing here knows about ports.
+ */
+#include "nl.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+struct nl {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	unsigned int seq;
+};
+
+struct nl *nl_open(void)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	struct nl *nl = calloc(1, sizeof(*nl));
+	int err;
+
+	if (!nl)
+		return NULL;
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		goto fail;
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	/* A kernel that never answers must not hang the one loop forever. */
+	if (setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		goto fail;
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (unsigned int)time(NULL);
+	return nl;
+fail:
+	err = errno;
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	free(nl);
+	errno = err;
+	return NULL;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (!nl)
+		return;
+	mnl_socket_close(nl->sock);
+	free(nl);
+}
+
+/* Sends @nlh and runs @cb on the replies until the ACK or an error. */
+static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int seq = ++nl->seq;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, cb, data);
+		if (ret < 0)
+			return -errno;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
+		return MNL_CB_OK;
+	if (type == IFLA_MTU && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct ifinfomsg *ifm;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
+		return -EINVAL;
+	ifm = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifm->ifi_index;
+	out->flags = ifm->ifi_flags;
+	if (tb[IFLA_MTU])
+		out->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
+		out->has_mac = true;
+		memcpy(out->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	}
+	return 0;
+}
+
+static int link_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	return nl_parse_link(nlh, data) == 0 ? MNL_CB_OK : MNL_CB_ERROR;
+}
+
+int nl_link_get(struct nl *nl, int ifindex, struct link_state *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	out->ifindex = 0;
+	/* A GETLINK answers with the link and then an ACK, or an error. */
+	int ret = nl_talk(nl, nlh, link_get_cb, out);
+	if (ret == 0 && out->ifindex != ifindex)
+		return -ENODEV;
+	return ret;
+}
+
+int nl_link_set(struct nl *nl, int ifindex, const struct link_change *change)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	if (change->up >= 0) {
+		ifm->ifi_change = IFF_UP;
+		ifm->ifi_flags = change->up ? IFF_UP : 0;
+	}
+	if (change->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, change->mtu);
+	if (change->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, change->mac);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool add)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	size_t alen = prefix->family == AF_INET ? 4 : 16;
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)prefix->family;
+	ifa->ifa_prefixlen = prefix->len;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, prefix->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, prefix->addr);
+	/*
+	 * No duplicate address detection: the address belongs to a link paird
+	 * just made, and tests need it usable at once, not after DAD's delay.
+	 */
+	if (add && prefix->family == AF_INET6)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	return nl_talk(nl, nlh, NULL, NULL);
+}

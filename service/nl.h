@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rtnetlink through libmnl: read and change a link (up, MTU, MAC), add and
+ * remove its addresses, and decode RTM_NEWLINK messages for the link
+ * monitor. Requests are synchronous with a short receive timeout; they run
+ * on the control path only (API requests, start-up), never per frame.
+ */
+#ifndef PAIRD_NL_H
+#define PAIRD_NL_H
+
+#include <stdbool.h>
+
+#include "portio.h"
+
+struct nl;
+struct nlmsghdr;
+
+/* Opens a NETLINK_ROUTE request socket; NULL with errno set on failure. */
+struct nl *nl_open(void);
+void nl_close(struct nl *nl);
+
+int nl_link_get(struct nl *nl, int ifindex, struct link_state *out);
+int nl_link_set(struct nl *nl, int ifindex, const struct link_change *change);
+int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool add);
+
+/* Decodes an RTM_NEWLINK/RTM_DELLINK message. Returns 0 or -EINVAL. */
+int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out);
+
+#endif

@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Port lifecycle, link configuration with undo, the read loop and writes.
+ *
+ * Open follows iproute2's tuntap sequence: open the clone device
+ * non-blocking and close-on-exec, TUNSETIFF with the type and IFF_NO_PI
+ * (IFF_TUN_EXCL when creating, so an existing device is never taken over by
+ * accident), read the kernel's name and flags back with TUNGETIFF, switch
+ * offloads off (they persist on a device across owners), then configure the
+ * link. Any failure undoes what was done, in reverse order.
+ */
+#include "port.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <string.h>
+
+#include "log.h"
+
+struct port {
+	struct port_config cfg; /* the configuration the link was brought to */
+	const struct port_env *env;
+	int fd;
+	int ifindex;
+	unsigned int tun_flags;
+	enum port_state state;
+	struct link_state link;
+	struct port_counters c;
+	struct port_error last;
+	struct timespec created;
+	struct event *ev;
+	port_frame_fn sink;
+	void *sink_arg;
+	int in_callback;   /* depth of our own callbacks on the stack */
+	bool free_pending; /* port_free() ran inside a callback */
+	uint8_t *buf;	   /* PORT_FRAME_MAX bytes */
+};
+
+static const struct {
+	unsigned int flag;
+	const char *name;
+} tun_flag_names[] = {
+	{ IFF_TUN, "IFF_TUN" },		    { IFF_TAP, "IFF_TAP" },
+	{ IFF_NO_PI, "IFF_NO_PI" },	    { IFF_ONE_QUEUE, "IFF_ONE_QUEUE" },
+	{ IFF_VNET_HDR, "IFF_VNET_HDR" },   { IFF_MULTI_QUEUE, "IFF_MULTI_QUEUE" },
+	{ IFF_PERSIST, "IFF_PERSIST" },	    { IFF_NAPI, "IFF_NAPI" },
+	{ IFF_NAPI_FRAGS, "IFF_NAPI_FRAGS" },
+};
+
+size_t port_tun_flag_names(unsigned int flags, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(tun_flag_names) / sizeof(tun_flag_names[0]); i++)
+		if ((flags & tun_flag_names[i].flag) && n < max)
+			names[n++] = tun_flag_names[i].name;
+	return n;
+}
+
+static const char *const state_names[] = {
+	[PORT_STATE_UP] = "up",
+	[PORT_STATE_DOWN] = "down",
+	[PORT_STATE_ERROR] = "error",
+	[PORT_STATE_GONE] = "gone",
+};
+
+const char *port_state_name(enum port_state state)
+{
+	return state_names[state];
+}
+
+static const struct port_io_ops *OPS(const struct port *p)
+{
+	return p->env->io.ops;
+}
+
+#define IOCTX(p) ((p)->env->io.ctx)
+
+static void record_error(struct port *p, const char *op, int err, const char *msg)
+{
+	p->last.err = err;
+	snprintf(p->last.op, sizeof(p->last.op), "%s", op);
+	snprintf(p->last.message, sizeof(p->last.message), "%s", msg);
+	clock_gettime(CLOCK_REALTIME, &p->last.when);
+}
+
+static unsigned errno_slot(int err)
+{
+	return err > 0 && err < PORT_ERRNO_SLOTS ? (unsigned)err : 0;
+}
+
+static void refresh_state(struct port *p)
+{
+	if (p->state == PORT_STATE_ERROR || p->state == PORT_STATE_GONE)
+		return;
+	p->state = (p->link.flags & IFF_UP) ? PORT_STATE_UP : PORT_STATE_DOWN;
+}
+
+static struct port *port_alloc(const struct port_env *env, const struct port_config *cfg)
+{
+	struct port *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->buf = malloc(PORT_FRAME_MAX);
+	if (!p->buf) {
+		free(p);
+		return NULL;
+	}
+	p->env = env;
+	p->fd = -1;
+	p->cfg = *cfg;
+	clock_gettime(CLOCK_REALTIME, &p->created);
+	return p;
+}
+
+/* Stops I/O and gives the device back; the memory stays until port_destroy(). */
+static void port_release(struct port *p)
+{
+	if (p->ev)
+		event_del(p->ev);
+	if (p->fd >= 0) {
+		OPS(p)->close(IOCTX(p), p->fd);
+		p->fd = -1;
+	}
+}
+
+static void port_destroy(struct port *p)
+{
+	port_release(p);
+	if (p->ev)
+		event_free(p->ev);
+	free(p->buf);
+	free(p);
+}
+
+void port_free(struct port *p)
+{
+	if (!p)
+		return;
+	if (p->in_callback) {
+		/* The read loop still holds @p; it frees it on the way out. */
+		port_release(p);
+		p->free_pending = true;
+		return;
+	}
+	port_destroy(p);
+}
+
+/* --- link configuration with undo --- */
+
+enum undo_kind { UNDO_MAC, UNDO_MTU, UNDO_UP, UNDO_ADDR_ADDED, UNDO_ADDR_REMOVED };
+
+struct undo {
+	enum undo_kind kind;
+	uint32_t mtu;
+	int up;
+	uint8_t mac[6];
+	struct ip_prefix prefix;
+};
+
+struct undo_log {
+	struct undo op[3 + 2 * PORT_ADDR_MAX];
+	unsigned n;
+};
+
+static void undo_all(struct port *p, struct undo_log *log)
+{
+	while (log->n > 0) {
+		const struct undo *u = &log->op[--log->n];
+		struct link_change ch = { .up = -1 };
+		int ret;
+
+		switch (u->kind) {
+		case UNDO_MAC:
+			ch.mac = u->mac;
+			ret = OPS(p)->link_set(IOCTX(p), p->ifindex, &ch);
+			break;
+		case UNDO_MTU:
+			ch.mtu = u->mtu;
+			ret = OPS(p)->link_set(IOCTX(p), p->ifindex, &ch);
+			break;
+		case UNDO_UP:
+			ch.up = u->up;
+			ret = OPS(p)->link_set(IOCTX(p), p->ifindex, &ch);
+			break;
+		case UNDO_ADDR_ADDED:
+			ret = OPS(p)->addr_set(IOCTX(p), p->ifindex, &u->prefix, false);
+			break;
+		case UNDO_ADDR_REMOVED:
+		default:
+			ret = OPS(p)->addr_set(IOCTX(p), p->ifindex, &u->prefix, true);
+			break;
+		}
+		if (ret < 0)
+			log_warn("port %s: could not undo a link change: %s", p->cfg.name,
+				 strerror(-ret));
+	}
+}
+
+static bool has_prefix(const struct port_config *cfg, const struct ip_prefix *pfx)
+{
+	for (unsigned i = 0; i < cfg->n_addrs; i++)
+		if (prefix_equal(&cfg->addrs[i], pfx))
+			return true;
+	return false;
+}
+
+static int link_step(struct port *p, const struct link_change *ch, const char *field,
+		     struct fault *f)
+{
+	int ret = OPS(p)->link_set(IOCTX(p), p->ifindex, ch);
+
+	if (ret < 0)
+		return fault_errno(f, -ret, field, "the kernel refused to set %s of %s", field,
+				   p->cfg.name);
+	return 0;
+}
+
+static int addr_step(struct port *p, const struct ip_prefix *pfx, bool add, struct fault *f)
+{
+	char text[PREFIX_STR_MAX];
+	int ret = OPS(p)->addr_set(IOCTX(p), p->ifindex, pfx, add);
+
+	/* Already there (attached device) or already gone: the goal holds. */
+	if (ret == -EEXIST && add)
+		return 1;
+	if (ret == -EADDRNOTAVAIL && !add)
+		return 1;
+	if (ret < 0) {
+		prefix_format(pfx, text);
+		return fault_errno(f, -ret, "addresses", "the kernel refused to %s address %s %s %s",
+				   add ? "add" : "remove", text, add ? "to" : "from", p->cfg.name);
+	}
+	return 0;
+}
+
+static int apply_link(struct port *p, const struct port_config *want, struct undo_log *log,
+		      struct fault *f)
+{
+	const struct port_config *cur = &p->cfg;
+	struct link_change ch;
+	struct undo *u;
+	int ret;
+
+	if (want->has_mac && (!p->link.has_mac || memcmp(p->link.mac, want->mac, 6) != 0)) {
+		ch = (struct link_change){ .up = -1, .mac = want->mac };
+		if (link_step(p, &ch, "mac", f) < 0)
+			return -1;
+		u = &log->op[log->n++];
+		u->kind = UNDO_MAC;
+		memcpy(u->mac, p->link.mac, 6);
+	}
+	if (want->has_mtu && p->link.mtu != want->mtu) {
+		ch = (struct link_change){ .up = -1, .mtu = want->mtu };
+		if (link_step(p, &ch, "mtu", f) < 0)
+			return -1;
+		u = &log->op[log->n++];
+		u->kind = UNDO_MTU;
+		u->mtu = p->link.mtu;
+	}
+	if (want->has_addresses) {
+		/* Remove first: a prefix may move between lengths (/24 → /25). */
+		for (unsigned i = 0; cur->has_addresses && i < cur->n_addrs; i++) {
+			if (has_prefix(want, &cur->addrs[i]))
+				continue;
+			ret = addr_step(p, &cur->addrs[i], false, f);
+			if (ret < 0)
+				return -1;
+			if (ret == 0) {
+				u = &log->op[log->n++];
+				u->kind = UNDO_ADDR_REMOVED;
+				u->prefix = cur->addrs[i];
+			}
+		}
+		for (unsigned i = 0; i < want->n_addrs; i++) {
+			if (cur->has_addresses && has_prefix(cur, &want->addrs[i]))
+				continue;
+			ret = addr_step(p, &want->addrs[i], true, f);
+			if (ret < 0)
+				return -1;
+			if (ret == 0) {
+				u = &log->op[log->n++];
+				u->kind = UNDO_ADDR_ADDED;
+				u->prefix = want->addrs[i];
+			}
+		}
+	}
+	if (want->has_up && !!(p->link.flags & IFF_UP) != want->up) {
+		ch = (struct link_change){ .up = want->up };
+		if (link_step(p, &ch, "up", f) < 0)
+			return -1;
+		u = &log->op[log->n++];
+		u->kind = UNDO_UP;
+		u->up = !want->up;
+	}
+	return 0;
+}
+
+static int link_refresh(struct port *p)
+{
+	struct link_state ls;
+	int ret = OPS(p)->link_get(IOCTX(p), p->ifindex, &ls);
+
+	if (ret == 0) {
+		p->link = ls;
+		refresh_state(p);
+	}
+	return ret;
+}
+
+int port_reconfigure(struct port *p, const struct port_config *want, struct fault *f)
+{
+	struct undo_log log = { .n = 0 };
+	int ret;
+
+	if (p->state == PORT_STATE_GONE)
+		return fault_set(f, FAULT_CONFLICT, ENODEV, NULL,
+				 "the interface of port %s no longer exists; delete the port",
+				 p->cfg.name);
+	if (p->fd < 0)
+		return fault_set(f, FAULT_CONFLICT, EBADF, NULL,
+				 "port %s has no open device (state %s); replace it with PUT",
+				 p->cfg.name, port_state_name(p->state));
+	ret = link_refresh(p);
+	if (ret < 0)
+		return fault_errno(f, -ret, NULL, "cannot read the link state of %s", p->cfg.name);
+	if (apply_link(p, want, &log, f) < 0) {
+		undo_all(p, &log);
+		link_refresh(p);
+		return f->err ? -f->err : -EINVAL;
+	}
+	p->cfg = *want;
+	link_refresh(p);
+	return 0;
+}
+
+/* --- open --- */
+
+static int open_device(struct port *p, struct fault *f)
+{
+	const struct port_config *cfg = &p->cfg;
+	struct ifreq ifr;
+	int ret;
+
+	ret = OPS(p)->link_index(IOCTX(p), cfg->name);
+	if (!cfg->attach && ret >= 0)
+		return fault_set(f, FAULT_CONFLICT, EEXIST, "name",
+				 "an interface named %s already exists; set \"attach\": true to "
+				 "use a persistent tun/tap device",
+				 cfg->name);
+	if (cfg->attach && ret == -ENODEV)
+		return fault_set(f, FAULT_NOT_FOUND, ENODEV, "name",
+				 "no interface named %s to attach to (create it with: ip tuntap "
+				 "add dev %s mode %s user USER)",
+				 cfg->name, cfg->name, port_type_name(cfg->type));
+
+	ret = OPS(p)->open(IOCTX(p), "/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (ret < 0)
+		return fault_errno(f, -ret, NULL, "cannot open /dev/net/tun");
+	p->fd = ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
+	ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
+				(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL));
+	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETIFF, &ifr);
+	if (ret == -EBUSY && !cfg->attach)
+		return fault_set(f, FAULT_CONFLICT, EBUSY, "name",
+				 "an interface named %s appeared while creating it", cfg->name);
+	if (ret == -EBUSY)
+		return fault_errno(f, EBUSY, "name",
+				   "%s is in use by another program (a single-queue device "
+				   "has one reader)",
+				   cfg->name);
+	if (ret == -EINVAL && cfg->attach)
+		return fault_errno(f, EINVAL, "type", "%s is not a %s device", cfg->name,
+				   port_type_name(cfg->type));
+	if (ret == -EPERM && cfg->attach)
+		return fault_errno(f, EPERM, "name",
+				   "%s belongs to another user or group, and paird lacks "
+				   "CAP_NET_ADMIN",
+				   cfg->name);
+	if (ret == -EPERM)
+		return fault_errno(f, EPERM, NULL,
+				   "creating a %s device needs CAP_NET_ADMIN; an administrator "
+				   "can pre-create it (ip tuntap add dev %s mode %s user USER) "
+				   "for paird to attach to",
+				   port_type_name(cfg->type), cfg->name, port_type_name(cfg->type));
+	if (ret < 0)
+		return fault_errno(f, -ret, NULL, "TUNSETIFF %s failed", cfg->name);
+
+	memset(&ifr, 0, sizeof(ifr));
+	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNGETIFF, &ifr);
+	if (ret < 0)
+		return fault_errno(f, -ret, NULL, "TUNGETIFF on %s failed", cfg->name);
+	if (strncmp(ifr.ifr_name, cfg->name, IFNAMSIZ) != 0)
+		return fault_set(f, FAULT_INTERNAL, 0, "name", "the kernel named the device %.16s",
+				 ifr.ifr_name);
+	p->tun_flags = (unsigned short)ifr.ifr_flags;
+
+	/* Offload settings outlive their owner; without a vnet header we want none. */
+	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)0UL);
+	if (ret < 0 && ret != -EINVAL)
+		log_debug("port %s: TUNSETOFFLOAD 0: %s", cfg->name, strerror(-ret));
+
+	ret = OPS(p)->link_index(IOCTX(p), cfg->name);
+	if (ret < 0)
+		return fault_errno(f, -ret, NULL, "cannot find the ifindex of %s", cfg->name);
+	p->ifindex = ret;
+	ret = link_refresh(p);
+	if (ret < 0)
+		return fault_errno(f, -ret, NULL, "cannot read the link state of %s", cfg->name);
+	return 0;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	port_read_ready(arg);
+}
+
+struct port *port_open(const struct port_env *env, const struct port_config *cfg,
+		       struct fault *f)
+{
+	struct port_config want = *cfg;
+	struct port_config none;
+	struct port *p;
+
+	/* A device paird creates comes up unless told otherwise; an attached one is left as is. */
+	if (!want.attach && !want.has_up) {
+		want.has_up = true;
+		want.up = true;
+	}
+	/* The link starts with no configuration; apply_link() diffs against it. */
+	memset(&none, 0, sizeof(none));
+	memcpy(none.name, cfg->name, sizeof(none.name));
+	none.type = cfg->type;
+	none.packet_info = cfg->packet_info;
+	none.attach = cfg->attach;
+
+	p = port_alloc(env, &none);
+	if (!p) {
+		fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	if (open_device(p, f) < 0)
+		goto fail;
+	if (port_reconfigure(p, &want, f) < 0)
+		goto fail;
+	if (env->base) {
+		p->ev = event_new(env->base, p->fd, EV_READ | EV_PERSIST, on_readable, p);
+		if (!p->ev || event_add(p->ev, NULL) < 0) {
+			fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "cannot watch the device");
+			goto fail;
+		}
+	}
+	log_info("port %s: %s %s (ifindex %d, mtu %u, %s)", p->cfg.name,
+		 cfg->attach ? "attached to" : "created", port_type_name(cfg->type), p->ifindex,
+		 p->link.mtu, port_state_name(p->state));
+	return p;
+fail:
+	port_destroy(p);
+	return NULL;
+}
+
+struct port *port_new_failed(const struct port_env *env, const struct port_config *cfg,
+			     const struct fault *why)
+{
+	struct port *p = port_alloc(env, cfg);
+
+	if (!p)
+		return NULL;
+	p->state = PORT_STATE_ERROR;
+	record_error(p, "open", why->err, why->detail);
+	return p;
+}
+
+/* --- data path --- */
+
+static void port_fail(struct port *p, const char *op, int err)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s on %s failed: %s", op, p->cfg.name, strerror(err));
+	record_error(p, op, err, msg);
+	if (p->ev)
+		event_del(p->ev);
+	p->state = PORT_STATE_ERROR;
+	log_error("port %s: %s; reading stopped", p->cfg.name, msg);
+	if (p->env->on_event)
+		p->env->on_event(p, PORT_EV_ERROR, p->env->event_arg);
+}
+
+void port_mark_gone(struct port *p)
+{
+	if (p->state == PORT_STATE_GONE)
+		return;
+	port_release(p);
+	p->state = PORT_STATE_GONE;
+	p->ifindex = 0;
+	record_error(p, "link", ENODEV, "the interface was deleted outside paird");
+	log_warn("port %s: interface deleted outside paird; port is gone (delete it to clean up)",
+		 p->cfg.name);
+	if (p->env->on_event)
+		p->env->on_event(p, PORT_EV_GONE, p->env->event_arg);
+}
+
+void port_link_update(struct port *p, const struct link_state *ls)
+{
+	if (p->state == PORT_STATE_GONE || ls->ifindex != p->ifindex)
+		return;
+	p->link = *ls;
+	refresh_state(p);
+}
+
+void port_read_ready(struct port *p)
+{
+	size_t budget = p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET;
+	size_t spent = 0;
+
+	p->in_callback++;
+	while (spent < budget && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
+		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf, PORT_FRAME_MAX);
+		bool truncated;
+
+		if (n == -EAGAIN || n == -EINTR)
+			break;
+		if (n == -EBADFD) {
+			/* tun answers EBADFD once its device was unregistered. */
+			port_mark_gone(p);
+			break;
+		}
+		if (n < 0) {
+			p->c.read_errors[errno_slot((int)-n)]++;
+			port_fail(p, "read", (int)-n);
+			break;
+		}
+		truncated = (size_t)n > PORT_FRAME_MAX;
+		p->c.rx_frames++;
+		p->c.rx_bytes += (uint64_t)n;
+		if (truncated)
+			p->c.truncated++;
+		spent += n > 0 ? (size_t)n : 1;
+		if (p->sink)
+			p->sink(p, p->buf, truncated ? PORT_FRAME_MAX : (size_t)n, truncated,
+				p->sink_arg);
+	}
+	if (--p->in_callback == 0 && p->free_pending)
+		port_destroy(p);
+}
+
+int port_write(struct port *p, const void *frame, size_t len)
+{
+	ssize_t n;
+	int tries = 0;
+
+	if (p->fd < 0)
+		return p->state == PORT_STATE_GONE ? -ENODEV : -EBADF;
+	do
+		n = OPS(p)->write(IOCTX(p), p->fd, frame, len);
+	while (n == -EINTR && ++tries < 16);
+	if (n < 0) {
+		p->c.write_errors[errno_slot((int)-n)]++;
+		return (int)n;
+	}
+	p->c.tx_frames++;
+	p->c.tx_bytes += (uint64_t)n;
+	return 0;
+}
+
+void port_set_sink(struct port *p, port_frame_fn fn, void *arg)
+{
+	p->sink = fn;
+	p->sink_arg = arg;
+}
+
+const char *port_name(const struct port *p)
+{
+	return p->cfg.name;
+}
+
+const struct port_config *port_config(const struct port *p)
+{
+	return &p->cfg;
+}
+
+enum port_state port_state(const struct port *p)
+{
+	return p->state;
+}
+
+int port_ifindex(const struct port *p)
+{
+	return p->ifindex;
+}
+
+unsigned int port_tun_flags(const struct port *p)
+{
+	return p->tun_flags;
+}
+
+const struct link_state *port_link(const struct port *p)
+{
+	return &p->link;
+}
+
+const struct port_counters *port_counters(const struct port *p)
+{
+	return &p->c;
+}
+
+const struct port_error *port_last_error(const struct port *p)
+{
+	return &p->last;
+}
+
+struct timespec port_created(const struct port *p)
+{
+	return p->created;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A port: one tun or tap device held open by paird, its link configuration,
+ * its read loop and its counters (DESIGN.md, "Ports"). The port set
+ * (portset.c) creates and destroys ports; the data plane plugs in through
+ * the frame sink; the API reads the snapshot accessors.
+ *
+ * Every OS call goes through the struct port_io given at open, so the same
+ * code runs on the kernel and on the memory implementation.
+ */
+#ifndef PAIRD_PORT_H
+#define PAIRD_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "fault.h"
+#include "portcfg.h"
+#include "portio.h"
+
+struct event_base;
+struct port;
+
+/* The largest frame: MTU 65535 plus Ethernet, one VLAN tag and the PI header. */
+#define PORT_FRAME_MAX	   (65535 + 14 + 4 + 4)
+#define PORT_READ_BUDGET   (256 * 1024)
+#define PORT_ERRNO_SLOTS   134 /* errno values 1..133; slot 0 collects any other */
+
+enum port_state { PORT_STATE_UP, PORT_STATE_DOWN, PORT_STATE_ERROR, PORT_STATE_GONE };
+
+struct port_counters {
+	uint64_t rx_frames, rx_bytes;
+	uint64_t tx_frames, tx_bytes;
+	uint64_t truncated;
+	uint64_t read_errors[PORT_ERRNO_SLOTS];
+	uint64_t write_errors[PORT_ERRNO_SLOTS];
+};
+
+struct port_error {
+	int err;	  /* errno, 0 when no error was ever recorded */
+	char op[16];	  /* "open", "read", "write", "link", ... */
+	char message[320];
+	struct timespec when;
+};
+
+/* What the port's owner hears about a port (state changes). */
+enum port_event { PORT_EV_ERROR, PORT_EV_GONE };
+typedef void (*port_event_fn)(struct port *port, enum port_event ev, void *arg);
+
+/*
+ * Called for every frame read, in the read callback. @truncated frames hold
+ * only the first @len bytes of a longer frame.
+ */
+typedef void (*port_frame_fn)(struct port *port, const uint8_t *frame, size_t len,
+			      bool truncated, void *arg);
+
+struct port_env {
+	struct event_base *base; /* NULL: nobody polls; tests call port_read_ready() */
+	struct port_io io;
+	size_t read_budget;	 /* bytes per readiness turn; 0 means PORT_READ_BUDGET */
+	port_event_fn on_event;
+	void *event_arg;
+};
+
+/*
+ * Opens the device @cfg names and configures its link. On failure returns
+ * NULL with @f filled and nothing left behind: no fd, no interface, no link
+ * change. @env must outlive the port.
+ */
+struct port *port_open(const struct port_env *env, const struct port_config *cfg,
+		       struct fault *f);
+
+/*
+ * A port that could not be opened (e.g. restored from the state file while
+ * its device is missing): kept in state "error" with @why as last error so
+ * its configuration is neither lost nor silently dropped.
+ */
+struct port *port_new_failed(const struct port_env *env, const struct port_config *cfg,
+			     const struct fault *why);
+
+/*
+ * Releases the device (a device paird created disappears with its fd; an
+ * attached one is only detached) and frees the port. Safe from inside the
+ * port's own callbacks: the memory is then freed when the callback returns.
+ * port_free(NULL) is a no-op.
+ */
+void port_free(struct port *port);
+
+/*
+ * Brings the link to @want (up, MTU, MAC, addresses). Either every change
+ * is made or, on the first refusal, the ones made are undone and @f says
+ * which step failed. On success @want becomes the port's configuration.
+ */
+int port_reconfigure(struct port *port, const struct port_config *want, struct fault *f);
+
+/* Writes one frame. EINTR is retried; other errors are counted and returned. */
+int port_write(struct port *port, const void *frame, size_t len);
+
+/* The read loop body: drains the device within the byte budget. */
+void port_read_ready(struct port *port);
+
+/* The interface disappeared (RTM_DELLINK or EBADFD): stop, release, state gone. */
+void port_mark_gone(struct port *port);
+/* The kernel reported a change of the link (RTM_NEWLINK). */
+void port_link_update(struct port *port, const struct link_state *ls);
+
+void port_set_sink(struct port *port, port_frame_fn fn, void *arg);
+
+const char *port_name(const struct port *port);
+const struct port_config *port_config(const struct port *port);
+enum port_state port_state(const struct port *port);
+const char *port_state_name(enum port_state state);
+int port_ifindex(const struct port *port);
+/* TUNGETIFF flags as the kernel reported them at open (IFF_TAP, IFF_NO_PI, ...). */
+unsigned int port_tun_flags(const struct port *port);
+const struct link_state *port_link(const struct port *port);
+const struct port_counters *port_counters(const struct port *port);
+const struct port_error *port_last_error(const struct port *port);
+struct timespec port_created(const struct port *port);
+
+/* Writes the names of @flags ("IFF_TAP", ...) to @names; returns how many. */
+size_t port_tun_flag_names(unsigned int flags, const char **names, size_t max);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every OS call a port makes goes through one table of operations
+ * (DESIGN.md, "Ports"): the kernel implementation (portio_kernel.c) talks
+ * to /dev/net/tun and rtnetlink; the memory implementation (portio_mem.c)
+ * keeps devices and frames in memory, injects errnos per call and needs no
+ * root, so unit tests drive the whole port lifecycle and read loop on it.
+ *
+ * All operations return 0 (or a count) on success and a negative errno on
+ * failure; none of them sets errno for the caller to read.
+ */
+#ifndef PAIRD_PORTIO_H
+#define PAIRD_PORTIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "netaddr.h"
+
+/* What the kernel says about a link (RTM_NEWLINK). */
+struct link_state {
+	int ifindex;
+	unsigned int flags; /* IFF_UP, IFF_RUNNING, ... */
+	uint32_t mtu;
+	bool has_mac;
+	uint8_t mac[6];
+};
+
+/* A change to a link; fields left at their "keep" value are not touched. */
+struct link_change {
+	int up;		    /* -1 keep, 0 down, 1 up */
+	uint32_t mtu;	    /* 0 keep */
+	const uint8_t *mac; /* NULL keep */
+};
+
+struct port_io_ops {
+	const char *name;
+	/* open(2) of the clone device; returns an fd or -errno. */
+	int (*open)(void *ctx, const char *path, int flags);
+	/* ioctl(2) on a port fd (TUNSETIFF, TUNGETIFF, TUNSETOFFLOAD). */
+	int (*ioctl)(void *ctx, int fd, unsigned long request, void *arg);
+	/*
+	 * One datagram. Like tun, returns the datagram's full length even when
+	 * only @len bytes fit in @buf, so a result > @len means truncated.
+	 */
+	ssize_t (*read)(void *ctx, int fd, void *buf, size_t len);
+	ssize_t (*write)(void *ctx, int fd, const void *buf, size_t len);
+	int (*close)(void *ctx, int fd);
+	/* The ifindex of the interface called @name, or -ENODEV. */
+	int (*link_index)(void *ctx, const char *name);
+	int (*link_get)(void *ctx, int ifindex, struct link_state *out);
+	int (*link_set)(void *ctx, int ifindex, const struct link_change *change);
+	/* Adds (@add) or removes one kernel-side address of the link. */
+	int (*addr_set)(void *ctx, int ifindex, const struct ip_prefix *prefix, bool add);
+};
+
+/* An implementation and its context; held by value. */
+struct port_io {
+	const struct port_io_ops *ops;
+	void *ctx;
+};
+
+#endif

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel port I/O: thin wrappers that turn the libc convention (-1 and
+ * errno) into negative errno returns, and route link configuration to the
+ * rtnetlink module. No policy lives here; port.c decides what to call.
+ */
+#include "portio_kernel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "nl.h"
+
+static int k_open(void *ctx, const char *path, int flags)
+{
+	int fd;
+
+	(void)ctx;
+	fd = open(path, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+static int k_ioctl(void *ctx, int fd, unsigned long request, void *arg)
+{
+	(void)ctx;
+	return ioctl(fd, request, arg) < 0 ? -errno : 0;
+}
+
+static ssize_t k_read(void *ctx, int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	(void)ctx;
+	n = read(fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t k_write(void *ctx, int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	(void)ctx;
+	n = write(fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static int k_close(void *ctx, int fd)
+{
+	(void)ctx;
+	return close(fd) < 0 ? -errno : 0;
+}
+
+static int k_link_index(void *ctx, const char *name)
+{
+	unsigned int idx;
+
+	(void)ctx;
+	idx = if_nametoindex(name);
+	if (idx == 0)
+		return errno == ENXIO || errno == ENODEV || errno == 0 ? -ENODEV : -errno;
+	return (int)idx;
+}
+
+static int k_link_get(void *ctx, int ifindex, struct link_state *out)
+{
+	return nl_link_get(ctx, ifindex, out);
+}
+
+static int k_link_set(void *ctx, int ifindex, const struct link_change *change)
+{
+	return nl_link_set(ctx, ifindex, change);
+}
+
+static int k_addr_set(void *ctx, int ifindex, const struct ip_prefix *prefix, bool add)
+{
+	return nl_addr_set(ctx, ifindex, prefix, add);
+}
+
+static const struct port_io_ops kernel_ops = {
+	.name = "kernel",
+	.open = k_open,
+	.ioctl = k_ioctl,
+	.read = k_read,
+	.write = k_write,
+	.close = k_close,
+	.link_index = k_link_index,
+	.link_get = k_link_get,
+	.link_set = k_link_set,
+	.addr_set = k_addr_set,
+};
+
+int portio_kernel_init(struct port_io *io)
+{
+	struct nl *nl = nl_open();
+
+	if (!nl)
+		return -errno;
+	io->ops = &kernel_ops;
+	io->ctx = nl;
+	return 0;
+}
+
+void portio_kernel_fini(struct port_io *io)
+{
+	nl_close(io->ctx);
+	io->ctx = NULL;
+}

@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory port I/O for tests: see portio_mem.h for the contract. Test-only
+ * code, linked into the unit tests and never into paird; it allocates
+ * freely and keeps small fixed tables.
+ */
+#include "portio_mem.h"
+
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define MEM_DEVS     16
+#define MEM_FDS	     32
+#define MEM_INJECT   16
+#define MEM_ADDRS    32
+
+struct mem_frame {
+	struct mem_frame *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct mem_dev {
+	bool used, tap, persistent, ours;
+	char name[IFNAMSIZ];
+	int attached_fd; /* -1 when no fd is attached */
+	bool no_pi;
+	struct link_state link;
+	unsigned n_addrs;
+	struct ip_prefix addrs[MEM_ADDRS];
+	struct mem_frame *rx_head, *rx_tail; /* to be read by paird */
+	size_t rx_count;
+	struct mem_frame **tx; /* written by paird */
+	size_t tx_count, tx_cap;
+};
+
+struct mem_fd {
+	int fd;	 /* the eventfd; -1 when the slot is free */
+	int dev; /* index into devs, -1 before TUNSETIFF */
+	bool dev_gone;
+};
+
+struct memio {
+	bool unprivileged;
+	int next_ifindex;
+	unsigned next_unit;
+	struct mem_dev devs[MEM_DEVS];
+	struct mem_fd fds[MEM_FDS];
+	int inject[MEMIO_OP_COUNT][MEM_INJECT];
+	unsigned n_inject[MEMIO_OP_COUNT];
+	unsigned calls[MEMIO_OP_COUNT];
+	bool write_limited;
+	size_t write_left;
+};
+
+static int take_injected(struct memio *m, enum memio_op op)
+{
+	int err;
+
+	m->calls[op]++;
+	if (m->n_inject[op] == 0)
+		return 0;
+	err = m->inject[op][0];
+	memmove(&m->inject[op][0], &m->inject[op][1], (m->n_inject[op] - 1) * sizeof(int));
+	m->n_inject[op]--;
+	return -err;
+}
+
+void memio_inject(struct memio *m, enum memio_op op, int err)
+{
+	if (m->n_inject[op] < MEM_INJECT)
+		m->inject[op][m->n_inject[op]++] = err;
+}
+
+unsigned memio_calls(const struct memio *m, enum memio_op op)
+{
+	return m->calls[op];
+}
+
+void memio_set_write_limit(struct memio *m, size_t frames)
+{
+	m->write_limited = true;
+	m->write_left = frames;
+}
+
+void memio_set_privileged(struct memio *m, bool privileged)
+{
+	m->unprivileged = !privileged;
+}
+
+static struct mem_dev *dev_by_name(const struct memio *m, const char *name)
+{
+	for (int i = 0; i < MEM_DEVS; i++)
+		if (m->devs[i].used && strcmp(m->devs[i].name, name) == 0)
+			return (struct mem_dev *)&m->devs[i];
+	return NULL;
+}
+
+static struct mem_dev *dev_by_index(struct memio *m, int ifindex)
+{
+	for (int i = 0; i < MEM_DEVS; i++)
+		if (m->devs[i].used && m->devs[i].link.ifindex == ifindex)
+			return &m->devs[i];
+	return NULL;
+}
+
+static struct mem_fd *fd_slot(struct memio *m, int fd)
+{
+	for (int i = 0; i < MEM_FDS; i++)
+		if (m->fds[i].fd == fd && fd >= 0)
+			return &m->fds[i];
+	return NULL;
+}
+
+static void signal_fd(int fd, bool readable)
+{
+	uint64_t v = 1;
+
+	if (readable) {
+		if (write(fd, &v, sizeof(v)) < 0)
+			return;
+	} else if (read(fd, &v, sizeof(v)) < 0) {
+		return;
+	}
+}
+
+static struct mem_dev *dev_new(struct memio *m, const char *name, bool tap)
+{
+	for (int i = 0; i < MEM_DEVS; i++) {
+		struct mem_dev *d = &m->devs[i];
+
+		if (d->used)
+			continue;
+		memset(d, 0, sizeof(*d));
+		d->used = true;
+		d->tap = tap;
+		d->attached_fd = -1;
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		d->link.ifindex = m->next_ifindex++;
+		d->link.mtu = 1500;
+		if (tap) {
+			uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, (uint8_t)d->link.ifindex };
+
+			d->link.has_mac = true;
+			memcpy(d->link.mac, mac, 6);
+		}
+		return d;
+	}
+	return NULL;
+}
+
+static void dev_free(struct mem_dev *d)
+{
+	struct mem_frame *f = d->rx_head;
+
+	while (f) {
+		struct mem_frame *next = f->next;
+
+		free(f);
+		f = next;
+	}
+	for (size_t i = 0; i < d->tx_count; i++)
+		free(d->tx[i]);
+	free(d->tx);
+	memset(d, 0, sizeof(*d));
+}
+
+struct memio *memio_new(void)
+{
+	struct memio *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->next_ifindex = 10;
+	for (int i = 0; i < MEM_FDS; i++)
+		m->fds[i].fd = -1;
+	return m;
+}
+
+void memio_free(struct memio *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < MEM_FDS; i++)
+		if (m->fds[i].fd >= 0)
+			close(m->fds[i].fd);
+	for (int i = 0; i < MEM_DEVS; i++)
+		if (m->devs[i].used)
+			dev_free(&m->devs[i]);
+	free(m);
+}
+
+int memio_device_add(struct memio *m, const char *name, bool tap, bool ours)
+{
+	struct mem_dev *d;
+
+	if (dev_by_name(m, name))
+		return -EEXIST;
+	d = dev_new(m, name, tap);
+	if (!d)
+		return -ENOSPC;
+	d->persistent = true;
+	d->ours = ours;
+	return 0;
+}
+
+int memio_device_delete(struct memio *m, const char *name)
+{
+	struct mem_dev *d = dev_by_name(m, name);
+
+	if (!d)
+		return -ENODEV;
+	if (d->attached_fd >= 0) {
+		struct mem_fd *s = fd_slot(m, d->attached_fd);
+
+		s->dev = -1;
+		s->dev_gone = true;
+		signal_fd(s->fd, true); /* tun reports EPOLLERR; wake the reader */
+	}
+	dev_free(d);
+	return 0;
+}
+
+bool memio_device_exists(const struct memio *m, const char *name)
+{
+	return dev_by_name(m, name) != NULL;
+}
+
+const struct link_state *memio_link(const struct memio *m, const char *name)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	return d ? &d->link : NULL;
+}
+
+bool memio_has_addr(const struct memio *m, const char *name, const char *prefix)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+	struct ip_prefix p;
+	const char *why;
+
+	if (!d || prefix_parse(prefix, &p, &why) < 0)
+		return false;
+	for (unsigned i = 0; i < d->n_addrs; i++)
+		if (prefix_equal(&d->addrs[i], &p))
+			return true;
+	return false;
+}
+
+unsigned memio_addr_count(const struct memio *m, const char *name)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	return d ? d->n_addrs : 0;
+}
+
+unsigned memio_open_fds(const struct memio *m)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < MEM_FDS; i++)
+		n += m->fds[i].fd >= 0;
+	return n;
+}
+
+int memio_push(struct memio *m, const char *name, const void *frame, size_t len)
+{
+	struct mem_dev *d = dev_by_name(m, name);
+	struct mem_frame *f;
+
+	if (!d)
+		return -ENODEV;
+	f = malloc(sizeof(*f) + len);
+	if (!f)
+		return -ENOMEM;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, frame, len);
+	if (d->rx_tail)
+		d->rx_tail->next = f;
+	else
+		d->rx_head = f;
+	d->rx_tail = f;
+	if (d->rx_count++ == 0 && d->attached_fd >= 0)
+		signal_fd(d->attached_fd, true);
+	return 0;
+}
+
+size_t memio_queued(const struct memio *m, const char *name)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	return d ? d->rx_count : 0;
+}
+
+size_t memio_written_count(const struct memio *m, const char *name)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	return d ? d->tx_count : 0;
+}
+
+const uint8_t *memio_written(const struct memio *m, const char *name, size_t i, size_t *len)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	if (!d || i >= d->tx_count)
+		return NULL;
+	*len = d->tx[i]->len;
+	return d->tx[i]->data;
+}
+
+/* --- the operations --- */
+
+static int m_open(void *ctx, const char *path, int flags)
+{
+	struct memio *m = ctx;
+	int ret = take_injected(m, MEMIO_OPEN);
+
+	(void)flags;
+	if (ret < 0)
+		return ret;
+	if (strcmp(path, "/dev/net/tun") != 0)
+		return -ENOENT;
+	for (int i = 0; i < MEM_FDS; i++) {
+		if (m->fds[i].fd >= 0)
+			continue;
+		m->fds[i].fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (m->fds[i].fd < 0)
+			return -errno;
+		m->fds[i].dev = -1;
+		m->fds[i].dev_gone = false;
+		return m->fds[i].fd;
+	}
+	return -EMFILE;
+}
+
+static int tun_setiff(struct memio *m, struct mem_fd *s, struct ifreq *ifr)
+{
+	bool tap = ifr->ifr_flags & IFF_TAP;
+	struct mem_dev *d;
+	char name[IFNAMSIZ];
+
+	if (s->dev >= 0)
+		return -EINVAL;
+	memcpy(name, ifr->ifr_name, IFNAMSIZ);
+	name[IFNAMSIZ - 1] = '\0';
+	d = name[0] ? dev_by_name(m, name) : NULL;
+	if (d) {
+		if (ifr->ifr_flags & IFF_TUN_EXCL)
+			return -EBUSY;
+		if (d->tap != tap)
+			return -EINVAL;
+		if (m->unprivileged && !d->ours)
+			return -EPERM;
+		if (d->attached_fd >= 0)
+			return -EBUSY;
+	} else {
+		if (m->unprivileged)
+			return -EPERM;
+		if (!name[0])
+			snprintf(name, sizeof(name), "%s%u", tap ? "tap" : "tun", m->next_unit++);
+		d = dev_new(m, name, tap);
+		if (!d)
+			return -ENOMEM;
+	}
+	d->attached_fd = s->fd;
+	d->no_pi = ifr->ifr_flags & IFF_NO_PI;
+	s->dev = (int)(d - m->devs);
+	if (d->rx_count)
+		signal_fd(s->fd, true);
+	return 0;
+}
+
+static int m_ioctl(void *ctx, int fd, unsigned long request, void *arg)
+{
+	struct memio *m = ctx;
+	struct mem_fd *s = fd_slot(m, fd);
+	struct ifreq *ifr = arg;
+	int ret = take_injected(m, MEMIO_IOCTL);
+
+	if (ret < 0)
+		return ret;
+	if (!s)
+		return -EBADF;
+	switch (request) {
+	case TUNSETIFF:
+		return tun_setiff(m, s, ifr);
+	case TUNGETIFF:
+		if (s->dev < 0)
+			return -EBADFD;
+		memset(ifr, 0, sizeof(*ifr));
+		memcpy(ifr->ifr_name, m->devs[s->dev].name, IFNAMSIZ);
+		ifr->ifr_flags = (short)((m->devs[s->dev].tap ? IFF_TAP : IFF_TUN) |
+					 (m->devs[s->dev].no_pi ? IFF_NO_PI : 0) |
+					 (m->devs[s->dev].persistent ? IFF_PERSIST : 0));
+		return 0;
+	case TUNSETOFFLOAD:
+		return s->dev < 0 ? -EBADFD : 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static ssize_t m_read(void *ctx, int fd, void *buf, size_t len)
+{
+	struct memio *m = ctx;
+	struct mem_fd *s = fd_slot(m, fd);
+	struct mem_dev *d;
+	struct mem_frame *f;
+	ssize_t n;
+	int ret = take_injected(m, MEMIO_READ);
+
+	if (ret < 0)
+		return ret;
+	if (!s)
+		return -EBADF;
+	if (s->dev_gone || s->dev < 0)
+		return -EBADFD;
+	d = &m->devs[s->dev];
+	f = d->rx_head;
+	if (!f)
+		return -EAGAIN;
+	d->rx_head = f->next;
+	if (!d->rx_head)
+		d->rx_tail = NULL;
+	if (--d->rx_count == 0)
+		signal_fd(fd, false);
+	memcpy(buf, f->data, f->len < len ? f->len : len);
+	n = (ssize_t)f->len; /* the full length, as tun does */
+	free(f);
+	return n;
+}
+
+static ssize_t m_write(void *ctx, int fd, const void *buf, size_t len)
+{
+	struct memio *m = ctx;
+	struct mem_fd *s = fd_slot(m, fd);
+	struct mem_dev *d;
+	struct mem_frame *f;
+	int ret = take_injected(m, MEMIO_WRITE);
+
+	if (ret < 0)
+		return ret;
+	if (!s)
+		return -EBADF;
+	if (s->dev_gone || s->dev < 0)
+		return -EBADFD;
+	d = &m->devs[s->dev];
+	if (!(d->link.flags & IFF_UP))
+		return -EIO;
+	if (m->write_limited) {
+		if (m->write_left == 0)
+			return -ENOBUFS;
+		m->write_left--;
+	}
+	if (d->tx_count == d->tx_cap) {
+		size_t cap = d->tx_cap ? d->tx_cap * 2 : 16;
+		struct mem_frame **tx = realloc(d->tx, cap * sizeof(*tx));
+
+		if (!tx)
+			return -ENOMEM;
+		d->tx = tx;
+		d->tx_cap = cap;
+	}
+	f = malloc(sizeof(*f) + len);
+	if (!f)
+		return -ENOMEM;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, buf, len);
+	d->tx[d->tx_count++] = f;
+	return (ssize_t)len;
+}
+
+static int m_close(void *ctx, int fd)
+{
+	struct memio *m = ctx;
+	struct mem_fd *s = fd_slot(m, fd);
+	int ret = take_injected(m, MEMIO_CLOSE);
+
+	if (!s)
+		return -EBADF;
+	if (s->dev >= 0) {
+		struct mem_dev *d = &m->devs[s->dev];
+
+		d->attached_fd = -1;
+		if (!d->persistent)
+			dev_free(d);
+	}
+	/* Like close(2), the fd is released even when an error is reported. */
+	close(s->fd);
+	s->fd = -1;
+	s->dev = -1;
+	return ret;
+}
+
+static int m_link_index(void *ctx, const char *name)
+{
+	struct memio *m = ctx;
+	struct mem_dev *d;
+	int ret = take_injected(m, MEMIO_LINK_INDEX);
+
+	if (ret < 0)
+		return ret;
+	d = dev_by_name(m, name);
+	return d ? d->link.ifindex : -ENODEV;
+}
+
+static int m_link_get(void *ctx, int ifindex, struct link_state *out)
+{
+	struct memio *m = ctx;
+	struct mem_dev *d;
+	int ret = take_injected(m, MEMIO_LINK_GET);
+
+	if (ret < 0)
+		return ret;
+	d = dev_by_index(m, ifindex);
+	if (!d)
+		return -ENODEV;
+	*out = d->link;
+	return 0;
+}
+
+static int m_link_set(void *ctx, int ifindex, const struct link_change *ch)
+{
+	struct memio *m = ctx;
+	struct mem_dev *d;
+	int ret = take_injected(m, MEMIO_LINK_SET);
+
+	if (ret < 0)
+		return ret;
+	d = dev_by_index(m, ifindex);
+	if (!d)
+		return -ENODEV;
+	if (m->unprivileged)
+		return -EPERM;
+	if (ch->mtu && (ch->mtu < 68 || ch->mtu > 65535))
+		return -EINVAL;
+	if (ch->mac && !d->tap)
+		return -EOPNOTSUPP;
+	if (ch->mtu)
+		d->link.mtu = ch->mtu;
+	if (ch->mac)
+		memcpy(d->link.mac, ch->mac, 6);
+	if (ch->up == 1)
+		d->link.flags |= IFF_UP;
+	else if (ch->up == 0)
+		d->link.flags &= ~(unsigned)IFF_UP;
+	return 0;
+}
+
+static int m_addr_set(void *ctx, int ifindex, const struct ip_prefix *prefix, bool add)
+{
+	struct memio *m = ctx;
+	struct mem_dev *d;
+	int ret = take_injected(m, MEMIO_ADDR_SET);
+
+	if (ret < 0)
+		return ret;
+	d = dev_by_index(m, ifindex);
+	if (!d)
+		return -ENODEV;
+	if (m->unprivileged)
+		return -EPERM;
+	for (unsigned i = 0; i < d->n_addrs; i++) {
+		if (!prefix_equal(&d->addrs[i], prefix))
+			continue;
+		if (add)
+			return -EEXIST;
+		d->addrs[i] = d->addrs[--d->n_addrs];
+		return 0;
+	}
+	if (!add)
+		return -EADDRNOTAVAIL;
+	if (d->n_addrs == MEM_ADDRS)
+		return -ENOSPC;
+	d->addrs[d->n_addrs++] = *prefix;
+	return 0;
+}
+
+static const struct port_io_ops mem_ops = {
+	.name = "memory",
+	.open = m_open,
+	.ioctl = m_ioctl,
+	.read = m_read,
+	.write = m_write,
+	.close = m_close,
+	.link_index = m_link_index,
+	.link_get = m_link_get,
+	.link_set = m_link_set,
+	.addr_set = m_addr_set,
+};
+
+struct port_io memio_io(struct memio *m)
+{
+	return (struct port_io){ .ops = &mem_ops, .ctx = m };
+}

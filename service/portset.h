@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The set of ports paird holds, by name, and the only way to change it.
+ * Every change is carried out on the kernel first, then written to the
+ * state file; if the state file cannot be written the change is undone, so
+ * what a client was told succeeded is exactly what a restart restores.
+ */
+#ifndef PAIRD_PORTSET_H
+#define PAIRD_PORTSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fault.h"
+#include "port.h"
+#include "portcfg.h"
+#include "portio.h"
+
+struct event_base;
+struct portset;
+
+#define PORTSET_DEFAULT_MAX 64
+
+/*
+ * @state_path may be NULL (nothing persisted). @io and @base are used by
+ * every port; @base may be NULL in tests.
+ */
+struct portset *portset_new(struct event_base *base, struct port_io io, const char *state_path,
+			    unsigned max_ports);
+/* Closes every port (devices paird created disappear) and frees the set. */
+void portset_free(struct portset *ps);
+
+/*
+ * Recreates the ports of the state file. A missing file is an empty start;
+ * an unreadable or invalid one is an error. A port that cannot be opened
+ * again is kept in state "error" and logged. Then the file is written back,
+ * so an unwritable state file is found at start, not at the first request.
+ */
+int portset_restore(struct portset *ps, struct fault *f);
+
+size_t portset_count(const struct portset *ps);
+/* Ports in creation order; NULL past the end. */
+struct port *portset_at(const struct portset *ps, size_t i);
+struct port *portset_find(const struct portset *ps, const char *name);
+
+/* POST: 409 (FAULT_CONFLICT) when the name is taken. */
+int portset_create(struct portset *ps, const struct port_config *cfg, struct port **out,
+		   struct fault *f);
+/* PUT: creates (*created = true) or brings the port to @cfg. */
+int portset_put(struct portset *ps, const struct port_config *cfg, bool *created,
+		struct port **out, struct fault *f);
+/* PATCH: applies the fields present in @patch. */
+int portset_patch(struct portset *ps, struct port *port, const struct port_config *patch,
+		  struct fault *f);
+int portset_delete(struct portset *ps, const char *name, struct fault *f);
+
+/* From the link monitor: @ls changed, or was deleted. */
+void portset_link_event(struct portset *ps, const struct link_state *ls, bool deleted);
+
+#endif

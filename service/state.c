@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Atomic state file I/O. The document is serialized in memory first, so a
+ * serialization failure never touches the disk; then written to a sibling
+ * temp file, fsync'ed and renamed over the old file, and the directory is
+ * fsync'ed so the rename itself survives a crash.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_MAX_BYTES (16 * 1024 * 1024)
+
+int state_load(const char *path, json_t **out, struct fault *f)
+{
+	json_error_t jerr;
+	struct stat st;
+	json_t *doc;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return fault_errno(f, errno, NULL, "cannot open state file %s", path);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_MAX_BYTES) {
+		close(fd);
+		return fault_set(f, FAULT_INVALID, EINVAL, NULL,
+				 "state file %s is not a regular file of at most %d bytes", path,
+				 STATE_MAX_BYTES);
+	}
+	doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
+	if (!doc)
+		return fault_set(f, FAULT_SYNTAX, EINVAL, NULL,
+				 "state file %s is corrupt: line %d column %d: %s", path, jerr.line,
+				 jerr.column, jerr.text);
+	*out = doc;
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int state_save(const char *path, const json_t *doc, struct fault *f)
+{
+	char tmp[PATH_MAX];
+	char dir[PATH_MAX];
+	char *text = NULL;
+	int fd = -1, dfd = -1;
+	int ret;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return fault_set(f, FAULT_INTERNAL, ENAMETOOLONG, NULL, "state file path too long");
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
+				 "cannot serialize the state file: out of memory");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = fault_errno(f, errno, NULL, "cannot write state file %s", tmp);
+		goto out;
+	}
+	ret = write_all(fd, text, strlen(text));
+	if (ret == 0)
+		ret = write_all(fd, "\n", 1);
+	if (ret == 0 && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	fd = -1;
+	if (ret < 0) {
+		fault_errno(f, -ret, NULL, "cannot write state file %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		ret = fault_errno(f, errno, NULL, "cannot rename %s to %s", tmp, path);
+		unlink(tmp);
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		/* The rename is what makes the change durable; flush it too. */
+		if (fsync(dfd) < 0)
+			ret = fault_errno(f, errno, NULL, "cannot fsync the directory of %s", path);
+		close(dfd);
+	}
+out:
+	free(text);
+	return ret;
+}
