@@ -78,6 +78,30 @@ tests/contract/node_modules: tests/contract/package-lock.json
 	$(Q)cd tests/contract && npm ci --no-audit --no-fund --loglevel=error
 	$(Q)touch $@
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang over the whole
+# library; `make fuzz` runs each for FUZZ_SECONDS, seeded by
+# `tests/fuzz/seeds.sh NAME DIR` (fixture frames as binary files, JSON bodies).
+FUZZ_CC		:= clang-14
+FUZZ_SECONDS	?= 20
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ-LD $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iapi $(shell pkg-config --cflags $(PKGS)) -o $@ \
+		$< $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+		name=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$name; mkdir -p $$corpus; \
+		seeds=$(BUILD)/fuzz/seeds-$$name; rm -rf $$seeds; mkdir -p $$seeds; \
+		tests/fuzz/seeds.sh $$name $$seeds; \
+		echo "== fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus $$seeds \
+			2>&1 | tail -n 4; done
+
 # The suites in order; the contract step checks what integration recorded.
 test-run:
 	$(Q)rm -rf $(BUILD)/exchanges
@@ -137,6 +161,6 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all unit integration contract test-run test asan run deps test-deps check format clean
+.PHONY: all unit integration contract fuzz test-run test asan run deps test-deps check format clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
