@@ -29,6 +29,7 @@ struct httpd {
 	struct event *io;
 	struct event *timer;
 	struct api *api;
+	unsigned max_connections;
 };
 
 struct conn {
@@ -300,13 +301,30 @@ static void rearm(struct httpd *h)
 	}
 }
 
+static unsigned connections(const struct httpd *h)
+{
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info ? info->num_connections : 0;
+}
+
 static void on_mhd(evutil_socket_t fd, short what, void *arg)
 {
 	struct httpd *h = arg;
+	bool was_full = connections(h) >= h->max_connections;
 
 	(void)fd;
 	(void)what;
 	MHD_run(h->d);
+	/*
+	 * At the connection limit MHD takes the listening socket out of its
+	 * epoll set and puts it back only at the start of its next run. If this
+	 * run freed a slot, run again now: nothing else would wake us while
+	 * connections wait in the backlog.
+	 */
+	if (was_full && connections(h) < h->max_connections)
+		MHD_run(h->d);
 	rearm(h);
 }
 
@@ -322,6 +340,7 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 		return NULL;
 	}
 	h->api = api;
+	h->max_connections = limits->max_connections;
 	h->d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_LISTEN_SOCKET,

@@ -402,7 +402,13 @@ static int open_device(struct port *p, struct fault *f)
 	if (strncmp(ifr.ifr_name, cfg->name, IFNAMSIZ) != 0)
 		return fault_set(f, FAULT_INTERNAL, 0, "name", "the kernel named the device %.16s",
 				 ifr.ifr_name);
-	p->tun_flags = (unsigned short)ifr.ifr_flags;
+	/*
+	 * TUNGETIFF reports IFF_NOFILTER (0x1000, the value of IFF_NO_PI) when
+	 * no socket filter is attached, so that bit cannot tell packet info
+	 * apart; the device has what TUNSETIFF asked for.
+	 */
+	p->tun_flags = ((unsigned short)ifr.ifr_flags & ~(unsigned)IFF_NO_PI) |
+		       (cfg->packet_info ? 0 : IFF_NO_PI);
 
 	/* Offload settings outlive their owner; without a vnet header we want none. */
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)0UL);

@@ -400,7 +400,9 @@ static int m_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 		memcpy(ifr->ifr_name, m->devs[s->dev].name, IFNAMSIZ);
 		ifr->ifr_flags = (short)((m->devs[s->dev].tap ? IFF_TAP : IFF_TUN) |
 					 (m->devs[s->dev].no_pi ? IFF_NO_PI : 0) |
-					 (m->devs[s->dev].persistent ? IFF_PERSIST : 0));
+					 (m->devs[s->dev].persistent ? IFF_PERSIST : 0) |
+					 /* as tun: set whenever no socket filter is attached */
+					 IFF_NOFILTER);
 		return 0;
 	case TUNSETOFFLOAD:
 		return s->dev < 0 ? -EBADFD : 0;

@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the integration tests (sourced, not run).
+#
+# A test calls `netns_enter "$@"` first: it re-executes the script inside a
+# private network namespace (unshare -n), so every device and address it
+# makes vanishes with the namespace when the script ends. paird is started
+# on 127.0.0.1:0 inside it; the port it picked is read from its log.
+# `api METHOD PATH [BODY [CONTENT-TYPE]]` calls the API with curl, records
+# the exchange for the contract check (tests/contract/validate.mjs) when
+# $EXCHANGES is set, and leaves STATUS and the body in $W/body.
+#
+# Safety: traffic only on loopback or on devices inside the namespace;
+# addresses only from 198.18.0.0/15 and 2001:db8::/32; only processes
+# this script started are killed, by PID.
+
+set -eu
+
+PAIRD=${PAIRD:-$(cd "$(dirname "$0")/../.." && pwd)/build/paird}
+TEST_NAME=$(basename "$0" .sh)
+
+fail() {
+	echo "FAIL [$TEST_NAME]: $*" >&2
+	if [ -n "${PAIRD_LOG:-}" ] && [ -f "$PAIRD_LOG" ]; then
+		echo "--- paird log (last 30 lines) ---" >&2
+		tail -n 30 "$PAIRD_LOG" >&2
+	fi
+	exit 1
+}
+
+skip() {
+	echo "SKIP [$TEST_NAME]: $*" >&2
+	exit 77
+}
+
+note() {
+	echo "  [$TEST_NAME] $*"
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root (CAP_NET_ADMIN) for network namespaces and tun/tap"
+	[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+}
+
+# Re-runs the calling script in a new network namespace (and, with
+# NETNS_MOUNT=1, a private mount namespace). Call as: netns_enter "$@".
+netns_enter() {
+	need_root
+	if [ "${IN_NETNS:-}" != "$TEST_NAME" ]; then
+		unshare -n true 2>/dev/null || skip "cannot create a network namespace (unshare -n)"
+		local flags=-n
+		[ "${NETNS_MOUNT:-}" = 1 ] && flags="-n -m --propagation private"
+		IN_NETNS=$TEST_NAME exec unshare $flags -- bash "$0" "$@"
+	fi
+	ip link set lo up
+	setup_workdir
+}
+
+PAIRD_PID=
+PAIRD_LOG=
+NREQ=0
+W=
+
+cleanup() {
+	local rc=$?
+	if [ -n "$PAIRD_PID" ] && kill -0 "$PAIRD_PID" 2>/dev/null; then
+		kill -TERM "$PAIRD_PID" 2>/dev/null || true
+		wait "$PAIRD_PID" 2>/dev/null || true
+	fi
+	[ -n "${EXTRA_CLEANUP:-}" ] && eval "$EXTRA_CLEANUP"
+	[ -n "$W" ] && rm -rf "$W"
+	exit $rc
+}
+
+# The work directory and the cleanup trap; netns_enter calls this once it
+# runs inside the namespace.
+setup_workdir() {
+	W=$(mktemp -d /tmp/paird-it.XXXXXX)
+	chmod 755 "$W"
+	trap cleanup EXIT INT TERM HUP
+}
+
+# start_paird [ARGS...]: starts paird (as $PAIRD_AS user when set) and waits
+# until it listens. Sets PAIRD_PID, PORT, BASE.
+start_paird() {
+	local i
+	PAIRD_LOG=$W/paird.$((NSTART = ${NSTART:-0} + 1)).log
+	if [ -n "${PAIRD_AS:-}" ]; then
+		setpriv --reuid="$PAIRD_AS" --regid="$PAIRD_AS" --clear-groups \
+			--inh-caps=-all --bounding-set=-all -- \
+			"$PAIRD" --listen 127.0.0.1:0 "$@" 2>"$PAIRD_LOG" &
+	else
+		"$PAIRD" --listen 127.0.0.1:0 "$@" 2>"$PAIRD_LOG" &
+	fi
+	PAIRD_PID=$!
+	for i in $(seq 100); do
+		PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$PAIRD_LOG")
+		[ -n "$PORT" ] && break
+		kill -0 "$PAIRD_PID" 2>/dev/null || fail "paird exited at start: $(cat "$PAIRD_LOG")"
+		sleep 0.05
+	done
+	[ -n "$PORT" ] || fail "paird did not report a listening port"
+	BASE=http://127.0.0.1:$PORT
+}
+
+# stop_paird [SIGNAL]: stops paird and sets PAIRD_RC.
+stop_paird() {
+	kill -"${1:-TERM}" "$PAIRD_PID"
+	PAIRD_RC=0
+	wait "$PAIRD_PID" || PAIRD_RC=$?
+	PAIRD_PID=
+}
+
+# Extra curl arguments for every api call (e.g. a token header).
+CURL_EXTRA=()
+
+headers_json() {
+	tr -d '\r' <"$W/headers" | awk 'NR > 1 && index($0, ":") {
+		name = tolower(substr($0, 1, index($0, ":") - 1))
+		value = substr($0, index($0, ":") + 1)
+		sub(/^[ \t]+/, "", value)
+		print name "\t" value }' |
+		jq -R -s 'split("\n") | map(select(length > 0) | split("\t") |
+			{(.[0]): .[1]}) | add // {}'
+}
+
+record() {
+	[ -n "${EXCHANGES:-}" ] || return 0
+	mkdir -p "$EXCHANGES"
+	NREQ=$((NREQ + 1))
+	local file
+	file=$EXCHANGES/$TEST_NAME-$(printf %04d "$NREQ").json
+	if [ "${1:-}" = nobody ]; then
+		jq -n --arg method "$M" --arg url "$P" --argjson status "$STATUS" \
+			--argjson headers "$(headers_json)" \
+			'{method: $method, url: $url, status: $status, headers: $headers}' >"$file"
+	else
+		jq -n --arg method "$M" --arg url "$P" --argjson status "$STATUS" \
+			--argjson headers "$(headers_json)" --rawfile body "$W/body" \
+			'{method: $method, url: $url, status: $status, headers: $headers,
+			  body: $body}' >"$file"
+	fi
+}
+
+# api METHOD PATH [BODY [CONTENT-TYPE]] [-- CURL-ARGS...]
+api() {
+	M=$1 P=$2
+	shift 2
+	local args=(-s -o "$W/body" -D "$W/headers" -w '%{http_code}' -X "$M" --max-time 10)
+	if [ $# -gt 0 ] && [ "$1" != -- ]; then
+		args+=(-H "Content-Type: ${2:-application/json}" --data-binary "$1")
+		shift
+		[ $# -gt 0 ] && [ "$1" != -- ] && shift
+	fi
+	[ "${1:-}" = -- ] && shift
+	STATUS=$(curl "${args[@]}" ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$@" "$BASE$P") ||
+		fail "$M $P: curl failed"
+	record
+}
+
+# api_binary: like api, but the body is not recorded (pcap and the like).
+api_binary() {
+	M=$1 P=$2
+	shift 2
+	STATUS=$(curl -s -o "$W/body" -D "$W/headers" -w '%{http_code}' -X "$M" --max-time 10 \
+		${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$@" "$BASE$P") || fail "$M $P: curl failed"
+	record nobody
+}
+
+header() {
+	tr -d '\r' <"$W/headers" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" \
+		'index($0, ":") && tolower(substr($0, 1, index($0, ":") - 1)) == n {
+			v = substr($0, index($0, ":") + 1); sub(/^[ \t]+/, "", v); print v; exit }'
+}
+
+body() {
+	cat "$W/body"
+}
+
+# jqb FILTER: the last response body through jq -r.
+jqb() {
+	jq -r "$1" "$W/body"
+}
+
+expect_status() {
+	[ "$STATUS" = "$1" ] || fail "$M $P: expected status $1, got $STATUS: $(body)"
+}
+
+# expect_json FILTER VALUE: the last body's FILTER equals VALUE.
+expect_json() {
+	local v
+	v=$(jq -r "$1" "$W/body" 2>/dev/null) || fail "$M $P: body is not JSON: $(body)"
+	[ "$v" = "$2" ] || fail "$M $P: $1 is '$v', expected '$2' (body: $(body))"
+}
+
+# expect_problem STATUS [FIELD]: an RFC 9457 problem with that status (and field).
+expect_problem() {
+	expect_status "$1"
+	case "$(header Content-Type)" in
+	application/problem+json*) ;;
+	*) fail "$M $P: expected application/problem+json, got '$(header Content-Type)'" ;;
+	esac
+	jq -e --argjson s "$1" '(.type | startswith("urn:paird:problem:")) and .title != null
+		and .status == $s and (.detail | length > 0)' "$W/body" >/dev/null ||
+		fail "$M $P: not a complete problem body: $(body)"
+	if [ $# -ge 2 ]; then
+		expect_json .field "$2"
+	fi
+}
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 50 ms.
+wait_until() {
+	local deadline=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# The part of the world a rejected request must not change: the ports'
+# configuration and state as the API reports them, and every link and
+# address in the namespace.
+snapshot() {
+	{
+		curl -s --max-time 5 ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$BASE/api/v1/ports" |
+			jq -S '.ports | map(del(.counters, .last_error))'
+		ip -d -br link show | sed 's/ *$//'
+		ip -br addr show | sed 's/ *$//'
+	} >"$W/snapshot.$1"
+}
+
+expect_unchanged() {
+	snapshot after
+	diff -u "$W/snapshot.before" "$W/snapshot.after" >&2 ||
+		fail "$M $P was refused but changed something"
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The non-root setup: an administrator pre-creates a persistent tap owned by
+# paird's user (ip tuntap add ... user U); paird, running as U without any
+# capability, attaches to it, reads frames from it, refuses link changes
+# with a clear 403, and on DELETE only detaches (the device stays).
+#
+# Topology: one private network namespace (and a private mount namespace,
+# so /dev/net/tun can be made usable by U without touching the host's) with
+# lo and utap0, a persistent tap owned by nobody, 198.18.0.1/24, up.
+NETNS_MOUNT=1
+. "$(dirname "$0")/lib.sh"
+netns_enter "$@"
+
+U=nobody
+uid=$(id -u $U)
+# Debian's /dev/net/tun is 0666; where it is not, give U a private node.
+if ! setpriv --reuid="$uid" --regid="$uid" --clear-groups test -r /dev/net/tun -a -w /dev/net/tun; then
+	mknod -m 666 "$W/tun" c 10 200
+	mount --bind "$W/tun" /dev/net/tun
+fi
+setpriv --reuid="$uid" --regid="$uid" --clear-groups test -x "$PAIRD" ||
+	skip "$U cannot execute $PAIRD (a parent directory is not searchable)"
+
+ip tuntap add dev utap0 mode tap user $U
+ip addr add 198.18.0.1/24 dev utap0
+ip link set utap0 up
+mkdir "$W/u"
+chown $U "$W/u"
+PAIRD_AS=$uid start_paird --state "$W/u/state.json"
+grep -q CapEff:.0000000000000000 "/proc/$PAIRD_PID/status" || fail "paird runs with capabilities"
+
+note "creating a device needs CAP_NET_ADMIN: 403 naming the cause, nothing left"
+snapshot before
+api POST /api/v1/ports '{"name":"unew0","type":"tap"}'
+expect_problem 403
+expect_json .errno EPERM
+body | grep -q "CAP_NET_ADMIN" || fail "the 403 does not say what is missing: $(body)"
+expect_unchanged
+
+note "attaching to the pre-created device works"
+api POST /api/v1/ports '{"name":"utap0","type":"tap","attach":true}'
+expect_status 201
+expect_json .attach true
+expect_json .state up
+expect_json '.flags | index("IFF_PERSIST") != null' true
+
+note "link changes need CAP_NET_ADMIN: 403, nothing changed"
+for patch in '{"mtu":1400}' '{"up":false}' '{"addresses":["198.18.9.1/24"]}'; do
+	snapshot before
+	api PATCH /api/v1/ports/utap0 "$patch"
+	expect_problem 403
+	expect_json .errno EPERM
+	expect_unchanged
+done
+snapshot before
+api PUT /api/v1/ports/utap0 '{"type":"tap","attach":true,"mtu":1400}'
+expect_problem 403
+expect_unchanged
+
+note "frames the kernel sends into the tap are read"
+# An ARP request for a neighbour on the tap's subnet goes out through utap0.
+ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1 ||
+	/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("198.18.0.2", 9))'
+wait_until 3 sh -c "curl -s $BASE/api/v1/ports/utap0 | jq -e '.counters.rx_frames > 0' >/dev/null" ||
+	fail "paird read no frame from utap0"
+
+note "DELETE detaches; the device stays"
+api DELETE /api/v1/ports/utap0
+expect_status 204
+ip link show dev utap0 >/dev/null || fail "DELETE removed utap0, which paird did not create"
+jq -e '.ports == []' "$W/u/state.json" >/dev/null || fail "the state file still lists utap0"
+stop_paird
+expect_eq "$PAIRD_RC" 0 "exit status"
+ip link show dev utap0 >/dev/null || fail "paird's exit removed utap0"

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Shared unit test helpers (see support.h): fake requests for api_handle(),
+ * response and problem+json checks, scratch directories and file helpers,
+ * hex and frame builders. Every unit test binary links this file.
+ */
+#include "support.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* --- fake requests --- */
+
+static const char *table_lookup(const char *const *names, const char *const *values, unsigned n,
+				const char *name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcasecmp(names[i], name) == 0)
+			return values[i];
+	return NULL;
+}
+
+static const char *fake_header(void *ctx, const char *name)
+{
+	struct fake_req *fr = ctx;
+
+	return table_lookup(fr->hdr_name, fr->hdr_value, fr->n_hdr, name);
+}
+
+static const char *fake_query(void *ctx, const char *name)
+{
+	struct fake_req *fr = ctx;
+
+	return table_lookup(fr->q_name, fr->q_value, fr->n_query, name);
+}
+
+void freq_init(struct fake_req *fr, enum http_method method, const char *path)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->rq.method = method;
+	fr->rq.path = path;
+	fr->rq.header = fake_header;
+	fr->rq.query = fake_query;
+	fr->rq.lookup_ctx = fr;
+}
+
+void freq_header(struct fake_req *fr, const char *name, const char *value)
+{
+	for (unsigned i = 0; i < fr->n_hdr; i++) {
+		if (strcasecmp(fr->hdr_name[i], name) != 0)
+			continue;
+		if (value) {
+			fr->hdr_value[i] = value;
+		} else {
+			fr->n_hdr--;
+			fr->hdr_name[i] = fr->hdr_name[fr->n_hdr];
+			fr->hdr_value[i] = fr->hdr_value[fr->n_hdr];
+		}
+		return;
+	}
+	if (!value)
+		return;
+	assert_true(fr->n_hdr < FAKE_HEADERS_MAX);
+	fr->hdr_name[fr->n_hdr] = name;
+	fr->hdr_value[fr->n_hdr++] = value;
+}
+
+void freq_query(struct fake_req *fr, const char *name, const char *value)
+{
+	assert_true(fr->n_query < FAKE_QUERY_MAX);
+	fr->q_name[fr->n_query] = name;
+	fr->q_value[fr->n_query++] = value;
+}
+
+void freq_body(struct fake_req *fr, const char *ct, const char *body)
+{
+	if (ct)
+		freq_header(fr, "Content-Type", ct);
+	fr->rq.body = body;
+	fr->rq.body_len = body ? strlen(body) : 0;
+}
+
+/* --- responses --- */
+
+const char *resp_header(const struct response *rs, const char *name)
+{
+	for (unsigned i = 0; i < rs->n_headers; i++)
+		if (strcasecmp(rs->headers[i].name, name) == 0)
+			return rs->headers[i].value;
+	return NULL;
+}
+
+const char *resp_text(const struct response *rs)
+{
+	if (rs->body)
+		return rs->body;
+	if (rs->static_body)
+		return rs->static_body;
+	return "";
+}
+
+json_t *resp_json(const struct response *rs)
+{
+	json_error_t jerr;
+	const char *text = rs->body ? rs->body : rs->static_body;
+	json_t *doc;
+
+	assert_non_null(text);
+	doc = json_loadb(text, rs->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc)
+		fail_msg("response body is not JSON (%s): %.*s", jerr.text, (int)rs->len, text);
+	assert_true(json_is_object(doc));
+	return doc;
+}
+
+json_t *assert_problem(const struct response *rs, int status, const char *field)
+{
+	json_t *doc, *v;
+
+	if (rs->status != status)
+		fail_msg("status %d, expected %d; body: %.*s", rs->status, status, (int)rs->len,
+			 resp_text(rs));
+	assert_non_null(rs->content_type);
+	assert_string_equal(rs->content_type, "application/problem+json");
+	doc = resp_json(rs);
+	v = json_object_get(doc, "type");
+	assert_true(json_is_string(v));
+	assert_true(strncmp(json_string_value(v), "urn:paird:problem:", 18) == 0);
+	v = json_object_get(doc, "title");
+	assert_true(json_is_string(v));
+	assert_true(json_string_length(v) > 0);
+	v = json_object_get(doc, "status");
+	assert_true(json_is_integer(v));
+	assert_int_equal(json_integer_value(v), status);
+	v = json_object_get(doc, "detail");
+	assert_true(json_is_string(v));
+	assert_true(json_string_length(v) > 0);
+	if (field) {
+		v = json_object_get(doc, "field");
+		if (field[0] == '\0') {
+			assert_null(v);
+		} else {
+			if (!json_is_string(v))
+				fail_msg("problem has no field member, expected \"%s\": %.*s",
+					 field, (int)rs->len, resp_text(rs));
+			assert_string_equal(json_string_value(v), field);
+		}
+	}
+	return doc;
+}
+
+bool list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	while (list && *list) {
+		while (*list == ' ' || *list == ',')
+			list++;
+		if (strncmp(list, item, n) == 0 && (list[n] == '\0' || list[n] == ',' ||
+						    list[n] == ' '))
+			return true;
+		list = strchr(list, ',');
+	}
+	return false;
+}
+
+/* --- files and directories --- */
+
+char *tmpdir_new(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir;
+
+	if (!base || !*base)
+		base = "/tmp";
+	assert_true(asprintf(&dir, "%s/paird-unit-XXXXXX", base) > 0);
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void tmpdir_remove(char *dir)
+{
+	if (!dir)
+		return;
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+	return p;
+}
+
+char *file_read(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!fp)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		got = fread(buf + n, 1, cap - n - 1, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(fp);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+void file_write(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+	assert_int_equal(fclose(fp), 0);
+}
+
+bool file_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+unsigned dir_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* --- bytes --- */
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t hex_decode(const char *hex, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *hex; hex++) {
+		int v;
+
+		if (*hex == ' ' || *hex == '\t' || *hex == '\n' || *hex == ':')
+			continue;
+		v = nibble(*hex);
+		if (v < 0)
+			fail_msg("not a hex digit: '%c'", *hex);
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		assert_true(n < max);
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	assert_true(hi < 0);
+	return n;
+}
+
+void frame_fill(uint8_t *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed * 31u + i * 7u + (i >> 8));
+}

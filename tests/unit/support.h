@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the unit tests (tests/unit/test_*.c): a fake HTTP
+ * request for api_handle() with header and query tables, response
+ * inspection (JSON body, headers, the RFC 9457 problem members), a
+ * scratch directory per test, whole-file reads, and hex/frame builders.
+ * Linked into every unit test binary; failures are reported through
+ * cmocka's assertions, so callers need no error handling.
+ */
+#ifndef PAIRD_TEST_SUPPORT_H
+#define PAIRD_TEST_SUPPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../api/api.h"
+
+#define FAKE_HEADERS_MAX 16
+#define FAKE_QUERY_MAX	 8
+
+/* A request as api/http.c would build it, with its lookup tables inline. */
+struct fake_req {
+	struct request rq;
+	unsigned n_hdr, n_query;
+	const char *hdr_name[FAKE_HEADERS_MAX], *hdr_value[FAKE_HEADERS_MAX];
+	const char *q_name[FAKE_QUERY_MAX], *q_value[FAKE_QUERY_MAX];
+};
+
+/* @path and every string given later must outlive the request. No headers. */
+void freq_init(struct fake_req *fr, enum http_method method, const char *path);
+/* Adds (or, for a repeated name, replaces) a header; a NULL @value removes it. */
+void freq_header(struct fake_req *fr, const char *name, const char *value);
+void freq_query(struct fake_req *fr, const char *name, const char *value);
+/* Sets Content-Type (unless @ct is NULL) and the body (NUL-terminated text). */
+void freq_body(struct fake_req *fr, const char *ct, const char *body);
+
+/* The value of response header @name (case-insensitive), or NULL. */
+const char *resp_header(const struct response *rs, const char *name);
+/* The body as text (static or malloc'ed); "" when empty. Valid until response_fini(). */
+const char *resp_text(const struct response *rs);
+/* The body parsed as a JSON object; asserts that it parses. New reference. */
+json_t *resp_json(const struct response *rs);
+/*
+ * Asserts an RFC 9457 problem: Content-Type application/problem+json, and
+ * a body with string type ("urn:paird:problem:..."), title and detail and
+ * integer status equal to @status; @field, when not NULL, must be the
+ * "field" member ("" means no field member at all). Returns the body.
+ */
+json_t *assert_problem(const struct response *rs, int status, const char *field);
+/* True when the comma-separated @list holds @item. */
+bool list_has(const char *list, const char *item);
+
+/* A fresh directory under $TMPDIR (or /tmp); remove it with tmpdir_remove(). */
+char *tmpdir_new(void);
+/* Removes @dir recursively and frees the string. NULL is a no-op. */
+void tmpdir_remove(char *dir);
+/* "@dir/@name", malloc'ed. */
+char *path_join(const char *dir, const char *name);
+
+/* The whole file, NUL-terminated, malloc'ed; NULL if it cannot be read. */
+char *file_read(const char *path, size_t *len);
+/* Writes @text to @path, replacing it. */
+void file_write(const char *path, const char *text);
+bool file_exists(const char *path);
+/* Entries of @dir other than "." and "..". */
+unsigned dir_count(const char *dir);
+
+/* Decodes hex digits (whitespace ignored) into @out; returns the byte count. */
+size_t hex_decode(const char *hex, uint8_t *out, size_t max);
+/* Fills @buf with a pattern that depends on @seed and the offset. */
+void frame_fill(uint8_t *buf, size_t len, unsigned seed);
+
+#endif
