@@ -18,7 +18,7 @@ OPT	?= -O2 -g
 SAN	?=
 Q	:= $(if $(V),,@)
 
-PKGS	:= libmicrohttpd jansson libevent libmnl
+PKGS	:= libmicrohttpd jansson libevent libmnl libpcap
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
 # Recursive (=) on purpose: pkg-config runs when a recipe does, after `make deps`.
 CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARN) $(OPT) $(SAN) -MMD -MP \
@@ -123,7 +123,7 @@ run: deps all
 # --- dependencies (Debian 12) ---
 
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
-		   libmnl-dev libcmocka-dev
+		   libmnl-dev libpcap-dev libcmocka-dev
 TEST_DEPS	:= iproute2 util-linux procps curl jq
 
 define install_missing

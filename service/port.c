@@ -361,6 +361,14 @@ static int open_device(struct port *p, struct fault *f)
 				 cfg->name, cfg->name, port_type_name(cfg->type));
 
 	ret = OPS(p)->open(IOCTX(p), "/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	/* No clone device is the host's fault, not a missing resource: never a 404. */
+	if (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO) {
+		char nb[16];
+
+		return fault_set(f, FAULT_KERNEL, -ret, NULL,
+				 "cannot open /dev/net/tun: %s (%s); is the tun module loaded?",
+				 errno_name(-ret, nb), strerror(-ret));
+	}
 	if (ret < 0)
 		return fault_errno(f, -ret, NULL, "cannot open /dev/net/tun");
 	p->fd = ret;
@@ -590,6 +598,13 @@ void port_set_sink(struct port *p, port_frame_fn fn, void *arg)
 const char *port_name(const struct port *p)
 {
 	return p->cfg.name;
+}
+
+enum frame_link port_frame_link(const struct port *p)
+{
+	if (p->cfg.type == PORT_TAP)
+		return LINK_ETHERNET;
+	return p->cfg.packet_info ? LINK_IP_PI : LINK_IP;
 }
 
 const struct port_config *port_config(const struct port *p)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "fault.h"
+#include "parse.h"
 #include "portcfg.h"
 #include "portio.h"
 
@@ -109,6 +110,8 @@ void port_link_update(struct port *port, const struct link_state *ls);
 void port_set_sink(struct port *port, port_frame_fn fn, void *arg);
 
 const char *port_name(const struct port *port);
+/* How frames on this port are framed: Ethernet (tap), IP, or IP after packet info (tun). */
+enum frame_link port_frame_link(const struct port *port);
 const struct port_config *port_config(const struct port *port);
 enum port_state port_state(const struct port *port);
 const char *port_state_name(enum port_state state);

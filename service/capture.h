@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Captured frames (DESIGN.md, "Counters and captures"): one bounded ring
+ * per port, allocated once from a global memory budget (--capture-memory),
+ * holding records in sequence order. Adding a record never allocates: when
+ * the ring is full the oldest records are evicted and counted. Records are
+ * read as JSON pages by sequence number and as a pcap file.
+ */
+#ifndef PAIRD_CAPTURE_H
+#define PAIRD_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "fault.h"
+#include "parse.h"
+
+#define CAPTURE_MEMORY_DEFAULT (64u << 20)
+#define CAPTURE_RING_DEFAULT   (8u << 20)
+
+/* LINKTYPE_ETHERNET and LINKTYPE_RAW (tcpdump.org/linktypes.html). */
+#define PCAP_LINKTYPE_ETHERNET 1
+#define PCAP_LINKTYPE_RAW      101
+
+struct capture_budget;
+struct capture_ring;
+
+/* The global memory cap shared by every ring. NULL on ENOMEM. */
+struct capture_budget *capture_budget_new(size_t bytes);
+void capture_budget_free(struct capture_budget *b);
+size_t capture_budget_limit(const struct capture_budget *b);
+size_t capture_budget_used(const struct capture_budget *b);
+
+/*
+ * A ring of @bytes (records and their index), reserved from @b. NULL with
+ * @f filled (FAULT_LIMIT naming --capture-memory) when the budget cannot
+ * cover it, or on ENOMEM. Freeing gives the bytes back.
+ */
+struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, struct fault *f);
+void capture_ring_free(struct capture_ring *r);
+
+/* A record as stored: valid until the next add, clear or free of its ring. */
+struct capture_record {
+	uint64_t seq;
+	struct timespec ts;
+	uint32_t binding_id;
+	uint32_t len;	 /* the frame's length on the wire */
+	uint32_t caplen; /* bytes kept (len cut to the binding's snaplen) */
+	const struct frame_info *fi; /* the frame as parsed when captured */
+	const uint8_t *data;	     /* caplen bytes */
+};
+
+/*
+ * Appends a record holding the first @caplen bytes of @frame, evicting the
+ * oldest records as needed. Returns its sequence number (1, 2, ... per
+ * ring, never reused, not even after a clear), or 0 when a record of that
+ * size can never fit in the ring (counted as dropped).
+ */
+uint64_t capture_ring_add(struct capture_ring *r, const struct timespec *ts, uint32_t binding_id,
+			  const uint8_t *frame, uint32_t len, uint32_t caplen,
+			  const struct frame_info *fi);
+
+/*
+ * The first record with seq > @after (and of binding @binding_id, unless it
+ * is 0). Returns false when there is none. Finding the start is O(1): the
+ * ring holds a contiguous run of sequence numbers.
+ */
+bool capture_ring_next(const struct capture_ring *r, uint64_t after, uint32_t binding_id,
+		       struct capture_record *out);
+
+struct capture_stats {
+	uint64_t records;	/* retained now */
+	uint64_t bytes;		/* of frame data retained now */
+	uint64_t oldest_seq;	/* 0 when empty */
+	uint64_t newest_seq;	/* the last seq handed out, 0 if none yet */
+	uint64_t evicted_upto;	/* the highest seq lost to eviction (not to a clear), 0 if none */
+	uint64_t evictions;	/* records evicted to make room */
+	uint64_t dropped;	/* records too large to ever fit */
+	size_t capacity;	/* bytes reserved */
+};
+void capture_ring_stats(const struct capture_ring *r, struct capture_stats *out);
+
+/* Removes every record (sequence numbers go on from where they were). */
+void capture_ring_clear(struct capture_ring *r);
+
+/*
+ * The records (of @binding_id, or all when 0) as a pcap file in a new
+ * malloc'ed buffer: classic format, microsecond timestamps, snaplen 262144,
+ * @linktype for the header; the first @skip bytes of every record (a tun's
+ * packet information header) are left out. Returns 0 or -ENOMEM.
+ */
+int capture_ring_pcap(const struct capture_ring *r, uint32_t binding_id, uint32_t linktype,
+		      uint32_t skip, uint8_t **buf, size_t *len);
+
+#endif
