@@ -50,6 +50,7 @@ struct api *api_new(const struct api_config *cfg)
 		return NULL;
 	api->cfg = *cfg;
 	clock_gettime(CLOCK_REALTIME, &api->started);
+	clock_gettime(CLOCK_MONOTONIC, &api->started_mono);
 	return api;
 }
 
@@ -84,7 +85,8 @@ static bool route_match(const char *pattern, const char *path, char caps[][64], 
 	return *p == '\0' && *s == '\0';
 }
 
-static size_t allow_list(const handler_fn *h, char *buf, size_t size)
+/* The methods of a route for Allow; routes of the table also answer OPTIONS. */
+static size_t allow_list(const handler_fn *h, bool options, char *buf, size_t size)
 {
 	size_t n = 0;
 
@@ -96,6 +98,8 @@ static size_t allow_list(const handler_fn *h, char *buf, size_t size)
 		if (m == HTTP_GET)
 			n += (size_t)snprintf(buf + n, size - n, ", HEAD");
 	}
+	if (options)
+		n += (size_t)snprintf(buf + n, size - n, ", OPTIONS");
 	return n;
 }
 
@@ -277,7 +281,7 @@ void api_handle(struct api *api, struct request *rq, struct response *rs)
 			goto out;
 		}
 		if (m != HTTP_GET) {
-			allow_list(asset_methods, allow, sizeof(allow));
+			allow_list(asset_methods, false, allow, sizeof(allow));
 			goto not_allowed;
 		}
 		h_asset(api, rq, rs, &f);
@@ -285,10 +289,10 @@ void api_handle(struct api *api, struct request *rq, struct response *rs)
 	}
 	for (unsigned i = 0; i < ncaps; i++)
 		rq->params[i] = caps[i];
-	allow_list(rt->h, allow, sizeof(allow));
+	allow_list(rt->h, true, allow, sizeof(allow));
 	if (m == HTTP_OPTIONS) {
 		reply_empty(rs, 204);
-		response_header(rs, "Allow", "%s, OPTIONS", allow);
+		response_header(rs, "Allow", "%s", allow);
 		goto out;
 	}
 	if (m == HTTP_OTHER || !rt->h[m])

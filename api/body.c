@@ -26,6 +26,27 @@ static bool media_type_is(const char *ct, const char *type)
 	return *ct == '\0' || *ct == ';';
 }
 
+/*
+ * The key jansson names in a duplicate-key error (its text ends with
+ * near '"KEY"'), so the problem can name the field; NULL otherwise.
+ */
+static const char *duplicate_key(const json_error_t *jerr)
+{
+	static char key[64];
+	const char *p = strstr(jerr->text, "near '\"");
+	size_t n;
+
+	if (json_error_code(jerr) != json_error_duplicate_key || !p)
+		return NULL;
+	p += 7;
+	n = strcspn(p, "\"");
+	if (n == 0 || n >= sizeof(key) || p[n] != '"')
+		return NULL;
+	memcpy(key, p, n);
+	key[n] = '\0';
+	return key;
+}
+
 int body_json(const struct request *rq, bool merge_patch, json_t **out, struct fault *f)
 {
 	const char *ct = rq->header ? rq->header(rq->lookup_ctx, "Content-Type") : NULL;
@@ -44,8 +65,9 @@ int body_json(const struct request *rq, bool merge_patch, json_t **out, struct f
 		return fault_set(f, FAULT_SYNTAX, 0, NULL, "the request has no body");
 	doc = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
-		return fault_set(f, FAULT_SYNTAX, 0, NULL, "invalid JSON at line %d column %d: %s",
-				 jerr.line, jerr.column, jerr.text);
+		return fault_set(f, FAULT_SYNTAX, 0, duplicate_key(&jerr),
+				 "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+				 jerr.text);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return fault_set(f, FAULT_SYNTAX, 0, NULL, "the body must be a JSON object");

@@ -15,7 +15,8 @@
 
 struct api {
 	struct api_config cfg;
-	struct timespec started;
+	struct timespec started;   /* CLOCK_REALTIME, for display */
+	struct timespec started_mono; /* CLOCK_MONOTONIC, for uptime */
 };
 
 /* A resource handler: fills @rs and returns 0, or returns < 0 with @f filled. */
@@ -23,7 +24,7 @@ typedef int (*handler_fn)(struct api *api, struct request *rq, struct response *
 			  struct fault *f);
 
 /* --- reply.c --- */
-/* Sends @body (stolen) as application/json with @status. */
+/* Sends @body (stolen) as application/json with @status; 503 when out of memory. Returns 0. */
 int reply_json(struct response *rs, int status, json_t *body);
 void reply_empty(struct response *rs, int status);
 /* Sends @len bytes at @data (not copied; must outlive the response). */

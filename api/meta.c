@@ -50,12 +50,12 @@ int h_healthz(struct api *api, struct request *rq, struct response *rs, struct f
 
 	(void)rq;
 	(void)f;
-	clock_gettime(CLOCK_REALTIME, &now);
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	json_object_set_new(o, "status", json_string("ok"));
 	json_object_set_new(o, "version", json_string(PAIRD_VERSION));
 	json_object_set_new(o, "started", json_time(api->started));
 	json_object_set_new(o, "uptime_seconds",
-			    json_integer((json_int_t)(now.tv_sec - api->started.tv_sec)));
+			    json_integer((json_int_t)(now.tv_sec - api->started_mono.tv_sec)));
 	json_object_set_new(o, "ports", json_integer((json_int_t)portset_count(api->cfg.ports)));
 	return reply_json(rs, 200, o);
 }

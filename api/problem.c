@@ -69,8 +69,10 @@ static void reply_body(struct response *rs, int status, const char *slug, const 
 	json_object_set_new(o, "detail", json_string(detail));
 	if (field && field[0])
 		json_object_set_new(o, "field", json_string(field));
-	if (err > 0)
-		json_object_set_new(o, "errno", json_string(errno_name(err, nb)));
+	if (err > 0) {
+		json_object_set_new(o, "errno", json_integer(err));
+		json_object_set_new(o, "errno_name", json_string(errno_name(err, nb)));
+	}
 	if (instance)
 		json_object_set_new(o, "instance", json_string(instance));
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -16,8 +16,9 @@ int reply_json(struct response *rs, int status, json_t *body)
 
 	json_decref(body);
 	if (!text) {
+		/* The 503 is the answer: callers return it like any other. */
 		reply_problem(rs, 503, "unavailable", "out of memory building the response", NULL);
-		return -1;
+		return 0;
 	}
 	rs->status = status;
 	rs->content_type = "application/json";

@@ -98,6 +98,14 @@ static int parse_up(const json_t *v, struct port_config *out, struct fault *f)
 	return 0;
 }
 
+static int parse_strict(const json_t *v, struct port_config *out, struct fault *f)
+{
+	(void)f;
+	out->has_strict = true;
+	out->strict = json_is_true(v);
+	return 0;
+}
+
 static int parse_mtu(const json_t *v, struct port_config *out, struct fault *f)
 {
 	json_int_t mtu = json_integer_value(v);
@@ -161,6 +169,7 @@ static const struct field fields[] = {
 	{ "mtu", JSON_INTEGER, M_CREATE | M_PATCH, false, parse_mtu },
 	{ "mac", JSON_STRING, M_CREATE | M_PATCH, false, parse_mac },
 	{ "addresses", JSON_ARRAY, M_CREATE | M_PATCH, true, parse_addresses },
+	{ "strict", JSON_TRUE, M_CREATE | M_PATCH, false, parse_strict },
 };
 
 static const char *type_words(json_type t)
@@ -272,6 +281,8 @@ json_t *portcfg_to_json(const struct port_config *cfg)
 		}
 		json_object_set_new(o, "addresses", a);
 	}
+	if (cfg->has_strict)
+		json_object_set_new(o, "strict", json_boolean(cfg->strict));
 	return o;
 }
 
@@ -288,6 +299,10 @@ void portcfg_merge(struct port_config *cfg, const struct port_config *patch)
 	if (patch->has_mac) {
 		cfg->has_mac = true;
 		memcpy(cfg->mac, patch->mac, 6);
+	}
+	if (patch->has_strict) {
+		cfg->has_strict = true;
+		cfg->strict = patch->strict;
 	}
 	if (patch->has_addresses) {
 		cfg->has_addresses = true;

@@ -28,8 +28,9 @@ struct port_config {
 	enum port_type type;
 	bool packet_info; /* false: IFF_NO_PI */
 	bool attach;	  /* use an existing (persistent) device; never delete it */
-	bool has_up, has_mtu, has_mac, has_addresses;
+	bool has_up, has_mtu, has_mac, has_addresses, has_strict;
 	bool up;
+	bool strict; /* a bad checksum stops a frame (malformed) instead of being counted */
 	uint32_t mtu;
 	uint8_t mac[6];
 	unsigned n_addrs;
@@ -38,7 +39,7 @@ struct port_config {
 
 enum portcfg_mode {
 	PORTCFG_CREATE, /* every field; name and type required */
-	PORTCFG_PATCH,	/* up, mtu, addresses only (RFC 7396 merge patch) */
+	PORTCFG_PATCH,	/* up, mtu, mac, addresses, strict (RFC 7396 merge patch) */
 };
 
 /* Checks @name against ^[A-Za-z0-9_.-]{1,15}$ minus "." and "..". */

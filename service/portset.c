@@ -7,6 +7,7 @@
 #include "portset.h"
 
 #include <errno.h>
+#include <linux/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +158,40 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 	return 0;
 }
 
+/*
+ * Undoes a successful port_reconfigure() away from @old. port_reconfigure()
+ * leaves alone what its target does not mention, and @old may not mention
+ * what the change set (a port created without "mtu" whose MTU a PATCH set):
+ * those go back to the link as it was @before, then @old is the
+ * configuration again.
+ */
+static void reconfigure_back(struct port *p, const struct port_config *old,
+			     const struct link_state *before)
+{
+	struct port_config back = *old;
+	struct fault ignored = FAULT_INIT;
+
+	if (!back.has_up) {
+		back.has_up = true;
+		back.up = before->flags & IFF_UP;
+	}
+	if (!back.has_mtu) {
+		back.has_mtu = true;
+		back.mtu = before->mtu;
+	}
+	if (!back.has_mac && before->has_mac) {
+		back.has_mac = true;
+		memcpy(back.mac, before->mac, 6);
+	}
+	if (!back.has_addresses) {
+		back.has_addresses = true;
+		back.n_addrs = 0;
+	}
+	if (port_reconfigure(p, &back, &ignored) < 0)
+		log_error("port %s: could not undo a link change: %s", old->name, ignored.detail);
+	port_reconfigure(p, old, &ignored);
+}
+
 /* The full configuration a PUT asks for, given what the port has now. */
 static void put_target(const struct port_config *old, const struct port_config *cfg,
 		       struct port_config *want)
@@ -165,6 +200,15 @@ static void put_target(const struct port_config *old, const struct port_config *
 	if (!want->attach && !want->has_up) {
 		want->has_up = true;
 		want->up = true;
+	}
+	/*
+	 * A device paird creates starts at MTU 1500; a PUT without "mtu" asks
+	 * for that, and says so in the state file, so a restart brings back
+	 * the MTU the client was told about.
+	 */
+	if (!want->attach && !want->has_mtu) {
+		want->has_mtu = true;
+		want->mtu = 1500;
 	}
 	/* PUT replaces: addresses paird added and the new body omits go away. */
 	if (!want->has_addresses && old->has_addresses) {
@@ -178,6 +222,7 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 {
 	ssize_t i = index_of(ps, cfg->name);
 	struct port_config old, want;
+	struct link_state before;
 	struct port *p, *fresh;
 
 	*created = i < 0;
@@ -185,6 +230,7 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 		return portset_create(ps, cfg, out, f);
 	p = ps->ports[i];
 	old = *port_config(p);
+	before = *port_link(p);
 	put_target(&old, cfg, &want);
 
 	if (portcfg_same_device(&old, &want) && port_state(p) != PORT_STATE_GONE &&
@@ -192,9 +238,7 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 		if (port_reconfigure(p, &want, f) < 0)
 			return f->err ? -f->err : -EINVAL;
 		if (save(ps, f) < 0) {
-			struct fault ignored = FAULT_INIT;
-
-			port_reconfigure(p, &old, &ignored);
+			reconfigure_back(p, &old, &before);
 			return -EIO;
 		}
 		if (out)
@@ -240,6 +284,7 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 {
 	struct port_config old = *port_config(p);
 	struct port_config want = old;
+	struct link_state before = *port_link(p);
 
 	portcfg_merge(&want, patch);
 	if (portcfg_check(&want, f) < 0)
@@ -247,9 +292,7 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 	if (port_reconfigure(p, &want, f) < 0)
 		return f->err ? -f->err : -EINVAL;
 	if (save(ps, f) < 0) {
-		struct fault ignored = FAULT_INIT;
-
-		port_reconfigure(p, &old, &ignored);
+		reconfigure_back(p, &old, &before);
 		return -EIO;
 	}
 	return 0;
@@ -303,7 +346,13 @@ int portset_restore(struct portset *ps, struct fault *f)
 						STATE_FORMAT);
 				goto out;
 			}
-		} else if (strcmp(key, "ports") == 0 && json_is_array(v)) {
+		} else if (strcmp(key, "ports") == 0) {
+			if (!json_is_array(v)) {
+				ret = fault_set(f, FAULT_INVALID, EINVAL, "ports",
+						"state file %s: \"ports\" must be an array",
+						ps->state_path);
+				goto out;
+			}
 			ports = v;
 		} else {
 			ret = fault_set(f, FAULT_INVALID, EINVAL, key,

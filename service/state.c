@@ -27,7 +27,8 @@ int state_load(const char *path, json_t **out, struct fault *f)
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in its place must be refused below, not block start-up. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;

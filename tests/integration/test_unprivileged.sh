@@ -34,7 +34,7 @@ note "creating a device needs CAP_NET_ADMIN: 403 naming the cause, nothing left"
 snapshot before
 api POST /api/v1/ports '{"name":"unew0","type":"tap"}'
 expect_problem 403
-expect_json .errno EPERM
+expect_json .errno_name EPERM
 body | grep -q "CAP_NET_ADMIN" || fail "the 403 does not say what is missing: $(body)"
 expect_unchanged
 
@@ -50,7 +50,7 @@ for patch in '{"mtu":1400}' '{"up":false}' '{"addresses":["198.18.9.1/24"]}'; do
 	snapshot before
 	api PATCH /api/v1/ports/utap0 "$patch"
 	expect_problem 403
-	expect_json .errno EPERM
+	expect_json .errno_name EPERM
 	expect_unchanged
 done
 snapshot before

@@ -79,7 +79,7 @@ refused 422 mac PUT /api/v1/ports/vtap0 '{"type":"tun","mac":"02:00:00:00:00:01"
 
 note "syntax, media type and size"
 refused 400 - POST /api/v1/ports '{"name":"v1","type":"tap"'
-refused 400 - POST /api/v1/ports '{"name":"v1","name":"v2","type":"tap"}'
+refused 400 name POST /api/v1/ports '{"name":"v1","name":"v2","type":"tap"}'
 refused 400 - POST /api/v1/ports '["v1"]'
 refused 400 - POST /api/v1/ports '"v1"'
 refused 400 - POST /api/v1/ports 'null'
@@ -114,9 +114,9 @@ refused 404 - GET /api/v1/ports/vtap0/nothing
 refused 404 - GET /api/v2/ports
 refused 404 - GET /nothing.html
 refused 405 - POST /api/v1/ports/vtap0 '{"mtu":1400}'
-expect_eq "$(header Allow)" "GET, HEAD, PUT, PATCH, DELETE" "Allow of /api/v1/ports/{name}"
+expect_eq "$(header Allow)" "GET, HEAD, PUT, PATCH, DELETE, OPTIONS" "Allow of /api/v1/ports/{name}"
 refused 405 - DELETE /api/v1/ports
-expect_eq "$(header Allow)" "GET, HEAD, POST" "Allow of /api/v1/ports"
+expect_eq "$(header Allow)" "GET, HEAD, POST, OPTIONS" "Allow of /api/v1/ports"
 refused 405 - POST /healthz
 refused 405 - PUT /openapi.yaml '{}'
 api OPTIONS /api/v1/ports
@@ -130,7 +130,7 @@ refused 409 name POST /api/v1/ports '{"name":"lo","type":"tap"}'
 refused 404 name POST /api/v1/ports '{"name":"nodev0","type":"tap","attach":true}'
 ip tuntap add dev ptun9 mode tun
 refused 422 type POST /api/v1/ports '{"name":"ptun9","type":"tap","attach":true}'
-expect_json .errno EINVAL
+expect_json .errno_name EINVAL
 # A persistent tap held open by another program: EBUSY.
 ip tuntap add dev held0 mode tap
 export W
@@ -145,14 +145,14 @@ holder=$!
 EXTRA_CLEANUP="kill $holder 2>/dev/null || true"
 wait_until 5 test -e "$W/held" || fail "the holder did not attach to held0"
 refused 409 name POST /api/v1/ports '{"name":"held0","type":"tap","attach":true}'
-expect_json .errno EBUSY
+expect_json .errno_name EBUSY
 body | grep -q "in use by another program" || fail "EBUSY detail: $(body)"
 ip link show dev held0 >/dev/null || fail "held0 disappeared"
 kill $holder
 # A refusal after the device was made (a tap's largest MTU is 65521): the
 # half-made interface and its addresses must not stay.
 refused 422 mtu POST /api/v1/ports '{"name":"v2","type":"tap","mtu":65535,"addresses":["198.18.5.1/24"]}'
-expect_json .errno EINVAL
+expect_json .errno_name EINVAL
 # A kernel refusal midway (an MTU the device cannot take after the name was
 # claimed): the half-made interface must not stay.
 

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Proves the contract check can fail. Writes deliberately wrong exchanges
+ * to a temporary directory, one case per directory next to a set of good
+ * exchanges, runs validate.mjs on each and expects exit 1, a FAIL line
+ * naming the bad file with the right message, and no FAIL line for the
+ * good files; the good set alone must pass (exit 0). Also: an empty and a
+ * missing exchange directory, and a broken OpenAPI document, must fail.
+ *
+ *   node tests/contract/selftest.mjs openapi.yaml [--keep]
+ *
+ * Exits 0 when every case behaves, 1 otherwise (TAP-like output).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import SwaggerParser from '@apidevtools/swagger-parser';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const validator = join(here, 'validate.mjs');
+const args = process.argv.slice(2);
+const keep = args.includes('--keep');
+const specArg = args.find((a) => !a.startsWith('-'));
+
+if (!specArg) {
+	process.stderr.write('usage: node selftest.mjs OPENAPI_FILE [--keep]\n');
+	process.exit(2);
+}
+const spec = resolve(specArg);
+
+/* --- realistic pieces, as paird answers them --- */
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+function headers(contentType, extra = {}) {
+	const h = {
+		'x-content-type-options': 'nosniff',
+		'cache-control': 'no-store',
+		'referrer-policy': 'no-referrer',
+		'x-frame-options': 'DENY',
+		'content-security-policy': CSP,
+		...extra,
+	};
+
+	if (contentType)
+		h['content-type'] = contentType;
+	return h;
+}
+
+function port(over = {}) {
+	return {
+		name: 'tap0',
+		type: 'tap',
+		packet_info: false,
+		attach: false,
+		flags: ['IFF_TAP', 'IFF_NO_PI'],
+		ifindex: 2,
+		mtu: 1500,
+		mac: '02:00:00:00:00:01',
+		up: true,
+		addresses: ['198.18.0.1/24', '2001:db8::1/64'],
+		state: 'up',
+		last_error: null,
+		created: '2026-11-26T22:33:09.616Z',
+		counters: {
+			rx_frames: 3, rx_bytes: 290, tx_frames: 0, tx_bytes: 0, truncated: 0,
+			read_errors: {}, write_errors: { EIO: 2 },
+		},
+		...over,
+	};
+}
+
+function problem(status, slug, title, over = {}) {
+	return { type: `urn:paird:problem:${slug}`, title, status, detail: 'something', instance: '/x', ...over };
+}
+
+function json(method, url, status, body, extraHeaders = {}) {
+	return {
+		method, url, status,
+		headers: headers(status >= 400 ? 'application/problem+json' : 'application/json', extraHeaders),
+		body: JSON.stringify(body),
+	};
+}
+
+const gonePort = port({
+	name: 'g0', ifindex: null, mtu: null, mac: null, up: false, addresses: [], state: 'gone',
+	last_error: {
+		operation: 'link', errno: 19, errno_name: 'ENODEV',
+		message: 'the interface was deleted outside paird', time: '2026-11-26T22:33:20.531Z',
+	},
+});
+
+/* Each must pass on its own and next to every bad case. */
+const GOOD = {
+	'good/list.json': json('GET', '/api/v1/ports?verbose=1', 200, { ports: [port(), gonePort] }),
+	'good/created.json': json('POST', '/api/v1/ports', 201, port(), { location: '/api/v1/ports/tap0' }),
+	'good/head.json': { method: 'HEAD', url: '/api/v1/ports/tap0', status: 200, headers: headers('application/json') },
+	'good/options.json': { method: 'OPTIONS', url: '/api/v1/ports/tap0', status: 204,
+			       headers: headers(null, { allow: 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS' }) },
+	'good/405.json': json('PUT', '/api/v1/ports', 405, problem(405, 'method-not-allowed', 'Method Not Allowed'),
+			      { allow: 'GET, HEAD, POST' }),
+	'good/404-unlisted.json': json('GET', '/nope', 404, problem(404, 'not-found', 'Not Found')),
+	'good/conflict.json': json('POST', '/api/v1/ports', 409,
+				   problem(409, 'limit-reached', 'Conflict', { errno: 'ENOSPC' })),
+	'good/health.json': json('GET', '/healthz', 200,
+				 { status: 'ok', version: '0.1.0', started: '2026-11-26T22:33:09.182Z', uptime_seconds: 3, ports: 2 }),
+	'good/css.json': { method: 'GET', url: '/style.css', status: 200,
+			   headers: headers('text/css; charset=utf-8'), body: 'body { margin: 0 }\n' },
+	'good/binary.json': { method: 'GET', url: '/', status: 200, headers: headers('text/html; charset=utf-8') },
+};
+
+/* name → [file, exchange or raw text, expected message (RegExp)] */
+const BAD = {
+	'undocumented status': ['bad-status.json',
+		json('GET', '/api/v1/ports/tap0', 418, problem(418, 'teapot', 'I\'m a teapot')),
+		/undocumented status 418 for GET \/api\/v1\/ports\/\{name\}/],
+	'Port with an extra member': ['bad-extra.json',
+		json('GET', '/api/v1/ports/tap0', 200, port({ colour: 'blue' })),
+		/body must NOT have additional properties \("colour"\)/],
+	'Port member of the wrong type': ['bad-type.json',
+		json('GET', '/api/v1/ports/tap0', 200, port({ mtu: '1500' })),
+		/body\/mtu must be integer,null/],
+	'nested wrong type (counters)': ['bad-counter.json',
+		json('GET', '/api/v1/ports', 200, { ports: [port({ counters: { ...port().counters, rx_frames: -1 } })] }),
+		/body\/ports\/0\/counters\/rx_frames must be >= 0/],
+	'problem without detail': ['bad-problem.json',
+		json('GET', '/api/v1/ports/nope', 404, { type: 'urn:paird:problem:not-found', title: 'Not Found', status: 404 }),
+		/body must have required property 'detail'/],
+	'problem of the wrong kind for its status': ['bad-kind.json',
+		json('DELETE', '/api/v1/ports/nope', 404, problem(404, 'conflict', 'Not Found')),
+		/body\/type must be equal to constant \("urn:paird:problem:not-found"\)/],
+	'201 without Location': ['bad-location.json',
+		json('POST', '/api/v1/ports', 201, port()),
+		/missing header Location \(required for 201 of POST \/api\/v1\/ports\)/],
+	'401 without WWW-Authenticate': ['bad-401.json',
+		json('GET', '/api/v1/ports', 401, problem(401, 'unauthorized', 'Unauthorized')),
+		/missing header WWW-Authenticate/],
+	'405 without Allow': ['bad-405.json',
+		json('POST', '/healthz', 405, problem(405, 'method-not-allowed', 'Method Not Allowed')),
+		/missing header Allow/],
+	'405 with a wrong Allow': ['bad-allow.json',
+		json('PUT', '/api/v1/ports', 405, problem(405, 'method-not-allowed', 'Method Not Allowed'), { allow: 'GET, HEAD' }),
+		/Allow "GET, HEAD" does not match the methods documented for \/api\/v1\/ports; missing POST/],
+	'undocumented path': ['bad-path.json',
+		json('GET', '/api/v1/widgets', 200, { widgets: [] }),
+		/undocumented path \/api\/v1\/widgets/],
+	'undocumented method': ['bad-method.json',
+		json('TRACE', '/healthz', 200, {}),
+		/undocumented method TRACE for \/healthz/],
+	'undocumented content type': ['bad-ct.json',
+		{ ...json('GET', '/healthz', 200, {}), headers: headers('text/plain') },
+		/content-type text\/plain is not documented for 200 of GET \/healthz/],
+	'body that is not JSON': ['bad-json.json',
+		{ ...json('GET', '/api/v1/ports', 200, {}), body: '{"ports": [' },
+		/body is not JSON/],
+	'security header with a wrong value': ['bad-header.json',
+		json('GET', '/api/v1/ports', 200, { ports: [] }, { 'x-frame-options': 'SAMEORIGIN' }),
+		/header X-Frame-Options must be equal to constant \("DENY"\)/],
+	'a file that is not an exchange': ['bad-file.json', '{"method": "GET", ',
+		/not an exchange/],
+};
+
+/* --- running --- */
+
+const root = mkdtempSync(join(tmpdir(), 'paird-contract-selftest-'));
+let failed = 0;
+let n = 0;
+
+function write(dir, file, content) {
+	const full = join(dir, file);
+
+	mkdirSync(dirname(full), { recursive: true });
+	writeFileSync(full, typeof content === 'string' ? content : JSON.stringify(content, null, 1));
+}
+
+function run(specFile, dir) {
+	const r = spawnSync(process.execPath, [validator, specFile, dir], { encoding: 'utf8' });
+
+	return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function report(name, problemText, out) {
+	n++;
+	if (!problemText) {
+		console.log(`ok ${n} - ${name}`);
+		return;
+	}
+	failed++;
+	console.log(`not ok ${n} - ${name}: ${problemText}`);
+	console.log(out.replace(/^/gm, '    # ').trimEnd());
+}
+
+function expectFailure(name, specFile, dir, pattern, badFile) {
+	const { code, out } = run(specFile, dir);
+	const fails = out.split('\n').filter((l) => l.startsWith('FAIL '));
+	let why = null;
+
+	if (code !== 1)
+		why = `exit ${code}, expected 1`;
+	else if (!pattern.test(out))
+		why = `no output matches ${pattern}`;
+	else if (badFile && !fails.some((l) => l.startsWith(`FAIL ${badFile}:`) && pattern.test(l)))
+		why = `no FAIL line for ${badFile} carries the message`;
+	else if (fails.some((l) => l.startsWith('FAIL good/')))
+		why = 'a good exchange was reported';
+	report(name, why, out);
+}
+
+try {
+	const good = join(root, 'good-only');
+
+	for (const [file, ex] of Object.entries(GOOD))
+		write(good, file, ex);
+	{
+		const { code, out } = run(spec, good);
+
+		report(`${Object.keys(GOOD).length} good exchanges pass`,
+		       code === 0 ? null : `exit ${code}, expected 0`, out);
+	}
+
+	for (const [name, [file, ex, pattern]] of Object.entries(BAD)) {
+		const dir = join(root, file.replace(/\.json$/, ''));
+
+		for (const [g, gex] of Object.entries(GOOD))
+			write(dir, g, gex);
+		write(dir, file, ex);
+		expectFailure(`rejects: ${name}`, spec, dir, pattern, file);
+	}
+
+	mkdirSync(join(root, 'empty'));
+	write(root, 'empty/README.txt', 'not an exchange\n');
+	expectFailure('rejects: a directory without exchanges', spec, join(root, 'empty'), /no exchanges/);
+	expectFailure('rejects: a missing directory', spec, join(root, 'missing'), /no exchange directory/);
+
+	/* Broken documents, made from the real one; the good exchanges must not save them. */
+	const doc = await SwaggerParser.parse(spec);
+	const broken = {
+		'an invalid OpenAPI document': [(d) => delete d.info, /not a valid OpenAPI document/],
+		'a 201 that does not require Location': [
+			(d) => delete d.components.responses.PortCreated.headers.Location,
+			/201 must require a Location header/],
+		'an example that breaks its schema': [
+			(d) => { d.components.schemas.Port.examples[0].mtu = 'big'; },
+			/components\.schemas\.Port examples\[0\]: example\/mtu must be integer,null/],
+	};
+
+	for (const [name, [mutate, pattern]] of Object.entries(broken)) {
+		const d = structuredClone(doc);
+		const file = join(root, `openapi-${n}.json`);
+
+		mutate(d);
+		writeFileSync(file, JSON.stringify(d));
+		expectFailure(`rejects: ${name}`, file, good, pattern);
+	}
+} finally {
+	if (keep)
+		console.log(`# cases kept in ${root}`);
+	else
+		rmSync(root, { recursive: true, force: true });
+}
+
+console.log(`1..${n}`);
+console.log(failed ? `# ${failed} of ${n} self-test case(s) failed` : `# all ${n} self-test cases behaved`);
+process.exitCode = failed ? 1 : 0;
