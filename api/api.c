@@ -33,6 +33,14 @@ static const struct route routes[] = {
 	    [HTTP_PUT] = h_port_put,
 	    [HTTP_PATCH] = h_port_patch,
 	    [HTTP_DELETE] = h_port_delete } },
+	{ "/api/v1/ports/{}/bindings",
+	  { [HTTP_GET] = h_bindings_list, [HTTP_POST] = h_bindings_create } },
+	{ "/api/v1/ports/{}/bindings/{}", { [HTTP_GET] = h_binding_get, [HTTP_DELETE] = h_binding_delete } },
+	{ "/api/v1/ports/{}/captures",
+	  { [HTTP_GET] = h_captures_get, [HTTP_DELETE] = h_captures_delete } },
+	{ "/api/v1/ports/{}/captures.pcap", { [HTTP_GET] = h_captures_pcap } },
+	{ "/api/v1/ports/{}/transmit", { [HTTP_POST] = h_transmit } },
+	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },
 };
 

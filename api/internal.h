@@ -32,6 +32,8 @@ void reply_static(struct response *rs, int status, const char *content_type, con
 		  size_t len);
 /* RFC 3339 UTC with milliseconds. */
 json_t *json_time(struct timespec ts);
+/* @n bytes as a lower-case hex string. */
+json_t *json_hex_bytes(const uint8_t *p, size_t n);
 
 /* --- problem.c --- */
 /* The problem+json response for @f. */
@@ -39,6 +41,9 @@ void reply_fault(struct response *rs, const struct fault *f, const char *instanc
 /* A problem with an explicit status, for HTTP-level refusals (401, 405, 413, 415, ...). */
 void reply_problem(struct response *rs, int status, const char *slug, const char *detail,
 		   const char *instance);
+/* The same with extension members from @ext (stolen), e.g. a 410's oldest_seq. */
+void reply_problem_ext(struct response *rs, int status, const char *slug, const char *detail,
+		       const char *instance, json_t *ext);
 int fault_status(const struct fault *f);
 
 /* --- body.c --- */
@@ -50,12 +55,31 @@ int fault_status(const struct fault *f);
 int body_json(const struct request *rq, bool merge_patch, json_t **out, struct fault *f);
 
 /* --- resources --- */
+struct port;
+struct binding;
+struct frame_info;
+
+/* The port named by the first path parameter; NULL with a 404 fault. */
+struct port *api_find_port(struct api *api, const struct request *rq, struct fault *f);
+json_t *binding_counters_json(const struct binding *b);
+json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uint32_t caplen);
+
 int h_ports_list(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_ports_create(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_port_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_port_put(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_port_patch(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_port_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+
+int h_bindings_list(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_bindings_create(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_binding_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_binding_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_captures_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_captures_pcap(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_captures_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_transmit(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_metrics(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_asset(struct api *api, struct request *rq, struct response *rs, struct fault *f);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../service/portset.h"
+#include "../service/stack.h"
 #include "internal.h"
 
 static json_t *errno_counts(const uint64_t *slots)
@@ -23,7 +24,50 @@ static json_t *errno_counts(const uint64_t *slots)
 	return o;
 }
 
-static json_t *counters_json(const struct port_counters *c)
+/* The data plane's counters: where every frame read went, per binding too. */
+static void stack_counters_json(const struct stack *s, json_t *o)
+{
+	const struct stack_counters *c = stack_counters(s);
+	struct capture_stats st = { 0 };
+	json_t *m = json_object(), *arr = json_array();
+	struct binding *b;
+
+	json_object_set_new(o, "matched", json_integer((json_int_t)c->matched));
+	for (int lv = LEVEL_ETHERTYPE; lv < LEVEL_COUNT; lv++)
+		json_object_set_new(m, level_name((enum level)lv),
+				    json_integer((json_int_t)c->unmatched[lv]));
+	json_object_set_new(o, "unmatched", m);
+	m = json_object();
+	for (int r = 1; r < MALFORMED_COUNT; r++)
+		json_object_set_new(m, malformed_name((enum malformed)r),
+				    json_integer((json_int_t)c->malformed[r]));
+	json_object_set_new(o, "malformed", m);
+	m = json_object();
+	for (int k = 0; k < CSUM_PROTO_COUNT; k++)
+		json_object_set_new(m, csum_proto_name((enum csum_proto)k),
+				    json_integer((json_int_t)c->bad_checksum[k]));
+	json_object_set_new(o, "bad_checksum", m);
+	json_object_set_new(o, "fragments", json_integer((json_int_t)c->fragments));
+	if (stack_ring(s))
+		capture_ring_stats(stack_ring(s), &st);
+	m = json_object();
+	json_object_set_new(m, "records", json_integer((json_int_t)st.records));
+	json_object_set_new(m, "bytes", json_integer((json_int_t)st.bytes));
+	json_object_set_new(m, "evictions", json_integer((json_int_t)st.evictions));
+	json_object_set_new(m, "dropped", json_integer((json_int_t)st.dropped));
+	json_object_set_new(m, "capacity", json_integer((json_int_t)st.capacity));
+	json_object_set_new(o, "capture", m);
+	for (size_t i = 0; (b = stack_at(s, i)); i++) {
+		m = binding_counters_json(b);
+		json_object_set_new(m, "id", json_integer(b->cfg.id));
+		json_object_set_new(m, "handler", json_string(b->ops->name));
+		json_array_append_new(arr, m);
+	}
+	json_object_set_new(o, "bindings", arr);
+	json_object_set_new(o, "since", json_time(stack_since(s)));
+}
+
+static json_t *counters_json(const struct port_counters *c, const struct stack *s)
 {
 	json_t *o = json_object();
 
@@ -34,6 +78,7 @@ static json_t *counters_json(const struct port_counters *c)
 	json_object_set_new(o, "truncated", json_integer((json_int_t)c->truncated));
 	json_object_set_new(o, "read_errors", errno_counts(c->read_errors));
 	json_object_set_new(o, "write_errors", errno_counts(c->write_errors));
+	stack_counters_json(s, o);
 	return o;
 }
 
@@ -53,7 +98,7 @@ static json_t *last_error_json(const struct port_error *e)
 	return o;
 }
 
-static json_t *port_json(const struct port *p)
+static json_t *port_json(const struct api *api, const struct port *p)
 {
 	const struct port_config *cfg = port_config(p);
 	const struct link_state *ls = port_link(p);
@@ -88,11 +133,13 @@ static json_t *port_json(const struct port *p)
 	json_object_set_new(o, "state", json_string(port_state_name(port_state(p))));
 	json_object_set_new(o, "last_error", last_error_json(port_last_error(p)));
 	json_object_set_new(o, "created", json_time(port_created(p)));
-	json_object_set_new(o, "counters", counters_json(port_counters(p)));
+	json_object_set_new(o, "strict", json_boolean(cfg->strict));
+	json_object_set_new(o, "counters",
+			    counters_json(port_counters(p), portset_stack(api->cfg.ports, p)));
 	return o;
 }
 
-static struct port *find_port(struct api *api, const struct request *rq, struct fault *f)
+struct port *api_find_port(struct api *api, const struct request *rq, struct fault *f)
 {
 	const char *name = rq->params[0];
 	struct fault bad = FAULT_INIT;
@@ -117,7 +164,7 @@ int h_ports_list(struct api *api, struct request *rq, struct response *rs, struc
 	(void)rq;
 	(void)f;
 	for (size_t i = 0; (p = portset_at(api->cfg.ports, i)); i++)
-		json_array_append_new(arr, port_json(p));
+		json_array_append_new(arr, port_json(api, p));
 	json_object_set_new(o, "ports", arr);
 	return reply_json(rs, 200, o);
 }
@@ -135,11 +182,12 @@ static int parse_config(const struct request *rq, enum portcfg_mode mode, const 
 	return ret;
 }
 
-static int reply_port(struct response *rs, int status, const struct port *p)
+static int reply_port(const struct api *api, struct response *rs, int status,
+		      const struct port *p)
 {
 	if (status == 201)
 		response_header(rs, "Location", "/api/v1/ports/%s", port_name(p));
-	return reply_json(rs, status, port_json(p));
+	return reply_json(rs, status, port_json(api, p));
 }
 
 int h_ports_create(struct api *api, struct request *rq, struct response *rs, struct fault *f)
@@ -151,16 +199,16 @@ int h_ports_create(struct api *api, struct request *rq, struct response *rs, str
 		return -1;
 	if (portset_create(api->cfg.ports, &cfg, &p, f) < 0)
 		return -1;
-	return reply_port(rs, 201, p);
+	return reply_port(api, rs, 201, p);
 }
 
 int h_port_get(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
-	struct port *p = find_port(api, rq, f);
+	struct port *p = api_find_port(api, rq, f);
 
 	if (!p)
 		return -1;
-	return reply_json(rs, 200, port_json(p));
+	return reply_json(rs, 200, port_json(api, p));
 }
 
 int h_port_put(struct api *api, struct request *rq, struct response *rs, struct fault *f)
@@ -175,13 +223,13 @@ int h_port_put(struct api *api, struct request *rq, struct response *rs, struct 
 		return -1;
 	if (portset_put(api->cfg.ports, &cfg, &created, &p, f) < 0)
 		return -1;
-	return reply_port(rs, created ? 201 : 200, p);
+	return reply_port(api, rs, created ? 201 : 200, p);
 }
 
 int h_port_patch(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port_config patch;
-	struct port *p = find_port(api, rq, f);
+	struct port *p = api_find_port(api, rq, f);
 
 	if (!p)
 		return -1;
@@ -189,12 +237,12 @@ int h_port_patch(struct api *api, struct request *rq, struct response *rs, struc
 		return -1;
 	if (portset_patch(api->cfg.ports, p, &patch, f) < 0)
 		return -1;
-	return reply_json(rs, 200, port_json(p));
+	return reply_json(rs, 200, port_json(api, p));
 }
 
 int h_port_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
-	if (!find_port(api, rq, f))
+	if (!api_find_port(api, rq, f))
 		return -1;
 	if (portset_delete(api->cfg.ports, rq->params[0], f) < 0)
 		return -1;

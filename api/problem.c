@@ -56,7 +56,7 @@ int fault_status(const struct fault *f)
 }
 
 static void reply_body(struct response *rs, int status, const char *slug, const char *detail,
-		       const char *field, int err, const char *instance)
+		       const char *field, int err, const char *instance, json_t *ext)
 {
 	json_t *o = json_object();
 	char type[64], nb[16];
@@ -75,6 +75,9 @@ static void reply_body(struct response *rs, int status, const char *slug, const 
 	}
 	if (instance)
 		json_object_set_new(o, "instance", json_string(instance));
+	if (ext)
+		json_object_update(o, ext);
+	json_decref(ext);
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	rs->status = status;
@@ -96,11 +99,17 @@ void reply_fault(struct response *rs, const struct fault *f, const char *instanc
 {
 	int status = fault_status(f);
 	reply_body(rs, status, fault_kind_slug(f->kind), f->detail[0] ? f->detail : title_of(status), f->field,
-		   f->err, instance);
+		   f->err, instance, NULL);
 }
 
 void reply_problem(struct response *rs, int status, const char *slug, const char *detail,
 		   const char *instance)
 {
-	reply_body(rs, status, slug, detail, NULL, 0, instance);
+	reply_body(rs, status, slug, detail, NULL, 0, instance, NULL);
+}
+
+void reply_problem_ext(struct response *rs, int status, const char *slug, const char *detail,
+		       const char *instance, json_t *ext)
+{
+	reply_body(rs, status, slug, detail, NULL, 0, instance, ext);
 }

@@ -55,6 +55,23 @@ json_t *json_time(struct timespec ts)
 	return json_string(buf);
 }
 
+json_t *json_hex_bytes(const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s = malloc(n * 2 + 1);
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	j = json_stringn(s, n * 2);
+	free(s);
+	return j;
+}
+
 void response_header(struct response *rs, const char *name, const char *fmt, ...)
 {
 	va_list ap;

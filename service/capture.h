@@ -89,7 +89,8 @@ void capture_ring_clear(struct capture_ring *r);
  * The records (of @binding_id, or all when 0) as a pcap file in a new
  * malloc'ed buffer: classic format, microsecond timestamps, snaplen 262144,
  * @linktype for the header; the first @skip bytes of every record (a tun's
- * packet information header) are left out. Returns 0 or -ENOMEM.
+ * packet information header) are left out. A NULL @r gives a file with no
+ * records. Returns 0 or -ENOMEM.
  */
 int capture_ring_pcap(const struct capture_ring *r, uint32_t binding_id, uint32_t linktype,
 		      uint32_t skip, uint8_t **buf, size_t *len);

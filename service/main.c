@@ -38,8 +38,11 @@ struct options {
 	const char *allow_hosts[MAX_ALLOW_HOSTS];
 	size_t n_allow_hosts;
 	unsigned long max_ports;
+	unsigned long max_bindings;
 	unsigned long max_connections;
 	unsigned long http_timeout;
+	unsigned long long capture_memory;
+	unsigned long long capture_ring;
 };
 
 static void usage(FILE *out)
@@ -60,12 +63,17 @@ static void usage(FILE *out)
 		"                             any); loopback names and the listen address are\n"
 		"                             always accepted\n"
 		"      --max-ports N          ports paird will hold (default %d)\n"
+		"      --max-bindings N       bindings per port (default %d)\n"
+		"      --capture-memory SIZE  memory for all capture rings (default 64M;\n"
+		"                             suffixes K, M, G)\n"
+		"      --capture-ring SIZE    each port's capture ring, taken from it\n"
+		"                             (default 8M)\n"
 		"      --max-connections N    concurrent HTTP connections (default 64)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  -h, --help                 show this help and exit\n"
 		"  -V, --version              show the version and exit\n",
-		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX);
+		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX, PORTSET_DEFAULT_MAX_BINDINGS);
 }
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -81,7 +89,41 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsi
 	return 0;
 }
 
-enum { OPT_MAX_PORTS = 256, OPT_MAX_CONNS, OPT_HTTP_TIMEOUT };
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char *s, unsigned long long min, unsigned long long max,
+		      unsigned long long *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		mult = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		mult = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		mult = 1ull << 30;
+	else if (*end)
+		return -EINVAL;
+	if (*end && end[1])
+		return -EINVAL;
+	if (v > max / mult || v * mult < min)
+		return -EINVAL;
+	*out = v * mult;
+	return 0;
+}
+
+enum {
+	OPT_MAX_PORTS = 256,
+	OPT_MAX_BINDINGS,
+	OPT_MAX_CONNS,
+	OPT_HTTP_TIMEOUT,
+	OPT_CAPTURE_MEMORY,
+	OPT_CAPTURE_RING,
+};
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -91,6 +133,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "token-file", required_argument, NULL, 't' },
 		{ "allow-host", required_argument, NULL, 'a' },
 		{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
+		{ "max-bindings", required_argument, NULL, OPT_MAX_BINDINGS },
+		{ "capture-memory", required_argument, NULL, OPT_CAPTURE_MEMORY },
+		{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -121,6 +166,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_MAX_PORTS:
 			if (parse_ulong(optarg, 1, 4096, &o->max_ports) < 0) {
 				fprintf(stderr, "paird: --max-ports takes 1..4096\n");
+				return 2;
+			}
+			break;
+		case OPT_MAX_BINDINGS:
+			if (parse_ulong(optarg, 1, 4096, &o->max_bindings) < 0) {
+				fprintf(stderr, "paird: --max-bindings takes 1..4096\n");
+				return 2;
+			}
+			break;
+		case OPT_CAPTURE_MEMORY:
+			if (parse_size(optarg, 0, 1ull << 40, &o->capture_memory) < 0) {
+				fprintf(stderr, "paird: --capture-memory takes a size up to 1024G "
+						"(e.g. 64M)\n");
+				return 2;
+			}
+			break;
+		case OPT_CAPTURE_RING:
+			if (parse_size(optarg, 64ull << 10, 4ull << 30, &o->capture_ring) < 0) {
+				fprintf(stderr, "paird: --capture-ring takes a size 64K..4G\n");
 				return 2;
 			}
 			break;
@@ -207,7 +271,14 @@ static void on_link(const struct link_state *ls, bool deleted, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .listen = "127.0.0.1:8080", .max_connections = 64, .http_timeout = 30 };
+	struct options o = {
+		.listen = "127.0.0.1:8080",
+		.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
+		.max_connections = 64,
+		.http_timeout = 30,
+		.capture_memory = CAPTURE_MEMORY_DEFAULT,
+		.capture_ring = CAPTURE_RING_DEFAULT,
+	};
 	struct fault f = FAULT_INIT;
 	struct http_listen hl = { .fd = -1 };
 	struct port_io io = { 0 };
@@ -248,6 +319,11 @@ int main(int argc, char **argv)
 	}
 	ports = portset_new(base, io, o.state, (unsigned)o.max_ports);
 	if (!ports) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (portset_set_dataplane(ports, o.capture_memory, o.capture_ring,
+				  (unsigned)o.max_bindings) < 0) {
 		log_error("out of memory");
 		goto out;
 	}

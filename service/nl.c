@@ -114,6 +114,8 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out)
 	out->flags = ifm->ifi_flags;
 	if (tb[IFLA_MTU])
 		out->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	/* Moving a link to another namespace sends RTM_DELLINK naming the new one. */
+	out->moved = tb[IFLA_NEW_NETNSID] != NULL;
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
 		out->has_mac = true;
 		memcpy(out->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);

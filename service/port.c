@@ -36,6 +36,7 @@ struct port {
 	struct event *ev;
 	port_frame_fn sink;
 	void *sink_arg;
+	bool moved;	   /* the link moved to another network namespace */
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
 	uint8_t *buf;	   /* PORT_FRAME_MAX bytes */
@@ -327,6 +328,11 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 		return fault_set(f, FAULT_CONFLICT, EBADF, NULL,
 				 "port %s has no open device (state %s); replace it with PUT",
 				 p->cfg.name, port_state_name(p->state));
+	if (p->moved)
+		return fault_set(f, FAULT_CONFLICT, EXDEV, NULL,
+				 "the interface of port %s moved to another network namespace; its "
+				 "link cannot be configured from here",
+				 p->cfg.name);
 	ret = link_refresh(p);
 	if (ret < 0)
 		return fault_errno(f, -ret, NULL, "cannot read the link state of %s", p->cfg.name);
@@ -526,9 +532,24 @@ void port_mark_gone(struct port *p)
 		p->env->on_event(p, PORT_EV_GONE, p->env->event_arg);
 }
 
+void port_mark_moved(struct port *p)
+{
+	if (p->moved)
+		return;
+	p->moved = true;
+	log_info("port %s: the interface moved to another network namespace; frames still flow, "
+		 "its link can no longer be configured from here",
+		 p->cfg.name);
+}
+
+bool port_moved(const struct port *p)
+{
+	return p->moved;
+}
+
 void port_link_update(struct port *p, const struct link_state *ls)
 {
-	if (p->state == PORT_STATE_GONE || ls->ifindex != p->ifindex)
+	if (p->state == PORT_STATE_GONE || p->moved || ls->ifindex != p->ifindex)
 		return;
 	p->link = *ls;
 	refresh_state(p);

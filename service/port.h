@@ -104,6 +104,13 @@ void port_read_ready(struct port *port);
 
 /* The interface disappeared (RTM_DELLINK or EBADFD): stop, release, state gone. */
 void port_mark_gone(struct port *port);
+/*
+ * The interface moved to another network namespace: frames still flow
+ * through the fd, but paird can no longer see or change the link.
+ */
+void port_mark_moved(struct port *port);
+/* True once the interface moved away (link changes are refused). */
+bool port_moved(const struct port *port);
 /* The kernel reported a change of the link (RTM_NEWLINK). */
 void port_link_update(struct port *port, const struct link_state *ls);
 

@@ -25,6 +25,7 @@ struct link_state {
 	uint32_t mtu;
 	bool has_mac;
 	uint8_t mac[6];
+	bool moved; /* RTM_DELLINK because the link moved to another network namespace */
 };
 
 /* A change to a link; fields left at their "keep" value are not touched. */

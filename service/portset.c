@@ -1,26 +1,41 @@
 // SPDX-License-Identifier: MIT
 /*
  * The port registry and its transactions: kernel first, state file second,
- * undo on failure. Ports are kept in a small array in creation order (a few
- * dozen at most, looked up by name on the control path only).
+ * undo on failure. Each port comes with its protocol stack (bindings,
+ * data-plane counters, capture ring); both are kept in a small array in
+ * creation order (a few dozen at most, looked up by name on the control
+ * path only).
  */
 #include "portset.h"
 
 #include <errno.h>
 #include <linux/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "stack.h"
 #include "state.h"
+
+struct entry {
+	struct port *port;
+	struct stack *stack;
+};
 
 struct portset {
 	struct port_env env;
+	struct stack_env senv;
 	char *state_path;
 	unsigned max_ports;
 	size_t n;
-	struct port **ports;
+	struct entry *e;
 };
+
+static struct port *lookup(void *arg, const char *name)
+{
+	return portset_find(arg, name);
+}
 
 struct portset *portset_new(struct event_base *base, struct port_io io, const char *state_path,
 			    unsigned max_ports)
@@ -32,13 +47,48 @@ struct portset *portset_new(struct event_base *base, struct port_io io, const ch
 	ps->env.base = base;
 	ps->env.io = io;
 	ps->max_ports = max_ports ? max_ports : PORTSET_DEFAULT_MAX;
-	ps->ports = calloc(ps->max_ports, sizeof(*ps->ports));
-	if (!ps->ports || (state_path && !(ps->state_path = strdup(state_path)))) {
-		free(ps->ports);
-		free(ps);
+	ps->senv.ring_bytes = CAPTURE_RING_DEFAULT;
+	ps->senv.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS;
+	ps->senv.lookup = lookup;
+	ps->senv.lookup_arg = ps;
+	ps->e = calloc(ps->max_ports, sizeof(*ps->e));
+	ps->senv.scratch = malloc(PORT_FRAME_MAX);
+	ps->senv.budget = capture_budget_new(CAPTURE_MEMORY_DEFAULT);
+	if (!ps->e || !ps->senv.scratch || !ps->senv.budget ||
+	    (state_path && !(ps->state_path = strdup(state_path)))) {
+		portset_free(ps);
 		return NULL;
 	}
 	return ps;
+}
+
+int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring_bytes,
+			  unsigned max_bindings)
+{
+	struct capture_budget *b;
+
+	if (ps->n)
+		return -EBUSY;
+	b = capture_budget_new(capture_memory);
+	if (!b)
+		return -ENOMEM;
+	capture_budget_free(ps->senv.budget);
+	ps->senv.budget = b;
+	ps->senv.ring_bytes = ring_bytes < capture_memory ? ring_bytes : capture_memory;
+	ps->senv.max_bindings = max_bindings;
+	return 0;
+}
+
+const struct capture_budget *portset_budget(const struct portset *ps)
+{
+	return ps->senv.budget;
+}
+
+static void entry_free(struct entry *e)
+{
+	/* The stack first: it detaches itself from the port's sink. */
+	stack_free(e->stack);
+	port_free(e->port);
 }
 
 void portset_free(struct portset *ps)
@@ -46,8 +96,10 @@ void portset_free(struct portset *ps)
 	if (!ps)
 		return;
 	for (size_t i = 0; i < ps->n; i++)
-		port_free(ps->ports[i]);
-	free(ps->ports);
+		entry_free(&ps->e[i]);
+	capture_budget_free(ps->senv.budget);
+	free(ps->senv.scratch);
+	free(ps->e);
 	free(ps->state_path);
 	free(ps);
 }
@@ -59,13 +111,13 @@ size_t portset_count(const struct portset *ps)
 
 struct port *portset_at(const struct portset *ps, size_t i)
 {
-	return i < ps->n ? ps->ports[i] : NULL;
+	return i < ps->n ? ps->e[i].port : NULL;
 }
 
 static ssize_t index_of(const struct portset *ps, const char *name)
 {
 	for (size_t i = 0; i < ps->n; i++)
-		if (strcmp(port_name(ps->ports[i]), name) == 0)
+		if (strcmp(port_name(ps->e[i].port), name) == 0)
 			return (ssize_t)i;
 	return -1;
 }
@@ -74,23 +126,60 @@ struct port *portset_find(const struct portset *ps, const char *name)
 {
 	ssize_t i = index_of(ps, name);
 
-	return i < 0 ? NULL : ps->ports[i];
+	return i < 0 ? NULL : ps->e[i].port;
 }
 
-static void insert_at(struct portset *ps, size_t i, struct port *p)
+struct stack *portset_stack(const struct portset *ps, const struct port *p)
 {
-	memmove(&ps->ports[i + 1], &ps->ports[i], (ps->n - i) * sizeof(*ps->ports));
-	ps->ports[i] = p;
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->e[i].port == p)
+			return ps->e[i].stack;
+	return NULL;
+}
+
+static void insert_at(struct portset *ps, size_t i, struct entry e)
+{
+	memmove(&ps->e[i + 1], &ps->e[i], (ps->n - i) * sizeof(*ps->e));
+	ps->e[i] = e;
 	ps->n++;
 }
 
-static struct port *remove_at(struct portset *ps, size_t i)
+static struct entry remove_at(struct portset *ps, size_t i)
 {
-	struct port *p = ps->ports[i];
+	struct entry e = ps->e[i];
 
-	memmove(&ps->ports[i], &ps->ports[i + 1], (ps->n - i - 1) * sizeof(*ps->ports));
+	memmove(&ps->e[i], &ps->e[i + 1], (ps->n - i - 1) * sizeof(*ps->e));
 	ps->n--;
-	return p;
+	return e;
+}
+
+/* A port and a fresh stack for it, or NULL with @f filled and nothing left. */
+static int entry_open(struct portset *ps, const struct port_config *cfg, struct entry *e,
+		      struct fault *f)
+{
+	e->port = port_open(&ps->env, cfg, f);
+	if (!e->port)
+		return f->err ? -f->err : -EINVAL;
+	e->stack = stack_new(&ps->senv, e->port);
+	if (!e->stack) {
+		port_free(e->port);
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+	}
+	return 0;
+}
+
+static json_t *entry_json(const struct entry *e)
+{
+	json_t *pj = portcfg_to_json(port_config(e->port)), *arr;
+	struct binding *b;
+
+	if (!pj || !stack_count(e->stack))
+		return pj;
+	arr = json_array();
+	for (size_t i = 0; (b = stack_at(e->stack, i)); i++)
+		json_array_append_new(arr, bindcfg_to_json(&b->cfg));
+	json_object_set_new(pj, "bindings", arr);
+	return pj;
 }
 
 static int save(struct portset *ps, struct fault *f)
@@ -110,7 +199,7 @@ static int save(struct portset *ps, struct fault *f)
 	json_object_set_new(doc, "format", json_integer(STATE_FORMAT));
 	json_object_set_new(doc, "ports", arr);
 	for (size_t i = 0; i < ps->n; i++) {
-		json_t *pj = portcfg_to_json(port_config(ps->ports[i]));
+		json_t *pj = entry_json(&ps->e[i]);
 
 		if (!pj || json_array_append_new(arr, pj) < 0) {
 			json_decref(doc);
@@ -120,9 +209,13 @@ static int save(struct portset *ps, struct fault *f)
 	ret = state_save(ps->state_path, doc, f);
 	json_decref(doc);
 	if (ret < 0) {
-		/* The client hears "internal error"; the log says which file and why. */
+		/* The log says which file and why; the client, what it means for it. */
 		log_error("state file not written, change undone: %s", f->detail);
 		f->kind = FAULT_INTERNAL;
+		snprintf(f->detail, sizeof(f->detail),
+			 "the change could not be saved to the state file (%s), so it was not "
+			 "made; the log has the details",
+			 strerror(f->err));
 	}
 	return ret;
 }
@@ -140,21 +233,20 @@ static int check_room(const struct portset *ps, const char *name, struct fault *
 int portset_create(struct portset *ps, const struct port_config *cfg, struct port **out,
 		   struct fault *f)
 {
-	struct port *p;
+	struct entry e;
 
 	if (check_room(ps, cfg->name, f) < 0)
 		return -EEXIST;
-	p = port_open(&ps->env, cfg, f);
-	if (!p)
+	if (entry_open(ps, cfg, &e, f) < 0)
 		return f->err ? -f->err : -EINVAL;
-	insert_at(ps, ps->n, p);
+	insert_at(ps, ps->n, e);
 	if (save(ps, f) < 0) {
 		remove_at(ps, ps->n - 1);
-		port_free(p);
+		entry_free(&e);
 		return -EIO;
 	}
 	if (out)
-		*out = p;
+		*out = e.port;
 	return 0;
 }
 
@@ -223,12 +315,18 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 	ssize_t i = index_of(ps, cfg->name);
 	struct port_config old, want;
 	struct link_state before;
+	struct stack *stack;
 	struct port *p, *fresh;
 
 	*created = i < 0;
-	if (i < 0)
-		return portset_create(ps, cfg, out, f);
-	p = ps->ports[i];
+	if (i < 0) {
+		struct port_config none = { .attach = cfg->attach };
+
+		put_target(&none, cfg, &want);
+		return portset_create(ps, &want, out, f);
+	}
+	p = ps->e[i].port;
+	stack = ps->e[i].stack;
 	old = *port_config(p);
 	before = *port_link(p);
 	put_target(&old, cfg, &want);
@@ -246,22 +344,33 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 		return 0;
 	}
 
+	/* The bindings stay with the port; they were checked against its type. */
+	if (want.type != old.type && stack_count(stack))
+		return fault_set(f, FAULT_CONFLICT, EBUSY, "type",
+				 "port %s has %zu binding(s) made for a %s port; delete them "
+				 "before changing its type",
+				 old.name, stack_count(stack), port_type_name(old.type));
 	/*
 	 * Another device (type, packet info, attach) or a broken port: the old
 	 * device must be released first, since the new one takes its name.
 	 */
-	remove_at(ps, (size_t)i);
+	stack_attach(stack, NULL);
 	port_free(p);
-	fresh = port_open(&ps->env, cfg, f);
+	ps->e[i].port = NULL;
+	fresh = port_open(&ps->env, &want, f);
 	if (fresh) {
-		insert_at(ps, (size_t)i, fresh);
+		ps->e[i].port = fresh;
+		stack_attach(stack, fresh);
 		if (save(ps, f) == 0) {
+			/* Old records were framed another way (packet info); they go. */
+			if (stack_ring(stack) && want.packet_info != old.packet_info)
+				capture_ring_clear(stack_ring(stack));
 			if (out)
 				*out = fresh;
 			log_info("port %s: replaced", cfg->name);
 			return 0;
 		}
-		remove_at(ps, (size_t)i);
+		stack_attach(stack, NULL);
 		port_free(fresh);
 	}
 	/* Put the old port back as well as we can; its counters start again. */
@@ -271,10 +380,14 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 		p = port_open(&ps->env, &old, &again);
 		if (!p)
 			p = port_new_failed(&ps->env, &old, &again);
-		if (p)
-			insert_at(ps, (size_t)i, p);
-		else
+		if (p) {
+			ps->e[i].port = p;
+			stack_attach(stack, p);
+		} else {
 			log_error("port %s: lost while undoing a failed replace", old.name);
+			stack_free(stack);
+			remove_at(ps, (size_t)i);
+		}
 	}
 	return f->err ? -f->err : -EIO;
 }
@@ -301,18 +414,133 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 int portset_delete(struct portset *ps, const char *name, struct fault *f)
 {
 	ssize_t i = index_of(ps, name);
-	struct port *p;
+	struct entry e;
 
 	if (i < 0)
 		return fault_set(f, FAULT_NOT_FOUND, ENOENT, NULL, "no port named %s", name);
-	p = remove_at(ps, (size_t)i);
+	e = remove_at(ps, (size_t)i);
 	if (save(ps, f) < 0) {
-		insert_at(ps, (size_t)i, p);
+		insert_at(ps, (size_t)i, e);
 		return -EIO;
 	}
 	log_info("port %s: deleted (%s)", name,
-		 port_config(p)->attach ? "detached; the device stays" : "device removed");
-	port_free(p);
+		 port_config(e.port)->attach ? "detached; the device stays" : "device removed");
+	entry_free(&e);
+	return 0;
+}
+
+/* What a binding needs of other ports: a forward's target must exist and frame alike. */
+static int check_forward(const struct portset *ps, const struct port *p,
+			 const struct binding_config *cfg, struct fault *f)
+{
+	const struct port *target;
+
+	if (cfg->kind != HANDLER_FORWARD)
+		return 0;
+	target = portset_find(ps, cfg->o.forward.port);
+	if (!target)
+		return fault_set(f, FAULT_INVALID, ENODEV, "options.port", "no port named %s",
+				 cfg->o.forward.port);
+	if (target == p)
+		return fault_set(f, FAULT_INVALID, ELOOP, "options.port",
+				 "a port cannot forward to itself");
+	if (port_frame_link(target) != port_frame_link(p))
+		return fault_set(f, FAULT_INVALID, EPROTOTYPE, "options.port",
+				 "%s frames differently (tap, tun, tun with packet info); forward "
+				 "joins ports of the same kind",
+				 cfg->o.forward.port);
+	return 0;
+}
+
+int portset_bind(struct portset *ps, struct port *p, const struct binding_config *cfg,
+		 struct binding **out, struct fault *f)
+{
+	struct stack *s = portset_stack(ps, p);
+	struct binding *b;
+
+	if (check_forward(ps, p, cfg, f) < 0)
+		return -EINVAL;
+	if (stack_bind(s, cfg, &b, f) < 0)
+		return f->err ? -f->err : -EINVAL;
+	if (save(ps, f) < 0) {
+		struct fault ignored = FAULT_INIT;
+
+		stack_unbind(s, b->cfg.id, &ignored);
+		return -EIO;
+	}
+	log_info("port %s: binding %u (%s) added", port_name(p), b->cfg.id, b->ops->name);
+	if (out)
+		*out = b;
+	return 0;
+}
+
+int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault *f)
+{
+	struct stack *s = portset_stack(ps, p);
+	struct binding_config keep;
+	struct binding *b = stack_find(s, id);
+
+	if (!b)
+		return fault_set(f, FAULT_NOT_FOUND, ENOENT, NULL, "port %s has no binding %u",
+				 port_name(p), id);
+	keep = b->cfg;
+	stack_unbind(s, id, f);
+	if (save(ps, f) < 0) {
+		struct fault ignored = FAULT_INIT;
+
+		/* Back in, though at the end of the creation order and with fresh counters. */
+		if (stack_bind(s, &keep, NULL, &ignored) < 0)
+			log_error("port %s: binding %u lost while undoing: %s", port_name(p), id,
+				  ignored.detail);
+		return -EIO;
+	}
+	log_info("port %s: binding %u deleted", port_name(p), id);
+	return 0;
+}
+
+/* Recreates ports[@i] of the state file and its @bindings (may be NULL). */
+static int restore_port(struct portset *ps, const json_t *v, const json_t *bindings, size_t i,
+			struct fault *f)
+{
+	struct fault pf = FAULT_INIT;
+	struct port_config cfg;
+	struct entry e = { 0 };
+	const json_t *bj;
+	size_t j;
+
+	if (portcfg_from_json(v, PORTCFG_CREATE, NULL, &cfg, &pf) < 0)
+		return fault_set(f, FAULT_INVALID, EINVAL, pf.field,
+				 "state file %s: ports[%zu]: %s %s", ps->state_path, i, pf.field,
+				 pf.detail);
+	if (bindings && !json_is_array(bindings))
+		return fault_set(f, FAULT_INVALID, EINVAL, "bindings",
+				 "state file %s: ports[%zu]: bindings must be an array",
+				 ps->state_path, i);
+	if (check_room(ps, cfg.name, &pf) < 0)
+		return fault_set(f, FAULT_INVALID, EINVAL, "name", "state file %s: ports[%zu]: %s",
+				 ps->state_path, i, pf.detail);
+	if (entry_open(ps, &cfg, &e, &pf) < 0) {
+		/* Kept in state error, with its bindings, rather than dropped. */
+		log_error("port %s: cannot be restored: %s", cfg.name, pf.detail);
+		e.port = port_new_failed(&ps->env, &cfg, &pf);
+		e.stack = e.port ? stack_new(&ps->senv, e.port) : NULL;
+		if (!e.stack) {
+			port_free(e.port);
+			return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		}
+	}
+	insert_at(ps, ps->n, e);
+	json_array_foreach(bindings, j, bj) {
+		struct binding_config bc;
+
+		pf = (struct fault)FAULT_INIT;
+		if (bindcfg_from_json(bj, cfg.type, true, &bc, &pf) < 0 || !bc.id ||
+		    stack_bind(e.stack, &bc, NULL, &pf) < 0)
+			return fault_set(f, FAULT_INVALID, EINVAL, pf.field,
+					 "state file %s: ports[%zu].bindings[%zu]: %s %s",
+					 ps->state_path, i, j, pf.field[0] ? pf.field : "id",
+					 pf.detail[0] ? pf.detail : "is required");
+	}
 	return 0;
 }
 
@@ -368,32 +596,17 @@ int portset_restore(struct portset *ps, struct fault *f)
 		goto out;
 	}
 	json_array_foreach(ports, i, v) {
-		struct port_config cfg;
-		struct fault pf = FAULT_INIT;
-		struct port *p;
+		json_t *bindings = NULL;
 
-		if (portcfg_from_json(v, PORTCFG_CREATE, NULL, &cfg, &pf) < 0) {
-			ret = fault_set(f, FAULT_INVALID, EINVAL, pf.field,
-					"state file %s: ports[%zu]: %s %s", ps->state_path, i,
-					pf.field, pf.detail);
+		/* The bindings are read after the port, whose type their rules depend on. */
+		if (json_is_object(v) && (bindings = json_object_get(v, "bindings"))) {
+			json_incref(bindings);
+			json_object_del(v, "bindings");
+		}
+		ret = restore_port(ps, v, bindings, i, f);
+		json_decref(bindings);
+		if (ret < 0)
 			goto out;
-		}
-		if (check_room(ps, cfg.name, &pf) < 0) {
-			ret = fault_set(f, FAULT_INVALID, EINVAL, "name",
-					"state file %s: ports[%zu]: %s", ps->state_path, i,
-					pf.detail);
-			goto out;
-		}
-		p = port_open(&ps->env, &cfg, &pf);
-		if (!p) {
-			log_error("port %s: cannot be restored: %s", cfg.name, pf.detail);
-			p = port_new_failed(&ps->env, &cfg, &pf);
-			if (!p) {
-				ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
-				goto out;
-			}
-		}
-		insert_at(ps, ps->n, p);
 	}
 	log_info("state file %s: %zu port(s) restored", ps->state_path, ps->n);
 	ret = save(ps, f);
@@ -405,11 +618,14 @@ out:
 void portset_link_event(struct portset *ps, const struct link_state *ls, bool deleted)
 {
 	for (size_t i = 0; i < ps->n; i++) {
-		struct port *p = ps->ports[i];
+		struct port *p = ps->e[i].port;
 
-		if (port_ifindex(p) != ls->ifindex || port_state(p) == PORT_STATE_GONE)
+		if (port_ifindex(p) != ls->ifindex || port_state(p) == PORT_STATE_GONE ||
+		    port_moved(p))
 			continue;
-		if (deleted)
+		if (deleted && ls->moved)
+			port_mark_moved(p);
+		else if (deleted)
 			port_mark_gone(p);
 		else
 			port_link_update(p, ls);

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "binding.h"
+#include "capture.h"
 #include "fault.h"
 #include "port.h"
 #include "portcfg.h"
@@ -18,8 +20,10 @@
 
 struct event_base;
 struct portset;
+struct stack;
 
-#define PORTSET_DEFAULT_MAX 64
+#define PORTSET_DEFAULT_MAX	     64
+#define PORTSET_DEFAULT_MAX_BINDINGS 64
 
 /*
  * @state_path may be NULL (nothing persisted). @io and @base are used by
@@ -29,6 +33,16 @@ struct portset *portset_new(struct event_base *base, struct port_io io, const ch
 			    unsigned max_ports);
 /* Closes every port (devices paird created disappear) and frees the set. */
 void portset_free(struct portset *ps);
+
+/*
+ * Sets the data-plane limits before any port exists: the capture memory cap
+ * (--capture-memory), each port's capture ring, bindings per port. The
+ * defaults are CAPTURE_MEMORY_DEFAULT, CAPTURE_RING_DEFAULT and
+ * PORTSET_DEFAULT_MAX_BINDINGS. Returns 0, -EBUSY once ports exist, -ENOMEM.
+ */
+int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring_bytes,
+			  unsigned max_bindings);
+const struct capture_budget *portset_budget(const struct portset *ps);
 
 /*
  * Recreates the ports of the state file. A missing file is an empty start;
@@ -42,6 +56,8 @@ size_t portset_count(const struct portset *ps);
 /* Ports in creation order; NULL past the end. */
 struct port *portset_at(const struct portset *ps, size_t i);
 struct port *portset_find(const struct portset *ps, const char *name);
+/* The protocol stack of @port (bindings, data-plane counters, captures). */
+struct stack *portset_stack(const struct portset *ps, const struct port *port);
 
 /* POST: 409 (FAULT_CONFLICT) when the name is taken. */
 int portset_create(struct portset *ps, const struct port_config *cfg, struct port **out,
@@ -53,6 +69,15 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 int portset_patch(struct portset *ps, struct port *port, const struct port_config *patch,
 		  struct fault *f);
 int portset_delete(struct portset *ps, const char *name, struct fault *f);
+
+/*
+ * Adds a binding to @port's stack (after checking what it needs of other
+ * ports: a forward's target) and persists it; undone if the state file
+ * cannot be written.
+ */
+int portset_bind(struct portset *ps, struct port *port, const struct binding_config *cfg,
+		 struct binding **out, struct fault *f);
+int portset_unbind(struct portset *ps, struct port *port, uint32_t id, struct fault *f);
 
 /* From the link monitor: @ls changed, or was deleted. */
 void portset_link_event(struct portset *ps, const struct link_state *ls, bool deleted);

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define STATE_MAX_BYTES (16 * 1024 * 1024)
 
 int state_load(const char *path, json_t **out, struct fault *f)
@@ -106,9 +108,14 @@ int state_save(const char *path, const json_t *doc, struct fault *f)
 	snprintf(dir, sizeof(dir), "%s", path);
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
-		/* The rename is what makes the change durable; flush it too. */
+		/*
+		 * The rename is what makes the change durable; flush it too. If that
+		 * fails the new file is in place all the same: reporting failure
+		 * would make the caller undo a change the file already holds.
+		 */
 		if (fsync(dfd) < 0)
-			ret = fault_errno(f, errno, NULL, "cannot fsync the directory of %s", path);
+			log_warn("state file %s: fsync of its directory failed: %s", path,
+				 strerror(errno));
 		close(dfd);
 	}
 out:

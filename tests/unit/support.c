@@ -167,8 +167,8 @@ bool list_has(const char *list, const char *item)
 	while (list && *list) {
 		while (*list == ' ' || *list == ',')
 			list++;
-		if (strncmp(list, item, n) == 0 && (list[n] == '\0' || list[n] == ',' ||
-						    list[n] == ' '))
+		if (strncmp(list, item, n) == 0 &&
+		    (list[n] == '\0' || list[n] == ',' || list[n] == ' '))
 			return true;
 		list = strchr(list, ',');
 	}

@@ -20,9 +20,17 @@
 static void test_prefix_round_trip(void **state)
 {
 	static const char *const ok[] = {
-		"198.18.0.1/24", "198.18.0.0/15", "198.19.255.255/32", "10.0.0.1/1",
-		"2001:db8::1/64", "2001:db8::/32", "::1/128", "fe80::1/10", "::/1",
-		"2001:db8:0:1:2:3:4:5/127", "::ffff:198.18.0.1/96",
+		"198.18.0.1/24",
+		"198.18.0.0/15",
+		"198.19.255.255/32",
+		"10.0.0.1/1",
+		"2001:db8::1/64",
+		"2001:db8::/32",
+		"::1/128",
+		"fe80::1/10",
+		"::/1",
+		"2001:db8:0:1:2:3:4:5/127",
+		"::ffff:198.18.0.1/96",
 	};
 
 	(void)state;
@@ -71,32 +79,32 @@ static void test_prefix_fields(void **state)
 static void test_prefix_rejections(void **state)
 {
 	static const char *const bad[] = {
-		"198.18.0.1",	    /* no slash */
-		"2001:db8::1",	    /* no slash */
-		"/24",		    /* no address */
-		"",		    /* nothing */
-		"198.18.0.256/24",  /* bad octet */
-		"198.18.0/24",	    /* short dotted quad */
-		"198.18.0.1.2/24",  /* long dotted quad */
-		"hello/24",	    /* not an address */
-		" 198.18.0.1/24",   /* leading space */
-		"198.18.0.1 /24",   /* space before the slash */
+		"198.18.0.1",	     /* no slash */
+		"2001:db8::1",	     /* no slash */
+		"/24",		     /* no address */
+		"",		     /* nothing */
+		"198.18.0.256/24",   /* bad octet */
+		"198.18.0/24",	     /* short dotted quad */
+		"198.18.0.1.2/24",   /* long dotted quad */
+		"hello/24",	     /* not an address */
+		" 198.18.0.1/24",    /* leading space */
+		"198.18.0.1 /24",    /* space before the slash */
 		"2001:db8::1::2/64", /* two "::" */
-		"2001:db8::g/64",   /* bad hex */
-		"198.18.0.1/0",	    /* /0 */
-		"198.18.0.1/33",    /* /33 */
-		"2001:db8::1/0",    /* /0 */
-		"2001:db8::1/129",  /* /129 */
-		"198.18.0.1/+24",   /* sign */
-		"198.18.0.1/-1",    /* sign */
-		"198.18.0.1/ 24",   /* space */
-		"198.18.0.1/24 ",   /* trailing space */
-		"198.18.0.1/0x18",  /* hex */
-		"198.18.0.1/24x",   /* trailing junk */
-		"198.18.0.1/24/24", /* two lengths */
-		"198.18.0.1/",	    /* empty length */
-		"198.18.0.1/1000",  /* too many digits */
-		"198.18.0.1/2e1",   /* exponent */
+		"2001:db8::g/64",    /* bad hex */
+		"198.18.0.1/0",	     /* /0 */
+		"198.18.0.1/33",     /* /33 */
+		"2001:db8::1/0",     /* /0 */
+		"2001:db8::1/129",   /* /129 */
+		"198.18.0.1/+24",    /* sign */
+		"198.18.0.1/-1",     /* sign */
+		"198.18.0.1/ 24",    /* space */
+		"198.18.0.1/24 ",    /* trailing space */
+		"198.18.0.1/0x18",   /* hex */
+		"198.18.0.1/24x",    /* trailing junk */
+		"198.18.0.1/24/24",  /* two lengths */
+		"198.18.0.1/",	     /* empty length */
+		"198.18.0.1/1000",   /* too many digits */
+		"198.18.0.1/2e1",    /* exponent */
 		"0000000000000000000000000000000000000000000000000001.2.3.4/24", /* too long */
 	};
 
@@ -187,20 +195,13 @@ static void test_mac_rejections(void **state)
 		{ "33:33:00:00:00:01", "unicast" }, /* IPv6 multicast */
 		{ "ff:ff:ff:ff:ff:ff", "unicast" }, /* broadcast */
 		{ "03:00:00:00:00:01", "unicast" }, /* low bit set */
-		{ "00:00:00:00:00:00", "zeros" },
-		{ "02-00-00-00-00-01", "hex octets" },
-		{ "02.00.00.00.00.01", "hex octets" },
-		{ "02:00:00:00:00-01", "hex octets" },
-		{ "02:00:00:00:00 01", "hex octets" },
-		{ "0200:00:00:00:001", "hex octets" },
-		{ "02:00:00:00:00:0g", "hex octets" },
-		{ "x2:00:00:00:00:01", "hex octets" },
-		{ "2:00:00:00:00:01", "hex octets" },
-		{ "02:00:00:00:00:01:", "hex octets" },
-		{ "02:00:00:00:00:001", "hex octets" },
-		{ " 02:00:00:00:00:01", "hex octets" },
-		{ "02:00:00:00:00", "hex octets" },
-		{ "", "hex octets" },
+		{ "00:00:00:00:00:00", "zeros" },	{ "02-00-00-00-00-01", "hex octets" },
+		{ "02.00.00.00.00.01", "hex octets" },	{ "02:00:00:00:00-01", "hex octets" },
+		{ "02:00:00:00:00 01", "hex octets" },	{ "0200:00:00:00:001", "hex octets" },
+		{ "02:00:00:00:00:0g", "hex octets" },	{ "x2:00:00:00:00:01", "hex octets" },
+		{ "2:00:00:00:00:01", "hex octets" },	{ "02:00:00:00:00:01:", "hex octets" },
+		{ "02:00:00:00:00:001", "hex octets" }, { " 02:00:00:00:00:01", "hex octets" },
+		{ "02:00:00:00:00", "hex octets" },	{ "", "hex octets" },
 	};
 
 	(void)state;

@@ -63,8 +63,9 @@ static void test_name_rule(void **state)
 		"a", "p0", "A_b.c-9", "abcdefghijklmno", "...", "a..b", ".a", "-x", "tap_0.1",
 	};
 	static const char *const bad[] = {
-		"", ".", "..", "abcdefghijklmnop", "a%b", "%", "a b", "a/b", "a:b", "a\tb",
-		"caf\xc3\xa9", "a\nb", "a@b", "a+b", "p0 ",
+		"",    ".",   "..",   "abcdefghijklmnop", "a%b",  "%",	 "a b",
+		"a/b", "a:b", "a\tb", "caf\xc3\xa9",	  "a\nb", "a@b", "a+b",
+		"p0 ",
 	};
 
 	(void)state;
@@ -174,15 +175,36 @@ static void test_wrong_types(void **state)
 	static const struct {
 		const char *field, *value;
 	} bad[] = {
-		{ "name", "1" },	       { "name", "null" },	  { "name", "[\"p0\"]" },
-		{ "type", "true" },	       { "type", "0" },		  { "type", "null" },
-		{ "packet_info", "\"yes\"" }, { "packet_info", "1" },	  { "packet_info", "null" },
-		{ "attach", "1" },	       { "attach", "\"true\"" }, { "attach", "{}" },
-		{ "up", "\"true\"" },	       { "up", "1" },		  { "up", "null" },
-		{ "mtu", "\"1500\"" },	       { "mtu", "1500.0" },	  { "mtu", "1.5e3" },
-		{ "mtu", "true" },	       { "mtu", "null" },	  { "mac", "2" },
-		{ "mac", "[]" },	       { "mac", "null" },	  { "addresses", "\"a\"" },
-		{ "addresses", "{}" },	       { "addresses", "null" },	  { "addresses", "1" },
+		{ "name", "1" },
+		{ "name", "null" },
+		{ "name", "[\"p0\"]" },
+		{ "type", "true" },
+		{ "type", "0" },
+		{ "type", "null" },
+		{ "packet_info", "\"yes\"" },
+		{ "packet_info", "1" },
+		{ "packet_info", "null" },
+		{ "attach", "1" },
+		{ "attach", "\"true\"" },
+		{ "attach", "{}" },
+		{ "up", "\"true\"" },
+		{ "up", "1" },
+		{ "up", "null" },
+		{ "mtu", "\"1500\"" },
+		{ "mtu", "1500.0" },
+		{ "mtu", "1.5e3" },
+		{ "mtu", "true" },
+		{ "mtu", "null" },
+		{ "mac", "2" },
+		{ "mac", "[]" },
+		{ "mac", "null" },
+		{ "addresses", "\"a\"" },
+		{ "addresses", "{}" },
+		{ "addresses", "null" },
+		{ "addresses", "1" },
+		{ "strict", "1" },
+		{ "strict", "\"true\"" },
+		{ "strict", "null" },
 	};
 
 	(void)state;
@@ -191,7 +213,8 @@ static void test_wrong_types(void **state)
 
 		/* The field under test comes first, so it is the first error. */
 		if (strcmp(bad[i].field, "name") == 0)
-			snprintf(text, sizeof(text), "{\"name\":%s,\"type\":\"tap\"}", bad[i].value);
+			snprintf(text, sizeof(text), "{\"name\":%s,\"type\":\"tap\"}",
+				 bad[i].value);
 		else if (strcmp(bad[i].field, "type") == 0)
 			snprintf(text, sizeof(text), "{\"type\":%s,\"name\":\"p0\"}", bad[i].value);
 		else
@@ -206,6 +229,7 @@ static void test_wrong_types(void **state)
 	refused("{\"mtu\":null}", PORTCFG_PATCH, "mtu");
 	refused("{\"mac\":1}", PORTCFG_PATCH, "mac");
 	refused("{\"addresses\":\"198.18.0.1/24\"}", PORTCFG_PATCH, "addresses");
+	refused("{\"strict\":0}", PORTCFG_PATCH, "strict");
 }
 
 static void test_mtu_range(void **state)
@@ -288,14 +312,15 @@ static void test_addresses(void **state)
 		"addresses[0]");
 	refused("{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/33\"]}",
 		PORTCFG_CREATE, "addresses[0]");
-	refused("{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1\"]}",
-		PORTCFG_CREATE, "addresses[0]");
+	refused("{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1\"]}", PORTCFG_CREATE,
+		"addresses[0]");
 	refused("{\"addresses\":[\"198.18.0.1/24\",[\"x\"]]}", PORTCFG_PATCH, "addresses[1]");
 
 	/* PORT_ADDR_MAX is fine, one more is refused as a whole. */
 	for (int count = PORT_ADDR_MAX; count <= PORT_ADDR_MAX + 1; count++) {
-		n = (size_t)snprintf(text, sizeof(text), "{\"name\":\"p0\",\"type\":\"tap\","
-							 "\"addresses\":[");
+		n = (size_t)snprintf(text, sizeof(text),
+				     "{\"name\":\"p0\",\"type\":\"tap\","
+				     "\"addresses\":[");
 		for (int i = 0; i < count; i++)
 			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\"198.18.%d.1/24\"",
 					      i ? "," : "", i);
@@ -315,7 +340,10 @@ static void test_patch_mode(void **state)
 
 	(void)state;
 	accepted("{}", PORTCFG_PATCH, &cfg);
-	assert_false(cfg.has_up || cfg.has_mtu || cfg.has_mac || cfg.has_addresses);
+	assert_false(cfg.has_up || cfg.has_mtu || cfg.has_mac || cfg.has_addresses ||
+		     cfg.has_strict);
+	accepted("{\"strict\":true}", PORTCFG_PATCH, &cfg);
+	assert_true(cfg.has_strict && cfg.strict);
 
 	/* RFC 7396: null removes; for addresses that is the empty list. */
 	accepted("{\"addresses\":null}", PORTCFG_PATCH, &cfg);
@@ -347,9 +375,8 @@ static void test_path_name(void **state)
 	(void)state;
 	assert_int_equal(from_text("{\"type\":\"tap\"}", PORTCFG_CREATE, "p9", &cfg, &f), 0);
 	assert_string_equal(cfg.name, "p9");
-	assert_int_equal(from_text("{\"name\":\"p9\",\"type\":\"tap\"}", PORTCFG_CREATE, "p9", &cfg,
-				   &f),
-			 0);
+	assert_int_equal(
+		from_text("{\"name\":\"p9\",\"type\":\"tap\"}", PORTCFG_CREATE, "p9", &cfg, &f), 0);
 	assert_string_equal(cfg.name, "p9");
 	assert_true(from_text("{\"name\":\"p8\",\"type\":\"tap\"}", PORTCFG_CREATE, "p9", &cfg,
 			      &f) < 0);
@@ -387,6 +414,9 @@ static void assert_cfg_equal(const struct port_config *a, const struct port_conf
 	assert_int_equal(a->has_mac, b->has_mac);
 	if (a->has_mac)
 		assert_memory_equal(a->mac, b->mac, 6);
+	assert_int_equal(a->has_strict, b->has_strict);
+	if (a->has_strict)
+		assert_int_equal(a->strict, b->strict);
 	assert_int_equal(a->has_addresses, b->has_addresses);
 	assert_int_equal(a->n_addrs, b->n_addrs);
 	for (unsigned i = 0; i < a->n_addrs; i++)
@@ -416,9 +446,10 @@ static void test_json_round_trip(void **state)
 	(void)state;
 	round_trip("{\"name\":\"p0\",\"type\":\"tun\"}");
 	round_trip("{\"name\":\"p1\",\"type\":\"tap\",\"packet_info\":true,\"attach\":true,"
-		   "\"up\":false,\"mtu\":9000,\"mac\":\"02:AA:bb:00:00:01\","
+		   "\"up\":false,\"mtu\":9000,\"mac\":\"02:AA:bb:00:00:01\",\"strict\":true,"
 		   "\"addresses\":[\"198.18.0.1/24\",\"2001:DB8::1/64\"]}");
 	round_trip("{\"name\":\"p2\",\"type\":\"tun\",\"addresses\":[],\"up\":true}");
+	round_trip("{\"name\":\"p3\",\"type\":\"tun\",\"strict\":false}");
 
 	/* Only what was given is written back, in canonical form. */
 	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"mac\":\"02:AA:bb:00:00:01\","
@@ -431,6 +462,7 @@ static void test_json_round_trip(void **state)
 	assert_true(json_is_false(json_object_get(j, "attach")));
 	assert_null(json_object_get(j, "up"));
 	assert_null(json_object_get(j, "mtu"));
+	assert_null(json_object_get(j, "strict"));
 	assert_string_equal(json_string_value(json_object_get(j, "mac")), "02:aa:bb:00:00:01");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "addresses"), 0)),
 			    "2001:db8::1/64");

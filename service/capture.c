@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Capture rings and their memory budget (DESIGN.md, "Counters and
+ * captures"). A port's stack (stack.c) makes the port's ring when its first
+ * capture binding is made; the capture handler (h_capture.c) appends to it
+ * from the data plane; the API reads it as JSON pages, as a pcap file and
+ * as an event stream. A ring is a single allocation: a records area where
+ * variable-length records are appended contiguously (a record never wraps:
+ * when it does not fit before the end, the tail of the area is skipped),
+ * followed by a circular index of record offsets keyed by sequence number.
+ * The ring always holds a contiguous run of sequence numbers, so any record
+ * is found in O(1) through the index, and appending evicts the oldest
+ * records until the new one fits.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Offsets and sizes in a ring fit in 32 bits: the index stays small. */
+#define RING_BYTES_MAX UINT32_MAX
+#define PCAP_FILE_HDR  24
+#define PCAP_REC_HDR   16
+#define PCAP_SNAPLEN   262144
+#define ALIGN8(x)      (((x) + 7) & ~(size_t)7)
+
+struct capture_budget {
+	size_t limit;
+	size_t used;
+};
+
+/* A record as laid out in the area: this header, then caplen bytes, padded to 8. */
+struct rec {
+	uint64_t seq;
+	struct timespec ts;
+	uint32_t binding_id;
+	uint32_t len;
+	uint32_t caplen;
+	struct frame_info fi;
+	uint8_t data[];
+};
+
+/* The smallest record (no data): bounds how many records the area can hold. */
+#define REC_MIN ALIGN8(offsetof(struct rec, data))
+
+struct capture_ring {
+	struct capture_budget *budget;
+	size_t reserved;    /* bytes taken from the budget */
+	uint32_t area_size; /* bytes of the records area, a multiple of 8 */
+	uint32_t nslots;    /* index slots; always more than the area can hold records */
+	uint32_t *index;    /* offset of the record of seq s at index[s % nslots] */
+	/*
+	 * Records occupy [head, tail) or, once wrapped, [head, wrap_end) and
+	 * [0, tail); the rest of the area is free.
+	 */
+	uint32_t head, tail, wrap_end;
+	bool wrapped;
+	uint64_t count;	 /* records retained */
+	uint64_t bytes;	 /* their caplen total */
+	uint64_t oldest; /* seq of the record at head, when count > 0 */
+	uint64_t newest; /* the last seq handed out */
+	uint64_t evicted_upto, evictions, dropped;
+	_Alignas(8) uint8_t area[];
+};
+
+struct capture_budget *capture_budget_new(size_t bytes)
+{
+	struct capture_budget *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->limit = bytes;
+	return b;
+}
+
+void capture_budget_free(struct capture_budget *b)
+{
+	free(b);
+}
+
+size_t capture_budget_limit(const struct capture_budget *b)
+{
+	return b->limit;
+}
+
+size_t capture_budget_used(const struct capture_budget *b)
+{
+	return b->used;
+}
+
+static size_t rec_size(uint32_t caplen)
+{
+	return ALIGN8(offsetof(struct rec, data) + (size_t)caplen);
+}
+
+static struct rec *rec_at_off(const struct capture_ring *r, uint32_t off)
+{
+	return (struct rec *)(r->area + off);
+}
+
+/* The record of @seq, which the caller knows to be retained. */
+static struct rec *rec_of(const struct capture_ring *r, uint64_t seq)
+{
+	return rec_at_off(r, r->index[seq % r->nslots]);
+}
+
+struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, struct fault *f)
+{
+	struct capture_ring *r;
+	size_t nslots, idx_bytes, area;
+
+	if (bytes > b->limit - b->used) {
+		fault_set(f, FAULT_LIMIT, ENOSPC, "--capture-memory",
+			  "a capture ring of %zu bytes does not fit: %zu of the %zu bytes of "
+			  "--capture-memory are in use",
+			  bytes, b->used, b->limit);
+		errno = ENOSPC;
+		return NULL;
+	}
+	if (bytes > RING_BYTES_MAX) {
+		fault_set(f, FAULT_LIMIT, ENOSPC, "--capture-memory",
+			  "a capture ring holds at most %u bytes (asked for %zu)", RING_BYTES_MAX,
+			  bytes);
+		errno = ENOSPC;
+		return NULL;
+	}
+	/*
+	 * Split @bytes into index and area so that the area holds fewer than
+	 * nslots records even when all are empty: every retained seq then has
+	 * its own slot.
+	 */
+	nslots = bytes / (REC_MIN + sizeof(uint32_t)) + 1;
+	idx_bytes = nslots * sizeof(uint32_t);
+	area = bytes > idx_bytes ? (bytes - idx_bytes) & ~(size_t)7 : 0;
+	r = malloc(sizeof(*r) + area + idx_bytes);
+	if (!r) {
+		fault_errno(f, ENOMEM, NULL, "cannot allocate a capture ring of %zu bytes", bytes);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* The area itself is left untouched: its pages are only committed as records arrive. */
+	memset(r, 0, sizeof(*r));
+	r->budget = b;
+	r->reserved = bytes;
+	r->area_size = (uint32_t)area;
+	r->nslots = (uint32_t)nslots;
+	r->index = (uint32_t *)(r->area + area);
+	b->used += bytes;
+	return r;
+}
+
+void capture_ring_free(struct capture_ring *r)
+{
+	if (!r)
+		return;
+	r->budget->used -= r->reserved;
+	free(r);
+}
+
+static void ring_reset(struct capture_ring *r)
+{
+	r->count = 0;
+	r->bytes = 0;
+	r->head = r->tail = r->wrap_end = 0;
+	r->wrapped = false;
+	r->oldest = r->newest + 1;
+}
+
+static void evict_oldest(struct capture_ring *r)
+{
+	const struct rec *old = rec_at_off(r, r->head);
+
+	r->evictions++;
+	r->evicted_upto = old->seq;
+	r->bytes -= old->caplen;
+	r->head += (uint32_t)rec_size(old->caplen);
+	r->oldest++;
+	if (--r->count == 0) {
+		ring_reset(r);
+		return;
+	}
+	if (r->wrapped && r->head == r->wrap_end) {
+		r->head = 0;
+		r->wrapped = false;
+	}
+}
+
+/* Where a record of @size bytes goes, after evicting what is in its way. */
+static uint32_t ring_make_room(struct capture_ring *r, size_t size)
+{
+	for (;;) {
+		if (r->count == 0)
+			return 0;
+		if (r->wrapped) {
+			if (r->tail + size <= r->head)
+				return r->tail;
+		} else {
+			if (r->tail + size <= r->area_size)
+				return r->tail;
+			/* It does not fit before the end: skip the rest, start over at 0. */
+			if (size <= r->head) {
+				r->wrap_end = r->tail;
+				r->wrapped = true;
+				return 0;
+			}
+		}
+		evict_oldest(r);
+	}
+}
+
+uint64_t capture_ring_add(struct capture_ring *r, const struct timespec *ts, uint32_t binding_id,
+			  const uint8_t *frame, uint32_t len, uint32_t caplen,
+			  const struct frame_info *fi)
+{
+	size_t size;
+	uint32_t off;
+	struct rec *rec;
+
+	if (caplen > len)
+		caplen = len;
+	size = rec_size(caplen);
+	if (size > r->area_size) {
+		r->dropped++;
+		return 0;
+	}
+	off = ring_make_room(r, size);
+	rec = rec_at_off(r, off);
+	rec->seq = ++r->newest;
+	rec->ts = *ts;
+	rec->binding_id = binding_id;
+	rec->len = len;
+	rec->caplen = caplen;
+	if (fi)
+		memcpy(&rec->fi, fi, sizeof(*fi));
+	else
+		memset(&rec->fi, 0, sizeof(rec->fi));
+	memcpy(rec->data, frame, caplen);
+	r->index[rec->seq % r->nslots] = off;
+	if (r->count == 0)
+		r->oldest = rec->seq;
+	r->count++;
+	r->bytes += caplen;
+	r->tail = off + (uint32_t)size;
+	return rec->seq;
+}
+
+static void record_fill(const struct rec *rec, struct capture_record *out)
+{
+	out->seq = rec->seq;
+	out->ts = rec->ts;
+	out->binding_id = rec->binding_id;
+	out->len = rec->len;
+	out->caplen = rec->caplen;
+	out->fi = &rec->fi;
+	out->data = rec->data;
+}
+
+bool capture_ring_next(const struct capture_ring *r, uint64_t after, uint32_t binding_id,
+		       struct capture_record *out)
+{
+	uint64_t s;
+
+	if (r->count == 0 || after >= r->newest)
+		return false;
+	for (s = after < r->oldest ? r->oldest : after + 1; s <= r->newest; s++) {
+		const struct rec *rec = rec_of(r, s);
+
+		if (binding_id == 0 || rec->binding_id == binding_id) {
+			record_fill(rec, out);
+			return true;
+		}
+	}
+	return false;
+}
+
+void capture_ring_stats(const struct capture_ring *r, struct capture_stats *out)
+{
+	out->records = r->count;
+	out->bytes = r->bytes;
+	out->oldest_seq = r->count ? r->oldest : 0;
+	out->newest_seq = r->newest;
+	out->evicted_upto = r->evicted_upto;
+	out->evictions = r->evictions;
+	out->dropped = r->dropped;
+	out->capacity = r->reserved;
+}
+
+void capture_ring_clear(struct capture_ring *r)
+{
+	ring_reset(r);
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+	return p + sizeof(v);
+}
+
+static uint8_t *put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+	return p + sizeof(v);
+}
+
+int capture_ring_pcap(const struct capture_ring *r, uint32_t binding_id, uint32_t linktype,
+		      uint32_t skip, uint8_t **buf, size_t *len)
+{
+	size_t total = PCAP_FILE_HDR;
+	uint8_t *out, *p;
+	uint64_t s;
+
+	*buf = NULL;
+	*len = 0;
+	for (s = r ? r->oldest : 1; r && r->count && s <= r->newest; s++) {
+		const struct rec *rec = rec_of(r, s);
+
+		if (binding_id && rec->binding_id != binding_id)
+			continue;
+		total += PCAP_REC_HDR + (rec->caplen > skip ? rec->caplen - skip : 0);
+	}
+	out = malloc(total);
+	if (!out)
+		return -ENOMEM;
+	/* Host byte order: readers tell it from the magic (pcap-savefile(5)). */
+	p = put32(out, 0xa1b2c3d4);
+	p = put16(p, 2);
+	p = put16(p, 4);
+	p = put32(p, 0); /* thiszone */
+	p = put32(p, 0); /* sigfigs */
+	p = put32(p, PCAP_SNAPLEN);
+	p = put32(p, linktype);
+	for (s = r ? r->oldest : 1; r && r->count && s <= r->newest; s++) {
+		const struct rec *rec = rec_of(r, s);
+		uint32_t incl = rec->caplen > skip ? rec->caplen - skip : 0;
+
+		if (binding_id && rec->binding_id != binding_id)
+			continue;
+		p = put32(p, (uint32_t)rec->ts.tv_sec);
+		p = put32(p, (uint32_t)(rec->ts.tv_nsec / 1000));
+		p = put32(p, incl);
+		p = put32(p, rec->len > skip ? rec->len - skip : 0);
+		memcpy(p, rec->data + (rec->caplen - incl), incl);
+		p += incl;
+	}
+	*buf = out;
+	*len = total;
+	return 0;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The echo handler: bound at a UDP port it sends every datagram back to
+ * its sender (the Echo Protocol of RFC 862, on any port); bound at the
+ * ICMP node of IPv4 or the ICMPv6 node of IPv6 it answers echo requests
+ * (RFC 792, RFC 4443 4.1/4.2). Replies are built in the dispatcher's
+ * scratch buffer with the port's own framing and written back to the port
+ * the request came from, so the kernel side sees a host that answers.
+ * bindcfg.c configures it through handler_echo; the dispatcher runs it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "build.h"
+#include "handlers.h"
+#include "port.h"
+#include "wire.h"
+
+static bool echo_placed_well(const struct match *m)
+{
+	if (m->depth == LEVEL_UDP_PORT)
+		return m->ip_protocol == IPPROTO_UDP_;
+	if (m->depth != LEVEL_IP_PROTOCOL)
+		return false;
+	return (m->ethertype == ETHERTYPE_IPV4 && m->ip_protocol == IPPROTO_ICMP_) ||
+	       (m->ethertype == ETHERTYPE_IPV6 && m->ip_protocol == IPPROTO_ICMPV6_);
+}
+
+static int echo_configure(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
+			  struct fault *f)
+{
+	(void)ptype;
+	if (!echo_placed_well(&cfg->match))
+		return handler_misplaced(&handler_echo, f);
+	return handler_no_options(&handler_echo, opts, f);
+}
+
+/* The upper layer a binding at @m is handed. */
+static enum l4_kind echo_l4(const struct match *m)
+{
+	if (m->depth == LEVEL_UDP_PORT)
+		return L4_UDP;
+	return m->ip_protocol == IPPROTO_ICMP_ ? L4_ICMP : L4_ICMPV6;
+}
+
+/*
+ * The addresses of the reply, the request's swapped, or false when the
+ * request is not to be answered. A group or unspecified source is no one
+ * to answer to. A group destination is not answered either: the reply's
+ * source must then be a unicast address of the answering host (RFC 1122
+ * 3.2.2.6 and 4.1.3.5, RFC 4443 4.2), and this host has none of its own;
+ * RFC 1122 3.2.2.6 lets such requests be discarded.
+ */
+static bool echo_peer(const struct frame_info *fi, struct build_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip)); /* ttl 0: the builders' default of 64 */
+	if (fi->l3 == L3_IPV4) {
+		/* RFC 1122 3.2.1.2: a datagram with a bad header checksum is discarded. */
+		if (fi->ip4.checksum_status == CSUM_BAD || !addr4_is_unicast(fi->ip4.src) ||
+		    !addr4_is_unicast(fi->ip4.dst))
+			return false;
+		ip->family = AF_INET;
+		memcpy(ip->src, fi->ip4.dst, 4);
+		memcpy(ip->dst, fi->ip4.src, 4);
+		return true;
+	}
+	if (fi->l3 == L3_IPV6) {
+		if (!addr6_is_unicast(fi->ip6.src) || !addr6_is_unicast(fi->ip6.dst))
+			return false;
+		ip->family = AF_INET6;
+		memcpy(ip->src, fi->ip6.dst, 16);
+		memcpy(ip->dst, fi->ip6.src, 16);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The reply's link header: on a tap, back to the request's Ethernet source
+ * from the address it was sent to, or from the port's MAC when that was a
+ * group address. 0, 1 when not to be answered, or a negative errno.
+ */
+static int echo_link(const struct dispatch_ctx *dc, struct build_link *l)
+{
+	const struct frame_info *fi = dc->fi;
+	const struct link_state *ls;
+
+	memset(l, 0, sizeof(*l));
+	l->link = port_frame_link(dc->port);
+	if (l->link != LINK_ETHERNET)
+		return 0;
+	/* IEEE 802: the I/G bit, the low bit of the first octet, marks a group address. */
+	if (!fi->has_eth || (fi->eth_src[0] & 1))
+		return 1;
+	memcpy(l->dst, fi->eth_src, 6);
+	if (!(fi->eth_dst[0] & 1)) {
+		memcpy(l->src, fi->eth_dst, 6);
+		return 0;
+	}
+	ls = port_link(dc->port);
+	if (!ls->has_mac)
+		return -EADDRNOTAVAIL;
+	memcpy(l->src, ls->mac, 6);
+	return 0;
+}
+
+/* RFC 862: the data sent back as received, ports swapped. */
+static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *l,
+			const struct build_ip *ip)
+{
+	const struct frame_info *fi = dc->fi;
+	struct cursor frame = cur_init(dc->frame, dc->len), data;
+
+	/*
+	 * RFC 1122 4.1.3.4: a datagram with a wrong non-zero checksum is
+	 * discarded. (Over IPv6 a zero checksum is wrong too, RFC 8200 8.1;
+	 * the parser reports that as CSUM_BAD.)
+	 */
+	if (fi->udp.checksum_status == CSUM_BAD)
+		return 0;
+	if (!cur_sub(&frame, fi->payload_off, fi->payload_len, &data))
+		return -EINVAL; /* the parser's offsets lie outside the frame */
+	return build_udp(dc->scratch, PORT_FRAME_MAX, l, ip, fi->udp.dport, fi->udp.sport, data.p,
+			 data.len);
+}
+
+/*
+ * RFC 792 (Echo, type 8 → 0) and RFC 4443 4.1/4.2 (128 → 129): the same
+ * identifier, sequence number and data (RFC 1122 3.2.2.6: "entirely
+ * included"). Other types are somebody else's. IPv4 options of the request
+ * (Record Route, Timestamp: a SHOULD in 3.2.2.6) are not carried over.
+ */
+static ssize_t echo_icmp(const struct dispatch_ctx *dc, const struct build_link *l,
+			 const struct build_ip *ip)
+{
+	const struct frame_info *fi = dc->fi;
+	struct cursor frame = cur_init(dc->frame, dc->len), data;
+	uint8_t request = fi->l4 == L4_ICMPV6 ? 128 : 8;
+
+	if (fi->icmp.type != request || !fi->icmp.echo || fi->icmp.checksum_status == CSUM_BAD)
+		return 0;
+	/* The payload after type, code and checksum starts with identifier and sequence. */
+	if (fi->payload_len < 4 || !cur_sub(&frame, fi->payload_off + 4, fi->payload_len - 4, &data))
+		return -EINVAL;
+	return build_icmp_echo(dc->scratch, PORT_FRAME_MAX, l, ip, true, fi->icmp.id, fi->icmp.seq,
+			       data.p, data.len);
+}
+
+static int echo_run(struct binding *b, struct dispatch_ctx *dc)
+{
+	const struct frame_info *fi = dc->fi;
+	struct build_link l;
+	struct build_ip ip;
+	ssize_t n;
+	int ret;
+
+	/* Only a whole, well-formed request of the layer this binding serves is answered. */
+	if (fi->malformed != MALFORMED_NONE || fi->fragment || fi->l4 != echo_l4(&b->cfg.match))
+		return 0;
+	if (!echo_peer(fi, &ip))
+		return 0;
+	ret = echo_link(dc, &l);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+
+	n = fi->l4 == L4_UDP ? echo_udp(dc, &l, &ip) : echo_icmp(dc, &l, &ip);
+	if (n <= 0)
+		return (int)n;
+	ret = port_write(dc->port, dc->scratch, (size_t)n);
+	if (ret < 0)
+		return ret;
+	b->c.extra[0]++;
+	return 0;
+}
+
+const struct handler_ops handler_echo = {
+	.name = "echo",
+	.levels = 1u << LEVEL_IP_PROTOCOL | 1u << LEVEL_UDP_PORT,
+	.placement = "at a UDP port, or at ip_protocol 1 (ethertype 2048) or 58 (ethertype 34525)",
+	.extra = { "replies" },
+	.configure = echo_configure,
+	.run = echo_run,
+};

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A port's protocol stack: its bindings in creation order, the dispatcher
+ * that walks every frame down the tree (Ethernet type → IP protocol → UDP
+ * port) running the bindings on its path, the port's data-plane counters
+ * and its capture ring. Twisted Pair's addProto tree, made observable:
+ * every frame read lands in exactly one of matched, unmatched (at the level
+ * where dispatch stopped) or malformed (by reason), so they add up to the
+ * frames read.
+ */
+#ifndef PAIRD_STACK_H
+#define PAIRD_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "binding.h"
+#include "capture.h"
+#include "fault.h"
+#include "parse.h"
+
+struct port;
+struct stack;
+
+enum csum_proto { CSUM_IPV4, CSUM_UDP, CSUM_ICMP, CSUM_ICMPV6, CSUM_PROTO_COUNT };
+
+struct stack_counters {
+	uint64_t matched;
+	uint64_t unmatched[LEVEL_COUNT]; /* ETHERTYPE, IP_PROTOCOL, UDP_PORT are used */
+	uint64_t malformed[MALFORMED_COUNT];
+	uint64_t bad_checksum[CSUM_PROTO_COUNT]; /* delivered anyway unless strict */
+	uint64_t fragments;			 /* stopped at the IP protocol node */
+};
+
+/* Shared by every stack of a port set. */
+struct stack_env {
+	struct capture_budget *budget;
+	size_t ring_bytes;	/* each port's capture ring */
+	unsigned max_bindings;	/* per port */
+	uint8_t *scratch;	/* PORT_FRAME_MAX bytes for handlers' replies */
+	struct port *(*lookup)(void *arg, const char *name);
+	void *lookup_arg;
+};
+
+/* A stack for @port; it becomes the port's frame sink. NULL on ENOMEM. */
+struct stack *stack_new(const struct stack_env *env, struct port *port);
+/* Frees the bindings and the capture ring. NULL is a no-op. */
+void stack_free(struct stack *s);
+/* Moves the stack to another port (a port replaced by PUT keeps its bindings). */
+void stack_attach(struct stack *s, struct port *port);
+
+/*
+ * Adds a binding (its id assigned unless @cfg has one, as from the state
+ * file). The first capture binding allocates the port's capture ring.
+ * Faults: FAULT_LIMIT (bindings, capture memory), FAULT_CONFLICT (an id in
+ * use), FAULT_INVALID (the handler refused, e.g. a bad capture filter).
+ */
+int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding **out,
+	       struct fault *f);
+/* Removes binding @id; FAULT_NOT_FOUND when there is none. */
+int stack_unbind(struct stack *s, uint32_t id, struct fault *f);
+
+size_t stack_count(const struct stack *s);
+/* Bindings in creation order; NULL past the end. */
+struct binding *stack_at(const struct stack *s, size_t i);
+struct binding *stack_find(const struct stack *s, uint32_t id);
+
+const struct stack_counters *stack_counters(const struct stack *s);
+/* The capture ring, NULL until a capture binding was made. */
+struct capture_ring *stack_ring(const struct stack *s);
+/* When these counters started. */
+struct timespec stack_since(const struct stack *s);
+
+/* The port's frame sink: parses and dispatches one frame. */
+void stack_input(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg);
+
+/* The level names of the API and /metrics: "ethertype", "ip_protocol", "udp_port". */
+const char *level_name(enum level lv);
+const char *csum_proto_name(enum csum_proto p);
+
+#endif

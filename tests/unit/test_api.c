@@ -1,0 +1,1090 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of api/ through api_handle() and api_precheck() with fake
+ * requests (support.h) over a port set on the memory port I/O: routing
+ * (404, 405 + Allow, OPTIONS, HEAD), bodies (413, 415, 400, 422 naming the
+ * field), the port resource (POST, GET, PUT, PATCH, DELETE and their
+ * statuses), kernel and state-file faults as problems, that a refused
+ * request changes nothing, and the security checks (Host allow-list,
+ * Origin, Sec-Fetch-Site, bearer token). Every response body is parsed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../service/log.h"
+#include "../../service/port.h"
+#include "../../service/portio_mem.h"
+#include "../../service/portset.h"
+#include "support.h"
+
+#define TOKEN "0123456789abcdef-secret"
+
+struct fx {
+	struct memio *m;
+	char *dir, *path, *tmp;
+	struct portset *ps;
+	struct api *api;
+	struct api_config cfg;
+	const char *allow[4];
+	struct response rs;
+};
+
+static void api_restart(struct fx *fx)
+{
+	api_free(fx->api);
+	fx->api = api_new(&fx->cfg);
+	assert_non_null(fx->api);
+}
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct fault f = FAULT_INIT;
+
+	assert_non_null(fx);
+	log_set_level(LOG_ERROR);
+	fx->m = memio_new();
+	fx->dir = tmpdir_new();
+	fx->path = path_join(fx->dir, "state.json");
+	fx->tmp = path_join(fx->dir, "state.json.tmp");
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 4);
+	assert_non_null(fx->ps);
+	assert_int_equal(portset_restore(fx->ps, &f), 0);
+	fx->cfg.ports = fx->ps;
+	fx->cfg.listen_host = "127.0.0.1";
+	fx->cfg.listen_port = 8080;
+	fx->cfg.allow_hosts = fx->allow;
+	api_restart(fx);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	response_fini(&fx->rs);
+	api_free(fx->api);
+	portset_free(fx->ps);
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	memio_free(fx->m);
+	tmpdir_remove(fx->dir);
+	free(fx->path);
+	free(fx->tmp);
+	free(fx);
+	return 0;
+}
+
+/* A request with the Host a local client sends. */
+static void req(struct fake_req *fr, enum http_method m, const char *path)
+{
+	freq_init(fr, m, path);
+	freq_header(fr, "Host", "127.0.0.1:8080");
+}
+
+/* Runs @fr; the response is fx->rs until the next call. */
+static struct response *run(struct fx *fx, struct fake_req *fr)
+{
+	response_fini(&fx->rs);
+	api_handle(fx->api, &fr->rq, &fx->rs);
+	/* The router's captures must not outlive the call. */
+	assert_null(fr->rq.params[0]);
+	return &fx->rs;
+}
+
+static struct response *call(struct fx *fx, enum http_method m, const char *path, const char *ct,
+			     const char *body)
+{
+	struct fake_req fr;
+
+	req(&fr, m, path);
+	freq_body(&fr, ct, body);
+	return run(fx, &fr);
+}
+
+static struct response *get(struct fx *fx, const char *path)
+{
+	return call(fx, HTTP_GET, path, NULL, NULL);
+}
+
+static void expect_status(const struct response *rs, int status)
+{
+	if (rs->status != status)
+		fail_msg("status %d, expected %d: %.*s", rs->status, status, (int)rs->len,
+			 resp_text(rs));
+}
+
+/* Asserts a problem of @status whose type ends in @slug; @field as in assert_problem(). */
+static void expect_problem(const struct response *rs, int status, const char *slug,
+			   const char *field)
+{
+	json_t *doc = assert_problem(rs, status, field);
+	const char *type = json_string_value(json_object_get(doc, "type"));
+
+	if (slug && strcmp(type + strlen("urn:paird:problem:"), slug) != 0)
+		fail_msg("type %s, expected slug %s", type, slug);
+	json_decref(doc);
+}
+
+static json_t *create(struct fx *fx, const char *body)
+{
+	struct response *rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json", body);
+
+	expect_status(rs, 201);
+	return resp_json(rs);
+}
+
+/* Everything a refused request must leave alone. */
+struct snapshot {
+	char *list, *state;
+	unsigned opens, link_sets, addr_sets;
+};
+
+static void snap(struct fx *fx, struct snapshot *s)
+{
+	struct response *rs = get(fx, "/api/v1/ports");
+
+	expect_status(rs, 200);
+	s->list = strdup(resp_text(rs));
+	s->state = file_read(fx->path, NULL);
+	assert_non_null(s->state);
+	s->opens = memio_calls(fx->m, MEMIO_OPEN);
+	s->link_sets = memio_calls(fx->m, MEMIO_LINK_SET);
+	s->addr_sets = memio_calls(fx->m, MEMIO_ADDR_SET);
+}
+
+static void snap_same(struct fx *fx, struct snapshot *before)
+{
+	struct snapshot after;
+
+	snap(fx, &after);
+	assert_string_equal(before->list, after.list);
+	assert_string_equal(before->state, after.state);
+	assert_int_equal(before->opens, after.opens);
+	free(after.list);
+	free(after.state);
+}
+
+static void snap_free(struct snapshot *s)
+{
+	free(s->list);
+	free(s->state);
+}
+
+/* --- routing --- */
+
+static void test_not_found(void **state)
+{
+	static const char *const paths[] = {
+		"/nope",	  "/api/v1/nope",
+		"/api/v1/ports/", "/api/v1/ports/p0/x",
+		"/api/v1",	  "/api/v1/ports//",
+		"/healthz/x",	  "/index.htmlx",
+		"/api/v2/ports",  "",
+	};
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct response *rs = get(fx, paths[i]);
+		json_t *doc;
+
+		expect_problem(rs, 404, "not-found", "");
+		doc = resp_json(rs);
+		assert_string_equal(json_string_value(json_object_get(doc, "instance")), paths[i]);
+		json_decref(doc);
+	}
+	/* A port that does not exist, and a name no port can have. */
+	expect_problem(get(fx, "/api/v1/ports/p0"), 404, "not-found", NULL);
+	expect_problem(get(fx, "/api/v1/ports/a%25b"), 404, "not-found", NULL);
+	expect_problem(get(fx, "/api/v1/ports/.."), 404, "not-found", NULL);
+	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, NULL), 404, "not-found",
+		       NULL);
+}
+
+static void test_method_not_allowed(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	const char *allow;
+
+	rs = call(fx, HTTP_DELETE, "/api/v1/ports", NULL, NULL);
+	expect_problem(rs, 405, "method-not-allowed", "");
+	allow = resp_header(rs, "Allow");
+	assert_non_null(allow);
+	assert_true(list_has(allow, "GET") && list_has(allow, "HEAD") && list_has(allow, "POST"));
+	assert_false(list_has(allow, "DELETE") || list_has(allow, "PUT"));
+
+	rs = call(fx, HTTP_POST, "/api/v1/ports/p0", "application/json", "{\"type\":\"tap\"}");
+	expect_problem(rs, 405, "method-not-allowed", "");
+	allow = resp_header(rs, "Allow");
+	assert_non_null(allow);
+	assert_true(list_has(allow, "GET") && list_has(allow, "HEAD") && list_has(allow, "PUT") &&
+		    list_has(allow, "PATCH") && list_has(allow, "DELETE"));
+	assert_false(list_has(allow, "POST"));
+	assert_int_equal(portset_count(fx->ps), 0);
+
+	rs = call(fx, HTTP_OTHER, "/api/v1/ports", NULL, NULL);
+	expect_problem(rs, 405, "method-not-allowed", "");
+	assert_non_null(resp_header(rs, "Allow"));
+
+	rs = call(fx, HTTP_POST, "/healthz", "application/json", "{}");
+	expect_problem(rs, 405, "method-not-allowed", "");
+	allow = resp_header(rs, "Allow");
+	assert_true(list_has(allow, "GET") && list_has(allow, "HEAD"));
+	assert_false(list_has(allow, "POST"));
+
+	rs = call(fx, HTTP_PUT, "/index.html", "application/json", "{}");
+	expect_problem(rs, 405, "method-not-allowed", "");
+	assert_string_equal(resp_header(rs, "Allow"), "GET, HEAD");
+}
+
+static void test_options(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	const char *allow;
+
+	rs = call(fx, HTTP_OPTIONS, "/api/v1/ports", NULL, NULL);
+	expect_status(rs, 204);
+	assert_int_equal(rs->len, 0);
+	allow = resp_header(rs, "Allow");
+	assert_non_null(allow);
+	assert_true(list_has(allow, "GET") && list_has(allow, "HEAD") && list_has(allow, "POST") &&
+		    list_has(allow, "OPTIONS"));
+	assert_false(list_has(allow, "DELETE"));
+
+	rs = call(fx, HTTP_OPTIONS, "/api/v1/ports/p0", NULL, NULL);
+	expect_status(rs, 204);
+	allow = resp_header(rs, "Allow");
+	assert_true(list_has(allow, "PUT") && list_has(allow, "PATCH") &&
+		    list_has(allow, "DELETE") && list_has(allow, "OPTIONS"));
+
+	rs = call(fx, HTTP_OPTIONS, "/nope", NULL, NULL);
+	expect_problem(rs, 404, "not-found", "");
+}
+
+static void test_head(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+
+	rs = call(fx, HTTP_HEAD, "/healthz", NULL, NULL);
+	expect_status(rs, 200);
+	rs = call(fx, HTTP_HEAD, "/api/v1/ports", NULL, NULL);
+	expect_status(rs, 200);
+	rs = call(fx, HTTP_HEAD, "/api/v1/ports/p0", NULL, NULL);
+	expect_problem(rs, 404, "not-found", NULL);
+}
+
+static void test_healthz_and_assets(void **state)
+{
+	static const struct {
+		const char *path, *type;
+	} assets[] = {
+		{ "/", "text/html; charset=utf-8" },
+		{ "/index.html", "text/html; charset=utf-8" },
+		{ "/app.js", "text/javascript; charset=utf-8" },
+		{ "/style.css", "text/css; charset=utf-8" },
+		{ "/openapi.yaml", "application/yaml" },
+	};
+	struct fx *fx = *state;
+	struct response *rs = get(fx, "/healthz");
+	json_t *doc;
+
+	expect_status(rs, 200);
+	assert_string_equal(rs->content_type, "application/json");
+	doc = resp_json(rs);
+	assert_string_equal(json_string_value(json_object_get(doc, "status")), "ok");
+	assert_true(json_is_string(json_object_get(doc, "version")));
+	assert_true(json_is_string(json_object_get(doc, "started")));
+	assert_true(json_integer_value(json_object_get(doc, "uptime_seconds")) >= 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "ports")), 0);
+	json_decref(doc);
+
+	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
+		rs = get(fx, assets[i].path);
+		expect_status(rs, 200);
+		assert_string_equal(rs->content_type, assets[i].type);
+		assert_true(rs->len > 0);
+		assert_non_null(rs->static_body);
+	}
+	rs = get(fx, "/");
+	assert_non_null(memmem(rs->static_body, rs->len, "<html", 5));
+}
+
+/* --- bodies --- */
+
+static void test_too_large(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_req fr;
+	struct response rs;
+
+	req(&fr, HTTP_POST, "/api/v1/ports");
+	freq_body(&fr, "application/json", "{\"name\":\"p0\",\"type\":\"tap\"}");
+	fr.rq.body_too_large = true;
+	expect_problem(run(fx, &fr), 413, "body-too-large", "");
+	assert_int_equal(portset_count(fx->ps), 0);
+
+	/* Refused on the headers alone, before a byte of the body is read. */
+	req(&fr, HTTP_POST, "/api/v1/ports");
+	freq_header(&fr, "Content-Length", "65537");
+	memset(&rs, 0, sizeof(rs));
+	assert_true(api_precheck(fx->api, &fr.rq, &rs));
+	expect_problem(&rs, 413, "body-too-large", "");
+	response_fini(&rs);
+	expect_problem(run(fx, &fr), 413, "body-too-large", "");
+
+	freq_header(&fr, "Content-Length", "99999999999999999999999999");
+	memset(&rs, 0, sizeof(rs));
+	assert_true(api_precheck(fx->api, &fr.rq, &rs));
+	expect_problem(&rs, 413, "body-too-large", "");
+	response_fini(&rs);
+
+	freq_header(&fr, "Content-Length", "65536");
+	memset(&rs, 0, sizeof(rs));
+	assert_false(api_precheck(fx->api, &fr.rq, &rs));
+	assert_int_equal(rs.status, 0);
+	response_fini(&rs);
+}
+
+static void test_media_type(void **state)
+{
+	static const char *const bad[] = {
+		"text/plain",
+		"application/x-www-form-urlencoded",
+		"multipart/form-data",
+		"application/jsonx",
+		"application/json-seq",
+		"application/merge-patch+json",
+		"json",
+		"",
+	};
+	struct fx *fx = *state;
+	const char *body = "{\"name\":\"p0\",\"type\":\"tap\"}";
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_problem(call(fx, HTTP_POST, "/api/v1/ports", bad[i], body), 415,
+			       "unsupported-media-type", "");
+	/* No Content-Type at all. */
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", NULL, body), 415,
+		       "unsupported-media-type", "");
+	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p0", "text/plain", body), 415,
+		       "unsupported-media-type", "");
+	assert_int_equal(portset_count(fx->ps), 0);
+
+	/* Parameters and case do not matter. */
+	expect_status(call(fx, HTTP_POST, "/api/v1/ports", "Application/JSON; charset=utf-8", body),
+		      201);
+
+	/* PATCH takes merge-patch+json and plain JSON, nothing else. */
+	expect_status(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "application/merge-patch+json",
+			   "{\"mtu\":1400}"),
+		      200);
+	expect_status(
+		call(fx, HTTP_PATCH, "/api/v1/ports/p0", "application/json", "{\"mtu\":1300}"),
+		200);
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "text/plain", "{\"mtu\":1200}"),
+		       415, "unsupported-media-type", "");
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", NULL, "{\"mtu\":1200}"), 415,
+		       "unsupported-media-type", "");
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1300);
+}
+
+static void test_bad_json(void **state)
+{
+	static const char *const bad[] = {
+		"{",
+		"{\"name\":\"p0\",\"name\":\"p1\",\"type\":\"tap\"}",
+		"[]",
+		"[{\"name\":\"p0\",\"type\":\"tap\"}]",
+		"\"p0\"",
+		"42",
+		"null",
+		"",
+		"{} x",
+		"{\"name\":\"p\\u0000\",\"type\":\"tap\"}",
+		"{'name':'p0'}",
+		"{\"name\":\"p0\",\"type\":\"tap\",}",
+	};
+	struct fx *fx = *state;
+	struct fake_req fr;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json", bad[i]),
+			       400, "malformed-body", NULL);
+		expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json", bad[i]),
+			       400, "malformed-body", NULL);
+	}
+	/* No body at all. */
+	req(&fr, HTTP_POST, "/api/v1/ports");
+	freq_header(&fr, "Content-Type", "application/json");
+	expect_problem(run(fx, &fr), 400, "malformed-body", "");
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(memio_calls(fx->m, MEMIO_OPEN), 0);
+}
+
+static void test_unprocessable(void **state)
+{
+	static const struct {
+		const char *body, *field;
+	} bad[] = {
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"bogus\":1}", "bogus" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":\"1500\"}", "mtu" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1500.0}", "mtu" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":67}", "mtu" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":65536}", "mtu" },
+		{ "{\"name\":\"p0\",\"type\":\"tun\",\"mac\":\"02:00:00:00:00:01\"}", "mac" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"mac\":\"01:00:00:00:00:01\"}", "mac" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/33\"]}",
+		  "addresses[0]" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":\"198.18.0.1/24\"}",
+		  "addresses" },
+		{ "{\"name\":\"p0\",\"type\":\"tap\",\"up\":1}", "up" },
+		{ "{\"name\":\"a%b\",\"type\":\"tap\"}", "name" },
+		{ "{\"name\":\"abcdefghijklmnop\",\"type\":\"tap\"}", "name" },
+		{ "{\"name\":\"..\",\"type\":\"tap\"}", "name" },
+		{ "{\"name\":\"p0\"}", "type" },
+		{ "{\"name\":\"p0\",\"type\":\"bridge\"}", "type" },
+		{ "{\"type\":\"tap\"}", "name" },
+	};
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_problem(
+			call(fx, HTTP_POST, "/api/v1/ports", "application/json", bad[i].body), 422,
+			"invalid-field", bad[i].field);
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(memio_calls(fx->m, MEMIO_OPEN), 0);
+}
+
+/* --- the port resource --- */
+
+static void test_create_get_list(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	json_t *doc, *one, *list, *c;
+	char *created;
+
+	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,"
+		  "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	expect_status(rs, 201);
+	assert_string_equal(rs->content_type, "application/json");
+	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0");
+	doc = resp_json(rs);
+	assert_string_equal(json_string_value(json_object_get(doc, "name")), "p0");
+	assert_string_equal(json_string_value(json_object_get(doc, "type")), "tap");
+	assert_true(json_is_false(json_object_get(doc, "packet_info")));
+	assert_true(json_is_false(json_object_get(doc, "attach")));
+	assert_int_equal(json_integer_value(json_object_get(doc, "mtu")), 9000);
+	assert_true(json_is_true(json_object_get(doc, "up")));
+	assert_string_equal(json_string_value(json_object_get(doc, "state")), "up");
+	assert_true(json_integer_value(json_object_get(doc, "ifindex")) > 0);
+	assert_true(json_is_string(json_object_get(doc, "mac")));
+	assert_true(json_is_null(json_object_get(doc, "last_error")));
+	assert_true(json_is_string(json_object_get(doc, "created")));
+	assert_int_equal(json_array_size(json_object_get(doc, "addresses")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "addresses"), 1)),
+			    "2001:db8::1/64");
+	list = json_object_get(doc, "flags");
+	assert_true(json_is_array(list));
+	assert_string_equal(json_string_value(json_array_get(list, 0)), "IFF_TAP");
+	assert_string_equal(json_string_value(json_array_get(list, 1)), "IFF_NO_PI");
+	c = json_object_get(doc, "counters");
+	assert_int_equal(json_integer_value(json_object_get(c, "rx_frames")), 0);
+	assert_int_equal(json_object_size(json_object_get(c, "read_errors")), 0);
+	created = strdup(resp_text(rs));
+
+	/* GET answers with the same representation. */
+	rs = get(fx, "/api/v1/ports/p0");
+	expect_status(rs, 200);
+	assert_null(resp_header(rs, "Location"));
+	one = resp_json(rs);
+	assert_true(json_equal(doc, one));
+	json_decref(one);
+	json_decref(doc);
+	free(created);
+
+	json_decref(create(fx, "{\"name\":\"p1\",\"type\":\"tun\",\"up\":false}"));
+	rs = get(fx, "/api/v1/ports");
+	expect_status(rs, 200);
+	doc = resp_json(rs);
+	list = json_object_get(doc, "ports");
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")),
+			    "p0");
+	one = json_array_get(list, 1);
+	assert_string_equal(json_string_value(json_object_get(one, "name")), "p1");
+	assert_string_equal(json_string_value(json_object_get(one, "state")), "down");
+	assert_true(json_is_null(json_object_get(one, "mac")));
+	json_decref(doc);
+
+	doc = resp_json(get(fx, "/healthz"));
+	assert_int_equal(json_integer_value(json_object_get(doc, "ports")), 2);
+	json_decref(doc);
+}
+
+static void test_create_conflicts(void **state)
+{
+	struct fx *fx = *state;
+	int i;
+	char body[64];
+
+	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\"}"));
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+			    "{\"name\":\"p0\",\"type\":\"tun\"}"),
+		       409, "conflict", "name");
+	/* An interface paird did not create: 409 unless attach is asked for. */
+	assert_int_equal(memio_device_add(fx->m, "pre0", true, false), 0);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+			    "{\"name\":\"pre0\",\"type\":\"tap\"}"),
+		       409, "conflict", "name");
+	/* Attach to nothing: 404 naming the field, with the errno. */
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+			    "{\"name\":\"nope0\",\"type\":\"tap\",\"attach\":true}"),
+		       404, "not-found", "name");
+	/* The limit (4 in this fixture). */
+	for (i = 1; i < 4; i++) {
+		snprintf(body, sizeof(body), "{\"name\":\"p%d\",\"type\":\"tun\"}", i);
+		json_decref(create(fx, body));
+	}
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+			    "{\"name\":\"p9\",\"type\":\"tun\"}"),
+		       409, "limit-reached", NULL);
+	assert_false(memio_device_exists(fx->m, "p9"));
+}
+
+static void test_kernel_faults(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	json_t *doc;
+
+	memio_set_privileged(fx->m, false);
+	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tap\"}");
+	expect_problem(rs, 403, "forbidden", NULL);
+	doc = resp_json(rs);
+	assert_string_equal(json_string_value(json_object_get(doc, "errno_name")), "EPERM");
+	assert_int_equal(json_integer_value(json_object_get(doc, "errno")), EPERM);
+	json_decref(doc);
+	memio_set_privileged(fx->m, true);
+
+	/* No /dev/net/tun is a server problem, never a 404 on a collection. */
+	memio_inject(fx->m, MEMIO_OPEN, ENOENT);
+	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tap\"}");
+	expect_problem(rs, 500, "kernel-error", NULL);
+
+	memio_inject(fx->m, MEMIO_ADDR_SET, ENOSPC);
+	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
+	expect_problem(rs, 500, "kernel-error", "addresses");
+	doc = resp_json(rs);
+	assert_string_equal(json_string_value(json_object_get(doc, "errno_name")), "ENOSPC");
+	json_decref(doc);
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_false(memio_device_exists(fx->m, "p0"));
+
+	/* The state file cannot be written: 500, and the port is not kept. */
+	assert_int_equal(mkdir(fx->tmp, 0700), 0);
+	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tap\"}");
+	expect_problem(rs, 500, "internal-error", NULL);
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(rmdir(fx->tmp), 0);
+}
+
+static void test_port_error_shown(void **state)
+{
+	struct fx *fx = *state;
+	struct port *p;
+	json_t *doc, *e;
+
+	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\"}"));
+	p = portset_find(fx->ps, "p0");
+	assert_int_equal(memio_push(fx->m, "p0", "0123456789abcdef", 16), 0);
+	port_read_ready(p);
+	memio_inject(fx->m, MEMIO_READ, EIO);
+	port_read_ready(p);
+	doc = resp_json(get(fx, "/api/v1/ports/p0"));
+	assert_string_equal(json_string_value(json_object_get(doc, "state")), "error");
+	e = json_object_get(doc, "last_error");
+	assert_string_equal(json_string_value(json_object_get(e, "operation")), "read");
+	assert_int_equal(json_integer_value(json_object_get(e, "errno")), EIO);
+	assert_string_equal(json_string_value(json_object_get(e, "errno_name")), "EIO");
+	assert_true(json_is_string(json_object_get(e, "time")));
+	e = json_object_get(doc, "counters");
+	assert_int_equal(json_integer_value(json_object_get(e, "rx_frames")), 1);
+	assert_int_equal(json_integer_value(json_object_get(e, "rx_bytes")), 16);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(e, "read_errors"), "EIO")), 1);
+	json_decref(doc);
+}
+
+static void test_put(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	json_t *doc;
+
+	rs = call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json", "{\"type\":\"tap\"}");
+	expect_status(rs, 201);
+	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0");
+	doc = resp_json(rs);
+	assert_string_equal(json_string_value(json_object_get(doc, "name")), "p0");
+	json_decref(doc);
+
+	rs = call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1400}");
+	expect_status(rs, 200);
+	assert_null(resp_header(rs, "Location"));
+	doc = resp_json(rs);
+	assert_int_equal(json_integer_value(json_object_get(doc, "mtu")), 1400);
+	json_decref(doc);
+	/* Idempotent. */
+	expect_status(call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json",
+			   "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1400}"),
+		      200);
+	assert_int_equal(portset_count(fx->ps), 1);
+
+	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json",
+			    "{\"name\":\"p1\",\"type\":\"tap\"}"),
+		       422, "invalid-field", "name");
+	expect_problem(
+		call(fx, HTTP_PUT, "/api/v1/ports/a%b", "application/json", "{\"type\":\"tap\"}"),
+		422, "invalid-field", "name");
+	expect_problem(
+		call(fx, HTTP_PUT, "/api/v1/ports/..", "application/json", "{\"type\":\"tap\"}"),
+		422, "invalid-field", "name");
+	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/abcdefghijklmnop", "application/json",
+			    "{\"type\":\"tap\"}"),
+		       422, "invalid-field", "name");
+	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p1", "application/json", "{}"), 422,
+		       "invalid-field", "type");
+	assert_int_equal(portset_count(fx->ps), 1);
+}
+
+static void test_patch(void **state)
+{
+	struct fx *fx = *state;
+	const char *mp = "application/merge-patch+json";
+	struct response *rs;
+	json_t *doc;
+
+	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\","
+			       "\"addresses\":[\"198.18.0.1/24\"]}"));
+	rs = call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"mtu\":9000}");
+	expect_status(rs, 200);
+	doc = resp_json(rs);
+	assert_int_equal(json_integer_value(json_object_get(doc, "mtu")), 9000);
+	assert_int_equal(json_array_size(json_object_get(doc, "addresses")), 1);
+	json_decref(doc);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
+
+	/* RFC 7396: null removes the member; for addresses that is none. */
+	rs = call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"addresses\":null,\"up\":false}");
+	expect_status(rs, 200);
+	doc = resp_json(rs);
+	assert_int_equal(json_array_size(json_object_get(doc, "addresses")), 0);
+	assert_string_equal(json_string_value(json_object_get(doc, "state")), "down");
+	json_decref(doc);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 0);
+
+	expect_status(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{}"), 200);
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"name\":\"p1\"}"), 422,
+		       "invalid-field", "name");
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"type\":\"tun\"}"), 422,
+		       "invalid-field", "type");
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"mtu\":null}"), 422,
+		       "invalid-field", "mtu");
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"bogus\":1}"), 422,
+		       "invalid-field", "bogus");
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "[]"), 400, "malformed-body",
+		       NULL);
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p9", mp, "{\"mtu\":1400}"), 404,
+		       "not-found", NULL);
+}
+
+static void test_delete(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	char *text;
+
+	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\"}"));
+	json_decref(create(fx, "{\"name\":\"p1\",\"type\":\"tap\"}"));
+	rs = call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, NULL);
+	expect_status(rs, 204);
+	assert_int_equal(rs->len, 0);
+	assert_false(memio_device_exists(fx->m, "p0"));
+	text = file_read(fx->path, NULL);
+	assert_null(strstr(text, "\"p0\""));
+	assert_non_null(strstr(text, "\"p1\""));
+	free(text);
+	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, NULL), 404, "not-found",
+		       NULL);
+	expect_problem(get(fx, "/api/v1/ports/p0"), 404, "not-found", NULL);
+	assert_int_equal(portset_count(fx->ps), 1);
+}
+
+static void test_rejections_change_nothing(void **state)
+{
+	static const struct {
+		enum http_method m;
+		const char *path, *ct, *body;
+		int status;
+	} bad[] = {
+		{ HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tun\"}", 409 },
+		{ HTTP_POST, "/api/v1/ports", "application/json", "{\"name\":\"p2\"", 400 },
+		{ HTTP_POST, "/api/v1/ports", "text/plain", "{\"name\":\"p2\",\"type\":\"tap\"}",
+		  415 },
+		{ HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p2\",\"type\":\"tap\",\"mtu\":70000}", 422 },
+		{ HTTP_PUT, "/api/v1/ports/p0", "application/json",
+		  "{\"type\":\"tun\",\"mac\":\"02:00:00:00:00:01\"}", 422 },
+		{ HTTP_PUT, "/api/v1/ports/p0", "application/json",
+		  "{\"name\":\"p1\",\"type\":\"tap\"}", 422 },
+		{ HTTP_PUT, "/api/v1/ports/p0", "application/json",
+		  "{\"type\":\"tap\",\"mtu\":9000,\"bogus\":true}", 422 },
+		{ HTTP_PATCH, "/api/v1/ports/p0", "application/merge-patch+json",
+		  "{\"mtu\":9000,\"type\":\"tun\"}", 422 },
+		{ HTTP_PATCH, "/api/v1/ports/p0", "application/merge-patch+json",
+		  "{\"mtu\":9000,\"addresses\":[\"198.18.0.9/24\",\"x\"]}", 422 },
+		{ HTTP_PATCH, "/api/v1/ports/p1", "application/merge-patch+json",
+		  "{\"mac\":\"02:00:00:00:00:01\"}", 422 },
+		{ HTTP_PATCH, "/api/v1/ports/p0", "application/merge-patch+json",
+		  "{\"mtu\":9000,\"mtu\":1400}", 400 },
+		{ HTTP_DELETE, "/api/v1/ports/p9", NULL, NULL, 404 },
+		{ HTTP_DELETE, "/api/v1/ports", NULL, NULL, 405 },
+		{ HTTP_POST, "/api/v1/ports/p0", "application/json", "{}", 405 },
+	};
+	struct fx *fx = *state;
+	struct snapshot s;
+	struct fake_req fr;
+
+	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1500,"
+			       "\"addresses\":[\"198.18.0.1/24\"]}"));
+	json_decref(create(fx, "{\"name\":\"p1\",\"type\":\"tun\"}"));
+	snap(fx, &s);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct response *rs = call(fx, bad[i].m, bad[i].path, bad[i].ct, bad[i].body);
+
+		expect_problem(rs, bad[i].status, NULL, NULL);
+		snap_same(fx, &s);
+	}
+
+	/* Refused by the kernel half-way: the link is put back. */
+	memio_inject(fx->m, MEMIO_ADDR_SET, 0);
+	memio_inject(fx->m, MEMIO_ADDR_SET, EACCES);
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "application/merge-patch+json",
+			    "{\"mtu\":9000,\"addresses\":[\"198.18.0.1/24\",\"198.18.1.1/24\","
+			    "\"198.18.2.1/24\"]}"),
+		       403, "forbidden", "addresses");
+	snap_same(fx, &s);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
+
+	/* Refused by the state file: undone as well. */
+	assert_int_equal(mkdir(fx->tmp, 0700), 0);
+	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "application/merge-patch+json",
+			    "{\"mtu\":9000,\"addresses\":null}"),
+		       500, "internal-error", NULL);
+	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p1", "application/json",
+			    "{\"type\":\"tun\",\"mtu\":1280,\"up\":false}"),
+		       500, "internal-error", NULL);
+	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p1", NULL, NULL), 500, "internal-error",
+		       NULL);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+			    "{\"name\":\"p2\",\"type\":\"tap\"}"),
+		       500, "internal-error", NULL);
+	assert_int_equal(rmdir(fx->tmp), 0);
+	s.opens++; /* the POST opened p2's device before the state file refused it */
+	snap_same(fx, &s);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_int_equal(memio_link(fx->m, "p1")->mtu, 1500);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
+	assert_false(memio_device_exists(fx->m, "p2"));
+
+	/* Refused by the security checks. */
+	req(&fr, HTTP_DELETE, "/api/v1/ports/p0");
+	freq_header(&fr, "Host", "evil.example");
+	expect_problem(run(fx, &fr), 403, "host-not-allowed", "");
+	req(&fr, HTTP_DELETE, "/api/v1/ports/p0");
+	freq_header(&fr, "Origin", "http://evil.example");
+	expect_problem(run(fx, &fr), 403, "cross-site", "");
+	req(&fr, HTTP_DELETE, "/api/v1/ports/p0");
+	freq_header(&fr, "Sec-Fetch-Site", "cross-site");
+	expect_problem(run(fx, &fr), 403, "cross-site", "");
+	req(&fr, HTTP_DELETE, "/api/v1/ports/p0");
+	fr.rq.body_too_large = true;
+	expect_problem(run(fx, &fr), 413, "body-too-large", "");
+	snap_same(fx, &s);
+	assert_true(memio_device_exists(fx->m, "p0"));
+	snap_free(&s);
+}
+
+/* --- security --- */
+
+static int status_with_host(struct fx *fx, const char *path, const char *host)
+{
+	struct fake_req fr;
+	struct response *rs;
+
+	freq_init(&fr, HTTP_GET, path);
+	freq_header(&fr, "Host", host);
+	rs = run(fx, &fr);
+	if (rs->status == 403)
+		expect_problem(rs, 403, "host-not-allowed", "");
+	return rs->status;
+}
+
+static void test_host(void **state)
+{
+	static const char *const refused[] = {
+		"evil.example",
+		"evil.example:8080",
+		"127.0.0.1.evil.example",
+		"localhost.evil",
+		"[::2]:8080",
+		"::1",
+		"[::1",
+		"[::1]x",
+		"",
+		":8080",
+		"127.0.0.2",
+		"0.0.0.0",
+		"localhost:8080:1",
+	};
+	static const char *const allowed[] = {
+		"localhost",	  "localhost:8080", "LOCALHOST:8080", "127.0.0.1",
+		"127.0.0.1:8080", "[::1]:8080",	    "[::1]",	      "127.0.0.1:1",
+	};
+	static const char *const paths[] = { "/api/v1/ports", "/healthz", "/", "/nope" };
+	struct fx *fx = *state;
+	struct fake_req fr;
+
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		int ok = strcmp(paths[p], "/nope") == 0 ? 404 : 200;
+
+		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+			if (status_with_host(fx, paths[p], refused[i]) != 403)
+				fail_msg("Host \"%s\" on %s not refused", refused[i], paths[p]);
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+			if (status_with_host(fx, paths[p], allowed[i]) != ok)
+				fail_msg("Host \"%s\" on %s refused", allowed[i], paths[p]);
+	}
+	/* HTTP/1.0 without Host. */
+	freq_init(&fr, HTTP_GET, "/api/v1/ports");
+	expect_status(run(fx, &fr), 200);
+
+	/* The address paird listens on, and --allow-host names. */
+	fx->cfg.listen_host = "198.18.0.5";
+	fx->allow[0] = "paird.example";
+	fx->cfg.n_allow_hosts = 1;
+	api_restart(fx);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "198.18.0.5:8080"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "198.18.0.5"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird.example:8080"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "PAIRD.example"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "other.example"), 403);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "198.18.0.6:8080"), 403);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "localhost:8080"), 200);
+
+	/* '*' switches the Host check off. */
+	fx->allow[1] = "*";
+	fx->cfg.n_allow_hosts = 2;
+	api_restart(fx);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "anything.example:80"), 200);
+}
+
+static int status_with(struct fx *fx, const char *name, const char *value)
+{
+	struct fake_req fr;
+	struct response *rs;
+
+	req(&fr, HTTP_GET, "/api/v1/ports");
+	freq_header(&fr, name, value);
+	rs = run(fx, &fr);
+	if (rs->status != 200)
+		expect_problem(rs, rs->status, NULL, "");
+	return rs->status;
+}
+
+static void test_origin(void **state)
+{
+	static const char *const refused[] = {
+		"http://evil.example",
+		"http://evil.example:8080",
+		"null",
+		"http://127.0.0.1:9999",
+		"https://127.0.0.1:8080",
+		"http://127.0.0.1",
+		"http://127.0.0.1:8080/",
+		"http://127.0.0.1:8080x",
+		"file://",
+		"http://127.0.0.1.evil:8080",
+		"",
+		"http://:8080",
+	};
+	static const char *const allowed[] = {
+		"http://127.0.0.1:8080",
+		"http://localhost:8080",
+		"http://[::1]:8080",
+		"HTTP://LOCALHOST:8080",
+	};
+	struct fx *fx = *state;
+	struct fake_req fr;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (status_with(fx, "Origin", refused[i]) != 403)
+			fail_msg("Origin \"%s\" not refused", refused[i]);
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (status_with(fx, "Origin", allowed[i]) != 200)
+			fail_msg("Origin \"%s\" refused", allowed[i]);
+	/* The dashboard's static files and /healthz are not guarded by Origin. */
+	freq_init(&fr, HTTP_GET, "/healthz");
+	freq_header(&fr, "Origin", "http://evil.example");
+	expect_status(run(fx, &fr), 200);
+	/* /metrics is guarded like /api/. */
+	freq_init(&fr, HTTP_GET, "/metrics");
+	freq_header(&fr, "Origin", "http://evil.example");
+	expect_problem(run(fx, &fr), 403, "cross-site", "");
+}
+
+static void test_sec_fetch_site(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(status_with(fx, "Sec-Fetch-Site", "cross-site"), 403);
+	assert_int_equal(status_with(fx, "Sec-Fetch-Site", "same-site"), 403);
+	assert_int_equal(status_with(fx, "Sec-Fetch-Site", "bogus"), 403);
+	assert_int_equal(status_with(fx, "Sec-Fetch-Site", "same-origin"), 200);
+	assert_int_equal(status_with(fx, "Sec-Fetch-Site", "none"), 200);
+}
+
+static struct response *with_auth(struct fx *fx, const char *path, const char *auth)
+{
+	struct fake_req fr;
+
+	req(&fr, HTTP_GET, path);
+	if (auth)
+		freq_header(&fr, "Authorization", auth);
+	return run(fx, &fr);
+}
+
+static void test_token(void **state)
+{
+	static const char *const refused[] = {
+		NULL,
+		"",
+		"Bearer",
+		"Bearer ",
+		"Bearer wrong",
+		"Bearer 0123456789abcdef",	   /* a prefix of the token */
+		"Bearer 0123456789abcdef-secre",   /* one short */
+		"Bearer 0123456789abcdef-secretX", /* one long */
+		"Bearer 0123456789abcdef-secret extra",
+		"Bearer 0123456789ABCDEF-SECRET",
+		"Basic 0123456789abcdef-secret",
+		"0123456789abcdef-secret",
+		"Bearer0123456789abcdef-secret",
+		"Bearer \t0123456789abcdef-secret",
+	};
+	static const char *const accepted[] = {
+		"Bearer " TOKEN,
+		"bearer " TOKEN,
+		"Bearer  " TOKEN,
+	};
+	struct fx *fx = *state;
+	struct response *rs;
+	const char *www;
+
+	fx->cfg.token = TOKEN;
+	api_restart(fx);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		rs = with_auth(fx, "/api/v1/ports", refused[i]);
+		if (rs->status != 401)
+			fail_msg("Authorization \"%s\" not refused", refused[i]);
+		expect_problem(rs, 401, "unauthorized", "");
+		www = resp_header(rs, "WWW-Authenticate");
+		assert_non_null(www);
+		assert_true(strncmp(www, "Bearer", 6) == 0);
+		assert_null(memmem(rs->body, rs->len, TOKEN, strlen(TOKEN)));
+	}
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+		expect_status(with_auth(fx, "/api/v1/ports", accepted[i]), 200);
+
+	/* Everything under /api/ and /metrics, whatever the path or method. */
+	expect_problem(with_auth(fx, "/api/v1/nope", NULL), 401, "unauthorized", "");
+	expect_problem(with_auth(fx, "/api", NULL), 401, "unauthorized", "");
+	expect_problem(with_auth(fx, "/metrics", NULL), 401, "unauthorized", "");
+	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
+		  "{\"name\":\"p0\",\"type\":\"tap\"}");
+	expect_problem(rs, 401, "unauthorized", "");
+	assert_int_equal(portset_count(fx->ps), 0);
+	rs = call(fx, HTTP_OPTIONS, "/api/v1/ports", NULL, NULL);
+	expect_problem(rs, 401, "unauthorized", "");
+
+	/* The health check and the dashboard need none. */
+	expect_status(with_auth(fx, "/healthz", NULL), 200);
+	expect_status(with_auth(fx, "/", NULL), 200);
+	expect_status(with_auth(fx, "/app.js", NULL), 200);
+	expect_status(with_auth(fx, "/openapi.yaml", NULL), 200);
+	expect_status(with_auth(fx, "/healthz", "Bearer wrong"), 200);
+
+	/* A bad Host is refused before the token is even looked at. */
+	{
+		struct fake_req fr;
+
+		freq_init(&fr, HTTP_GET, "/api/v1/ports");
+		freq_header(&fr, "Host", "evil.example");
+		freq_header(&fr, "Authorization", "Bearer " TOKEN);
+		expect_problem(run(fx, &fr), 403, "host-not-allowed", "");
+	}
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_not_found),
+		T(test_method_not_allowed),
+		T(test_options),
+		T(test_head),
+		T(test_healthz_and_assets),
+		T(test_too_large),
+		T(test_media_type),
+		T(test_bad_json),
+		T(test_unprocessable),
+		T(test_create_get_list),
+		T(test_create_conflicts),
+		T(test_kernel_faults),
+		T(test_port_error_shown),
+		T(test_put),
+		T(test_patch),
+		T(test_delete),
+		T(test_rejections_change_nothing),
+		T(test_host),
+		T(test_origin),
+		T(test_sec_fetch_site),
+		T(test_token),
+	};
+
+	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+}

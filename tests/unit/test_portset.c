@@ -1,0 +1,872 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of service/portset.c on the memory port I/O with a state file
+ * in a scratch directory: every change is persisted before it counts, a
+ * state file that cannot be written undoes the change (create, delete,
+ * patch, put), PUT keeps or replaces the port as needed, and restore
+ * recreates ports, refuses corrupt files with a clear detail and keeps
+ * ports whose device is missing in state "error".
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <linux/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../service/log.h"
+#include "../../service/portset.h"
+#include "../../service/portio_mem.h"
+#include "../../service/state.h"
+#include "support.h"
+
+struct fx {
+	struct memio *m;
+	char *dir, *path, *tmp;
+	struct portset *ps;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	fx->m = memio_new();
+	assert_non_null(fx->m);
+	fx->dir = tmpdir_new();
+	fx->path = path_join(fx->dir, "state.json");
+	fx->tmp = path_join(fx->dir, "state.json.tmp");
+	log_set_level(LOG_ERROR);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	portset_free(fx->ps);
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	memio_free(fx->m);
+	tmpdir_remove(fx->dir);
+	free(fx->path);
+	free(fx->tmp);
+	free(fx);
+	return 0;
+}
+
+/* A fresh port set on fx->path, restored; @max 0 is the default. */
+static void ps_start(struct fx *fx, unsigned max)
+{
+	struct fault f = FAULT_INIT;
+
+	portset_free(fx->ps);
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, max);
+	assert_non_null(fx->ps);
+	if (portset_restore(fx->ps, &f) != 0)
+		fail_msg("restore: %s", f.detail);
+}
+
+static struct port_config cfg_json(const char *text)
+{
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	json_error_t jerr;
+	json_t *doc = json_loads(text, 0, &jerr);
+
+	assert_non_null(doc);
+	if (portcfg_from_json(doc, PORTCFG_CREATE, NULL, &c, &f) != 0)
+		fail_msg("%s: %s", text, f.detail);
+	json_decref(doc);
+	return c;
+}
+
+static struct port_config patch_json(const char *text)
+{
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	json_t *doc = json_loads(text, 0, NULL);
+
+	assert_non_null(doc);
+	assert_int_equal(portcfg_from_json(doc, PORTCFG_PATCH, NULL, &c, &f), 0);
+	json_decref(doc);
+	return c;
+}
+
+static struct port *create_ok(struct fx *fx, const char *text)
+{
+	struct port_config c = cfg_json(text);
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+
+	if (portset_create(fx->ps, &c, &p, &f) != 0)
+		fail_msg("create %s: %s", text, f.detail);
+	assert_non_null(p);
+	return p;
+}
+
+/* The state file as JSON; fails the test if it does not parse. */
+static json_t *state_doc(const struct fx *fx)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(fx->path, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!doc)
+		fail_msg("state file: %s", jerr.text);
+	assert_int_equal(json_integer_value(json_object_get(doc, "format")), STATE_FORMAT);
+	assert_true(json_is_array(json_object_get(doc, "ports")));
+	return doc;
+}
+
+/* The state file's entry for @name (borrowed from @doc), or NULL. */
+static json_t *state_port(json_t *doc, const char *name)
+{
+	json_t *ports = json_object_get(doc, "ports"), *p;
+	size_t i;
+
+	json_array_foreach(ports, i, p) if (strcmp(json_string_value(json_object_get(p, "name")),
+						   name) == 0) return p;
+	return NULL;
+}
+
+static size_t state_count(const struct fx *fx)
+{
+	json_t *doc = state_doc(fx);
+	size_t n = json_array_size(json_object_get(doc, "ports"));
+
+	json_decref(doc);
+	return n;
+}
+
+/* From now on, writing the state file fails (its temp file's name is a directory). */
+static void break_state(struct fx *fx)
+{
+	assert_int_equal(mkdir(fx->tmp, 0700), 0);
+}
+
+static void mend_state(struct fx *fx)
+{
+	assert_int_equal(rmdir(fx->tmp), 0);
+}
+
+static void assert_internal(const struct fault *f)
+{
+	assert_int_equal(f->kind, FAULT_INTERNAL);
+	assert_true(strlen(f->detail) > 0);
+}
+
+/* --- persistence --- */
+
+static void test_restore_missing_file(void **state)
+{
+	struct fx *fx = *state;
+	json_t *doc;
+
+	ps_start(fx, 0);
+	assert_int_equal(portset_count(fx->ps), 0);
+	doc = state_doc(fx);
+	assert_int_equal(json_array_size(json_object_get(doc, "ports")), 0);
+	assert_int_equal(json_object_size(doc), 2);
+	json_decref(doc);
+}
+
+static void test_create_persists(void **state)
+{
+	struct fx *fx = *state;
+	struct port *p0, *p1;
+	json_t *doc, *e;
+
+	ps_start(fx, 0);
+	p0 = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,"
+			   "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	p1 = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tun\"}");
+	assert_int_equal(portset_count(fx->ps), 2);
+	assert_ptr_equal(portset_at(fx->ps, 0), p0);
+	assert_ptr_equal(portset_at(fx->ps, 1), p1);
+	assert_null(portset_at(fx->ps, 2));
+	assert_ptr_equal(portset_find(fx->ps, "p1"), p1);
+	assert_null(portset_find(fx->ps, "p2"));
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 2);
+
+	doc = state_doc(fx);
+	assert_int_equal(json_array_size(json_object_get(doc, "ports")), 2);
+	e = json_array_get(json_object_get(doc, "ports"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "name")), "p0");
+	assert_string_equal(json_string_value(json_object_get(e, "type")), "tap");
+	assert_int_equal(json_integer_value(json_object_get(e, "mtu")), 9000);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(e, "addresses"), 1)),
+			    "2001:db8::1/64");
+	e = json_array_get(json_object_get(doc, "ports"), 1);
+	assert_string_equal(json_string_value(json_object_get(e, "name")), "p1");
+	assert_string_equal(json_string_value(json_object_get(e, "type")), "tun");
+	json_decref(doc);
+	assert_false(file_exists(fx->tmp));
+}
+
+static void test_create_duplicate(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\"}");
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+	char *before, *after;
+	unsigned opens;
+
+	ps_start(fx, 0);
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	before = file_read(fx->path, NULL);
+	opens = memio_calls(fx->m, MEMIO_OPEN);
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_CONFLICT);
+	assert_string_equal(f.field, "name");
+	assert_null(p);
+	assert_int_equal(memio_calls(fx->m, MEMIO_OPEN), opens);
+	assert_int_equal(portset_count(fx->ps), 1);
+	assert_int_equal(port_config(portset_find(fx->ps, "p0"))->type, PORT_TAP);
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void test_limit(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p2\",\"type\":\"tun\"}");
+	struct fault f = FAULT_INIT;
+	bool created;
+	struct port *p;
+
+	ps_start(fx, 2);
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\"}");
+	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tun\"}");
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_LIMIT);
+	assert_false(memio_device_exists(fx->m, "p2"));
+	assert_int_equal(portset_count(fx->ps), 2);
+	f = (struct fault)FAULT_INIT;
+	assert_true(portset_put(fx->ps, &c, &created, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_LIMIT);
+	assert_int_equal(state_count(fx), 2);
+
+	/* Replacing an existing port at the limit is fine. */
+	c = cfg_json("{\"name\":\"p1\",\"type\":\"tap\"}");
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_put(fx->ps, &c, &created, &p, &f), 0);
+	assert_false(created);
+}
+
+static void test_put(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1500,"
+					"\"addresses\":[\"198.18.0.1/24\"]}");
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL, *q = NULL;
+	unsigned link_sets, addr_sets;
+	char *before, *after;
+	uint8_t frame[40] = { 0x45 };
+	bool created = false;
+	json_t *doc;
+
+	ps_start(fx, 0);
+	assert_int_equal(portset_put(fx->ps, &c, &created, &p, &f), 0);
+	assert_true(created);
+	assert_non_null(p);
+	assert_int_equal(state_count(fx), 1);
+
+	/* Traffic, so we can tell whether the port object survives. */
+	assert_int_equal(memio_push(fx->m, "p0", frame, sizeof(frame)), 0);
+	port_read_ready(p);
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+
+	/* The same configuration again: nothing changes. */
+	link_sets = memio_calls(fx->m, MEMIO_LINK_SET);
+	addr_sets = memio_calls(fx->m, MEMIO_ADDR_SET);
+	before = file_read(fx->path, NULL);
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	assert_false(created);
+	assert_ptr_equal(q, p);
+	assert_int_equal(memio_calls(fx->m, MEMIO_LINK_SET), link_sets);
+	assert_int_equal(memio_calls(fx->m, MEMIO_ADDR_SET), addr_sets);
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	/* Only the MTU: the same port, its counters intact. */
+	c.mtu = 9000;
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	assert_false(created);
+	assert_ptr_equal(q, p);
+	assert_int_equal(port_counters(q)->rx_frames, 1);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
+	doc = state_doc(fx);
+	assert_int_equal(json_integer_value(json_object_get(state_port(doc, "p0"), "mtu")), 9000);
+	json_decref(doc);
+
+	/* Another type is another device: a new port, counters from zero. */
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	assert_false(created);
+	assert_int_equal(port_counters(q)->rx_frames, 0);
+	assert_int_equal(port_config(q)->type, PORT_TAP);
+	assert_true(memio_link(fx->m, "p0")->has_mac); /* a tap device now */
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 0);
+	assert_int_equal(portset_count(fx->ps), 1);
+	assert_ptr_equal(portset_find(fx->ps, "p0"), q);
+	doc = state_doc(fx);
+	assert_string_equal(json_string_value(json_object_get(state_port(doc, "p0"), "type")),
+			    "tap");
+	json_decref(doc);
+	assert_int_equal(memio_open_fds(fx->m), 1);
+}
+
+static void test_put_replaces_addresses(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
+	struct fault f = FAULT_INIT;
+	struct port *p;
+	bool created;
+	json_t *doc;
+
+	ps_start(fx, 0);
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
+	/* PUT replaces: a body without addresses means none. */
+	assert_int_equal(portset_put(fx->ps, &c, &created, &p, &f), 0);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 0);
+	assert_int_equal(port_config(p)->n_addrs, 0);
+	doc = state_doc(fx);
+	assert_int_equal(json_array_size(json_object_get(state_port(doc, "p0"), "addresses")), 0);
+	json_decref(doc);
+}
+
+static void test_patch_persists(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config patch = patch_json("{\"mtu\":9000,\"up\":false}");
+	struct fault f = FAULT_INIT;
+	struct port *p;
+	json_t *doc, *e;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
+	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
+	assert_false(memio_link(fx->m, "p0")->flags & IFF_UP);
+	assert_int_equal(port_state(p), PORT_STATE_DOWN);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 1); /* untouched by the patch */
+	doc = state_doc(fx);
+	e = state_port(doc, "p0");
+	assert_int_equal(json_integer_value(json_object_get(e, "mtu")), 9000);
+	assert_true(json_is_false(json_object_get(e, "up")));
+	assert_int_equal(json_array_size(json_object_get(e, "addresses")), 1);
+	json_decref(doc);
+
+	/* A patch the whole configuration refuses (a MAC on tun) changes nothing. */
+	p = create_ok(fx, "{\"name\":\"t0\",\"type\":\"tun\"}");
+	patch = patch_json("{\"mac\":\"02:00:00:00:00:01\"}");
+	assert_true(portset_patch(fx->ps, p, &patch, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "mac");
+	assert_false(port_config(p)->has_mac);
+}
+
+static void test_delete_persists(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+
+	ps_start(fx, 0);
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
+	assert_int_equal(portset_delete(fx->ps, "p0", &f), 0);
+	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(portset_count(fx->ps), 1);
+	assert_int_equal(state_count(fx), 1);
+	assert_true(portset_delete(fx->ps, "p0", &f) < 0);
+	assert_int_equal(f.kind, FAULT_NOT_FOUND);
+	assert_int_equal(portset_count(fx->ps), 1);
+}
+
+static void test_delete_attached_keeps_device(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+
+	ps_start(fx, 0);
+	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
+	create_ok(fx, "{\"name\":\"pre0\",\"type\":\"tap\",\"attach\":true}");
+	assert_int_equal(portset_delete(fx->ps, "pre0", &f), 0);
+	assert_true(memio_device_exists(fx->m, "pre0"));
+	assert_int_equal(memio_open_fds(fx->m), 0);
+}
+
+/* --- the state file cannot be written --- */
+
+static void test_create_save_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+	char *before, *after;
+
+	ps_start(fx, 0);
+	before = file_read(fx->path, NULL);
+	break_state(fx);
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_internal(&f);
+	assert_null(portset_find(fx->ps, "p0"));
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	/* Once the file is writable again, the same request succeeds. */
+	mend_state(fx);
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_create(fx->ps, &c, &p, &f), 0);
+	assert_int_equal(state_count(fx), 1);
+}
+
+static void test_state_dir_removed(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+
+	ps_start(fx, 0);
+	assert_int_equal(unlink(fx->path), 0);
+	assert_int_equal(rmdir(fx->dir), 0);
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_internal(&f);
+	assert_int_equal(f.err, ENOENT);
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(mkdir(fx->dir, 0700), 0);
+}
+
+static void test_delete_save_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	struct port *p;
+
+	ps_start(fx, 0);
+	create_ok(fx, "{\"name\":\"a0\",\"type\":\"tun\"}");
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	create_ok(fx, "{\"name\":\"z0\",\"type\":\"tun\"}");
+	break_state(fx);
+	assert_true(portset_delete(fx->ps, "p0", &f) < 0);
+	assert_internal(&f);
+	assert_ptr_equal(portset_find(fx->ps, "p0"), p);
+	assert_ptr_equal(portset_at(fx->ps, 1), p); /* in its old place */
+	assert_true(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+	mend_state(fx);
+	assert_int_equal(state_count(fx), 3);
+}
+
+static void test_patch_save_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config patch = patch_json("{\"mtu\":9000}");
+	struct fault f = FAULT_INIT;
+	struct port *p;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1500}");
+	break_state(fx);
+	assert_true(portset_patch(fx->ps, p, &patch, &f) < 0);
+	assert_internal(&f);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_int_equal(port_config(p)->mtu, 1500);
+}
+
+static void test_patch_save_fails_unset_fields(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config patch = patch_json("{\"mtu\":9000,\"mac\":\"02:00:00:00:00:42\","
+					      "\"addresses\":[\"198.18.0.1/24\"]}");
+	struct fault f = FAULT_INIT;
+	uint8_t mac0[6];
+	struct port *p;
+	json_t *before, *after;
+
+	ps_start(fx, 0);
+	/* Created without mtu, mac or addresses: the undo must still restore them. */
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	memcpy(mac0, memio_link(fx->m, "p0")->mac, 6);
+	before = portcfg_to_json(port_config(p));
+	break_state(fx);
+	assert_true(portset_patch(fx->ps, p, &patch, &f) < 0);
+	assert_internal(&f);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_memory_equal(memio_link(fx->m, "p0")->mac, mac0, 6);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 0);
+	assert_int_equal(port_link(p)->mtu, 1500);
+	after = portcfg_to_json(port_config(p));
+	assert_true(json_equal(before, after));
+	json_decref(before);
+	json_decref(after);
+}
+
+static void test_put_save_fails_same_device(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,"
+					"\"up\":false,\"addresses\":[\"198.18.0.1/24\"]}");
+	struct fault f = FAULT_INIT;
+	struct port *p, *q = NULL;
+	bool created;
+	json_t *before, *after;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	before = portcfg_to_json(port_config(p));
+	break_state(fx);
+	assert_true(portset_put(fx->ps, &c, &created, &q, &f) < 0);
+	assert_internal(&f);
+	assert_ptr_equal(portset_find(fx->ps, "p0"), p);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_true(memio_link(fx->m, "p0")->flags & IFF_UP);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 0);
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+	after = portcfg_to_json(port_config(p));
+	assert_true(json_equal(before, after));
+	json_decref(before);
+	json_decref(after);
+}
+
+static void test_put_save_fails_replace(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+	bool created;
+
+	ps_start(fx, 0);
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1400}");
+	break_state(fx);
+	assert_true(portset_put(fx->ps, &c, &created, &p, &f) < 0);
+	assert_internal(&f);
+	p = portset_find(fx->ps, "p0");
+	assert_non_null(p);
+	assert_int_equal(port_config(p)->type, PORT_TUN);
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+	assert_false(memio_link(fx->m, "p0")->has_mac); /* a tun device again */
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
+	assert_int_equal(portset_count(fx->ps), 1);
+	assert_int_equal(memio_open_fds(fx->m), 1);
+}
+
+static void test_state_unwritable_at_restore(void **state)
+{
+	struct fx *fx = *state;
+	char *file = path_join(fx->dir, "plain");
+	char *path = path_join(file, "state.json");
+	struct fault f = FAULT_INIT;
+
+	/* The state path's parent is a regular file: refused at start. */
+	file_write(file, "not a directory\n");
+	fx->ps = portset_new(NULL, memio_io(fx->m), path, 0);
+	assert_non_null(fx->ps);
+	assert_true(portset_restore(fx->ps, &f) < 0);
+	assert_int_equal(f.err, ENOTDIR);
+	assert_non_null(strstr(f.detail, path));
+	portset_free(fx->ps);
+	free(file);
+	free(path);
+
+	/*
+	 * No state file yet, and it cannot be written: found at start (the
+	 * empty file is written back), not at the first request.
+	 */
+	break_state(fx);
+	f = (struct fault)FAULT_INIT;
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
+	assert_non_null(fx->ps);
+	assert_true(portset_restore(fx->ps, &f) < 0);
+	assert_internal(&f);
+	assert_int_equal(f.err, EISDIR);
+}
+
+static void test_no_state_path(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+
+	fx->ps = portset_new(NULL, memio_io(fx->m), NULL, 0);
+	assert_non_null(fx->ps);
+	assert_int_equal(portset_restore(fx->ps, &f), 0);
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	assert_int_equal(portset_delete(fx->ps, "p0", &f), 0);
+	assert_int_equal(dir_count(fx->dir), 0);
+}
+
+/* --- restore --- */
+
+static void test_restore_recreates(void **state)
+{
+	struct fx *fx = *state;
+	struct port *p;
+	json_t *doc;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":["
+			     "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,\"up\":false,"
+			     "\"mac\":\"02:00:00:00:00:42\","
+			     "\"addresses\":[\"198.18.0.1/24\",\"2001:DB8::1/64\"]},"
+			     "{\"name\":\"p1\",\"type\":\"tun\",\"packet_info\":true}]}");
+	ps_start(fx, 0);
+	assert_int_equal(portset_count(fx->ps), 2);
+	p = portset_at(fx->ps, 0);
+	assert_string_equal(port_name(p), "p0");
+	assert_int_equal(port_state(p), PORT_STATE_DOWN);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
+	assert_int_equal(memio_link(fx->m, "p0")->mac[5], 0x42);
+	assert_false(memio_link(fx->m, "p0")->flags & IFF_UP);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	p = portset_at(fx->ps, 1);
+	assert_string_equal(port_name(p), "p1");
+	assert_true(port_config(p)->packet_info);
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+
+	/* Written back in canonical form. */
+	doc = state_doc(fx);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(state_port(doc, "p0"), "addresses"), 1)),
+			    "2001:db8::1/64");
+	json_decref(doc);
+}
+
+static void test_restore_round_trip(void **state)
+{
+	struct fx *fx = *state;
+	json_t *want[3], *got;
+
+	ps_start(fx, 0);
+	create_ok(fx,
+		  "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,\"mac\":\"02:00:00:00:00:42\","
+		  "\"addresses\":[\"198.18.0.1/24\"]}");
+	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tun\",\"up\":false}");
+	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
+	create_ok(fx, "{\"name\":\"pre0\",\"type\":\"tap\",\"attach\":true}");
+	for (size_t i = 0; i < 3; i++)
+		want[i] = portcfg_to_json(port_config(portset_at(fx->ps, i)));
+
+	/* A restart: created devices vanish with paird, the attached one stays. */
+	portset_free(fx->ps);
+	fx->ps = NULL;
+	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_true(memio_device_exists(fx->m, "pre0"));
+	ps_start(fx, 0);
+	assert_int_equal(portset_count(fx->ps), 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct port *p = portset_at(fx->ps, i);
+
+		got = portcfg_to_json(port_config(p));
+		assert_true(json_equal(want[i], got));
+		assert_true(port_state(p) == PORT_STATE_UP || port_state(p) == PORT_STATE_DOWN);
+		json_decref(got);
+		json_decref(want[i]);
+	}
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
+}
+
+static void restore_refused(struct fx *fx, const char *text, const char *field, const char *needle)
+{
+	struct fault f = FAULT_INIT;
+	char *before, *after;
+
+	file_write(fx->path, text);
+	before = file_read(fx->path, NULL);
+	portset_free(fx->ps);
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
+	assert_non_null(fx->ps);
+	if (portset_restore(fx->ps, &f) >= 0)
+		fail_msg("restored: %s", text);
+	assert_true(f.kind == FAULT_SYNTAX || f.kind == FAULT_INVALID);
+	if (!strstr(f.detail, fx->path) || !strstr(f.detail, needle))
+		fail_msg("%s: detail \"%s\" lacks the path or \"%s\"", text, f.detail, needle);
+	if (field && strcmp(f.field, field) != 0)
+		fail_msg("%s: field \"%s\", expected \"%s\"", text, f.field, field);
+	/* The operator's file is never overwritten by a failed start. */
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	portset_free(fx->ps);
+	fx->ps = NULL;
+	assert_int_equal(memio_open_fds(fx->m), 0);
+}
+
+static void test_restore_corrupt(void **state)
+{
+	struct fx *fx = *state;
+
+	restore_refused(fx, "{\"format\":1,\"ports\":[", NULL, "corrupt");
+	restore_refused(fx, "", NULL, "corrupt");
+	restore_refused(fx, "{\"format\":1,\"format\":1,\"ports\":[]}", NULL, "corrupt");
+	restore_refused(fx, "[]", NULL, "not a JSON object");
+	restore_refused(fx, "{\"format\":1,\"ports\":[],\"extra\":true}", "extra", "extra");
+	restore_refused(fx, "{\"format\":2,\"ports\":[]}", "format", "format must be 1");
+	restore_refused(fx, "{\"format\":\"1\",\"ports\":[]}", "format", "format must be 1");
+	restore_refused(fx, "{\"format\":1}", NULL, "required");
+	restore_refused(fx, "{\"ports\":[]}", NULL, "required");
+	restore_refused(fx, "{\"format\":1,\"ports\":{}}", "ports", "must be an array");
+	restore_refused(fx,
+			"{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\"},"
+			"{\"name\":\"p0\",\"type\":\"tun\"}]}",
+			"name", "already exists");
+	restore_refused(fx,
+			"{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
+			"\"mtu\":10}]}",
+			"mtu", "ports[0]");
+	restore_refused(fx,
+			"{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\"},"
+			"{\"name\":\"p1\",\"type\":\"tap\",\"bogus\":1}]}",
+			"bogus", "ports[1]");
+	restore_refused(fx, "{\"format\":1,\"ports\":[{\"name\":\"../x\",\"type\":\"tap\"}]}",
+			"name", "ports[0]");
+	restore_refused(fx, "{\"format\":1,\"ports\":[{\"type\":\"tap\"}]}", "name", "ports[0]");
+	restore_refused(fx, "{\"format\":1,\"ports\":[\"p0\"]}", NULL, "ports[0]");
+	restore_refused(fx,
+			"{\"format\":1,\"ports\":[{\"name\":\"t0\",\"type\":\"tun\","
+			"\"mac\":\"02:00:00:00:00:01\"}]}",
+			"mac", "ports[0]");
+}
+
+static void test_restore_limit(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\"},"
+			     "{\"name\":\"p1\",\"type\":\"tap\"}]}");
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 1);
+	assert_true(portset_restore(fx->ps, &f) < 0);
+	assert_non_null(strstr(f.detail, "ports[1]"));
+}
+
+static void test_restore_missing_device(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	struct port *p;
+	bool created;
+	json_t *doc, *e;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":["
+			     "{\"name\":\"gone0\",\"type\":\"tap\",\"attach\":true,\"mtu\":9000},"
+			     "{\"name\":\"p1\",\"type\":\"tun\"}]}");
+	ps_start(fx, 0);
+	assert_int_equal(portset_count(fx->ps), 2);
+	p = portset_find(fx->ps, "gone0");
+	assert_non_null(p);
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	assert_int_equal(port_last_error(p)->err, ENODEV);
+	assert_non_null(strstr(port_last_error(p)->message, "gone0"));
+	assert_true(port_config(p)->attach);
+	assert_int_equal(port_config(p)->mtu, 9000);
+	assert_int_equal(port_state(portset_find(fx->ps, "p1")), PORT_STATE_UP);
+
+	/* Kept in the file as it was, not dropped. */
+	doc = state_doc(fx);
+	e = state_port(doc, "gone0");
+	assert_non_null(e);
+	assert_true(json_is_true(json_object_get(e, "attach")));
+	assert_int_equal(json_integer_value(json_object_get(e, "mtu")), 9000);
+	json_decref(doc);
+
+	/* Patching a port with no device is a conflict, not a crash. */
+	c = patch_json("{\"mtu\":1400}");
+	assert_true(portset_patch(fx->ps, p, &c, &f) < 0);
+	assert_int_equal(f.kind, FAULT_CONFLICT);
+
+	/* Once the administrator creates the device, PUT brings the port back. */
+	assert_int_equal(memio_device_add(fx->m, "gone0", true, true), 0);
+	c = cfg_json("{\"name\":\"gone0\",\"type\":\"tap\",\"attach\":true,\"mtu\":9000}");
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_put(fx->ps, &c, &created, &p, &f), 0);
+	assert_false(created);
+	assert_int_equal(port_state(p), PORT_STATE_DOWN);
+	assert_int_equal(memio_link(fx->m, "gone0")->mtu, 9000);
+	assert_ptr_equal(portset_at(fx->ps, 0), p);
+
+	/* And DELETE of a broken port just forgets it. */
+	assert_int_equal(portset_delete(fx->ps, "gone0", &f), 0);
+	assert_int_equal(state_count(fx), 1);
+}
+
+/* --- link events --- */
+
+static void test_link_events(void **state)
+{
+	struct fx *fx = *state;
+	struct port *p;
+	struct link_state ls;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
+	ls = *port_link(p);
+	ls.flags &= ~(unsigned)IFF_UP;
+	portset_link_event(fx->ps, &ls, false);
+	assert_int_equal(port_state(p), PORT_STATE_DOWN);
+	assert_int_equal(port_state(portset_find(fx->ps, "p1")), PORT_STATE_UP);
+	portset_link_event(fx->ps, &ls, true);
+	assert_int_equal(port_state(p), PORT_STATE_GONE);
+	assert_int_equal(port_state(portset_find(fx->ps, "p1")), PORT_STATE_UP);
+	assert_int_equal(memio_open_fds(fx->m), 1);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_restore_missing_file),
+		T(test_create_persists),
+		T(test_create_duplicate),
+		T(test_limit),
+		T(test_put),
+		T(test_put_replaces_addresses),
+		T(test_patch_persists),
+		T(test_delete_persists),
+		T(test_delete_attached_keeps_device),
+		T(test_create_save_fails),
+		T(test_state_dir_removed),
+		T(test_delete_save_fails),
+		T(test_patch_save_fails),
+		T(test_patch_save_fails_unset_fields),
+		T(test_put_save_fails_same_device),
+		T(test_put_save_fails_replace),
+		T(test_state_unwritable_at_restore),
+		T(test_no_state_path),
+		T(test_restore_recreates),
+		T(test_restore_round_trip),
+		T(test_restore_corrupt),
+		T(test_restore_limit),
+		T(test_restore_missing_device),
+		T(test_link_events),
+	};
+
+	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);
+}
