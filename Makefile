@@ -32,6 +32,7 @@ ASSETS		:= $(sort $(wildcard webui/*.html webui/*.js webui/*.css webui/*.svg)) o
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TEST_OBJS	:= $(BUILD)/service/portio_mem.o $(BUILD)/tests/unit/support.o
+PROMTOOL	:= build/tools/promtool
 
 all: $(BUILD)/paird
 
@@ -67,12 +68,25 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
 		echo "== unit: $$t"; $$t; done
 
-integration: $(BUILD)/paird
+integration: $(BUILD)/paird $(PROMTOOL)
 	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
-		tests/integration/run.sh
+		PATH="$(CURDIR)/build/tools:$$PATH" tests/integration/run.sh
 
 contract: tests/contract/node_modules
 	$(Q)node tests/contract/validate.mjs openapi.yaml $(BUILD)/exchanges
+
+contract-selftest: tests/contract/node_modules
+	$(Q)node tests/contract/selftest.mjs openapi.yaml
+
+# promtool (for `promtool check metrics`) comes from Debian's prometheus
+# package, unpacked rather than installed so no Prometheus server is set up.
+$(PROMTOOL):
+	@mkdir -p build/tools
+	$(Q)if command -v promtool >/dev/null; then ln -sf "$$(command -v promtool)" $@; else \
+		cd build/tools && rm -rf pkg prometheus_*.deb && \
+		{ apt-get download -q prometheus || { apt-get update -qq && apt-get download -q prometheus; }; } && \
+		dpkg-deb -x prometheus_*.deb pkg && cp pkg/usr/bin/promtool promtool && \
+		rm -rf pkg prometheus_*.deb; fi
 
 tests/contract/node_modules: tests/contract/package-lock.json
 	$(Q)cd tests/contract && npm ci --no-audit --no-fund --loglevel=error
@@ -91,7 +105,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.
 	@echo "  FUZZ-LD $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iapi $(shell pkg-config --cflags $(PKGS)) -o $@ \
-		$< $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c $(LDLIBS)
+		$< $(SERVICE_SRCS) service/portio_mem.c $(API_SRCS) $(BUILD)/gen/assets.c $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
@@ -107,11 +121,21 @@ test-run:
 	$(Q)rm -rf $(BUILD)/exchanges
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
-	$(Q)$(MAKE) --no-print-directory contract
+	$(Q)$(MAKE) --no-print-directory contract contract-selftest
+
+# `make test` also runs the unit tests under ASan+UBSan and the fuzzers briefly.
+unit-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
 test: deps test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test-run
+	$(Q)$(MAKE) --no-print-directory unit-asan
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	@echo "make test: every suite passed"
+
+TEST_FUZZ_SECONDS ?= 15
 
 asan: deps test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -124,7 +148,8 @@ run: deps all
 
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
 		   libmnl-dev libpcap-dev libcmocka-dev
-TEST_DEPS	:= iproute2 util-linux procps curl jq
+TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy \
+		   clang-14 libclang-rt-14-dev
 
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -161,6 +186,6 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all unit integration contract fuzz test-run test asan run deps test-deps check format clean
+.PHONY: all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -221,7 +221,12 @@ int h_captures_get(struct api *api, struct request *rq, struct response *rs, str
 	ring = stack_ring(portset_stack(api->cfg.ports, p));
 	if (ring)
 		capture_ring_stats(ring, &st);
-	if (after < st.evicted_upto) {
+	/*
+	 * Only a cursor the client holds can fall off the ring; without one the
+	 * page starts at the oldest record, else a full ring (its steady state)
+	 * would answer every plain GET with 410.
+	 */
+	if (rq->query && rq->query(rq->lookup_ctx, "after") && after < st.evicted_upto) {
 		char detail[200];
 		json_t *ext = json_object();
 

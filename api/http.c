@@ -64,7 +64,7 @@ static int parse_port(const char *s, uint16_t *out)
 
 int http_listen(const char *spec, struct http_listen *out, struct fault *f)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;

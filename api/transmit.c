@@ -158,7 +158,7 @@ static int parse_common(const struct port *p, const json_t *o, const char *prefi
 	bool tap = port_config(p)->type == PORT_TAP;
 	int fam_dst = 0;
 	uint8_t dst[16];
-	json_int_t ttl;
+	json_int_t ttl = 64;
 	char field[80];
 
 	memset(c, 0, sizeof(*c));
@@ -214,7 +214,7 @@ static ssize_t build_from_udp(const struct port *p, const json_t *o, struct faul
 					    "payload",	   "payload_hex", "ttl", "src_mac",
 					    "dst_mac",	   NULL };
 	struct tx_common c;
-	json_int_t sport, dport;
+	json_int_t sport = 0, dport = 0;
 	ssize_t n;
 
 	if (!json_is_object(o))
@@ -238,7 +238,7 @@ static ssize_t build_from_icmp(const struct port *p, const json_t *o, struct fau
 					    "src_mac",	   "dst_mac",	  NULL };
 	const json_t *reply = json_object_get(o, "reply");
 	struct tx_common c;
-	json_int_t id, seq;
+	json_int_t id = 0, seq = 0;
 	ssize_t n;
 
 	if (!json_is_object(o))
@@ -263,7 +263,7 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 	struct port *p = api_find_port(api, rq, f);
 	json_t *doc = NULL, *v, *o;
 	ssize_t n = -1;
-	size_t len;
+	size_t len = 0;
 	int ret;
 
 	if (!p)

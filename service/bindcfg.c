@@ -137,8 +137,8 @@ int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
 	if (!json_is_object(obj))
 		return fault_set(f, FAULT_SYNTAX, 0, NULL, "a binding must be a JSON object");
 	json_object_foreach((json_t *)obj, key, v) {
-		if (strcmp(key, "match") && strcmp(key, "handler") && strcmp(key, "options") &&
-		    !(allow_id && strcmp(key, "id") == 0))
+		if (strcmp(key, "match") != 0 && strcmp(key, "handler") != 0 &&
+		    strcmp(key, "options") != 0 && !(allow_id && strcmp(key, "id") == 0))
 			return fault_set(f, FAULT_INVALID, 0, key, "unknown field");
 	}
 	id = json_object_get(obj, "id");

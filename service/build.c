@@ -17,17 +17,17 @@
 
 #include "csum.h"
 
-#define ETH_HDR_LEN	14
-#define ETH_MIN_LEN	60 /* IEEE 802.3: 64 bytes on the wire, the FCS included */
-#define PI_HDR_LEN	4
-#define IPV4_HDR_LEN	20
-#define IPV6_HDR_LEN	40
-#define IP_LEN_MAX	0xffff /* 16-bit length fields; no IPv6 jumbograms (RFC 2675) */
-#define UDP_HDR_LEN	8
-#define ICMP_ECHO_LEN	8 /* type, code, checksum, identifier, sequence number */
+#define ETH_HDR_LEN	 14
+#define ETH_MIN_LEN	 60 /* IEEE 802.3: 64 bytes on the wire, the FCS included */
+#define PI_HDR_LEN	 4
+#define IPV4_HDR_LEN	 20
+#define IPV6_HDR_LEN	 40
+#define IP_LEN_MAX	 0xffff /* 16-bit length fields; no IPv6 jumbograms (RFC 2675) */
+#define UDP_HDR_LEN	 8
+#define ICMP_ECHO_LEN	 8 /* type, code, checksum, identifier, sequence number */
 #define ARP_ETH_IPV4_LEN 28
-#define NDP_NA_LEN	32 /* header, target, one Target Link-Layer Address option */
-#define TTL_DEFAULT	64
+#define NDP_NA_LEN	 32 /* header, target, one Target Link-Layer Address option */
+#define TTL_DEFAULT	 64
 
 /*
  * A caller's buffer being written. A put that would leave it writes nothing
@@ -151,8 +151,8 @@ struct ip_plan {
  * Lays out link + IP + @l4_len bytes of upper layer and checks it against
  * @cap and the IP length fields before anything is written.
  */
-static int ip_plan(const struct build_link *l, const struct build_ip *ip, size_t l4_len,
-		   size_t cap, struct ip_plan *pl)
+static int ip_plan(const struct build_link *l, const struct build_ip *ip, size_t l4_len, size_t cap,
+		   struct ip_plan *pl)
 {
 	size_t ll, hl;
 
@@ -346,9 +346,9 @@ ssize_t build_arp(uint8_t *buf, size_t cap, const uint8_t eth_dst[6], uint16_t o
 	return wbuf_done(&w, ETH_MIN_LEN);
 }
 
-ssize_t build_ndp_na(uint8_t *buf, size_t cap, const struct build_link *l,
-		     const uint8_t src[16], const uint8_t dst[16], const uint8_t target[16],
-		     bool solicited, bool override, const uint8_t tlla[6])
+ssize_t build_ndp_na(uint8_t *buf, size_t cap, const struct build_link *l, const uint8_t src[16],
+		     const uint8_t dst[16], const uint8_t target[16], bool solicited, bool override,
+		     const uint8_t tlla[6])
 {
 	struct wbuf w = { .p = buf, .cap = cap };
 	/* RFC 4861 7.1.2: hop limit 255, so the receiver knows it came from the link. */

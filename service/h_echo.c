@@ -119,6 +119,9 @@ static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *
 	 */
 	if (fi->udp.checksum_status == CSUM_BAD)
 		return 0;
+	/* RFC 768: source port 0 means the sender expects no reply. */
+	if (fi->udp.sport == 0)
+		return 0;
 	if (!cur_sub(&frame, fi->payload_off, fi->payload_len, &data))
 		return -EINVAL; /* the parser's offsets lie outside the frame */
 	return build_udp(dc->scratch, PORT_FRAME_MAX, l, ip, fi->udp.dport, fi->udp.sport, data.p,
@@ -141,7 +144,8 @@ static ssize_t echo_icmp(const struct dispatch_ctx *dc, const struct build_link 
 	if (fi->icmp.type != request || !fi->icmp.echo || fi->icmp.checksum_status == CSUM_BAD)
 		return 0;
 	/* The payload after type, code and checksum starts with identifier and sequence. */
-	if (fi->payload_len < 4 || !cur_sub(&frame, fi->payload_off + 4, fi->payload_len - 4, &data))
+	if (fi->payload_len < 4 ||
+	    !cur_sub(&frame, fi->payload_off + 4, fi->payload_len - 4, &data))
 		return -EINVAL;
 	return build_icmp_echo(dc->scratch, PORT_FRAME_MAX, l, ip, true, fi->icmp.id, fi->icmp.seq,
 			       data.p, data.len);

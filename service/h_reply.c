@@ -49,14 +49,15 @@ static int parse_address(const struct reply_kind *k, const json_t *e, const char
 	if (strlen(s) != json_string_length(e))
 		return fault_set(f, FAULT_INVALID, 0, field, "must not contain NUL bytes");
 	if (strchr(s, '/'))
-		return fault_set(f, FAULT_INVALID, 0, field,
-				 "\"%s\": an address is answered for, not a prefix; drop the length",
-				 s);
+		return fault_set(
+			f, FAULT_INVALID, 0, field,
+			"\"%s\": an address is answered for, not a prefix; drop the length", s);
 	memset(out, 0, 16);
 	if (inet_pton(k->family, s, out) != 1) {
 		if (inet_pton(k->family == AF_INET ? AF_INET6 : AF_INET, s, other) == 1)
-			return fault_set(f, FAULT_INVALID, 0, field, "\"%s\": %s answers for %s addresses",
-					 s, k->ops->name, k->family_name);
+			return fault_set(f, FAULT_INVALID, 0, field,
+					 "\"%s\": %s answers for %s addresses", s, k->ops->name,
+					 k->family_name);
 		return fault_set(f, FAULT_INVALID, 0, field, "\"%s\" is not an %s address", s,
 				 k->family_name);
 	}
@@ -95,9 +96,10 @@ static int parse_addresses(const struct reply_kind *k, const json_t *v, struct r
 			return -EINVAL;
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(ro->addrs[j], ro->addrs[i], k->alen) == 0)
-				return fault_set(f, FAULT_INVALID, 0, field,
-						 "\"%s\" is listed twice (as options.addresses[%zu])",
-						 json_string_value(e), j);
+				return fault_set(
+					f, FAULT_INVALID, 0, field,
+					"\"%s\" is listed twice (as options.addresses[%zu])",
+					json_string_value(e), j);
 		ro->n_addrs = (unsigned)i + 1;
 	}
 	return 0;
@@ -139,9 +141,10 @@ static int reply_options(const struct reply_kind *k, const json_t *opts, struct 
 				ret = parse_mac_opt(v, ro, f);
 			} else {
 				snprintf(field, sizeof(field), "options.%s", key);
-				ret = fault_set(f, FAULT_INVALID, 0, field,
-						"unknown option: %s takes \"addresses\" and \"mac\"",
-						k->ops->name);
+				ret = fault_set(
+					f, FAULT_INVALID, 0, field,
+					"unknown option: %s takes \"addresses\" and \"mac\"",
+					k->ops->name);
 			}
 			if (ret < 0)
 				return -EINVAL;
@@ -254,10 +257,11 @@ static int arp_run(struct binding *b, struct dispatch_ctx *dc)
 }
 
 /*
- * RFC 4861 7.1.1 validity of a solicitation beyond what the parser checked
- * (hop limit, code, checksum, length): options of non-zero length within
- * the message, and from the unspecified address (Duplicate Address
- * Detection) a solicited-node destination and no source link-layer option.
+ * The validity checks of RFC 4861 7.1.1 that the parser does not make: hop
+ * limit 255 (so the sender is on the link), code 0, a correct checksum,
+ * at least 24 bytes, options of non-zero length within the message, and,
+ * from the unspecified address (Duplicate Address Detection), a
+ * solicited-node destination and no source link-layer address option.
  */
 static bool ns_valid(const struct frame_info *fi, const struct cursor *msg)
 {
@@ -267,8 +271,8 @@ static bool ns_valid(const struct frame_info *fi, const struct cursor *msg)
 	size_t off = NS_MIN_LEN;
 	uint8_t type, len8;
 
-	if (fi->ip6.hop_limit != 255 || fi->icmp.code != 0 ||
-	    fi->icmp.checksum_status != CSUM_OK || msg->len < NS_MIN_LEN)
+	if (fi->ip6.hop_limit != 255 || fi->icmp.code != 0 || fi->icmp.checksum_status != CSUM_OK ||
+	    msg->len < NS_MIN_LEN)
 		return false;
 	if (dad && memcmp(fi->ip6.dst, snm, sizeof(snm)) != 0)
 		return false;
@@ -301,8 +305,8 @@ static int ndp_run(struct binding *b, struct dispatch_ctx *dc)
 	const uint8_t *mac, *dst;
 	bool dad;
 
-	if (fi->malformed != MALFORMED_NONE || fi->fragment || !fi->has_eth ||
-	    fi->l3 != L3_IPV6 || fi->l4 != L4_ICMPV6 || fi->icmp.type != 135)
+	if (fi->malformed != MALFORMED_NONE || fi->fragment || !fi->has_eth || fi->l3 != L3_IPV6 ||
+	    fi->l4 != L4_ICMPV6 || fi->icmp.type != 135)
 		return 0;
 	if (!cur_sub(&frame, fi->l4_off, fi->l4_len, &msg))
 		return -EINVAL; /* the parser's offsets lie outside the frame */

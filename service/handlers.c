@@ -19,6 +19,7 @@
 
 #define LEVELS_ALL ((1u << LEVEL_COUNT) - 1)
 
+/* clang-format off */
 const struct handler_ops *const handlers[HANDLER_KIND_COUNT] = {
 	[HANDLER_COUNT] = &handler_count,
 	[HANDLER_CAPTURE] = &handler_capture,
@@ -28,19 +29,13 @@ const struct handler_ops *const handlers[HANDLER_KIND_COUNT] = {
 	[HANDLER_FORWARD] = &handler_forward,
 	[HANDLER_DROP] = &handler_drop,
 };
+/* clang-format on */
 
 /* --- shared configure() helpers --- */
 
 int handler_misplaced(const struct handler_ops *ops, struct fault *f)
 {
 	return fault_set(f, FAULT_INVALID, 0, "handler", "%s lives %s", ops->name, ops->placement);
-}
-
-int handler_check_level(const struct handler_ops *ops, const struct match *m, struct fault *f)
-{
-	if (m->depth >= LEVEL_COUNT || !(ops->levels & (1u << m->depth)))
-		return handler_misplaced(ops, f);
-	return 0;
 }
 
 int handler_no_options(const struct handler_ops *ops, const json_t *opts, struct fault *f)

@@ -29,12 +29,6 @@ extern const struct handler_ops handler_count, handler_capture, handler_echo, ha
  */
 int handler_no_options(const struct handler_ops *ops, const json_t *opts, struct fault *f);
 
-/*
- * Checks that @m sits at one of the levels of @ops; otherwise a
- * FAULT_INVALID on "handler" citing @ops->placement. Returns 0 or -EINVAL.
- */
-int handler_check_level(const struct handler_ops *ops, const struct match *m, struct fault *f);
-
 /* A FAULT_INVALID on "handler" saying where @ops may live. Returns -EINVAL. */
 int handler_misplaced(const struct handler_ops *ops, struct fault *f);
 

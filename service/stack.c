@@ -96,6 +96,9 @@ void stack_free(struct stack *s)
 
 void stack_attach(struct stack *s, struct port *port)
 {
+	/* The port left behind must not go on feeding (or, once freed, outlive) us. */
+	if (s->port && s->port != port)
+		port_set_sink(s->port, NULL, NULL);
 	s->port = port;
 	if (port)
 		port_set_sink(port, stack_input, s);
@@ -127,8 +130,15 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 		free(b);
 		return f->err ? -f->err : -EINVAL;
 	}
-	if (!b->cfg.id)
+	if (!b->cfg.id) {
+		/*
+		 * After a restored UINT32_MAX the count wraps: 0 is no id (no
+		 * request or state file can name it), so take the next free one.
+		 */
+		while (!s->next_id || stack_find(s, s->next_id))
+			s->next_id++;
 		b->cfg.id = s->next_id;
+	}
 	if (b->cfg.id >= s->next_id)
 		s->next_id = b->cfg.id + 1;
 	clock_gettime(CLOCK_REALTIME, &b->created);

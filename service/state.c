@@ -94,7 +94,6 @@ int state_save(const char *path, const json_t *doc, struct fault *f)
 		ret = -errno;
 	if (close(fd) < 0 && ret == 0)
 		ret = -errno;
-	fd = -1;
 	if (ret < 0) {
 		fault_errno(f, -ret, NULL, "cannot write state file %s", tmp);
 		unlink(tmp);
