@@ -141,6 +141,14 @@ asan: deps test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all test-run
 
+# Benchmarks (tests/bench/run.sh): measured side by side with the bare-read
+# limit and Twisted Pair in one run; results in build/bench. Needs root.
+BENCH_DEPS	:= tcpdump wrk valgrind python3-twisted ethtool
+
+bench: deps all
+	$(call install_missing,$(BENCH_DEPS))
+	$(Q)tests/bench/run.sh
+
 run: deps all
 	$(Q)exec $(BUILD)/paird --listen 127.0.0.1:8080 $(ARGS)
 
@@ -186,6 +194,6 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format clean
+.PHONY: bench all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -65,7 +65,6 @@ struct api_config {
 	size_t n_allow_hosts;
 	const char *listen_host; /* the address paird listens on, allowed as Host */
 	uint16_t listen_port;	 /* for same-origin checks */
-	unsigned long max_bindings;
 };
 
 struct api;

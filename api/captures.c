@@ -190,13 +190,13 @@ static int query_u64(const struct request *rq, const char *name, uint64_t min, u
 	for (p = v; *p; p++) {
 		if (*p < '0' || *p > '9' || p - v >= 20 ||
 		    n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return fault_set(f, FAULT_SYNTAX, 0, name,
+			return fault_set(f, FAULT_QUERY, 0, name,
 					 "query parameter %s must be a decimal integer %llu..%llu",
 					 name, (unsigned long long)min, (unsigned long long)max);
 		n = n * 10 + (uint64_t)(*p - '0');
 	}
 	if (p == v || n < min || n > max)
-		return fault_set(f, FAULT_SYNTAX, 0, name,
+		return fault_set(f, FAULT_QUERY, 0, name,
 				 "query parameter %s must be a decimal integer %llu..%llu", name,
 				 (unsigned long long)min, (unsigned long long)max);
 	*out = n;
@@ -233,8 +233,12 @@ int h_captures_get(struct api *api, struct request *rq, struct response *rs, str
 		snprintf(detail, sizeof(detail),
 			 "records after %llu were evicted from the ring; the oldest retained is "
 			 "%llu",
-			 (unsigned long long)after, (unsigned long long)st.oldest_seq);
-		json_object_set_new(ext, "oldest_seq", json_integer((json_int_t)st.oldest_seq));
+			 (unsigned long long)after,
+			 (unsigned long long)(st.records ? st.oldest_seq : st.newest_seq + 1));
+		/* After a clear the ring may be empty: the next record is the one to wait for. */
+		json_object_set_new(ext, "oldest_seq",
+				    json_integer((json_int_t)(st.records ? st.oldest_seq
+									 : st.newest_seq + 1)));
 		reply_problem_ext(rs, 410, "gone", detail, rq->path, ext);
 		return 0;
 	}

@@ -131,6 +131,9 @@ static void capture_families(struct emit *e)
 		  "Captured frames evicted to make room.", offsetof(struct capture_stats, evictions) },
 		{ "paird_port_capture_dropped_total", "counter",
 		  "Frames too large for the capture ring.", offsetof(struct capture_stats, dropped) },
+		{ "paird_port_capture_capacity_bytes", "gauge",
+		  "Bytes reserved for the port's capture ring.",
+		  offsetof(struct capture_stats, capacity) },
 	};
 	struct capture_stats st;
 	struct port *p;
@@ -142,6 +145,8 @@ static void capture_families(struct emit *e)
 			fprintf(e->out, "%s{port=\"%s\"} %llu\n", fams[f].name, port_name(p),
 				(unsigned long long)*(const uint64_t *)((const char *)&st +
 									 fams[f].off));
+			_Static_assert(sizeof(st.capacity) == sizeof(uint64_t),
+				       "capture_stats fields are read as uint64_t");
 		}
 	}
 }
@@ -168,6 +173,49 @@ static void binding_families(struct emit *e)
 				fprintf(e->out, "%s{port=\"%s\",binding=\"%u\",handler=\"%s\"} %llu\n",
 					names[k], port_name(p), b->cfg.id, b->ops->name,
 					(unsigned long long)v);
+			}
+		}
+	}
+}
+
+/*
+ * The handlers' own counters (captured, filtered_out, replies, forwarded):
+ * one family per name, a sample per binding whose handler has it.
+ */
+static void extra_families(struct emit *e)
+{
+	const char *done[HANDLER_KIND_COUNT * BINDING_EXTRA_MAX];
+	size_t ndone = 0;
+
+	for (int k = 0; k < HANDLER_KIND_COUNT; k++) {
+		for (int x = 0; x < BINDING_EXTRA_MAX; x++) {
+			const char *name = handlers[k]->extra[x];
+			char fam[96];
+			struct port *p;
+			size_t d;
+
+			for (d = 0; name && d < ndone; d++)
+				if (strcmp(done[d], name) == 0)
+					break;
+			if (!name || d < ndone)
+				continue;
+			done[ndone++] = name;
+			snprintf(fam, sizeof(fam), "paird_binding_%s_total", name);
+			family(e, fam, "counter", "A handler's own counter (see the binding's JSON).");
+			for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
+				const struct stack *s = portset_stack(e->ps, p);
+				struct binding *b;
+
+				for (size_t j = 0; (b = stack_at(s, j)); j++)
+					for (int y = 0; y < BINDING_EXTRA_MAX; y++)
+						if (b->ops->extra[y] &&
+						    strcmp(b->ops->extra[y], name) == 0)
+							fprintf(e->out,
+								"%s{port=\"%s\",binding=\"%u\","
+								"handler=\"%s\"} %llu\n",
+								fam, port_name(p), b->cfg.id,
+								b->ops->name,
+								(unsigned long long)b->c.extra[y]);
 			}
 		}
 	}
@@ -211,6 +259,7 @@ int h_metrics(struct api *api, struct request *rq, struct response *rs, struct f
 		 "IP fragments (stopped at the IP protocol node).", get_fragments);
 	capture_families(&e);
 	binding_families(&e);
+	extra_families(&e);
 	if (fclose(e.out) != 0) {
 		free(text);
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../service/build.h"
+#include "../service/netaddr.h"
 #include "../service/port.h"
 #include "internal.h"
 
@@ -25,17 +26,6 @@ struct tx_common {
 
 static uint8_t frame[PORT_FRAME_MAX];
 static uint8_t payload_buf[PORT_FRAME_MAX];
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes the hex string @v into @out (at most @cap bytes). */
 static int hex_decode(const json_t *v, const char *field, uint8_t *out, size_t cap, size_t *len,
@@ -53,7 +43,7 @@ static int hex_decode(const json_t *v, const char *field, uint8_t *out, size_t c
 	if (n / 2 > cap)
 		return fault_set(f, FAULT_INVALID, 0, field, "is longer than %zu bytes", cap);
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return fault_set(f, FAULT_INVALID, 0, field,
@@ -130,21 +120,25 @@ static int get_addr(const json_t *o, const char *prefix, const char *key, int *f
 	return 0;
 }
 
-static int get_mac(const json_t *o, const char *prefix, const char *key, bool tap, uint8_t mac[6],
-		   struct fault *f)
+/* A MAC member; a destination (!@unicast) may be a group address (broadcast, multicast). */
+static int get_mac(const json_t *o, const char *prefix, const char *key, bool tap, bool unicast,
+		   uint8_t mac[6], struct fault *f)
 {
 	const json_t *v = json_object_get(o, key);
 	char field[80];
-	const char *why;
+	const char *why = "must be a MAC address string";
+	int ret = -EINVAL;
 
 	if (!v)
 		return 0;
 	snprintf(field, sizeof(field), "%s.%s", prefix, key);
 	if (!tap)
 		return fault_set(f, FAULT_INVALID, 0, field, "a tun port has no Ethernet header");
-	if (!json_is_string(v) || mac_parse(json_string_value(v), mac, &why) < 0)
-		return fault_set(f, FAULT_INVALID, 0, field, "%s",
-				 json_is_string(v) ? why : "must be a MAC address string");
+	if (json_is_string(v))
+		ret = unicast ? mac_parse(json_string_value(v), mac, &why)
+			      : mac_parse_any(json_string_value(v), mac, &why);
+	if (ret < 0)
+		return fault_set(f, FAULT_INVALID, 0, field, "%s", why);
 	return 0;
 }
 
@@ -198,12 +192,10 @@ static int parse_common(const struct port *p, const json_t *o, const char *prefi
 	 */
 	if (tap) {
 		memcpy(c->link.dst, ls->mac, 6);
-		memcpy(c->link.src, ls->mac, 6);
-		c->link.src[0] = (uint8_t)((c->link.src[0] | 0x02) & ~0x01);
-		c->link.src[5] ^= 0xff;
+		port_peer_mac(p, c->link.src);
 	}
-	if (get_mac(o, prefix, "src_mac", tap, c->link.src, f) < 0 ||
-	    get_mac(o, prefix, "dst_mac", tap, c->link.dst, f) < 0)
+	if (get_mac(o, prefix, "src_mac", tap, true, c->link.src, f) < 0 ||
+	    get_mac(o, prefix, "dst_mac", tap, false, c->link.dst, f) < 0)
 		return -EINVAL;
 	return 0;
 }

@@ -111,7 +111,7 @@ struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, st
 	size_t nslots, idx_bytes, area;
 
 	if (bytes > b->limit - b->used) {
-		fault_set(f, FAULT_LIMIT, ENOSPC, "--capture-memory",
+		fault_set(f, FAULT_LIMIT, ENOSPC, NULL,
 			  "a capture ring of %zu bytes does not fit: %zu of the %zu bytes of "
 			  "--capture-memory are in use",
 			  bytes, b->used, b->limit);
@@ -119,7 +119,7 @@ struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, st
 		return NULL;
 	}
 	if (bytes > RING_BYTES_MAX) {
-		fault_set(f, FAULT_LIMIT, ENOSPC, "--capture-memory",
+		fault_set(f, FAULT_LIMIT, ENOSPC, NULL,
 			  "a capture ring holds at most %u bytes (asked for %zu)", RING_BYTES_MAX,
 			  bytes);
 		errno = ENOSPC;

@@ -14,6 +14,7 @@ static const char *const slugs[FAULT_KIND_COUNT] = {
 	[FAULT_NONE] = "none",
 	[FAULT_SYNTAX] = "malformed-body",
 	[FAULT_MEDIA_TYPE] = "unsupported-media-type",
+	[FAULT_QUERY] = "invalid-query",
 	[FAULT_INVALID] = "invalid-field",
 	[FAULT_NOT_FOUND] = "not-found",
 	[FAULT_CONFLICT] = "conflict",

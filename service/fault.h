@@ -13,6 +13,7 @@ enum fault_kind {
 	FAULT_NONE = 0,
 	FAULT_SYNTAX,	   /* the body is not well-formed JSON of the right shape */
 	FAULT_MEDIA_TYPE,  /* the body is not of a media type the resource takes */
+	FAULT_QUERY,	   /* a query parameter is malformed or out of range */
 	FAULT_INVALID,	   /* a field breaks a rule */
 	FAULT_NOT_FOUND,   /* the named resource does not exist */
 	FAULT_CONFLICT,	   /* the resource exists, or is in a state that forbids this */

@@ -3,7 +3,7 @@
  * Address resolution on behalf of simulated hosts: arp_reply answers ARP
  * requests (RFC 826) and ndp_reply answers neighbour solicitations
  * (RFC 4861) for the addresses listed in the binding's options, with the
- * port's MAC or a given one, so the kernel side of a tap reaches those
+ * port's peer MAC or a given one, so the kernel side of a tap reaches those
  * addresses with no static neighbour entry (Twisted Pair issue #6875).
  * Both live on tap ports only: a tun has no link layer to resolve.
  * bindcfg.c configures them through handler_arp_reply and
@@ -120,7 +120,7 @@ static int parse_mac_opt(const json_t *v, struct reply_opts *ro, struct fault *f
 	return 0;
 }
 
-/* {"addresses": [...] (required), "mac": "..." (default: the port's MAC)}. */
+/* {"addresses": [...] (required), "mac": "..." (default: the port's peer MAC)}. */
 static int reply_options(const struct reply_kind *k, const json_t *opts, struct reply_opts *ro,
 			 struct fault *f)
 {
@@ -199,15 +199,18 @@ static bool listed(const struct reply_opts *ro, const uint8_t *addr, size_t alen
 	return false;
 }
 
-/* The MAC the answers claim: the binding's, or else the port's. */
-static const uint8_t *reply_mac(const struct binding *b, const struct dispatch_ctx *dc)
+/*
+ * The MAC the answers claim: the binding's, or else the port's peer MAC
+ * (port_peer_mac: the host on the far side of the tap, the same default the
+ * transmit API uses). The tap's own MAC would make the kernel send to
+ * itself.
+ */
+static const uint8_t *reply_mac(const struct binding *b, const struct dispatch_ctx *dc,
+				uint8_t buf[6])
 {
-	const struct link_state *ls;
-
 	if (b->cfg.o.reply.has_mac)
 		return b->cfg.o.reply.mac;
-	ls = port_link(dc->port);
-	return ls->has_mac ? ls->mac : NULL;
+	return port_peer_mac(dc->port, buf) ? buf : NULL;
 }
 
 static int reply_send(struct binding *b, struct dispatch_ctx *dc, ssize_t n)
@@ -232,6 +235,7 @@ static int arp_run(struct binding *b, struct dispatch_ctx *dc)
 {
 	const struct frame_info *fi = dc->fi;
 	const uint8_t *mac;
+	uint8_t peer[6];
 
 	if (fi->malformed != MALFORMED_NONE || !fi->has_eth || fi->l3 != L3_ARP ||
 	    !fi->arp.ether_ipv4 || fi->arp.op != 1)
@@ -248,7 +252,7 @@ static int arp_run(struct binding *b, struct dispatch_ctx *dc)
 	 */
 	if (memcmp(fi->arp.spa, fi->arp.tpa, 4) == 0)
 		return 0;
-	mac = reply_mac(b, dc);
+	mac = reply_mac(b, dc, peer);
 	if (!mac)
 		return -EADDRNOTAVAIL;
 	return reply_send(b, dc,
@@ -301,7 +305,7 @@ static int ndp_run(struct binding *b, struct dispatch_ctx *dc)
 	const struct frame_info *fi = dc->fi;
 	struct cursor frame = cur_init(dc->frame, dc->len), msg;
 	struct build_link l = { .link = LINK_ETHERNET };
-	uint8_t target[16];
+	uint8_t target[16], peer[6];
 	const uint8_t *mac, *dst;
 	bool dad;
 
@@ -329,7 +333,7 @@ static int ndp_run(struct binding *b, struct dispatch_ctx *dc)
 		dst = fi->ip6.src;
 		memcpy(l.dst, fi->eth_src, 6);
 	}
-	mac = reply_mac(b, dc);
+	mac = reply_mac(b, dc, peer);
 	if (!mac)
 		return -EADDRNOTAVAIL;
 	memcpy(l.src, mac, 6);

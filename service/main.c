@@ -67,7 +67,7 @@ static void usage(FILE *out)
 		"      --capture-memory SIZE  memory for all capture rings (default 64M;\n"
 		"                             suffixes K, M, G)\n"
 		"      --capture-ring SIZE    each port's capture ring, taken from it\n"
-		"                             (default 8M)\n"
+		"                             (default 8M, at most 1G)\n"
 		"      --max-connections N    concurrent HTTP connections (default 64)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
@@ -183,8 +183,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		case OPT_CAPTURE_RING:
-			if (parse_size(optarg, 64ull << 10, 4ull << 30, &o->capture_ring) < 0) {
-				fprintf(stderr, "paird: --capture-ring takes a size 64K..4G\n");
+			if (parse_size(optarg, 64ull << 10, 1ull << 30, &o->capture_ring) < 0) {
+				fprintf(stderr, "paird: --capture-ring takes a size 64K..1G\n");
 				return 2;
 			}
 			break;

@@ -80,7 +80,7 @@ bool prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
 	return a->family == b->family && a->len == b->len && memcmp(a->addr, b->addr, n) == 0;
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -91,14 +91,14 @@ static int hexval(char c)
 	return -1;
 }
 
-int mac_parse(const char *s, uint8_t mac[6], const char **why)
+int mac_parse_any(const char *s, uint8_t mac[6], const char **why)
 {
 	if (strlen(s) != 17) {
 		*why = "must be six colon-separated hex octets, e.g. 02:00:00:00:00:01";
 		return -EINVAL;
 	}
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
+		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':')) {
 			*why = "must be six colon-separated hex octets, e.g. 02:00:00:00:00:01";
@@ -106,6 +106,13 @@ int mac_parse(const char *s, uint8_t mac[6], const char **why)
 		}
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
+	return 0;
+}
+
+int mac_parse(const char *s, uint8_t mac[6], const char **why)
+{
+	if (mac_parse_any(s, mac, why) < 0)
+		return -EINVAL;
 	/* The kernel refuses these with EADDRNOTAVAIL; say why up front. */
 	if (mac[0] & 1) {
 		*why = "must be a unicast address (the low bit of the first octet clear)";

@@ -29,8 +29,13 @@ int prefix_parse(const char *s, struct ip_prefix *out, const char **why);
 void prefix_format(const struct ip_prefix *p, char buf[PREFIX_STR_MAX]);
 bool prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
+
 /* Parses six colon-separated hex octets. Returns 0 or -EINVAL with *why. */
 int mac_parse(const char *s, uint8_t mac[6], const char **why);
+/* The same without the unicast rules: any six octets (a frame's destination). */
+int mac_parse_any(const char *s, uint8_t mac[6], const char **why);
 void mac_format(const uint8_t mac[6], char buf[MAC_STR_MAX]);
 
 #endif

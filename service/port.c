@@ -610,6 +610,16 @@ int port_write(struct port *p, const void *frame, size_t len)
 	return 0;
 }
 
+bool port_peer_mac(const struct port *p, uint8_t mac[6])
+{
+	if (!p->link.has_mac)
+		return false;
+	memcpy(mac, p->link.mac, 6);
+	mac[0] = (uint8_t)((mac[0] | 0x02) & ~0x01);
+	mac[5] ^= 0xff;
+	return true;
+}
+
 void port_set_sink(struct port *p, port_frame_fn fn, void *arg)
 {
 	p->sink = fn;

@@ -130,6 +130,14 @@ const struct port_counters *port_counters(const struct port *port);
 const struct port_error *port_last_error(const struct port *port);
 struct timespec port_created(const struct port *port);
 
+/*
+ * The MAC a host on the far side of a tap uses by default (transmitted
+ * frames, ARP and NDP answers): the tap's own MAC with the last octet
+ * inverted and the locally administered bit set, so the two never collide.
+ * False on a port without a MAC (tun).
+ */
+bool port_peer_mac(const struct port *port, uint8_t mac[6]);
+
 /* Writes the names of @flags ("IFF_TAP", ...) to @names; returns how many. */
 size_t port_tun_flag_names(unsigned int flags, const char **names, size_t max);
 

@@ -173,12 +173,14 @@ static json_t *entry_json(const struct entry *e)
 	json_t *pj = portcfg_to_json(port_config(e->port)), *arr;
 	struct binding *b;
 
-	if (!pj || !stack_count(e->stack))
+	if (!pj || stack_next_id(e->stack) == 1)
 		return pj;
 	arr = json_array();
 	for (size_t i = 0; (b = stack_at(e->stack, i)); i++)
 		json_array_append_new(arr, bindcfg_to_json(&b->cfg));
 	json_object_set_new(pj, "bindings", arr);
+	/* So that an id deleted before a restart is not handed out again after it. */
+	json_object_set_new(pj, "next_binding_id", json_integer(stack_next_id(e->stack)));
 	return pj;
 }
 
@@ -365,6 +367,8 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 			/* Old records were framed another way (packet info); they go. */
 			if (stack_ring(stack) && want.packet_info != old.packet_info)
 				capture_ring_clear(stack_ring(stack));
+			/* A new device counts from zero: so does its stack, with a new since. */
+			stack_restart(stack);
 			if (out)
 				*out = fresh;
 			log_info("port %s: replaced", cfg->name);
@@ -477,30 +481,26 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault *f)
 {
 	struct stack *s = portset_stack(ps, p);
-	struct binding_config keep;
-	struct binding *b = stack_find(s, id);
+	struct binding *b;
+	size_t at;
 
+	b = stack_detach(s, id, &at);
 	if (!b)
 		return fault_set(f, FAULT_NOT_FOUND, ENOENT, NULL, "port %s has no binding %u",
 				 port_name(p), id);
-	keep = b->cfg;
-	stack_unbind(s, id, f);
 	if (save(ps, f) < 0) {
-		struct fault ignored = FAULT_INIT;
-
-		/* Back in, though at the end of the creation order and with fresh counters. */
-		if (stack_bind(s, &keep, NULL, &ignored) < 0)
-			log_error("port %s: binding %u lost while undoing: %s", port_name(p), id,
-				  ignored.detail);
+		/* Back where it stood, counters and all: nothing changed. */
+		stack_reattach(s, b, at);
 		return -EIO;
 	}
+	stack_binding_free(b);
 	log_info("port %s: binding %u deleted", port_name(p), id);
 	return 0;
 }
 
-/* Recreates ports[@i] of the state file and its @bindings (may be NULL). */
-static int restore_port(struct portset *ps, const json_t *v, const json_t *bindings, size_t i,
-			struct fault *f)
+/* Recreates ports[@i] of the state file, its @bindings and @next id (both may be NULL). */
+static int restore_port(struct portset *ps, const json_t *v, const json_t *bindings,
+			const json_t *next, size_t i, struct fault *f)
 {
 	struct fault pf = FAULT_INIT;
 	struct port_config cfg;
@@ -516,6 +516,11 @@ static int restore_port(struct portset *ps, const json_t *v, const json_t *bindi
 		return fault_set(f, FAULT_INVALID, EINVAL, "bindings",
 				 "state file %s: ports[%zu]: bindings must be an array",
 				 ps->state_path, i);
+	if (next && (!json_is_integer(next) || json_integer_value(next) < 1 ||
+		     json_integer_value(next) > UINT32_MAX))
+		return fault_set(f, FAULT_INVALID, EINVAL, "next_binding_id",
+				 "state file %s: ports[%zu]: next_binding_id must be 1..%u",
+				 ps->state_path, i, UINT32_MAX);
 	if (check_room(ps, cfg.name, &pf) < 0)
 		return fault_set(f, FAULT_INVALID, EINVAL, "name", "state file %s: ports[%zu]: %s",
 				 ps->state_path, i, pf.detail);
@@ -541,6 +546,8 @@ static int restore_port(struct portset *ps, const json_t *v, const json_t *bindi
 					 ps->state_path, i, j, pf.field[0] ? pf.field : "id",
 					 pf.detail[0] ? pf.detail : "is required");
 	}
+	if (next)
+		stack_set_next_id(e.stack, (uint32_t)json_integer_value(next));
 	return 0;
 }
 
@@ -596,15 +603,20 @@ int portset_restore(struct portset *ps, struct fault *f)
 		goto out;
 	}
 	json_array_foreach(ports, i, v) {
-		json_t *bindings = NULL;
+		json_t *bindings = NULL, *next = NULL;
 
 		/* The bindings are read after the port, whose type their rules depend on. */
 		if (json_is_object(v) && (bindings = json_object_get(v, "bindings"))) {
 			json_incref(bindings);
 			json_object_del(v, "bindings");
 		}
-		ret = restore_port(ps, v, bindings, i, f);
+		if (json_is_object(v) && (next = json_object_get(v, "next_binding_id"))) {
+			json_incref(next);
+			json_object_del(v, "next_binding_id");
+		}
+		ret = restore_port(ps, v, bindings, next, i, f);
 		json_decref(bindings);
+		json_decref(next);
 		if (ret < 0)
 			goto out;
 	}

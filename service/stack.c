@@ -6,7 +6,10 @@
  * path, in creation order. A handler's failure is counted on its binding
  * and never stops the others. The frame is then counted once: malformed
  * (by reason) if parsing stopped early, else matched if any binding ran,
- * else unmatched at the level where the tree had no node for it.
+ * else unmatched where dispatch stopped: at the first level where the tree
+ * had no node for the frame's key, or, when the frame can go no deeper
+ * than a node that exists (a fragment under a UDP-port binding), at the
+ * frame's own deepest level.
  *
  * Bindings are few (--max-bindings, 64 by default), so a linear walk in
  * creation order is both the simplest and, at this size, the fastest
@@ -148,7 +151,7 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 	return 0;
 }
 
-int stack_unbind(struct stack *s, uint32_t id, struct fault *f)
+struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct binding *b = s->b[i];
@@ -157,11 +160,56 @@ int stack_unbind(struct stack *s, uint32_t id, struct fault *f)
 			continue;
 		memmove(&s->b[i], &s->b[i + 1], (s->n - i - 1) * sizeof(*s->b));
 		s->n--;
-		binding_free(b);
-		return 0;
+		*index = i;
+		return b;
 	}
-	return fault_set(f, FAULT_NOT_FOUND, ENOENT, NULL, "port %s has no binding %u",
-			 port_name(s->port), id);
+	return NULL;
+}
+
+void stack_reattach(struct stack *s, struct binding *b, size_t index)
+{
+	if (index > s->n)
+		index = s->n;
+	memmove(&s->b[index + 1], &s->b[index], (s->n - index) * sizeof(*s->b));
+	s->b[index] = b;
+	s->n++;
+}
+
+void stack_binding_free(struct binding *b)
+{
+	if (b)
+		binding_free(b);
+}
+
+int stack_unbind(struct stack *s, uint32_t id, struct fault *f)
+{
+	size_t i;
+	struct binding *b = stack_detach(s, id, &i);
+
+	if (!b)
+		return fault_set(f, FAULT_NOT_FOUND, ENOENT, NULL, "port %s has no binding %u",
+				 port_name(s->port), id);
+	binding_free(b);
+	return 0;
+}
+
+uint32_t stack_next_id(const struct stack *s)
+{
+	return s->next_id;
+}
+
+void stack_set_next_id(struct stack *s, uint32_t id)
+{
+	if (id > s->next_id)
+		s->next_id = id;
+}
+
+void stack_restart(struct stack *s)
+{
+	memset(&s->c, 0, sizeof(s->c));
+	for (size_t i = 0; i < s->n; i++)
+		memset(&s->b[i]->c, 0, sizeof(s->b[i]->c));
+	clock_gettime(CLOCK_REALTIME, &s->since);
 }
 
 size_t stack_count(const struct stack *s)
@@ -302,5 +350,5 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 	else if (ran)
 		s->c.matched++;
 	else
-		s->c.unmatched[node < LEVEL_UDP_PORT ? node + 1 : LEVEL_UDP_PORT]++;
+		s->c.unmatched[node < depth ? node + 1 : depth]++;
 }

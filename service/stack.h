@@ -61,6 +61,24 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 	       struct fault *f);
 /* Removes binding @id; FAULT_NOT_FOUND when there is none. */
 int stack_unbind(struct stack *s, uint32_t id, struct fault *f);
+/*
+ * Takes binding @id out without freeing it, saying where it stood, so a
+ * caller can put it back unchanged (stack_reattach) or free it
+ * (stack_binding_free). NULL when there is none.
+ */
+struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index);
+void stack_reattach(struct stack *s, struct binding *b, size_t index);
+void stack_binding_free(struct binding *b);
+
+/* The id the next binding gets, and raising it (ids are never handed out twice). */
+uint32_t stack_next_id(const struct stack *s);
+void stack_set_next_id(struct stack *s, uint32_t id);
+
+/*
+ * Starts the counters again, the stack's and its bindings', with a new
+ * since: for a port whose device was replaced, whose own counters restart.
+ */
+void stack_restart(struct stack *s);
 
 size_t stack_count(const struct stack *s);
 /* Bindings in creation order; NULL past the end. */

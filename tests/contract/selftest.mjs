@@ -33,6 +33,14 @@ const spec = resolve(specArg);
 
 /* --- realistic pieces, as paird answers them --- */
 
+const MALFORMED = [
+	'truncated', 'eth_short', 'pi_short', 'ip_bad_version', 'arp_short', 'ipv4_short',
+	'ipv4_bad_version', 'ipv4_bad_ihl', 'ipv4_bad_total_length', 'ipv4_bad_checksum', 'ipv6_short',
+	'ipv6_bad_version', 'ipv6_bad_payload_length', 'ipv6_bad_ext_header', 'icmp_short',
+	'icmp_bad_checksum', 'icmpv6_short', 'icmpv6_bad_checksum', 'udp_short', 'udp_bad_length',
+	'udp_bad_checksum',
+];
+
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -66,13 +74,52 @@ function port(over = {}) {
 		state: 'up',
 		last_error: null,
 		created: '2026-11-26T22:33:09.616Z',
+		strict: false,
 		counters: {
 			rx_frames: 3, rx_bytes: 290, tx_frames: 0, tx_bytes: 0, truncated: 0,
 			read_errors: {}, write_errors: { EIO: 2 },
+			matched: 1, unmatched: { ethertype: 2, ip_protocol: 0, udp_port: 0 },
+			malformed: Object.fromEntries(MALFORMED.map((r) => [r, 0])),
+			bad_checksum: { ipv4: 0, udp: 0, icmp: 0, icmpv6: 0 },
+			fragments: 0,
+			capture: { records: 1, bytes: 54, evictions: 0, dropped: 0, capacity: 8388608 },
+			bindings: [{ id: 1, handler: 'capture', packets: 1, bytes: 54, errors: 0, captured: 1, filtered_out: 0 }],
+			since: '2026-11-26T22:33:09.616Z',
 		},
 		...over,
 	};
 }
+
+function binding(over = {}) {
+	return {
+		id: 1,
+		match: { ethertype: 2048, ip_protocol: 17, udp_port: 9 },
+		handler: 'capture',
+		options: { limit: 0, snaplen: 65557, filter: '' },
+		created: '2026-11-26T22:50:31.532Z',
+		counters: { packets: 1, bytes: 54, errors: 0, captured: 1, filtered_out: 0 },
+		...over,
+	};
+}
+
+const record = {
+	seq: 9, time: '2026-11-26T22:50:34.080Z', binding: 1, len: 54, caplen: 54,
+	headers: {
+		malformed: 'none',
+		ethernet: { src: '02:00:00:00:30:01', dst: '02:00:00:00:30:02', type: 2048 },
+		ipv4: {
+			version: 4, ihl: 20, tos: 0, total_length: 40, id: 10065, fragment_offset: 0, df: true,
+			mf: false, ttl: 64, protocol: 17, checksum: 19276, checksum_status: 'ok',
+			src: '198.18.30.1', dst: '198.18.30.2',
+		},
+		ip_protocol: 17, fragment: false,
+		udp: { src_port: 40000, dst_port: 9, length: 20, checksum: 2832, checksum_status: 'ok' },
+		payload: '747769737465642070616972', payload_length: 12,
+	},
+	data: '0200000030020200000030010800450000282751400040114b4cc6121e01c6121e029c40000900140b10747769737465642070616972',
+};
+
+const METRICS = '# HELP paird_ports Ports paird holds.\n# TYPE paird_ports gauge\npaird_ports 1\n';
 
 function problem(status, slug, title, over = {}) {
 	return { type: `urn:paird:problem:${slug}`, title, status, detail: 'something', instance: '/x', ...over };
@@ -105,12 +152,30 @@ const GOOD = {
 			      { allow: 'GET, HEAD, POST' }),
 	'good/404-unlisted.json': json('GET', '/nope', 404, problem(404, 'not-found', 'Not Found')),
 	'good/conflict.json': json('POST', '/api/v1/ports', 409,
-				   problem(409, 'limit-reached', 'Conflict', { errno: 'ENOSPC' })),
+				   problem(409, 'limit-reached', 'Conflict', { errno: 28, errno_name: 'ENOSPC' })),
 	'good/health.json': json('GET', '/healthz', 200,
 				 { status: 'ok', version: '0.1.0', started: '2026-11-26T22:33:09.182Z', uptime_seconds: 3, ports: 2 }),
 	'good/css.json': { method: 'GET', url: '/style.css', status: 200,
 			   headers: headers('text/css; charset=utf-8'), body: 'body { margin: 0 }\n' },
 	'good/binary.json': { method: 'GET', url: '/', status: 200, headers: headers('text/html; charset=utf-8') },
+	'good/binding.json': json('POST', '/api/v1/ports/tap0/bindings', 201, binding(),
+				  { location: '/api/v1/ports/tap0/bindings/1' }),
+	'good/captures.json': json('GET', '/api/v1/ports/tap0/captures?after=8&limit=1', 200,
+				   { records: [record], next_after: 9, oldest_seq: 1, newest_seq: 9 }),
+	'good/gone.json': json('GET', '/api/v1/ports/tap0/captures', 410,
+			       problem(410, 'gone', 'Gone', { oldest_seq: 548 })),
+	/* Binary bodies are recorded without one; a text one is never parsed as JSON. */
+	'good/pcap.json': { method: 'GET', url: '/api/v1/ports/tap0/captures.pcap', status: 200,
+			    headers: headers('application/vnd.tcpdump.pcap',
+					     { 'content-disposition': 'attachment; filename="tap0.pcap"' }) },
+	'good/pcap-body.json': { method: 'GET', url: '/api/v1/ports/tap0/captures.pcap', status: 200,
+				 headers: headers('application/vnd.tcpdump.pcap',
+						  { 'content-disposition': 'attachment; filename="tap0.pcap"' }),
+				 body: '\ufffd\ufffd\ufffd\ufffd\u0002\u0000\u0004\u0000' },
+	'good/metrics.json': { method: 'GET', url: '/metrics', status: 200,
+			       headers: headers('text/plain; version=0.0.4; charset=utf-8'), body: METRICS },
+	'good/options-metrics.json': { method: 'OPTIONS', url: '/metrics', status: 204,
+				       headers: headers(null, { allow: 'GET, HEAD, OPTIONS' }) },
 };
 
 /* name → [file, exchange or raw text, expected message (RegExp)] */
@@ -162,6 +227,34 @@ const BAD = {
 		/header X-Frame-Options must be equal to constant \("DENY"\)/],
 	'a file that is not an exchange': ['bad-file.json', '{"method": "GET", ',
 		/not an exchange/],
+	'a binding with another handler\'s counter': ['bad-binding-counter.json',
+		json('GET', '/api/v1/ports/tap0/bindings/1', 200,
+		     binding({ counters: { ...binding().counters, replies: 1 } })),
+		/body\/counters\/replies boolean schema is false/],
+	'a binding placed where its handler cannot live': ['bad-binding-match.json',
+		json('GET', '/api/v1/ports/tap0/bindings/1', 200,
+		     binding({ handler: 'arp_reply', match: { ethertype: 2048 }, options: { addresses: ['198.18.0.2'] },
+			       counters: { packets: 0, bytes: 0, errors: 0, replies: 0 } })),
+		/body\/match\/ethertype must be equal to constant \(2054\)/],
+	'a binding 201 without Location': ['bad-binding-location.json',
+		json('POST', '/api/v1/ports/tap0/bindings', 201, binding()),
+		/missing header Location \(required for 201 of POST \/api\/v1\/ports\/\{name\}\/bindings\)/],
+	'a capture record with an undocumented header': ['bad-record.json',
+		json('GET', '/api/v1/ports/tap0/captures', 200,
+		     { records: [{ ...record, headers: { ...record.headers, tcp: {} } }],
+		       next_after: 9, oldest_seq: 1, newest_seq: 9 }),
+		/body\/records\/0\/headers must NOT have additional properties \("tcp"\)/],
+	'a 410 without oldest_seq': ['bad-gone.json',
+		json('GET', '/api/v1/ports/tap0/captures', 410, problem(410, 'gone', 'Gone')),
+		/body must have required property 'oldest_seq'/],
+	'a pcap answered as JSON': ['bad-pcap.json',
+		json('GET', '/api/v1/ports/tap0/captures.pcap', 200, {},
+		     { 'content-disposition': 'attachment; filename="tap0.pcap"' }),
+		/content-type application\/json is not documented for 200 of GET \/api\/v1\/ports\/\{name\}\/captures\.pcap/],
+	'metrics that are not the exposition format': ['bad-metrics.json',
+		{ method: 'GET', url: '/metrics', status: 200,
+		  headers: headers('text/plain; version=0.0.4; charset=utf-8'), body: '{"ports": 1}' },
+		/body must match pattern/],
 };
 
 /* --- running --- */
@@ -246,6 +339,12 @@ try {
 		'an example that breaks its schema': [
 			(d) => { d.components.schemas.Port.examples[0].mtu = 'big'; },
 			/components\.schemas\.Port examples\[0\]: example\/mtu must be integer,null/],
+		'/metrics without the bearer scheme': [
+			(d) => { d.paths['/metrics'].get.security = []; },
+			/GET \/metrics: \/api\/ paths and \/metrics need the bearer scheme/],
+		'/healthz with the bearer scheme': [
+			(d) => { d.paths['/healthz'].get.security = [{ bearerToken: [] }]; },
+			/GET \/healthz: only \/api\/ paths and \/metrics take the bearer scheme/],
 	};
 
 	for (const [name, [mutate, pattern]] of Object.entries(broken)) {

@@ -8,12 +8,22 @@
  *    "headers": {"content-type": "application/json", "location": "...", ...},
  *    "body": "<the raw response body text>"}
  *
- * `body` may be absent (binary bodies): then only the status and headers
- * are checked. For each exchange the path template, the operation (HEAD
- * uses GET's) and the response for the status must be documented; the
- * content type must be one the response documents; the body must validate
- * against its schema (ajv, JSON Schema 2020-12, formats on); the headers
- * the response marks required must be there and match their schemas.
+ * `body` may be absent (binary bodies such as the pcap download): then
+ * only the status and headers are checked. For each exchange the path
+ * template, the operation (HEAD uses GET's) and the response for the
+ * status must be documented; the content type must be one the response
+ * documents; the body must validate against its schema (ajv, JSON Schema
+ * 2020-12, formats on), parsed as JSON only when the answered content
+ * type is JSON (application/json, *+json), else (the text/plain metrics,
+ * YAML, HTML, a binary body recorded anyway) as the raw string; the
+ * headers the response marks required must be there and match their
+ * schemas.
+ *
+ * The document itself is linted for this project's rules: the operations
+ * of the paths paird guards (/api/... and /metrics) and only those take
+ * the bearer scheme and document a 401 with WWW-Authenticate; every error
+ * is application/problem+json; a 201 requires Location; a 405 and an
+ * OPTIONS 204 require Allow; every example validates against its schema.
  *
  * Two answers cannot be attached to an operation in OpenAPI, so they are
  * checked against shared components instead: a path no template matches
@@ -63,6 +73,14 @@ async function loadSpec(file) {
  * Rules of this project the OpenAPI schema cannot express; a document that
  * breaks them would let the exchange checks pass vacuously.
  */
+/*
+ * The paths paird guards with the bearer token and the cross-site checks
+ * (api/api.c, guarded_path()): everything under /api/, and /metrics.
+ */
+function guardedPath(path) {
+	return path === '/api' || path.startsWith('/api/') || path === '/metrics';
+}
+
 function lintSpec(spec, file) {
 	const problems = [];
 	const header = (resp, name) =>
@@ -77,9 +95,9 @@ function lintSpec(spec, file) {
 		const security = op.security ?? spec.security ?? [];
 		const guarded = security.some((req) => Object.keys(req).length > 0);
 
-		/* paird checks the token on /api/ only: the document must say so, and document the 401. */
-		if (path.startsWith('/api/') !== guarded)
-			problems.push(`${method.toUpperCase()} ${path}: ${guarded ? 'only /api/ paths take' : '/api/ paths need'} the bearer scheme`);
+		/* paird checks the token on /api/ and /metrics only: the document must say so, and document the 401. */
+		if (guardedPath(path) !== guarded)
+			problems.push(`${method.toUpperCase()} ${path}: ${guarded ? 'only /api/ paths and /metrics take' : '/api/ paths and /metrics need'} the bearer scheme`);
 		if (guarded && !op.responses?.['401'])
 			problems.push(`${method.toUpperCase()} ${path}: guarded by a token but documents no 401`);
 		for (const [status, resp] of Object.entries(op.responses ?? {})) {

@@ -202,6 +202,17 @@ wait_until 3 sh -c "curl -s '$BASE/api/v1/ports/dp0/captures?binding=$capall&lim
 		.icmp.seq == 7 and .ipv4.src == \"198.18.30.1\")] | length == 1' >/dev/null" ||
 	fail "no echo reply from the kernel was captured"
 
+note "transmit: a broadcast (ARP request) from the simulated host gets the kernel's answer"
+api POST /api/v1/ports/dp0/transmit "{\"hex\":\"ffffffffffff${HOSTMAC//:/}08060001080006040001${HOSTMAC//:/}c6121e02000000000000c6121e01\"}"
+expect_status 200
+wait_until 3 sh -c "curl -s '$BASE/api/v1/ports/dp0/captures?binding=$capall&limit=1000' |
+	jq -e '[.records[].headers.arp | select(. != null and .op == 2 and .spa == \"198.18.30.1\")] | length >= 1' >/dev/null" ||
+	fail "the kernel did not answer the transmitted ARP request"
+api POST /api/v1/ports/dp0/transmit '{"udp":{"src":"198.18.30.2","dst":"198.18.30.255","src_port":7777,
+	"dst_port":5556,"payload":"to all","dst_mac":"ff:ff:ff:ff:ff:ff"}}'
+expect_status 200
+expect_json '.data | startswith("ffffffffffff")' true
+
 note "transmit errors are problems"
 api POST /api/v1/ports/dp0/transmit '{"udp":{"src":"198.18.30.2","dst":"2001:db8::1","src_port":1,"dst_port":2}}'
 expect_problem 422 udp.dst
@@ -228,6 +239,9 @@ if command -v promtool >/dev/null; then
 		"$W/metrics" || fail "the count binding's metric disagrees with its JSON"
 	grep -q '^paird_port_malformed_frames_total{port="dp0",reason="ipv4_bad_ihl"} 0$' "$W/metrics" ||
 		fail "malformed counters missing from /metrics"
+	replies=$(curl -s "$BASE/api/v1/ports/dp0/bindings/$echo4" | jq .counters.replies)
+	grep -q "^paird_binding_replies_total{port=\"dp0\",binding=\"$echo4\",handler=\"echo\"} $replies\$" \
+		"$W/metrics" || fail "the echo binding's replies are not in /metrics as in its JSON"
 else
 	fail "promtool is missing (Debian package prometheus)"
 fi

@@ -6,6 +6,10 @@
  */
 #include "support.h"
 
+#include "../../service/csum.h"
+#include "../../service/port.h"
+#include "../../service/portio_mem.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -313,4 +317,26 @@ void frame_fill(uint8_t *buf, size_t len, unsigned seed)
 {
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)(seed * 31u + i * 7u + (i >> 8));
+}
+
+void ipv4_checksum_fix(uint8_t *ip)
+{
+	size_t hlen = (size_t)(ip[0] & 0x0f) * 4;
+	uint16_t sum;
+
+	ip[10] = ip[11] = 0;
+	sum = csum_fold(csum_add(0, ip, hlen));
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+}
+
+void frame_feed(struct memio *m, struct port *port, const void *frame, size_t len)
+{
+	const char *name = port_name(port);
+
+	assert_int_equal(memio_push(m, name, frame, len), 0);
+	/* A frame costs at least one byte of the read budget: a few turns drain the queue. */
+	for (unsigned turn = 0; memio_queued(m, name) && turn < 1024; turn++)
+		port_read_ready(port);
+	assert_int_equal(memio_queued(m, name), 0);
 }

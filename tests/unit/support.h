@@ -3,9 +3,10 @@
  * Helpers shared by the unit tests (tests/unit/test_*.c): a fake HTTP
  * request for api_handle() with header and query tables, response
  * inspection (JSON body, headers, the RFC 9457 problem members), a
- * scratch directory per test, whole-file reads, and hex/frame builders.
- * Linked into every unit test binary; failures are reported through
- * cmocka's assertions, so callers need no error handling.
+ * scratch directory per test, whole-file reads, hex/frame builders, and
+ * a frame fed through a port's read loop on the memory I/O. Linked into
+ * every unit test binary; failures are reported through cmocka's
+ * assertions, so callers need no error handling.
  */
 #ifndef PAIRD_TEST_SUPPORT_H
 #define PAIRD_TEST_SUPPORT_H
@@ -71,5 +72,18 @@ unsigned dir_count(const char *dir);
 size_t hex_decode(const char *hex, uint8_t *out, size_t max);
 /* Fills @buf with a pattern that depends on @seed and the offset. */
 void frame_fill(uint8_t *buf, size_t len, unsigned seed);
+
+/* Recomputes the header checksum of the IPv4 header at @ip (IHL taken from it). */
+void ipv4_checksum_fix(uint8_t *ip);
+
+struct memio;
+struct port;
+/*
+ * Queues @len bytes at @frame on @port's device of the memory I/O and runs
+ * the port's read loop until the queue is drained (asserting that it is,
+ * within a bounded number of turns), so the frame reaches the port's sink
+ * the way a real read would deliver it.
+ */
+void frame_feed(struct memio *m, struct port *port, const void *frame, size_t len);
 
 #endif

@@ -969,13 +969,15 @@ static void test_arp_reply(void **state)
 static void test_arp_reply_port_mac(void **state)
 {
 	struct fx *fx = *state;
-	uint8_t req[FRAME_MAX];
-	const uint8_t *mac = port_link(fx->tap0)->mac;
+	uint8_t req[FRAME_MAX], mac[6];
 	struct frame_info fi;
 	struct binding b;
 	size_t n, len;
 
-	assert_true(port_link(fx->tap0)->has_mac);
+	/* Without "mac", the answer claims the port's peer MAC, never the tap's own. */
+	assert_true(port_peer_mac(fx->tap0, mac));
+	assert_memory_not_equal(mac, port_link(fx->tap0)->mac, 6);
+	assert_int_equal(mac[0] & 3, 2); /* unicast, locally administered */
 	bind_ok(HANDLER_ARP_REPLY, m_eth(2054), PORT_TAP, "{\"addresses\": [\"198.18.0.1\"]}", &b);
 	n = hex_decode(arp_request, req, sizeof(req));
 	assert_int_equal(run(fx, &b, fx->tap0, req, n), 0);
@@ -1098,11 +1100,13 @@ static void test_ndp_reply_ignores(void **state)
 static void test_ndp_reply_port_mac(void **state)
 {
 	struct fx *fx = *state;
-	uint8_t req[FRAME_MAX], a6[16], b6[16];
-	const uint8_t *mac = port_link(fx->tap0)->mac, *r;
+	uint8_t req[FRAME_MAX], a6[16], b6[16], mac[6];
+	const uint8_t *r;
 	struct frame_info fi;
 	struct binding b;
 	size_t n, len;
+
+	assert_true(port_peer_mac(fx->tap0, mac));
 
 	addr(AF_INET6, "2001:db8::1", a6);
 	addr(AF_INET6, "2001:db8::2", b6);

@@ -1,0 +1,1703 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the data-plane resources of api/ (bindings.c, captures.c,
+ * transmit.c, metrics.c and the counters of ports.c) through api_handle()
+ * with fake requests (support.h) over a port set on the memory port I/O,
+ * frames arriving through the ports' real read loop: bindings created,
+ * listed, read, deleted, refused with the field named, persisted in the
+ * state file and restored with their ids; capture pages, their cursors and
+ * 410s, the decoded headers of a UDP datagram, the pcap download of each
+ * framing; transmit of raw, UDP and ICMP echo frames with valid checksums
+ * and its refusals; and /metrics as well-formed Prometheus text agreeing
+ * with the JSON counters (checked by promtool too when it is installed).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../service/build.h"
+#include "../../service/capture.h"
+#include "../../service/log.h"
+#include "../../service/parse.h"
+#include "../../service/port.h"
+#include "../../service/portio_mem.h"
+#include "../../service/portset.h"
+#include "support.h"
+
+#define PROMTOOL "/usr/bin/promtool"
+
+struct fx {
+	struct memio *m;
+	char *dir, *path;
+	struct portset *ps;
+	struct api *api;
+	struct api_config cfg;
+	struct response rs;
+	uint8_t buf[PORT_FRAME_MAX + 16];
+};
+
+static void fx_start(struct fx *fx)
+{
+	struct fault f = FAULT_INIT;
+
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 8);
+	assert_non_null(fx->ps);
+	if (portset_restore(fx->ps, &f) != 0)
+		fail_msg("restore: %s", f.detail);
+	fx->cfg.ports = fx->ps;
+	fx->api = api_new(&fx->cfg);
+	assert_non_null(fx->api);
+}
+
+static void fx_stop(struct fx *fx)
+{
+	response_fini(&fx->rs);
+	api_free(fx->api);
+	portset_free(fx->ps);
+	fx->api = NULL;
+	fx->ps = NULL;
+}
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	log_set_level(LOG_ERROR);
+	fx->m = memio_new();
+	assert_non_null(fx->m);
+	fx->dir = tmpdir_new();
+	fx->path = path_join(fx->dir, "state.json");
+	fx->cfg.listen_host = "127.0.0.1";
+	fx->cfg.listen_port = 8080;
+	fx_start(fx);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_stop(fx);
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	memio_free(fx->m);
+	tmpdir_remove(fx->dir);
+	free(fx->path);
+	free(fx);
+	return 0;
+}
+
+/* --- requests --- */
+
+static struct response *run(struct fx *fx, struct fake_req *fr)
+{
+	response_fini(&fx->rs);
+	api_handle(fx->api, &fr->rq, &fx->rs);
+	return &fx->rs;
+}
+
+/* @body is JSON with ' for ", or NULL; @query holds name, value pairs, NULL-terminated. */
+static struct response *callq(struct fx *fx, enum http_method m, const char *path, const char *body,
+			      const char *const *query)
+{
+	char text[4096];
+	struct fake_req fr;
+	size_t i;
+
+	freq_init(&fr, m, path);
+	freq_header(&fr, "Host", "127.0.0.1:8080");
+	if (body) {
+		for (i = 0; body[i] && i < sizeof(text) - 1; i++)
+			text[i] = body[i] == '\'' ? '"' : body[i];
+		text[i] = '\0';
+		freq_body(&fr, "application/json", text);
+	}
+	for (i = 0; query && query[i]; i += 2)
+		freq_query(&fr, query[i], query[i + 1]);
+	return run(fx, &fr);
+}
+
+static struct response *call(struct fx *fx, enum http_method m, const char *path, const char *body)
+{
+	return callq(fx, m, path, body, NULL);
+}
+
+static struct response *get(struct fx *fx, const char *path)
+{
+	return call(fx, HTTP_GET, path, NULL);
+}
+
+static void expect_status(const struct response *rs, int status)
+{
+	if (rs->status != status)
+		fail_msg("status %d, expected %d: %.*s", rs->status, status, (int)rs->len,
+			 resp_text(rs));
+}
+
+/* A problem of @status whose type ends in @slug (NULL: any), naming @field. Returns it. */
+static json_t *problem(const struct response *rs, int status, const char *slug, const char *field)
+{
+	json_t *doc = assert_problem(rs, status, field);
+	const char *type = json_string_value(json_object_get(doc, "type"));
+
+	if (slug && strcmp(type + strlen("urn:paird:problem:"), slug) != 0)
+		fail_msg("type %s, expected slug %s: %.*s", type, slug, (int)rs->len,
+			 resp_text(rs));
+	return doc;
+}
+
+static void expect_problem(const struct response *rs, int status, const char *slug,
+			   const char *field)
+{
+	json_decref(problem(rs, status, slug, field));
+}
+
+/* The body of a 2xx JSON response. */
+static json_t *ok_json(const struct response *rs, int status)
+{
+	expect_status(rs, status);
+	assert_string_equal(rs->content_type, "application/json");
+	return resp_json(rs);
+}
+
+static void port_create(struct fx *fx, const char *body)
+{
+	expect_status(call(fx, HTTP_POST, "/api/v1/ports", body), 201);
+}
+
+/* POSTs a binding to @port; returns its id. */
+static unsigned bind_post(struct fx *fx, const char *port, const char *body)
+{
+	char path[96];
+	json_t *doc;
+	unsigned id;
+
+	snprintf(path, sizeof(path), "/api/v1/ports/%s/bindings", port);
+	doc = ok_json(call(fx, HTTP_POST, path, body), 201);
+	id = (unsigned)json_integer_value(json_object_get(doc, "id"));
+	json_decref(doc);
+	return id;
+}
+
+static json_t *port_counters_json(struct fx *fx, const char *port)
+{
+	char path[96];
+	json_t *doc, *c;
+
+	snprintf(path, sizeof(path), "/api/v1/ports/%s", port);
+	doc = ok_json(get(fx, path), 200);
+	c = json_incref(json_object_get(doc, "counters"));
+	json_decref(doc);
+	assert_non_null(c);
+	return c;
+}
+
+static json_int_t jint(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		fail_msg("member %s is not an integer", key);
+	return json_integer_value(v);
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		fail_msg("member %s is not a string", key);
+	return json_string_value(v);
+}
+
+/* --- frames --- */
+
+static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 1 }, mac_b[6] = { 2, 0, 0, 0, 0, 2 };
+
+static size_t udp_frame(uint8_t *buf, enum frame_link link, int family, uint16_t dport,
+			const uint8_t *payload, size_t plen)
+{
+	struct build_link l = { .link = link };
+	struct build_ip ip = { .family = family };
+	ssize_t n;
+
+	memcpy(l.dst, mac_b, 6);
+	memcpy(l.src, mac_a, 6);
+	if (family == AF_INET) {
+		memcpy(ip.src, (const uint8_t[]){ 198, 18, 0, 1 }, 4);
+		memcpy(ip.dst, (const uint8_t[]){ 198, 18, 0, 2 }, 4);
+	} else {
+		memcpy(ip.src, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, 16);
+		memcpy(ip.dst, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, [15] = 2 }, 16);
+	}
+	n = build_udp(buf, 2048, &l, &ip, 40000, dport, payload, plen);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static size_t udp4(uint8_t *buf, uint16_t dport)
+{
+	static const uint8_t payload[16] = "0123456789abcdef";
+
+	return udp_frame(buf, LINK_ETHERNET, AF_INET, dport, payload, sizeof(payload));
+}
+
+static size_t arp_frame(uint8_t *buf)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, zero[6];
+	ssize_t n = build_arp(buf, 2048, bcast, 1, mac_a, (const uint8_t[]){ 198, 18, 0, 1 }, zero,
+			      (const uint8_t[]){ 198, 18, 0, 2 });
+
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static void push(struct fx *fx, const char *port, const void *frame, size_t len)
+{
+	struct port *p = portset_find(fx->ps, port);
+
+	assert_non_null(p);
+	frame_feed(fx->m, p, frame, len);
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = '\0';
+}
+
+/* --- bindings --- */
+
+static void test_bindings_crud(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	json_t *doc, *arr, *one, *c;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	rs = call(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+		  "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':53},'handler':'count'}");
+	doc = ok_json(rs, 201);
+	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0/bindings/1");
+	assert_int_equal(jint(doc, "id"), 1);
+	assert_string_equal(jstr(doc, "handler"), "count");
+	assert_int_equal(jint(json_object_get(doc, "match"), "udp_port"), 53);
+	assert_int_equal(json_object_size(json_object_get(doc, "options")), 0);
+	assert_true(json_is_string(json_object_get(doc, "created")));
+	c = json_object_get(doc, "counters");
+	assert_int_equal(jint(c, "packets"), 0);
+	assert_int_equal(jint(c, "bytes"), 0);
+	assert_int_equal(jint(c, "errors"), 0);
+	json_decref(doc);
+
+	rs = call(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+		  "{'handler':'capture','options':{'snaplen':64}}");
+	doc = ok_json(rs, 201);
+	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0/bindings/2");
+	assert_int_equal(jint(json_object_get(doc, "options"), "snaplen"), 64);
+	c = json_object_get(doc, "counters");
+	assert_int_equal(jint(c, "captured"), 0);
+	assert_int_equal(jint(c, "filtered_out"), 0);
+	json_decref(doc);
+
+	/* The list, in creation order, and each one by its id. */
+	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	arr = json_object_get(doc, "bindings");
+	assert_int_equal(json_array_size(arr), 2);
+	assert_int_equal(jint(json_array_get(arr, 0), "id"), 1);
+	assert_int_equal(jint(json_array_get(arr, 1), "id"), 2);
+	one = ok_json(get(fx, "/api/v1/ports/p0/bindings/2"), 200);
+	assert_true(json_equal(one, json_array_get(arr, 1)));
+	json_decref(one);
+	json_decref(doc);
+
+	/* Counters move with traffic. */
+	push(fx, "p0", fx->buf, udp4(fx->buf, 53));
+	one = ok_json(get(fx, "/api/v1/ports/p0/bindings/1"), 200);
+	assert_int_equal(jint(json_object_get(one, "counters"), "packets"), 1);
+	assert_int_equal(jint(json_object_get(one, "counters"), "bytes"), udp4(fx->buf, 53));
+	json_decref(one);
+
+	/* DELETE: 204, then gone. */
+	rs = call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/1", NULL);
+	expect_status(rs, 204);
+	assert_int_equal(rs->len, 0);
+	expect_problem(get(fx, "/api/v1/ports/p0/bindings/1"), 404, "not-found", NULL);
+	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/1", NULL), 404, "not-found",
+		       NULL);
+	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	assert_int_equal(json_array_size(json_object_get(doc, "bindings")), 1);
+	json_decref(doc);
+
+	/* Unknown ports and ids that cannot be. */
+	expect_problem(get(fx, "/api/v1/ports/nope/bindings"), 404, "not-found", NULL);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/nope/bindings", "{'handler':'count'}"),
+		       404, "not-found", NULL);
+	expect_problem(get(fx, "/api/v1/ports/nope/bindings/2"), 404, "not-found", NULL);
+	expect_problem(get(fx, "/api/v1/ports/a%25b/bindings"), 404, "not-found", NULL);
+	{
+		static const char *const ids[] = { "0",	 "abc", "99999999999", "4294967296",
+						   "-1", "2x",	"1e3",	       "0x2" };
+
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			char path[96];
+
+			snprintf(path, sizeof(path), "/api/v1/ports/p0/bindings/%s", ids[i]);
+			expect_problem(get(fx, path), 404, "not-found", NULL);
+			expect_problem(call(fx, HTTP_DELETE, path, NULL), 404, "not-found", NULL);
+		}
+	}
+	/* The routes' methods. */
+	rs = call(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/2", "{'handler':'count'}");
+	expect_problem(rs, 405, "method-not-allowed", "");
+	assert_true(list_has(resp_header(rs, "Allow"), "DELETE"));
+	assert_false(list_has(resp_header(rs, "Allow"), "PUT"));
+	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings", NULL), 405,
+		       "method-not-allowed", "");
+	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	assert_int_equal(json_array_size(json_object_get(doc, "bindings")), 1);
+	json_decref(doc);
+}
+
+static void test_bindings_invalid(void **state)
+{
+	static const struct {
+		const char *body, *field;
+	} bad[] = {
+		{ "{'match':{'ethertype':2048,'udp_port':53},'handler':'count'}",
+		  "match.udp_port" },
+		{ "{'match':{'ethertype':70000},'handler':'count'}", "match.ethertype" },
+		{ "{'match':{'ip_protocol':17},'handler':'count'}", "match.ethertype" },
+		{ "{'match':{'vlan':1},'handler':'count'}", "match.vlan" },
+		{ "{'handler':'mirror'}", "handler" },
+		{ "{'match':{}}", "handler" },
+		{ "{'handler':'echo'}", "handler" },
+		{ "{'match':{'ethertype':2048},'handler':'arp_reply',"
+		  "'options':{'addresses':['198.18.0.1']}}",
+		  "handler" },
+		{ "{'handler':'capture','options':{'limit':'all'}}", "options.limit" },
+		{ "{'handler':'capture','options':{'filter':'not a filter ('}}", "options.filter" },
+		{ "{'handler':'count','options':{'x':1}}", "options.x" },
+		{ "{'handler':'count','extra':1}", "extra" },
+		{ "{'id':5,'handler':'count'}", "id" },
+	};
+	struct fx *fx = *state;
+	char *before, *after;
+	json_t *doc;
+	struct fake_req fr;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	before = file_read(fx->path, NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings", bad[i].body), 422,
+			       "invalid-field", bad[i].field);
+	/* A tun has no Ethernet layer. */
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/t0/bindings",
+			    "{'match':{'ethertype':2054},'handler':'count'}"),
+		       422, "invalid-field", "match.ethertype");
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/t0/bindings",
+			    "{'match':{'ethertype':34525,'ip_protocol':58},'handler':'ndp_reply',"
+			    "'options':{'addresses':['2001:db8::1']}}"),
+		       422, "invalid-field", "handler");
+	/* Bodies that are not a JSON object of the right media type. */
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings", "[]"), 400, NULL, NULL);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings", "{'handler':"), 400, NULL,
+		       NULL);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+			    "{'handler':'count','handler':'drop'}"),
+		       400, NULL, "handler");
+	freq_init(&fr, HTTP_POST, "/api/v1/ports/p0/bindings");
+	freq_header(&fr, "Host", "127.0.0.1:8080");
+	freq_body(&fr, "text/plain", "{\"handler\":\"count\"}");
+	expect_problem(run(fx, &fr), 415, "unsupported-media-type", "");
+
+	/* Nothing changed. */
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	assert_int_equal(json_array_size(json_object_get(doc, "bindings")), 0);
+	json_decref(doc);
+	/* The first id is still 1. */
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'count'}"), 1);
+}
+
+/* forward needs a port that exists, is another and frames alike. */
+static void test_bindings_forward(void **state)
+{
+	struct fx *fx = *state;
+	const uint8_t *w;
+	size_t n, wlen;
+	json_t *doc;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'p1','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	port_create(fx, "{'name':'t1','type':'tun','packet_info':true}");
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+			    "{'handler':'forward','options':{'port':'nope'}}"),
+		       422, "invalid-field", "options.port");
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+			    "{'handler':'forward','options':{'port':'p0'}}"),
+		       422, "invalid-field", "options.port");
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+			    "{'handler':'forward','options':{'port':'t0'}}"),
+		       422, "invalid-field", "options.port");
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/t0/bindings",
+			    "{'handler':'forward','options':{'port':'t1'}}"),
+		       422, "invalid-field", "options.port");
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/t1/bindings",
+			    "{'handler':'forward','options':{'port':'p0'}}"),
+		       422, "invalid-field", "options.port");
+	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	assert_int_equal(json_array_size(json_object_get(doc, "bindings")), 0);
+	json_decref(doc);
+
+	assert_int_equal(bind_post(fx, "p0",
+				   "{'match':{'ethertype':2048},'handler':'forward',"
+				   "'options':{'port':'p1'}}"),
+			 1);
+	n = udp4(fx->buf, 53);
+	push(fx, "p0", fx->buf, n);
+	push(fx, "p0", fx->buf, arp_frame(fx->buf)); /* not under 2048 */
+	assert_int_equal(memio_written_count(fx->m, "p1"), 1);
+	w = memio_written(fx->m, "p1", 0, &wlen);
+	assert_int_equal(wlen, n);
+	udp4(fx->buf, 53);
+	assert_memory_equal(w, fx->buf, n);
+	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings/1"), 200);
+	assert_int_equal(jint(json_object_get(doc, "counters"), "forwarded"), 1);
+	assert_string_equal(jstr(json_object_get(doc, "options"), "port"), "p1");
+	json_decref(doc);
+}
+
+static json_t *state_bindings(const struct fx *fx, const char *port)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(fx->path, JSON_REJECT_DUPLICATES, &jerr), *p, *b = NULL;
+	size_t i;
+
+	if (!doc)
+		fail_msg("state file: %s", jerr.text);
+	json_array_foreach (json_object_get(doc, "ports"), i, p)
+		if (strcmp(jstr(p, "name"), port) == 0)
+			b = json_incref(json_object_get(p, "bindings"));
+	json_decref(doc);
+	return b;
+}
+
+static void test_bindings_persisted(void **state)
+{
+	struct fx *fx = *state;
+	json_t *sb, *before, *after, *arr;
+	size_t i;
+	json_t *b;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	port_create(fx, "{'name':'p1','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'count'}"), 1);
+	assert_int_equal(bind_post(fx, "p0",
+				   "{'match':{'ethertype':2054},'handler':'arp_reply',"
+				   "'options':{'addresses':['198.18.0.2'],"
+				   "'mac':'02:00:00:00:00:99'}}"),
+			 2);
+	assert_int_equal(bind_post(fx, "p0",
+				   "{'match':{'ethertype':2048,'ip_protocol':17,"
+				   "'udp_port':53},'handler':'capture',"
+				   "'options':{'limit':10,'snaplen':100,'filter':'udp'}}"),
+			 3);
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'forward','options':{'port':'p1'}}"), 4);
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/2", NULL), 204);
+	assert_int_equal(bind_post(fx, "t0", "{'match':{'ip_protocol':1},'handler':'echo'}"), 1);
+	assert_int_equal(bind_post(fx, "t0",
+				   "{'match':{'ip_protocol':17,'udp_port':7},"
+				   "'handler':'echo'}"),
+			 2);
+	push(fx, "p0", fx->buf, udp4(fx->buf, 53));
+
+	/* In the state file, as acknowledged: ids, the tun's implied ethertype. */
+	sb = state_bindings(fx, "p0");
+	assert_int_equal(json_array_size(sb), 3);
+	assert_int_equal(jint(json_array_get(sb, 0), "id"), 1);
+	assert_int_equal(jint(json_array_get(sb, 1), "id"), 3);
+	assert_int_equal(jint(json_array_get(sb, 2), "id"), 4);
+	json_decref(sb);
+	sb = state_bindings(fx, "t0");
+	assert_int_equal(jint(json_object_get(json_array_get(sb, 0), "match"), "ethertype"), 2048);
+	json_decref(sb);
+	assert_null(state_bindings(fx, "p1"));
+
+	before = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	assert_int_equal(
+		jint(json_object_get(json_array_get(json_object_get(before, "bindings"), 0),
+				     "counters"),
+		     "packets"),
+		1);
+
+	/* A restart: a new port set from the same file. */
+	fx_stop(fx);
+	fx_start(fx);
+	after = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	arr = json_object_get(after, "bindings");
+	assert_int_equal(json_array_size(arr), 3);
+	json_array_foreach (arr, i, b) {
+		json_t *old = json_array_get(json_object_get(before, "bindings"), i);
+		const char *key;
+		json_t *v;
+
+		assert_int_equal(jint(b, "id"), jint(old, "id"));
+		assert_true(json_equal(json_object_get(b, "match"), json_object_get(old, "match")));
+		assert_true(
+			json_equal(json_object_get(b, "options"), json_object_get(old, "options")));
+		assert_string_equal(jstr(b, "handler"), jstr(old, "handler"));
+		/* Counters start again at zero. */
+		json_object_foreach (json_object_get(b, "counters"), key, v)
+			assert_int_equal(json_integer_value(v), 0);
+	}
+	json_decref(before);
+	json_decref(after);
+	after = ok_json(get(fx, "/api/v1/ports/t0/bindings"), 200);
+	arr = json_object_get(after, "bindings");
+	assert_int_equal(json_array_size(arr), 2);
+	assert_int_equal(jint(json_object_get(json_array_get(arr, 1), "match"), "udp_port"), 7);
+	json_decref(after);
+	/* Ids go on after the largest restored one, never reusing 2. */
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'drop'}"), 5);
+	assert_int_equal(bind_post(fx, "t0", "{'handler':'drop'}"), 3);
+	/* And the restored bindings work. */
+	push(fx, "p0", fx->buf, udp4(fx->buf, 53));
+	after = ok_json(get(fx, "/api/v1/ports/p0/bindings/3"), 200);
+	assert_int_equal(jint(json_object_get(after, "counters"), "captured"), 1);
+	json_decref(after);
+	assert_int_equal(memio_written_count(fx->m, "p1"), 1);
+
+	/* Deleting the newest before a restart does not give its id out again. */
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/5", NULL), 204);
+	fx_stop(fx);
+	fx_start(fx);
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'drop'}"), 6);
+}
+
+/* A refused DELETE of a binding changes nothing: order, counters, creation time. */
+static void test_binding_delete_undone(void **state)
+{
+	struct fx *fx = *state;
+	char *tmp = path_join(fx->dir, "state.json.tmp");
+	json_t *before, *after;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'count'}"), 1);
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'drop'}"), 2);
+	assert_int_equal(bind_post(fx, "p0", "{'match':{'ethertype':2054},'handler':'count'}"), 3);
+	push(fx, "p0", fx->buf, udp4(fx->buf, 53));
+	before = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	/* The state file cannot be written: its temp file is a directory. */
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/1", NULL), 500,
+		       "internal-error", NULL);
+	after = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
+	assert_true(json_equal(before, after));
+	json_decref(before);
+	json_decref(after);
+	assert_int_equal(rmdir(tmp), 0);
+	free(tmp);
+}
+
+/*
+ * A PUT that opens the device again (packet info changed) keeps the
+ * bindings and starts every counter again with a new since, so the
+ * buckets still add up to the new device's rx_frames.
+ */
+static void test_replace_restarts_counters(void **state)
+{
+	struct fx *fx = *state;
+	json_t *c, *b;
+
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	assert_int_equal(bind_post(fx, "t0", "{'handler':'count'}"), 1);
+	push(fx, "t0", fx->buf + 14, udp4(fx->buf, 53) - 14);
+	c = port_counters_json(fx, "t0");
+	assert_int_equal(jint(c, "rx_frames"), 1);
+	assert_int_equal(jint(c, "matched"), 1);
+	json_decref(c);
+	expect_status(call(fx, HTTP_PUT, "/api/v1/ports/t0", "{'type':'tun','packet_info':true}"),
+		      200);
+	c = port_counters_json(fx, "t0");
+	assert_int_equal(jint(c, "rx_frames"), 0);
+	assert_int_equal(jint(c, "matched"), 0);
+	json_decref(c);
+	b = ok_json(get(fx, "/api/v1/ports/t0/bindings/1"), 200);
+	assert_int_equal(jint(json_object_get(b, "counters"), "packets"), 0);
+	json_decref(b);
+}
+
+static void test_bindings_limits(void **state)
+{
+	struct fx *fx = *state;
+	char *before, *after;
+
+	/* --max-bindings 2, and capture memory for one ring of 64 KiB only. */
+	assert_int_equal(portset_set_dataplane(fx->ps, 100 << 10, 64 << 10, 2), 0);
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'p1','type':'tap'}");
+	assert_int_equal(portset_set_dataplane(fx->ps, 1 << 20, 1 << 20, 8), -EBUSY);
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'count'}"), 1);
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 2);
+	before = file_read(fx->path, NULL);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings", "{'handler':'count'}"), 409,
+		       "limit-reached", NULL);
+	/* The capture ring of p1 would pass --capture-memory. */
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p1/bindings", "{'handler':'capture'}"),
+		       409, "limit-reached", NULL);
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	/* A binding freed is room again; p1 may bind what needs no ring. */
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/1", NULL), 204);
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'count'}"), 3);
+	assert_int_equal(bind_post(fx, "p1", "{'handler':'count'}"), 1);
+}
+
+/* --- captures --- */
+
+static json_t *captures(struct fx *fx, const char *port, const char *const *query)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/api/v1/ports/%s/captures", port);
+	return ok_json(callq(fx, HTTP_GET, path, NULL, query), 200);
+}
+
+static void test_captures_pages(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t want_binding[14];
+	json_t *doc, *recs;
+	size_t n, i;
+	uint64_t after = 0, seen = 0;
+	json_t *r;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	/* No capture binding yet: an empty page, not an error. */
+	doc = captures(fx, "p0", NULL);
+	assert_int_equal(json_array_size(json_object_get(doc, "records")), 0);
+	assert_int_equal(jint(doc, "next_after"), 0);
+	assert_int_equal(jint(doc, "oldest_seq"), 0);
+	assert_int_equal(jint(doc, "newest_seq"), 0);
+	json_decref(doc);
+
+	assert_int_equal(bind_post(fx, "p0",
+				   "{'match':{'ethertype':2048,'ip_protocol':17},"
+				   "'handler':'capture'}"),
+			 1);
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture','options':{'filter':'arp'}}"),
+			 2);
+	/* udp ×5, arp, udp ×5, arp, arp: seq 1..13. */
+	for (i = 0; i < 13; i++) {
+		bool arp = i == 5 || i == 11 || i == 12;
+
+		n = arp ? arp_frame(fx->buf) : udp4(fx->buf, (uint16_t)(1000 + i));
+		push(fx, "p0", fx->buf, n);
+		want_binding[i + 1] = arp ? 2 : 1;
+	}
+
+	doc = captures(fx, "p0", NULL);
+	recs = json_object_get(doc, "records");
+	assert_int_equal(json_array_size(recs), 13);
+	assert_int_equal(jint(doc, "next_after"), 13);
+	assert_int_equal(jint(doc, "oldest_seq"), 1);
+	assert_int_equal(jint(doc, "newest_seq"), 13);
+	json_array_foreach (recs, i, r) {
+		assert_int_equal(jint(r, "seq"), i + 1);
+		assert_int_equal(jint(r, "binding"), want_binding[i + 1]);
+		assert_int_equal(jint(r, "len"), jint(r, "caplen"));
+		assert_int_equal(strlen(jstr(r, "data")), 2 * (size_t)jint(r, "caplen"));
+		assert_true(json_is_string(json_object_get(r, "time")));
+		assert_true(json_is_object(json_object_get(r, "headers")));
+	}
+	json_decref(doc);
+
+	/* Pages of 4 chained by next_after until an empty one. */
+	for (int page = 0;; page++) {
+		char a[24];
+		const char *q[] = { "after", a, "limit", "4", NULL };
+
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)after);
+		doc = captures(fx, "p0", q);
+		recs = json_object_get(doc, "records");
+		assert_true(json_array_size(recs) <= 4);
+		json_array_foreach (recs, i, r)
+			assert_int_equal(jint(r, "seq"), ++seen);
+		if (json_array_size(recs) == 0) {
+			assert_int_equal(jint(doc, "next_after"), after);
+			json_decref(doc);
+			assert_int_equal(page, 4);
+			break;
+		}
+		after = (uint64_t)jint(doc, "next_after");
+		assert_int_equal(after, seen);
+		json_decref(doc);
+	}
+	assert_int_equal(seen, 13);
+
+	/* One binding's records, paged too. */
+	{
+		const char *q[] = { "binding", "2", NULL };
+		const char *q2[] = { "binding", "2", "after", "6", "limit", "1", NULL };
+		const char *q3[] = { "binding", "7", NULL };
+
+		doc = captures(fx, "p0", q);
+		recs = json_object_get(doc, "records");
+		assert_int_equal(json_array_size(recs), 3);
+		assert_int_equal(jint(json_array_get(recs, 0), "seq"), 6);
+		assert_int_equal(jint(json_array_get(recs, 1), "seq"), 12);
+		assert_int_equal(jint(json_array_get(recs, 2), "seq"), 13);
+		json_array_foreach (recs, i, r) {
+			assert_int_equal(jint(r, "binding"), 2);
+			assert_non_null(json_object_get(json_object_get(r, "headers"), "arp"));
+		}
+		json_decref(doc);
+		doc = captures(fx, "p0", q2);
+		recs = json_object_get(doc, "records");
+		assert_int_equal(json_array_size(recs), 1);
+		assert_int_equal(jint(json_array_get(recs, 0), "seq"), 12);
+		assert_int_equal(jint(doc, "next_after"), 12);
+		json_decref(doc);
+		doc = captures(fx, "p0", q3);
+		assert_int_equal(json_array_size(json_object_get(doc, "records")), 0);
+		json_decref(doc);
+	}
+	/* The largest page. */
+	{
+		const char *q[] = { "limit", "1000", "after", "12", NULL };
+
+		doc = captures(fx, "p0", q);
+		assert_int_equal(json_array_size(json_object_get(doc, "records")), 1);
+		json_decref(doc);
+	}
+	/* Filter counters: the ARP capture refused the 10 UDP frames. */
+	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings/2"), 200);
+	assert_int_equal(jint(json_object_get(doc, "counters"), "captured"), 3);
+	assert_int_equal(jint(json_object_get(doc, "counters"), "filtered_out"), 10);
+	json_decref(doc);
+
+	/* Bad query values: 400 naming the parameter. */
+	{
+		static const char *const bad[][2] = {
+			{ "after", "abc" },
+			{ "after", "-1" },
+			{ "after", "" },
+			{ "after", "1.5" },
+			{ "after", "99999999999999999999999" },
+			{ "after", "18446744073709551615" },
+			{ "limit", "0" },
+			{ "limit", "1001" },
+			{ "limit", "ten" },
+			{ "limit", "" },
+			{ "binding", "0" },
+			{ "binding", "4294967296" },
+			{ "binding", "x" },
+			{ "after", " 1" },
+		};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			const char *q[] = { bad[i][0], bad[i][1], NULL };
+
+			expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q),
+				       400, NULL, bad[i][0]);
+		}
+	}
+	expect_problem(get(fx, "/api/v1/ports/nope/captures"), 404, "not-found", NULL);
+}
+
+/* A small ring: eviction past a cursor is a 410 naming the oldest record left. */
+static void test_captures_gone_and_clear(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t oldest, newest;
+	json_t *doc, *recs;
+	char a[24];
+
+	assert_int_equal(portset_set_dataplane(fx->ps, 1 << 20, 8192, 16), 0);
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	for (int i = 0; i < 60; i++)
+		push(fx, "p0", fx->buf, udp4(fx->buf, (uint16_t)i));
+
+	doc = ok_json(get(fx, "/api/v1/ports/p0"), 200);
+	assert_true(jint(json_object_get(json_object_get(doc, "counters"), "capture"),
+			 "evictions") > 0);
+	json_decref(doc);
+	/* Without a cursor: the oldest records retained. */
+	doc = captures(fx, "p0", NULL);
+	recs = json_object_get(doc, "records");
+	oldest = (uint64_t)jint(doc, "oldest_seq");
+	newest = (uint64_t)jint(doc, "newest_seq");
+	assert_true(oldest > 1);
+	assert_int_equal(newest, 60);
+	assert_int_equal(json_array_size(recs), newest - oldest + 1);
+	assert_int_equal(jint(json_array_get(recs, 0), "seq"), oldest);
+	json_decref(doc);
+
+	/* A cursor before the oldest retained record: 410 with oldest_seq. */
+	{
+		const char *q[] = { "after", "0", NULL };
+		const char *q1[] = { "after", a, NULL };
+		json_t *p;
+
+		p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q), 410, "gone",
+			    NULL);
+		assert_int_equal(jint(p, "oldest_seq"), oldest);
+		json_decref(p);
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)(oldest - 2));
+		p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q1), 410, "gone",
+			    NULL);
+		assert_int_equal(jint(p, "oldest_seq"), oldest);
+		json_decref(p);
+		/* Right before the oldest: nothing was lost after it. */
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)(oldest - 1));
+		doc = captures(fx, "p0", q1);
+		assert_int_equal(jint(json_array_get(json_object_get(doc, "records"), 0), "seq"),
+				 oldest);
+		json_decref(doc);
+	}
+
+	/* DELETE clears; sequence numbers go on. */
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0/captures", NULL), 204);
+	doc = captures(fx, "p0", NULL);
+	assert_int_equal(json_array_size(json_object_get(doc, "records")), 0);
+	assert_int_equal(jint(doc, "oldest_seq"), 0);
+	assert_int_equal(jint(doc, "newest_seq"), 60);
+	json_decref(doc);
+	/* A stale cursor after a clear: the 410 names the next record to come. */
+	{
+		const char *q[] = { "after", "3", NULL };
+		json_t *p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q),
+				    410, "gone", NULL);
+
+		assert_int_equal(jint(p, "oldest_seq"), 61);
+		json_decref(p);
+	}
+	push(fx, "p0", fx->buf, udp4(fx->buf, 7));
+	{
+		const char *q[] = { "after", "60", NULL };
+
+		doc = captures(fx, "p0", q);
+		recs = json_object_get(doc, "records");
+		assert_int_equal(json_array_size(recs), 1);
+		assert_int_equal(jint(json_array_get(recs, 0), "seq"), 61);
+		assert_int_equal(jint(doc, "oldest_seq"), 61);
+		json_decref(doc);
+	}
+	/* Clearing a port with no ring is fine too. */
+	port_create(fx, "{'name':'p1','type':'tap'}");
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p1/captures", NULL), 204);
+	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/nope/captures", NULL), 404, "not-found",
+		       NULL);
+}
+
+/* Every field Twisted Pair's protocols get, decoded from one UDP datagram. */
+static void test_capture_headers(void **state)
+{
+	static const uint8_t payload[4] = { 0xde, 0xad, 0xbe, 0xef };
+	struct fx *fx = *state;
+	uint8_t *f = fx->buf, first[64];
+	json_t *doc, *recs, *h, *o;
+	char hex[256];
+	size_t n;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+
+	/* 14 + 20 + 8 + 4 = 46 bytes, padded to Ethernet's 60 as a NIC would, with junk. */
+	n = udp_frame(first, LINK_ETHERNET, AF_INET, 53, payload, sizeof(payload));
+	assert_int_equal(n, 46);
+	memset(first + n, 0xee, 60 - n);
+	n = 60;
+	first[14 + 1] = 0xb8; /* TOS */
+	first[14 + 4] = 0xbe; /* identification */
+	first[14 + 5] = 0xef;
+	first[14 + 8] = 17; /* TTL */
+	ipv4_checksum_fix(first + 14);
+	push(fx, "p0", first, n);
+	/* A later fragment, and a datagram with a bad header checksum and no UDP checksum. */
+	memcpy(f, first, n);
+	f[14 + 6] = 0x20 | 0x01; /* MF, offset 0x100 */
+	f[14 + 7] = 0x00;
+	ipv4_checksum_fix(f + 14);
+	push(fx, "p0", f, n);
+	udp_frame(f, LINK_ETHERNET, AF_INET, 53, payload, sizeof(payload));
+	memset(f + 46, 0xee, 60 - 46);
+	f[14 + 20 + 6] = f[14 + 20 + 7] = 0;
+	f[14 + 10] ^= 0xff;
+	push(fx, "p0", f, n);
+
+	doc = captures(fx, "p0", NULL);
+	recs = json_object_get(doc, "records");
+	assert_int_equal(json_array_size(recs), 3);
+
+	h = json_object_get(json_array_get(recs, 0), "headers");
+	assert_string_equal(jstr(h, "malformed"), "none");
+	o = json_object_get(h, "ethernet");
+	assert_string_equal(jstr(o, "src"), "02:00:00:00:00:01");
+	assert_string_equal(jstr(o, "dst"), "02:00:00:00:00:02");
+	assert_int_equal(jint(o, "type"), 2048);
+	o = json_object_get(h, "ipv4");
+	assert_int_equal(jint(o, "version"), 4);
+	assert_int_equal(jint(o, "ihl"), 20);
+	assert_int_equal(jint(o, "tos"), 0xb8);
+	assert_int_equal(jint(o, "total_length"), 32);
+	assert_int_equal(jint(o, "id"), 0xbeef);
+	assert_int_equal(jint(o, "fragment_offset"), 0);
+	assert_true(json_is_true(json_object_get(o, "df")));
+	assert_true(json_is_false(json_object_get(o, "mf")));
+	assert_int_equal(jint(o, "ttl"), 17);
+	assert_int_equal(jint(o, "protocol"), 17);
+	assert_string_equal(jstr(o, "src"), "198.18.0.1");
+	assert_string_equal(jstr(o, "dst"), "198.18.0.2");
+	assert_int_equal(jint(o, "checksum"), first[14 + 10] << 8 | first[14 + 11]);
+	assert_string_equal(jstr(o, "checksum_status"), "ok");
+	assert_int_equal(jint(h, "ip_protocol"), 17);
+	assert_true(json_is_false(json_object_get(h, "fragment")));
+	o = json_object_get(h, "udp");
+	assert_int_equal(jint(o, "src_port"), 40000);
+	assert_int_equal(jint(o, "dst_port"), 53);
+	assert_int_equal(jint(o, "length"), 12);
+	assert_int_equal(jint(o, "checksum"), first[14 + 26] << 8 | first[14 + 27]);
+	assert_string_equal(jstr(o, "checksum_status"), "ok");
+	/* The UDP payload, without the 14 bytes of Ethernet padding. */
+	assert_string_equal(jstr(h, "payload"), "deadbeef");
+	assert_int_equal(jint(h, "payload_length"), 4);
+	/* The record holds the whole frame, padding included. */
+	assert_int_equal(jint(json_array_get(recs, 0), "len"), 60);
+	assert_int_equal(jint(json_array_get(recs, 0), "caplen"), 60);
+	hex_of(first, 60, hex);
+	assert_string_equal(jstr(json_array_get(recs, 0), "data"), hex);
+
+	/* The fragment: offset and MF, no UDP layer. */
+	h = json_object_get(json_array_get(recs, 1), "headers");
+	o = json_object_get(h, "ipv4");
+	assert_int_equal(jint(o, "fragment_offset"), 0x100);
+	assert_true(json_is_true(json_object_get(o, "mf")));
+	assert_true(json_is_false(json_object_get(o, "df")));
+	assert_true(json_is_true(json_object_get(h, "fragment")));
+	assert_null(json_object_get(h, "udp"));
+	assert_null(json_object_get(h, "payload"));
+
+	/* Bad header checksum (delivered: the port is not strict), no UDP checksum. */
+	h = json_object_get(json_array_get(recs, 2), "headers");
+	assert_string_equal(jstr(json_object_get(h, "ipv4"), "checksum_status"), "bad");
+	assert_string_equal(jstr(json_object_get(h, "udp"), "checksum_status"), "none");
+	assert_string_equal(jstr(h, "payload"), "deadbeef");
+	json_decref(doc);
+}
+
+/* --- the pcap download --- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4); /* the writer's (our) byte order: magic a1b2c3d4 as read */
+	return v;
+}
+
+/* Checks a pcap file's header; returns the number of records, each checked by @want. */
+static size_t pcap_check(const struct response *rs, uint32_t linktype, const uint8_t *const *want,
+			 const size_t *want_len, size_t n_want)
+{
+	const uint8_t *p = (const uint8_t *)resp_text(rs);
+	size_t off = 24, n = 0;
+
+	expect_status(rs, 200);
+	assert_string_equal(rs->content_type, "application/vnd.tcpdump.pcap");
+	assert_non_null(resp_header(rs, "Content-Disposition"));
+	assert_true(rs->len >= 24);
+	assert_int_equal(rd32(p), 0xa1b2c3d4);
+	assert_int_equal(p[4] | p[5] << 8, 2);
+	assert_int_equal(p[6] | p[7] << 8, 4);
+	assert_int_equal(rd32(p + 16), 262144);
+	assert_int_equal(rd32(p + 20), linktype);
+	while (off < rs->len) {
+		uint32_t incl, orig;
+
+		assert_true(off + 16 <= rs->len);
+		incl = rd32(p + off + 8);
+		orig = rd32(p + off + 12);
+		assert_true(off + 16 + incl <= rs->len);
+		assert_true(n < n_want);
+		assert_int_equal(orig, want_len[n]);
+		assert_true(incl <= orig);
+		assert_memory_equal(p + off + 16, want[n], incl);
+		/* a timestamp of this century, microseconds below a second */
+		assert_true(rd32(p + off) > 1600000000u);
+		assert_true(rd32(p + off + 4) < 1000000u);
+		off += 16 + incl;
+		n++;
+	}
+	assert_int_equal(off, rs->len);
+	return n;
+}
+
+static void test_captures_pcap(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t frames[3][128];
+	const uint8_t *want[3];
+	size_t len[3], wlen[3];
+	struct response *rs;
+	static const uint8_t pl[8] = "pcap-pl";
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	port_create(fx, "{'name':'t1','type':'tun','packet_info':true}");
+
+	/* No ring yet: a valid file with no records. */
+	rs = get(fx, "/api/v1/ports/p0/captures.pcap");
+	assert_int_equal(pcap_check(rs, 1, NULL, NULL, 0), 0);
+	assert_int_equal(rs->len, 24);
+
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	assert_int_equal(bind_post(fx, "p0",
+				   "{'match':{'ethertype':2054},'handler':'capture',"
+				   "'options':{'snaplen':20}}"),
+			 2);
+	len[0] = udp4(frames[0], 53);
+	len[1] = arp_frame(frames[1]);
+	for (int i = 0; i < 2; i++)
+		push(fx, "p0", frames[i], len[i]);
+	/* seq 1: udp (binding 1); seq 2: arp (1); seq 3: arp cut to 20 bytes (2). */
+	want[0] = frames[0];
+	want[1] = want[2] = frames[1];
+	wlen[0] = len[0];
+	wlen[1] = wlen[2] = len[1];
+	rs = get(fx, "/api/v1/ports/p0/captures.pcap");
+	assert_int_equal(pcap_check(rs, 1, want, wlen, 3), 3);
+	assert_string_equal(resp_header(rs, "Content-Disposition"),
+			    "attachment; filename=\"p0.pcap\"");
+	{
+		const uint8_t *p = (const uint8_t *)resp_text(rs);
+		size_t last = rs->len - 16 - 20;
+
+		assert_int_equal(rd32(p + last + 8), 20);
+	}
+	{
+		const char *q[] = { "binding", "2", NULL };
+		const char *bad[] = { "binding", "0", NULL };
+
+		rs = callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL, q);
+		assert_int_equal(pcap_check(rs, 1, want + 2, wlen + 2, 1), 1);
+		expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL, bad),
+			       400, NULL, "binding");
+	}
+
+	/* A tun: raw IP, LINKTYPE_RAW. */
+	assert_int_equal(bind_post(fx, "t0", "{'handler':'capture'}"), 1);
+	len[0] = udp_frame(frames[0], LINK_IP, AF_INET, 53, pl, sizeof(pl));
+	len[1] = udp_frame(frames[1], LINK_IP, AF_INET6, 53, pl, sizeof(pl));
+	push(fx, "t0", frames[0], len[0]);
+	push(fx, "t0", frames[1], len[1]);
+	want[0] = frames[0];
+	want[1] = frames[1];
+	rs = get(fx, "/api/v1/ports/t0/captures.pcap");
+	assert_int_equal(pcap_check(rs, 101, want, len, 2), 2);
+
+	/* A tun with packet info: LINKTYPE_RAW with the 4-byte header left out. */
+	assert_int_equal(bind_post(fx, "t1", "{'handler':'capture'}"), 1);
+	len[2] = udp_frame(frames[2], LINK_IP_PI, AF_INET, 53, pl, sizeof(pl));
+	push(fx, "t1", frames[2], len[2]);
+	want[0] = frames[2] + 4;
+	wlen[0] = len[2] - 4;
+	rs = get(fx, "/api/v1/ports/t1/captures.pcap");
+	assert_int_equal(pcap_check(rs, 101, want, wlen, 1), 1);
+	/* The same frame in JSON keeps the packet information and decodes it. */
+	{
+		json_t *doc = captures(fx, "t1", NULL);
+		json_t *r = json_array_get(json_object_get(doc, "records"), 0);
+		json_t *h = json_object_get(r, "headers");
+		char hex[256];
+
+		assert_int_equal(jint(r, "len"), len[2]);
+		hex_of(frames[2], len[2], hex);
+		assert_string_equal(jstr(r, "data"), hex);
+		assert_int_equal(jint(json_object_get(h, "packet_info"), "proto"), 2048);
+		assert_null(json_object_get(h, "ethernet"));
+		assert_int_equal(jint(json_object_get(h, "udp"), "dst_port"), 53);
+		json_decref(doc);
+	}
+	expect_problem(get(fx, "/api/v1/ports/nope/captures.pcap"), 404, "not-found", NULL);
+}
+
+/* --- transmit --- */
+
+/* The @i-th frame @port wrote, parsed strictly: every checksum must verify. */
+static void written_parse(struct fx *fx, const char *port, size_t i, enum frame_link link,
+			  struct frame_info *fi, const uint8_t **frame, size_t *len)
+{
+	*frame = memio_written(fx->m, port, i, len);
+	assert_non_null(*frame);
+	frame_parse(*frame, *len, link, true, fi);
+	if (fi->malformed != MALFORMED_NONE)
+		fail_msg("%s wrote frame %zu that is malformed: %s", port, i,
+			 malformed_name(fi->malformed));
+}
+
+static void test_transmit(void **state)
+{
+	struct fx *fx = *state;
+	const uint8_t *w;
+	struct frame_info fi;
+	json_t *doc, *c;
+	size_t wlen, n, tx_bytes = 0;
+	char body[512], hex[256];
+	const struct link_state *ls;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	port_create(fx, "{'name':'t1','type':'tun','packet_info':true}");
+	ls = port_link(portset_find(fx->ps, "p0"));
+
+	/* Raw bytes, written as given. */
+	n = udp4(fx->buf, 9);
+	hex_of(fx->buf, n, hex);
+	snprintf(body, sizeof(body), "{'hex':'%s'}", hex);
+	doc = ok_json(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit", body), 200);
+	assert_int_equal(jint(doc, "length"), n);
+	assert_string_equal(jstr(doc, "data"), hex);
+	json_decref(doc);
+	w = memio_written(fx->m, "p0", 0, &wlen);
+	assert_int_equal(wlen, n);
+	assert_memory_equal(w, fx->buf, n);
+	tx_bytes += n;
+
+	/* A UDP datagram over IPv4, built with the port's framing. */
+	doc = ok_json(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit",
+			   "{'udp':{'src':'198.18.0.9','dst':'198.18.0.1','src_port':1234,"
+			   "'dst_port':53,'payload':'hello','ttl':9}}"),
+		      200);
+	json_decref(doc);
+	written_parse(fx, "p0", 1, LINK_ETHERNET, &fi, &w, &wlen);
+	tx_bytes += wlen;
+	assert_int_equal(fi.ip4.checksum_status, CSUM_OK);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.ip4.ttl, 9);
+	assert_int_equal(fi.udp.sport, 1234);
+	assert_int_equal(fi.udp.dport, 53);
+	assert_int_equal(fi.payload_len, 5);
+	assert_memory_equal(w + fi.payload_off, "hello", 5);
+	/* To the tap's own MAC, from another one. */
+	assert_memory_equal(fi.eth_dst, ls->mac, 6);
+	assert_memory_not_equal(fi.eth_src, ls->mac, 6);
+	assert_int_equal(fi.eth_src[0] & 1, 0);
+
+	/* Over IPv6, with MACs given. */
+	doc = ok_json(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit",
+			   "{'udp':{'src':'2001:db8::9','dst':'2001:db8::1','src_port':5,"
+			   "'dst_port':6,'payload_hex':'00ff','src_mac':'02:00:00:00:00:77',"
+			   "'dst_mac':'02:00:00:00:00:88'}}"),
+		      200);
+	json_decref(doc);
+	written_parse(fx, "p0", 2, LINK_ETHERNET, &fi, &w, &wlen);
+	tx_bytes += wlen;
+	assert_int_equal(fi.l3, L3_IPV6);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.payload_len, 2);
+	assert_int_equal(fi.eth_src[5], 0x77);
+	assert_int_equal(fi.eth_dst[5], 0x88);
+
+	/* ICMP echo request and ICMPv6 echo reply. */
+	doc = ok_json(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit",
+			   "{'icmp_echo':{'src':'198.18.0.9','dst':'198.18.0.1','id':7,'seq':9,"
+			   "'payload_hex':'0102030405'}}"),
+		      200);
+	json_decref(doc);
+	written_parse(fx, "p0", 3, LINK_ETHERNET, &fi, &w, &wlen);
+	tx_bytes += wlen;
+	assert_int_equal(fi.l4, L4_ICMP);
+	assert_int_equal(fi.icmp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.ip4.checksum_status, CSUM_OK);
+	assert_int_equal(fi.icmp.type, 8);
+	assert_int_equal(fi.icmp.id, 7);
+	assert_int_equal(fi.icmp.seq, 9);
+	doc = ok_json(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit",
+			   "{'icmp_echo':{'src':'2001:db8::9','dst':'2001:db8::1','reply':true}}"),
+		      200);
+	json_decref(doc);
+	written_parse(fx, "p0", 4, LINK_ETHERNET, &fi, &w, &wlen);
+	tx_bytes += wlen;
+	assert_int_equal(fi.l4, L4_ICMPV6);
+	assert_int_equal(fi.icmp.type, 129);
+	assert_int_equal(fi.icmp.checksum_status, CSUM_OK);
+
+	/* Tuns: bare IP, and packet information first. */
+	doc = ok_json(call(fx, HTTP_POST, "/api/v1/ports/t0/transmit",
+			   "{'udp':{'src':'198.18.0.9','dst':'198.18.0.1','src_port':1,"
+			   "'dst_port':2}}"),
+		      200);
+	json_decref(doc);
+	written_parse(fx, "t0", 0, LINK_IP, &fi, &w, &wlen);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.l3_off, 0);
+	doc = ok_json(call(fx, HTTP_POST, "/api/v1/ports/t1/transmit",
+			   "{'icmp_echo':{'src':'2001:db8::9','dst':'2001:db8::1'}}"),
+		      200);
+	json_decref(doc);
+	written_parse(fx, "t1", 0, LINK_IP_PI, &fi, &w, &wlen);
+	assert_true(fi.has_pi);
+	assert_int_equal(fi.pi_proto, ETHERTYPE_IPV6);
+	assert_int_equal(fi.icmp.checksum_status, CSUM_OK);
+
+	/* Counted as tx. */
+	c = port_counters_json(fx, "p0");
+	assert_int_equal(jint(c, "tx_frames"), 5);
+	assert_int_equal(jint(c, "tx_bytes"), tx_bytes);
+	json_decref(c);
+
+	/* The link down: the kernel refuses with EIO, a 409 naming it. */
+	expect_status(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "{'up':false}"), 200);
+	{
+		json_t *p = problem(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit", body), 409,
+				    "conflict", NULL);
+
+		assert_int_equal(jint(p, "errno"), EIO);
+		assert_string_equal(jstr(p, "errno_name"), "EIO");
+		json_decref(p);
+	}
+	c = port_counters_json(fx, "p0");
+	assert_int_equal(jint(c, "tx_frames"), 5);
+	assert_int_equal(jint(json_object_get(c, "write_errors"), "EIO"), 1);
+	json_decref(c);
+	assert_int_equal(memio_written_count(fx->m, "p0"), 5);
+	expect_status(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "{'up':true}"), 200);
+	expect_status(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit", body), 200);
+	assert_int_equal(memio_written_count(fx->m, "p0"), 6);
+}
+
+static void test_transmit_refused(void **state)
+{
+	static const struct {
+		const char *port, *body, *field;
+	} bad[] = {
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.1','dst':'2001:db8::1','src_port':1,'dst_port':2}}",
+		  "udp.dst" },
+		{ "p0", "{'icmp_echo':{'src':'2001:db8::1','dst':'198.18.0.1'}}", "icmp_echo.dst" },
+		{ "p0", "{'hex':'00','color':1}", "color" },
+		{ "p0", "{'frame':'00'}", "frame" },
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,"
+		  "'dst_port':2,'tos':1}}",
+		  "udp.tos" },
+		{ "p0", "{'icmp_echo':{'src':'198.18.0.1','dst':'198.18.0.2','code':1}}",
+		  "icmp_echo.code" },
+		{ "p0",
+		  "{'hex':'00','udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,"
+		  "'dst_port':2}}",
+		  "" },
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,'dst_port':2},"
+		  "'icmp_echo':{'src':'198.18.0.1','dst':'198.18.0.2'}}",
+		  "" },
+		{ "p0", "{}", "" },
+		{ "t0",
+		  "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,'dst_port':2,"
+		  "'src_mac':'02:00:00:00:00:01'}}",
+		  "udp.src_mac" },
+		{ "t0",
+		  "{'icmp_echo':{'src':'198.18.0.1','dst':'198.18.0.2',"
+		  "'dst_mac':'02:00:00:00:00:01'}}",
+		  "icmp_echo.dst_mac" },
+		{ "p0", "{'hex':'abc'}", "hex" },
+		{ "p0", "{'hex':'zz'}", "hex" },
+		{ "p0", "{'hex':''}", "hex" },
+		{ "p0", "{'hex':5}", "hex" },
+		{ "p0", "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1}}",
+		  "udp.dst_port" },
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,"
+		  "'dst_port':65536}}",
+		  "udp.dst_port" },
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,'dst_port':2,"
+		  "'ttl':0}}",
+		  "udp.ttl" },
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,'dst_port':2,"
+		  "'payload':'a','payload_hex':'61'}}",
+		  "udp.payload" },
+		{ "p0", "{'udp':{'dst':'198.18.0.2','src_port':1,'dst_port':2}}", "udp.src" },
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.300','dst':'198.18.0.2','src_port':1,"
+		  "'dst_port':2}}",
+		  "udp.src" },
+		{ "p0",
+		  "{'udp':{'src':'198.18.0.1','dst':'198.18.0.2','src_port':1,'dst_port':2,"
+		  "'src_mac':'nope'}}",
+		  "udp.src_mac" },
+		{ "p0", "{'udp':'datagram'}", "udp" },
+		{ "p0", "{'icmp_echo':{'src':'198.18.0.1','dst':'198.18.0.2','reply':1}}",
+		  "icmp_echo.reply" },
+	};
+	struct fx *fx = *state;
+	json_t *c;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[96];
+
+		snprintf(path, sizeof(path), "/api/v1/ports/%s/transmit", bad[i].port);
+		expect_problem(call(fx, HTTP_POST, path, bad[i].body), 422, "invalid-field",
+			       bad[i].field);
+	}
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit", "[1]"), 400, NULL, NULL);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/nope/transmit", "{'hex':'00'}"), 404,
+		       "not-found", NULL);
+	expect_problem(call(fx, HTTP_GET, "/api/v1/ports/p0/transmit", NULL), 405,
+		       "method-not-allowed", "");
+	assert_int_equal(memio_written_count(fx->m, "p0"), 0);
+	assert_int_equal(memio_written_count(fx->m, "t0"), 0);
+	c = port_counters_json(fx, "p0");
+	assert_int_equal(jint(c, "tx_frames"), 0);
+	json_decref(c);
+}
+
+/* --- /metrics --- */
+
+struct sample {
+	char name[96];
+	char labels[192];
+	unsigned long long value;
+};
+
+struct metrics {
+	struct sample *s;
+	size_t n;
+};
+
+/* Parses `name{labels} value` (labels optional); false if the line is not that. */
+static bool sample_parse(const char *line, struct sample *out)
+{
+	const char *p = line;
+	size_t n = 0;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (!(isalpha((unsigned char)*p) || *p == '_' || *p == ':'))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '_' || *p == ':') {
+		if (n + 1 >= sizeof(out->name))
+			return false;
+		out->name[n++] = *p++;
+	}
+	if (*p == '{') {
+		const char *q = p + 1;
+
+		/* name="value" pairs, comma-separated; values here have no quotes or braces. */
+		for (;;) {
+			if (!(isalpha((unsigned char)*q) || *q == '_'))
+				return false;
+			while (isalnum((unsigned char)*q) || *q == '_')
+				q++;
+			if (q[0] != '=' || q[1] != '"')
+				return false;
+			q = strchr(q + 2, '"');
+			if (!q)
+				return false;
+			q++;
+			if (*q == ',') {
+				q++;
+				continue;
+			}
+			if (*q == '}')
+				break;
+			return false;
+		}
+		if ((size_t)(q - p + 1) >= sizeof(out->labels))
+			return false;
+		memcpy(out->labels, p, (size_t)(q - p + 1));
+		p = q + 1;
+	}
+	if (*p != ' ' || !isdigit((unsigned char)p[1]))
+		return false;
+	out->value = strtoull(p + 1, &end, 10);
+	return *end == '\0';
+}
+
+/*
+ * Checks the exposition format's structure and collects the samples: each
+ * family's HELP then TYPE, once, before its samples; every sample in the
+ * family last announced; counters ending in _total.
+ */
+static void metrics_parse(const char *text, struct metrics *m)
+{
+	char *copy = strdup(text), *line, *save = NULL;
+	char family[96] = "", type[16] = "", names[64][96];
+	size_t n_families = 0;
+	bool help_pending = false;
+
+	assert_non_null(copy);
+	m->n = 0;
+	m->s = NULL;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char a[96], b[96];
+
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			assert_int_equal(sscanf(line, "# HELP %95s %95s", a, b), 2);
+			for (size_t i = 0; i < n_families; i++)
+				if (strcmp(names[i], a) == 0)
+					fail_msg("family %s announced twice", a);
+			assert_true(n_families < 64);
+			snprintf(names[n_families++], sizeof(names[0]), "%s", a);
+			snprintf(family, sizeof(family), "%s", a);
+			help_pending = true;
+			continue;
+		}
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			assert_int_equal(sscanf(line, "# TYPE %95s %15s", a, type), 2);
+			if (!help_pending || strcmp(a, family) != 0)
+				fail_msg("TYPE %s does not follow its HELP", a);
+			help_pending = false;
+			if (strcmp(type, "counter") == 0) {
+				size_t l = strlen(a);
+
+				if (l < 6 || strcmp(a + l - 6, "_total") != 0)
+					fail_msg("counter %s does not end in _total", a);
+			} else if (strcmp(type, "gauge") != 0) {
+				fail_msg("family %s has type %s", a, type);
+			}
+			continue;
+		}
+		if (line[0] == '#')
+			fail_msg("unexpected comment line: %s", line);
+		m->s = realloc(m->s, (m->n + 1) * sizeof(*m->s));
+		assert_non_null(m->s);
+		if (!sample_parse(line, &m->s[m->n]))
+			fail_msg("not a sample line: \"%s\"", line);
+		if (help_pending || strcmp(m->s[m->n].name, family) != 0)
+			fail_msg("sample %s outside its family (last announced: %s)",
+				 m->s[m->n].name, family);
+		m->n++;
+	}
+	assert_false(help_pending);
+	free(copy);
+}
+
+static unsigned long long metric(const struct metrics *m, const char *name, const char *labels)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->s[i].name, name) == 0 && strcmp(m->s[i].labels, labels) == 0)
+			return m->s[i].value;
+	fail_msg("no sample %s%s", name, labels);
+	return 0;
+}
+
+/*
+ * promtool's linter on the text, when there is one: $PROMTOOL, else
+ * /usr/bin/promtool, else the copy `make integration` unpacks into
+ * build/tools (tests run from the repository root).
+ */
+static void promtool_check(const char *text, size_t len)
+{
+	static const char *const fallback[] = { PROMTOOL, "build/tools/promtool" };
+	const char *tool = getenv("PROMTOOL");
+	char cmd[512];
+	FILE *p;
+	int status;
+
+	for (size_t i = 0; (!tool || !*tool || access(tool, X_OK) != 0) && i < 2; i++)
+		tool = fallback[i];
+	if (access(tool, X_OK) != 0) {
+		print_message("no promtool (%s, build/tools/promtool): its check is skipped\n",
+			      PROMTOOL);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' check metrics", tool);
+	p = popen(cmd, "w");
+	assert_non_null(p);
+	assert_int_equal(fwrite(text, 1, len, p), len);
+	status = pclose(p);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("promtool check metrics failed (status %d)", status);
+}
+
+static void test_metrics(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	struct metrics m;
+	json_t *c;
+	char labels[192];
+	uint8_t *buf = fx->buf;
+	size_t n;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun','strict':true}");
+	port_create(fx, "{'name':'p1','type':'tap'}");
+	bind_post(fx, "p0", "{'handler':'capture'}");
+	bind_post(fx, "p0",
+		  "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':53},"
+		  "'handler':'count'}");
+	bind_post(fx, "p0",
+		  "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':7},"
+		  "'handler':'forward','options':{'port':'p1'}}");
+	/* The forward's target goes away: its frames become errors of the binding. */
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p1", NULL), 204);
+	bind_post(fx, "t0", "{'match':{'ip_protocol':17,'udp_port':53},'handler':'count'}");
+	/* Traffic: matched, unmatched, malformed of several reasons, truncated, a write error. */
+	push(fx, "p0", buf, udp4(buf, 53));
+	push(fx, "p0", buf, udp4(buf, 7));
+	push(fx, "p0", buf, arp_frame(buf));
+	push(fx, "p0", buf, 5);
+	n = udp4(buf, 53);
+	buf[14 + 2] = 0x03; /* total length 1000 */
+	buf[14 + 3] = 0xe8;
+	push(fx, "p0", buf, n);
+	memset(buf, 0, PORT_FRAME_MAX + 1);
+	push(fx, "p0", buf, PORT_FRAME_MAX + 1);
+	n = udp_frame(buf, LINK_IP, AF_INET, 53, NULL, 0);
+	push(fx, "t0", buf, n);
+	push(fx, "t0", buf, n);
+	n = udp_frame(buf, LINK_IP, AF_INET, 54, NULL, 0);
+	push(fx, "t0", buf, n);
+	buf[n - 1] ^= 1; /* the UDP checksum covers the header: now bad */
+	push(fx, "t0", buf, n);
+	buf[0] = 0x75;
+	push(fx, "t0", buf, n);
+
+	rs = get(fx, "/metrics");
+	expect_status(rs, 200);
+	assert_string_equal(rs->content_type, "text/plain; version=0.0.4; charset=utf-8");
+	assert_true(rs->len > 0 && resp_text(rs)[rs->len - 1] == '\n');
+	metrics_parse(resp_text(rs), &m);
+	promtool_check(resp_text(rs), rs->len);
+	rs = NULL;
+
+	assert_int_equal(metric(&m, "paird_ports", ""), 2);
+	for (int i = 0; i < 2; i++) {
+		const char *port = i ? "t0" : "p0";
+		json_t *arr, *b, *v;
+		const char *key;
+		size_t j;
+
+		c = port_counters_json(fx, port);
+		snprintf(labels, sizeof(labels), "{port=\"%s\"}", port);
+		assert_int_equal(metric(&m, "paird_port_rx_frames_total", labels),
+				 jint(c, "rx_frames"));
+		assert_int_equal(metric(&m, "paird_port_rx_bytes_total", labels),
+				 jint(c, "rx_bytes"));
+		assert_int_equal(metric(&m, "paird_port_tx_frames_total", labels),
+				 jint(c, "tx_frames"));
+		assert_int_equal(metric(&m, "paird_port_truncated_frames_total", labels),
+				 jint(c, "truncated"));
+		assert_int_equal(metric(&m, "paird_port_matched_frames_total", labels),
+				 jint(c, "matched"));
+		assert_int_equal(metric(&m, "paird_port_fragments_total", labels),
+				 jint(c, "fragments"));
+		assert_int_equal(metric(&m, "paird_port_up", labels), 1);
+		json_object_foreach (json_object_get(c, "malformed"), key, v) {
+			snprintf(labels, sizeof(labels), "{port=\"%s\",reason=\"%s\"}", port, key);
+			assert_int_equal(metric(&m, "paird_port_malformed_frames_total", labels),
+					 json_integer_value(v));
+		}
+		json_object_foreach (json_object_get(c, "unmatched"), key, v) {
+			snprintf(labels, sizeof(labels), "{port=\"%s\",level=\"%s\"}", port, key);
+			assert_int_equal(metric(&m, "paird_port_unmatched_frames_total", labels),
+					 json_integer_value(v));
+		}
+		json_object_foreach (json_object_get(c, "bad_checksum"), key, v) {
+			snprintf(labels, sizeof(labels), "{port=\"%s\",protocol=\"%s\"}", port,
+				 key);
+			assert_int_equal(metric(&m, "paird_port_bad_checksum_frames_total", labels),
+					 json_integer_value(v));
+		}
+		arr = json_object_get(c, "bindings");
+		json_array_foreach (arr, j, b) {
+			snprintf(labels, sizeof(labels),
+				 "{port=\"%s\",binding=\"%lld\",handler=\"%s\"}", port,
+				 (long long)jint(b, "id"), jstr(b, "handler"));
+			assert_int_equal(metric(&m, "paird_binding_packets_total", labels),
+					 jint(b, "packets"));
+			assert_int_equal(metric(&m, "paird_binding_bytes_total", labels),
+					 jint(b, "bytes"));
+			assert_int_equal(metric(&m, "paird_binding_errors_total", labels),
+					 jint(b, "errors"));
+		}
+		/* The accounting identity holds in what both views show. */
+		{
+			json_int_t sum = jint(c, "matched");
+
+			json_object_foreach (json_object_get(c, "unmatched"), key, v)
+				sum += json_integer_value(v);
+			json_object_foreach (json_object_get(c, "malformed"), key, v)
+				sum += json_integer_value(v);
+			assert_int_equal(sum, jint(c, "rx_frames"));
+		}
+		json_decref(c);
+	}
+	/* The values this traffic must have given. */
+	assert_int_equal(metric(&m, "paird_port_rx_frames_total", "{port=\"p0\"}"), 6);
+	assert_int_equal(metric(&m, "paird_port_malformed_frames_total",
+				"{port=\"p0\",reason=\"truncated\"}"),
+			 1);
+	assert_int_equal(metric(&m, "paird_port_malformed_frames_total",
+				"{port=\"p0\",reason=\"eth_short\"}"),
+			 1);
+	assert_int_equal(metric(&m, "paird_port_malformed_frames_total",
+				"{port=\"p0\",reason=\"ipv4_bad_total_length\"}"),
+			 1);
+	assert_int_equal(metric(&m, "paird_port_malformed_frames_total",
+				"{port=\"t0\",reason=\"udp_bad_checksum\"}"),
+			 1);
+	assert_int_equal(metric(&m, "paird_port_malformed_frames_total",
+				"{port=\"t0\",reason=\"ip_bad_version\"}"),
+			 1);
+	assert_int_equal(
+		metric(&m, "paird_port_unmatched_frames_total", "{port=\"t0\",level=\"udp_port\"}"),
+		1);
+	assert_int_equal(metric(&m, "paird_binding_packets_total",
+				"{port=\"t0\",binding=\"1\",handler=\"count\"}"),
+			 2);
+	assert_int_equal(metric(&m, "paird_binding_errors_total",
+				"{port=\"p0\",binding=\"3\",handler=\"forward\"}"),
+			 1);
+	/* The root capture keeps what it saw, malformed frames too (not the truncated one). */
+	assert_int_equal(metric(&m, "paird_port_capture_records", "{port=\"p0\"}"), 5);
+	assert_int_equal(metric(&m, "paird_capture_memory_used_bytes", ""), CAPTURE_RING_DEFAULT);
+	free(m.s);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_bindings_crud),		 T(test_bindings_invalid),
+		T(test_bindings_forward),	 T(test_bindings_persisted),
+		T(test_bindings_limits),	 T(test_captures_pages),
+		T(test_captures_gone_and_clear), T(test_capture_headers),
+		T(test_captures_pcap),		 T(test_transmit),
+		T(test_transmit_refused),	 T(test_metrics),
+		T(test_binding_delete_undone),	 T(test_replace_restarts_counters),
+	};
+
+	return cmocka_run_group_tests_name("api_dataplane", tests, NULL, NULL);
+}
