@@ -29,7 +29,10 @@
  * checked against shared components instead: a path no template matches
  * may only answer 404 (components.responses.NotFound), and a method a
  * path does not list may only answer 405 (components.responses.
- * MethodNotAllowed) with an Allow header naming the path's methods.
+ * MethodNotAllowed) with an Allow header naming the path's methods, or
+ * one of the refusals paird makes before routing, whatever the method:
+ * 401 on a guarded path (Unauthorized), 403 (ForbiddenRequest), 413
+ * (ContentTooLarge).
  *
  *   node tests/contract/validate.mjs openapi.yaml EXCHANGE_DIR [--verbose]
  *
@@ -217,7 +220,7 @@ class Checker {
 		addFormats(this.ajv);
 		this.compiled = new WeakMap();
 		this.covered = new Set();
-		this.extra = { head: 0, unroutedNotFound: 0, methodNotAllowed: 0 };
+		this.extra = { head: 0, unroutedNotFound: 0, methodNotAllowed: 0, refusedEarly: 0 };
 	}
 
 	validator(schema) {
@@ -288,6 +291,22 @@ class Checker {
 			opMethod = 'GET';
 		}
 		if (!op) {
+			/*
+			 * paird refuses some requests before it routes them (Host,
+			 * cross-site, token, Content-Length), whatever the method:
+			 * those answers are the shared components, the rest is 405.
+			 */
+			const early = {
+				401: guardedPath(template) ? 'Unauthorized' : null,
+				403: 'ForbiddenRequest',
+				413: 'ContentTooLarge',
+			}[status];
+
+			if (early) {
+				this.extra.refusedEarly++;
+				return this.checkResponse(this.spec.components.responses[early], ex, headers,
+							  `${status} for ${method} ${template}`);
+			}
 			if (status !== 405)
 				return [`undocumented method ${method} for ${template} (answered ${status})`];
 			this.extra.methodNotAllowed++;
@@ -564,7 +583,7 @@ async function main() {
 		    `${failedExchanges} failed (${failures} failure(s)); ` +
 		    `covered ${covered.length} of ${all.length} documented operation x status pairs ` +
 		    `(${coveredOps.size} of ${ops.size} operations), plus ${checker.extra.head} HEAD, ` +
-		    `${checker.extra.methodNotAllowed} 405 for unlisted methods, ` +
+		    `${checker.extra.methodNotAllowed} 405 and ${checker.extra.refusedEarly} early refusals for unlisted methods, ` +
 		    `${checker.extra.unroutedNotFound} 404 for unlisted paths`);
 	return failures ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The non-root setup: an administrator pre-creates a persistent tap owned by
 # paird's user (ip tuntap add ... user U); paird, running as U without any
-# capability, attaches to it, reads frames from it, refuses link changes
+# capability, attaches to it, reads and writes frames, refuses link changes
 # with a clear 403, and on DELETE only detaches (the device stays).
 #
 # Topology: one private network namespace (and a private mount namespace,
@@ -64,6 +64,24 @@ ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1 ||
 	/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("198.18.0.2", 9))'
 wait_until 3 sh -c "curl -s $BASE/api/v1/ports/utap0 | jq -e '.counters.rx_frames > 0' >/dev/null" ||
 	fail "paird read no frame from utap0"
+
+note "frames written by paird reach the kernel (transmit, as the unprivileged user)"
+/usr/bin/python3 - "$W/rx" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.0.1", 5555))
+s.settimeout(5)
+open(sys.argv[1] + ".ready", "w").close()
+data, peer = s.recvfrom(100)
+open(sys.argv[1], "w").write("%s %s" % (data.decode(), peer[0]))
+PY
+rxpid=$!
+wait_until 3 test -e "$W/rx.ready" || fail "the receiving socket did not start"
+api POST /api/v1/ports/utap0/transmit '{"udp":{"src":"198.18.0.2","dst":"198.18.0.1",
+	"src_port":7,"dst_port":5555,"payload":"unprivileged"}}'
+expect_status 200
+wait $rxpid || fail "the kernel did not receive paird's datagram"
+expect_eq "$(cat "$W/rx")" "unprivileged 198.18.0.2" "datagram received"
 
 note "DELETE detaches; the device stays"
 api DELETE /api/v1/ports/utap0
