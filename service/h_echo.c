@@ -169,13 +169,7 @@ static int echo_run(struct binding *b, struct dispatch_ctx *dc)
 		return ret < 0 ? ret : 0;
 
 	n = fi->l4 == L4_UDP ? echo_udp(dc, &l, &ip) : echo_icmp(dc, &l, &ip);
-	if (n <= 0)
-		return (int)n;
-	ret = port_write(dc->port, dc->scratch, (size_t)n);
-	if (ret < 0)
-		return ret;
-	b->c.extra[0]++;
-	return 0;
+	return handler_send(b, dc, n);
 }
 
 const struct handler_ops handler_echo = {

@@ -213,18 +213,6 @@ static const uint8_t *reply_mac(const struct binding *b, const struct dispatch_c
 	return port_peer_mac(dc->port, buf) ? buf : NULL;
 }
 
-static int reply_send(struct binding *b, struct dispatch_ctx *dc, ssize_t n)
-{
-	int ret;
-
-	if (n < 0)
-		return (int)n;
-	ret = port_write(dc->port, dc->scratch, (size_t)n);
-	if (ret < 0)
-		return ret;
-	b->c.extra[0]++;
-	return 0;
-}
 
 /*
  * RFC 826, "Packet Reception": a request (ar$op 1) for Ethernet/IPv4 whose
@@ -255,7 +243,7 @@ static int arp_run(struct binding *b, struct dispatch_ctx *dc)
 	mac = reply_mac(b, dc, peer);
 	if (!mac)
 		return -EADDRNOTAVAIL;
-	return reply_send(b, dc,
+	return handler_send(b, dc,
 			  build_arp(dc->scratch, PORT_FRAME_MAX, fi->arp.sha, 2, mac, fi->arp.tpa,
 				    fi->arp.sha, fi->arp.spa));
 }
@@ -337,7 +325,7 @@ static int ndp_run(struct binding *b, struct dispatch_ctx *dc)
 	if (!mac)
 		return -EADDRNOTAVAIL;
 	memcpy(l.src, mac, 6);
-	return reply_send(b, dc,
+	return handler_send(b, dc,
 			  build_ndp_na(dc->scratch, PORT_FRAME_MAX, &l, target, dst, target, !dad,
 				       true, mac));
 }

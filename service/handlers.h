@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "binding.h"
 #include "fault.h"
@@ -39,5 +40,12 @@ int handler_misplaced(const struct handler_ops *ops, struct fault *f);
  */
 bool addr4_is_unicast(const uint8_t a[4]);
 bool addr6_is_unicast(const uint8_t a[16]);
+
+/*
+ * Writes the @n-byte reply a handler built in dc->scratch back to its port
+ * and counts it in extra[0] ("replies"). @n <= 0 is passed through: 0 is
+ * "no reply", a negative errno the builder's failure.
+ */
+int handler_send(struct binding *b, struct dispatch_ctx *dc, ssize_t n);
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "support.h"
 
+#include "../../service/netaddr.h"
+
 #include "../../service/csum.h"
 #include "../../service/port.h"
 #include "../../service/portio_mem.h"
@@ -277,17 +279,6 @@ unsigned dir_count(const char *dir)
 
 /* --- bytes --- */
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t hex_decode(const char *hex, uint8_t *out, size_t max)
 {
 	size_t n = 0;
@@ -298,7 +289,7 @@ size_t hex_decode(const char *hex, uint8_t *out, size_t max)
 
 		if (*hex == ' ' || *hex == '\t' || *hex == '\n' || *hex == ':')
 			continue;
-		v = nibble(*hex);
+		v = hex_digit(*hex);
 		if (v < 0)
 			fail_msg("not a hex digit: '%c'", *hex);
 		if (hi < 0) {

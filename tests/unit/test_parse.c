@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../../service/csum.h"
+#include "../../service/netaddr.h"
 #include "../../service/parse.h"
 #include "../../service/wire.h"
 
@@ -144,17 +145,6 @@ static const char *fixtures_dir(void)
 	return d && *d ? d : "tests/fixtures/frames";
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char *trim(char *s)
 {
 	char *e;
@@ -238,7 +228,7 @@ static void fixture_load(struct fixture *fx)
 
 			if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
 				continue;
-			v = hexval(*s);
+			v = hex_digit((char)*s);
 			if (v < 0 || (hi >= 0 && fx->len == FIXTURE_MAX)) {
 				snprintf(fx->error, sizeof(fx->error), "line %u: not hex", lineno);
 				goto out;
@@ -456,9 +446,9 @@ static bool actual_matches(const struct actual *a, const char *want)
 		if (strcmp(want, "-") == 0)
 			return a->n == 0;
 		for (const char *s = want; *s; s += 2) {
-			if (hexval(s[0]) < 0 || hexval(s[1]) < 0)
+			if (hex_digit((char)s[0]) < 0 || hex_digit((char)s[1]) < 0)
 				return false;
-			if (n >= a->n || a->bytes[n] != (hexval(s[0]) << 4 | hexval(s[1])))
+			if (n >= a->n || a->bytes[n] != (hex_digit((char)s[0]) << 4 | hex_digit((char)s[1])))
 				return false;
 			n++;
 		}
