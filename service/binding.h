@@ -100,13 +100,24 @@ struct dispatch_ctx {
 	const uint8_t *frame;
 	size_t len;
 	const struct frame_info *fi;
-	struct timespec ts; /* when the frame was read (CLOCK_REALTIME) */
+	struct timespec ts; /* when the frame was read: use dispatch_time() */
 	struct capture_ring *ring; /* the port's capture ring, NULL when it has none */
 	uint8_t *scratch;
 	/* Finds another port by name (forward); NULL when there is none. */
 	struct port *(*lookup)(void *arg, const char *name);
 	void *lookup_arg;
 };
+
+/*
+ * When the frame was read (CLOCK_REALTIME), taken on first use: most
+ * frames meet no handler that needs it, so most frames never pay for it.
+ */
+static inline const struct timespec *dispatch_time(struct dispatch_ctx *dc)
+{
+	if (!dc->ts.tv_sec && !dc->ts.tv_nsec)
+		clock_gettime(CLOCK_REALTIME, &dc->ts);
+	return &dc->ts;
+}
 
 struct handler_ops {
 	const char *name;	 /* "count", "capture", ... as in the API */

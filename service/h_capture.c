@@ -195,8 +195,8 @@ static int capture_run(struct binding *b, struct dispatch_ctx *dc)
 
 		if (port_frame_link(dc->port) == LINK_IP_PI)
 			skip = dc->len < PI_HEADER_LEN ? dc->len : PI_HEADER_LEN;
-		h.ts.tv_sec = dc->ts.tv_sec;
-		h.ts.tv_usec = dc->ts.tv_nsec / 1000;
+		h.ts.tv_sec = dispatch_time(dc)->tv_sec;
+		h.ts.tv_usec = dispatch_time(dc)->tv_nsec / 1000;
 		h.caplen = h.len = (bpf_u_int32)(dc->len - skip);
 		if (pcap_offline_filter(prog, &h, dc->frame + skip) == 0) {
 			b->c.extra[1]++;
@@ -205,7 +205,7 @@ static int capture_run(struct binding *b, struct dispatch_ctx *dc)
 	}
 	if (!dc->ring)
 		return -ENOSPC;
-	if (!capture_ring_add(dc->ring, &dc->ts, b->cfg.id, dc->frame, len,
+	if (!capture_ring_add(dc->ring, dispatch_time(dc), b->cfg.id, dc->frame, len,
 			      len < o->snaplen ? len : o->snaplen, dc->fi))
 		return -EMSGSIZE; /* the ring is smaller than this one record */
 	b->c.extra[0]++;

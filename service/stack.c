@@ -329,8 +329,6 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		.lookup = s->env->lookup ? s->env->lookup : lookup_none,
 		.lookup_arg = s->env->lookup_arg,
 	};
-	if (s->n)
-		clock_gettime(CLOCK_REALTIME, &dc.ts);
 	for (size_t i = 0; i < s->n; i++) {
 		struct binding *b = s->b[i];
 		unsigned a = agreement(&b->cfg.match, depth, key);

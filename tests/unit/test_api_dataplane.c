@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../service/build.h"
@@ -731,6 +732,16 @@ static void test_captures_pages(void **state)
 		assert_int_equal(jint(r, "len"), jint(r, "caplen"));
 		assert_int_equal(strlen(jstr(r, "data")), 2 * (size_t)jint(r, "caplen"));
 		assert_true(json_is_string(json_object_get(r, "time")));
+		/* Taken when the frame was read: this year, not the epoch. */
+		{
+			char year[16];
+			time_t now = time(NULL);
+			struct tm tm;
+
+			gmtime_r(&now, &tm);
+			snprintf(year, sizeof(year), "%04d-", tm.tm_year + 1900);
+			assert_memory_equal(jstr(r, "time"), year, 5);
+		}
 		assert_true(json_is_object(json_object_get(r, "headers")));
 	}
 	json_decref(doc);

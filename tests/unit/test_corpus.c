@@ -31,6 +31,7 @@
 #include "../../service/capture.h"
 #include "../../service/log.h"
 #include "../../service/parse.h"
+#include "frame_check.h"
 #include "../../service/port.h"
 #include "../../service/portio_mem.h"
 #include "../../service/stack.h"
@@ -119,72 +120,18 @@ static void fail_frame(const char *file, unsigned long n, size_t len, const char
 	fail_msg("%s frame %lu (%zu bytes): %s", file, n, len, why);
 }
 
-/* What every frame_info must satisfy, whatever the bytes were. */
-static void check_consistent(const struct frame_info *fi, size_t len, const char *file,
-			     unsigned long n)
+/* What every frame_info must satisfy (frame_check.h), and an Ethernet frame besides. */
+static void check_consistent(const struct frame_info *fi, size_t len, bool strict,
+			     const char *file, unsigned long n)
 {
-	if ((unsigned)fi->malformed >= MALFORMED_COUNT || fi->malformed == MAL_truncated)
-		fail_frame(file, n, len, "impossible malformed reason");
+	const char *why = frame_check(fi, len, strict);
+
+	if (why)
+		fail_frame(file, n, len, why);
 	if (fi->link != LINK_ETHERNET)
 		fail_frame(file, n, len, "link kind changed");
-	if (!fi->has_eth) {
-		if (fi->malformed != MAL_eth_short || len >= 14 || fi->has_ethertype)
-			fail_frame(file, n, len, "no Ethernet header without eth_short");
-		return;
-	}
-	if (len < 14 || !fi->has_ethertype || fi->l3_off != 14)
-		fail_frame(file, n, len, "Ethernet header and network offset disagree");
-	if (fi->l3_off + fi->l3_len > len)
-		fail_frame(file, n, len, "network layer beyond the frame");
-	if (fi->has_ip_protocol) {
-		if (fi->l3 != L3_IPV4 && fi->l3 != L3_IPV6)
-			fail_frame(file, n, len, "an IP protocol without IP");
-		if (fi->l4_off < fi->l3_off || fi->l4_off + fi->l4_len > fi->l3_off + fi->l3_len)
-			fail_frame(file, n, len, "upper layer outside the network layer");
-		if (fi->l3 == L3_IPV4 &&
-		    (fi->ip4.version != 4 || fi->ip4.ihl < 20 ||
-		     fi->l4_off != fi->l3_off + fi->ip4.ihl || fi->l3_len != fi->ip4.total_length ||
-		     fi->ip_protocol != fi->ip4.protocol))
-			fail_frame(file, n, len, "IPv4 header fields and offsets disagree");
-		if (fi->l3 == L3_IPV6 &&
-		    (fi->l3_len != 40u + fi->ip6.payload_length || fi->l4_off < fi->l3_off + 40))
-			fail_frame(file, n, len, "IPv6 header fields and offsets disagree");
-	} else if (fi->l4 != L4_NONE || fi->fragment) {
-		fail_frame(file, n, len, "an upper layer without an IP protocol");
-	}
-	if (fi->fragment) {
-		/* No reassembly: a fragment has no upper layer decoded. */
-		if (fi->l4 != L4_NONE || fi->udp.sport || fi->udp.dport || fi->udp.length ||
-		    fi->udp.checksum_status != CSUM_UNCHECKED || fi->payload_len ||
-		    fi->icmp.checksum_status != CSUM_UNCHECKED)
-			fail_frame(file, n, len, "a fragment with upper-layer fields");
-		if (fi->l3 == L3_IPV4 && !fi->ip4.mf && !fi->ip4.fragment_offset)
-			fail_frame(file, n, len, "an IPv4 fragment with neither MF nor an offset");
-	}
-	if (fi->l3 == L3_IPV4 && fi->has_ip_protocol && !fi->fragment &&
-	    (fi->ip4.mf || fi->ip4.fragment_offset))
-		fail_frame(file, n, len, "an IPv4 fragment not marked as one");
-	if (fi->malformed == MALFORMED_NONE) {
-		if (fi->l4 == L4_UDP) {
-			if (fi->udp.length < 8 || fi->udp.length > fi->l4_len ||
-			    fi->payload_off != fi->l4_off + 8 ||
-			    fi->payload_len + 8 != fi->udp.length)
-				fail_frame(file, n, len, "UDP length and payload disagree");
-			if (fi->udp.checksum_status == CSUM_UNCHECKED)
-				fail_frame(file, n, len, "a UDP checksum not judged");
-		}
-		if ((fi->l4 == L4_ICMP || fi->l4 == L4_ICMPV6) &&
-		    (fi->l4_len < 8 || fi->payload_off != fi->l4_off + 4 ||
-		     fi->payload_len + 4 != fi->l4_len))
-			fail_frame(file, n, len, "ICMP length and payload disagree");
-		if (fi->l4 == L4_UDP || fi->l4 == L4_ICMP || fi->l4 == L4_ICMPV6) {
-			if (fi->payload_off < fi->l4_off ||
-			    fi->payload_off + fi->payload_len > fi->l4_off + fi->l4_len)
-				fail_frame(file, n, len, "payload outside its layer");
-		}
-		if (fi->l3 == L3_ARP && fi->l3_off + fi->l3_len > len)
-			fail_frame(file, n, len, "ARP beyond the frame");
-	}
+	if (!fi->has_eth && (fi->malformed != MAL_eth_short || len >= 14 || fi->has_ethertype))
+		fail_frame(file, n, len, "no Ethernet header without eth_short");
 }
 
 static bool has_bad_checksum(const struct frame_info *fi)
@@ -206,8 +153,8 @@ static void parse_check(const uint8_t *frame, size_t len, const char *file, unsi
 
 	frame_parse(frame, len, LINK_ETHERNET, false, &lax);
 	frame_parse(frame, len, LINK_ETHERNET, true, &strict);
-	check_consistent(&lax, len, file, n);
-	check_consistent(&strict, len, file, n);
+	check_consistent(&lax, len, false, file, n);
+	check_consistent(&strict, len, true, file, n);
 	frame_parse(frame, len, LINK_ETHERNET, false, &again);
 	if (memcmp(&lax, &again, sizeof(lax)) != 0)
 		fail_frame(file, n, len, "two parses of the same bytes differ");
