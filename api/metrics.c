@@ -83,38 +83,57 @@ static void errno_family(struct emit *e, const char *name, const char *help, boo
 	}
 }
 
+static const char *level_label(int i)
+{
+	return level_name((enum level)i);
+}
+
+static const char *malformed_label(int i)
+{
+	return malformed_name((enum malformed)i);
+}
+
+static const char *csum_label(int i)
+{
+	return csum_proto_name((enum csum_proto)i);
+}
+
+/* The per-port counter arrays of the stack, one labelled sample per slot. */
 static void stack_families(struct emit *e)
 {
+	static const struct {
+		const char *name, *help, *label;
+		size_t off; /* of the uint64_t array in struct stack_counters */
+		int first, count;
+		const char *(*label_of)(int i);
+	} fams[] = {
+		{ "paird_port_unmatched_frames_total",
+		  "Frames no binding took, by the level where dispatch stopped.", "level",
+		  offsetof(struct stack_counters, unmatched), LEVEL_ETHERTYPE, LEVEL_COUNT,
+		  level_label },
+		{ "paird_port_malformed_frames_total", "Frames whose parsing stopped early, by reason.",
+		  "reason", offsetof(struct stack_counters, malformed), 1, MALFORMED_COUNT,
+		  malformed_label },
+		{ "paird_port_bad_checksum_frames_total",
+		  "Frames with a bad checksum, by protocol (delivered unless the port is strict).",
+		  "protocol", offsetof(struct stack_counters, bad_checksum), 0, CSUM_PROTO_COUNT,
+		  csum_label },
+	};
 	struct port *p;
 
-	family(e, "paird_port_unmatched_frames_total", "counter",
-	       "Frames no binding took, by the level where dispatch stopped.");
-	for (size_t i = 0; (p = portset_at(e->ps, i)); i++)
-		for (int lv = LEVEL_ETHERTYPE; lv < LEVEL_COUNT; lv++)
-			fprintf(e->out, "paird_port_unmatched_frames_total{port=\"%s\",level=\"%s\"} "
-					"%llu\n",
-				port_name(p), level_name((enum level)lv),
-				(unsigned long long)stack_counters(portset_stack(e->ps, p))
-					->unmatched[lv]);
-	family(e, "paird_port_malformed_frames_total", "counter",
-	       "Frames whose parsing stopped early, by reason.");
-	for (size_t i = 0; (p = portset_at(e->ps, i)); i++)
-		for (int m = 1; m < MALFORMED_COUNT; m++)
-			fprintf(e->out, "paird_port_malformed_frames_total{port=\"%s\",reason=\"%s\"} "
-					"%llu\n",
-				port_name(p), malformed_name((enum malformed)m),
-				(unsigned long long)stack_counters(portset_stack(e->ps, p))
-					->malformed[m]);
-	family(e, "paird_port_bad_checksum_frames_total", "counter",
-	       "Frames with a bad checksum, by protocol (delivered unless the port is strict).");
-	for (size_t i = 0; (p = portset_at(e->ps, i)); i++)
-		for (int c = 0; c < CSUM_PROTO_COUNT; c++)
-			fprintf(e->out,
-				"paird_port_bad_checksum_frames_total{port=\"%s\",protocol=\"%s\"} "
-				"%llu\n",
-				port_name(p), csum_proto_name((enum csum_proto)c),
-				(unsigned long long)stack_counters(portset_stack(e->ps, p))
-					->bad_checksum[c]);
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		family(e, fams[f].name, "counter", fams[f].help);
+		for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
+			const uint64_t *v = (const uint64_t *)((const char *)stack_counters(
+								       portset_stack(e->ps, p)) +
+							       fams[f].off);
+
+			for (int k = fams[f].first; k < fams[f].count; k++)
+				fprintf(e->out, "%s{port=\"%s\",%s=\"%s\"} %llu\n", fams[f].name,
+					port_name(p), fams[f].label, fams[f].label_of(k),
+					(unsigned long long)v[k]);
+		}
+	}
 }
 
 static void capture_families(struct emit *e)
