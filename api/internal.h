@@ -24,6 +24,11 @@ typedef int (*handler_fn)(struct api *api, struct request *rq, struct response *
 			  struct fault *f);
 
 /* --- reply.c --- */
+/*
+ * @j as compact JSON ending in a newline (so a curl user's prompt starts on
+ * its own line), malloc'ed, its length in *@len; NULL when out of memory.
+ */
+char *json_dump_line(const json_t *j, size_t *len);
 /* Sends @body (stolen) as application/json with @status; 503 when out of memory. Returns 0. */
 int reply_json(struct response *rs, int status, json_t *body);
 void reply_empty(struct response *rs, int status);
@@ -32,6 +37,13 @@ void reply_static(struct response *rs, int status, const char *content_type, con
 		  size_t len);
 /* RFC 3339 UTC with milliseconds. */
 json_t *json_time(struct timespec ts);
+/*
+ * @s as a JSON string even when it is not UTF-8 (a request path, a query
+ * value, a detail cut mid-character): ill-formed bytes become "\xNN".
+ * jansson refuses such strings, and a NULL member silently disappears.
+ * NULL only when out of memory.
+ */
+json_t *json_text(const char *s);
 /* @n bytes as a lower-case hex string. */
 json_t *json_hex_bytes(const uint8_t *p, size_t n);
 

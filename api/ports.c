@@ -93,7 +93,7 @@ static json_t *last_error_json(const struct port_error *e)
 	json_object_set_new(o, "operation", json_string(e->op));
 	json_object_set_new(o, "errno", json_integer(e->err));
 	json_object_set_new(o, "errno_name", json_string(e->err ? errno_name(e->err, nb) : ""));
-	json_object_set_new(o, "message", json_string(e->message));
+	json_object_set_new(o, "message", json_text(e->message));
 	json_object_set_new(o, "time", json_time(e->when));
 	return o;
 }

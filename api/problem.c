@@ -60,35 +60,36 @@ static void reply_body(struct response *rs, int status, const char *slug, const 
 {
 	json_t *o = json_object();
 	char type[64], nb[16];
+	size_t len = 0;
 	char *text;
 
 	snprintf(type, sizeof(type), "urn:paird:problem:%s", slug);
 	json_object_set_new(o, "type", json_string(type));
 	json_object_set_new(o, "title", json_string(title_of(status)));
 	json_object_set_new(o, "status", json_integer(status));
-	json_object_set_new(o, "detail", json_string(detail));
+	json_object_set_new(o, "detail", json_text(detail));
 	if (field && field[0])
-		json_object_set_new(o, "field", json_string(field));
+		json_object_set_new(o, "field", json_text(field));
 	if (err > 0) {
 		json_object_set_new(o, "errno", json_integer(err));
 		json_object_set_new(o, "errno_name", json_string(errno_name(err, nb)));
 	}
 	if (instance)
-		json_object_set_new(o, "instance", json_string(instance));
+		json_object_set_new(o, "instance", json_text(instance));
 	if (ext)
 		json_object_update(o, ext);
 	json_decref(ext);
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = json_dump_line(o, &len);
 	json_decref(o);
 	rs->status = status;
 	rs->content_type = "application/problem+json";
 	if (text) {
 		rs->body = text;
-		rs->len = strlen(text);
+		rs->len = len;
 	} else {
 		static const char oom[] = "{\"type\":\"urn:paird:problem:unavailable\","
 					  "\"title\":\"Service Unavailable\",\"status\":503,"
-					  "\"detail\":\"out of memory\"}";
+					  "\"detail\":\"out of memory\"}\n";
 		rs->status = 503;
 		rs->static_body = oom;
 		rs->len = sizeof(oom) - 1;

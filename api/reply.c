@@ -8,11 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../service/text.h"
 #include "internal.h"
+
+char *json_dump_line(const json_t *j, size_t *len)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	size_t n;
+	char *line;
+
+	if (!text)
+		return NULL;
+	n = strlen(text);
+	line = realloc(text, n + 2);
+	if (!line) {
+		free(text);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	*len = n + 1;
+	return line;
+}
 
 int reply_json(struct response *rs, int status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	size_t len = 0;
+	char *text = json_dump_line(body, &len);
 
 	json_decref(body);
 	if (!text) {
@@ -23,7 +45,7 @@ int reply_json(struct response *rs, int status, json_t *body)
 	rs->status = status;
 	rs->content_type = "application/json";
 	rs->body = text;
-	rs->len = strlen(text);
+	rs->len = len;
 	return 0;
 }
 
@@ -53,6 +75,24 @@ json_t *json_time(struct timespec ts)
 	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", ts.tv_nsec / 1000000);
 	return json_string(buf);
+}
+
+json_t *json_text(const char *s)
+{
+	size_t len = strlen(s), size;
+	json_t *j;
+	char *e;
+
+	if (text_utf8_valid(s, len))
+		return json_stringn(s, len);
+	/* Each ill-formed byte becomes 4 characters at most. */
+	size = len * 4 + 1;
+	e = malloc(size);
+	if (!e)
+		return NULL;
+	j = json_stringn(e, text_escape(e, size, s, len, 0));
+	free(e);
+	return j;
 }
 
 json_t *json_hex_bytes(const uint8_t *p, size_t n)

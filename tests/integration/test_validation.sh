@@ -167,3 +167,34 @@ expect_eq "$tunfds" 1 "tun fds held by paird (only vtap0 is open)"
 
 api GET /healthz
 expect_status 200
+
+note "bytes from the URL cannot forge a log line"
+# MHD percent-decodes the path: %0a arrives as a newline. Non-GET requests
+# are logged at info.
+api DELETE '/api/v1/ports/x%0aFAKE%20paird%20line%0d%1b%5b2J'
+expect_problem 404
+api PATCH '/api/v1/ports/y%0aFAKE2' '{"mtu":1400}'
+expect_problem 404
+! grep -q '^FAKE' "$PAIRD_LOG" || fail "a URL forged a log line: $(grep '^FAKE' "$PAIRD_LOG")"
+! grep -q $'\x1b' "$PAIRD_LOG" || fail "an escape character from a URL reached the log"
+grep -qF 'DELETE /api/v1/ports/x\x0aFAKE paird line\x0d\x1b[2J -> 404' "$PAIRD_LOG" ||
+	fail "the escaped request line is not in the log: $(tail -n 3 "$PAIRD_LOG")"
+
+note "problem bodies stay valid UTF-8 whatever the URL holds"
+for enc in %ff caf%c3%a9%c3 %ed%a0%80 %c0%af; do
+	api GET "/api/v1/ports/$enc"
+	expect_problem 404
+	jq -e '.instance | startswith("/api/v1/ports/")' "$W/body" >/dev/null ||
+		fail "GET /api/v1/ports/$enc: no instance in $(body)"
+done
+api GET /api/v1/ports/%ff
+expect_json '.detail | startswith("no port named \\xff")' true
+expect_json .instance '/api/v1/ports/\xff'
+
+note "JSON bodies end with a newline, counted in Content-Length"
+for p in /healthz /api/v1/ports /api/v1/ports/vtap0 /api/v1/ports/nope9; do
+	api GET "$p"
+	[ "$(tail -c 1 "$W/body" | od -An -tx1 | tr -d ' ')" = 0a ] ||
+		fail "GET $p: the body does not end with a newline"
+	expect_eq "$(header Content-Length)" "$(stat -c %s "$W/body")" "GET $p: Content-Length"
+done

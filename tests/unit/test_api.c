@@ -211,6 +211,44 @@ static void test_not_found(void **state)
 		       NULL);
 }
 
+/*
+ * MHD hands over the path percent-decoded: "%ff" arrives as the byte 0xff.
+ * Problems stay valid JSON with every member; bad bytes are shown as "\xNN".
+ */
+static void test_not_utf8(void **state)
+{
+	static const struct {
+		const char *path, *detail, *instance;
+	} cases[] = {
+		/* "%ff" in the URL, which once lost the whole detail member. */
+		{ "/api/v1/ports/\xff", "no port named \\xff", "/api/v1/ports/\\xff" },
+		{ "/api/v1/ports/caf\xc3\xa9\xc3", "no port named caf\xc3\xa9\\xc3",
+		  "/api/v1/ports/caf\xc3\xa9\\xc3" },
+		{ "/api/v1/ports/\xed\xa0\x80/bindings", "no port named \\xed\\xa0\\x80",
+		  "/api/v1/ports/\\xed\\xa0\\x80/bindings" },
+		{ "/\xc0\xaf", "no resource at this path", "/\\xc0\\xaf" },
+	};
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct response *rs = get(fx, cases[i].path);
+		json_t *doc;
+
+		/* assert_problem() parses the body and insists on a detail. */
+		expect_problem(rs, 404, "not-found", NULL);
+		doc = resp_json(rs);
+		/* A prefix: the detail goes on to say why the name is not one. */
+		if (strncmp(json_string_value(json_object_get(doc, "detail")), cases[i].detail,
+			    strlen(cases[i].detail)) != 0)
+			fail_msg("detail %s, expected it to start with %s",
+				 json_string_value(json_object_get(doc, "detail")),
+				 cases[i].detail);
+		assert_string_equal(json_string_value(json_object_get(doc, "instance")),
+				    cases[i].instance);
+		json_decref(doc);
+	}
+}
+
 static void test_method_not_allowed(void **state)
 {
 	struct fx *fx = *state;
@@ -320,6 +358,41 @@ static void test_healthz_and_assets(void **state)
 	}
 	rs = get(fx, "/");
 	assert_non_null(memmem(rs->static_body, rs->len, "<html", 5));
+}
+
+/* Every JSON body, problems included, ends with one newline (curl users' prompts). */
+static void test_json_newline(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	const struct {
+		enum http_method m;
+		const char *path, *body;
+		int status;
+	} cases[] = {
+		{ HTTP_GET, "/healthz", NULL, 200 },
+		{ HTTP_POST, "/api/v1/ports", "{\"name\":\"p0\",\"type\":\"tap\"}", 201 },
+		{ HTTP_GET, "/api/v1/ports", NULL, 200 },
+		{ HTTP_GET, "/api/v1/ports/p0", NULL, 200 },
+		{ HTTP_GET, "/api/v1/ports/p1", NULL, 404 },
+		{ HTTP_DELETE, "/healthz", NULL, 405 },
+		{ HTTP_POST, "/api/v1/ports", "{", 400 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *text;
+
+		rs = call(fx, cases[i].m, cases[i].path,
+			  cases[i].body ? "application/json" : NULL, cases[i].body);
+		expect_status(rs, cases[i].status);
+		assert_true(strcmp(rs->content_type, "application/json") == 0 ||
+			    strcmp(rs->content_type, "application/problem+json") == 0);
+		text = resp_text(rs);
+		assert_int_equal(rs->len, strlen(text));
+		if (rs->len < 2 || text[rs->len - 1] != '\n' || text[rs->len - 2] == '\n')
+			fail_msg("%s: body does not end in one newline: %s", cases[i].path, text);
+		json_decref(resp_json(rs));
+	}
 }
 
 /* --- bodies --- */
@@ -1064,10 +1137,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_not_found),
+		T(test_not_utf8),
 		T(test_method_not_allowed),
 		T(test_options),
 		T(test_head),
 		T(test_healthz_and_assets),
+		T(test_json_newline),
 		T(test_too_large),
 		T(test_media_type),
 		T(test_bad_json),
