@@ -74,6 +74,9 @@ struct frame_info;
 /* The port named by the first path parameter; NULL with a 404 fault. */
 struct port *api_find_port(struct api *api, const struct request *rq, struct fault *f);
 json_t *binding_counters_json(const struct binding *b);
+struct port_error;
+/* A port's last error as the API shows it, JSON null when it never met one. */
+json_t *last_error_json(const struct port_error *e);
 json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uint32_t caplen);
 
 int h_ports_list(struct api *api, struct request *rq, struct response *rs, struct fault *f);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The routes around the API: /healthz, /openapi.yaml and the dashboard's
- * static files, all served from memory.
+ * The routes around the API: /healthz (up, and whether every port works),
+ * /openapi.yaml and the dashboard's static files, all served from memory.
  */
 #include <string.h>
 
+#include "../service/port.h"
 #include "../service/portset.h"
 #include "assets.h"
 #include "internal.h"
@@ -43,20 +44,52 @@ const char *asset_type(const char *path)
 	return "application/octet-stream";
 }
 
+/*
+ * Ports that do not work: state error (a device that could not be opened
+ * again at start, a read that failed) or gone (deleted behind paird's back).
+ */
+static json_t *failed_ports(const struct portset *ps)
+{
+	json_t *arr = json_array();
+	struct port *p;
+
+	for (size_t i = 0; arr && (p = portset_at(ps, i)); i++) {
+		enum port_state st = port_state(p);
+		json_t *o;
+
+		if (st != PORT_STATE_ERROR && st != PORT_STATE_GONE)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "name", json_string(port_name(p)));
+		json_object_set_new(o, "state", json_string(port_state_name(st)));
+		json_object_set_new(o, "last_error", last_error_json(port_last_error(p)));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/*
+ * 200 even when degraded: /healthz is what liveness probes poll, and
+ * restarting paird cannot bring back a device that is missing; it would
+ * only drop every working port for a moment. "status" says degraded and
+ * which ports fail, for monitoring and readiness checks to act on.
+ */
 int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct timespec now;
 	json_t *o = json_object();
+	json_t *failed = failed_ports(api->cfg.ports);
 
 	(void)rq;
 	(void)f;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	json_object_set_new(o, "status", json_string("ok"));
+	json_object_set_new(o, "status", json_string(json_array_size(failed) ? "degraded" : "ok"));
 	json_object_set_new(o, "version", json_string(PAIRD_VERSION));
 	json_object_set_new(o, "started", json_time(api->started));
 	json_object_set_new(o, "uptime_seconds",
 			    json_integer((json_int_t)(now.tv_sec - api->started_mono.tv_sec)));
 	json_object_set_new(o, "ports", json_integer((json_int_t)portset_count(api->cfg.ports)));
+	json_object_set_new(o, "failed_ports", failed);
 	return reply_json(rs, 200, o);
 }
 

@@ -82,7 +82,7 @@ static json_t *counters_json(const struct port_counters *c, const struct stack *
 	return o;
 }
 
-static json_t *last_error_json(const struct port_error *e)
+json_t *last_error_json(const struct port_error *e)
 {
 	json_t *o;
 	char nb[16];

@@ -551,6 +551,37 @@ static int restore_port(struct portset *ps, const json_t *v, const json_t *bindi
 	return 0;
 }
 
+/*
+ * The start-up line: a port kept in state error was not restored, and the
+ * operator reading the log must not be told it was.
+ */
+static void log_restored(const struct portset *ps)
+{
+	char failed[512] = "";
+	size_t nfailed = 0, at = 0;
+	char nb[16];
+
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct port *p = ps->e[i].port;
+		const struct port_error *e = port_last_error(p);
+		int r;
+
+		if (port_state(p) != PORT_STATE_ERROR)
+			continue;
+		/* The reason has a line of its own, logged when the open failed. */
+		r = snprintf(failed + at, sizeof(failed) - at, "%s%s (%s)", nfailed ? ", " : "",
+			     port_name(p), errno_name(e->err, nb));
+		nfailed++;
+		if (r > 0)
+			at = (size_t)r < sizeof(failed) - at ? at + (size_t)r : sizeof(failed) - 1;
+	}
+	if (!nfailed)
+		log_info("state file %s: %zu port(s) restored", ps->state_path, ps->n);
+	else
+		log_warn("state file %s: %zu of %zu port(s) restored, %zu in error: %s",
+			 ps->state_path, ps->n - nfailed, ps->n, nfailed, failed);
+}
+
 int portset_restore(struct portset *ps, struct fault *f)
 {
 	const char *key;
@@ -620,7 +651,7 @@ int portset_restore(struct portset *ps, struct fault *f)
 		if (ret < 0)
 			goto out;
 	}
-	log_info("state file %s: %zu port(s) restored", ps->state_path, ps->n);
+	log_restored(ps);
 	ret = save(ps, f);
 out:
 	json_decref(doc);

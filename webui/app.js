@@ -65,7 +65,9 @@ async function refresh() {
   inflight = true;
   try {
     const health = await fetch('/healthz').then((r) => r.json());
-    $('#health').textContent = `v${health.version}, up ${health.uptime_seconds}s`;
+    const failed = (health.failed_ports || []).map((p) => `${p.name} (${p.state})`);
+    $('#health').textContent = `v${health.version}, up ${health.uptime_seconds}s` +
+      (failed.length ? `, degraded: ${failed.join(', ')}` : '');
     const data = await call('GET', '/ports');
     render(data.ports);
     showError(null);

@@ -3,7 +3,9 @@
 # Persistence and shutdown: every acknowledged change is in the state file
 # before the 2xx; SIGTERM releases the ports and leaves the file intact; a
 # restart recreates the ports as they were; a corrupt or unreadable state
-# file stops paird at start with a reason and is never overwritten.
+# file stops paird at start with a reason and is never overwritten; a port
+# that cannot be restored is not counted as restored and makes /healthz
+# say degraded.
 #
 # Topology: one private network namespace with lo and the ports paird
 # creates (st0 tap, st1 tun).
@@ -85,10 +87,19 @@ note "a port that cannot be restored is kept in state error, not dropped"
 printf '{"format":1,"ports":[{"name":"gone9","type":"tap","attach":true},{"name":"st0","type":"tap"}]}' \
 	>"$STATE"
 start_paird --state "$STATE"
+grep -q "1 of 2 port(s) restored, 1 in error: gone9 (ENODEV" "$PAIRD_LOG" ||
+	fail "the start-up log does not tell the failed restore: $(grep restored "$PAIRD_LOG")"
+! grep -q ": 2 port(s) restored" "$PAIRD_LOG" || fail "a failed restore was counted as restored"
 api GET /api/v1/ports/gone9
 expect_status 200
 expect_json .state error
 expect_json .last_error.errno_name ENODEV
+note "/healthz says degraded (still 200) and names the broken port"
+api GET /healthz
+expect_status 200
+expect_json .status degraded
+expect_json '[.failed_ports[] | .name + ":" + .state + ":" + .last_error.errno_name] | join(",")' \
+	gone9:error:ENODEV
 jq -e '[.ports[].name] == ["gone9","st0"]' "$STATE" >/dev/null ||
 	fail "the broken port was dropped from the state file"
 note "PUT recreates it once the device exists"
@@ -96,6 +107,9 @@ ip tuntap add dev gone9 mode tap
 api PUT /api/v1/ports/gone9 '{"type":"tap","attach":true}'
 expect_status 200
 expect_json .state down
+api GET /healthz
+expect_json .status ok
+expect_json '.failed_ports | length' 0
 api DELETE /api/v1/ports/gone9
 expect_status 204
 ip link show dev gone9 >/dev/null || fail "DELETE removed gone9, which paird did not create"

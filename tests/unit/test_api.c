@@ -360,6 +360,69 @@ static void test_healthz_and_assets(void **state)
 	assert_non_null(memmem(rs->static_body, rs->len, "<html", 5));
 }
 
+static json_t *health(struct fx *fx)
+{
+	struct response *rs = get(fx, "/healthz");
+
+	/* 200 all the same: a liveness probe must not restart paird for a port. */
+	expect_status(rs, 200);
+	return resp_json(rs);
+}
+
+/* Ports in state error or gone make /healthz say "degraded" and name them. */
+static void test_healthz_degraded(void **state)
+{
+	struct fx *fx = *state;
+	struct link_state ls;
+	json_t *doc, *failed, *e;
+	struct port *p;
+
+	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\"}"));
+	json_decref(create(fx, "{\"name\":\"p1\",\"type\":\"tap\"}"));
+	json_decref(create(fx, "{\"name\":\"p2\",\"type\":\"tap\",\"up\":false}"));
+	doc = health(fx);
+	assert_string_equal(json_string_value(json_object_get(doc, "status")), "ok");
+	assert_int_equal(json_array_size(json_object_get(doc, "failed_ports")), 0);
+	json_decref(doc);
+
+	/* p0's reads fail: state error. */
+	p = portset_find(fx->ps, "p0");
+	memio_inject(fx->m, MEMIO_READ, EIO);
+	port_read_ready(p);
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	doc = health(fx);
+	assert_string_equal(json_string_value(json_object_get(doc, "status")), "degraded");
+	assert_int_equal(json_integer_value(json_object_get(doc, "ports")), 3);
+	failed = json_object_get(doc, "failed_ports");
+	assert_int_equal(json_array_size(failed), 1);
+	e = json_array_get(failed, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "name")), "p0");
+	assert_string_equal(json_string_value(json_object_get(e, "state")), "error");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(e, "last_error"), "errno_name")),
+		"EIO");
+	json_decref(doc);
+
+	/* p1's interface is deleted behind paird's back: gone. A down port is fine. */
+	ls = *port_link(portset_find(fx->ps, "p1"));
+	portset_link_event(fx->ps, &ls, true);
+	doc = health(fx);
+	failed = json_object_get(doc, "failed_ports");
+	assert_int_equal(json_array_size(failed), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 1), "name")),
+			    "p1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 1), "state")),
+			    "gone");
+	json_decref(doc);
+
+	/* Deleting the broken ports makes paird healthy again. */
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, NULL), 204);
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p1", NULL, NULL), 204);
+	doc = health(fx);
+	assert_string_equal(json_string_value(json_object_get(doc, "status")), "ok");
+	json_decref(doc);
+}
+
 /* Every JSON body, problems included, ends with one newline (curl users' prompts). */
 static void test_json_newline(void **state)
 {
@@ -1143,6 +1206,7 @@ int main(void)
 		T(test_head),
 		T(test_healthz_and_assets),
 		T(test_json_newline),
+		T(test_healthz_degraded),
 		T(test_too_large),
 		T(test_media_type),
 		T(test_bad_json),
