@@ -184,13 +184,12 @@ static json_t *entry_json(const struct entry *e)
 	return pj;
 }
 
-static int save(struct portset *ps, struct fault *f)
+/* Writes the state file; @f says which file and why when it cannot. */
+static int save_doc(struct portset *ps, struct fault *f)
 {
 	json_t *doc, *arr;
 	int ret;
 
-	if (!ps->state_path)
-		return 0;
 	doc = json_object();
 	arr = json_array();
 	if (!doc || !arr) {
@@ -210,6 +209,17 @@ static int save(struct portset *ps, struct fault *f)
 	}
 	ret = state_save(ps->state_path, doc, f);
 	json_decref(doc);
+	return ret;
+}
+
+/* Persists a change; on failure @f tells the client the change was not made. */
+static int save(struct portset *ps, struct fault *f)
+{
+	int ret;
+
+	if (!ps->state_path)
+		return 0;
+	ret = save_doc(ps, f);
 	if (ret < 0) {
 		/* The log says which file and why; the client, what it means for it. */
 		log_error("state file not written, change undone: %s", f->detail);
@@ -592,13 +602,20 @@ int portset_restore(struct portset *ps, struct fault *f)
 	if (!ps->state_path)
 		return 0;
 	ret = state_load(ps->state_path, &doc, f);
-	if (ret == -ENOENT) {
+	if (ret == -ENOENT && f->kind == FAULT_NONE) {
+		ret = state_check_writable(ps->state_path, f);
+		if (ret < 0)
+			return ret;
 		log_info("state file %s does not exist yet; starting with no ports",
 			 ps->state_path);
-		return save(ps, f);
+		return save_doc(ps, f);
 	}
 	if (ret < 0)
 		return ret;
+	/* Before any port is made: an unwritable directory has its own message. */
+	ret = state_check_writable(ps->state_path, f);
+	if (ret < 0)
+		goto out;
 	if (!json_is_object(doc)) {
 		ret = fault_set(f, FAULT_SYNTAX, EINVAL, NULL, "state file %s: not a JSON object",
 				ps->state_path);
@@ -652,7 +669,7 @@ int portset_restore(struct portset *ps, struct fault *f)
 			goto out;
 	}
 	log_restored(ps);
-	ret = save(ps, f);
+	ret = save_doc(ps, f);
 out:
 	json_decref(doc);
 	return ret;

@@ -46,9 +46,10 @@ const struct capture_budget *portset_budget(const struct portset *ps);
 
 /*
  * Recreates the ports of the state file. A missing file is an empty start;
- * an unreadable or invalid one is an error. A port that cannot be opened
- * again is kept in state "error" and logged. Then the file is written back,
- * so an unwritable state file is found at start, not at the first request.
+ * an unreadable or invalid one, or a symbolic link to nothing, is an error.
+ * A directory where the file cannot be replaced is an error with its own
+ * message, found before any port is made. A port that cannot be opened
+ * again is kept in state "error" and logged. Then the file is written back.
  */
 int portset_restore(struct portset *ps, struct fault *f);
 

@@ -113,3 +113,51 @@ expect_json '.failed_ports | length' 0
 api DELETE /api/v1/ports/gone9
 expect_status 204
 ip link show dev gone9 >/dev/null || fail "DELETE removed gone9, which paird did not create"
+stop_paird TERM
+
+note "--state through a symbolic link writes through to its target; the link stays"
+mkdir "$W/real"
+printf '{"format":1,"ports":[]}\n' >"$W/real/state.json"
+ln -s real/state.json "$W/link.json"
+start_paird --state "$W/link.json"
+api POST /api/v1/ports '{"name":"sl0","type":"tap"}'
+expect_status 201
+[ -L "$W/link.json" ] || fail "the symbolic link was replaced by a file"
+expect_eq "$(readlink "$W/link.json")" real/state.json "the link's target"
+jq -e '[.ports[].name] == ["sl0"]' "$W/real/state.json" >/dev/null ||
+	fail "the change did not reach the link's target: $(cat "$W/real/state.json")"
+[ ! -e "$W/link.json.tmp" ] && [ ! -e "$W/real/state.json.tmp" ] || fail "a temp file was left"
+stop_paird TERM
+start_paird --state "$W/link.json"
+api GET /api/v1/ports/sl0
+expect_status 200
+stop_paird TERM
+
+note "a symbolic link to nothing stops the start, naming the file; the link stays"
+ln -s nowhere/state.json "$W/dangling.json"
+rc=0
+timeout 10 "$PAIRD" --listen 127.0.0.1:0 --state "$W/dangling.json" 2>"$W/dangling.log" || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "paird started on a dangling state link"
+grep -q "$W/dangling.json is a symbolic link to nowhere/state.json, which does not exist" \
+	"$W/dangling.log" || fail "the error does not explain the link: $(cat "$W/dangling.log")"
+! grep -q "starting with no ports" "$W/dangling.log" || fail "an empty start was announced"
+[ -L "$W/dangling.json" ] && [ ! -e "$W/nowhere" ] || fail "the dangling link was replaced"
+
+note "an unwritable state directory has its own message at start"
+# As nobody (root writes anywhere), from a copy of the binary nobody can run.
+uid=$(id -u nobody)
+cp "$PAIRD" "$W/paird.copy"
+chmod 755 "$W/paird.copy"
+mkdir -m 755 "$W/ro"
+for pre in none file; do
+	[ "$pre" = file ] && printf '{"format":1,"ports":[]}\n' >"$W/ro/state.json" &&
+		chmod 644 "$W/ro/state.json"
+	rc=0
+	timeout 10 setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$W/paird.copy" \
+		--listen 127.0.0.1:0 --state "$W/ro/state.json" 2>"$W/ro.log" || rc=$?
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "paird started with an unwritable state directory"
+	grep -q "cannot create $W/ro/state.json.tmp, so no change could be saved; make the directory $W/ro writable" \
+		"$W/ro.log" || fail "no clear message for an unwritable directory ($pre): $(cat "$W/ro.log")"
+	! grep -q "change undone\|could not be saved to the state file" "$W/ro.log" ||
+		fail "the start-up error speaks of a client's change: $(cat "$W/ro.log")"
+done

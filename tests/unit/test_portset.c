@@ -595,16 +595,32 @@ static void test_state_unwritable_at_restore(void **state)
 	free(path);
 
 	/*
-	 * No state file yet, and it cannot be written: found at start (the
-	 * empty file is written back), not at the first request.
+	 * No state file yet, and it cannot be written: found at start, not at
+	 * the first request, with a message about the directory (not the
+	 * "change undone" a client gets).
 	 */
 	break_state(fx);
 	f = (struct fault)FAULT_INIT;
 	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
 	assert_non_null(fx->ps);
 	assert_true(portset_restore(fx->ps, &f) < 0);
-	assert_internal(&f);
 	assert_int_equal(f.err, EISDIR);
+	assert_non_null(strstr(f.detail, fx->tmp));
+	assert_non_null(strstr(f.detail, "writable"));
+	assert_null(strstr(f.detail, "was not made"));
+	portset_free(fx->ps);
+
+	/* The same with a state file to restore: refused before any port is made. */
+	mend_state(fx);
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\"}]}");
+	break_state(fx);
+	f = (struct fault)FAULT_INIT;
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
+	assert_non_null(fx->ps);
+	assert_true(portset_restore(fx->ps, &f) < 0);
+	assert_non_null(strstr(f.detail, "writable"));
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(memio_calls(fx->m, MEMIO_OPEN), 0);
 }
 
 static void test_no_state_path(void **state)

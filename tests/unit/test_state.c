@@ -2,8 +2,9 @@
 /*
  * Unit tests of service/state.c in a scratch directory: atomic save (exact
  * content, no temp file left, replaces the old file, failures leave the
- * old file alone) and load (missing file, non-regular files that must not
- * block, oversized and corrupt files named in the fault).
+ * old file alone, written through symbolic links), load (missing file,
+ * non-regular files that must not block, oversized and corrupt files and
+ * links to nothing named in the fault) and the start-up writability check.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -260,6 +261,117 @@ static void test_load_ok_any_shape(void **state)
 	json_decref(doc);
 }
 
+static bool is_link_to(const char *link, const char *want)
+{
+	char to[512];
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(link, &st) < 0 || !S_ISLNK(st.st_mode))
+		return false;
+	n = readlink(link, to, sizeof(to) - 1);
+	if (n < 0)
+		return false;
+	to[n] = '\0';
+	return strcmp(to, want) == 0;
+}
+
+/* A state path that is a symbolic link (or a chain) is written through; the links stay. */
+static void test_save_through_symlink(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	char *real_dir = path_join(fx->dir, "real");
+	char *target = path_join(real_dir, "state.json");
+	char *target_tmp = path_join(real_dir, "state.json.tmp");
+	char *link2 = path_join(fx->dir, "link2.json");
+	json_t *a = sample(1500), *b = sample(9000), *back;
+
+	assert_int_equal(mkdir(real_dir, 0700), 0);
+	assert_int_equal(state_save(target, a, &f), 0);
+	/* state.json -> real/state.json, link2.json -> state.json */
+	assert_int_equal(symlink("real/state.json", fx->path), 0);
+	assert_int_equal(symlink("state.json", link2), 0);
+
+	assert_int_equal(state_save(fx->path, b, &f), 0);
+	assert_true(is_link_to(fx->path, "real/state.json"));
+	assert_int_equal(state_load(target, &back, &f), 0);
+	assert_true(json_equal(back, b));
+	json_decref(back);
+	/* The temp file was made next to the target, and renamed. */
+	assert_false(file_exists(fx->tmp));
+	assert_false(file_exists(target_tmp));
+	assert_int_equal(dir_count(real_dir), 1);
+
+	assert_int_equal(state_save(link2, a, &f), 0);
+	assert_true(is_link_to(link2, "state.json"));
+	assert_true(is_link_to(fx->path, "real/state.json"));
+	assert_int_equal(state_load(link2, &back, &f), 0);
+	assert_true(json_equal(back, a));
+	json_decref(back);
+	assert_int_equal(dir_count(fx->dir), 3);
+	assert_int_equal(dir_count(real_dir), 1);
+	assert_int_equal(state_check_writable(link2, &f), 0);
+	assert_int_equal(dir_count(real_dir), 1);
+	assert_int_equal(f.kind, FAULT_NONE);
+
+	json_decref(a);
+	json_decref(b);
+	free(real_dir);
+	free(target);
+	free(target_tmp);
+	free(link2);
+}
+
+/* A link to nothing is an error naming the file, never a first start replacing the link. */
+static void test_dangling_symlink(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	json_t *doc = sample(1500), *back = (json_t *)1;
+
+	assert_int_equal(symlink("missing/state.json", fx->path), 0);
+	assert_true(state_load(fx->path, &back, &f) < 0);
+	assert_null(back);
+	/* Unlike a missing file, this is a fault. */
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_int_equal(f.err, ENOENT);
+	assert_non_null(strstr(f.detail, fx->path));
+	assert_non_null(strstr(f.detail, "missing/state.json"));
+
+	f = (struct fault)FAULT_INIT;
+	assert_true(state_save(fx->path, doc, &f) < 0);
+	assert_non_null(strstr(f.detail, "symbolic link"));
+	f = (struct fault)FAULT_INIT;
+	assert_true(state_check_writable(fx->path, &f) < 0);
+	assert_non_null(strstr(f.detail, fx->path));
+	/* The link is as it was, and nothing else appeared. */
+	assert_true(is_link_to(fx->path, "missing/state.json"));
+	assert_int_equal(dir_count(fx->dir), 1);
+	json_decref(doc);
+}
+
+static void test_check_writable(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	char *file = path_join(fx->dir, "plain");
+	char *under_file = path_join(file, "state.json");
+
+	/* A fine directory: the probe leaves nothing behind, not even an old temp file. */
+	file_write(fx->tmp, "left by a crash");
+	assert_int_equal(state_check_writable(fx->path, &f), 0);
+	assert_int_equal(dir_count(fx->dir), 0);
+	/* A directory that cannot take the temp file: its own message, naming it. */
+	file_write(file, "x");
+	assert_int_equal(state_check_writable(under_file, &f), -ENOTDIR);
+	assert_int_equal(f.err, ENOTDIR);
+	assert_non_null(strstr(f.detail, under_file));
+	assert_non_null(strstr(f.detail, "writable"));
+	free(file);
+	free(under_file);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -268,7 +380,8 @@ int main(void)
 		T(test_save_exact),	   T(test_save_load_round_trip),   T(test_save_replaces),
 		T(test_save_failures),	   T(test_save_failure_keeps_old), T(test_load_missing),
 		T(test_load_not_regular),  T(test_load_too_large),	   T(test_load_corrupt),
-		T(test_load_ok_any_shape),
+		T(test_load_ok_any_shape), T(test_save_through_symlink),   T(test_dangling_symlink),
+		T(test_check_writable),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
