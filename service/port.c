@@ -414,11 +414,9 @@ int port_reconcile(struct port *p)
 
 	if (p->state == PORT_STATE_GONE || p->state == PORT_STATE_ERROR || p->fd < 0 || p->moved)
 		return 0;
-	ret = link_refresh(p);
-	if (ret == 0) {
-		keep_addrs(p);
-		ret = addrs_refresh(p);
-	}
+	/* The link as the last event reported it; its addresses, asked now. */
+	keep_addrs(p);
+	ret = addrs_refresh(p);
 	if (ret < 0)
 		return ret;
 	for (unsigned i = 0; i < p->cfg.n_addrs; i++) {

@@ -108,8 +108,9 @@ void port_free(struct port *port);
 int port_reconfigure(struct port *port, const struct port_config *want, struct fault *f);
 
 /*
- * After a link or address event: reads the link and its addresses back
- * and adds configured addresses the kernel lost (an outside `ip link set
+ * After a link or address event (port_link_update() first for a link
+ * event): reads the link's addresses back and adds configured ones the
+ * kernel lost (an outside `ip link set
  * down`, `ip addr del`, an MTU change). What cannot be added back (an IPv6
  * address below MTU 1280) stays visible through port_drift(). Does
  * nothing on a port without an open, local link.
