@@ -62,8 +62,8 @@ void nl_close(struct nl *nl)
 	free(nl);
 }
 
-/* Sends @nlh and runs @cb on the replies until the ACK or an error. */
-static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/* Sends @nlh and runs @cb on the replies until the ACK (NLMSG_DONE for a @dump) or an error. */
+static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, bool dump, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int seq = ++nl->seq;
@@ -71,8 +71,11 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	int ret;
 
 	nlh->nlmsg_seq = seq;
-	/* A dump ends with NLMSG_DONE; an ACK is asked of the other requests. */
-	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+	/*
+	 * A dump ends with NLMSG_DONE; an ACK is asked of the other requests.
+	 * (NLM_F_DUMP's bits are shared with NLM_F_EXCL on a NEW request.)
+	 */
+	if (!dump)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -145,7 +148,7 @@ int nl_link_get(struct nl *nl, int ifindex, struct link_state *out)
 	ifm->ifi_index = ifindex;
 	out->ifindex = 0;
 	/* A GETLINK answers with the link and then an ACK, or an error. */
-	int ret = nl_talk(nl, nlh, link_get_cb, out);
+	int ret = nl_talk(nl, nlh, false, link_get_cb, out);
 	if (ret == 0 && out->ifindex != ifindex)
 		return -ENODEV;
 	return ret;
@@ -170,7 +173,7 @@ int nl_link_set(struct nl *nl, int ifindex, const struct link_change *change)
 		mnl_attr_put_u32(nlh, IFLA_MTU, change->mtu);
 	if (change->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, change->mac);
-	return nl_talk(nl, nlh, NULL, NULL);
+	return nl_talk(nl, nlh, false, NULL, NULL);
 }
 
 int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool add)
@@ -195,7 +198,7 @@ int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool
 	 */
 	if (add && prefix->family == AF_INET6)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-	return nl_talk(nl, nlh, NULL, NULL);
+	return nl_talk(nl, nlh, false, NULL, NULL);
 }
 
 static int addr_attr_cb(const struct nlattr *attr, void *data)
@@ -208,8 +211,7 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out,
-		  bool *global)
+int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *global)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
 	const struct ifaddrmsg *ifa;
@@ -274,6 +276,6 @@ int nl_addr_list(struct nl *nl, int ifindex, struct ip_prefix *out, unsigned max
 	ifa->ifa_family = AF_UNSPEC;
 	/* Older kernels dump every link's addresses; the callback keeps this link's. */
 	ifa->ifa_index = (unsigned int)ifindex;
-	ret = nl_talk(nl, nlh, addr_list_cb, &d);
+	ret = nl_talk(nl, nlh, true, addr_list_cb, &d);
 	return ret < 0 ? ret : (int)d.n;
 }

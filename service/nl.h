@@ -33,7 +33,6 @@ int nl_addr_list(struct nl *nl, int ifindex, struct ip_prefix *out, unsigned max
  * Decodes an RTM_NEWADDR/RTM_DELADDR message: the link, the prefix and
  * whether its scope is global. Returns 0, -EINVAL or -EAFNOSUPPORT.
  */
-int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out,
-		  bool *global);
+int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *global);
 
 #endif

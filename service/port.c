@@ -277,8 +277,7 @@ static void keep_addrs(struct port *p)
 	int ret = OPS(p)->keep_addrs(IOCTX(p), p->cfg.name);
 
 	if (ret < 0 && ret != -ENOENT)
-		log_debug("port %s: cannot set keep_addr_on_down: %s", p->cfg.name,
-			  strerror(-ret));
+		log_debug("port %s: cannot set keep_addr_on_down: %s", p->cfg.name, strerror(-ret));
 }
 
 static int add_missing(struct port *p, const struct port_config *want, struct undo_log *log,

@@ -222,7 +222,7 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 	char text[PREFIX_STR_MAX];
 	const char *field = "mtu";
 
-	if (!cfg->has_mtu || cfg->mtu >= PORT_MTU_IPV6_MIN)
+	if (!cfg->has_mtu || cfg->mtu >= PORT_MTU_IPV6)
 		return 0;
 	for (unsigned i = 0; cfg->has_addresses && i < cfg->n_addrs; i++) {
 		if (cfg->addrs[i].family != AF_INET6)
@@ -236,7 +236,7 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 				 "addresses holds the IPv6 address %s; the kernel drops a link's "
 				 "IPv6 addresses below that MTU. Raise mtu or remove the IPv6 "
 				 "addresses",
-				 cfg->mtu, PORT_MTU_IPV6_MIN, text);
+				 cfg->mtu, PORT_MTU_IPV6, text);
 	}
 	return 0;
 }

@@ -20,7 +20,7 @@
 #define PORT_ADDR_MAX 16
 #define PORT_MTU_MIN  68
 #define PORT_MTU_MAX  65535
-#define PORT_MTU_IPV6_MIN 1280 /* RFC 8200 section 5 */
+#define PORT_MTU_IPV6 1280 /* the IPv6 minimum, RFC 8200 section 5 */
 
 enum port_type { PORT_TUN = 1, PORT_TAP = 2 };
 

@@ -1289,7 +1289,7 @@ static void test_undo_mtu_drop_keeps_ipv6(void **state)
 	cfg_mtu(&want, 1000);
 	want.has_up = true;
 	want.up = false;
-	memio_inject(fx->m, MEMIO_LINK_SET, 0);	 /* the MTU */
+	memio_inject(fx->m, MEMIO_LINK_SET, 0);	  /* the MTU */
 	memio_inject(fx->m, MEMIO_LINK_SET, EIO); /* the down */
 	assert_true(port_reconfigure(p, &want, &f) < 0);
 	assert_int_equal(f.err, EIO);
