@@ -41,6 +41,11 @@ struct port {
 	bool kaddrs_known; /* kaddrs holds the kernel's answer */
 	unsigned n_kaddrs; /* global addresses the kernel reported, may exceed the array */
 	struct ip_prefix kaddrs[PORT_KADDR_MAX];
+	/* An attached link as port_open() found it, for port_unconfigure(). */
+	struct link_state found;
+	bool found_known;
+	unsigned n_found;
+	struct ip_prefix found_addrs[PORT_KADDR_MAX];
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
 	uint8_t *buf;	   /* PORT_FRAME_MAX bytes */
@@ -603,12 +608,19 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 	}
 	if (open_device(p, f) < 0)
 		goto fail;
+	if (cfg->attach) {
+		p->found = p->link;
+		p->found_known = addrs_refresh(p) == 0;
+		p->n_found = p->n_kaddrs < PORT_KADDR_MAX ? p->n_kaddrs : PORT_KADDR_MAX;
+		memcpy(p->found_addrs, p->kaddrs, p->n_found * sizeof(p->kaddrs[0]));
+	}
 	if (port_reconfigure(p, &want, f) < 0)
 		goto fail;
 	if (env->base) {
 		p->ev = event_new(env->base, p->fd, EV_READ | EV_PERSIST, on_readable, p);
 		if (!p->ev || event_add(p->ev, NULL) < 0) {
 			fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "cannot watch the device");
+			port_unconfigure(p);
 			goto fail;
 		}
 	}
@@ -619,6 +631,36 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 fail:
 	port_destroy(p);
 	return NULL;
+}
+
+void port_unconfigure(struct port *p)
+{
+	struct fault ignored = FAULT_INIT;
+	struct port_config back;
+
+	if (!p->cfg.attach || p->fd < 0 || p->moved || p->state == PORT_STATE_GONE)
+		return;
+	back = p->cfg;
+	back.has_up = true;
+	back.up = p->found.flags & IFF_UP;
+	back.has_mtu = p->found.mtu != 0;
+	back.mtu = p->found.mtu;
+	back.has_mac = p->found.has_mac;
+	memcpy(back.mac, p->found.mac, 6);
+	/* Only what paird added goes; without the kernel's list at open, nothing does. */
+	back.has_addresses = true;
+	back.n_addrs = 0;
+	for (unsigned i = 0; i < p->cfg.n_addrs; i++) {
+		bool was = !p->found_known;
+
+		for (unsigned j = 0; !was && j < p->n_found; j++)
+			was = prefix_equal(&p->found_addrs[j], &p->cfg.addrs[i]);
+		if (was)
+			back.addrs[back.n_addrs++] = p->cfg.addrs[i];
+	}
+	if (port_reconfigure(p, &back, &ignored) < 0)
+		log_warn("port %s: could not give the link back as it was found: %s", p->cfg.name,
+			 ignored.detail);
 }
 
 struct port *port_new_failed(const struct port_env *env, const struct port_config *cfg,

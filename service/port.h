@@ -91,6 +91,14 @@ struct port *port_new_failed(const struct port_env *env, const struct port_confi
 			     const struct fault *why);
 
 /*
+ * Gives an attached link back as port_open() found it (up, MTU, MAC; the
+ * addresses paird added are removed): for a port dropped because its
+ * creation could not be saved. Nothing to do for a device paird created,
+ * which disappears with its fd.
+ */
+void port_unconfigure(struct port *port);
+
+/*
  * Releases the device (a device paird created disappears with its fd; an
  * attached one is only detached) and frees the port. Safe from inside the
  * port's own callbacks: the memory is then freed when the callback returns.

@@ -259,6 +259,7 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 	insert_at(ps, ps->n, e);
 	if (save(ps, f) < 0) {
 		remove_at(ps, ps->n - 1);
+		port_unconfigure(e.port);
 		entry_free(&e);
 		return -EIO;
 	}
@@ -413,6 +414,7 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 			return 0;
 		}
 		stack_attach(stack, NULL);
+		port_unconfigure(fresh);
 		port_free(fresh);
 	} else {
 		kernel_not_found(f, &want);

@@ -1062,6 +1062,48 @@ static void test_link_event_readds(void **state)
 	assert_int_equal(port_drift(p), 0);
 }
 
+/* An attach whose creation cannot be saved gives the administrator's link back as it was. */
+static void test_attach_save_fails_link_back(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct link_change ch = { .up = 0, .mtu = 1400 };
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+	const struct link_state *ls;
+	uint8_t mac0[6];
+
+	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
+	assert_int_equal(memio_link_change(fx->m, "pre0", &ch), 0);
+	/* The administrator's own address, which paird lists too. */
+	{
+		struct port_io io = memio_io(fx->m);
+		struct ip_prefix pfx;
+		const char *why;
+
+		assert_int_equal(prefix_parse("198.18.0.1/24", &pfx, &why), 0);
+		assert_int_equal(
+			io.ops->addr_set(io.ctx, memio_link(fx->m, "pre0")->ifindex, &pfx, true),
+			0);
+	}
+	ps_start(fx, 0);
+	c = cfg_json("{\"name\":\"pre0\",\"type\":\"tap\",\"attach\":true,\"mtu\":9000,"
+		     "\"up\":true,\"mac\":\"02:00:00:00:00:42\","
+		     "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	memcpy(mac0, memio_link(fx->m, "pre0")->mac, 6);
+	break_state(fx);
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_internal(&f);
+	ls = memio_link(fx->m, "pre0");
+	assert_non_null(ls);
+	assert_int_equal(ls->mtu, 1400);
+	assert_false(ls->flags & IFF_UP);
+	assert_memory_equal(ls->mac, mac0, 6);
+	assert_int_equal(memio_addr_count(fx->m, "pre0"), 1);
+	assert_true(memio_has_addr(fx->m, "pre0", "198.18.0.1/24"));
+	assert_int_equal(memio_open_fds(fx->m), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1099,6 +1141,7 @@ int main(void)
 		T(test_bind_save_fails_releases_ring),
 		T(test_put_kernel_errno_not_404),
 		T(test_link_event_readds),
+		T(test_attach_save_fails_link_back),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);
