@@ -332,9 +332,16 @@ static int apply_link(struct port *p, const struct port_config *want, struct und
 		u->kind = UNDO_MAC;
 		memcpy(u->mac, p->link.mac, 6);
 	}
-	/* Remove first: a prefix may move between lengths (/24 → /25). */
+	/*
+	 * Remove first: a prefix may move between lengths (/24 → /25). What
+	 * the kernel already lost is not removed again: below MTU 1280 the
+	 * link has no IPv6 state and removing an IPv6 address fails ENXIO.
+	 */
+	if (want->has_addresses && cur->has_addresses && addrs_refresh(p) < 0)
+		p->kaddrs_known = false;
 	for (unsigned i = 0; want->has_addresses && cur->has_addresses && i < cur->n_addrs; i++) {
-		if (has_prefix(want, &cur->addrs[i]))
+		if (has_prefix(want, &cur->addrs[i]) ||
+		    (p->kaddrs_known && !kernel_has(p, &cur->addrs[i])))
 			continue;
 		ret = addr_step(p, &cur->addrs[i], false, f);
 		if (ret < 0)

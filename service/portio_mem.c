@@ -637,6 +637,9 @@ static int m_addr_set(void *ctx, int ifindex, const struct ip_prefix *prefix, bo
 		return -ENODEV;
 	if (m->unprivileged)
 		return -EPERM;
+	/* Below MTU 1280 the link has no IPv6 state at all (addrconf: ENXIO on delete). */
+	if (!add && prefix->family == AF_INET6 && d->link.mtu < 1280)
+		return -ENXIO;
 	for (unsigned i = 0; i < d->n_addrs; i++) {
 		if (!prefix_equal(&d->addrs[i], prefix))
 			continue;

@@ -12,7 +12,7 @@
  * reads return the full frame length even when truncated, a deleted
  * device's fd reads EBADFD, writes to a down link fail with EIO, going
  * down flushes IPv6 addresses unless keep_addr_on_down is set, an MTU
- * below 1280 flushes them and refuses new ones (EINVAL). Each fd is
+ * below 1280 flushes them, refuses new ones (EINVAL) and removals (ENXIO). Each fd is
  * a real eventfd that is readable while frames are queued, so a libevent
  * loop can poll it.
  */

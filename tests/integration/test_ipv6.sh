@@ -93,6 +93,38 @@ expect_unchanged
 expect_eq "$(ip -o link show dev v6a | cut -d: -f1)" "$ifindex" "v6a ifindex after a refused PUT"
 has_v6 v6a || fail "refused PUT removed addresses: $(addrs v6a)"
 
+note "after an outside MTU below 1280, dropping the IPv6 address succeeds (was 404 ENXIO)"
+api POST /api/v1/ports '{"name":"v6d","type":"tap","addresses":["198.18.9.1/24","2001:db8:9::1/64"]}'
+expect_status 201
+ip link set dev v6d mtu 1000
+api PATCH /api/v1/ports/v6d '{"addresses":["198.18.9.1/24"]}'
+expect_status 200
+expect_json '.drift | length' 0
+expect_eq "$(addrs v6d)" "198.18.9.1/24 " "v6d addresses after PATCH"
+api PUT /api/v1/ports/v6d '{"type":"tap","addresses":["198.18.9.1/24","2001:db8:9::1/64"]}'
+expect_status 200
+ip link set dev v6d mtu 1000
+api PUT /api/v1/ports/v6d '{"type":"tap","addresses":["198.18.9.1/24"]}'
+expect_status 200
+expect_json .mtu 1500
+expect_json '.drift | length' 0
+expect_eq "$(addrs v6d)" "198.18.9.1/24 " "v6d addresses after PUT"
+
+note "a failed state write leaves no device and no capture ring behind"
+mkdir "$W/state.json.tmp"
+snapshot before
+api POST /api/v1/ports '{"name":"v6e","type":"tap","addresses":["2001:db8:a::1/64"]}'
+expect_problem 500
+api POST /api/v1/ports/v6a/bindings '{"handler":"capture"}'
+expect_problem 500
+expect_unchanged
+ip link show dev v6e >/dev/null 2>&1 && fail "v6e left behind by a failed state write"
+api GET /api/v1/ports/v6a
+expect_json .counters.capture.capacity 0
+rmdir "$W/state.json.tmp"
+api DELETE /api/v1/ports/v6d
+expect_status 204
+
 note "restore of a state file holding MTU 576 with IPv6: the port is in state error with the reason"
 stop_paird
 jq '.ports += [{"name":"v6c","type":"tap","mtu":576,"addresses":["2001:db8:8::1/64"]}]' \

@@ -1300,6 +1300,30 @@ static void test_undo_mtu_drop_keeps_ipv6(void **state)
 	port_free(p);
 }
 
+/*
+ * The link's MTU fell below 1280 outside paird (IPv6 flushed); a request
+ * that drops the IPv6 address and raises the MTU succeeds instead of
+ * failing on the removal (ENXIO: the link has no IPv6 state).
+ */
+static void test_remove_lost_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+	struct port_config want = cfg_of("p0", PORT_TAP);
+	struct fault f = FAULT_INIT;
+
+	outside_link(fx, "p0", -1, 1000);
+	cfg_addr(&want, "198.18.0.1/24");
+	cfg_mtu(&want, 1500);
+	if (port_reconfigure(p, &want, &f) != 0)
+		fail_msg("%s", f.detail);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1351,6 +1375,7 @@ int main(void)
 		T(test_reconcile_outside_delete),
 		T(test_drift),
 		T(test_undo_mtu_drop_keeps_ipv6),
+		T(test_remove_lost_ipv6),
 	};
 
 	return cmocka_run_group_tests_name("port", tests, NULL, NULL);
