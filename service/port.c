@@ -443,8 +443,9 @@ int port_reconcile(struct port *p)
 				  strerror(-ret));
 			continue;
 		}
-		log_info("port %s: address %s was removed outside paird; added back", p->cfg.name,
-			 text);
+		if (ret == 0)
+			log_info("port %s: address %s was removed outside paird; added back",
+				 p->cfg.name, text);
 		added = true;
 	}
 	if (added)
