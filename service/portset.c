@@ -513,9 +513,8 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 		 struct binding **out, struct fault *f)
 {
 	struct stack *s = portset_stack(ps, p);
-	struct binding *b;
-
 	bool had_ring = stack_ring(s) != NULL;
+	struct binding *b;
 
 	if (check_forward(ps, p, cfg, f) < 0)
 		return -EINVAL;
