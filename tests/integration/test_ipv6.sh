@@ -12,6 +12,7 @@
 # refused PUT leaves the link as it was.
 . "$(dirname "$0")/lib.sh"
 netns_enter "$@"
+[ -d /proc/sys/net/ipv6/conf/default ] || skip "IPv6 is disabled on this host (no /proc/sys/net/ipv6)"
 start_paird --state "$W/state.json"
 
 # The link's global addresses as the kernel lists them, sorted, one line.
