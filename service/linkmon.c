@@ -3,11 +3,11 @@
  * Link and address notifications from rtnetlink, decoded with
  * nl_parse_link() and nl_parse_addr(); an address event carries only the
  * link's index, for the port set to compare the link with its
- * configuration again. The
- * socket is non-blocking and drained on readiness; ENOBUFS (we fell behind
- * and the kernel dropped notifications) is logged and survived: the next
- * notifications still arrive, and reads of a deleted device's fd report
- * EBADFD anyway.
+ * configuration again. The socket is non-blocking and drained on
+ * readiness; ENOBUFS (we fell behind and the kernel dropped notifications)
+ * is logged and survived: the port set is told to read every link again
+ * (an address event for ifindex 0), and the next notifications still
+ * arrive.
  */
 #include "linkmon.h"
 
@@ -63,9 +63,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = mnl_socket_recvfrom(lm->sock, buf, sizeof(buf));
 
 		if (n < 0) {
-			if (errno == ENOBUFS)
-				log_warn("link monitor: notifications were dropped (ENOBUFS)");
-			else if (errno != EAGAIN && errno != EINTR)
+			if (errno == ENOBUFS) {
+				struct link_state all = { .ifindex = 0, .addr_event = true };
+
+				log_warn("link monitor: notifications were dropped (ENOBUFS); "
+					 "reading every port's link again");
+				lm->fn(&all, false, lm->arg);
+				continue;
+			}
+			if (errno != EAGAIN && errno != EINTR)
 				log_warn("link monitor: %s", strerror(errno));
 			return;
 		}

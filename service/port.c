@@ -453,6 +453,21 @@ int port_reconcile(struct port *p)
 	return 0;
 }
 
+int port_resync(struct port *p)
+{
+	int ret;
+
+	if (p->state == PORT_STATE_GONE || p->fd < 0 || p->moved)
+		return 0;
+	ret = link_refresh(p);
+	/* Deleted while we were not listening: the device fd tells the rest. */
+	if (ret == -ENODEV) {
+		port_mark_gone(p);
+		return 0;
+	}
+	return ret < 0 ? ret : port_reconcile(p);
+}
+
 const struct ip_prefix *port_kernel_addrs(const struct port *p, unsigned *n)
 {
 	if (!p->kaddrs_known || p->fd < 0 || p->moved) {

@@ -124,6 +124,11 @@ int port_reconfigure(struct port *port, const struct port_config *want, struct f
  * nothing on a port without an open, local link.
  */
 int port_reconcile(struct port *port);
+/*
+ * After lost notifications: reads the link back (a link deleted meanwhile
+ * makes the port gone), then port_reconcile().
+ */
+int port_resync(struct port *port);
 
 /*
  * The link's global-scope addresses as the kernel last reported them

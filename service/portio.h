@@ -29,6 +29,8 @@ struct link_state {
 	/*
 	 * RTM_NEWADDR/RTM_DELADDR: an address of the link changed; only
 	 * @ifindex is meaningful, the link's other fields are not reported.
+	 * With @ifindex 0: notifications were lost (ENOBUFS), every link is
+	 * to be read again.
 	 */
 	bool addr_event;
 };

@@ -691,6 +691,12 @@ out:
 
 void portset_link_event(struct portset *ps, const struct link_state *ls, bool deleted)
 {
+	/* Notifications were lost: nothing the monitor says can be trusted to be complete. */
+	if (ls->addr_event && ls->ifindex == 0) {
+		for (size_t i = 0; i < ps->n; i++)
+			port_resync(ps->e[i].port);
+		return;
+	}
 	for (size_t i = 0; i < ps->n; i++) {
 		struct port *p = ps->e[i].port;
 

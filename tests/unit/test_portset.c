@@ -1104,6 +1104,27 @@ static void test_attach_save_fails_link_back(void **state)
 	assert_int_equal(memio_open_fds(fx->m), 0);
 }
 
+/* Lost notifications (ENOBUFS): every link is read again and lost addresses come back. */
+static void test_link_events_lost(void **state)
+{
+	struct fx *fx = *state;
+	struct link_state all = { .ifindex = 0, .addr_event = true };
+	struct link_change down = { .up = 0 };
+	struct port *p, *q;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
+	q = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
+	assert_int_equal(memio_link_change(fx->m, "p0", &down), 0);
+	assert_int_equal(memio_addr_remove(fx->m, "p0", "198.18.0.1/24"), 0);
+	assert_int_equal(memio_device_delete(fx->m, "p1"), 0);
+	portset_link_event(fx->ps, &all, false);
+	assert_int_equal(port_state(p), PORT_STATE_DOWN);
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_int_equal(port_drift(p), PORT_DRIFT_UP);
+	assert_int_equal(port_state(q), PORT_STATE_GONE);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1142,6 +1163,7 @@ int main(void)
 		T(test_put_kernel_errno_not_404),
 		T(test_link_event_readds),
 		T(test_attach_save_fails_link_back),
+		T(test_link_events_lost),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);
