@@ -98,6 +98,47 @@ json_t *last_error_json(const struct port_error *e)
 	return o;
 }
 
+static const struct {
+	unsigned bit;
+	const char *field;
+} drift_fields[] = {
+	{ PORT_DRIFT_UP, "up" },
+	{ PORT_DRIFT_MTU, "mtu" },
+	{ PORT_DRIFT_MAC, "mac" },
+	{ PORT_DRIFT_ADDRESSES, "addresses" },
+};
+
+/* What the kernel holds, beside the configuration; null when it cannot be asked. */
+static json_t *kernel_link_json(const struct port *p)
+{
+	unsigned n;
+	const struct ip_prefix *a = port_kernel_addrs(p, &n);
+	char buf[PREFIX_STR_MAX];
+	json_t *o, *arr;
+
+	if (!a)
+		return json_null();
+	o = json_object();
+	arr = json_array();
+	for (unsigned i = 0; i < n; i++) {
+		prefix_format(&a[i], buf);
+		json_array_append_new(arr, json_string(buf));
+	}
+	json_object_set_new(o, "addresses", arr);
+	return o;
+}
+
+static json_t *drift_json(const struct port *p)
+{
+	unsigned drift = port_drift(p);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < sizeof(drift_fields) / sizeof(drift_fields[0]); i++)
+		if (drift & drift_fields[i].bit)
+			json_array_append_new(arr, json_string(drift_fields[i].field));
+	return arr;
+}
+
 static json_t *port_json(const struct api *api, const struct port *p)
 {
 	const struct port_config *cfg = port_config(p);
@@ -130,6 +171,8 @@ static json_t *port_json(const struct api *api, const struct port *p)
 		json_array_append_new(arr, json_string(buf));
 	}
 	json_object_set_new(o, "addresses", arr);
+	json_object_set_new(o, "link", kernel_link_json(p));
+	json_object_set_new(o, "drift", drift_json(p));
 	json_object_set_new(o, "state", json_string(port_state_name(port_state(p))));
 	json_object_set_new(o, "last_error", last_error_json(port_last_error(p)));
 	json_object_set_new(o, "created", json_time(port_created(p)));

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * Link notifications from rtnetlink, decoded with nl_parse_link(). The
- * socket is non-blocking and drained on readiness; ENOBUFS (we fell behind
- * and the kernel dropped notifications) is logged and survived: the next
- * notifications still arrive, and reads of a deleted device's fd report
- * EBADFD anyway.
+ * Link and address notifications from rtnetlink, decoded with
+ * nl_parse_link() and nl_parse_addr(); an address event carries only the
+ * link's index, for the port set to compare the link with its
+ * configuration again. The socket is non-blocking and drained on
+ * readiness; ENOBUFS (we fell behind and the kernel dropped notifications)
+ * is logged and survived: the port set is told to read every link again
+ * (an address event for ifindex 0), and the next notifications still
+ * arrive.
  */
 #include "linkmon.h"
 
@@ -30,6 +33,17 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	struct linkmon *lm = data;
 	struct link_state ls;
 
+	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
+		struct ip_prefix pfx;
+		bool global;
+
+		/* Link-local addresses come and go with the link; paird configures none. */
+		if (nl_parse_addr(nlh, &ls.ifindex, &pfx, &global) < 0 || !global)
+			return MNL_CB_OK;
+		ls = (struct link_state){ .ifindex = ls.ifindex, .addr_event = true };
+		lm->fn(&ls, false, lm->arg);
+		return MNL_CB_OK;
+	}
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
 	if (nl_parse_link(nlh, &ls) < 0)
@@ -49,9 +63,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = mnl_socket_recvfrom(lm->sock, buf, sizeof(buf));
 
 		if (n < 0) {
-			if (errno == ENOBUFS)
-				log_warn("link monitor: notifications were dropped (ENOBUFS)");
-			else if (errno != EAGAIN && errno != EINTR)
+			if (errno == ENOBUFS) {
+				struct link_state all = { .ifindex = 0, .addr_event = true };
+
+				log_warn("link monitor: notifications were dropped (ENOBUFS); "
+					 "reading every port's link again");
+				lm->fn(&all, false, lm->arg);
+				continue;
+			}
+			if (errno != EAGAIN && errno != EINTR)
 				log_warn("link monitor: %s", strerror(errno));
 			return;
 		}
@@ -71,7 +91,8 @@ struct linkmon *linkmon_new(struct event_base *base, linkmon_fn fn, void *arg)
 	lm->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!lm->sock)
 		goto fail;
-	if (mnl_socket_bind(lm->sock, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
+	if (mnl_socket_bind(lm->sock, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+			    MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	lm->ev = event_new(base, mnl_socket_get_fd(lm->sock), EV_READ | EV_PERSIST, on_readable,
 			   lm);

@@ -62,8 +62,8 @@ void nl_close(struct nl *nl)
 	free(nl);
 }
 
-/* Sends @nlh and runs @cb on the replies until the ACK or an error. */
-static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/* Sends @nlh and runs @cb on the replies until the ACK (NLMSG_DONE for a @dump) or an error. */
+static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, bool dump, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int seq = ++nl->seq;
@@ -71,7 +71,12 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	int ret;
 
 	nlh->nlmsg_seq = seq;
-	nlh->nlmsg_flags |= NLM_F_ACK;
+	/*
+	 * A dump ends with NLMSG_DONE; an ACK is asked of the other requests.
+	 * (NLM_F_DUMP's bits are shared with NLM_F_EXCL on a NEW request.)
+	 */
+	if (!dump)
+		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -143,7 +148,7 @@ int nl_link_get(struct nl *nl, int ifindex, struct link_state *out)
 	ifm->ifi_index = ifindex;
 	out->ifindex = 0;
 	/* A GETLINK answers with the link and then an ACK, or an error. */
-	int ret = nl_talk(nl, nlh, link_get_cb, out);
+	int ret = nl_talk(nl, nlh, false, link_get_cb, out);
 	if (ret == 0 && out->ifindex != ifindex)
 		return -ENODEV;
 	return ret;
@@ -168,7 +173,7 @@ int nl_link_set(struct nl *nl, int ifindex, const struct link_change *change)
 		mnl_attr_put_u32(nlh, IFLA_MTU, change->mtu);
 	if (change->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, change->mac);
-	return nl_talk(nl, nlh, NULL, NULL);
+	return nl_talk(nl, nlh, false, NULL, NULL);
 }
 
 int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool add)
@@ -193,5 +198,84 @@ int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool
 	 */
 	if (add && prefix->family == AF_INET6)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-	return nl_talk(nl, nlh, NULL, NULL);
+	return nl_talk(nl, nlh, false, NULL, NULL);
+}
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *global)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	const struct ifaddrmsg *ifa;
+	const struct nlattr *a;
+	size_t alen;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+		return -EINVAL;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+		return -EINVAL;
+	*ifindex = (int)ifa->ifa_index;
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	alen = ifa->ifa_family == AF_INET ? 4 : 16;
+	/* IFA_ADDRESS is the peer on a point-to-point IPv4 link; IFA_LOCAL is ours. */
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!a || mnl_attr_get_payload_len(a) != alen)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->family = ifa->ifa_family;
+	out->len = ifa->ifa_prefixlen;
+	memcpy(out->addr, mnl_attr_get_payload(a), alen);
+	*global = ifa->ifa_scope == RT_SCOPE_UNIVERSE;
+	return 0;
+}
+
+struct addr_dump {
+	int ifindex;
+	struct ip_prefix *out;
+	unsigned max, n;
+};
+
+static int addr_list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_dump *d = data;
+	struct ip_prefix pfx;
+	bool global;
+	int ifindex;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return MNL_CB_OK;
+	if (nl_parse_addr(nlh, &ifindex, &pfx, &global) < 0 || ifindex != d->ifindex || !global)
+		return MNL_CB_OK;
+	if (d->n < d->max)
+		d->out[d->n] = pfx;
+	d->n++;
+	return MNL_CB_OK;
+}
+
+int nl_addr_list(struct nl *nl, int ifindex, struct ip_prefix *out, unsigned max)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct addr_dump d = { .ifindex = ifindex, .out = out, .max = max };
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	/* Older kernels dump every link's addresses; the callback keeps this link's. */
+	ifa->ifa_index = (unsigned int)ifindex;
+	ret = nl_talk(nl, nlh, true, addr_list_cb, &d);
+	return ret < 0 ? ret : (int)d.n;
 }

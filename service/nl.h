@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rtnetlink through libmnl: read and change a link (up, MTU, MAC), add and
- * remove its addresses, and decode RTM_NEWLINK messages for the link
- * monitor. Requests are synchronous with a short receive timeout; they run
- * on the control path only (API requests, start-up), never per frame.
+ * rtnetlink through libmnl: read and change a link (up, MTU, MAC), list,
+ * add and remove its addresses, and decode RTM_NEWLINK and RTM_NEWADDR
+ * messages for the link monitor. Requests are synchronous with a short
+ * receive timeout; they run on the control path only (API requests,
+ * start-up, link events), never per frame.
  */
 #ifndef PAIRD_NL_H
 #define PAIRD_NL_H
@@ -25,5 +26,13 @@ int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool
 
 /* Decodes an RTM_NEWLINK/RTM_DELLINK message. Returns 0 or -EINVAL. */
 int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out);
+
+/* The link's global-scope addresses; see port_io_ops.addr_list. */
+int nl_addr_list(struct nl *nl, int ifindex, struct ip_prefix *out, unsigned max);
+/*
+ * Decodes an RTM_NEWADDR/RTM_DELADDR message: the link, the prefix and
+ * whether its scope is global. Returns 0, -EINVAL or -EAFNOSUPPORT.
+ */
+int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *global);
 
 #endif

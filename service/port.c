@@ -18,6 +18,7 @@
 #include <linux/if_tun.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "log.h"
@@ -37,6 +38,14 @@ struct port {
 	port_frame_fn sink;
 	void *sink_arg;
 	bool moved;	   /* the link moved to another network namespace */
+	bool kaddrs_known; /* kaddrs holds the kernel's answer */
+	unsigned n_kaddrs; /* global addresses the kernel reported, may exceed the array */
+	struct ip_prefix kaddrs[PORT_KADDR_MAX];
+	/* An attached link as port_open() found it, for port_unconfigure(). */
+	struct link_state found;
+	bool found_known;
+	unsigned n_found;
+	struct ip_prefix found_addrs[PORT_KADDR_MAX];
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
 	uint8_t *buf;	   /* PORT_FRAME_MAX bytes */
@@ -241,6 +250,71 @@ static int addr_step(struct port *p, const struct ip_prefix *pfx, bool add, stru
 	return 0;
 }
 
+/* Reads the link's global addresses back from the kernel into p->kaddrs. */
+static int addrs_refresh(struct port *p)
+{
+	int ret = OPS(p)->addr_list(IOCTX(p), p->ifindex, p->kaddrs, PORT_KADDR_MAX);
+
+	p->kaddrs_known = ret >= 0;
+	p->n_kaddrs = ret >= 0 ? (unsigned)ret : 0;
+	return ret < 0 ? ret : 0;
+}
+
+static bool kernel_has(const struct port *p, const struct ip_prefix *pfx)
+{
+	unsigned n = p->n_kaddrs < PORT_KADDR_MAX ? p->n_kaddrs : PORT_KADDR_MAX;
+
+	for (unsigned i = 0; i < n; i++)
+		if (prefix_equal(&p->kaddrs[i], pfx))
+			return true;
+	return false;
+}
+
+/*
+ * The kernel flushes a link's IPv6 addresses when it goes down, unless
+ * keep_addr_on_down is set; paird sets it on every link it configures.
+ * The setting lives with the link's IPv6 state, which an MTU below 1280
+ * destroys, so it is set again after each MTU change. Best effort: an
+ * address lost anyway is re-added by port_reconcile() and shown as drift.
+ */
+static void keep_addrs(struct port *p)
+{
+	int ret = OPS(p)->keep_addrs(IOCTX(p), p->cfg.name);
+
+	if (ret < 0 && ret != -ENOENT)
+		log_debug("port %s: cannot set keep_addr_on_down: %s", p->cfg.name, strerror(-ret));
+}
+
+static int add_missing(struct port *p, const struct port_config *want, struct undo_log *log,
+		       struct fault *f)
+{
+	struct undo *u;
+	int ret;
+
+	/* Diffed against the kernel, not against the last request: lost addresses come back. */
+	if (addrs_refresh(p) < 0)
+		p->kaddrs_known = false;
+	for (unsigned i = 0; i < want->n_addrs; i++) {
+		if (p->kaddrs_known && kernel_has(p, &want->addrs[i]))
+			continue;
+		ret = addr_step(p, &want->addrs[i], true, f);
+		if (ret < 0)
+			return -1;
+		if (ret == 0) {
+			u = &log->op[log->n++];
+			u->kind = UNDO_ADDR_ADDED;
+			u->prefix = want->addrs[i];
+		}
+	}
+	return 0;
+}
+
+/*
+ * The order keeps IPv6 addresses alive: addresses leave before an MTU
+ * change (an MTU below 1280 flushes IPv6 ones, and its undo must find
+ * them gone by our hand, to add back), the link goes up or down, and only
+ * then are the wanted addresses added, against what the kernel still has.
+ */
 static int apply_link(struct port *p, const struct port_config *want, struct undo_log *log,
 		      struct fault *f)
 {
@@ -249,6 +323,7 @@ static int apply_link(struct port *p, const struct port_config *want, struct und
 	struct undo *u;
 	int ret;
 
+	keep_addrs(p);
 	if (want->has_mac && (!p->link.has_mac || memcmp(p->link.mac, want->mac, 6) != 0)) {
 		ch = (struct link_change){ .up = -1, .mac = want->mac };
 		if (link_step(p, &ch, "mac", f) < 0)
@@ -257,6 +332,26 @@ static int apply_link(struct port *p, const struct port_config *want, struct und
 		u->kind = UNDO_MAC;
 		memcpy(u->mac, p->link.mac, 6);
 	}
+	/*
+	 * Remove first: a prefix may move between lengths (/24 → /25). What
+	 * the kernel already lost is not removed again: below MTU 1280 the
+	 * link has no IPv6 state and removing an IPv6 address fails ENXIO.
+	 */
+	if (want->has_addresses && cur->has_addresses && addrs_refresh(p) < 0)
+		p->kaddrs_known = false;
+	for (unsigned i = 0; want->has_addresses && cur->has_addresses && i < cur->n_addrs; i++) {
+		if (has_prefix(want, &cur->addrs[i]) ||
+		    (p->kaddrs_known && !kernel_has(p, &cur->addrs[i])))
+			continue;
+		ret = addr_step(p, &cur->addrs[i], false, f);
+		if (ret < 0)
+			return -1;
+		if (ret == 0) {
+			u = &log->op[log->n++];
+			u->kind = UNDO_ADDR_REMOVED;
+			u->prefix = cur->addrs[i];
+		}
+	}
 	if (want->has_mtu && p->link.mtu != want->mtu) {
 		ch = (struct link_change){ .up = -1, .mtu = want->mtu };
 		if (link_step(p, &ch, "mtu", f) < 0)
@@ -264,33 +359,7 @@ static int apply_link(struct port *p, const struct port_config *want, struct und
 		u = &log->op[log->n++];
 		u->kind = UNDO_MTU;
 		u->mtu = p->link.mtu;
-	}
-	if (want->has_addresses) {
-		/* Remove first: a prefix may move between lengths (/24 → /25). */
-		for (unsigned i = 0; cur->has_addresses && i < cur->n_addrs; i++) {
-			if (has_prefix(want, &cur->addrs[i]))
-				continue;
-			ret = addr_step(p, &cur->addrs[i], false, f);
-			if (ret < 0)
-				return -1;
-			if (ret == 0) {
-				u = &log->op[log->n++];
-				u->kind = UNDO_ADDR_REMOVED;
-				u->prefix = cur->addrs[i];
-			}
-		}
-		for (unsigned i = 0; i < want->n_addrs; i++) {
-			if (cur->has_addresses && has_prefix(cur, &want->addrs[i]))
-				continue;
-			ret = addr_step(p, &want->addrs[i], true, f);
-			if (ret < 0)
-				return -1;
-			if (ret == 0) {
-				u = &log->op[log->n++];
-				u->kind = UNDO_ADDR_ADDED;
-				u->prefix = want->addrs[i];
-			}
-		}
+		keep_addrs(p);
 	}
 	if (want->has_up && !!(p->link.flags & IFF_UP) != want->up) {
 		ch = (struct link_change){ .up = want->up };
@@ -300,7 +369,7 @@ static int apply_link(struct port *p, const struct port_config *want, struct und
 		u->kind = UNDO_UP;
 		u->up = !want->up;
 	}
-	return 0;
+	return add_missing(p, want, log, f);
 }
 
 static int link_refresh(struct port *p)
@@ -339,11 +408,101 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 	if (apply_link(p, want, &log, f) < 0) {
 		undo_all(p, &log);
 		link_refresh(p);
+		addrs_refresh(p);
 		return f->err ? -f->err : -EINVAL;
 	}
 	p->cfg = *want;
 	link_refresh(p);
+	addrs_refresh(p);
 	return 0;
+}
+
+int port_reconcile(struct port *p)
+{
+	char text[PREFIX_STR_MAX];
+	bool added = false;
+	int ret;
+
+	if (p->state == PORT_STATE_GONE || p->state == PORT_STATE_ERROR || p->fd < 0 || p->moved)
+		return 0;
+	/* The link as the last event reported it; its addresses, asked now. */
+	keep_addrs(p);
+	ret = addrs_refresh(p);
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < p->cfg.n_addrs; i++) {
+		const struct ip_prefix *pfx = &p->cfg.addrs[i];
+
+		/* Below the IPv6 minimum MTU the kernel holds no IPv6 address: drift it is. */
+		if (kernel_has(p, pfx) || (pfx->family == AF_INET6 && p->link.mtu < 1280))
+			continue;
+		prefix_format(pfx, text);
+		ret = OPS(p)->addr_set(IOCTX(p), p->ifindex, pfx, true);
+		if (ret < 0 && ret != -EEXIST) {
+			log_debug("port %s: cannot add %s back: %s", p->cfg.name, text,
+				  strerror(-ret));
+			continue;
+		}
+		if (ret == 0)
+			log_info("port %s: address %s was removed outside paird; added back",
+				 p->cfg.name, text);
+		added = true;
+	}
+	if (added)
+		addrs_refresh(p);
+	return 0;
+}
+
+int port_resync(struct port *p)
+{
+	int ret;
+
+	if (p->state == PORT_STATE_GONE || p->fd < 0 || p->moved)
+		return 0;
+	ret = link_refresh(p);
+	/* Deleted while we were not listening: the device fd tells the rest. */
+	if (ret == -ENODEV) {
+		port_mark_gone(p);
+		return 0;
+	}
+	return ret < 0 ? ret : port_reconcile(p);
+}
+
+const struct ip_prefix *port_kernel_addrs(const struct port *p, unsigned *n)
+{
+	if (!p->kaddrs_known || p->fd < 0 || p->moved) {
+		*n = 0;
+		return NULL;
+	}
+	*n = p->n_kaddrs < PORT_KADDR_MAX ? p->n_kaddrs : PORT_KADDR_MAX;
+	return p->kaddrs;
+}
+
+unsigned port_drift(const struct port *p)
+{
+	const struct port_config *c = &p->cfg;
+	unsigned drift = 0;
+
+	if (p->fd < 0 || p->moved || p->state == PORT_STATE_GONE)
+		return 0;
+	if (c->has_up && !!(p->link.flags & IFF_UP) != c->up)
+		drift |= PORT_DRIFT_UP;
+	if (c->has_mtu && p->link.mtu != c->mtu)
+		drift |= PORT_DRIFT_MTU;
+	if (c->has_mac && (!p->link.has_mac || memcmp(p->link.mac, c->mac, 6) != 0))
+		drift |= PORT_DRIFT_MAC;
+	if (!p->kaddrs_known)
+		return drift;
+	for (unsigned i = 0; i < c->n_addrs; i++)
+		if (!kernel_has(p, &c->addrs[i]))
+			drift |= PORT_DRIFT_ADDRESSES;
+	/* A link paird created holds only what paird put there; an attached one, anything. */
+	for (unsigned i = 0; !c->attach && i < p->n_kaddrs && i < PORT_KADDR_MAX; i++)
+		if (!has_prefix(c, &p->kaddrs[i]))
+			drift |= PORT_DRIFT_ADDRESSES;
+	if (p->n_kaddrs > PORT_KADDR_MAX && !c->attach)
+		drift |= PORT_DRIFT_ADDRESSES;
+	return drift;
 }
 
 /* --- open --- */
@@ -472,12 +631,19 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 	}
 	if (open_device(p, f) < 0)
 		goto fail;
+	if (cfg->attach) {
+		p->found = p->link;
+		p->found_known = addrs_refresh(p) == 0;
+		p->n_found = p->n_kaddrs < PORT_KADDR_MAX ? p->n_kaddrs : PORT_KADDR_MAX;
+		memcpy(p->found_addrs, p->kaddrs, p->n_found * sizeof(p->kaddrs[0]));
+	}
 	if (port_reconfigure(p, &want, f) < 0)
 		goto fail;
 	if (env->base) {
 		p->ev = event_new(env->base, p->fd, EV_READ | EV_PERSIST, on_readable, p);
 		if (!p->ev || event_add(p->ev, NULL) < 0) {
 			fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "cannot watch the device");
+			port_unconfigure(p);
 			goto fail;
 		}
 	}
@@ -488,6 +654,36 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 fail:
 	port_destroy(p);
 	return NULL;
+}
+
+void port_unconfigure(struct port *p)
+{
+	struct fault ignored = FAULT_INIT;
+	struct port_config back;
+
+	if (!p->cfg.attach || p->fd < 0 || p->moved || p->state == PORT_STATE_GONE)
+		return;
+	back = p->cfg;
+	back.has_up = true;
+	back.up = p->found.flags & IFF_UP;
+	back.has_mtu = p->found.mtu != 0;
+	back.mtu = p->found.mtu;
+	back.has_mac = p->found.has_mac;
+	memcpy(back.mac, p->found.mac, 6);
+	/* Only what paird added goes; without the kernel's list at open, nothing does. */
+	back.has_addresses = true;
+	back.n_addrs = 0;
+	for (unsigned i = 0; i < p->cfg.n_addrs; i++) {
+		bool was = !p->found_known;
+
+		for (unsigned j = 0; !was && j < p->n_found; j++)
+			was = prefix_equal(&p->found_addrs[j], &p->cfg.addrs[i]);
+		if (was)
+			back.addrs[back.n_addrs++] = p->cfg.addrs[i];
+	}
+	if (port_reconfigure(p, &back, &ignored) < 0)
+		log_warn("port %s: could not give the link back as it was found: %s", p->cfg.name,
+			 ignored.detail);
 }
 
 struct port *port_new_failed(const struct port_env *env, const struct port_config *cfg,

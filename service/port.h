@@ -28,6 +28,15 @@ struct port;
 #define PORT_FRAME_MAX	   (65535 + 14 + 4 + 4)
 #define PORT_READ_BUDGET   (256 * 1024)
 #define PORT_ERRNO_SLOTS   134 /* errno values 1..133; slot 0 collects any other */
+#define PORT_KADDR_MAX	   32	/* kernel addresses a port keeps track of */
+
+/* Where the link differs from the port's configuration (port_drift()). */
+enum {
+	PORT_DRIFT_UP = 1 << 0,
+	PORT_DRIFT_MTU = 1 << 1,
+	PORT_DRIFT_MAC = 1 << 2,
+	PORT_DRIFT_ADDRESSES = 1 << 3,
+};
 
 enum port_state { PORT_STATE_UP, PORT_STATE_DOWN, PORT_STATE_ERROR, PORT_STATE_GONE };
 
@@ -82,6 +91,14 @@ struct port *port_new_failed(const struct port_env *env, const struct port_confi
 			     const struct fault *why);
 
 /*
+ * Gives an attached link back as port_open() found it (up, MTU, MAC; the
+ * addresses paird added are removed): for a port dropped because its
+ * creation could not be saved. Nothing to do for a device paird created,
+ * which disappears with its fd.
+ */
+void port_unconfigure(struct port *port);
+
+/*
  * Releases the device (a device paird created disappears with its fd; an
  * attached one is only detached) and frees the port. Safe from inside the
  * port's own callbacks: the memory is then freed when the callback returns.
@@ -93,8 +110,40 @@ void port_free(struct port *port);
  * Brings the link to @want (up, MTU, MAC, addresses). Either every change
  * is made or, on the first refusal, the ones made are undone and @f says
  * which step failed. On success @want becomes the port's configuration.
+ * Addresses are compared with what the kernel holds, so asking again for
+ * the same list adds back an address the kernel lost.
  */
 int port_reconfigure(struct port *port, const struct port_config *want, struct fault *f);
+
+/*
+ * After a link or address event (port_link_update() first for a link
+ * event): reads the link's addresses back and adds configured ones the
+ * kernel lost (an outside `ip link set
+ * down`, `ip addr del`, an MTU change). What cannot be added back (an IPv6
+ * address below MTU 1280) stays visible through port_drift(). Does
+ * nothing on a port without an open, local link.
+ */
+int port_reconcile(struct port *port);
+/*
+ * After lost notifications: reads the link back (a link deleted meanwhile
+ * makes the port gone), then port_reconcile().
+ */
+int port_resync(struct port *port);
+
+/*
+ * The link's global-scope addresses as the kernel last reported them
+ * (link-local and host-scope ones are left out); NULL with *@n = 0 when
+ * unknown (no open device, the link moved, the kernel did not answer).
+ */
+const struct ip_prefix *port_kernel_addrs(const struct port *port, unsigned *n);
+
+/*
+ * PORT_DRIFT_* bits for what the link holds and the configuration says
+ * otherwise: up, MTU or MAC given and different, a configured address
+ * missing, or (on a device paird created) a global address it did not
+ * configure. 0 on a port without an open, local link.
+ */
+unsigned port_drift(const struct port *port);
 
 /* Writes one frame. EINTR is retried; other errors are counted and returned. */
 int port_write(struct port *port, const void *frame, size_t len);

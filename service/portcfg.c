@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 const char *port_type_name(enum port_type type)
 {
@@ -212,6 +213,31 @@ int portcfg_check(const struct port_config *out, struct fault *f)
 	if (out->has_mac && out->type == PORT_TUN)
 		return fault_set(f, FAULT_INVALID, 0, "mac",
 				 "a tun device carries IP packets and has no MAC address");
+	return 0;
+}
+
+int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *patch,
+		      struct fault *f)
+{
+	char text[PREFIX_STR_MAX];
+	const char *field = "mtu";
+
+	if (!cfg->has_mtu || cfg->mtu >= PORT_MTU_IPV6)
+		return 0;
+	for (unsigned i = 0; cfg->has_addresses && i < cfg->n_addrs; i++) {
+		if (cfg->addrs[i].family != AF_INET6)
+			continue;
+		/* The offending field is the one this request brings in. */
+		if (patch && patch->has_addresses && !patch->has_mtu)
+			field = "addresses";
+		prefix_format(&cfg->addrs[i], text);
+		return fault_set(f, FAULT_INVALID, 0, field,
+				 "mtu %u is below %d, the IPv6 minimum (RFC 8200), while "
+				 "addresses holds the IPv6 address %s; the kernel drops a link's "
+				 "IPv6 addresses below that MTU. Raise mtu or remove the IPv6 "
+				 "addresses",
+				 cfg->mtu, PORT_MTU_IPV6, text);
+	}
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #define PORT_ADDR_MAX 16
 #define PORT_MTU_MIN  68
 #define PORT_MTU_MAX  65535
+#define PORT_MTU_IPV6 1280 /* the IPv6 minimum, RFC 8200 section 5 */
 
 enum port_type { PORT_TUN = 1, PORT_TAP = 2 };
 
@@ -57,6 +58,17 @@ int portcfg_from_json(const json_t *obj, enum portcfg_mode mode, const char *pat
 
 /* The rules between fields of a whole configuration (e.g. no MAC on tun). */
 int portcfg_check(const struct port_config *cfg, struct fault *f);
+
+/*
+ * An MTU below 1280 with an IPv6 address is refused: the kernel flushes a
+ * link's IPv6 addresses below the IPv6 minimum MTU. @patch (may be NULL)
+ * is what a PATCH brought, to name the field it changed; otherwise the
+ * fault names "mtu" and its detail names "addresses". Kept apart from
+ * portcfg_check() so that a state file holding such a port (written before
+ * this rule) still loads, with that port in state "error".
+ */
+int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *patch,
+		      struct fault *f);
 
 /* The configuration as JSON (only fields that were given). New reference. */
 json_t *portcfg_to_json(const struct port_config *cfg);

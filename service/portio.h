@@ -26,6 +26,13 @@ struct link_state {
 	bool has_mac;
 	uint8_t mac[6];
 	bool moved; /* RTM_DELLINK because the link moved to another network namespace */
+	/*
+	 * RTM_NEWADDR/RTM_DELADDR: an address of the link changed; only
+	 * @ifindex is meaningful, the link's other fields are not reported.
+	 * With @ifindex 0: notifications were lost (ENOBUFS), every link is
+	 * to be read again.
+	 */
+	bool addr_event;
 };
 
 /* A change to a link; fields left at their "keep" value are not touched. */
@@ -54,6 +61,18 @@ struct port_io_ops {
 	int (*link_set)(void *ctx, int ifindex, const struct link_change *change);
 	/* Adds (@add) or removes one kernel-side address of the link. */
 	int (*addr_set)(void *ctx, int ifindex, const struct ip_prefix *prefix, bool add);
+	/*
+	 * The link's global-scope addresses (RTM_GETADDR; link-local and
+	 * host-scope ones are left out): up to @max into @out. Returns how
+	 * many the link has, which may exceed @max, or -errno.
+	 */
+	int (*addr_list)(void *ctx, int ifindex, struct ip_prefix *out, unsigned max);
+	/*
+	 * Makes the kernel keep the link's IPv6 addresses while it is down
+	 * (net.ipv6.conf.<name>.keep_addr_on_down = 1). -ENOENT when the link
+	 * has no IPv6 configuration (IPv6 off, or an MTU below 1280).
+	 */
+	int (*keep_addrs)(void *ctx, const char *name);
 };
 
 /* An implementation and its context; held by value. */

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -79,6 +81,36 @@ static int k_addr_set(void *ctx, int ifindex, const struct ip_prefix *prefix, bo
 	return nl_addr_set(ctx, ifindex, prefix, add);
 }
 
+static int k_addr_list(void *ctx, int ifindex, struct ip_prefix *out, unsigned max)
+{
+	return nl_addr_list(ctx, ifindex, out, max);
+}
+
+/*
+ * rtnetlink reports IFLA_INET6_CONF but cannot change it, so the sysctl
+ * goes through /proc/sys (of paird's own network namespace). "all" and
+ * "default" are directories there, not links: never written.
+ */
+static int k_keep_addrs(void *ctx, const char *name)
+{
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	(void)ctx;
+	if (strcmp(name, "all") == 0 || strcmp(name, "default") == 0 || strchr(name, '/'))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/keep_addr_on_down", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, "1\n", 2);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? (int)n : 0;
+}
+
 static const struct port_io_ops kernel_ops = {
 	.name = "kernel",
 	.open = k_open,
@@ -90,6 +122,8 @@ static const struct port_io_ops kernel_ops = {
 	.link_get = k_link_get,
 	.link_set = k_link_set,
 	.addr_set = k_addr_set,
+	.addr_list = k_addr_list,
+	.keep_addrs = k_keep_addrs,
 };
 
 int portio_kernel_init(struct port_io *io)

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define MEM_DEVS     16
@@ -32,6 +33,7 @@ struct mem_dev {
 	char name[IFNAMSIZ];
 	int attached_fd; /* -1 when no fd is attached */
 	bool no_pi;
+	bool keep_addrs; /* net.ipv6.conf.<name>.keep_addr_on_down */
 	struct link_state link;
 	unsigned n_addrs;
 	struct ip_prefix addrs[MEM_ADDRS];
@@ -531,6 +533,42 @@ static int m_link_get(void *ctx, int ifindex, struct link_state *out)
 	return 0;
 }
 
+/*
+ * The kernel's IPv6 side of a link change (net/ipv6/addrconf.c): going
+ * down flushes the IPv6 addresses unless keep_addr_on_down is set; an MTU
+ * below 1280 tears the link's IPv6 configuration down, addresses and
+ * sysctls with it, and a later one of 1280 or more starts it afresh.
+ */
+static void dev_ipv6_flush(struct mem_dev *d)
+{
+	for (unsigned i = 0; i < d->n_addrs;) {
+		if (d->addrs[i].family == AF_INET6)
+			d->addrs[i] = d->addrs[--d->n_addrs];
+		else
+			i++;
+	}
+}
+
+static void dev_link_apply(struct mem_dev *d, const struct link_change *ch)
+{
+	if (ch->mtu) {
+		if (ch->mtu < 1280) {
+			dev_ipv6_flush(d);
+			d->keep_addrs = false;
+		}
+		d->link.mtu = ch->mtu;
+	}
+	if (ch->mac)
+		memcpy(d->link.mac, ch->mac, 6);
+	if (ch->up == 1) {
+		d->link.flags |= IFF_UP;
+	} else if (ch->up == 0 && (d->link.flags & IFF_UP)) {
+		d->link.flags &= ~(unsigned)IFF_UP;
+		if (!d->keep_addrs)
+			dev_ipv6_flush(d);
+	}
+}
+
 static int m_link_set(void *ctx, int ifindex, const struct link_change *ch)
 {
 	struct memio *m = ctx;
@@ -548,15 +586,42 @@ static int m_link_set(void *ctx, int ifindex, const struct link_change *ch)
 		return -EINVAL;
 	if (ch->mac && !d->tap)
 		return -EOPNOTSUPP;
-	if (ch->mtu)
-		d->link.mtu = ch->mtu;
-	if (ch->mac)
-		memcpy(d->link.mac, ch->mac, 6);
-	if (ch->up == 1)
-		d->link.flags |= IFF_UP;
-	else if (ch->up == 0)
-		d->link.flags &= ~(unsigned)IFF_UP;
+	dev_link_apply(d, ch);
 	return 0;
+}
+
+int memio_link_change(struct memio *m, const char *name, const struct link_change *ch)
+{
+	struct mem_dev *d = dev_by_name(m, name);
+
+	if (!d)
+		return -ENODEV;
+	dev_link_apply(d, ch);
+	return 0;
+}
+
+int memio_addr_remove(struct memio *m, const char *name, const char *prefix)
+{
+	struct mem_dev *d = dev_by_name(m, name);
+	struct ip_prefix p;
+	const char *why;
+
+	if (!d || prefix_parse(prefix, &p, &why) < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < d->n_addrs; i++) {
+		if (prefix_equal(&d->addrs[i], &p)) {
+			d->addrs[i] = d->addrs[--d->n_addrs];
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+bool memio_keeps_addrs(const struct memio *m, const char *name)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	return d && d->keep_addrs;
 }
 
 static int m_addr_set(void *ctx, int ifindex, const struct ip_prefix *prefix, bool add)
@@ -572,6 +637,9 @@ static int m_addr_set(void *ctx, int ifindex, const struct ip_prefix *prefix, bo
 		return -ENODEV;
 	if (m->unprivileged)
 		return -EPERM;
+	/* Below MTU 1280 the link has no IPv6 state at all (addrconf: ENXIO on delete). */
+	if (!add && prefix->family == AF_INET6 && d->link.mtu < 1280)
+		return -ENXIO;
 	for (unsigned i = 0; i < d->n_addrs; i++) {
 		if (!prefix_equal(&d->addrs[i], prefix))
 			continue;
@@ -582,9 +650,45 @@ static int m_addr_set(void *ctx, int ifindex, const struct ip_prefix *prefix, bo
 	}
 	if (!add)
 		return -EADDRNOTAVAIL;
+	/* No IPv6 configuration below the IPv6 minimum MTU (addrconf: EINVAL). */
+	if (prefix->family == AF_INET6 && d->link.mtu < 1280)
+		return -EINVAL;
 	if (d->n_addrs == MEM_ADDRS)
 		return -ENOSPC;
 	d->addrs[d->n_addrs++] = *prefix;
+	return 0;
+}
+
+static int m_addr_list(void *ctx, int ifindex, struct ip_prefix *out, unsigned max)
+{
+	struct memio *m = ctx;
+	struct mem_dev *d;
+	int ret = take_injected(m, MEMIO_ADDR_LIST);
+
+	if (ret < 0)
+		return ret;
+	d = dev_by_index(m, ifindex);
+	if (!d)
+		return -ENODEV;
+	for (unsigned i = 0; i < d->n_addrs && i < max; i++)
+		out[i] = d->addrs[i];
+	return (int)d->n_addrs;
+}
+
+static int m_keep_addrs(void *ctx, const char *name)
+{
+	struct memio *m = ctx;
+	struct mem_dev *d;
+	int ret = take_injected(m, MEMIO_KEEP_ADDRS);
+
+	if (ret < 0)
+		return ret;
+	d = dev_by_name(m, name);
+	if (!d || d->link.mtu < 1280)
+		return -ENOENT;
+	if (m->unprivileged)
+		return -EACCES;
+	d->keep_addrs = true;
 	return 0;
 }
 
@@ -599,6 +703,8 @@ static const struct port_io_ops mem_ops = {
 	.link_get = m_link_get,
 	.link_set = m_link_set,
 	.addr_set = m_addr_set,
+	.addr_list = m_addr_list,
+	.keep_addrs = m_keep_addrs,
 };
 
 struct port_io memio_io(struct memio *m)

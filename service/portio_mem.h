@@ -10,7 +10,9 @@
  * existing one (EBUSY if attached, EINVAL on a type mismatch, EBUSY with
  * IFF_TUN_EXCL), closing the last fd removes a non-persistent device,
  * reads return the full frame length even when truncated, a deleted
- * device's fd reads EBADFD, writes to a down link fail with EIO. Each fd is
+ * device's fd reads EBADFD, writes to a down link fail with EIO, going
+ * down flushes IPv6 addresses unless keep_addr_on_down is set, an MTU
+ * below 1280 flushes them, refuses new ones (EINVAL) and removals (ENXIO). Each fd is
  * a real eventfd that is readable while frames are queued, so a libevent
  * loop can poll it.
  */
@@ -33,6 +35,8 @@ enum memio_op {
 	MEMIO_LINK_GET,
 	MEMIO_LINK_SET,
 	MEMIO_ADDR_SET,
+	MEMIO_ADDR_LIST,
+	MEMIO_KEEP_ADDRS,
 	MEMIO_OP_COUNT
 };
 
@@ -55,6 +59,16 @@ bool memio_device_exists(const struct memio *m, const char *name);
 const struct link_state *memio_link(const struct memio *m, const char *name);
 bool memio_has_addr(const struct memio *m, const char *name, const char *prefix);
 unsigned memio_addr_count(const struct memio *m, const char *name);
+/*
+ * What an administrator does behind paird's back (`ip link set`, `ip addr
+ * del`), with the kernel's side effects: going down flushes IPv6
+ * addresses unless keep_addr_on_down is set, an MTU below 1280 flushes
+ * them (and the sysctl) always. No call is counted or injected.
+ */
+int memio_link_change(struct memio *m, const char *name, const struct link_change *ch);
+int memio_addr_remove(struct memio *m, const char *name, const char *prefix);
+/* net.ipv6.conf.<name>.keep_addr_on_down as paird left it. */
+bool memio_keeps_addrs(const struct memio *m, const char *name);
 
 /* fds currently open through this I/O. */
 unsigned memio_open_fds(const struct memio *m);

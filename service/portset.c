@@ -153,13 +153,26 @@ static struct entry remove_at(struct portset *ps, size_t i)
 	return e;
 }
 
+/*
+ * A kernel errno such as ENXIO or ENODEV met while opening or configuring
+ * a port would read as 404, "no such port", on a path that names one. Only
+ * a missing device to attach to is a 404; anything else is the kernel's.
+ */
+static void kernel_not_found(struct fault *f, const struct port_config *cfg)
+{
+	if (f->kind == FAULT_NOT_FOUND && !(cfg->attach && strcmp(f->field, "name") == 0))
+		f->kind = FAULT_KERNEL;
+}
+
 /* A port and a fresh stack for it, or NULL with @f filled and nothing left. */
 static int entry_open(struct portset *ps, const struct port_config *cfg, struct entry *e,
 		      struct fault *f)
 {
 	e->port = port_open(&ps->env, cfg, f);
-	if (!e->port)
+	if (!e->port) {
+		kernel_not_found(f, cfg);
 		return f->err ? -f->err : -EINVAL;
+	}
 	e->stack = stack_new(&ps->senv, e->port);
 	if (!e->stack) {
 		port_free(e->port);
@@ -249,11 +262,14 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 
 	if (check_room(ps, cfg->name, f) < 0)
 		return -EEXIST;
+	if (portcfg_check_mtu(cfg, NULL, f) < 0)
+		return -EINVAL;
 	if (entry_open(ps, cfg, &e, f) < 0)
 		return f->err ? -f->err : -EINVAL;
 	insert_at(ps, ps->n, e);
 	if (save(ps, f) < 0) {
 		remove_at(ps, ps->n - 1);
+		port_unconfigure(e.port);
 		entry_free(&e);
 		return -EIO;
 	}
@@ -329,6 +345,7 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 	struct link_state before;
 	struct stack *stack;
 	struct port *p, *fresh;
+	bool had_device;
 
 	*created = i < 0;
 	if (i < 0) {
@@ -342,11 +359,17 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 	old = *port_config(p);
 	before = *port_link(p);
 	put_target(&old, cfg, &want);
+	if (portcfg_check_mtu(&want, NULL, f) < 0)
+		return -EINVAL;
+	/* A port that lost its device (gone, or never reopened) has none to give back. */
+	had_device = port_ifindex(p) > 0;
 
 	if (portcfg_same_device(&old, &want) && port_state(p) != PORT_STATE_GONE &&
 	    port_state(p) != PORT_STATE_ERROR) {
-		if (port_reconfigure(p, &want, f) < 0)
+		if (port_reconfigure(p, &want, f) < 0) {
+			kernel_not_found(f, &want);
 			return f->err ? -f->err : -EINVAL;
+		}
 		if (save(ps, f) < 0) {
 			reconfigure_back(p, &old, &before);
 			return -EIO;
@@ -363,17 +386,33 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 				 "before changing its type",
 				 old.name, stack_count(stack), port_type_name(old.type));
 	/*
+	 * The only interface of that name is the one paird created for this
+	 * port, and it disappears when released: there would be nothing left
+	 * to attach to, and the port would have been torn down for nothing.
+	 */
+	if (want.attach && !old.attach && had_device)
+		return fault_set(f, FAULT_CONFLICT, EBUSY, "attach",
+				 "the interface %s is the one paird created for this port and "
+				 "goes away when released, so there is no device to attach to; "
+				 "delete the port and create a persistent device first (ip tuntap "
+				 "add dev %s mode %s user USER)",
+				 old.name, old.name, port_type_name(want.type));
+	/*
 	 * Another device (type, packet info, attach) or a broken port: the old
-	 * device must be released first, since the new one takes its name.
+	 * device must be released first, since the new one takes its name. A
+	 * port with no device keeps its record until the new one is saved.
 	 */
 	stack_attach(stack, NULL);
-	port_free(p);
-	ps->e[i].port = NULL;
+	if (had_device) {
+		port_free(p);
+		ps->e[i].port = p = NULL;
+	}
 	fresh = port_open(&ps->env, &want, f);
 	if (fresh) {
 		ps->e[i].port = fresh;
 		stack_attach(stack, fresh);
 		if (save(ps, f) == 0) {
+			port_free(p);
 			/* Old records were framed another way (packet info); they go. */
 			if (stack_ring(stack) && want.packet_info != old.packet_info)
 				capture_ring_clear(stack_ring(stack));
@@ -385,15 +424,27 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 			return 0;
 		}
 		stack_attach(stack, NULL);
+		port_unconfigure(fresh);
 		port_free(fresh);
+	} else {
+		kernel_not_found(f, &want);
+	}
+	if (p) {
+		/* It never had a device to release: back exactly as it was. */
+		ps->e[i].port = p;
+		stack_attach(stack, p);
+		return f->err ? -f->err : -EIO;
 	}
 	/* Put the old port back as well as we can; its counters start again. */
 	{
 		struct fault again = FAULT_INIT;
 
 		p = port_open(&ps->env, &old, &again);
-		if (!p)
+		if (!p) {
+			log_error("port %s: could not be reopened after a failed replace: %s",
+				  old.name, again.detail);
 			p = port_new_failed(&ps->env, &old, &again);
+		}
 		if (p) {
 			ps->e[i].port = p;
 			stack_attach(stack, p);
@@ -414,10 +465,12 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 	struct link_state before = *port_link(p);
 
 	portcfg_merge(&want, patch);
-	if (portcfg_check(&want, f) < 0)
+	if (portcfg_check(&want, f) < 0 || portcfg_check_mtu(&want, patch, f) < 0)
 		return -EINVAL;
-	if (port_reconfigure(p, &want, f) < 0)
+	if (port_reconfigure(p, &want, f) < 0) {
+		kernel_not_found(f, &want);
 		return f->err ? -f->err : -EINVAL;
+	}
 	if (save(ps, f) < 0) {
 		reconfigure_back(p, &old, &before);
 		return -EIO;
@@ -470,6 +523,7 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 		 struct binding **out, struct fault *f)
 {
 	struct stack *s = portset_stack(ps, p);
+	bool had_ring = stack_ring(s) != NULL;
 	struct binding *b;
 
 	if (check_forward(ps, p, cfg, f) < 0)
@@ -480,6 +534,9 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 		struct fault ignored = FAULT_INIT;
 
 		stack_unbind(s, b->cfg.id, &ignored);
+		/* The ring this binding reserved goes back to --capture-memory. */
+		if (!had_ring)
+			stack_ring_release(s);
 		return -EIO;
 	}
 	log_info("port %s: binding %u (%s) added", port_name(p), b->cfg.id, b->ops->name);
@@ -534,7 +591,12 @@ static int restore_port(struct portset *ps, const json_t *v, const json_t *bindi
 	if (check_room(ps, cfg.name, &pf) < 0)
 		return fault_set(f, FAULT_INVALID, EINVAL, "name", "state file %s: ports[%zu]: %s",
 				 ps->state_path, i, pf.detail);
-	if (entry_open(ps, &cfg, &e, &pf) < 0) {
+	/*
+	 * A state file written before the IPv6 MTU rule may hold a port the
+	 * API now refuses: it is kept in state error with the rule as its
+	 * reason, not opened half-configured and not dropped.
+	 */
+	if (portcfg_check_mtu(&cfg, NULL, &pf) < 0 || entry_open(ps, &cfg, &e, &pf) < 0) {
 		/* Kept in state error, with its bindings, rather than dropped. */
 		log_error("port %s: cannot be restored: %s", cfg.name, pf.detail);
 		e.port = port_new_failed(&ps->env, &cfg, &pf);
@@ -677,17 +739,27 @@ out:
 
 void portset_link_event(struct portset *ps, const struct link_state *ls, bool deleted)
 {
+	/* Notifications were lost: nothing the monitor says can be trusted to be complete. */
+	if (ls->addr_event && ls->ifindex == 0) {
+		for (size_t i = 0; i < ps->n; i++)
+			port_resync(ps->e[i].port);
+		return;
+	}
 	for (size_t i = 0; i < ps->n; i++) {
 		struct port *p = ps->e[i].port;
 
 		if (port_ifindex(p) != ls->ifindex || port_state(p) == PORT_STATE_GONE ||
 		    port_moved(p))
 			continue;
-		if (deleted && ls->moved)
+		if (deleted && ls->moved) {
 			port_mark_moved(p);
-		else if (deleted)
+		} else if (deleted) {
 			port_mark_gone(p);
-		else
-			port_link_update(p, ls);
+		} else {
+			/* A link going down or changing MTU may have taken addresses with it. */
+			if (!ls->addr_event)
+				port_link_update(p, ls);
+			port_reconcile(p);
+		}
 	}
 }

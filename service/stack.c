@@ -111,6 +111,8 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 	       struct fault *f)
 {
 	struct binding *b;
+	bool new_ring = false;
+	int ret;
 
 	if (s->n >= s->env->max_bindings)
 		return fault_set(f, FAULT_LIMIT, ENOSPC, NULL,
@@ -123,15 +125,19 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 		s->ring = capture_ring_new(s->env->budget, s->env->ring_bytes, f);
 		if (!s->ring)
 			return -ENOSPC;
+		new_ring = true;
 	}
 	b = calloc(1, sizeof(*b));
-	if (!b)
-		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+	if (!b) {
+		ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		goto fail;
+	}
 	b->cfg = *cfg;
 	b->ops = handlers[cfg->kind];
 	if (b->ops->init && b->ops->init(b, port_config(s->port), f) < 0) {
 		free(b);
-		return f->err ? -f->err : -EINVAL;
+		ret = f->err ? -f->err : -EINVAL;
+		goto fail;
 	}
 	if (!b->cfg.id) {
 		/*
@@ -149,6 +155,20 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 	if (out)
 		*out = b;
 	return 0;
+fail:
+	/* A refused binding reserves nothing (a bad capture filter, say). */
+	if (new_ring)
+		stack_ring_release(s);
+	return ret;
+}
+
+void stack_ring_release(struct stack *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->b[i]->cfg.kind == HANDLER_CAPTURE)
+			return;
+	capture_ring_free(s->ring);
+	s->ring = NULL;
 }
 
 struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index)

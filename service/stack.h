@@ -88,6 +88,11 @@ struct binding *stack_find(const struct stack *s, uint32_t id);
 const struct stack_counters *stack_counters(const struct stack *s);
 /* The capture ring, NULL until a capture binding was made. */
 struct capture_ring *stack_ring(const struct stack *s);
+/*
+ * Frees the capture ring and gives its memory back to the budget, when no
+ * capture binding uses it: the undo of a binding whose ring was new.
+ */
+void stack_ring_release(struct stack *s);
 /* When these counters started. */
 struct timespec stack_since(const struct stack *s);
 

@@ -71,6 +71,8 @@ function port(over = {}) {
 		mac: '02:00:00:00:00:01',
 		up: true,
 		addresses: ['198.18.0.1/24', '2001:db8::1/64'],
+		link: { addresses: ['198.18.0.1/24', '2001:db8::1/64'] },
+		drift: [],
 		state: 'up',
 		last_error: null,
 		created: '2026-11-26T22:33:09.616Z',
@@ -134,7 +136,7 @@ function json(method, url, status, body, extraHeaders = {}) {
 }
 
 const gonePort = port({
-	name: 'g0', ifindex: null, mtu: null, mac: null, up: false, addresses: [], state: 'gone',
+	name: 'g0', ifindex: null, mtu: null, mac: null, up: false, addresses: [], link: null, state: 'gone',
 	last_error: {
 		operation: 'link', errno: 19, errno_name: 'ENODEV',
 		message: 'the interface was deleted outside paird', time: '2026-11-26T22:33:20.531Z',

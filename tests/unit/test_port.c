@@ -395,7 +395,7 @@ static void test_attach_undo_addresses(void **state)
 	cfg_addr(&c, "198.18.1.1/24");
 	cfg_addr(&c, "2001:db8::1/64");
 	cfg_addr(&c, "198.18.2.1/24");
-	memio_inject(fx->m, MEMIO_ADDR_SET, 0);
+	/* 198.18.0.1/24 is on the link already: no call; the third add fails. */
 	memio_inject(fx->m, MEMIO_ADDR_SET, 0);
 	memio_inject(fx->m, MEMIO_ADDR_SET, 0);
 	memio_inject(fx->m, MEMIO_ADDR_SET, EACCES);
@@ -1101,6 +1101,229 @@ static void test_flag_names(void **state)
 	assert_string_equal(port_state_name(PORT_STATE_DOWN), "down");
 }
 
+/* --- the kernel's view: IPv6 addresses kept, lost ones added back, drift shown --- */
+
+/* An outside `ip link set NAME ...` on the memory kernel. */
+static void outside_link(struct fx *fx, const char *name, int up, uint32_t mtu)
+{
+	struct link_change ch = { .up = up, .mtu = mtu };
+
+	assert_int_equal(memio_link_change(fx->m, name, &ch), 0);
+}
+
+static bool kernel_lists(const struct port *p, const char *prefix)
+{
+	struct ip_prefix want;
+	const struct ip_prefix *a;
+	const char *why;
+	unsigned n;
+
+	assert_int_equal(prefix_parse(prefix, &want, &why), 0);
+	a = port_kernel_addrs(p, &n);
+	for (unsigned i = 0; a && i < n; i++)
+		if (prefix_equal(&a[i], &want))
+			return true;
+	return false;
+}
+
+static struct port_config cfg_dual(void)
+{
+	struct port_config c = cfg_of("p0", PORT_TAP);
+
+	cfg_addr(&c, "198.18.0.1/24");
+	cfg_addr(&c, "2001:db8::1/64");
+	return c;
+}
+
+/* PATCH {"up":false} then {"up":true}: the IPv6 address stays on the link. */
+static void test_ipv6_kept_down_up(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+	struct fault f = FAULT_INIT;
+
+	assert_true(memio_keeps_addrs(fx->m, "p0"));
+	c.has_up = true;
+	c.up = false;
+	assert_int_equal(port_reconfigure(p, &c, &f), 0);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	c.up = true;
+	assert_int_equal(port_reconfigure(p, &c, &f), 0);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_true(kernel_lists(p, "2001:db8::1/64"));
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
+/*
+ * Without keep_addr_on_down (the sysctl could not be written) the kernel
+ * flushes the IPv6 address when the link goes down; bringing the link up
+ * adds it back.
+ */
+static void test_ipv6_readded_on_up(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p;
+	struct fault f = FAULT_INIT;
+
+	memio_inject(fx->m, MEMIO_KEEP_ADDRS, EACCES);
+	p = open_ok(fx, &c);
+	assert_false(memio_keeps_addrs(fx->m, "p0"));
+	outside_link(fx, "p0", 0, 0);
+	assert_false(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	memio_inject(fx->m, MEMIO_KEEP_ADDRS, EACCES);
+	c.has_up = true;
+	c.up = true;
+	assert_int_equal(port_reconfigure(p, &c, &f), 0);
+	assert_true(memio_link(fx->m, "p0")->flags & IFF_UP);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
+/* Asking again for the same list puts back what the kernel lost: not a no-op. */
+static void test_same_list_restores(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+	struct fault f = FAULT_INIT;
+	unsigned adds;
+
+	assert_int_equal(memio_addr_remove(fx->m, "p0", "2001:db8::1/64"), 0);
+	assert_int_equal(memio_addr_remove(fx->m, "p0", "198.18.0.1/24"), 0);
+	adds = memio_calls(fx->m, MEMIO_ADDR_SET);
+	assert_int_equal(port_reconfigure(p, &c, &f), 0);
+	assert_int_equal(memio_calls(fx->m, MEMIO_ADDR_SET), adds + 2);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
+/*
+ * An outside MTU below 1280 flushes the IPv6 address: it cannot come back
+ * and shows as drift; once the MTU is back, a link event restores it.
+ */
+static void test_reconcile_outside_mtu(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+
+	outside_link(fx, "p0", -1, 1000);
+	port_link_update(p, memio_link(fx->m, "p0"));
+	assert_int_equal(port_reconcile(p), 0);
+	assert_false(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_false(kernel_lists(p, "2001:db8::1/64"));
+	assert_true(kernel_lists(p, "198.18.0.1/24"));
+	assert_int_equal(port_drift(p), PORT_DRIFT_ADDRESSES);
+
+	outside_link(fx, "p0", -1, 1500);
+	port_link_update(p, memio_link(fx->m, "p0"));
+	assert_int_equal(port_reconcile(p), 0);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	/* The link's IPv6 state was made afresh: the sysctl is set again. */
+	assert_true(memio_keeps_addrs(fx->m, "p0"));
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
+/* An outside `ip addr del` is undone at the next address event. */
+static void test_reconcile_outside_delete(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+
+	assert_int_equal(memio_addr_remove(fx->m, "p0", "198.18.0.1/24"), 0);
+	assert_int_equal(port_reconcile(p), 0);
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_true(kernel_lists(p, "198.18.0.1/24"));
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
+/* What differs is named: an outside down, an extra address on paird's own device. */
+static void test_drift(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+	struct port_config none = cfg_of("p1", PORT_TUN);
+	struct port *q;
+
+	outside_link(fx, "p0", 0, 0);
+	port_link_update(p, memio_link(fx->m, "p0"));
+	assert_int_equal(port_reconcile(p), 0);
+	/* keep_addr_on_down held the IPv6 address; only "up" (implied at creation) differs. */
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_int_equal(port_drift(p), PORT_DRIFT_UP);
+
+	/* A device paird created holds only what paird put there. */
+	q = open_ok(fx, &none);
+	admin_addr(fx, "p1", "198.18.9.1/24");
+	assert_int_equal(port_reconcile(q), 0);
+	assert_true(kernel_lists(q, "198.18.9.1/24"));
+	assert_int_equal(port_drift(q), PORT_DRIFT_ADDRESSES);
+	port_free(q);
+	port_free(p);
+}
+
+/*
+ * IPv6 address out, MTU below 1280, then a refusal: the undo raises the
+ * MTU before adding the IPv6 address back, so the link ends as it began.
+ */
+static void test_undo_mtu_drop_keeps_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+	struct port_config want = cfg_of("p0", PORT_TAP);
+	struct fault f = FAULT_INIT;
+
+	cfg_addr(&want, "198.18.0.1/24");
+	cfg_mtu(&want, 1000);
+	want.has_up = true;
+	want.up = false;
+	memio_inject(fx->m, MEMIO_LINK_SET, 0);	  /* the MTU */
+	memio_inject(fx->m, MEMIO_LINK_SET, EIO); /* the down */
+	assert_true(port_reconfigure(p, &want, &f) < 0);
+	assert_int_equal(f.err, EIO);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
+/*
+ * The link's MTU fell below 1280 outside paird (IPv6 flushed); a request
+ * that drops the IPv6 address and raises the MTU succeeds instead of
+ * failing on the removal (ENXIO: the link has no IPv6 state).
+ */
+static void test_remove_lost_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_dual();
+	struct port *p = open_ok(fx, &c);
+	struct port_config want = cfg_of("p0", PORT_TAP);
+	struct fault f = FAULT_INIT;
+
+	outside_link(fx, "p0", -1, 1000);
+	cfg_addr(&want, "198.18.0.1/24");
+	cfg_mtu(&want, 1500);
+	if (port_reconfigure(p, &want, &f) != 0)
+		fail_msg("%s", f.detail);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
+	assert_int_equal(port_drift(p), 0);
+	port_free(p);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1145,6 +1368,14 @@ int main(void)
 		T(test_new_failed),
 		T(test_link_update_and_gone),
 		T(test_flag_names),
+		T(test_ipv6_kept_down_up),
+		T(test_ipv6_readded_on_up),
+		T(test_same_list_restores),
+		T(test_reconcile_outside_mtu),
+		T(test_reconcile_outside_delete),
+		T(test_drift),
+		T(test_undo_mtu_drop_keeps_ipv6),
+		T(test_remove_lost_ipv6),
 	};
 
 	return cmocka_run_group_tests_name("port", tests, NULL, NULL);

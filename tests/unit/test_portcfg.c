@@ -530,6 +530,51 @@ static void test_check_and_same_device(void **state)
 	assert_string_equal(port_type_name(PORT_TAP), "tap");
 }
 
+/* The kernel drops IPv6 addresses below MTU 1280: the rule names both fields. */
+static void test_ipv6_mtu_rule(void **state)
+{
+	struct port_config cfg, patch, merged;
+	struct fault f = FAULT_INIT;
+
+	(void)state;
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":576,"
+		 "\"addresses\":[\"2001:db8::1/64\"]}",
+		 PORTCFG_CREATE, &cfg);
+	assert_true(portcfg_check_mtu(&cfg, NULL, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "mtu");
+	assert_non_null(strstr(f.detail, "addresses"));
+	assert_non_null(strstr(f.detail, "1280"));
+	assert_non_null(strstr(f.detail, "2001:db8::1/64"));
+
+	/* At the limit, IPv4 only, or no addresses: allowed. */
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1280,"
+		 "\"addresses\":[\"2001:db8::1/64\"]}",
+		 PORTCFG_CREATE, &cfg);
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portcfg_check_mtu(&cfg, NULL, &f), 0);
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":576,\"addresses\":[\"198.18.0.1/24\"]}",
+		 PORTCFG_CREATE, &cfg);
+	assert_int_equal(portcfg_check_mtu(&cfg, NULL, &f), 0);
+	assert_int_equal(f.kind, FAULT_NONE);
+
+	/* A PATCH that brings the IPv6 address to a small-MTU port: "addresses" is at fault. */
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":576}", PORTCFG_CREATE, &merged);
+	accepted("{\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}", PORTCFG_PATCH, &patch);
+	portcfg_merge(&merged, &patch);
+	assert_true(portcfg_check_mtu(&merged, &patch, &f) < 0);
+	assert_string_equal(f.field, "addresses");
+
+	/* One that lowers the MTU under an IPv6 address: "mtu". */
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\"]}",
+		 PORTCFG_CREATE, &merged);
+	accepted("{\"mtu\":1279}", PORTCFG_PATCH, &patch);
+	portcfg_merge(&merged, &patch);
+	f = (struct fault)FAULT_INIT;
+	assert_true(portcfg_check_mtu(&merged, &patch, &f) < 0);
+	assert_string_equal(f.field, "mtu");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_check_and_same_device),
+		cmocka_unit_test(test_ipv6_mtu_rule),
 	};
 
 	return cmocka_run_group_tests_name("portcfg", tests, NULL, NULL);

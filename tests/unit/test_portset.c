@@ -24,6 +24,7 @@
 #include "../../service/log.h"
 #include "../../service/portset.h"
 #include "../../service/portio_mem.h"
+#include "../../service/stack.h"
 #include "../../service/state.h"
 #include "support.h"
 
@@ -853,6 +854,293 @@ static void test_link_events(void **state)
 	assert_int_equal(memio_open_fds(fx->m), 1);
 }
 
+/* --- IPv6 addresses and the MTU; refused and failed requests leave the kernel alone --- */
+
+static void test_patch_mtu_below_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	struct port *p;
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	unsigned sets;
+	char *before, *after;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\"]}");
+	before = file_read(fx->path, NULL);
+	sets = memio_calls(fx->m, MEMIO_LINK_SET);
+	c = patch_json("{\"mtu\":576}");
+	assert_true(portset_patch(fx->ps, p, &c, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "mtu");
+	assert_non_null(strstr(f.detail, "addresses"));
+	assert_int_equal(memio_calls(fx->m, MEMIO_LINK_SET), sets);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	/* Bringing an IPv6 address to a port at MTU 1000 names "addresses". */
+	p = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\",\"mtu\":1000}");
+	c = patch_json("{\"addresses\":[\"2001:db8:1::1/64\"]}");
+	f = (struct fault)FAULT_INIT;
+	assert_true(portset_patch(fx->ps, p, &c, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "addresses");
+	assert_int_equal(memio_addr_count(fx->m, "p1"), 0);
+}
+
+static void test_create_put_mtu_below_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":576,"
+					"\"addresses\":[\"2001:db8::1/64\"]}");
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+	bool created;
+
+	ps_start(fx, 0);
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "mtu");
+	assert_false(memio_device_exists(fx->m, "p0"));
+	f = (struct fault)FAULT_INIT;
+	assert_true(portset_put(fx->ps, &c, &created, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_false(memio_device_exists(fx->m, "p0"));
+
+	/* PUT over an existing port: refused before the link is touched. */
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\"]}");
+	f = (struct fault)FAULT_INIT;
+	assert_true(portset_put(fx->ps, &c, &created, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "mtu");
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+}
+
+/* A state file from before the rule: the port is kept, in state error, with the rule as reason. */
+static void test_restore_mtu_below_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	struct port *p;
+	bool created;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
+			     "\"mtu\":576,\"addresses\":[\"2001:db8::1/64\"]},"
+			     "{\"name\":\"p1\",\"type\":\"tun\"}]}");
+	ps_start(fx, 0);
+	p = portset_find(fx->ps, "p0");
+	assert_non_null(p);
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	assert_non_null(strstr(port_last_error(p)->message, "1280"));
+	assert_non_null(strstr(port_last_error(p)->message, "addresses"));
+	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(port_state(portset_find(fx->ps, "p1")), PORT_STATE_UP);
+
+	/* PUT with a valid configuration brings it back. */
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\"]}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &p, &f), 0);
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+}
+
+/* PUT "attach" over paird's own device: refused before the device is released. */
+static void test_put_attach_own_device(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	struct port *p, *q;
+	bool created;
+	int ifindex;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\","
+			  "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	ifindex = port_ifindex(p);
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"attach\":true,"
+		     "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	q = NULL;
+	assert_true(portset_put(fx->ps, &c, &created, &q, &f) < 0);
+	assert_int_equal(f.kind, FAULT_CONFLICT);
+	assert_string_equal(f.field, "attach");
+	assert_ptr_equal(portset_find(fx->ps, "p0"), p);
+	assert_int_equal(memio_link(fx->m, "p0")->ifindex, ifindex);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+}
+
+/*
+ * A port in state error with no device, replaced by PUT while the state
+ * file cannot be written: no device is left behind, and the port keeps
+ * its record.
+ */
+static void test_put_error_port_save_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	struct port *p, *q = NULL;
+	bool created;
+
+	/* Someone else held the name at start: p0 could not be created. */
+	assert_int_equal(memio_device_add(fx->m, "p0", true, false), 0);
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\"}]}");
+	ps_start(fx, 0);
+	p = portset_find(fx->ps, "p0");
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	assert_int_equal(memio_device_delete(fx->m, "p0"), 0);
+
+	break_state(fx);
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000}");
+	assert_true(portset_put(fx->ps, &c, &created, &q, &f) < 0);
+	assert_internal(&f);
+	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	assert_ptr_equal(portset_find(fx->ps, "p0"), p);
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	assert_int_equal(port_last_error(p)->err, EEXIST);
+}
+
+/* A capture binding whose state write fails gives its ring back to --capture-memory. */
+static void test_bind_save_fails_releases_ring(void **state)
+{
+	struct fx *fx = *state;
+	struct binding_config bc;
+	struct fault f = FAULT_INIT;
+	struct binding *b = NULL;
+	struct port *p;
+	json_t *doc;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	doc = json_loads("{\"handler\":\"capture\"}", 0, NULL);
+	assert_int_equal(bindcfg_from_json(doc, PORT_TAP, false, &bc, &f), 0);
+	json_decref(doc);
+	break_state(fx);
+	assert_true(portset_bind(fx->ps, p, &bc, &b, &f) < 0);
+	assert_internal(&f);
+	assert_int_equal(stack_count(portset_stack(fx->ps, p)), 0);
+	assert_null(stack_ring(portset_stack(fx->ps, p)));
+	assert_int_equal(capture_budget_used(portset_budget(fx->ps)), 0);
+
+	/* Once the file is writable, the ring is reserved and kept. */
+	mend_state(fx);
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_bind(fx->ps, p, &bc, &b, &f), 0);
+	assert_true(capture_budget_used(portset_budget(fx->ps)) > 0);
+}
+
+/* ENXIO while reopening is the kernel's failure, not "no such port"; the old port comes back whole. */
+static void test_put_kernel_errno_not_404(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+	bool created;
+
+	ps_start(fx, 0);
+	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\","
+		      "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"packet_info\":true,"
+		     "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	memio_inject(fx->m, MEMIO_IOCTL, ENXIO); /* TUNSETIFF of the new device */
+	assert_true(portset_put(fx->ps, &c, &created, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_KERNEL);
+	assert_int_equal(f.err, ENXIO);
+	p = portset_find(fx->ps, "p0");
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+	assert_false(port_config(p)->packet_info);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+}
+
+/* An address event puts back a configured address removed outside paird. */
+static void test_link_event_readds(void **state)
+{
+	struct fx *fx = *state;
+	struct link_state ls = { .addr_event = true };
+	struct port *p;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\"]}");
+	assert_int_equal(memio_addr_remove(fx->m, "p0", "2001:db8::1/64"), 0);
+	ls.ifindex = port_ifindex(p);
+	portset_link_event(fx->ps, &ls, false);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+	assert_int_equal(port_drift(p), 0);
+}
+
+/* An attach whose creation cannot be saved gives the administrator's link back as it was. */
+static void test_attach_save_fails_link_back(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct link_change ch = { .up = 0, .mtu = 1400 };
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+	const struct link_state *ls;
+	uint8_t mac0[6];
+
+	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
+	assert_int_equal(memio_link_change(fx->m, "pre0", &ch), 0);
+	/* The administrator's own address, which paird lists too. */
+	{
+		struct port_io io = memio_io(fx->m);
+		struct ip_prefix pfx;
+		const char *why;
+
+		assert_int_equal(prefix_parse("198.18.0.1/24", &pfx, &why), 0);
+		assert_int_equal(
+			io.ops->addr_set(io.ctx, memio_link(fx->m, "pre0")->ifindex, &pfx, true),
+			0);
+	}
+	ps_start(fx, 0);
+	c = cfg_json("{\"name\":\"pre0\",\"type\":\"tap\",\"attach\":true,\"mtu\":9000,"
+		     "\"up\":true,\"mac\":\"02:00:00:00:00:42\","
+		     "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
+	memcpy(mac0, memio_link(fx->m, "pre0")->mac, 6);
+	break_state(fx);
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_internal(&f);
+	ls = memio_link(fx->m, "pre0");
+	assert_non_null(ls);
+	assert_int_equal(ls->mtu, 1400);
+	assert_false(ls->flags & IFF_UP);
+	assert_memory_equal(ls->mac, mac0, 6);
+	assert_int_equal(memio_addr_count(fx->m, "pre0"), 1);
+	assert_true(memio_has_addr(fx->m, "pre0", "198.18.0.1/24"));
+	assert_int_equal(memio_open_fds(fx->m), 0);
+}
+
+/* Lost notifications (ENOBUFS): every link is read again and lost addresses come back. */
+static void test_link_events_lost(void **state)
+{
+	struct fx *fx = *state;
+	struct link_state all = { .ifindex = 0, .addr_event = true };
+	struct link_change down = { .up = 0 };
+	struct port *p, *q;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
+	q = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
+	assert_int_equal(memio_link_change(fx->m, "p0", &down), 0);
+	assert_int_equal(memio_addr_remove(fx->m, "p0", "198.18.0.1/24"), 0);
+	assert_int_equal(memio_device_delete(fx->m, "p1"), 0);
+	portset_link_event(fx->ps, &all, false);
+	assert_int_equal(port_state(p), PORT_STATE_DOWN);
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_int_equal(port_drift(p), PORT_DRIFT_UP);
+	assert_int_equal(port_state(q), PORT_STATE_GONE);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -882,6 +1170,16 @@ int main(void)
 		T(test_restore_limit),
 		T(test_restore_missing_device),
 		T(test_link_events),
+		T(test_patch_mtu_below_ipv6),
+		T(test_create_put_mtu_below_ipv6),
+		T(test_restore_mtu_below_ipv6),
+		T(test_put_attach_own_device),
+		T(test_put_error_port_save_fails),
+		T(test_bind_save_fails_releases_ring),
+		T(test_put_kernel_errno_not_404),
+		T(test_link_event_readds),
+		T(test_attach_save_fails_link_back),
+		T(test_link_events_lost),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);
