@@ -93,7 +93,7 @@ static void usage(FILE *out)
 		"                             suffixes K, M, G)\n"
 		"      --capture-ring SIZE    each port's capture ring, taken from it\n"
 		"                             (default 8M, at most 1G)\n"
-		"      --max-connections N    concurrent HTTP connections (default 64)\n"
+		"      --max-connections N    concurrent HTTP connections per listener (default 64)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  -h, --help                 show this help and exit\n"
