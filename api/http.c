@@ -418,8 +418,7 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 }
 
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
-			enum request_via via, const struct httpd_limits *limits,
-			struct fault *f)
+			enum request_via via, const struct httpd_limits *limits, struct fault *f)
 {
 	const union MHD_DaemonInfo *info;
 	struct httpd *h = calloc(1, sizeof(*h));

@@ -51,8 +51,7 @@ int http_listen_unix(const char *path, gid_t gid, struct fault *f);
  * @api. NULL with @f filled on failure.
  */
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
-			enum request_via via, const struct httpd_limits *limits,
-			struct fault *f);
+			enum request_via via, const struct httpd_limits *limits, struct fault *f);
 /* Closes every connection and the listening socket. NULL is a no-op. */
 void httpd_free(struct httpd *h);
 

@@ -39,7 +39,7 @@
 #define TOKEN_MAX	512
 #define SOCKET_DEFAULT	"/run/paird/paird.sock"
 /* The exit status of every failure to start (flags, listeners, token, state). */
-#define EXIT_START	2
+#define EXIT_START 2
 
 struct options {
 	const char *listen; /* NULL: --listen none */
@@ -104,7 +104,8 @@ static void usage(FILE *out)
 		"SIGINT and SIGTERM stop it. Exit status: 0 after SIGINT/SIGTERM, %d when\n"
 		"paird could not start (one log line \"cannot start: ...\"), 1 when the\n"
 		"event loop failed.\n",
-		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX, PORTSET_DEFAULT_MAX_BINDINGS, EXIT_START);
+		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX, PORTSET_DEFAULT_MAX_BINDINGS,
+		EXIT_START);
 }
 
 /* Logs why paird cannot start, in the one format every start-up failure uses. */
@@ -661,8 +662,7 @@ int main(int argc, char **argv)
 	}
 	hup.api = api;
 	hup.port = hl.port;
-	snprintf(hup.url_host, sizeof(hup.url_host), "%s%s%s",
-		 strchr(hl.host, ':') ? "[" : "",
+	snprintf(hup.url_host, sizeof(hup.url_host), "%s%s%s", strchr(hl.host, ':') ? "[" : "",
 		 strcmp(hl.host, "0.0.0.0") == 0 ? "127.0.0.1"
 		 : strcmp(hl.host, "::") == 0	 ? "::1"
 						 : hl.host,
@@ -675,18 +675,19 @@ int main(int argc, char **argv)
 		start_error("cannot install signal handlers");
 		goto out;
 	}
-	if (o.listen)
+	if (o.listen) {
+		const char *auth = o.no_auth	  ? "no authentication"
+				   : o.token_file ? "token from --token-file"
+						  : "token generated";
+
 		log_info("paird %s listening on http://%s%s%s:%u/ (%s) and %s%s; %s", PAIRD_VERSION,
 			 strchr(hl.host, ':') ? "[" : "", hl.host, strchr(hl.host, ':') ? "]" : "",
-			 hl.port,
-			 o.no_auth ? "no authentication"
-			 : o.token_file ? "token from --token-file"
-					: "token generated",
-			 o.socket ? "unix:" : "no Unix socket", o.socket ? o.socket : "",
-			 o.state ? o.state : "no state file");
-	else
+			 hl.port, auth, o.socket ? "unix:" : "no Unix socket",
+			 o.socket ? o.socket : "", o.state ? o.state : "no state file");
+	} else {
 		log_info("paird %s listening on unix:%s (no TCP listener); %s", PAIRD_VERSION,
 			 o.socket, o.state ? o.state : "no state file");
+	}
 	if (o.socket)
 		log_info("control socket %s: mode 0660, group %u; curl --unix-socket %s "
 			 "http://localhost/api/v1/ports",
