@@ -153,7 +153,9 @@ static int make_parent(const char *path, struct fault *f)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) == 0)
+		return chmod(dir, 0755) < 0 ? fault_errno(f, errno, "socket", "chmod %s", dir) : 0;
+	if (errno != EEXIST)
 		return fault_errno(f, errno, "socket", "cannot create the directory %s", dir);
 	return 0;
 }
@@ -202,20 +204,24 @@ int http_listen_unix(const char *path, gid_t gid, struct fault *f)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fault_errno(f, errno, "socket", "socket");
-	/* Born 0600, so nobody else connects before the group and mode are set. */
-	old_mask = umask(0177);
+	/*
+	 * Born 0660 with paird's own group, so no chmod by path is needed; the
+	 * group is then changed with lchown, which never follows a symlink
+	 * someone might have put in the socket's place.
+	 */
+	old_mask = umask(0117);
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
 	if (ret < 0) {
 		ret = fault_errno(f, errno, "socket", "cannot bind %s", path);
 		goto fail;
 	}
-	if (chown(path, (uid_t)-1, gid) < 0) {
+	if (gid != getegid() && lchown(path, (uid_t)-1, gid) < 0) {
 		ret = fault_errno(f, errno, "socket", "cannot give %s to group %u", path,
 				  (unsigned)gid);
 		goto fail_unlink;
 	}
-	if (chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
+	if (listen(fd, 128) < 0) {
 		ret = fault_errno(f, errno, "socket", "cannot listen on %s", path);
 		goto fail_unlink;
 	}

@@ -346,7 +346,10 @@ static int make_parent(const char *path)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		/* 0755 whatever the umask: the socket's group must reach the socket. */
+		if (mkdir(dir, 0755) == 0)
+			ret = chmod(dir, 0755) < 0 ? -errno : 0;
+		else if (errno != EEXIST)
 			ret = -errno;
 	}
 	free(dir);
