@@ -98,6 +98,8 @@ setup_workdir() {
 start_paird() {
 	local i a extra=(--listen 127.0.0.1:0) token_file= own_socket= own_token=
 	PAIRD_LOG=$W/paird.$((NSTART = ${NSTART:-0} + 1)).log
+	# Made here, so the wait below never reads it before the background job opens it.
+	: >"$PAIRD_LOG"
 	mkdir -p "$W/run"
 	[ -n "${PAIRD_AS:-}" ] && chown "$PAIRD_AS" "$W/run"
 	for a in "$@"; do

@@ -234,3 +234,19 @@ expect_eq "$(tcp_code bad)" 401 "the bad file's content"
 ! grep -q "second-token" "$PAIRD_LOG" || fail "a token reached the log"
 stop_paird
 expect_eq "$PAIRD_RC" 0 "exit status"
+
+note "a live server's socket is never taken over; a stale one (paird killed) is replaced"
+start_paird
+rc=0
+timeout 10 "$PAIRD" --listen none --socket "$SOCK" 2>"$W/second.log" || rc=$?
+expect_eq "$rc" 2 "exit status of a second paird on a live socket"
+grep -q "cannot start: $SOCK is in use" "$W/second.log" || fail "no reason: $(cat "$W/second.log")"
+api GET /healthz
+expect_status 200
+stop_paird KILL
+[ -S "$SOCK" ] || fail "the killed paird left no socket to test with"
+start_paird
+api GET /api/v1/ports
+expect_status 200
+stop_paird
+expect_eq "$PAIRD_RC" 0 "exit status"
