@@ -401,14 +401,17 @@ out:
 	return copy;
 }
 
-/* The default --token-out: "token" in the socket's directory. */
+/* The default --token-out: "token" in the socket's directory (/run/paird without one). */
 static char *token_out_default(const char *socket)
 {
-	const char *slash = socket ? strrchr(socket, '/') : NULL;
+	const char *slash;
 	char *path;
 
-	if (!slash || slash == socket)
+	if (!socket)
 		return strdup("/run/paird/token");
+	slash = strrchr(socket, '/');
+	if (!slash)
+		return strdup("token"); /* a socket in the working directory */
 	if (asprintf(&path, "%.*s/token", (int)(slash - socket), socket) < 0)
 		return NULL;
 	return path;
