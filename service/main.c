@@ -541,7 +541,9 @@ int main(int argc, char **argv)
 	struct hup hup = { .o = &o };
 	struct stat sock_st = { 0 };
 	bool listen_any = false;
-	char *token_out = NULL, why[512], hostname[256] = "";
+	/* The api keeps pointers to these two: they live as long as main(). */
+	char hostname[256] = "", listen_name[256] = "";
+	char *token_out = NULL, why[512];
 	gid_t group = getegid();
 	int ret, unix_fd = -1, status = EXIT_START;
 
@@ -622,7 +624,6 @@ int main(int argc, char **argv)
 		hostname[0] = '\0';
 	listen_any = o.listen && (strcmp(hl.host, "0.0.0.0") == 0 || strcmp(hl.host, "::") == 0);
 	{
-		char listen_name[256] = "";
 		const char *port_sep;
 		struct api_config ac = {
 			.ports = ports,
