@@ -383,8 +383,8 @@ static char *generate_token(const char *path, char *why, size_t size)
 		snprintf(why, size, "cannot write the token beside %s: %s", path, strerror(errno));
 		goto out;
 	}
-	strcat(token, "\n");
-	if (write(fd, token, strlen(token)) != (ssize_t)strlen(token) || fsync(fd) < 0 ||
+	token[SECRET_HEX_LEN] = '\n'; /* one line, as --token-file reads it */
+	if (write(fd, token, SECRET_HEX_LEN + 1) != SECRET_HEX_LEN + 1 || fsync(fd) < 0 ||
 	    rename(tmp, path) < 0) {
 		snprintf(why, size, "cannot write the token to %s: %s", path, strerror(errno));
 		unlink(tmp);
