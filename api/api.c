@@ -6,12 +6,17 @@
  * which methods a path allows, so 404, 405 + Allow and OPTIONS all come
  * from it.
  *
- * Security (DESIGN.md, "Security"): every request's Host must be on the
- * allow-list (DNS rebinding); requests to /api/ and /metrics must not be
- * cross-site (Origin, Sec-Fetch-Site) and, with a token configured, must
- * carry it as a bearer token, compared in constant time and never logged.
+ * Security (DESIGN.md, "Security"): over TCP every request's Host must be
+ * on the allow-list (DNS rebinding); requests to /api/ and /metrics must
+ * not be cross-site (Origin, Sec-Fetch-Site) and must be authenticated
+ * (auth.c: the bearer token or a dashboard session) unless auth was turned
+ * off. Requests over the Unix socket were admitted by its file mode and
+ * group, which no browser can reach; only the body limit applies to them.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +47,7 @@ static const struct route routes[] = {
 	{ "/api/v1/ports/{}/transmit", { [HTTP_POST] = h_transmit } },
 	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },
+	{ "/login", { [HTTP_GET] = h_login } },
 };
 
 static const char *const method_names[HTTP_METHOD_COUNT] = {
@@ -57,6 +63,11 @@ struct api *api_new(const struct api_config *cfg)
 	if (!api)
 		return NULL;
 	api->cfg = *cfg;
+	api->cfg.token = NULL; /* the caller's copy may go; ours is api->token */
+	if (api_set_token(api, cfg->token) < 0) {
+		free(api);
+		return NULL;
+	}
 	clock_gettime(CLOCK_REALTIME, &api->started);
 	clock_gettime(CLOCK_MONOTONIC, &api->started_mono);
 	return api;
@@ -64,6 +75,9 @@ struct api *api_new(const struct api_config *cfg)
 
 void api_free(struct api *api)
 {
+	if (!api)
+		return;
+	api_set_token(api, NULL); /* wipes the token, sessions and code */
 	free(api);
 }
 
@@ -155,20 +169,73 @@ static bool split_host(const char *hp, char *out, size_t size, const char **port
 	return true;
 }
 
+/* Parses an IP literal into @addr (16 bytes); returns its family or 0. */
+static int ip_literal(const char *s, unsigned char *addr)
+{
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, addr) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+/* Equal names, or IP literals for the same address ("::1" and "0::1"). */
+static bool same_host(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa, fb;
+
+	if (!b)
+		return false;
+	if (strcasecmp(a, b) == 0)
+		return true;
+	fa = ip_literal(a, x);
+	fb = ip_literal(b, y);
+	return fa && fa == fb && memcmp(x, y, fa == AF_INET ? 4 : 16) == 0;
+}
+
+/*
+ * True when @host is an IP literal of an address on one of this machine's
+ * interfaces: with a wildcard listen, that is an address paird serves.
+ */
+static bool local_address(const char *host)
+{
+	unsigned char want[16];
+	struct ifaddrs *ifa = NULL;
+	bool found = false;
+	int fam = ip_literal(host, want);
+
+	if (!fam || getifaddrs(&ifa) < 0)
+		return false;
+	for (const struct ifaddrs *i = ifa; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != fam)
+			continue;
+		if (fam == AF_INET)
+			found = memcmp(&((const struct sockaddr_in *)i->ifa_addr)->sin_addr, want,
+				       4) == 0;
+		else
+			found = memcmp(&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, want,
+				       16) == 0;
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
 static bool host_allowed(const struct api *api, const char *host)
 {
 	static const char *const loopback[] = { "localhost", "127.0.0.1", "::1" };
 
 	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
-		if (strcasecmp(host, loopback[i]) == 0)
+		if (same_host(host, loopback[i]))
 			return true;
-	if (api->cfg.listen_host && strcasecmp(host, api->cfg.listen_host) == 0)
+	if (same_host(host, api->cfg.listen_host) || same_host(host, api->cfg.listen_name) ||
+	    same_host(host, api->cfg.hostname))
 		return true;
 	for (size_t i = 0; i < api->cfg.n_allow_hosts; i++)
 		if (strcmp(api->cfg.allow_hosts[i], "*") == 0 ||
 		    strcasecmp(host, api->cfg.allow_hosts[i]) == 0)
 			return true;
-	return false;
+	return api->cfg.listen_any && local_address(host);
 }
 
 /* Same origin: http://ALLOWED-HOST:OUR-PORT. */
@@ -189,38 +256,18 @@ static bool origin_allowed(const struct api *api, const char *origin)
 	return *end == '\0' && pn == api->cfg.listen_port;
 }
 
-/* Compares without an early exit, so timing does not reveal a prefix match. */
-static bool token_equal(const char *given, size_t glen, const char *want)
-{
-	size_t wlen = strlen(want);
-	unsigned char diff = glen != wlen;
-
-	for (size_t i = 0; i < wlen; i++)
-		diff |= (unsigned char)(want[i] ^ (i < glen ? given[i] : 0));
-	return diff == 0;
-}
-
-static bool token_ok(const struct api *api, const char *auth)
-{
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-		return false;
-	auth += 7;
-	while (*auth == ' ')
-		auth++;
-	return token_equal(auth, strcspn(auth, " \t"), api->cfg.token) &&
-	       auth[strcspn(auth, " \t")] == '\0';
-}
-
 bool api_precheck(struct api *api, const struct request *rq, struct response *rs)
 {
 	const char *host = header(rq, "Host");
 	const char *v, *port;
 	char name[256];
 
+	if (rq->via == REQ_VIA_UNIX)
+		goto body; /* admitted by the socket's permissions; no browser gets here */
 	if (host && (!split_host(host, name, sizeof(name), &port) || !host_allowed(api, name))) {
 		reply_problem(rs, 403, "host-not-allowed",
 			      "the Host header names a host paird does not serve (DNS rebinding "
-			      "protection); add it with --allow-host",
+			      "protection); to serve that name, start paird with --allow-host NAME",
 			      rq->path);
 		return true;
 	}
@@ -241,14 +288,17 @@ bool api_precheck(struct api *api, const struct request *rq, struct response *rs
 				      rq->path);
 			return true;
 		}
-		if (api->cfg.token && !token_ok(api, header(rq, "Authorization"))) {
+		if (!auth_ok(api, rq)) {
 			reply_problem(rs, 401, "unauthorized",
-				      "this API needs the header Authorization: Bearer TOKEN",
+				      "over TCP this API needs the header Authorization: Bearer "
+				      "TOKEN or a dashboard session (the login URL paird logs); "
+				      "the Unix socket needs neither",
 				      rq->path);
 			response_header(rs, "WWW-Authenticate", "Bearer realm=\"paird\"");
 			return true;
 		}
 	}
+body:
 	v = header(rq, "Content-Length");
 	if (v && strtoull(v, NULL, 10) > API_BODY_MAX) {
 		reply_problem(rs, 413, "body-too-large", "request bodies are limited to 65536 bytes",

@@ -33,8 +33,18 @@ enum http_method {
 
 typedef const char *(*lookup_fn)(void *ctx, const char *name);
 
+/*
+ * The listener a request came in on. TCP is the zero value on purpose: a
+ * request that does not say where it came from gets TCP's checks.
+ */
+enum request_via {
+	REQ_VIA_TCP,  /* Host/Origin checks; token or session unless auth is off */
+	REQ_VIA_UNIX, /* the Unix socket: its file permissions already admitted the client */
+};
+
 struct request {
 	enum http_method method;
+	enum request_via via;
 	const char *path;
 	lookup_fn header; /* case-insensitive; NULL result when absent */
 	lookup_fn query;
@@ -60,10 +70,17 @@ struct response {
 
 struct api_config {
 	struct portset *ports;
-	const char *token; /* NULL: no bearer token required */
+	/*
+	 * The bearer token TCP requests need (copied by api_new()); NULL turns
+	 * authentication off on TCP (--no-auth). The Unix socket never needs it.
+	 */
+	const char *token;
 	const char *const *allow_hosts; /* extra Host names besides the loopback ones */
 	size_t n_allow_hosts;
 	const char *listen_host; /* the address paird listens on, allowed as Host */
+	const char *listen_name; /* the host as --listen gave it (a name?), allowed as Host */
+	const char *hostname;	 /* the machine's name, allowed as Host; NULL: not */
+	bool listen_any;	 /* bound to 0.0.0.0 or ::: any local IP literal is a Host */
 	uint16_t listen_port;	 /* for same-origin checks */
 };
 
@@ -71,6 +88,20 @@ struct api;
 
 struct api *api_new(const struct api_config *cfg);
 void api_free(struct api *api);
+
+/*
+ * Replaces the TCP bearer token (copied; NULL turns TCP auth off), ending
+ * every dashboard session and the pending login code. 0 or -ENOMEM (the
+ * old token stays).
+ */
+int api_set_token(struct api *api, const char *token);
+/*
+ * Makes a new one-time dashboard login code, replacing any unused one, and
+ * copies it to @out (at least API_LOGIN_CODE_SIZE bytes): GET
+ * /login?code=CODE then opens a session. -EPERM when TCP auth is off.
+ */
+int api_login_code(struct api *api, char *out, size_t size);
+#define API_LOGIN_CODE_SIZE 65
 
 /*
  * The checks that need only the method, path and headers (Host, Origin,

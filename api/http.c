@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../service/log.h"
@@ -29,6 +31,7 @@ struct httpd {
 	struct event *io;
 	struct event *timer;
 	struct api *api;
+	enum request_via via;
 	unsigned max_connections;
 };
 
@@ -139,6 +142,97 @@ bad:
 			 "--listen takes ADDR:PORT, [ADDR6]:PORT or :PORT (got \"%s\")", spec);
 }
 
+/* Makes the directory holding @path (one level, 0755) unless it exists. */
+static int make_parent(const char *path, struct fault *f)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		return chmod(dir, 0755) < 0 ? fault_errno(f, errno, "socket", "chmod %s", dir) : 0;
+	if (errno != EEXIST)
+		return fault_errno(f, errno, "socket", "cannot create the directory %s", dir);
+	return 0;
+}
+
+int http_listen_unix(const char *path, gid_t gid, struct fault *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old_mask;
+	int fd = -1, probe = -1, ret;
+
+	if (!path[0] || strlen(path) >= sizeof(sa.sun_path))
+		return fault_set(f, FAULT_INVALID, ENAMETOOLONG, "socket",
+				 "--socket takes a path of 1..%zu bytes (got \"%s\")",
+				 sizeof(sa.sun_path) - 1, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ret = make_parent(path, f);
+	if (ret < 0)
+		return ret;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return fault_set(f, FAULT_CONFLICT, EEXIST, "socket",
+					 "%s exists and is not a socket; refusing to replace it",
+					 path);
+		/* A socket file: stale if nobody answers, else another server owns it. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe < 0)
+			return fault_errno(f, errno, "socket", "socket");
+		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			return fault_set(f, FAULT_CONFLICT, EADDRINUSE, "socket",
+					 "%s is in use: another server answers on it (is paird "
+					 "already running?)",
+					 path);
+		}
+		ret = -errno;
+		close(probe);
+		if (ret != -ECONNREFUSED)
+			return fault_errno(f, -ret, "socket", "cannot check the socket %s", path);
+		if (unlink(path) < 0)
+			return fault_errno(f, errno, "socket", "cannot remove the stale socket %s",
+					   path);
+	} else if (errno != ENOENT) {
+		return fault_errno(f, errno, "socket", "cannot look at %s", path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fault_errno(f, errno, "socket", "socket");
+	/*
+	 * Born 0660 with paird's own group, so no chmod by path is needed; the
+	 * group is then changed with lchown, which never follows a symlink
+	 * someone might have put in the socket's place.
+	 */
+	old_mask = umask(0117);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (ret < 0) {
+		ret = fault_errno(f, errno, "socket", "cannot bind %s", path);
+		goto fail;
+	}
+	if (gid != getegid() && lchown(path, (uid_t)-1, gid) < 0) {
+		ret = fault_errno(f, errno, "socket", "cannot give %s to group %u", path,
+				  (unsigned)gid);
+		goto fail_unlink;
+	}
+	if (listen(fd, 128) < 0) {
+		ret = fault_errno(f, errno, "socket", "cannot listen on %s", path);
+		goto fail_unlink;
+	}
+	return fd;
+fail_unlink:
+	unlink(path);
+fail:
+	close(fd);
+	return ret;
+}
+
 /* --- requests --- */
 
 static const char *lookup_header(void *ctx, const char *name)
@@ -212,6 +306,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		*con_cls = st;
 		st->rq.method = method_of(method);
+		st->rq.via = h->via;
 		st->rq.path = url;
 		st->rq.header = lookup_header;
 		st->rq.query = lookup_query;
@@ -329,7 +424,7 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 }
 
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
-			const struct httpd_limits *limits, struct fault *f)
+			enum request_via via, const struct httpd_limits *limits, struct fault *f)
 {
 	const union MHD_DaemonInfo *info;
 	struct httpd *h = calloc(1, sizeof(*h));
@@ -340,6 +435,7 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 		return NULL;
 	}
 	h->api = api;
+	h->via = via;
 	h->max_connections = limits->max_connections;
 	h->d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,

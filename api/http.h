@@ -10,8 +10,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../service/fault.h"
+#include "api.h"
 
 struct api;
 struct event_base;
@@ -35,9 +37,21 @@ struct httpd_limits {
  */
 int http_listen(const char *spec, struct http_listen *out, struct fault *f);
 
-/* Takes ownership of @listen_fd. NULL with @f filled on failure. */
+/*
+ * Binds and listens on the Unix socket @path, mode 0660, group @gid: its
+ * parent directory is made (0755) when missing; a stale socket (connect
+ * refused) is replaced; anything else at @path, or a live server there, is
+ * an error. Returns the listening fd or -errno with @f filled.
+ */
+int http_listen_unix(const char *path, gid_t gid, struct fault *f);
+
+/*
+ * Serves the listening socket @listen_fd (ownership taken) with its own
+ * MHD daemon in @base; its requests are marked @via. Several may share one
+ * @api. NULL with @f filled on failure.
+ */
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
-			const struct httpd_limits *limits, struct fault *f);
+			enum request_via via, const struct httpd_limits *limits, struct fault *f);
 /* Closes every connection and the listening socket. NULL is a no-op. */
 void httpd_free(struct httpd *h);
 

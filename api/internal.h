@@ -11,10 +11,21 @@
 #include <time.h>
 
 #include "../service/fault.h"
+#include "../service/secret.h"
 #include "api.h"
 
+#define API_SESSIONS 32
+
+struct api_session {
+	char id[SECRET_HEX_LEN + 1]; /* "" when the slot is free */
+	double expires;		     /* CLOCK_MONOTONIC seconds */
+};
+
 struct api {
-	struct api_config cfg;
+	struct api_config cfg; /* cfg.token is NULL here: the token lives in .token */
+	char *token;	       /* owned; NULL: no auth on TCP */
+	char login_code[SECRET_HEX_LEN + 1]; /* the pending one-time code, "" when none */
+	struct api_session sessions[API_SESSIONS];
 	struct timespec started;   /* CLOCK_REALTIME, for display */
 	struct timespec started_mono; /* CLOCK_MONOTONIC, for uptime */
 };
@@ -65,6 +76,11 @@ int fault_status(const struct fault *f);
  * 400 for empty bodies, invalid JSON or duplicate keys.
  */
 int body_json(const struct request *rq, bool merge_patch, json_t **out, struct fault *f);
+
+/* --- auth.c --- */
+/* True when @rq may use a guarded path: the Unix socket, auth off, the token or a session. */
+bool auth_ok(struct api *api, const struct request *rq);
+int h_login(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 /* --- resources --- */
 struct port;

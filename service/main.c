@@ -2,14 +2,20 @@
 /*
  * paird: holds tun/tap ports and serves them over an HTTP/JSON API from a
  * single thread running one libevent loop. main() parses the flags, builds
- * the pieces in dependency order (listen socket, loop, port I/O, port set
- * from the state file, link monitor, API, HTTP server), runs the loop until
- * SIGINT or SIGTERM, and tears everything down in reverse order.
+ * the pieces in dependency order (the Unix socket and the TCP listener with
+ * its token, loop, port I/O, port set from the state file, link monitor,
+ * API, one HTTP server per listener), runs the loop until SIGINT or
+ * SIGTERM (SIGHUP re-reads the token), and tears everything down in
+ * reverse order. Every failure before the loop runs is one log line
+ * "cannot start: ..." and exit status 2.
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,7 @@
 #include "log.h"
 #include "portio_kernel.h"
 #include "portset.h"
+#include "secret.h"
 
 #ifndef PAIRD_VERSION
 #define PAIRD_VERSION "0.0.0"
@@ -30,11 +37,18 @@
 #define MAX_ALLOW_HOSTS 16
 #define TOKEN_MIN	16
 #define TOKEN_MAX	512
+#define SOCKET_DEFAULT	"/run/paird/paird.sock"
+/* The exit status of every failure to start (flags, listeners, token, state). */
+#define EXIT_START 2
 
 struct options {
-	const char *listen;
+	const char *listen; /* NULL: --listen none */
+	const char *socket; /* NULL: --socket none */
+	const char *socket_group;
 	const char *state;
 	const char *token_file;
+	const char *token_out;
+	bool no_auth;
 	const char *allow_hosts[MAX_ALLOW_HOSTS];
 	size_t n_allow_hosts;
 	unsigned long max_ports;
@@ -51,29 +65,60 @@ static void usage(FILE *out)
 		"Usage: paird [OPTION]...\n"
 		"Hold Linux tun/tap ports and serve them over an HTTP/JSON API.\n"
 		"\n"
-		"  -l, --listen ADDR:PORT     where the API listens (default 127.0.0.1:8080);\n"
-		"                             :0 picks a free port, [ADDR6]:PORT for IPv6\n"
+		"      --socket PATH|none     the control socket (default " SOCKET_DEFAULT ");\n"
+		"                             who may connect is decided by its mode (0660)\n"
+		"                             and group; no token is asked for on it\n"
+		"      --socket-group GROUP   the socket's group, a name or a GID (default\n"
+		"                             paird's own group: root's when run as root)\n"
+		"  -l, --listen ADDR:PORT|none  the TCP listener (default 127.0.0.1:8080);\n"
+		"                             :0 picks a free port, [ADDR6]:PORT for IPv6;\n"
+		"                             it always needs a token or a dashboard session\n"
+		"  -t, --token-file FILE      the TCP token is FILE's first line (%d..%d\n"
+		"                             characters); without it paird generates one\n"
+		"      --token-out FILE       where the generated token goes (mode 0600;\n"
+		"                             default: 'token' beside the socket,\n"
+		"                             /run/paird/token) and logs a one-time\n"
+		"                             dashboard login URL\n"
+		"      --no-auth              no token on a loopback TCP listener (logged as a\n"
+		"                             warning: any local user may then use paird)\n"
+		"  -a, --allow-host NAME      also accept Host: NAME (repeatable; '*' accepts\n"
+		"                             any); loopback names, the listen address, and\n"
+		"                             beyond loopback the machine's name (and with\n"
+		"                             0.0.0.0 or :: its addresses) are always accepted\n"
 		"  -s, --state FILE           keep every acknowledged change in FILE and\n"
 		"                             recreate the ports from it at start\n"
-		"  -t, --token-file FILE      require 'Authorization: Bearer TOKEN' on /api/\n"
-		"                             and /metrics; TOKEN is FILE's first line\n"
-		"                             (%d..%d characters); required to listen beyond\n"
-		"                             loopback\n"
-		"  -a, --allow-host NAME      also accept Host: NAME (repeatable; '*' accepts\n"
-		"                             any); loopback names and the listen address are\n"
-		"                             always accepted\n"
 		"      --max-ports N          ports paird will hold (default %d)\n"
 		"      --max-bindings N       bindings per port (default %d)\n"
 		"      --capture-memory SIZE  memory for all capture rings (default 64M;\n"
 		"                             suffixes K, M, G)\n"
 		"      --capture-ring SIZE    each port's capture ring, taken from it\n"
 		"                             (default 8M, at most 1G)\n"
-		"      --max-connections N    concurrent HTTP connections (default 64)\n"
+		"      --max-connections N    concurrent HTTP connections per listener (default 64)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  -h, --help                 show this help and exit\n"
-		"  -V, --version              show the version and exit\n",
-		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX, PORTSET_DEFAULT_MAX_BINDINGS);
+		"  -V, --version              show the version and exit\n"
+		"\n"
+		"SIGHUP re-reads --token-file (a bad file keeps the old token) or, with a\n"
+		"generated token, logs a new one-time login URL; it never stops paird.\n"
+		"SIGINT and SIGTERM stop it. Exit status: 0 after SIGINT/SIGTERM, %d when\n"
+		"paird could not start (one log line \"cannot start: ...\"), 1 when the\n"
+		"event loop failed.\n",
+		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX, PORTSET_DEFAULT_MAX_BINDINGS,
+		EXIT_START);
+}
+
+/* Logs why paird cannot start, in the one format every start-up failure uses. */
+static int __attribute__((format(printf, 1, 2))) start_error(const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("cannot start: %s", msg);
+	return EXIT_START;
 }
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -123,6 +168,10 @@ enum {
 	OPT_HTTP_TIMEOUT,
 	OPT_CAPTURE_MEMORY,
 	OPT_CAPTURE_RING,
+	OPT_SOCKET,
+	OPT_SOCKET_GROUP,
+	OPT_TOKEN_OUT,
+	OPT_NO_AUTH,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -131,6 +180,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "state", required_argument, NULL, 's' },
 		{ "token-file", required_argument, NULL, 't' },
+		{ "token-out", required_argument, NULL, OPT_TOKEN_OUT },
+		{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "allow-host", required_argument, NULL, 'a' },
 		{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
 		{ "max-bindings", required_argument, NULL, OPT_MAX_BINDINGS },
@@ -145,10 +198,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int c, lvl;
 
-	while ((c = getopt_long(argc, argv, "l:s:t:a:L:hV", longopts, NULL)) != -1) {
+	opterr = 0; /* getopt's own messages would not share the start-up format */
+	while ((c = getopt_long(argc, argv, ":l:s:t:a:L:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
-			o->listen = optarg;
+			o->listen = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case OPT_SOCKET:
+			o->socket = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case OPT_SOCKET_GROUP:
+			o->socket_group = optarg;
+			break;
+		case OPT_TOKEN_OUT:
+			o->token_out = optarg;
+			break;
+		case OPT_NO_AUTH:
+			o->no_auth = true;
 			break;
 		case 's':
 			o->state = optarg;
@@ -158,53 +224,45 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'a':
 			if (o->n_allow_hosts == MAX_ALLOW_HOSTS) {
-				fprintf(stderr, "paird: at most %d --allow-host\n", MAX_ALLOW_HOSTS);
-				return 2;
+				return start_error("at most %d --allow-host", MAX_ALLOW_HOSTS);
 			}
 			o->allow_hosts[o->n_allow_hosts++] = optarg;
 			break;
 		case OPT_MAX_PORTS:
 			if (parse_ulong(optarg, 1, 4096, &o->max_ports) < 0) {
-				fprintf(stderr, "paird: --max-ports takes 1..4096\n");
-				return 2;
+				return start_error("--max-ports takes 1..4096");
 			}
 			break;
 		case OPT_MAX_BINDINGS:
 			if (parse_ulong(optarg, 1, 4096, &o->max_bindings) < 0) {
-				fprintf(stderr, "paird: --max-bindings takes 1..4096\n");
-				return 2;
+				return start_error("--max-bindings takes 1..4096");
 			}
 			break;
 		case OPT_CAPTURE_MEMORY:
 			if (parse_size(optarg, 0, 1ull << 40, &o->capture_memory) < 0) {
-				fprintf(stderr, "paird: --capture-memory takes a size up to 1024G "
-						"(e.g. 64M)\n");
-				return 2;
+				return start_error("--capture-memory takes a size up to 1024G "
+						   "(e.g. 64M)");
 			}
 			break;
 		case OPT_CAPTURE_RING:
 			if (parse_size(optarg, 64ull << 10, 1ull << 30, &o->capture_ring) < 0) {
-				fprintf(stderr, "paird: --capture-ring takes a size 64K..1G\n");
-				return 2;
+				return start_error("--capture-ring takes a size 64K..1G");
 			}
 			break;
 		case OPT_MAX_CONNS:
 			if (parse_ulong(optarg, 1, 4096, &o->max_connections) < 0) {
-				fprintf(stderr, "paird: --max-connections takes 1..4096\n");
-				return 2;
+				return start_error("--max-connections takes 1..4096");
 			}
 			break;
 		case OPT_HTTP_TIMEOUT:
 			if (parse_ulong(optarg, 1, 3600, &o->http_timeout) < 0) {
-				fprintf(stderr, "paird: --http-timeout takes 1..3600 seconds\n");
-				return 2;
+				return start_error("--http-timeout takes 1..3600 seconds");
 			}
 			break;
 		case 'L':
 			lvl = log_level_parse(optarg);
 			if (lvl < 0) {
-				fprintf(stderr, "paird: --log-level takes error, warn, info or debug\n");
-				return 2;
+				return start_error("--log-level takes error, warn, info or debug");
 			}
 			log_set_level((enum log_level)lvl);
 			break;
@@ -214,29 +272,42 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'V':
 			printf("paird %s\n", PAIRD_VERSION);
 			exit(0);
+		case ':':
+			return start_error("%s needs a value (see paird --help)", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt)
+				return start_error("unknown option -%c (see paird --help)", optopt);
+			return start_error("unknown option %s (see paird --help)",
+					   argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "paird: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	if (optind < argc)
+		return start_error("unexpected argument '%s' (see paird --help)", argv[optind]);
+	if (o->no_auth && o->token_file)
+		return start_error("--no-auth and --token-file contradict each other");
+	if (o->token_out && (o->token_file || o->no_auth || !o->listen))
+		return start_error("--token-out names the generated token, which only a TCP "
+				   "listener without --token-file or --no-auth has");
+	if (!o->listen && !o->socket)
+		return start_error("--listen none and --socket none leave no way to reach paird");
 	return 0;
 }
 
-/* Reads the token: FILE's first line, trailing whitespace removed. */
-static char *read_token(const char *path)
+/*
+ * Reads the token: FILE's first line, trailing whitespace removed. NULL
+ * with the reason in @why (at start it stops paird; on SIGHUP the old
+ * token stays).
+ */
+static char *read_token(const char *path, char *why, size_t size)
 {
 	char buf[TOKEN_MAX + 2];
 	struct stat st;
 	FILE *fp = fopen(path, "re");
+	char *copy;
 	size_t n;
 
 	if (!fp) {
-		log_error("cannot read token file %s: %s", path, strerror(errno));
+		snprintf(why, size, "cannot read the token file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077))
@@ -250,11 +321,180 @@ static char *read_token(const char *path)
 	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = '\0';
 	if (n < TOKEN_MIN || n > TOKEN_MAX || strpbrk(buf, " \t")) {
-		log_error("token file %s: the token must be %d..%d characters without spaces", path,
-			  TOKEN_MIN, TOKEN_MAX);
+		explicit_bzero(buf, sizeof(buf));
+		snprintf(why, size,
+			 "the token file %s: its first line must be %d..%d characters without "
+			 "spaces",
+			 path, TOKEN_MIN, TOKEN_MAX);
 		return NULL;
 	}
-	return strdup(buf);
+	copy = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	if (!copy)
+		snprintf(why, size, "out of memory");
+	return copy;
+}
+
+/* Makes the directory holding @path (one level, mode 0755) unless it exists. */
+static int make_parent(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int ret = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		/* 0755 whatever the umask: the socket's group must reach the socket. */
+		if (mkdir(dir, 0755) == 0)
+			ret = chmod(dir, 0755) < 0 ? -errno : 0;
+		else if (errno != EEXIST)
+			ret = -errno;
+	}
+	free(dir);
+	return ret;
+}
+
+/*
+ * Writes a new random token to @path, mode 0600, through a temporary file
+ * renamed over it (a symlink at @path is replaced, never followed).
+ * Returns the token or NULL with the reason in @why.
+ */
+static char *generate_token(const char *path, char *why, size_t size)
+{
+	char token[SECRET_HEX_LEN + 2], tmp[4096];
+	char *copy = NULL;
+	int fd = -1, ret;
+
+	ret = secret_hex(token, SECRET_BYTES);
+	if (ret < 0) {
+		snprintf(why, size, "no randomness for the token: %s", strerror(-ret));
+		goto out;
+	}
+	ret = make_parent(path);
+	if (ret < 0) {
+		snprintf(why, size, "cannot create the directory of %s: %s", path, strerror(-ret));
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(why, size, "cannot write the token beside %s: %s", path, strerror(errno));
+		goto out;
+	}
+	token[SECRET_HEX_LEN] = '\n'; /* one line, as --token-file reads it */
+	if (write(fd, token, SECRET_HEX_LEN + 1) != SECRET_HEX_LEN + 1 || fsync(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		snprintf(why, size, "cannot write the token to %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	token[SECRET_HEX_LEN] = '\0';
+	copy = strdup(token);
+	if (!copy)
+		snprintf(why, size, "out of memory");
+out:
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(token, sizeof(token));
+	return copy;
+}
+
+/* The default --token-out: "token" in the socket's directory (/run/paird without one). */
+static char *token_out_default(const char *socket)
+{
+	const char *slash;
+	char *path;
+
+	if (!socket)
+		return strdup("/run/paird/token");
+	slash = strrchr(socket, '/');
+	if (!slash)
+		return strdup("token"); /* a socket in the working directory */
+	if (asprintf(&path, "%.*s/token", (int)(slash - socket), socket) < 0)
+		return NULL;
+	return path;
+}
+
+/* --socket-group: a group name or a numeric GID. */
+static int parse_group(const char *s, gid_t *out)
+{
+	const struct group *gr;
+	unsigned long v;
+
+	if (parse_ulong(s, 0, (gid_t)-2, &v) == 0) {
+		*out = (gid_t)v;
+		return 0;
+	}
+	gr = getgrnam(s);
+	if (!gr)
+		return -ENOENT;
+	*out = gr->gr_gid;
+	return 0;
+}
+
+/* What SIGHUP needs to reach. */
+struct hup {
+	const struct options *o;
+	struct api *api;
+	char *token; /* the current one, owned by main() */
+	char url_host[80];
+	uint16_t port;
+};
+
+static void log_login_url(struct hup *h, const char *when)
+{
+	char code[API_LOGIN_CODE_SIZE];
+
+	if (api_login_code(h->api, code, sizeof(code)) < 0) {
+		log_error("%s: no randomness for a login code", when);
+		return;
+	}
+	log_info("%s: dashboard login URL (works once): http://%s:%u/login?code=%s", when,
+		 h->url_host, h->port, code);
+	explicit_bzero(code, sizeof(code));
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct hup *h = arg;
+	char why[512];
+	char *t;
+
+	(void)sig;
+	(void)what;
+	if (!h->token) {
+		log_info("SIGHUP received: no TCP token to re-read");
+		return;
+	}
+	if (!h->o->token_file) {
+		log_login_url(h, "SIGHUP received");
+		return;
+	}
+	t = read_token(h->o->token_file, why, sizeof(why));
+	if (!t) {
+		log_error("SIGHUP received: %s; keeping the old token", why);
+		return;
+	}
+	if (strcmp(t, h->token) == 0) {
+		log_info("SIGHUP received: re-read the token file %s (token unchanged)",
+			 h->o->token_file);
+	} else if (api_set_token(h->api, t) < 0) {
+		log_error("SIGHUP received: out of memory; keeping the old token");
+	} else {
+		explicit_bzero(h->token, strlen(h->token));
+		free(h->token);
+		h->token = t;
+		t = NULL;
+		log_info("SIGHUP received: re-read the token file %s: new token in use, "
+			 "dashboard sessions ended",
+			 h->o->token_file);
+	}
+	if (t) {
+		explicit_bzero(t, strlen(t));
+		free(t);
+	}
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -269,10 +509,20 @@ static void on_link(const struct link_state *ls, bool deleted, void *arg)
 	portset_link_event(arg, ls, deleted);
 }
 
+/* Removes the socket file at exit, unless something else has taken its place. */
+static void remove_socket(const char *path, const struct stat *ours)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == ours->st_dev && st.st_ino == ours->st_ino)
+		unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
 		.listen = "127.0.0.1:8080",
+		.socket = SOCKET_DEFAULT,
 		.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
 		.max_connections = 64,
 		.http_timeout = 30,
@@ -283,66 +533,107 @@ int main(int argc, char **argv)
 	struct http_listen hl = { .fd = -1 };
 	struct port_io io = { 0 };
 	struct event_base *base = NULL;
-	struct event *sigint = NULL, *sigterm = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *sighup = NULL;
 	struct portset *ports = NULL;
 	struct linkmon *lm = NULL;
 	struct api *api = NULL;
-	struct httpd *httpd = NULL;
-	char *token = NULL;
-	int ret, status = 1;
+	struct httpd *httpd = NULL, *httpd_unix = NULL;
+	struct hup hup = { .o = &o };
+	struct stat sock_st = { 0 };
+	bool listen_any = false;
+	/* The api keeps pointers to these two: they live as long as main(). */
+	char hostname[256] = "", listen_name[256] = "";
+	char *token_out = NULL, why[512];
+	gid_t group = getegid();
+	int ret, unix_fd = -1, status = EXIT_START;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret;
 	signal(SIGPIPE, SIG_IGN);
-	if (o.token_file && !(token = read_token(o.token_file)))
-		goto out;
-	if (http_listen(o.listen, &hl, &f) < 0) {
-		log_error("%s", f.detail);
+	/* Until the loop's handler is in place, a SIGHUP must not kill paird. */
+	signal(SIGHUP, SIG_IGN);
+	if (o.socket_group && parse_group(o.socket_group, &group) < 0) {
+		start_error("--socket-group: no group named \"%s\"", o.socket_group);
 		goto out;
 	}
-	if (!hl.loopback && !token) {
-		log_error("refusing to listen on %s:%u without --token-file: the API would be "
-			  "open to the network",
-			  hl.host, hl.port);
-		goto out;
+	if (o.listen) {
+		if (http_listen(o.listen, &hl, &f) < 0) {
+			start_error("%s", f.detail);
+			goto out;
+		}
+		if (o.no_auth && !hl.loopback) {
+			start_error("--no-auth is only for a loopback listener; %s would open "
+				    "paird to the network",
+				    o.listen);
+			goto out;
+		}
+		if (o.token_file) {
+			hup.token = read_token(o.token_file, why, sizeof(why));
+		} else if (!o.no_auth) {
+			token_out = o.token_out ? strdup(o.token_out) : token_out_default(o.socket);
+			hup.token = token_out ? generate_token(token_out, why, sizeof(why)) : NULL;
+			if (!token_out)
+				snprintf(why, sizeof(why), "out of memory");
+		}
+		if (!o.no_auth && !hup.token) {
+			start_error("%s", why);
+			goto out;
+		}
+	}
+	if (o.socket) {
+		unix_fd = http_listen_unix(o.socket, group, &f);
+		if (unix_fd < 0) {
+			start_error("%s", f.detail);
+			goto out;
+		}
+		if (lstat(o.socket, &sock_st) < 0)
+			sock_st.st_ino = 0;
 	}
 	base = event_base_new();
 	if (!base) {
-		log_error("cannot create the event loop");
+		start_error("cannot create the event loop");
 		goto out;
 	}
 	ret = portio_kernel_init(&io);
 	if (ret < 0) {
-		log_error("cannot open rtnetlink: %s", strerror(-ret));
+		start_error("cannot open rtnetlink: %s", strerror(-ret));
 		goto out;
 	}
 	ports = portset_new(base, io, o.state, (unsigned)o.max_ports);
 	if (!ports) {
-		log_error("out of memory");
+		start_error("out of memory");
 		goto out;
 	}
 	if (portset_set_dataplane(ports, o.capture_memory, o.capture_ring,
 				  (unsigned)o.max_bindings) < 0) {
-		log_error("out of memory");
+		start_error("out of memory");
 		goto out;
 	}
 	if (portset_restore(ports, &f) < 0) {
-		log_error("%s", f.detail);
+		start_error("%s", f.detail);
 		goto out;
 	}
 	lm = linkmon_new(base, on_link, ports);
 	if (!lm) {
-		log_error("cannot watch links over rtnetlink: %s", strerror(errno));
+		start_error("cannot watch links over rtnetlink: %s", strerror(errno));
 		goto out;
 	}
+	/* Beyond loopback, clients name the machine: its name is a Host paird serves. */
+	if (o.listen && !hl.loopback && gethostname(hostname, sizeof(hostname) - 1) < 0)
+		hostname[0] = '\0';
+	listen_any = o.listen && (strcmp(hl.host, "0.0.0.0") == 0 || strcmp(hl.host, "::") == 0);
 	{
+		const char *port_sep;
 		struct api_config ac = {
 			.ports = ports,
-			.token = token,
+			.token = hup.token,
 			.allow_hosts = o.allow_hosts,
 			.n_allow_hosts = o.n_allow_hosts,
-			.listen_host = hl.host,
+			.listen_host = o.listen ? hl.host : NULL,
+			.listen_name = listen_name,
+			.hostname = hostname[0] ? hostname : NULL,
+			.listen_any = listen_any,
 			.listen_port = hl.port,
 		};
 		struct httpd_limits lim = {
@@ -350,27 +641,81 @@ int main(int argc, char **argv)
 			.timeout_s = (unsigned)o.http_timeout,
 		};
 
+		/* The host part of --listen as typed (a name, say), brackets removed. */
+		if (o.listen && o.listen[0] != '[' && (port_sep = strrchr(o.listen, ':')))
+			snprintf(listen_name, sizeof(listen_name), "%.*s",
+				 (int)(port_sep - o.listen), o.listen);
 		api = api_new(&ac);
 		if (!api) {
-			log_error("out of memory");
+			start_error("out of memory");
 			goto out;
 		}
-		httpd = httpd_new(base, api, hl.fd, &lim, &f);
-		hl.fd = -1; /* owned by httpd now, even on failure */
-		if (!httpd) {
-			log_error("%s", f.detail);
-			goto out;
+		if (hl.fd >= 0) {
+			httpd = httpd_new(base, api, hl.fd, REQ_VIA_TCP, &lim, &f);
+			hl.fd = -1; /* owned by httpd now, even on failure */
+			if (!httpd) {
+				start_error("%s", f.detail);
+				goto out;
+			}
+		}
+		if (unix_fd >= 0) {
+			httpd_unix = httpd_new(base, api, unix_fd, REQ_VIA_UNIX, &lim, &f);
+			unix_fd = -1;
+			if (!httpd_unix) {
+				start_error("%s", f.detail);
+				goto out;
+			}
 		}
 	}
+	hup.api = api;
+	hup.port = hl.port;
+	snprintf(hup.url_host, sizeof(hup.url_host), "%s%s%s", strchr(hl.host, ':') ? "[" : "",
+		 strcmp(hl.host, "0.0.0.0") == 0 ? "127.0.0.1"
+		 : strcmp(hl.host, "::") == 0	 ? "::1"
+						 : hl.host,
+		 strchr(hl.host, ':') ? "]" : "");
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	if (!sigint || !sigterm || event_add(sigint, NULL) < 0 || event_add(sigterm, NULL) < 0) {
-		log_error("cannot install signal handlers");
+	sighup = evsignal_new(base, SIGHUP, on_hup, &hup);
+	if (!sigint || !sigterm || !sighup || event_add(sigint, NULL) < 0 ||
+	    event_add(sigterm, NULL) < 0 || event_add(sighup, NULL) < 0) {
+		start_error("cannot install signal handlers");
 		goto out;
 	}
-	log_info("paird %s listening on http://%s%s%s:%u/ (%s, token %s)", PAIRD_VERSION,
-		 strchr(hl.host, ':') ? "[" : "", hl.host, strchr(hl.host, ':') ? "]" : "", hl.port,
-		 o.state ? o.state : "no state file", token ? "required" : "not required");
+	if (o.listen) {
+		const char *auth = o.no_auth	  ? "no authentication"
+				   : o.token_file ? "token from --token-file"
+						  : "token generated";
+
+		log_info("paird %s listening on http://%s%s%s:%u/ (%s) and %s%s; %s", PAIRD_VERSION,
+			 strchr(hl.host, ':') ? "[" : "", hl.host, strchr(hl.host, ':') ? "]" : "",
+			 hl.port, auth, o.socket ? "unix:" : "no Unix socket",
+			 o.socket ? o.socket : "", o.state ? o.state : "no state file");
+	} else {
+		log_info("paird %s listening on unix:%s (no TCP listener); %s", PAIRD_VERSION,
+			 o.socket, o.state ? o.state : "no state file");
+	}
+	if (o.socket)
+		log_info("control socket %s: mode 0660, group %u; curl --unix-socket %s "
+			 "http://localhost/api/v1/ports",
+			 o.socket, (unsigned)group, o.socket);
+	if (o.listen && o.no_auth)
+		log_warn("WARNING: --no-auth: the TCP API on %s:%u needs NO token; every local "
+			 "user can create ports, capture and send traffic with paird's privileges",
+			 hl.host, hl.port);
+	if (token_out) {
+		log_info("the API token is in %s (mode 0600): send it as 'Authorization: Bearer "
+			 "TOKEN'",
+			 token_out);
+		log_login_url(&hup, "started");
+	}
+	if (o.listen && !hl.loopback)
+		log_info("Host headers served: localhost, 127.0.0.1, ::1, %s%s%s%s%s; for any "
+			 "other name clients use (a DNS name), add --allow-host NAME",
+			 hl.host, hostname[0] ? ", " : "", hostname,
+			 listen_any ? ", any address of this machine" : "",
+			 o.n_allow_hosts ? " and the --allow-host names" : "");
+	status = 1; /* from here on, a failure is not a start-up failure */
 	if (event_base_dispatch(base) < 0) {
 		log_error("the event loop failed");
 		goto out;
@@ -378,6 +723,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	httpd_free(httpd);
+	httpd_free(httpd_unix);
 	api_free(api);
 	linkmon_free(lm);
 	portset_free(ports);
@@ -387,11 +733,24 @@ out:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
+	if (sighup)
+		event_free(sighup);
 	if (base)
 		event_base_free(base);
 	if (hl.fd >= 0)
 		close(hl.fd);
-	free(token);
+	if (unix_fd >= 0)
+		close(unix_fd);
+	/* Leave nothing that names a dead paird: its socket and generated token. */
+	if (o.socket && sock_st.st_ino)
+		remove_socket(o.socket, &sock_st);
+	if (token_out && hup.token)
+		unlink(token_out);
+	free(token_out);
+	if (hup.token) {
+		explicit_bzero(hup.token, strlen(hup.token));
+		free(hup.token);
+	}
 	if (status == 0)
 		log_info("stopped");
 	return status;

@@ -1,6 +1,8 @@
 // paird dashboard: polls the API with one request in flight at a time and
-// builds the DOM with textContent only (no innerHTML). The token, if any,
-// lives in sessionStorage and goes out as a bearer token.
+// builds the DOM with textContent only (no innerHTML). It is authenticated
+// by the session cookie the one-time login URL set (HttpOnly: sent by the
+// browser on same-origin requests, never readable here), or by a token
+// typed into the form, kept in sessionStorage and sent as a bearer token.
 const api = '/api/v1';
 const $ = (sel) => document.querySelector(sel);
 let inflight = false;
@@ -13,13 +15,19 @@ function headers(extra = {}) {
 }
 
 async function call(method, path, body) {
-  const init = { method, headers: headers(body ? { 'Content-Type': 'application/json' } : {}) };
+  const init = {
+    method,
+    credentials: 'same-origin', // the session cookie; never sent cross-origin
+    headers: headers(body ? { 'Content-Type': 'application/json' } : {}),
+  };
   if (body) init.body = JSON.stringify(body);
   const res = await fetch(api + path, init);
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
   if (!res.ok) {
-    const why = data && data.detail ? data.detail : res.statusText;
+    const why = res.status === 401
+      ? 'not logged in: open the login URL paird logged at start (or send it SIGHUP for a new one), or enter the API token above'
+      : data && data.detail ? data.detail : res.statusText;
     throw new Error(`${res.status}: ${why}${data && data.field ? ` (${data.field})` : ''}`);
   }
   return data;

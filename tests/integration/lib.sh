@@ -4,10 +4,15 @@
 # A test calls `netns_enter "$@"` first: it re-executes the script inside a
 # private network namespace (unshare -n), so every device and address it
 # makes vanishes with the namespace when the script ends. paird is started
-# on 127.0.0.1:0 inside it; the port it picked is read from its log.
-# `api METHOD PATH [BODY [CONTENT-TYPE]]` calls the API with curl, records
-# the exchange for the contract check (tests/contract/validate.mjs) when
-# $EXCHANGES is set, and leaves STATUS and the body in $W/body.
+# with its control socket at $SOCK ($W/run/paird.sock) and TCP on
+# 127.0.0.1:0 inside it; the port it picked is read from its log, the TCP
+# token (generated into $W/run/token, or the caller's --token-file) is in
+# $TOKEN. `api METHOD PATH [BODY [CONTENT-TYPE]]` calls the API with curl
+# over the Unix socket (API_VIA=tcp: over TCP at $BASE, adding no token:
+# put -H "Authorization: Bearer $TOKEN" in CURL_EXTRA), records the
+# exchange for the contract check (tests/contract/validate.mjs) when
+# $EXCHANGES is set, and leaves STATUS and the body in $W/body. Direct curl
+# calls use the same socket: curl --unix-socket "$SOCK" "$UBASE/api/...".
 #
 # Safety: traffic only on loopback or on devices inside the namespace;
 # addresses only from 198.18.0.0/15 and 2001:db8::/32; only processes
@@ -59,6 +64,10 @@ PAIRD_PID=
 PAIRD_LOG=
 NREQ=0
 W=
+SOCK=
+TOKEN=
+UBASE=http://localhost
+API_VIA=${API_VIA:-unix}
 
 cleanup() {
 	local rc=$?
@@ -80,16 +89,45 @@ setup_workdir() {
 }
 
 # start_paird [ARGS...]: starts paird (as $PAIRD_AS user when set) and waits
-# until it listens. Sets PAIRD_PID, PORT, BASE.
+# until it listens. Unless ARGS say otherwise, paird gets --listen
+# 127.0.0.1:0, --socket $W/run/paird.sock and, without --token-file or
+# --no-auth, --token-out $W/run/token ($W/run belongs to $PAIRD_AS).
+# PAIRD_DEFAULTS=1 adds nothing: paird's own defaults (/run/paird/paird.sock,
+# /run/paird/token, 127.0.0.1:8080), only in a private mount namespace
+# (NETNS_MOUNT=1) with a tmpfs on /run. Sets PAIRD_PID, PORT, BASE, SOCK, TOKEN.
 start_paird() {
-	local i
+	local i a extra=(--listen 127.0.0.1:0) token_file= own_socket= own_token=
 	PAIRD_LOG=$W/paird.$((NSTART = ${NSTART:-0} + 1)).log
+	# Made here, so the wait below never reads it before the background job opens it.
+	: >"$PAIRD_LOG"
+	mkdir -p "$W/run"
+	[ -n "${PAIRD_AS:-}" ] && chown "$PAIRD_AS" "$W/run"
+	for a in "$@"; do
+		case "$token_file" in -) token_file=$a ;; esac
+		case "$a" in
+		--socket | --socket=*) own_socket=1 ;;
+		--token-file) token_file=- own_token=1 ;;
+		--token-file=*) token_file=${a#--token-file=} own_token=1 ;;
+		--no-auth | --token-out | --token-out=*) own_token=1 ;;
+		esac
+	done
+	[ -n "$own_socket" ] || extra+=(--socket "$W/run/paird.sock")
+	[ -n "$own_token" ] || extra+=(--token-out "$W/run/token")
+	SOCK=$W/run/paird.sock
+	TOKEN_OUT=$W/run/token
+	if [ "${PAIRD_DEFAULTS:-}" = 1 ]; then
+		mountpoint -q /run && [ "$(stat -f -c %T /run)" = tmpfs ] ||
+			fail "PAIRD_DEFAULTS=1 needs NETNS_MOUNT=1 and a tmpfs on /run"
+		extra=()
+		SOCK=/run/paird/paird.sock
+		TOKEN_OUT=/run/paird/token
+	fi
 	if [ -n "${PAIRD_AS:-}" ]; then
 		setpriv --reuid="$PAIRD_AS" --regid="$PAIRD_AS" --clear-groups \
 			--inh-caps=-all --bounding-set=-all -- \
-			"$PAIRD" --listen 127.0.0.1:0 "$@" 2>"$PAIRD_LOG" &
+			"$PAIRD" "${extra[@]}" "$@" 2>"$PAIRD_LOG" &
 	else
-		"$PAIRD" --listen 127.0.0.1:0 "$@" 2>"$PAIRD_LOG" &
+		"$PAIRD" "${extra[@]}" "$@" 2>"$PAIRD_LOG" &
 	fi
 	PAIRD_PID=$!
 	for i in $(seq 100); do
@@ -100,6 +138,21 @@ start_paird() {
 	done
 	[ -n "$PORT" ] || fail "paird did not report a listening port"
 	BASE=http://127.0.0.1:$PORT
+	TOKEN=
+	if [ -n "$token_file" ]; then
+		TOKEN=$(head -n 1 "$token_file")
+	elif [ -z "$own_token" ]; then
+		TOKEN=$(cat "$TOKEN_OUT")
+	fi
+}
+
+# The curl arguments that reach paird for PATH the way API_VIA says.
+via_args() {
+	if [ "$API_VIA" = tcp ]; then
+		VIA=("$BASE$1")
+	else
+		VIA=(--unix-socket "$SOCK" "$UBASE$1")
+	fi
 }
 
 # stop_paird [SIGNAL]: stops paird and sets PAIRD_RC.
@@ -152,7 +205,8 @@ api() {
 		[ $# -gt 0 ] && [ "$1" != -- ] && shift
 	fi
 	[ "${1:-}" = -- ] && shift
-	STATUS=$(curl "${args[@]}" ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$@" "$BASE$P") ||
+	via_args "$P"
+	STATUS=$(curl "${args[@]}" ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$@" "${VIA[@]}") ||
 		fail "$M $P: curl failed"
 	record
 }
@@ -161,8 +215,9 @@ api() {
 api_binary() {
 	M=$1 P=$2
 	shift 2
+	via_args "$P"
 	STATUS=$(curl -s -o "$W/body" -D "$W/headers" -w '%{http_code}' -X "$M" --max-time 10 \
-		${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$@" "$BASE$P") || fail "$M $P: curl failed"
+		${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$@" "${VIA[@]}") || fail "$M $P: curl failed"
 	record nobody
 }
 
@@ -226,8 +281,9 @@ wait_until() {
 # configuration and state as the API reports them, and every link and
 # address in the namespace.
 snapshot() {
+	via_args /api/v1/ports
 	{
-		curl -s --max-time 5 ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "$BASE/api/v1/ports" |
+		curl -s --max-time 5 ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "${VIA[@]}" |
 			jq -S '.ports | map(del(.counters, .last_error))'
 		ip -d -br link show | sed 's/ *$//'
 		ip -br addr show | sed 's/ *$//'

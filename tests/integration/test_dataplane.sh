@@ -25,7 +25,7 @@ bind() { # bind PORT JSON -> prints the id
 	jqb .id
 }
 sum_buckets() {
-	curl -s "$BASE/api/v1/ports/$1" | jq '.counters | [.matched, (.unmatched | add),
+	curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/$1" | jq '.counters | [.matched, (.unmatched | add),
 		(.malformed | add), .rx_frames] | "\(.[0] + .[1] + .[2]) \(.[3])"' -r
 }
 adds_up() { set -- $(sum_buckets "$1"); [ "$1" = "$2" ]; }
@@ -37,10 +37,10 @@ expect_status 201
 note "binding requests are validated; a refused one changes nothing"
 bad_binding() { # STATUS FIELD JSON
 	local before
-	before=$(curl -s "$BASE/api/v1/ports/dp0/bindings")
+	before=$(curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/dp0/bindings")
 	api POST /api/v1/ports/dp0/bindings "$3"
 	if [ "$2" = - ]; then expect_problem "$1"; else expect_problem "$1" "$2"; fi
-	expect_eq "$(curl -s "$BASE/api/v1/ports/dp0/bindings")" "$before" "bindings after a refusal"
+	expect_eq "$(curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/dp0/bindings")" "$before" "bindings after a refusal"
 }
 bad_binding 422 match.ethertype '{"match":{"ethertype":65536},"handler":"count"}'
 bad_binding 422 match.ip_protocol '{"match":{"ethertype":2048,"ip_protocol":256},"handler":"count"}'
@@ -95,7 +95,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("198.18.30.1", 40000))
 s.sendto(b"twisted pair", ("198.18.30.2", 9))
 PY
-wait_until 3 sh -c "curl -s '$BASE/api/v1/ports/dp0/captures?binding=$cap9' | jq -e '.records | length == 1' >/dev/null" ||
+wait_until 3 sh -c "curl -s --unix-socket $SOCK '$UBASE/api/v1/ports/dp0/captures?binding=$cap9' | jq -e '.records | length == 1' >/dev/null" ||
 	fail "the datagram was not captured"
 api GET "/api/v1/ports/dp0/captures?binding=$cap9"
 expect_status 200
@@ -157,7 +157,7 @@ grep -v 'Running as user "root"' "$W/tshark.err" | grep -q . &&
 # The kernel may add frames (MLD, ND) between the two reads: compare what both hold.
 frames=$(wc -l <"$W/tshark.out")
 [ "$frames" -ge "$total" ] || fail "the pcap holds $frames frames, the JSON $total"
-curl -s "$BASE/api/v1/ports/dp0/captures?binding=$capall&limit=$frames" |
+curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/dp0/captures?binding=$capall&limit=$frames" |
 	jq -r '.records[] | [.len, .headers.ethernet.src, (.headers.ipv4.src // ""),
 		(.headers.ipv6.src // "")] | @tsv' >"$W/json.out"
 diff <(tr -d '\r' <"$W/tshark.out") "$W/json.out" >&2 || fail "tshark and the JSON disagree"
@@ -197,7 +197,7 @@ note "transmit: an ICMP echo request gets the kernel's reply"
 api POST /api/v1/ports/dp0/transmit '{"icmp_echo":{"src":"198.18.30.2","dst":"198.18.30.1",
 	"id":4660,"seq":7,"payload_hex":"0102030405"}}'
 expect_status 200
-wait_until 3 sh -c "curl -s '$BASE/api/v1/ports/dp0/captures?binding=$capall&limit=1000' |
+wait_until 3 sh -c "curl -s --unix-socket $SOCK '$UBASE/api/v1/ports/dp0/captures?binding=$capall&limit=1000' |
 	jq -e '[.records[].headers | select(.icmp.type == 0 and .icmp.id == 4660 and
 		.icmp.seq == 7 and .ipv4.src == \"198.18.30.1\")] | length == 1' >/dev/null" ||
 	fail "no echo reply from the kernel was captured"
@@ -205,7 +205,7 @@ wait_until 3 sh -c "curl -s '$BASE/api/v1/ports/dp0/captures?binding=$capall&lim
 note "transmit: a broadcast (ARP request) from the simulated host gets the kernel's answer"
 api POST /api/v1/ports/dp0/transmit "{\"hex\":\"ffffffffffff${HOSTMAC//:/}08060001080006040001${HOSTMAC//:/}c6121e02000000000000c6121e01\"}"
 expect_status 200
-wait_until 3 sh -c "curl -s '$BASE/api/v1/ports/dp0/captures?binding=$capall&limit=1000' |
+wait_until 3 sh -c "curl -s --unix-socket $SOCK '$UBASE/api/v1/ports/dp0/captures?binding=$capall&limit=1000' |
 	jq -e '[.records[].headers.arp | select(. != null and .op == 2 and .spa == \"198.18.30.1\")] | length >= 1' >/dev/null" ||
 	fail "the kernel did not answer the transmitted ARP request"
 api POST /api/v1/ports/dp0/transmit '{"udp":{"src":"198.18.30.2","dst":"198.18.30.255","src_port":7777,
@@ -232,14 +232,14 @@ expect_json .counters.write_errors.EIO 1
 
 note "/metrics passes promtool and agrees with the JSON"
 if command -v promtool >/dev/null; then
-	curl -s "$BASE/metrics" >"$W/metrics"
+	curl -s --unix-socket "$SOCK" "$UBASE/metrics" >"$W/metrics"
 	promtool check metrics <"$W/metrics" >"$W/promtool.out" 2>&1 ||
 		fail "promtool check metrics: $(cat "$W/promtool.out")"
 	grep -q "paird_binding_packets_total{port=\"dp0\",binding=\"$cnt9\",handler=\"count\"} 1\$" \
 		"$W/metrics" || fail "the count binding's metric disagrees with its JSON"
 	grep -q '^paird_port_malformed_frames_total{port="dp0",reason="ipv4_bad_ihl"} 0$' "$W/metrics" ||
 		fail "malformed counters missing from /metrics"
-	replies=$(curl -s "$BASE/api/v1/ports/dp0/bindings/$echo4" | jq .counters.replies)
+	replies=$(curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/dp0/bindings/$echo4" | jq .counters.replies)
 	grep -q "^paird_binding_replies_total{port=\"dp0\",binding=\"$echo4\",handler=\"echo\"} $replies\$" \
 		"$W/metrics" || fail "the echo binding's replies are not in /metrics as in its JSON"
 else
@@ -279,7 +279,7 @@ note "a capture filter keeps only what it matches"
 icmpcap=$(bind dp0 '{"handler":"capture","options":{"filter":"icmp[icmptype] == icmp-echo"}}')
 ping -c 2 -i 0.2 -W 2 198.18.30.2 >/dev/null || fail "ping"
 $PY -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.30.2", 9))'
-wait_until 2 sh -c "curl -s $BASE/api/v1/ports/dp0/bindings/$icmpcap | jq -e '.counters.filtered_out > 0' >/dev/null" ||
+wait_until 2 sh -c "curl -s --unix-socket $SOCK $UBASE/api/v1/ports/dp0/bindings/$icmpcap | jq -e '.counters.filtered_out > 0' >/dev/null" ||
 	fail "the filter did not reject the UDP datagram"
 api GET "/api/v1/ports/dp0/captures?binding=$icmpcap"
 expect_json '.records | length' 2

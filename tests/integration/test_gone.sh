@@ -11,7 +11,7 @@ netns_enter "$@"
 start_paird
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PAIRD_PID/stat"; }
-is_gone() { curl -s "$BASE/api/v1/ports/$1" | jq -e '.state == "gone"' >/dev/null; }
+is_gone() { curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/$1" | jq -e '.state == "gone"' >/dev/null; }
 
 ip tuntap add dev gper0 mode tap
 api POST /api/v1/ports '{"name":"gtap0","type":"tap","addresses":["198.18.0.1/24"]}'

@@ -76,7 +76,7 @@ link ptap0 | grep -q "<.*UP.*>" || fail "PATCH up=true: $(link ptap0)"
 
 note "the kernel's view is reported: a change behind paird's back shows up"
 ip link set dev ptun0 mtu 1300
-wait_until 2 sh -c "curl -s $BASE/api/v1/ports/ptun0 | jq -e '.mtu == 1300' >/dev/null" ||
+wait_until 2 sh -c "curl -s --unix-socket $SOCK $UBASE/api/v1/ports/ptun0 | jq -e '.mtu == 1300' >/dev/null" ||
 	fail "GET does not report the MTU set behind paird's back"
 
 note "PUT creates (201), is idempotent (200, same device), updates in place, replaces"

@@ -70,7 +70,7 @@ note "files $files, frames sent $sent, refused by the kernel $refused, unreadabl
 [ "$sent" -gt 5000 ] || fail "only $sent frames were sent"
 
 kernel_tx() { ip -s -j link show dev rb0 | jq '.[0].stats64.tx.packets'; }
-paird_rx() { curl -s "$BASE/api/v1/ports/rb0" | jq .counters.rx_frames; }
+paird_rx() { curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/rb0" | jq .counters.rx_frames; }
 settled() { [ "$(kernel_tx)" = "$(paird_rx)" ]; }
 wait_until 10 settled || fail "paird read $(paird_rx) frames, the kernel delivered $(kernel_tx)"
 note "kernel delivered $(kernel_tx), dropped $(ip -s -j link show dev rb0 | jq '.[0].stats64.tx.dropped')"

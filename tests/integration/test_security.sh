@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Security of the control plane (DESIGN.md, "Security"): bearer token on
+# Security of the TCP listener (DESIGN.md, "Security"): bearer token on
 # /api/, cross-site and DNS-rebinding refusals, no network listen without a
-# token, connection limits and idle timeouts.
+# token, the machine's own names as Host beyond loopback, start-up errors in
+# one format with one exit status, connection limits and idle timeouts.
+# (The Unix socket, the generated token, login and SIGHUP: test_auth.sh.)
 #
 # Topology: one private network namespace with lo and a persistent tap
 # dum0 (198.18.7.1/24) standing for a non-loopback address.
 . "$(dirname "$0")/lib.sh"
 netns_enter "$@"
+API_VIA=tcp
 
 TOK=0123456789abcdef0123456789abcdef
 printf '%s\n' "$TOK" >"$W/token"
@@ -74,38 +77,102 @@ stop_paird
 expect_eq "$PAIRD_RC" 0 "paird exit status on SIGTERM"
 CURL_EXTRA=()
 
-note "a non-loopback listen address needs a token"
+note "a non-loopback listen address needs a token: --no-auth is refused there"
 ip tuntap add dev dum0 mode tap
 ip addr add 198.18.7.1/24 dev dum0
 ip link set dum0 up
 rc=0
-"$PAIRD" --listen 198.18.7.1:0 2>"$W/refused.log" || rc=$?
-[ "$rc" != 0 ] || fail "paird listened on 198.18.7.1 without a token"
-grep -q "without --token-file" "$W/refused.log" || fail "no reason given: $(cat "$W/refused.log")"
-"$PAIRD" --listen 198.18.7.1:0 --token-file "$W/token" 2>"$W/net.log" &
-netpid=$!
-EXTRA_CLEANUP="kill $netpid 2>/dev/null || true"
-wait_until 5 grep -q "listening on http://198.18.7.1:" "$W/net.log" ||
-	fail "paird with a token did not listen on 198.18.7.1: $(cat "$W/net.log")"
-netport=$(sed -n 's|.*listening on http://198\.18\.7\.1:\([0-9]*\)/.*|\1|p' "$W/net.log")
+timeout 10 "$PAIRD" --socket none --listen 198.18.7.1:0 --no-auth 2>"$W/refused.log" || rc=$?
+expect_eq "$rc" 2 "exit status of --no-auth beyond loopback"
+grep -q "error cannot start: --no-auth is only for a loopback listener" "$W/refused.log" ||
+	fail "no reason given: $(cat "$W/refused.log")"
+
+# net_paird LOG ARGS...: paird on 198.18.7.1 (or what ARGS say); sets netpid, netport.
+net_paird() {
+	local log=$1
+	shift
+	"$PAIRD" --socket none "$@" 2>"$log" &
+	netpid=$!
+	EXTRA_CLEANUP="kill $netpid 2>/dev/null || true"
+	wait_until 5 grep -q "listening on http://" "$log" ||
+		fail "paird did not listen: $(cat "$log")"
+	netport=$(sed -n 's|.*listening on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$log")
+}
+net_code() { # net_code URL [CURL-ARGS...]: the status of GET URL with the token
+	local url=$1
+	shift
+	curl -s -o "$W/net.body" -w '%{http_code}' -H "Authorization: Bearer $TOK" "$@" "$url"
+}
+net_paird "$W/net.log" --listen 198.18.7.1:0 --token-file "$W/token"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://198.18.7.1:$netport/api/v1/ports")
 expect_eq "$code" 401 "network API without the token"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" \
-	"http://198.18.7.1:$netport/api/v1/ports")
-expect_eq "$code" 200 "network API with the token (Host is the listen address)"
+expect_eq "$(net_code "http://198.18.7.1:$netport/api/v1/ports")" 200 \
+	"network API with the token (Host is the listen address)"
+
+note "beyond loopback, the machine's own names are Hosts paird serves"
+hn=$(hostname)
+for host in "198.18.7.1" "198.18.7.1:$netport" "$hn" "$hn:$netport"; do
+	expect_eq "$(net_code "http://198.18.7.1:$netport/api/v1/ports" -H "Host: $host")" 200 \
+		"Host: $host on a 198.18.7.1 listener"
+done
+expect_eq "$(net_code "http://198.18.7.1:$netport/api/v1/ports" -H "Host: evil.example")" 403 \
+	"Host: evil.example on a 198.18.7.1 listener"
+grep -q "for any other name clients use (a DNS name), add --allow-host NAME" "$W/net.log" ||
+	fail "the start-up log does not say which flag serves another name: $(cat "$W/net.log")"
 kill $netpid
 wait $netpid || fail "paird did not exit 0 on SIGTERM"
 
-note "bad flags and token files are refused at start with a reason"
+note "a wildcard listen serves the machine's addresses as Host"
+ip -6 addr add 2001:db8:7::1/64 dev dum0 nodad
+net_paird "$W/any.log" --listen "[::]:0" --token-file "$W/token"
+for host in "198.18.7.1:$netport" "[2001:db8:7::1]:$netport" "[2001:db8:7:0::1]" "$hn"; do
+	expect_eq "$(net_code "http://198.18.7.1:$netport/api/v1/ports" -H "Host: $host")" 200 \
+		"Host: $host on a [::] listener"
+done
+for host in "198.18.7.2:$netport" "[2001:db8:7::2]:$netport" "paird.example"; do
+	expect_eq "$(net_code "http://198.18.7.1:$netport/api/v1/ports" -H "Host: $host")" 403 \
+		"Host: $host on a [::] listener"
+done
+kill $netpid
+wait $netpid || fail "paird did not exit 0 on SIGTERM"
+EXTRA_CLEANUP=
+
+note "bad flags and values are refused at start: one format, exit status 2"
 printf 'short\n' >"$W/short"
-for args in "--token-file $W/short" "--token-file $W/missing" "--listen 127.0.0.1" \
-	"--listen 127.0.0.1:99999" "--log-level loud" "--max-ports 0" "stray"; do
+chmod 600 "$W/short"
+: >"$W/notasocket"
+while IFS= read -r args; do
+	[ -n "$args" ] || continue
 	rc=0
 	# shellcheck disable=SC2086
-	"$PAIRD" $args 2>"$W/bad.log" >/dev/null || rc=$?
-	[ "$rc" != 0 ] || fail "paird accepted: $args"
-	[ -s "$W/bad.log" ] || fail "paird refused '$args' without saying why"
-done
+	timeout 10 "$PAIRD" --socket "$W/bad.sock" $args 2>"$W/bad.log" >/dev/null || rc=$?
+	[ "$rc" = 2 ] || fail "paird answered '$args' with exit status $rc, not 2: $(cat "$W/bad.log")"
+	[ "$(grep -c ' error ' "$W/bad.log")" = 1 ] ||
+		fail "'$args' gave other than one error line: $(cat "$W/bad.log")"
+	tail -n 1 "$W/bad.log" | grep -Eq '^[0-9T:.-]+Z error cannot start: .+' ||
+		fail "'$args' was refused in another format: $(cat "$W/bad.log")"
+	[ ! -e "$W/bad.sock" ] || fail "'$args' left its socket behind"
+done <<ARGS
+--token-file $W/short
+--token-file $W/missing
+--listen 127.0.0.1
+--listen 127.0.0.1:99999
+--listen nosuchhost.invalid:80
+--listen 198.18.99.1:0
+--log-level loud
+--max-ports 0
+--capture-ring 1K
+--bogus
+-x
+--listen
+stray
+--socket $W/notasocket
+--socket /nonexistent-dir/sub/paird.sock
+--socket-group no-such-group-here
+--no-auth --token-file $W/token
+--listen none --socket none
+--token-out $W/t --token-file $W/token
+ARGS
 "$PAIRD" --help | grep -q -- "--token-file" || fail "--help does not list the flags"
 "$PAIRD" --version | grep -q "^paird " || fail "--version"
 

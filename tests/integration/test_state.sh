@@ -72,7 +72,7 @@ for bad in '{"format":1,"ports":[' '{"format":2,"ports":[]}' '{"format":1}' \
 	'{"format":1,"ports":[],"extra":true}' '[]'; do
 	printf '%s' "$bad" >"$STATE"
 	rc=0
-	timeout 10 "$PAIRD" --listen 127.0.0.1:0 --state "$STATE" 2>"$W/corrupt.log" || rc=$?
+	timeout 10 "$PAIRD" --listen 127.0.0.1:0 --no-auth --socket none --state "$STATE" 2>"$W/corrupt.log" || rc=$?
 	[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "paird started on a corrupt state file: $bad"
 	grep -q "$STATE" "$W/corrupt.log" || fail "the error does not name the file: $(cat "$W/corrupt.log")"
 	expect_eq "$(cat "$STATE")" "$bad" "the corrupt state file after the failed start"
@@ -80,7 +80,7 @@ for bad in '{"format":1,"ports":[' '{"format":2,"ports":[]}' '{"format":1}' \
 done
 mkdir "$W/dir.json"
 rc=0
-timeout 10 "$PAIRD" --listen 127.0.0.1:0 --state "$W/dir.json" 2>"$W/dir.log" || rc=$?
+timeout 10 "$PAIRD" --listen 127.0.0.1:0 --no-auth --socket none --state "$W/dir.json" 2>"$W/dir.log" || rc=$?
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "paird started with a directory as its state file"
 
 note "a port that cannot be restored is kept in state error, not dropped"

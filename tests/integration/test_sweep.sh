@@ -3,13 +3,15 @@
 # Every route answers the HTTP-level refusals the contract documents for it:
 # OPTIONS (204 + Allow), a method it lacks (405 + Allow), no token (401 on
 # /api/ and /metrics), a Host off the allow-list (403), a body over 64 KiB
-# (413), and HEAD like GET. The exchanges are recorded, so the contract step
-# checks each answer against openapi.yaml.
+# (413), and HEAD like GET, over TCP (where the token and Host checks
+# apply). The exchanges are recorded, so the contract step checks each
+# answer against openapi.yaml.
 #
 # Topology: one private network namespace with lo and one tap, sw0, with a
 # binding (id 1), so every templated path names something that exists.
 . "$(dirname "$0")/lib.sh"
 netns_enter "$@"
+API_VIA=tcp
 TOK=sweep-token-0123456789abcdef
 printf '%s\n' "$TOK" >"$W/token"
 chmod 600 "$W/token"

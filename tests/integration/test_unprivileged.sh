@@ -62,7 +62,7 @@ note "frames the kernel sends into the tap are read"
 # An ARP request for a neighbour on the tap's subnet goes out through utap0.
 ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1 ||
 	/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("198.18.0.2", 9))'
-wait_until 3 sh -c "curl -s $BASE/api/v1/ports/utap0 | jq -e '.counters.rx_frames > 0' >/dev/null" ||
+wait_until 3 sh -c "curl -s --unix-socket $SOCK $UBASE/api/v1/ports/utap0 | jq -e '.counters.rx_frames > 0' >/dev/null" ||
 	fail "paird read no frame from utap0"
 
 note "frames written by paird reach the kernel (transmit, as the unprivileged user)"

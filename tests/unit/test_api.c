@@ -1194,6 +1194,152 @@ static void test_token(void **state)
 	}
 }
 
+/* A GET of @path over TCP with a Cookie header (unless NULL) and an optional Origin. */
+static struct response *with_cookie(struct fx *fx, const char *path, const char *cookie,
+				    const char *origin)
+{
+	struct fake_req fr;
+
+	req(&fr, HTTP_GET, path);
+	if (cookie)
+		freq_header(&fr, "Cookie", cookie);
+	if (origin)
+		freq_header(&fr, "Origin", origin);
+	return run(fx, &fr);
+}
+
+/* GET or HEAD /login?code=@code. */
+static struct response *login(struct fx *fx, enum http_method m, const char *code)
+{
+	struct fake_req fr;
+
+	req(&fr, m, "/login");
+	if (code)
+		freq_query(&fr, "code", code);
+	return run(fx, &fr);
+}
+
+static void test_unix_socket(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_req fr;
+
+	fx->cfg.token = TOKEN;
+	api_restart(fx);
+	/* The socket's permissions admitted the client: no token, no Host check. */
+	freq_init(&fr, HTTP_POST, "/api/v1/ports");
+	fr.rq.via = REQ_VIA_UNIX;
+	freq_header(&fr, "Host", "anything.example");
+	freq_body(&fr, "application/json", "{\"name\":\"u0\",\"type\":\"tap\"}");
+	expect_status(run(fx, &fr), 201);
+	freq_init(&fr, HTTP_GET, "/metrics");
+	fr.rq.via = REQ_VIA_UNIX;
+	expect_status(run(fx, &fr), 200);
+	/* The body limit still holds there. */
+	freq_init(&fr, HTTP_POST, "/api/v1/ports");
+	fr.rq.via = REQ_VIA_UNIX;
+	freq_header(&fr, "Content-Length", "70000");
+	expect_problem(run(fx, &fr), 413, "body-too-large", "");
+	/* The same requests over TCP (the zero value of via) need the token. */
+	expect_problem(with_auth(fx, "/metrics", NULL), 401, "unauthorized", "");
+	assert_int_equal(portset_count(fx->ps), 1);
+}
+
+static void test_login_session(void **state)
+{
+	struct fx *fx = *state;
+	char code[API_LOGIN_CODE_SIZE], code2[API_LOGIN_CODE_SIZE], cookie[128];
+	const char *set;
+	struct response *rs;
+
+	/* No auth on TCP, nothing to log in to. */
+	assert_int_equal(api_login_code(fx->api, code, sizeof(code)), -EPERM);
+	expect_problem(login(fx, HTTP_GET, ""), 403, "login-refused", "");
+
+	fx->cfg.token = TOKEN;
+	api_restart(fx);
+	expect_problem(login(fx, HTTP_GET, NULL), 403, "login-refused", "");
+	expect_problem(login(fx, HTTP_GET, "0"), 403, "login-refused", "");
+	assert_int_equal(api_login_code(fx->api, code, sizeof(code)), 0);
+	assert_int_equal(strlen(code), API_LOGIN_CODE_SIZE - 1);
+	assert_int_equal(api_login_code(fx->api, code2, sizeof(code2)), 0);
+	assert_string_not_equal(code, code2);
+	/* A new code replaces the old one. */
+	expect_problem(login(fx, HTTP_GET, code), 403, "login-refused", "");
+	code2[10] ^= 1;
+	expect_problem(login(fx, HTTP_GET, code2), 403, "login-refused", "");
+	code2[10] ^= 1;
+	/* HEAD answers but leaves the code unused and sets nothing. */
+	rs = login(fx, HTTP_HEAD, code2);
+	expect_status(rs, 303);
+	assert_null(resp_header(rs, "Set-Cookie"));
+
+	rs = login(fx, HTTP_GET, code2);
+	expect_status(rs, 303);
+	assert_string_equal(resp_header(rs, "Location"), "/");
+	set = resp_header(rs, "Set-Cookie");
+	assert_non_null(set);
+	assert_true(strncmp(set, "paird_session=", 14) == 0);
+	assert_non_null(strstr(set, "; HttpOnly"));
+	assert_non_null(strstr(set, "; SameSite=Strict"));
+	assert_non_null(strstr(set, "; Path=/"));
+	assert_null(strstr(set, TOKEN));
+	snprintf(cookie, sizeof(cookie), "a=b; %.*s; c=d", (int)strcspn(set, ";"), set);
+	/* Used once. */
+	rs = login(fx, HTTP_GET, code2);
+	expect_problem(rs, 403, "login-refused", "");
+	assert_null(resp_header(rs, "Set-Cookie"));
+
+	/* The cookie authenticates, on every guarded path, and still meets the Origin check. */
+	expect_status(with_cookie(fx, "/api/v1/ports", cookie, NULL), 200);
+	expect_status(with_cookie(fx, "/metrics", cookie, NULL), 200);
+	expect_status(with_cookie(fx, "/api/v1/ports", cookie, "http://127.0.0.1:8080"), 200);
+	expect_problem(with_cookie(fx, "/api/v1/ports", cookie, "http://evil.example"), 403,
+		       "cross-site", "");
+	/* A forged or altered session id, or the token as a cookie, is not a session. */
+	expect_problem(with_cookie(fx, "/api/v1/ports", "paird_session=" TOKEN, NULL), 401,
+		       "unauthorized", "");
+	cookie[20] = cookie[20] == '0' ? '1' : '0';
+	expect_problem(with_cookie(fx, "/api/v1/ports", cookie, NULL), 401, "unauthorized", "");
+	cookie[20] = cookie[20] == '0' ? '1' : '0';
+	expect_problem(with_cookie(fx, "/api/v1/ports", "paird_session=", NULL), 401,
+		       "unauthorized", "");
+	expect_problem(with_cookie(fx, "/api/v1/ports", "xpaird_session=1", NULL), 401,
+		       "unauthorized", "");
+
+	/* A new token (SIGHUP) ends the sessions; the new token works, the old does not. */
+	assert_int_equal(api_set_token(fx->api, "another-token-0123456789"), 0);
+	expect_problem(with_cookie(fx, "/api/v1/ports", cookie, NULL), 401, "unauthorized", "");
+	expect_problem(with_auth(fx, "/api/v1/ports", "Bearer " TOKEN), 401, "unauthorized", "");
+	expect_status(with_auth(fx, "/api/v1/ports", "Bearer another-token-0123456789"), 200);
+}
+
+static void test_own_host_names(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->cfg.listen_host = "2001:db8::5";
+	fx->cfg.listen_name = "paird-listen.example";
+	fx->cfg.hostname = "paird-host";
+	api_restart(fx);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8::5]:8080"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8:0:0::5]"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird-listen.example:8080"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird-host:8080"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "PAIRD-HOST"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8::6]:8080"), 403);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird-host.evil.example"), 403);
+	/* A wildcard listen serves the machine's addresses, and only those. */
+	fx->cfg.listen_host = "::";
+	fx->cfg.hostname = NULL;
+	fx->cfg.listen_any = true;
+	api_restart(fx);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[::1]:8080"), 200);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "127.0.0.2:8080"), 403);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8::6]:8080"), 403);
+	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird-host"), 403);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1223,6 +1369,9 @@ int main(void)
 		T(test_origin),
 		T(test_sec_fetch_site),
 		T(test_token),
+		T(test_unix_socket),
+		T(test_login_session),
+		T(test_own_host_names),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);

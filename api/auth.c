@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Who may use the API over TCP (DESIGN.md, "Security"). The Unix socket
+ * needs nothing here: its file mode and group decide who connects. On TCP
+ * a guarded request (/api/, /metrics) carries either the bearer token or
+ * the cookie of a dashboard session; a session is opened by GET
+ * /login?code=CODE with the one-time code paird logs at start (Jupyter's
+ * login URL), never with the token itself in a URL. Tokens, codes and
+ * session ids are compared in constant time and never logged. api.c calls
+ * auth_ok() from its prechecks; main() sets the token and asks for codes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../service/log.h"
+#include "internal.h"
+
+#define SESSION_COOKIE "paird_session"
+/* A dashboard session ends this long after login (or at the next token change). */
+#define SESSION_SECONDS (12 * 3600)
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int api_set_token(struct api *api, const char *token)
+{
+	char *copy = NULL;
+
+	if (token) {
+		copy = strdup(token);
+		if (!copy)
+			return -ENOMEM;
+	}
+	if (api->token) {
+		explicit_bzero(api->token, strlen(api->token));
+		free(api->token);
+	}
+	api->token = copy;
+	/* Whoever logged in under the old token must not outlive it. */
+	explicit_bzero(api->sessions, sizeof(api->sessions));
+	explicit_bzero(api->login_code, sizeof(api->login_code));
+	return 0;
+}
+
+int api_login_code(struct api *api, char *out, size_t size)
+{
+	int ret;
+
+	if (!api->token)
+		return -EPERM; /* nothing to log in to: TCP auth is off */
+	if (size < sizeof(api->login_code))
+		return -ENOSPC;
+	ret = secret_hex(api->login_code, SECRET_BYTES);
+	if (ret < 0) {
+		api->login_code[0] = '\0';
+		return ret;
+	}
+	memcpy(out, api->login_code, sizeof(api->login_code));
+	return 0;
+}
+
+static bool bearer_ok(const struct api *api, const char *auth)
+{
+	size_t n;
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	n = strcspn(auth, " \t");
+	return auth[n] == '\0' && secret_equal(auth, n, api->token);
+}
+
+/* The value of cookie @name in a Cookie header ("a=1; b=2"), with its length. */
+static const char *cookie_value(const char *cookies, const char *name, size_t *len)
+{
+	size_t nl = strlen(name);
+
+	while (cookies && *cookies) {
+		size_t n;
+
+		cookies += strspn(cookies, " \t");
+		n = strcspn(cookies, ";");
+		if (n > nl && strncmp(cookies, name, nl) == 0 && cookies[nl] == '=') {
+			*len = n - nl - 1;
+			while (*len && (cookies[nl + 1 + *len - 1] == ' '))
+				(*len)--;
+			return cookies + nl + 1;
+		}
+		cookies += n;
+		if (*cookies == ';')
+			cookies++;
+	}
+	return NULL;
+}
+
+static bool session_ok(struct api *api, const char *cookies)
+{
+	const char *id;
+	size_t len;
+	double now;
+	bool found = false;
+
+	id = cookie_value(cookies, SESSION_COOKIE, &len);
+	if (!id)
+		return false;
+	now = now_s();
+	/* Every slot is compared, so the time does not say which one matched. */
+	for (size_t i = 0; i < API_SESSIONS; i++) {
+		struct api_session *s = &api->sessions[i];
+
+		if (!s->id[0])
+			continue;
+		if (s->expires < now) {
+			explicit_bzero(s, sizeof(*s));
+			continue;
+		}
+		found |= secret_equal(id, len, s->id);
+	}
+	return found;
+}
+
+bool auth_ok(struct api *api, const struct request *rq)
+{
+	if (rq->via == REQ_VIA_UNIX || !api->token)
+		return true;
+	if (!rq->header)
+		return false;
+	if (bearer_ok(api, rq->header(rq->lookup_ctx, "Authorization")))
+		return true;
+	return session_ok(api, rq->header(rq->lookup_ctx, "Cookie"));
+}
+
+/* Opens a session in a free slot, or in place of the one closest to its end. */
+static int session_new(struct api *api, struct api_session **out)
+{
+	struct api_session *s = &api->sessions[0];
+	int ret;
+
+	for (size_t i = 1; i < API_SESSIONS && s->id[0]; i++)
+		if (!api->sessions[i].id[0] || api->sessions[i].expires < s->expires)
+			s = &api->sessions[i];
+	ret = secret_hex(s->id, SECRET_BYTES);
+	if (ret < 0) {
+		s->id[0] = '\0';
+		return ret;
+	}
+	s->expires = now_s() + SESSION_SECONDS;
+	*out = s;
+	return 0;
+}
+
+int h_login(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	const char *code = rq->query ? rq->query(rq->lookup_ctx, "code") : NULL;
+	struct api_session *s = NULL;
+	int ret;
+
+	if (!api->login_code[0] || !code || !secret_equal(code, strlen(code), api->login_code)) {
+		reply_problem(rs, 403, "login-refused",
+			      "this login code is not valid: each code works once (send paird "
+			      "SIGHUP for a new one, or give the dashboard the API token)",
+			      rq->path);
+		return 0;
+	}
+	reply_empty(rs, 303);
+	response_header(rs, "Location", "/");
+	/* HEAD (a link preview, a prefetch) sees the answer but leaves the code unused. */
+	if (rq->method == HTTP_HEAD)
+		return 0;
+	ret = session_new(api, &s);
+	if (ret < 0)
+		return fault_set(f, FAULT_UNAVAILABLE, -ret, NULL,
+				 "no randomness for a session id");
+	explicit_bzero(api->login_code, sizeof(api->login_code));
+	response_header(rs, "Set-Cookie", SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict",
+			s->id);
+	log_info("dashboard login: the one-time code was used, a session is open");
+	return 0;
+}
