@@ -136,7 +136,7 @@ stop_paird TERM
 note "a symbolic link to nothing stops the start, naming the file; the link stays"
 ln -s nowhere/state.json "$W/dangling.json"
 rc=0
-timeout 10 "$PAIRD" --listen 127.0.0.1:0 --state "$W/dangling.json" 2>"$W/dangling.log" || rc=$?
+timeout 10 "$PAIRD" --listen 127.0.0.1:0 --no-auth --socket none --state "$W/dangling.json" 2>"$W/dangling.log" || rc=$?
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "paird started on a dangling state link"
 grep -q "$W/dangling.json is a symbolic link to nowhere/state.json, which does not exist" \
 	"$W/dangling.log" || fail "the error does not explain the link: $(cat "$W/dangling.log")"
@@ -154,7 +154,7 @@ for pre in none file; do
 		chmod 644 "$W/ro/state.json"
 	rc=0
 	timeout 10 setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$W/paird.copy" \
-		--listen 127.0.0.1:0 --state "$W/ro/state.json" 2>"$W/ro.log" || rc=$?
+		--socket none --no-auth --listen 127.0.0.1:0 --state "$W/ro/state.json" 2>"$W/ro.log" || rc=$?
 	[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "paird started with an unwritable state directory"
 	grep -q "cannot create $W/ro/state.json.tmp, so no change could be saved; make the directory $W/ro writable" \
 		"$W/ro.log" || fail "no clear message for an unwritable directory ($pre): $(cat "$W/ro.log")"
