@@ -39,6 +39,9 @@ struct conn {
 	bool answered;
 };
 
+/* MHD's buffer for a streamed body sent without chunked encoding (HTTP/1.0). */
+#define STREAM_BLOCK (16 * 1024)
+
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
 			  "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
 			  "base-uri 'none'; form-action 'self'";
@@ -165,12 +168,76 @@ static enum http_method method_of(const char *m)
 	return HTTP_OTHER;
 }
 
+/* A streamed body as MHD holds it: the reader of api.h and what frees it. */
+struct stream {
+	body_read_fn read;
+	void *ctx;
+	void (*free)(void *ctx);
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	ssize_t n = s->read(s->ctx, buf, max);
+
+	(void)pos; /* a response is never reused: MHD asks for the bytes in order */
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/*
+	 * 0 keeps the connection in MHD's ready list, so MHD_get_timeout() says
+	 * 0 and the loop calls again on its next turn, after other events.
+	 */
+	if (n == -EAGAIN)
+		return 0;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	if (s->free)
+		s->free(s->ctx);
+	free(s);
+}
+
+/*
+ * A streamed response: MHD calls the reader whenever the connection's write
+ * buffer has room (MHD_OPTION_CONNECTION_MEMORY_LIMIT), so a client that
+ * does not read costs no more than that buffer and the reader's state.
+ */
+static struct MHD_Response *stream_response(struct response *rs)
+{
+	struct stream *s = malloc(sizeof(*s));
+	struct MHD_Response *r;
+
+	if (!s)
+		return NULL;
+	s->read = rs->read;
+	s->ctx = rs->read_ctx;
+	s->free = rs->read_free;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s,
+					      stream_free);
+	if (!r) {
+		free(s);
+		return NULL;
+	}
+	rs->read = NULL; /* MHD owns the reader now */
+	rs->read_ctx = NULL;
+	rs->read_free = NULL;
+	return r;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *c, struct response *rs)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (rs->body) {
+	if (rs->read) {
+		r = stream_response(rs);
+	} else if (rs->body) {
 		r = MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
 		if (r)
 			rs->body = NULL; /* MHD owns it now */
