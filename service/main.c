@@ -41,6 +41,7 @@ struct options {
 	unsigned long max_bindings;
 	unsigned long max_connections;
 	unsigned long http_timeout;
+	unsigned long request_timeout;
 	unsigned long long capture_memory;
 	unsigned long long capture_ring;
 };
@@ -70,6 +71,9 @@ static void usage(FILE *out)
 		"                             (default 8M, at most 1G)\n"
 		"      --max-connections N    concurrent HTTP connections (default 64)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
+		"      --request-timeout SEC  a request's headers and body must arrive within\n"
+		"                             SEC of the connection opening or of its previous\n"
+		"                             response (default 10)\n"
 		"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  -h, --help                 show this help and exit\n"
 		"  -V, --version              show the version and exit\n",
@@ -121,6 +125,7 @@ enum {
 	OPT_MAX_BINDINGS,
 	OPT_MAX_CONNS,
 	OPT_HTTP_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
 	OPT_CAPTURE_MEMORY,
 	OPT_CAPTURE_RING,
 };
@@ -138,6 +143,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+		{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -197,6 +203,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_HTTP_TIMEOUT:
 			if (parse_ulong(optarg, 1, 3600, &o->http_timeout) < 0) {
 				fprintf(stderr, "paird: --http-timeout takes 1..3600 seconds\n");
+				return 2;
+			}
+			break;
+		case OPT_REQUEST_TIMEOUT:
+			if (parse_ulong(optarg, 1, 3600, &o->request_timeout) < 0) {
+				fprintf(stderr, "paird: --request-timeout takes 1..3600 seconds\n");
 				return 2;
 			}
 			break;
@@ -276,6 +288,7 @@ int main(int argc, char **argv)
 		.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
 		.max_connections = 64,
 		.http_timeout = 30,
+		.request_timeout = 10,
 		.capture_memory = CAPTURE_MEMORY_DEFAULT,
 		.capture_ring = CAPTURE_RING_DEFAULT,
 	};
@@ -348,6 +361,7 @@ int main(int argc, char **argv)
 		struct httpd_limits lim = {
 			.max_connections = (unsigned)o.max_connections,
 			.timeout_s = (unsigned)o.http_timeout,
+			.request_timeout_s = (unsigned)o.request_timeout,
 		};
 
 		api = api_new(&ac);
