@@ -60,10 +60,10 @@ struct httpd {
 struct link {
 	TAILQ_ENTRY(link) entry; /* in httpd.reading while reading */
 	struct httpd *h;
-	int fd;		/* MHD's: only looked at or shut down, never closed here */
+	int fd; /* MHD's: only looked at or shut down, never closed here */
 	bool reading;
-	bool peer_closed;	/* the peer sent FIN while we waited for its request */
-	uint64_t since_ms; /* CLOCK_MONOTONIC */
+	bool peer_closed;     /* the peer sent FIN while we waited for its request */
+	uint64_t since_ms;    /* CLOCK_MONOTONIC */
 	struct event *closed; /* EV_CLOSED on fd while reading */
 };
 
