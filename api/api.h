@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct portset;
 
@@ -55,12 +56,25 @@ struct request {
 	const char *params[API_PATH_PARAMS]; /* path segments captured by the router */
 };
 
+/*
+ * A body produced while it is sent (captures): fills up to @max bytes at @buf
+ * and returns how many (> 0), 0 at the end of the body, -EAGAIN when it has
+ * nothing right now but will (the server calls again on the loop's next
+ * turn), or another -errno to abort the response (the client sees a cut
+ * transfer). Each call does a bounded amount of work.
+ */
+typedef ssize_t (*body_read_fn)(void *ctx, char *buf, size_t max);
+
 struct response {
 	int status;
 	const char *content_type;
 	char *body;	       /* malloc'ed, freed by response_fini() unless body_static */
 	const void *static_body;
 	size_t len;
+	/* A streamed body, instead of the above: its length is not known in advance. */
+	body_read_fn read;
+	void *read_ctx;
+	void (*read_free)(void *ctx); /* frees read_ctx; response_fini() calls it */
 	unsigned n_headers;
 	struct {
 		const char *name; /* a string literal */
@@ -114,6 +128,13 @@ bool api_precheck(struct api *api, const struct request *rq, struct response *rs
 void api_handle(struct api *api, struct request *rq, struct response *rs);
 
 void response_fini(struct response *rs);
+/*
+ * Runs a streamed body to its end into @rs->body and @rs->len, as a client
+ * would receive it (tests, and tools that want a whole body); a response
+ * that is not streamed is left as it is. Returns 0, -ENOMEM, or the error a
+ * reader aborted with (the body then holds what came before it).
+ */
+int response_drain(struct response *rs);
 /* Adds a header; names are string literals. */
 void response_header(struct response *rs, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -8,11 +8,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../service/capture.h"
+#include "../service/log.h"
+#include "../service/portcfg.h"
 #include "../service/portset.h"
 #include "../service/stack.h"
 #include "internal.h"
@@ -163,20 +166,6 @@ json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uin
 	return o;
 }
 
-static json_t *record_json(const struct capture_record *r)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
-	json_object_set_new(o, "time", json_time(r->ts));
-	json_object_set_new(o, "binding", json_integer(r->binding_id));
-	json_object_set_new(o, "len", json_integer(r->len));
-	json_object_set_new(o, "caplen", json_integer(r->caplen));
-	json_object_set_new(o, "headers", frame_headers_json(r->fi, r->data, r->caplen));
-	json_object_set_new(o, "data", json_hex_bytes(r->data, r->caplen));
-	return o;
-}
-
 /* An unsigned decimal query parameter in [min, max]; absent leaves *out. */
 static int query_u64(const struct request *rq, const char *name, uint64_t min, uint64_t max,
 		     uint64_t *out, struct fault *f)
@@ -203,14 +192,376 @@ static int query_u64(const struct request *rq, const char *name, uint64_t min, u
 	return 0;
 }
 
+/* --- streaming from the ring --- */
+
+/*
+ * A capture response is produced while it is sent (a content reader, see
+ * api.h), so a client costs the same memory whatever the ring holds: this
+ * state, a copy of the one record being sent (at most a frame,
+ * CAPTURE_SNAPLEN_MAX bytes) and the HTTP server's own buffer. The stream
+ * keeps only the port's name and its ring's id between calls: it finds the
+ * ring again on every call, so a port deleted (or its ring replaced) while a
+ * client is reading ends the stream cleanly instead of leaving a dangling
+ * pointer.
+ *
+ * Records are sent by sequence number, from the cursor up to the newest
+ * record when the request came (a page never chases records that arrive
+ * while it is being read). A record is copied when the stream starts it, so
+ * it is always sent whole. If the next record to send was evicted (or the
+ * ring cleared) in the meantime, the stream stops there: what was sent is a
+ * contiguous run, a JSON page says so in "stop" and its next_after then
+ * answers 410 as any cursor that fell off the ring does, and a pcap file
+ * ends after its last whole record.
+ */
+#define PAGE_BYTES	(1u << 20)  /* no record is started once a page holds this */
+#define STREAM_SCAN_MAX 4096	    /* records looked at per call, matching or not */
+#define STREAM_CALL_MAX (16 * 1024) /* bytes per call: ~0.3 ms of CPU for small records */
+#define STREAM_TEXT	4096	    /* a record's JSON without its hex strings */
+#define STREAM_SEGS	8
+
+enum seg_kind { SEG_TEXT, SEG_BYTES, SEG_HEX };
+
+/* One piece of output: @len bytes at @p, written as they are or as hex digits. */
+struct seg {
+	enum seg_kind kind;
+	const uint8_t *p;
+	size_t len;
+};
+
+struct cstream {
+	struct api *api;
+	char port[PORT_NAME_MAX + 1];
+	uint64_t ring_id; /* 0: the port had no ring when the request came */
+	bool pcap;
+	uint32_t binding;		 /* 0: every binding */
+	uint32_t skip;			 /* pcap: leading bytes of each record left out */
+	uint64_t next;			 /* the next sequence number to look at */
+	uint64_t end;			 /* the newest sequence number when the request came */
+	uint64_t last;			 /* the last record sent, the page's next_after */
+	uint64_t left;			 /* records the page may still hold (limit) */
+	uint64_t sent;			 /* bytes produced */
+	uint64_t oldest_seq, newest_seq; /* the ring as the request found it */
+	const char *stop;		 /* why the page ended; NULL while it goes on */
+	bool done;			 /* the closing output is queued */
+	bool first;			 /* no record sent yet */
+	struct seg seg[STREAM_SEGS];
+	unsigned nseg, cur;
+	size_t off;	      /* into seg[cur], in output bytes */
+	struct frame_info fi; /* the record being sent, copied */
+	uint8_t *copy;
+	size_t copy_cap;
+	char text[STREAM_TEXT];
+	size_t text_len;
+};
+
+static void cstream_free(void *ctx)
+{
+	struct cstream *cs = ctx;
+
+	if (!cs)
+		return;
+	free(cs->copy);
+	free(cs);
+}
+
+/* The port's ring if it is still the one the stream started on, else NULL. */
+static struct capture_ring *cstream_ring(const struct cstream *cs)
+{
+	struct port *p = portset_find(cs->api->cfg.ports, cs->port);
+	struct capture_ring *ring;
+
+	if (!p || !cs->ring_id)
+		return NULL;
+	ring = stack_ring(portset_stack(cs->api->cfg.ports, p));
+	return ring && capture_ring_id(ring) == cs->ring_id ? ring : NULL;
+}
+
+static void seg_add(struct cstream *cs, enum seg_kind kind, const void *p, size_t len)
+{
+	if (len == 0)
+		return;
+	cs->seg[cs->nseg].kind = kind;
+	cs->seg[cs->nseg].p = p;
+	cs->seg[cs->nseg].len = len;
+	cs->nseg++;
+}
+
+/* Appends printf output to cs->text and queues it. Returns -EOVERFLOW if it does not fit. */
+static int __attribute__((format(printf, 2, 3)))
+seg_printf(struct cstream *cs, const char *fmt, ...)
+{
+	size_t room = sizeof(cs->text) - cs->text_len;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cs->text + cs->text_len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -EOVERFLOW;
+	seg_add(cs, SEG_TEXT, cs->text + cs->text_len, (size_t)n);
+	cs->text_len += (size_t)n;
+	return 0;
+}
+
+static void segs_reset(struct cstream *cs)
+{
+	cs->nseg = 0;
+	cs->cur = 0;
+	cs->off = 0;
+	cs->text_len = 0;
+}
+
+/* Copies queued output into @buf; returns the bytes written. */
+static size_t segs_emit(struct cstream *cs, char *buf, size_t max)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t n = 0;
+
+	while (n < max && cs->cur < cs->nseg) {
+		const struct seg *sg = &cs->seg[cs->cur];
+		size_t total = sg->kind == SEG_HEX ? sg->len * 2 : sg->len;
+		size_t k = total - cs->off < max - n ? total - cs->off : max - n;
+
+		if (sg->kind == SEG_HEX) {
+			for (size_t i = 0; i < k; i++) {
+				size_t h = cs->off + i;
+				uint8_t b = sg->p[h / 2];
+
+				buf[n + i] = digits[h % 2 ? b & 15 : b >> 4];
+			}
+		} else {
+			memcpy(buf + n, sg->p + cs->off, k);
+		}
+		n += k;
+		cs->off += k;
+		if (cs->off == total) {
+			cs->cur++;
+			cs->off = 0;
+		}
+	}
+	return n;
+}
+
+/* Keeps a copy of @rec: the ring may evict it before it is all sent. */
+static int record_copy(struct cstream *cs, const struct capture_record *rec)
+{
+	if (rec->caplen > cs->copy_cap) {
+		uint8_t *c = realloc(cs->copy, rec->caplen);
+
+		if (!c)
+			return -ENOMEM;
+		cs->copy = c;
+		cs->copy_cap = rec->caplen;
+	}
+	memcpy(cs->copy, rec->data, rec->caplen);
+	cs->fi = *rec->fi;
+	return 0;
+}
+
+/*
+ * A JSON record: the members but the hex strings go through jansson (a
+ * record without its bytes is small), the hex strings are written from the
+ * copy as they are sent.
+ */
+static int record_json_segs(struct cstream *cs, const struct capture_record *rec)
+{
+	json_t *o = json_object(), *h = frame_headers_json(&cs->fi, cs->copy, 0);
+	bool has_payload = json_object_get(h, "payload") != NULL;
+	size_t off = cs->fi.payload_off, plen = cs->fi.payload_len, n;
+
+	/* The payload as the protocol sees it, cut where the capture was. */
+	if (off > rec->caplen)
+		plen = 0;
+	else if (off + plen > rec->caplen)
+		plen = rec->caplen - off;
+	json_object_del(h, "payload");
+	json_object_del(h, "payload_length");
+	json_object_set_new(o, "seq", json_integer((json_int_t)rec->seq));
+	json_object_set_new(o, "time", json_time(rec->ts));
+	json_object_set_new(o, "binding", json_integer(rec->binding_id));
+	json_object_set_new(o, "len", json_integer(rec->len));
+	json_object_set_new(o, "caplen", json_integer(rec->caplen));
+	json_object_set_new(o, "headers", h);
+	if (!cs->first)
+		cs->text[cs->text_len++] = ',';
+	n = json_dumpb(o, cs->text + cs->text_len, sizeof(cs->text) - cs->text_len - 1,
+		       JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	/* The dump ends in "}}": the headers object and the record stay open. */
+	if (n < 2 || cs->text_len + n >= sizeof(cs->text) - 1)
+		return n ? -EOVERFLOW : -ENOMEM;
+	seg_add(cs, SEG_TEXT, cs->text, cs->text_len + n - 2);
+	cs->text_len += n;
+	if (has_payload) {
+		if (seg_printf(cs, ",\"payload\":\"") < 0)
+			return -EOVERFLOW;
+		seg_add(cs, SEG_HEX, cs->copy + (off > rec->caplen ? 0 : off), plen);
+		if (seg_printf(cs, "\",\"payload_length\":%zu", (size_t)cs->fi.payload_len) < 0)
+			return -EOVERFLOW;
+	}
+	if (seg_printf(cs, "},\"data\":\"") < 0)
+		return -EOVERFLOW;
+	seg_add(cs, SEG_HEX, cs->copy, rec->caplen);
+	return seg_printf(cs, "\"}");
+}
+
+static int record_pcap_segs(struct cstream *cs, const struct capture_record *rec)
+{
+	uint32_t incl = capture_pcap_record_header(rec, cs->skip, (uint8_t *)cs->text);
+
+	cs->text_len = PCAP_REC_HDR;
+	seg_add(cs, SEG_BYTES, cs->text, PCAP_REC_HDR);
+	seg_add(cs, SEG_BYTES, cs->copy + (rec->caplen - incl), incl);
+	return 0;
+}
+
+static int cstream_finish(struct cstream *cs, const char *stop)
+{
+	cs->done = true;
+	cs->stop = stop;
+	if (cs->pcap)
+		return 0;
+	return seg_printf(cs,
+			  "],\"next_after\":%llu,\"oldest_seq\":%llu,\"newest_seq\":%llu,"
+			  "\"stop\":\"%s\"}",
+			  (unsigned long long)cs->last, (unsigned long long)cs->oldest_seq,
+			  (unsigned long long)cs->newest_seq, stop);
+}
+
+/*
+ * Queues the next record's output, or the closing output. Returns 0, or
+ * -EAGAIN after STREAM_SCAN_MAX records of other bindings (the rest waits
+ * for the next call), or -errno.
+ */
+static int cstream_step(struct cstream *cs)
+{
+	struct capture_ring *ring = cstream_ring(cs);
+	struct capture_record rec;
+	int ret;
+
+	segs_reset(cs);
+	if (!ring && cs->next <= cs->end)
+		return cstream_finish(cs, "removed");
+	if (!cs->pcap && cs->left == 0)
+		return cstream_finish(cs, "limit");
+	if (!cs->pcap && !cs->first && cs->sent >= PAGE_BYTES)
+		return cstream_finish(cs, "bytes");
+	for (unsigned scanned = 0; scanned < STREAM_SCAN_MAX; scanned++) {
+		if (cs->next > cs->end)
+			return cstream_finish(cs, "newest");
+		ret = capture_ring_get(ring, cs->next, &rec);
+		if (ret < 0)
+			return cstream_finish(cs, "evicted");
+		cs->next++;
+		if (cs->binding && rec.binding_id != cs->binding)
+			continue;
+		ret = record_copy(cs, &rec);
+		if (ret == 0)
+			ret = cs->pcap ? record_pcap_segs(cs, &rec) : record_json_segs(cs, &rec);
+		if (ret < 0)
+			return ret;
+		cs->first = false;
+		cs->last = rec.seq;
+		cs->left--;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static ssize_t cstream_read(void *ctx, char *buf, size_t max)
+{
+	struct cstream *cs = ctx;
+	size_t n = 0;
+	int ret;
+
+	/* The loop waits while a call runs: keep each one well under a millisecond. */
+	if (max > STREAM_CALL_MAX)
+		max = STREAM_CALL_MAX;
+	while (n < max) {
+		if (cs->cur < cs->nseg) {
+			n += segs_emit(cs, buf + n, max - n);
+			continue;
+		}
+		if (cs->done)
+			break;
+		ret = cstream_step(cs);
+		if (ret == -EAGAIN)
+			break;
+		if (ret < 0) {
+			log_warn("captures of %s: the stream stopped: %s", cs->port,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	cs->sent += n;
+	if (n)
+		return (ssize_t)n;
+	return cs->done ? 0 : -EAGAIN;
+}
+
+/* A stream of @p's ring from the record after @after; the first output is queued. */
+static struct cstream *cstream_new(struct api *api, const struct port *p, bool pcap, uint64_t after,
+				   uint32_t binding)
+{
+	struct capture_ring *ring = stack_ring(portset_stack(api->cfg.ports, p));
+	struct capture_stats st = { 0 };
+	struct cstream *cs = calloc(1, sizeof(*cs));
+	uint64_t start;
+
+	if (!cs)
+		return NULL;
+	if (ring)
+		capture_ring_stats(ring, &st);
+	cs->api = api;
+	snprintf(cs->port, sizeof(cs->port), "%s", port_name(p));
+	cs->ring_id = ring ? capture_ring_id(ring) : 0;
+	cs->pcap = pcap;
+	cs->binding = binding;
+	cs->first = true;
+	cs->last = after;
+	cs->oldest_seq = st.oldest_seq;
+	cs->newest_seq = st.newest_seq;
+	cs->end = st.newest_seq;
+	/* After a clear the ring is empty and its next record is newest + 1. */
+	start = st.records ? st.oldest_seq : st.newest_seq + 1;
+	cs->next = after + 1 > start ? after + 1 : start;
+	if (pcap) {
+		enum frame_link link = port_frame_link(p);
+
+		cs->skip = link == LINK_IP_PI ? 4 : 0;
+		capture_pcap_file_header((uint8_t *)cs->text, link == LINK_ETHERNET
+								      ? PCAP_LINKTYPE_ETHERNET
+								      : PCAP_LINKTYPE_RAW);
+		cs->text_len = PCAP_FILE_HDR;
+		seg_add(cs, SEG_BYTES, cs->text, PCAP_FILE_HDR);
+	} else {
+		seg_printf(cs, "{\"records\":[");
+	}
+	return cs;
+}
+
+static int reply_stream(struct response *rs, struct cstream *cs, const char *content_type,
+			struct fault *f)
+{
+	if (!cs)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
+				 "out of memory starting the response");
+	rs->status = 200;
+	rs->content_type = content_type;
+	rs->read = cstream_read;
+	rs->read_ctx = cs;
+	rs->read_free = cstream_free;
+	return 0;
+}
+
 int h_captures_get(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port *p = api_find_port(api, rq, f);
-	uint64_t after = 0, limit = PAGE_DEFAULT, binding = 0, last;
+	uint64_t after = 0, limit = PAGE_DEFAULT, binding = 0;
 	struct capture_stats st = { 0 };
 	struct capture_ring *ring;
-	struct capture_record rec;
-	json_t *o, *arr;
+	struct cstream *cs;
 
 	if (!p)
 		return -1;
@@ -242,51 +593,29 @@ int h_captures_get(struct api *api, struct request *rq, struct response *rs, str
 		reply_problem_ext(rs, 410, "gone", detail, rq->path, ext);
 		return 0;
 	}
-	arr = json_array();
-	last = after;
-	while (ring && json_array_size(arr) < limit &&
-	       capture_ring_next(ring, last, (uint32_t)binding, &rec)) {
-		json_array_append_new(arr, record_json(&rec));
-		last = rec.seq;
-	}
-	o = json_object();
-	json_object_set_new(o, "records", arr);
-	json_object_set_new(o, "next_after", json_integer((json_int_t)last));
-	json_object_set_new(o, "oldest_seq", json_integer((json_int_t)st.oldest_seq));
-	json_object_set_new(o, "newest_seq", json_integer((json_int_t)st.newest_seq));
-	return reply_json(rs, 200, o);
+	cs = cstream_new(api, p, false, after, (uint32_t)binding);
+	if (cs)
+		cs->left = limit;
+	return reply_stream(rs, cs, "application/json", f);
 }
 
 int h_captures_pcap(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port *p = api_find_port(api, rq, f);
-	struct capture_ring *ring;
 	uint64_t binding = 0;
-	enum frame_link link;
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	int ret;
 
 	if (!p)
 		return -1;
 	if (query_u64(rq, "binding", 1, UINT32_MAX, &binding, f) < 0)
 		return -1;
-	ring = stack_ring(portset_stack(api->cfg.ports, p));
-	link = port_frame_link(p);
 	/* No ring yet: a capture file with no records is still a valid one. */
-	ret = capture_ring_pcap(ring, (uint32_t)binding,
-				link == LINK_ETHERNET ? PCAP_LINKTYPE_ETHERNET : PCAP_LINKTYPE_RAW,
-				link == LINK_IP_PI ? 4 : 0, &buf, &len);
-	if (ret < 0)
-		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
-				 "out of memory building the pcap file");
-	rs->status = 200;
-	rs->body = (char *)buf;
-	rs->len = len;
-	rs->content_type = "application/vnd.tcpdump.pcap";
-	response_header(rs, "Content-Disposition", "attachment; filename=\"%s.pcap\"",
-			port_name(p));
-	return 0;
+	ret = reply_stream(rs, cstream_new(api, p, true, 0, (uint32_t)binding),
+			   "application/vnd.tcpdump.pcap", f);
+	if (ret == 0)
+		response_header(rs, "Content-Disposition", "attachment; filename=\"%s.pcap\"",
+				port_name(p));
+	return ret;
 }
 
 int h_captures_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f)

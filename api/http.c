@@ -5,6 +5,15 @@
  * refused request's body is never read), body chunks (accumulated up to
  * API_BODY_MAX, the rest dropped and answered 413), and the final call,
  * where api_handle() builds the response.
+ *
+ * Every client costs bounded time and memory (DESIGN.md, "Security"): a
+ * connection must deliver each request's headers and body within
+ * --request-timeout of opening, or of its previous response ending (MHD's
+ * own timeout is an idle one, which a client sending a byte a second never
+ * meets); a client that closes while its request is incomplete is let go at
+ * once; and at --max-connections a new client waiting to be accepted
+ * displaces the connection that has waited longest for its request, so a
+ * flood of slow or idle connections cannot lock well-behaved clients out.
  */
 #include "http.h"
 
@@ -18,21 +27,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../service/log.h"
 #include "api.h"
 
+struct link;
+
 struct httpd {
 	struct MHD_Daemon *d;
+	struct event_base *base;
 	struct event *io;
 	struct event *timer;
+	struct event *deadline; /* the oldest reading connection's */
+	struct event *waiting;	/* the listening socket, watched at the limit */
 	struct api *api;
 	enum request_via via;
 	unsigned max_connections;
+	uint64_t request_timeout_ms;
+	/* Connections waiting for a request, the longest-waiting first. */
+	TAILQ_HEAD(, link) reading;
+	bool peer_closed; /* some reading connection's peer closed: check after MHD_run */
+};
+
+/*
+ * A connection, from MHD's start to close notifications: whether it waits
+ * for a request (headers or body still to come) and since when.
+ */
+struct link {
+	TAILQ_ENTRY(link) entry; /* in httpd.reading while reading */
+	struct httpd *h;
+	int fd; /* MHD's: only looked at or shut down, never closed here */
+	bool reading;
+	bool peer_closed;     /* the peer sent FIN while we waited for its request */
+	uint64_t since_ms;    /* CLOCK_MONOTONIC */
+	struct event *closed; /* EV_CLOSED on fd while reading */
 };
 
 struct conn {
@@ -41,6 +76,9 @@ struct conn {
 	size_t len, cap;
 	bool answered;
 };
+
+/* MHD's buffer for a streamed body sent without chunked encoding (HTTP/1.0). */
+#define STREAM_BLOCK (16 * 1024)
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
 			  "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
@@ -259,12 +297,76 @@ static enum http_method method_of(const char *m)
 	return HTTP_OTHER;
 }
 
+/* A streamed body as MHD holds it: the reader of api.h and what frees it. */
+struct stream {
+	body_read_fn read;
+	void *ctx;
+	void (*free)(void *ctx);
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	ssize_t n = s->read(s->ctx, buf, max);
+
+	(void)pos; /* a response is never reused: MHD asks for the bytes in order */
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/*
+	 * 0 keeps the connection in MHD's ready list, so MHD_get_timeout() says
+	 * 0 and the loop calls again on its next turn, after other events.
+	 */
+	if (n == -EAGAIN)
+		return 0;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	if (s->free)
+		s->free(s->ctx);
+	free(s);
+}
+
+/*
+ * A streamed response: MHD calls the reader whenever the connection's write
+ * buffer has room (MHD_OPTION_CONNECTION_MEMORY_LIMIT), so a client that
+ * does not read costs no more than that buffer and the reader's state.
+ */
+static struct MHD_Response *stream_response(struct response *rs)
+{
+	struct stream *s = malloc(sizeof(*s));
+	struct MHD_Response *r;
+
+	if (!s)
+		return NULL;
+	s->read = rs->read;
+	s->ctx = rs->read_ctx;
+	s->free = rs->read_free;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s,
+					      stream_free);
+	if (!r) {
+		free(s);
+		return NULL;
+	}
+	rs->read = NULL; /* MHD owns the reader now */
+	rs->read_ctx = NULL;
+	rs->read_free = NULL;
+	return r;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *c, struct response *rs)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (rs->body) {
+	if (rs->read) {
+		r = stream_response(rs);
+	} else if (rs->body) {
 		r = MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
 		if (r)
 			rs->body = NULL; /* MHD owns it now */
@@ -291,6 +393,142 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct response *
 	return ret;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct link *link_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* The connection waits for a request from now on. */
+static void link_reading(struct link *l)
+{
+	if (l->reading)
+		return;
+	l->reading = true;
+	l->peer_closed = false;
+	l->since_ms = now_ms();
+	TAILQ_INSERT_TAIL(&l->h->reading, l, entry);
+	if (l->closed)
+		event_add(l->closed, NULL);
+}
+
+/* The request is in (or refused): the response is being sent, no deadline. */
+static void link_responding(struct link *l)
+{
+	if (!l || !l->reading)
+		return;
+	l->reading = false;
+	TAILQ_REMOVE(&l->h->reading, l, entry);
+	if (l->closed)
+		event_del(l->closed);
+}
+
+/*
+ * Ends a connection that waits for a request: shutting the socket down
+ * makes MHD's next run see it closed and free it (MHD owns the fd). A
+ * client cut at its deadline is told so with a 408 first (RFC 9110, 15.5.9)
+ * unless it has gone already.
+ */
+static void link_cut(struct link *l, const char *why)
+{
+	static const char r408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+				   "Content-Length: 0\r\n\r\n";
+
+	log_debug("http: closing a connection: %s", why);
+	if (!l->peer_closed)
+		(void)!send(l->fd, r408, sizeof(r408) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(l->fd, SHUT_RDWR);
+	link_responding(l);
+	event_active(l->h->timer, EV_TIMEOUT, 1);
+}
+
+/* Bytes received and not yet read by MHD. */
+static int unread(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
+}
+
+static void on_peer_closed(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->peer_closed = true;
+	l->h->peer_closed = true;
+	event_active(l->h->timer, EV_TIMEOUT, 1);
+}
+
+/*
+ * MHD reads a connection until a short read and then waits for the next
+ * edge of its edge-triggered epoll: when a request's last bytes and the FIN
+ * arrive together, that edge never comes and MHD would hold the dead
+ * connection until its idle timeout. So once MHD has read all there is of
+ * a connection whose peer closed while its request is incomplete, the
+ * request can never complete: cut it.
+ */
+static void check_peer_closed(struct httpd *h)
+{
+	struct link *l, *next;
+	bool again = false;
+
+	if (!h->peer_closed)
+		return;
+	for (l = TAILQ_FIRST(&h->reading); l; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (!l->peer_closed)
+			continue;
+		if (unread(l->fd) > 0)
+			again = true; /* MHD has more to read first */
+		else
+			link_cut(l, "the client closed with its request incomplete");
+	}
+	h->peer_closed = again;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd *h = cls;
+	struct link *l = *socket_context;
+	const union MHD_ConnectionInfo *info;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (!l)
+			return;
+		link_responding(l);
+		if (l->closed)
+			event_free(l->closed);
+		free(l);
+		*socket_context = NULL;
+		return;
+	}
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	l = calloc(1, sizeof(*l));
+	if (!l || !info) {
+		/* Without its link the connection only has MHD's idle timeout. */
+		free(l);
+		return;
+	}
+	l->h = h;
+	l->fd = info->connect_fd;
+	l->closed = event_new(h->base, l->fd, EV_CLOSED, on_peer_closed, l);
+	*socket_context = l;
+	link_reading(l);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -314,6 +552,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		memset(&rs, 0, sizeof(rs));
 		if (api_precheck(h->api, &st->rq, &rs)) {
 			st->answered = true;
+			link_responding(link_of(c));
 			return send_response(c, &rs);
 		}
 		return MHD_YES;
@@ -349,6 +588,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	st->rq.body = st->body;
 	st->rq.body_len = st->len;
 	st->answered = true;
+	link_responding(link_of(c));
 	api_handle(h->api, &st->rq, &rs);
 	return send_response(c, &rs);
 }
@@ -357,10 +597,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode code)
 {
 	struct conn *st = *con_cls;
+	struct link *l = link_of(c);
 
 	(void)cls;
-	(void)c;
 	(void)code;
+	/* Kept alive, the connection waits for its next request (closed, MHD frees it next). */
+	if (l)
+		link_reading(l);
 	if (!st)
 		return;
 	free(st->body);
@@ -404,6 +647,57 @@ static unsigned connections(const struct httpd *h)
 	return info ? info->num_connections : 0;
 }
 
+static void deadline_rearm(struct httpd *h)
+{
+	struct link *l = TAILQ_FIRST(&h->reading);
+	uint64_t now = now_ms(), due;
+	struct timeval tv;
+
+	if (!l) {
+		evtimer_del(h->deadline);
+		return;
+	}
+	due = l->since_ms + h->request_timeout_ms;
+	due = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(due / 1000);
+	tv.tv_usec = (suseconds_t)(due % 1000) * 1000;
+	evtimer_add(h->deadline, &tv);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+	uint64_t now = now_ms();
+	struct link *l;
+
+	(void)fd;
+	(void)what;
+	while ((l = TAILQ_FIRST(&h->reading)) && l->since_ms + h->request_timeout_ms <= now)
+		link_cut(l, "request deadline (--request-timeout) passed");
+	deadline_rearm(h);
+}
+
+/*
+ * At the limit with a client waiting to be accepted: the connection that has
+ * waited longest for its request (an idle keep-alive one, or a slow one)
+ * makes room, unless it has unread bytes MHD is about to handle. Connections
+ * sending a response are left to the idle timeout.
+ */
+static void on_waiting(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+	struct link *l;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(l, &h->reading, entry) {
+		if (l->peer_closed || unread(l->fd) == 0) {
+			link_cut(l, "at --max-connections, a new client needs its place");
+			return;
+		}
+	}
+}
+
 static void on_mhd(evutil_socket_t fd, short what, void *arg)
 {
 	struct httpd *h = arg;
@@ -420,6 +714,15 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	 */
 	if (was_full && connections(h) < h->max_connections)
 		MHD_run(h->d);
+	check_peer_closed(h);
+	/* Watch the backlog while MHD does not: a waiting client may displace a slow one. */
+	if (connections(h) >= h->max_connections) {
+		if (!event_pending(h->waiting, EV_READ, NULL))
+			event_add(h->waiting, NULL);
+	} else {
+		event_del(h->waiting);
+	}
+	deadline_rearm(h);
 	rearm(h);
 }
 
@@ -436,13 +739,16 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	}
 	h->api = api;
 	h->via = via;
+	h->base = base;
 	h->max_connections = limits->max_connections;
+	h->request_timeout_ms = (uint64_t)limits->request_timeout_s * 1000;
+	TAILQ_INIT(&h->reading);
 	h->d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_LISTEN_SOCKET,
 		listen_fd, MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_END);
+		on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
 	if (!h->d) {
 		close(listen_fd);
 		fault_set(f, FAULT_INTERNAL, 0, NULL, "libmicrohttpd did not start");
@@ -451,7 +757,9 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
 	h->io = event_new(base, info->epoll_fd, EV_READ | EV_PERSIST, on_mhd, h);
 	h->timer = evtimer_new(base, on_mhd, h);
-	if (!h->io || !h->timer || event_add(h->io, NULL) < 0) {
+	h->deadline = evtimer_new(base, on_deadline, h);
+	h->waiting = event_new(base, listen_fd, EV_READ, on_waiting, h);
+	if (!h->io || !h->timer || !h->deadline || !h->waiting || event_add(h->io, NULL) < 0) {
 		fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "cannot watch the HTTP server");
 		goto fail;
 	}
@@ -470,6 +778,11 @@ void httpd_free(struct httpd *h)
 		event_free(h->io);
 	if (h->timer)
 		event_free(h->timer);
+	if (h->deadline)
+		event_free(h->deadline);
+	if (h->waiting)
+		event_free(h->waiting);
+	/* Closes the connections: their links go with the close notifications. */
 	if (h->d)
 		MHD_stop_daemon(h->d);
 	free(h);

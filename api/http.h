@@ -28,7 +28,8 @@ struct http_listen {
 
 struct httpd_limits {
 	unsigned max_connections;
-	unsigned timeout_s;
+	unsigned timeout_s;	    /* idle: nothing received or sent for this long */
+	unsigned request_timeout_s; /* a request's headers and body, whole */
 };
 
 /*

@@ -3,6 +3,7 @@
  * Response helpers: JSON bodies, empty and static bodies, timestamps, and
  * the response lifecycle.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,8 +126,53 @@ void response_header(struct response *rs, const char *name, const char *fmt, ...
 	rs->n_headers++;
 }
 
+int response_drain(struct response *rs)
+{
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	ssize_t n;
+	int ret = 0;
+
+	if (!rs->read)
+		return 0;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *b = realloc(buf, cap ? cap * 2 : 16384);
+
+			if (!b) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = b;
+			cap = cap ? cap * 2 : 16384;
+		}
+		/* Odd sizes on purpose: a reader must cope with any @max. */
+		n = rs->read(rs->read_ctx, buf + len, (cap - len - 1) % 7919 + 1);
+		if (n == -EAGAIN)
+			continue;
+		if (n <= 0) {
+			ret = (int)n;
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (rs->read_free)
+		rs->read_free(rs->read_ctx);
+	rs->read = NULL;
+	rs->read_ctx = NULL;
+	rs->read_free = NULL;
+	free(rs->body);
+	rs->body = buf;
+	rs->len = len;
+	if (buf)
+		buf[len] = '\0'; /* text bodies are read as strings by tests */
+	return ret;
+}
+
 void response_fini(struct response *rs)
 {
+	if (rs->read_free)
+		rs->read_free(rs->read_ctx);
 	free(rs->body);
 	memset(rs, 0, sizeof(*rs));
 }

@@ -20,8 +20,6 @@
 
 /* Offsets and sizes in a ring fit in 32 bits: the index stays small. */
 #define RING_BYTES_MAX UINT32_MAX
-#define PCAP_FILE_HDR  24
-#define PCAP_REC_HDR   16
 #define PCAP_SNAPLEN   262144
 #define ALIGN8(x)      (((x) + 7) & ~(size_t)7)
 
@@ -46,6 +44,7 @@ struct rec {
 
 struct capture_ring {
 	struct capture_budget *budget;
+	uint64_t id;	    /* capture_ring_id() */
 	size_t reserved;    /* bytes taken from the budget */
 	uint32_t area_size; /* bytes of the records area, a multiple of 8 */
 	uint32_t nslots;    /* index slots; always more than the area can hold records */
@@ -107,6 +106,7 @@ static struct rec *rec_of(const struct capture_ring *r, uint64_t seq)
 
 struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, struct fault *f)
 {
+	static uint64_t next_id; /* one loop thread: no atomics needed */
 	struct capture_ring *r;
 	size_t nslots, idx_bytes, area;
 
@@ -142,6 +142,7 @@ struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, st
 	/* The area itself is left untouched: its pages are only committed as records arrive. */
 	memset(r, 0, sizeof(*r));
 	r->budget = b;
+	r->id = ++next_id;
 	r->reserved = bytes;
 	r->area_size = (uint32_t)area;
 	r->nslots = (uint32_t)nslots;
@@ -274,6 +275,21 @@ bool capture_ring_next(const struct capture_ring *r, uint64_t after, uint32_t bi
 	return false;
 }
 
+int capture_ring_get(const struct capture_ring *r, uint64_t seq, struct capture_record *out)
+{
+	if (seq > r->newest)
+		return -ENOENT;
+	if (r->count == 0 || seq < r->oldest)
+		return -ESTALE;
+	record_fill(rec_of(r, seq), out);
+	return 0;
+}
+
+uint64_t capture_ring_id(const struct capture_ring *r)
+{
+	return r->id;
+}
+
 void capture_ring_stats(const struct capture_ring *r, struct capture_stats *out)
 {
 	out->records = r->count;
@@ -303,6 +319,31 @@ static uint8_t *put16(uint8_t *p, uint16_t v)
 	return p + sizeof(v);
 }
 
+void capture_pcap_file_header(uint8_t out[PCAP_FILE_HDR], uint32_t linktype)
+{
+	/* Host byte order: readers tell it from the magic (pcap-savefile(5)). */
+	uint8_t *p = put32(out, 0xa1b2c3d4);
+
+	p = put16(p, 2);
+	p = put16(p, 4);
+	p = put32(p, 0); /* thiszone */
+	p = put32(p, 0); /* sigfigs */
+	p = put32(p, PCAP_SNAPLEN);
+	put32(p, linktype);
+}
+
+uint32_t capture_pcap_record_header(const struct capture_record *rec, uint32_t skip,
+				    uint8_t out[PCAP_REC_HDR])
+{
+	uint32_t incl = rec->caplen > skip ? rec->caplen - skip : 0;
+	uint8_t *p = put32(out, (uint32_t)rec->ts.tv_sec);
+
+	p = put32(p, (uint32_t)(rec->ts.tv_nsec / 1000));
+	p = put32(p, incl);
+	put32(p, rec->len > skip ? rec->len - skip : 0);
+	return incl;
+}
+
 int capture_ring_pcap(const struct capture_ring *r, uint32_t binding_id, uint32_t linktype,
 		      uint32_t skip, uint8_t **buf, size_t *len)
 {
@@ -322,25 +363,18 @@ int capture_ring_pcap(const struct capture_ring *r, uint32_t binding_id, uint32_
 	out = malloc(total);
 	if (!out)
 		return -ENOMEM;
-	/* Host byte order: readers tell it from the magic (pcap-savefile(5)). */
-	p = put32(out, 0xa1b2c3d4);
-	p = put16(p, 2);
-	p = put16(p, 4);
-	p = put32(p, 0); /* thiszone */
-	p = put32(p, 0); /* sigfigs */
-	p = put32(p, PCAP_SNAPLEN);
-	p = put32(p, linktype);
+	capture_pcap_file_header(out, linktype);
+	p = out + PCAP_FILE_HDR;
 	for (s = r ? r->oldest : 1; r && r->count && s <= r->newest; s++) {
-		const struct rec *rec = rec_of(r, s);
-		uint32_t incl = rec->caplen > skip ? rec->caplen - skip : 0;
+		struct capture_record rec;
+		uint32_t incl;
 
-		if (binding_id && rec->binding_id != binding_id)
+		record_fill(rec_of(r, s), &rec);
+		if (binding_id && rec.binding_id != binding_id)
 			continue;
-		p = put32(p, (uint32_t)rec->ts.tv_sec);
-		p = put32(p, (uint32_t)(rec->ts.tv_nsec / 1000));
-		p = put32(p, incl);
-		p = put32(p, rec->len > skip ? rec->len - skip : 0);
-		memcpy(p, rec->data + (rec->caplen - incl), incl);
+		incl = capture_pcap_record_header(&rec, skip, p);
+		p += PCAP_REC_HDR;
+		memcpy(p, rec.data + (rec.caplen - incl), incl);
 		p += incl;
 	}
 	*buf = out;

@@ -82,6 +82,20 @@ struct capture_stats {
 };
 void capture_ring_stats(const struct capture_ring *r, struct capture_stats *out);
 
+/*
+ * The record of sequence number @seq: 0, -ENOENT when @seq was not handed
+ * out yet, -ESTALE when it left the ring (evicted or cleared). O(1).
+ */
+int capture_ring_get(const struct capture_ring *r, uint64_t seq, struct capture_record *out);
+
+/*
+ * A number no other ring of this process had or will have: a reader that
+ * keeps only a port's name between calls checks it to know that the ring it
+ * finds is still the one it started on (a port deleted and made again has a
+ * new ring, maybe at the same address).
+ */
+uint64_t capture_ring_id(const struct capture_ring *r);
+
 /* Removes every record (sequence numbers go on from where they were). */
 void capture_ring_clear(struct capture_ring *r);
 
@@ -94,5 +108,16 @@ void capture_ring_clear(struct capture_ring *r);
  */
 int capture_ring_pcap(const struct capture_ring *r, uint32_t binding_id, uint32_t linktype,
 		      uint32_t skip, uint8_t **buf, size_t *len);
+
+#define PCAP_FILE_HDR 24
+#define PCAP_REC_HDR  16
+/* The pcap file header capture_ring_pcap() writes, into @out. */
+void capture_pcap_file_header(uint8_t out[PCAP_FILE_HDR], uint32_t linktype);
+/*
+ * The pcap record header of @rec without its first @skip bytes, into @out;
+ * returns how many bytes of the record follow it (rec->data + caplen - that).
+ */
+uint32_t capture_pcap_record_header(const struct capture_record *rec, uint32_t skip,
+				    uint8_t out[PCAP_REC_HDR]);
 
 #endif

@@ -55,6 +55,7 @@ struct options {
 	unsigned long max_bindings;
 	unsigned long max_connections;
 	unsigned long http_timeout;
+	unsigned long request_timeout;
 	unsigned long long capture_memory;
 	unsigned long long capture_ring;
 };
@@ -95,6 +96,9 @@ static void usage(FILE *out)
 		"                             (default 8M, at most 1G)\n"
 		"      --max-connections N    concurrent HTTP connections per listener (default 64)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
+		"      --request-timeout SEC  a request's headers and body must arrive within\n"
+		"                             SEC of the connection opening or of its previous\n"
+		"                             response (default 10)\n"
 		"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  -h, --help                 show this help and exit\n"
 		"  -V, --version              show the version and exit\n"
@@ -166,6 +170,7 @@ enum {
 	OPT_MAX_BINDINGS,
 	OPT_MAX_CONNS,
 	OPT_HTTP_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
 	OPT_CAPTURE_MEMORY,
 	OPT_CAPTURE_RING,
 	OPT_SOCKET,
@@ -191,6 +196,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+		{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -257,6 +263,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_HTTP_TIMEOUT:
 			if (parse_ulong(optarg, 1, 3600, &o->http_timeout) < 0) {
 				return start_error("--http-timeout takes 1..3600 seconds");
+			}
+			break;
+		case OPT_REQUEST_TIMEOUT:
+			if (parse_ulong(optarg, 1, 3600, &o->request_timeout) < 0) {
+				return start_error("--request-timeout takes 1..3600 seconds");
 			}
 			break;
 		case 'L':
@@ -526,6 +537,7 @@ int main(int argc, char **argv)
 		.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
 		.max_connections = 64,
 		.http_timeout = 30,
+		.request_timeout = 10,
 		.capture_memory = CAPTURE_MEMORY_DEFAULT,
 		.capture_ring = CAPTURE_RING_DEFAULT,
 	};
@@ -639,6 +651,7 @@ int main(int argc, char **argv)
 		struct httpd_limits lim = {
 			.max_connections = (unsigned)o.max_connections,
 			.timeout_s = (unsigned)o.http_timeout,
+			.request_timeout_s = (unsigned)o.request_timeout,
 		};
 
 		/* The host part of --listen as typed (a name, say), brackets removed. */

@@ -164,7 +164,8 @@ const GOOD = {
 	'good/binding.json': json('POST', '/api/v1/ports/tap0/bindings', 201, binding(),
 				  { location: '/api/v1/ports/tap0/bindings/1' }),
 	'good/captures.json': json('GET', '/api/v1/ports/tap0/captures?after=8&limit=1', 200,
-				   { records: [record], next_after: 9, oldest_seq: 1, newest_seq: 9 }),
+				   { records: [record], next_after: 9, oldest_seq: 1, newest_seq: 9,
+				     stop: 'newest' }),
 	'good/gone.json': json('GET', '/api/v1/ports/tap0/captures', 410,
 			       problem(410, 'gone', 'Gone', { oldest_seq: 548 })),
 	/* Binary bodies are recorded without one; a text one is never parsed as JSON. */
@@ -245,7 +246,7 @@ const BAD = {
 	'a capture record with an undocumented header': ['bad-record.json',
 		json('GET', '/api/v1/ports/tap0/captures', 200,
 		     { records: [{ ...record, headers: { ...record.headers, tcp: {} } }],
-		       next_after: 9, oldest_seq: 1, newest_seq: 9 }),
+		       next_after: 9, oldest_seq: 1, newest_seq: 9, stop: 'newest' }),
 		/body\/records\/0\/headers must NOT have additional properties \("tcp"\)/],
 	'a 410 without oldest_seq': ['bad-gone.json',
 		json('GET', '/api/v1/ports/tap0/captures', 410, problem(410, 'gone', 'Gone')),

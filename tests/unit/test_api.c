@@ -97,6 +97,7 @@ static struct response *run(struct fx *fx, struct fake_req *fr)
 {
 	response_fini(&fx->rs);
 	api_handle(fx->api, &fr->rq, &fx->rs);
+	assert_int_equal(response_drain(&fx->rs), 0);
 	/* The router's captures must not outlive the call. */
 	assert_null(fr->rq.params[0]);
 	return &fx->rs;

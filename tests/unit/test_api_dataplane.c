@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,8 @@ static struct response *run(struct fx *fx, struct fake_req *fr)
 {
 	response_fini(&fx->rs);
 	api_handle(fx->api, &fr->rq, &fx->rs);
+	/* Capture bodies are streamed: read them to the end as a client would. */
+	assert_int_equal(response_drain(&fx->rs), 0);
 	return &fx->rs;
 }
 
@@ -1021,6 +1024,311 @@ static void test_capture_headers(void **state)
 	json_decref(doc);
 }
 
+/* --- streamed capture responses --- */
+
+/* What a client received so far of a streamed response it reads piece by piece. */
+struct rx {
+	struct response rs;
+	char *buf;
+	size_t len, cap;
+};
+
+/* Starts GET @path (with @query) into @rx without reading its body. */
+static void rx_start(struct fx *fx, struct rx *rx, const char *path, const char *const *query)
+{
+	struct fake_req fr;
+
+	memset(rx, 0, sizeof(*rx));
+	freq_init(&fr, HTTP_GET, path);
+	freq_header(&fr, "Host", "127.0.0.1:8080");
+	for (size_t i = 0; query && query[i]; i += 2)
+		freq_query(&fr, query[i], query[i + 1]);
+	api_handle(fx->api, &fr.rq, &rx->rs);
+	expect_status(&rx->rs, 200);
+	assert_non_null(rx->rs.read); /* streamed, not built in memory */
+	assert_null(rx->rs.body);
+}
+
+/* One read of at most @max bytes, as the HTTP server does when the socket has room. */
+static ssize_t rx_read(struct rx *rx, size_t max)
+{
+	ssize_t n;
+
+	if (rx->cap - rx->len < max + 1) {
+		rx->cap = rx->len + max + 1;
+		rx->buf = realloc(rx->buf, rx->cap);
+		assert_non_null(rx->buf);
+	}
+	n = rx->rs.read(rx->rs.read_ctx, rx->buf + rx->len, max);
+	assert_true(n == -EAGAIN || (n >= 0 && (size_t)n <= max));
+	if (n > 0)
+		rx->len += (size_t)n;
+	rx->buf[rx->len] = '\0';
+	return n;
+}
+
+/* Reads to the end, in pieces of @max bytes. */
+static void rx_drain(struct rx *rx, size_t max)
+{
+	ssize_t n;
+
+	for (unsigned i = 0; i < 1000000; i++) {
+		n = rx_read(rx, max);
+		if (n == 0)
+			return;
+	}
+	fail_msg("the stream did not end");
+}
+
+static json_t *rx_json(const struct rx *rx)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(rx->buf, rx->len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!doc)
+		fail_msg("streamed page is not JSON (%s): %.200s", jerr.text, rx->buf);
+	return doc;
+}
+
+static void rx_end(struct rx *rx)
+{
+	response_fini(&rx->rs);
+	free(rx->buf);
+}
+
+/* A UDP frame of @plen payload bytes filled from @seed. */
+static size_t big_udp(uint8_t *buf, size_t plen, unsigned seed)
+{
+	uint8_t payload[9000];
+
+	assert_true(plen <= sizeof(payload));
+	frame_fill(payload, plen, seed);
+	return udp_frame(buf, LINK_ETHERNET, AF_INET, 9, payload, plen);
+}
+
+static void hex_expect(const char *hex, const uint8_t *p, size_t n)
+{
+	char want[2 * 1600 + 1];
+
+	assert_true(n <= 1600);
+	hex_of(p, n, want);
+	assert_string_equal(hex, want);
+}
+
+/*
+ * A page of large records stops at the byte budget (1 MiB) before `limit`,
+ * says so, and its next_after continues exactly where it stopped.
+ */
+static void test_captures_page_budget(void **state)
+{
+	const char *q[] = { "limit", "1000", "after", NULL, NULL };
+	struct fx *fx = *state;
+	uint64_t after = 0, seq = 0;
+	unsigned pages = 0;
+	char a[24];
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	for (unsigned i = 0; i < 1200; i++)
+		push(fx, "p0", fx->buf, big_udp(fx->buf, 1400, i));
+
+	/* The default limit (100) ends a page before the budget does. */
+	{
+		json_t *doc = captures(fx, "p0", NULL);
+
+		assert_string_equal(jstr(doc, "stop"), "limit");
+		assert_int_equal(json_array_size(json_object_get(doc, "records")), 100);
+		json_decref(doc);
+	}
+	do {
+		json_t *doc, *recs;
+		size_t n;
+
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)after);
+		q[3] = a;
+		doc = captures(fx, "p0", q);
+		recs = json_object_get(doc, "records");
+		n = json_array_size(recs);
+		assert_true(n > 0 && n < 1000);
+		/* No record is started past 1 MiB: the page ends within one record of it. */
+		assert_true(fx->rs.len < (1u << 20) + 8 * 1024);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(jint(json_array_get(recs, i), "seq"), ++seq);
+		assert_int_equal(jint(doc, "next_after"), seq);
+		after = seq;
+		pages++;
+		if (seq < 1200) {
+			assert_true(fx->rs.len >= 1u << 20);
+			assert_string_equal(jstr(doc, "stop"), "bytes");
+		} else {
+			assert_string_equal(jstr(doc, "stop"), "newest");
+		}
+		json_decref(doc);
+	} while (seq < 1200);
+	assert_true(pages >= 7); /* 1200 records of ~5.8 KB of JSON each */
+}
+
+/*
+ * Clients that do not read cost a bounded amount each, whatever the page or
+ * the ring holds: 32 streams of full pages and pcap files, each read once,
+ * hold well under 64 KiB apiece (building the bodies would take ~6 MB each).
+ */
+static void test_captures_stream_memory(void **state)
+{
+	const char *q[] = { "limit", "1000", NULL };
+	struct fx *fx = *state;
+	struct rx rx[32];
+	struct mallinfo2 before, after;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	for (unsigned i = 0; i < 1200; i++)
+		push(fx, "p0", fx->buf, big_udp(fx->buf, 1400, i));
+	before = mallinfo2();
+	for (unsigned i = 0; i < 32; i++) {
+		if (i % 2)
+			rx_start(fx, &rx[i], "/api/v1/ports/p0/captures.pcap", NULL);
+		else
+			rx_start(fx, &rx[i], "/api/v1/ports/p0/captures", q);
+		/* What the server reads while the client's socket buffer fills, once. */
+		assert_true(rx_read(&rx[i], 16384) > 0);
+	}
+	after = mallinfo2();
+	{
+		size_t used = (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd);
+
+		print_message("32 stalled capture streams hold %zu bytes\n", used);
+		assert_true(used < 32 * 64 * 1024);
+	}
+	for (unsigned i = 0; i < 32; i++)
+		rx_end(&rx[i]);
+}
+
+/*
+ * Records evicted while a client is reading: the record being sent is sent
+ * whole and unchanged (it was copied), the stream stops at the first one
+ * that is gone, the page says so, and its next_after then answers 410. A
+ * pcap file ends after its last whole record.
+ */
+static void test_captures_stream_evicted(void **state)
+{
+	const char *q[] = { "limit", "1000", NULL };
+	struct fx *fx = *state;
+	uint8_t first[1600];
+	size_t first_len;
+	struct rx page, pcap;
+	json_t *doc, *recs;
+	char a[24];
+
+	assert_int_equal(portset_set_dataplane(fx->ps, 1 << 20, 64 * 1024, 16), 0);
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	first_len = big_udp(first, 1000, 1);
+	push(fx, "p0", first, first_len);
+	for (unsigned i = 2; i <= 20; i++)
+		push(fx, "p0", fx->buf, big_udp(fx->buf, 1000, i));
+
+	rx_start(fx, &page, "/api/v1/ports/p0/captures", q);
+	rx_start(fx, &pcap, "/api/v1/ports/p0/captures.pcap", NULL);
+	/* Into the first record's hex data (JSON), into its bytes (pcap). */
+	assert_true(rx_read(&page, 700) > 0);
+	assert_true(rx_read(&pcap, 24 + 16 + 100) > 0);
+	/* Enough new records to evict every one the streams have not sent. */
+	for (unsigned i = 0; i < 200; i++)
+		push(fx, "p0", fx->buf, big_udp(fx->buf, 1000, 1000 + i));
+	rx_drain(&page, 333);
+	rx_drain(&pcap, 333);
+
+	doc = rx_json(&page);
+	recs = json_object_get(doc, "records");
+	assert_int_equal(json_array_size(recs), 1);
+	assert_int_equal(jint(json_array_get(recs, 0), "seq"), 1);
+	hex_expect(jstr(json_array_get(recs, 0), "data"), first, first_len);
+	assert_string_equal(jstr(doc, "stop"), "evicted");
+	assert_int_equal(jint(doc, "next_after"), 1);
+	json_decref(doc);
+	snprintf(a, sizeof(a), "%d", 1);
+	{
+		const char *q2[] = { "after", a, NULL };
+
+		expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q2), 410,
+			       "gone", NULL);
+	}
+	/* The pcap: the header and exactly the first record, whole. */
+	assert_int_equal(pcap.len, 24 + 16 + first_len);
+	assert_memory_equal(pcap.buf + 40, first, first_len);
+	rx_end(&page);
+	rx_end(&pcap);
+}
+
+/*
+ * A port deleted while clients read its captures: the streams end cleanly
+ * (the page says "removed"), never touching the freed ring, also when a
+ * port of the same name and a new ring take its place.
+ */
+static void test_captures_stream_port_deleted(void **state)
+{
+	const char *q[] = { "limit", "1000", NULL };
+	struct fx *fx = *state;
+	struct rx page, pcap, idle;
+	json_t *doc;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	for (unsigned i = 0; i < 50; i++)
+		push(fx, "p0", fx->buf, big_udp(fx->buf, 1000, i));
+	rx_start(fx, &page, "/api/v1/ports/p0/captures", q);
+	rx_start(fx, &pcap, "/api/v1/ports/p0/captures.pcap", NULL);
+	rx_start(fx, &idle, "/api/v1/ports/p0/captures", q);
+	assert_true(rx_read(&page, 5000) > 0);
+	assert_true(rx_read(&pcap, 5000) > 0);
+
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL), 204);
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	for (unsigned i = 0; i < 50; i++)
+		push(fx, "p0", fx->buf, big_udp(fx->buf, 1000, 100 + i));
+
+	rx_drain(&page, 4096);
+	rx_drain(&pcap, 4096);
+	doc = rx_json(&page);
+	assert_string_equal(jstr(doc, "stop"), "removed");
+	/* Only records of the old ring, and only those started before the delete. */
+	assert_true(json_array_size(json_object_get(doc, "records")) <= 2);
+	json_decref(doc);
+	assert_true(pcap.len >= 24);
+	rx_end(&page);
+	rx_end(&pcap);
+	rx_end(&idle); /* a stream never read is freed all the same */
+}
+
+/*
+ * Each read does a bounded amount of work: records of other bindings are
+ * skipped a few thousand at a time, and the reader asks to be called again
+ * rather than walking the whole ring in one go.
+ */
+static void test_captures_stream_yields(void **state)
+{
+	const char *q[] = { "binding", "2", "limit", "1000", NULL };
+	struct fx *fx = *state;
+	struct rx rx;
+	json_t *doc;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	for (unsigned i = 0; i < 10000; i++)
+		push(fx, "p0", fx->buf, udp4(fx->buf, (uint16_t)i));
+	rx_start(fx, &rx, "/api/v1/ports/p0/captures", q);
+	assert_int_equal(rx_read(&rx, 65536), (ssize_t)strlen("{\"records\":["));
+	assert_int_equal(rx_read(&rx, 65536), -EAGAIN);
+	rx_drain(&rx, 65536);
+	doc = rx_json(&rx);
+	assert_int_equal(json_array_size(json_object_get(doc, "records")), 0);
+	assert_string_equal(jstr(doc, "stop"), "newest");
+	json_decref(doc);
+	rx_end(&rx);
+}
+
 /* --- the pcap download --- */
 
 static uint32_t rd32(const uint8_t *p)
@@ -1708,6 +2016,9 @@ int main(void)
 		T(test_captures_pcap),		 T(test_transmit),
 		T(test_transmit_refused),	 T(test_metrics),
 		T(test_binding_delete_undone),	 T(test_replace_restarts_counters),
+		T(test_captures_page_budget),	 T(test_captures_stream_memory),
+		T(test_captures_stream_evicted), T(test_captures_stream_port_deleted),
+		T(test_captures_stream_yields),
 	};
 
 	return cmocka_run_group_tests_name("api_dataplane", tests, NULL, NULL);
