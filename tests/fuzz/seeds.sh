@@ -6,7 +6,9 @@
 # tests/fixtures/frames as a binary file (comment lines and whitespace
 # stripped, hex decoded with sed, awk and printf only: no xxd, no python).
 # fuzz_json gets request bodies, each prefixed by the byte that picks its
-# route in fuzz_json.c. Any other NAME has no seeds; that is not an error.
+# route in fuzz_json.c. Every target also gets its past crash inputs
+# (tests/fixtures/crashes/NAME/). Any other NAME has no seeds; that is not an
+# error.
 set -eu
 
 name=${1:?usage: seeds.sh NAME DIR}
@@ -14,6 +16,14 @@ dir=${2:?usage: seeds.sh NAME DIR}
 frames=$(cd "$(dirname "$0")/../fixtures/frames" && pwd)
 
 mkdir -p "$dir"
+# Every input a target ever failed on seeds it again (tests/fixtures/crashes/).
+crashes=$(cd "$(dirname "$0")/../fixtures" && pwd)/crashes/$name
+if [ -d "$crashes" ]; then
+	for f in "$crashes"/*; do
+		case "$(basename "$f")" in README*) continue ;; esac
+		[ -f "$f" ] && cp "$f" "$dir/crash-$(basename "$f")"
+	done
+fi
 if [ "$name" = fuzz_json ]; then
 	n=0
 	while IFS= read -r line; do
