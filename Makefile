@@ -113,7 +113,9 @@ FUZZ_SECONDS	?= 20
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c
+# The headers too: a fuzzer built from stale code would pass for the wrong reason.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c \
+		 $(wildcard service/*.h api/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ-LD $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
