@@ -75,8 +75,9 @@ $(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o \
 unit: $(UNIT_BINS) $(REPLAY_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
 		echo "== unit: $$t"; $$t; done; \
-	for r in $(REPLAY_BINS); do n=$${r##*/replay_}; \
-		echo "== crashes: $$n"; $$r tests/fixtures/crashes/$$n; done
+	fail=; for r in $(REPLAY_BINS); do n=$${r##*/replay_}; \
+		echo "== crashes: $$n"; $$r tests/fixtures/crashes/$$n || fail="$$fail $$n"; \
+	done; [ -z "$$fail" ] || { echo "unit: crash inputs fail again:$$fail"; exit 1; }
 
 integration: $(BUILD)/paird $(PROMTOOL)
 	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
