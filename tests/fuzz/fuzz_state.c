@@ -8,7 +8,8 @@
  * has written the file back, and that file must restore again, in a second
  * port set, to the same ports and the same bytes (restore is a fixed point
  * of what paird writes). The files live on /dev/shm when it exists, so the
- * fsyncs of the write-back cost nothing. Built and run by `make fuzz`; its
+ * fsyncs of the write-back cost nothing, in a directory made and removed
+ * for each input. Built and run by `make fuzz`; its
  * crash inputs are replayed by `make unit` (tests/fixtures/crashes/).
  */
 #include <errno.h>
@@ -25,26 +26,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[64], path[96];
 
-static void cleanup(void)
+/*
+ * A fresh directory per input, removed again after it: libFuzzer ends a
+ * run without atexit handlers, so nothing may be left for one to clean.
+ */
+static void dir_new(void)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+	snprintf(dir, sizeof(dir), "%s/paird-fuzz-state.XXXXXX", base);
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+}
+
+static void dir_remove(void)
 {
 	char tmp[128];
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(tmp);
 	unlink(path);
-	rmdir(dir);
-}
-
-static void setup(void)
-{
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
-	log_set_level(LOG_ERROR);
-	snprintf(dir, sizeof(dir), "%s/paird-fuzz-state.XXXXXX", base);
-	if (!mkdtemp(dir))
+	if (rmdir(dir) < 0) {
+		fprintf(stderr, "fuzz_state: %s left behind something: %s\n", dir, strerror(errno));
 		abort();
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	atexit(cleanup);
+	}
 }
 
 static void write_file(const uint8_t *data, size_t size)
@@ -99,8 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n1, n2, count;
 	int ret;
 
-	if (!dir[0])
-		setup();
+	log_set_level(LOG_ERROR);
+	dir_new();
 	write_file(data, size);
 	ps = restore(&mem, &f, &ret);
 	if (ret < 0) {
@@ -134,5 +140,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	portset_free(ps);
 	memio_free(mem);
+	dir_remove();
 	return 0;
 }
