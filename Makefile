@@ -32,6 +32,9 @@ ASSETS		:= $(sort $(wildcard webui/*.html webui/*.js webui/*.css webui/*.svg)) o
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TEST_OBJS	:= $(BUILD)/service/portio_mem.o $(BUILD)/tests/unit/support.o
+# Each fuzz target's entry point again, built with $(CC) and a plain driver
+# (tests/fuzz/replay.c), replays its crash inputs (tests/fixtures/crashes/).
+REPLAY_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
 PROMTOOL	:= build/tools/promtool
 
 all: $(BUILD)/paird
@@ -64,9 +67,17 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TEST_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-unit: $(UNIT_BINS)
+$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o \
+			 $(BUILD)/service/portio_mem.o $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+unit: $(UNIT_BINS) $(REPLAY_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
-		echo "== unit: $$t"; $$t; done
+		echo "== unit: $$t"; $$t; done; \
+	fail=; for r in $(REPLAY_BINS); do n=$${r##*/replay_}; \
+		echo "== crashes: $$n"; $$r tests/fixtures/crashes/$$n || fail="$$fail $$n"; \
+	done; [ -z "$$fail" ] || { echo "unit: crash inputs fail again:$$fail"; exit 1; }
 
 integration: $(BUILD)/paird $(PROMTOOL)
 	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
@@ -94,13 +105,18 @@ tests/contract/node_modules: tests/contract/package-lock.json
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang over the whole
 # library; `make fuzz` runs each for FUZZ_SECONDS, seeded by
-# `tests/fuzz/seeds.sh NAME DIR` (fixture frames as binary files, JSON bodies).
+# `tests/fuzz/seeds.sh NAME DIR` (fixture frames as binary files, JSON bodies,
+# requests, state files, and every past crash input). A find fails the build:
+# the report is shown, the input is kept under build/fuzz/artifacts-NAME/
+# (never the checkout), and becomes a fixture (tests/fixtures/crashes/).
 FUZZ_CC		:= clang-14
 FUZZ_SECONDS	?= 20
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c
+# The headers too: a fuzzer built from stale code would pass for the wrong reason.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c \
+		 $(wildcard service/*.h api/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ-LD $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -112,9 +128,17 @@ fuzz: $(FUZZ_BINS)
 		name=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$name; mkdir -p $$corpus; \
 		seeds=$(BUILD)/fuzz/seeds-$$name; rm -rf $$seeds; mkdir -p $$seeds; \
 		tests/fuzz/seeds.sh $$name $$seeds; \
+		art=$(BUILD)/fuzz/artifacts-$$name; mkdir -p $$art; log=$(BUILD)/fuzz/$$name.log; \
 		echo "== fuzz: $$name for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus $$seeds \
-			2>&1 | tail -n 4; done
+		if $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$$art/ $$corpus $$seeds >$$log 2>&1; then \
+			tail -n 4 $$log; \
+		else \
+			tail -n 80 $$log; \
+			echo "make fuzz: $$name FAILED (whole log: $$log; input: $$art/)"; \
+			echo "fix it and keep the input as a fixture: tests/fixtures/crashes/README.md"; \
+			exit 1; \
+		fi; done
 
 # The suites in order; the contract step checks what integration recorded.
 test-run:

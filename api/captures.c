@@ -116,7 +116,7 @@ json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uin
 		l4 = json_object();
 		json_object_set_new(l4, "src", json_mac(fi->eth_src));
 		json_object_set_new(l4, "dst", json_mac(fi->eth_dst));
-		json_object_set_new(l4, "type", json_integer(fi->ethertype));
+		json_object_set_new(l4, "type", json_integer(fi->eth_type));
 		json_object_set_new(o, "ethernet", l4);
 	}
 	if (fi->l3 == L3_ARP)

@@ -70,6 +70,18 @@ static int match_from_json(const json_t *m, enum port_type ptype, struct match *
 	    match_key(m, LEVEL_IP_PROTOCOL, 255, &has_proto, &proto, f) < 0 ||
 	    match_key(m, LEVEL_UDP_PORT, 65535, &has_port, &port, f) < 0)
 		return -EINVAL;
+	/*
+	 * IEEE 802.3 3.2.6: below 1536 (0x0600) the type/length field is a
+	 * length (up to 1500; 1501..1535 undefined), not an EtherType. Such
+	 * frames have no ethertype node, so a binding there would be a
+	 * binding on a frame size, and never runs.
+	 */
+	if (has_et && et < ETHERTYPE_MIN)
+		return fault_set(f, FAULT_INVALID, 0, "match.ethertype",
+				 "must be 1536..65535 (got %lld): below 1536 (0x0600) the "
+				 "Ethernet type/length field is an IEEE 802.3 frame length, not "
+				 "an EtherType; bind {} to see such frames",
+				 (long long)et);
 
 	if (has_port && (!has_proto || proto != IPPROTO_UDP_))
 		return fault_set(f, FAULT_INVALID, 0, "match.udp_port",

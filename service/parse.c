@@ -18,15 +18,17 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define ETH_HDR_LEN	 14
-#define PI_HDR_LEN	 4
-#define ARP_HDR_LEN	 8
-#define IPV4_HDR_MIN	 20
-#define IPV6_HDR_LEN	 40
-#define UDP_HDR_LEN	 8
-#define ICMP_HDR_LEN	 4 /* type, code, checksum: the payload starts after it */
-#define ICMP_MIN_LEN	 8 /* and every message has 4 more bytes (RFC 792, RFC 4443) */
-#define IPV6_MAX_EXT_HDR 8
+#define ETH_HDR_LEN	   14
+#define PI_HDR_LEN	   4
+#define ARP_HDR_LEN	   8
+#define IPV4_HDR_MIN	   20
+#define IPV6_HDR_LEN	   40
+#define UDP_HDR_LEN	   8
+#define ICMP_HDR_LEN	   4 /* type, code, checksum: the payload starts after it */
+#define ICMP_MIN_LEN	   8 /* and every message has 4 more bytes (RFC 792, RFC 4443) */
+#define IPV6_NH_HOP_BY_HOP 0
+#define IPV6_OPT_PAD1	   0
+#define IPV6_OPT_JUMBO	   0xc2 /* RFC 2675 2 */
 
 struct parser {
 	struct cursor frame;
@@ -292,23 +294,50 @@ static bool ipv6_ext_rule(uint8_t nh, enum ext_len_rule *rule)
 }
 
 /*
+ * Whether the Hop-by-Hop Options header @hbh (@hlen bytes, known to be in
+ * @pkt) carries a Jumbo Payload option. Options are TLVs (RFC 8200 4.2)
+ * after the 2-byte header; Pad1 alone has no length byte. An option that
+ * runs past the header ends the scan: what it would have been is unknown.
+ */
+static bool ipv6_has_jumbo(const struct cursor *pkt, size_t hbh, size_t hlen)
+{
+	size_t pos = 2;
+	uint8_t type, olen;
+
+	while (pos < hlen && cur_u8(pkt, hbh + pos, &type)) {
+		if (type == IPV6_OPT_JUMBO)
+			return true;
+		if (type == IPV6_OPT_PAD1) {
+			pos++;
+			continue;
+		}
+		if (pos + 1 >= hlen || !cur_u8(pkt, hbh + pos + 1, &olen))
+			break;
+		pos += 2 + (size_t)olen;
+	}
+	return false;
+}
+
+/*
  * Walks the extension headers in @pkt (the IPv6 packet, trimmed) from @pos,
- * leaving @nh and @pos at the upper layer.
+ * leaving @nh and @pos at the upper layer. RFC 8200 4.1 has nodes accept
+ * extension headers "in any order and occurring any number of times", so
+ * there is no cap on their number: each is at least 8 bytes and inside
+ * @pkt, which bounds the walk (at most 8192 steps in a 65535-byte payload).
+ * The fragment mark is set only when the whole chain parsed, so a packet is
+ * counted as malformed or as a fragment, never both.
  */
 static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uint8_t *nh,
 				size_t *pos)
 {
 	struct frame_info *fi = ps->fi;
 	enum ext_len_rule rule;
-	unsigned int count = 0;
+	bool fragment = false;
 	uint8_t next, elen;
 	uint16_t frag = 0;
 	size_t hlen;
 
 	while (ipv6_ext_rule(*nh, &rule)) {
-		/* A bound on the work per packet; a real chain is far shorter. */
-		if (++count > IPV6_MAX_EXT_HDR)
-			return MAL_ipv6_bad_ext_header;
 		if (!cur_u8(pkt, *pos, &next) || !cur_u8(pkt, *pos + 1, &elen))
 			return MAL_ipv6_bad_ext_header;
 		switch (rule) {
@@ -327,6 +356,16 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 		}
 		if (!cur_has(pkt, *pos, hlen))
 			return MAL_ipv6_bad_ext_header;
+		/*
+		 * RFC 2675 3: a Jumbo Payload option in a packet whose Payload
+		 * Length is not 0 is a format error. Hop-by-Hop is always the
+		 * first header here (the check on next below sees to that).
+		 */
+		if (*nh == IPV6_NH_HOP_BY_HOP && ipv6_has_jumbo(pkt, *pos, hlen))
+			return MAL_ipv6_bad_jumbo;
+		/* RFC 8200 4.3: Hop-by-Hop may only follow the IPv6 header itself. */
+		if (next == IPV6_NH_HOP_BY_HOP)
+			return MAL_ipv6_hbh_not_first;
 
 		if (rule == EXT_LEN_FRAG) {
 			cur_be16(pkt, *pos + 2, &frag);
@@ -334,7 +373,7 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 			fi->ip6.mf = frag & 1;
 			/* RFC 6946: offset 0 without M is an atomic fragment, a whole packet. */
 			if (fi->ip6.fragment_offset || fi->ip6.mf)
-				fi->fragment = true;
+				fragment = true;
 		}
 		*nh = next;
 		*pos += hlen;
@@ -346,7 +385,22 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 		if (rule == EXT_LEN_FRAG && fi->ip6.fragment_offset)
 			break;
 	}
+	fi->fragment = fragment;
 	return MALFORMED_NONE;
+}
+
+/*
+ * Payload Length 0 (RFC 2675 3): a jumbogram when the first header is a
+ * Hop-by-Hop header (in the bytes received, as the length does not cover
+ * it) with a Jumbo Payload option, else an empty payload (RFC 8200 3).
+ */
+static bool ipv6_is_jumbogram(const struct frame_info *fi, const struct cursor *c)
+{
+	uint8_t elen;
+
+	return fi->ip6.next_header == IPV6_NH_HOP_BY_HOP && cur_u8(c, IPV6_HDR_LEN + 1, &elen) &&
+	       cur_has(c, IPV6_HDR_LEN, ((size_t)elen + 1) * 8) &&
+	       ipv6_has_jumbo(c, IPV6_HDR_LEN, ((size_t)elen + 1) * 8);
 }
 
 /* RFC 8200, section 3. */
@@ -370,10 +424,12 @@ static enum malformed parse_ipv6(struct parser *ps, size_t off, size_t len)
 	if (vtcfl >> 28 != 6)
 		return MAL_ipv6_bad_version;
 	/*
-	 * Zero is a jumbogram (RFC 2675), whose length is in a Hop-by-Hop
-	 * option; no link paird serves carries one, so it is a malformation.
+	 * A jumbogram's payload is over 65535 bytes (RFC 2675 3), more than
+	 * any frame paird reads can hold: its length claim is beyond the
+	 * bytes received, like any other too long payload length.
 	 */
-	if (fi->ip6.payload_length == 0 || fi->ip6.payload_length > len - IPV6_HDR_LEN)
+	if (fi->ip6.payload_length > len - IPV6_HDR_LEN ||
+	    (fi->ip6.payload_length == 0 && ipv6_is_jumbogram(fi, &c)))
 		return MAL_ipv6_bad_payload_length;
 	fi->l3_len = IPV6_HDR_LEN + (size_t)fi->ip6.payload_length;
 	cur_sub(&c, 0, fi->l3_len, &c);
@@ -416,20 +472,30 @@ static enum malformed parse_l3(struct parser *ps, uint16_t ethertype, size_t off
 
 /* --- links --- */
 
-/* Ethernet II. 0x8100 (802.1Q) is one more ethertype: tags are not looked into. */
+/*
+ * Ethernet II. 0x8100 (802.1Q) is one more ethertype: tags are not looked
+ * into. A type/length below 0x0600 is an IEEE 802.3 length (0..1500; up to
+ * 1535 undefined, taken the same way): the frame names no ethertype, so it
+ * reaches only the root of the dispatch tree and no ethertype binding can
+ * fire on a length. What 802.2 LLC header follows is not decoded.
+ */
 static enum malformed parse_ethernet(struct parser *ps)
 {
 	struct frame_info *fi = ps->fi;
 	const struct cursor *c = &ps->frame;
-	uint16_t type = 0;
 
 	if (!cur_has(c, 0, ETH_HDR_LEN))
 		return MAL_eth_short;
 	cur_bytes(c, 0, fi->eth_dst, 6);
 	cur_bytes(c, 6, fi->eth_src, 6);
-	cur_be16(c, 12, &type);
+	cur_be16(c, 12, &fi->eth_type);
 	fi->has_eth = true;
-	return parse_l3(ps, type, ETH_HDR_LEN);
+	if (fi->eth_type < ETHERTYPE_MIN) {
+		fi->ieee8023 = true;
+		fi->l3_off = ETH_HDR_LEN; /* where the 802.2 LLC header starts */
+		return MALFORMED_NONE;
+	}
+	return parse_l3(ps, fi->eth_type, ETH_HDR_LEN);
 }
 
 /* A bare IP packet: the version nibble is all there is to go by. */

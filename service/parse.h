@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The frame parser (DESIGN.md, "Parsing"): Ethernet II, ARP (RFC 826),
- * IPv4 (RFC 791), ICMP (RFC 792), UDP (RFC 768), IPv6 (RFC 8200, extension
- * headers walked to the upper layer) and ICMPv6 (RFC 4443), from a tap's
- * Ethernet frame or a tun's IP packet (with or without the 4-byte packet
- * information header).
+ * The frame parser (DESIGN.md, "Parsing"): Ethernet II (a type/length
+ * field below 0x0600 is an IEEE 802.3 length: the frame has no ethertype),
+ * ARP (RFC 826), IPv4 (RFC 791), ICMP (RFC 792), UDP (RFC 768), IPv6 (RFC
+ * 8200 and 2675, extension headers walked to the upper layer) and ICMPv6
+ * (RFC 4443), from a tap's Ethernet frame or a tun's IP packet (with or
+ * without the 4-byte packet information header).
  *
  * Bytes are read only through bounds-checked cursor getters; every length
  * field is checked against what was received. Parsing stops at the first
@@ -22,6 +23,12 @@
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_ARP  0x0806
 #define ETHERTYPE_IPV6 0x86dd
+/*
+ * IEEE 802.3 clause 3.2.6: a type/length field of 1536 (0x0600) or more is
+ * an EtherType; 1500 (0x05dc) or less is the length of an 802.3 frame's
+ * data; 1501..1535 is undefined. Below 0x0600 there is no EtherType.
+ */
+#define ETHERTYPE_MIN  0x0600
 #define IPPROTO_ICMP_  1
 #define IPPROTO_UDP_   17
 #define IPPROTO_ICMPV6_ 58
@@ -49,8 +56,10 @@ enum frame_link {
 	X(ipv4_bad_checksum)	/* only when strict */                         \
 	X(ipv6_short)		/* fewer than 40 bytes */                      \
 	X(ipv6_bad_version)	/* ethertype 0x86dd but version != 6 */        \
-	X(ipv6_bad_payload_length) /* 40 + payload length > bytes received, or 0 (jumbo) */ \
-	X(ipv6_bad_ext_header)	/* an extension header cut short, or too many */ \
+	X(ipv6_bad_payload_length) /* 40 + payload length > bytes received, or a jumbogram */ \
+	X(ipv6_bad_ext_header)	/* an extension header cut short */            \
+	X(ipv6_hbh_not_first)	/* next header 0 (Hop-by-Hop) not in the IPv6 header */ \
+	X(ipv6_bad_jumbo)	/* a Jumbo Payload option, payload length != 0 */ \
 	X(icmp_short)		/* fewer than 8 bytes of ICMP */              \
 	X(icmp_bad_checksum)	/* only when strict */                         \
 	X(icmpv6_short)		/* fewer than 8 bytes of ICMPv6 */            \
@@ -91,6 +100,8 @@ struct frame_info {
 	/* Ethernet (LINK_ETHERNET); on tun, ethertype is implied by the IP version. */
 	bool has_eth;
 	uint8_t eth_dst[6], eth_src[6];
+	uint16_t eth_type; /* bytes 12-13 as on the wire: an ethertype or an 802.3 length */
+	bool ieee8023;	   /* eth_type < 0x0600: a length, so has_ethertype is false */
 	bool has_ethertype;
 	uint16_t ethertype;
 

@@ -9,7 +9,8 @@
  * else unmatched where dispatch stopped: at the first level where the tree
  * had no node for the frame's key, or, when the frame can go no deeper
  * than a node that exists (a fragment under a UDP-port binding), at the
- * frame's own deepest level.
+ * frame's own deepest level. A frame with no ethertype at all (IEEE 802.3)
+ * stops at the ethertype level.
  *
  * Bindings are few (--max-bindings, 64 by default), so a linear walk in
  * creation order is both the simplest and, at this size, the fastest
@@ -367,6 +368,13 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		s->c.malformed[fi.malformed]++;
 	else if (ran)
 		s->c.matched++;
+	else if (depth == LEVEL_ROOT)
+		/*
+		 * No ethertype to dispatch on (an IEEE 802.3 frame, whose
+		 * type/length field is a length): the tree stopped at the
+		 * ethertype level, whatever bindings there are.
+		 */
+		s->c.unmatched[LEVEL_ETHERTYPE]++;
 	else
 		s->c.unmatched[node < depth ? node + 1 : depth]++;
 }

@@ -36,7 +36,8 @@ const spec = resolve(specArg);
 const MALFORMED = [
 	'truncated', 'eth_short', 'pi_short', 'ip_bad_version', 'arp_short', 'ipv4_short',
 	'ipv4_bad_version', 'ipv4_bad_ihl', 'ipv4_bad_total_length', 'ipv4_bad_checksum', 'ipv6_short',
-	'ipv6_bad_version', 'ipv6_bad_payload_length', 'ipv6_bad_ext_header', 'icmp_short',
+	'ipv6_bad_version', 'ipv6_bad_payload_length', 'ipv6_bad_ext_header', 'ipv6_hbh_not_first',
+	'ipv6_bad_jumbo', 'icmp_short',
 	'icmp_bad_checksum', 'icmpv6_short', 'icmpv6_bad_checksum', 'udp_short', 'udp_bad_length',
 	'udp_bad_checksum',
 ];

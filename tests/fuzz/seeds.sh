@@ -6,7 +6,10 @@
 # tests/fixtures/frames as a binary file (comment lines and whitespace
 # stripped, hex decoded with sed, awk and printf only: no xxd, no python).
 # fuzz_json gets request bodies, each prefixed by the byte that picks its
-# route in fuzz_json.c. Any other NAME has no seeds; that is not an error.
+# route in fuzz_json.c; fuzz_api requests in its own format (fuzz_api.c);
+# fuzz_state state files. Every target also gets its past crash inputs
+# (tests/fixtures/crashes/NAME/). Any other NAME has no seeds; that is not an
+# error.
 set -eu
 
 name=${1:?usage: seeds.sh NAME DIR}
@@ -14,6 +17,14 @@ dir=${2:?usage: seeds.sh NAME DIR}
 frames=$(cd "$(dirname "$0")/../fixtures/frames" && pwd)
 
 mkdir -p "$dir"
+# Every input a target ever failed on seeds it again (tests/fixtures/crashes/).
+crashes=$(cd "$(dirname "$0")/../fixtures" && pwd)/crashes/$name
+if [ -d "$crashes" ]; then
+	for f in "$crashes"/*; do
+		case "$(basename "$f")" in README*) continue ;; esac
+		[ -f "$f" ] && cp "$f" "$dir/crash-$(basename "$f")"
+	done
+fi
 if [ "$name" = fuzz_json ]; then
 	n=0
 	while IFS= read -r line; do
@@ -35,6 +46,56 @@ if [ "$name" = fuzz_json ]; then
 4{"hex":"ffffffffffff020000000002080600010800060400010200000000020000000000000000000000"}
 5{"match":{},"handler":"count"}
 BODIES
+	exit 0
+fi
+if [ "$name" = fuzz_api ]; then
+	# The first byte: method (0 GET, 1 HEAD, 2 POST, 3 PUT, 4 PATCH, 5 DELETE,
+	# 6 OPTIONS, 7 other), 010 body too large, 020 no body, 040 the API with a
+	# token; then the path line, header lines, an empty line and the body.
+	n=0
+	req() { n=$((n + 1)); printf "$1" >"$dir/req$n"; }
+	json='Content-Type: application/json'
+	tok='Authorization: Bearer fuzz-token-0123456789abcdef'
+	req '\000/api/v1/ports\nHost: 127.0.0.1:8080\n\n'
+	req '\000/api/v1/ports/fz0\n\n'
+	req "\\002/api/v1/ports\\n$json\\n\\n"'{"name":"fz2","type":"tap","mtu":1400,"mac":"02:00:00:00:00:05","addresses":["198.18.0.1/24","2001:db8::1/64"],"up":false,"strict":true}'
+	req "\\002/api/v1/ports\\n$json\\n\\n"'{"name":"fzpre","type":"tap","attach":true}'
+	req "\\003/api/v1/ports/fz3\\n$json\\n\\n"'{"type":"tun","packet_info":true}'
+	req '\004/api/v1/ports/fz0\nContent-Type: application/merge-patch+json\n\n{"mtu":1280,"addresses":null,"up":false}'
+	req '\005/api/v1/ports/fz1\n\n'
+	req "\\002/api/v1/ports/fz0/bindings\\n$json\\n\\n"'{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":53},"handler":"capture","options":{"limit":10,"snaplen":128,"filter":"udp port 53"}}'
+	req "\\002/api/v1/ports/fz0/bindings\\n$json\\n\\n"'{"match":{"ethertype":2054},"handler":"arp_reply","options":{"addresses":["198.18.0.2"]}}'
+	req "\\002/api/v1/ports/fz1/bindings\\n$json\\n\\n"'{"match":{"ip_protocol":1},"handler":"echo"}'
+	req '\000/api/v1/ports/fz0/bindings/1\n\n'
+	req '\005/api/v1/ports/fz0/bindings/1\n\n'
+	req '\000/api/v1/ports/fz0/captures?after=0&limit=10\n\n'
+	req '\000/api/v1/ports/fz0/captures.pcap\n\n'
+	req '\005/api/v1/ports/fz0/captures\n\n'
+	req "\\002/api/v1/ports/fz0/transmit\\n$json\\n\\n"'{"udp":{"src":"198.18.0.2","dst":"198.18.0.1","src_port":7,"dst_port":9,"payload":"hi"}}'
+	req '\000/metrics\n\n'
+	req '\000/healthz\n\n'
+	req '\001/\n\n'
+	req '\000/openapi.yaml\n\n'
+	req '\006/api/v1/ports/fz0/bindings\n\n'
+	req '\007/api/v1/ports\n\n'
+	req "\\040/api/v1/ports\\n$tok\\n\\n"
+	req "\\042/api/v1/ports\\n$tok\\n$json\\nOrigin: http://127.0.0.1:8080\\nSec-Fetch-Site: same-origin\\n\\n"'{"name":"fz4","type":"tap"}'
+	req '\000/api/v1/ports/%%ff\nHost: evil.example\n\n'
+	req "\\012/api/v1/ports\\n$json\\nContent-Length: 99999\\n\\n{}"
+	req '\002/api/v1/ports\nContent-Type: text/plain\n\nname=x'
+	exit 0
+fi
+if [ "$name" = fuzz_state ]; then
+	# State files as paird writes them (format 1), and near misses.
+	n=0
+	st() { n=$((n + 1)); printf '%s\n' "$1" >"$dir/state$n"; }
+	st '{"format":1,"ports":[]}'
+	st '{"format":1,"ports":[{"name":"fz0","type":"tap","packet_info":false,"attach":false,"mtu":1500,"mac":"02:00:00:00:00:01","up":true,"addresses":["198.18.0.1/24","2001:db8::1/64"],"strict":false,"bindings":[{"id":1,"match":{"ethertype":2054},"handler":"arp_reply","options":{"addresses":["198.18.0.2"],"mac":"02:00:00:00:00:02"}},{"id":2,"match":{"ethertype":2048,"ip_protocol":17,"udp_port":53},"handler":"capture","options":{"limit":10,"snaplen":128,"filter":"udp"}}],"next_binding_id":3}]}'
+	st '{"format":1,"ports":[{"name":"fz1","type":"tun","packet_info":true,"bindings":[{"id":7,"match":{"ethertype":2048,"ip_protocol":1},"handler":"echo","options":{}}],"next_binding_id":4294967295}]}'
+	st '{"format":1,"ports":[{"name":"pre0","type":"tap","attach":true},{"name":"fz2","type":"tap","bindings":[{"id":1,"handler":"forward","options":{"port":"pre0"}}]}]}'
+	st '{"format":1,"ports":[{"name":"fz3","type":"tap","bindings":[{"id":1,"match":{"ethertype":1500},"handler":"count"}]}]}'
+	st '{"format":2,"ports":[]}'
+	st '{"format":1,"ports":[{"name":"a","type":"tap"},{"name":"a","type":"tap"}]}'
 	exit 0
 fi
 [ "$name" = fuzz_parse ] || exit 0

@@ -43,6 +43,10 @@ bad_binding() { # STATUS FIELD JSON
 	expect_eq "$(curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/dp0/bindings")" "$before" "bindings after a refusal"
 }
 bad_binding 422 match.ethertype '{"match":{"ethertype":65536},"handler":"count"}'
+# Below 1536 the Ethernet type/length field is an IEEE 802.3 length, not an EtherType.
+bad_binding 422 match.ethertype '{"match":{"ethertype":1500},"handler":"count"}'
+bad_binding 422 match.ethertype '{"match":{"ethertype":1535},"handler":"count"}'
+expect_json '.detail | test("802.3")' true
 bad_binding 422 match.ip_protocol '{"match":{"ethertype":2048,"ip_protocol":256},"handler":"count"}'
 bad_binding 422 match.udp_port '{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":-1},"handler":"count"}'
 bad_binding 422 match.udp_port '{"match":{"ethertype":2048,"ip_protocol":6,"udp_port":80},"handler":"count"}'

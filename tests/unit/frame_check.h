@@ -35,6 +35,12 @@ static inline const char *frame_check(const struct frame_info *fi, size_t len, b
 		return "a reason without a name";
 	if (fi->has_eth && (len < 14 || fi->l3_off != 14))
 		return "Ethernet header past the frame";
+	if (fi->ieee8023 && (!fi->has_eth || fi->eth_type >= ETHERTYPE_MIN || fi->has_ethertype))
+		return "an 802.3 frame with an ethertype";
+	if (fi->has_eth && fi->eth_type < ETHERTYPE_MIN && !fi->ieee8023)
+		return "an 802.3 length taken as an ethertype";
+	if (fi->has_eth && fi->has_ethertype && fi->ethertype != fi->eth_type)
+		return "ethertype differs from the Ethernet header's";
 	if (fi->has_pi && (len < 4 || fi->l3_off != 4))
 		return "packet information past the frame";
 	if (fi->has_ethertype != (fi->l3 != L3_NONE))

@@ -148,9 +148,9 @@ static void test_match_ranges_and_types(void **state)
 	(void)state;
 	refuse_all(r, sizeof(r) / sizeof(r[0]));
 	/* The bounds themselves are keys like any other. */
-	accept_ok(PORT_TAP, false, "{'match':{'ethertype':0},'handler':'count'}", &c);
+	accept_ok(PORT_TAP, false, "{'match':{'ethertype':1536},'handler':'count'}", &c);
 	assert_int_equal(c.match.depth, 1);
-	assert_int_equal(c.match.ethertype, 0);
+	assert_int_equal(c.match.ethertype, 1536);
 	accept_ok(PORT_TAP, false, "{'match':{'ethertype':65535},'handler':'count'}", &c);
 	assert_int_equal(c.match.ethertype, 65535);
 	accept_ok(PORT_TAP, false, "{'match':{'ethertype':2048,'ip_protocol':0},'handler':'count'}",
@@ -174,6 +174,35 @@ static void test_match_ranges_and_types(void **state)
 	assert_int_equal(c.match.depth, 0);
 	accept_ok(PORT_TUN, false, "{'match':{},'handler':'count'}", &c);
 	assert_int_equal(c.match.depth, 0);
+}
+
+/*
+ * IEEE 802.3 3.2.6: below 1536 the type/length field is a frame length
+ * (1501..1535 undefined), never an EtherType: a binding there would match
+ * frame sizes. Refused, naming the field and saying why, whatever the port.
+ */
+static void test_match_ethertype_not_a_length(void **state)
+{
+	static const unsigned int lens[] = { 0, 1, 46, 0x05dc, 0x05dd, 0x05ff };
+	char spec[128];
+	struct fault f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		snprintf(spec, sizeof(spec), "{'match':{'ethertype':%u},'handler':'count'}",
+			 lens[i]);
+		f = refuse(PORT_TAP, spec, "match.ethertype");
+		assert_non_null(strstr(f.detail, "802.3"));
+		assert_non_null(strstr(f.detail, "1536"));
+		snprintf(spec, sizeof(spec),
+			 "{'match':{'ethertype':%u,'ip_protocol':17},'handler':'count'}", lens[i]);
+		refuse(PORT_TAP, spec, "match.ethertype");
+		refuse(PORT_TUN, spec, "match.ethertype");
+		/* The state file is read by the same function, with ids. */
+		snprintf(spec, sizeof(spec),
+			 "{'id':3,'match':{'ethertype':%u},'handler':'capture'}", lens[i]);
+		refuse_kind(PORT_TAP, true, spec, FAULT_INVALID, "match.ethertype");
+	}
 }
 
 /* RFC 768 ports exist only under UDP; IP protocols only under an IP ethertype. */
@@ -670,6 +699,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_ranges_and_types),
+		cmocka_unit_test(test_match_ethertype_not_a_length),
 		cmocka_unit_test(test_match_layers),
 		cmocka_unit_test(test_handler_placement),
 		cmocka_unit_test(test_handler_name),

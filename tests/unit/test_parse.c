@@ -290,6 +290,7 @@ static bool actual_of(const char *key, const struct frame_info *fi, const uint8_
 	BYTES("ipv6_dst", V_IP6, fi->ip6.dst, 16);
 	BYTES("eth_src", V_MAC, fi->eth_src, 6);
 	BYTES("eth_dst", V_MAC, fi->eth_dst, 6);
+	OPT("eth_type", fi->has_eth, fi->eth_type);
 	NUM("payload_len", fi->payload_len);
 	BYTES("payload_hex", V_HEX, frame + fi->payload_off, fi->payload_len);
 	NUM("arp_op", fi->arp.op);
@@ -919,27 +920,36 @@ static size_t build_ip6_udp(uint8_t *buf, unsigned int n_ext, size_t plen)
 	return off + ulen;
 }
 
-static void test_ipv6_ext_cap(void **state)
+/* RFC 8200 4.1: any number of extension headers, bounded only by the packet. */
+static void test_ipv6_ext_chain(void **state)
 {
-	uint8_t p[256];
+	static uint8_t p[40 + 65535];
 	struct frame_info fi;
+	unsigned int most;
 	size_t len;
 
 	(void)state;
 	for (unsigned int n = 0; n <= 12; n++) {
 		len = build_ip6_udp(p, n, 5);
 		parse_ip(p, len, &fi);
-		if (n <= 8) {
-			assert_int_equal(fi.malformed, MALFORMED_NONE);
-			assert_int_equal(fi.l4, L4_UDP);
-			assert_int_equal(fi.l4_off, 40 + 8 * n);
-			assert_int_equal(fi.udp.checksum_status, CSUM_OK);
-			assert_int_equal(fi.payload_len, 5);
-		} else {
-			assert_int_equal(fi.malformed, MAL_ipv6_bad_ext_header);
-			assert_false(fi.has_ip_protocol);
-		}
+		assert_int_equal(fi.malformed, MALFORMED_NONE);
+		assert_int_equal(fi.l4, L4_UDP);
+		assert_int_equal(fi.l4_off, 40 + 8 * n);
+		assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+		assert_int_equal(fi.payload_len, 5);
 	}
+	/* As many 8-byte headers as a 65535-byte payload holds, then UDP. */
+	most = (65535 - 8) / 8;
+	len = build_ip6_udp(p, most, 65535 - 8 - 8 * most);
+	assert_int_equal(len, 40 + 65535);
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+	assert_int_equal(fi.l4_off, 40 + 8 * most);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	/* The same with the last header cut: the walk ends at the packet's end. */
+	put16(p + 4, 8 * most - 1);
+	parse_ip(p, 40 + 8 * most - 1, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_ext_header);
 
 	/* A header cut short by the payload length: both bytes, and its body. */
 	len = build_ip6_udp(p, 1, 0);
@@ -952,6 +962,170 @@ static void test_ipv6_ext_cap(void **state)
 	p[41] = 2; /* 24 bytes claimed, 16 there */
 	parse_ip(p, len, &fi);
 	assert_int_equal(fi.malformed, MAL_ipv6_bad_ext_header);
+}
+
+/* RFC 8200 4.3: next header 0 is Hop-by-Hop only in the IPv6 header itself. */
+static void test_ipv6_hbh_not_first(void **state)
+{
+	uint8_t p[256];
+	struct frame_info fi;
+	size_t len;
+
+	(void)state;
+	/* First: fine. */
+	len = build_ip6_udp(p, 2, 3);
+	p[6] = 0;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+	assert_int_equal(fi.l4, L4_UDP);
+
+	/* Second, after Hop-by-Hop or Destination Options, or after a Fragment header. */
+	for (int first = 0; first < 2; first++) {
+		len = build_ip6_udp(p, 2, 3);
+		p[6] = first ? 0 : 60;
+		p[40] = 0;
+		parse_ip(p, len, &fi);
+		assert_int_equal(fi.malformed, MAL_ipv6_hbh_not_first);
+		assert_false(fi.has_ip_protocol);
+	}
+	for (unsigned int frag = 0; frag < 2; frag++) {
+		len = build_ip6_udp(p, 2, 3);
+		p[6] = 44;
+		p[40] = 0;
+		p[41] = 0;
+		put16(p + 42, frag ? 3 << 3 : 0); /* a non-first one ends the walk right there */
+		parse_ip(p, len, &fi);
+		assert_int_equal(fi.malformed, MAL_ipv6_hbh_not_first);
+		assert_false(fi.fragment);
+	}
+}
+
+/*
+ * RFC 2675 3: a Jumbo Payload option with a Payload Length other than 0 is a
+ * format error; Payload Length 0 with one is a jumbogram, which paird's
+ * frames cannot hold. Options are TLVs: 0xc2 inside another's data is not one.
+ */
+static void test_ipv6_jumbo(void **state)
+{
+	uint8_t p[256];
+	struct frame_info fi;
+	size_t len;
+
+	(void)state;
+	len = build_ip6_udp(p, 1, 3);
+	p[6] = 0;
+	p[42] = 0xc2; /* Jumbo Payload, 4 bytes of length */
+	p[43] = 4;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_jumbo);
+	assert_false(fi.has_ip_protocol);
+
+	/* After Pad1 and after a PadN. */
+	len = build_ip6_udp(p, 1, 3);
+	p[6] = 0;
+	p[42] = 0;
+	p[43] = 0xc2;
+	p[44] = 2; /* ends exactly at the header's end */
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_jumbo);
+	len = build_ip6_udp(p, 2, 3);
+	p[6] = 0;
+	p[40] = IPPROTO_UDP_;
+	p[41] = 1; /* 16 bytes, swallowing the second header: PadN of 4, then Jumbo */
+	p[48] = 0xc2;
+	p[49] = 4;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_jumbo);
+
+	/* 0xc2 as PadN data, or in a Destination Options header, is not a Jumbo option. */
+	len = build_ip6_udp(p, 1, 3);
+	p[6] = 0;
+	p[44] = 0xc2;
+	p[45] = 0xc2;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+	len = build_ip6_udp(p, 1, 3);
+	p[42] = 0xc2;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+
+	/* Payload Length 0 with a Jumbo option in the bytes received: a jumbogram. */
+	len = build_ip6_udp(p, 1, 3);
+	p[6] = 0;
+	p[42] = 0xc2;
+	put16(p + 4, 0);
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_payload_length);
+	/* Without one, Hop-by-Hop does not fit in the empty payload. */
+	p[42] = 1;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_ext_header);
+}
+
+/* RFC 8200 3: Payload Length 0 without a Jumbo Payload option is an empty payload. */
+static void test_ipv6_empty_payload(void **state)
+{
+	uint8_t p[128];
+	struct frame_info fi;
+	size_t len;
+
+	(void)state;
+	len = build_ip6_udp(p, 0, 4);
+	put16(p + 4, 0);
+	p[6] = 59;
+	parse_ip(p, len, &fi); /* 12 bytes past the packet: link padding */
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+	assert_int_equal(fi.l3_len, 40);
+	assert_true(fi.has_ip_protocol);
+	assert_int_equal(fi.ip_protocol, 59);
+	assert_int_equal(fi.l4_off, 40);
+	assert_int_equal(fi.l4_len, 0);
+	parse_ip(p, 40, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+
+	/* Like IPv4 with total length 20: the protocol node, then too short for it. */
+	p[6] = IPPROTO_UDP_;
+	parse_ip(p, 40, &fi);
+	assert_int_equal(fi.malformed, MAL_udp_short);
+	assert_int_equal(fi.ip_protocol, IPPROTO_UDP_);
+	p[6] = IPPROTO_ICMPV6_;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_icmpv6_short);
+	p[6] = 6;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+	assert_int_equal(fi.l4, L4_OTHER);
+	/* An extension header needs bytes the empty payload does not have. */
+	p[6] = 60;
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_ext_header);
+}
+
+/*
+ * A Fragment header followed by a bad extension header: malformed, and not
+ * a fragment too (fuzz_parse found the old parser counting both).
+ */
+static void test_ipv6_fragment_then_bad_header(void **state)
+{
+	uint8_t p[256];
+	struct frame_info fi;
+	size_t len;
+
+	(void)state;
+	len = build_ip6_udp(p, 2, 3);
+	p[6] = 44;
+	p[41] = 0;
+	put16(p + 42, 1); /* offset 0, M set: a first fragment */
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+	assert_true(fi.fragment);
+	assert_int_equal(fi.ip_protocol, IPPROTO_UDP_);
+
+	p[49] = 9; /* the Destination Options header now claims 80 bytes */
+	parse_ip(p, len, &fi);
+	assert_int_equal(fi.malformed, MAL_ipv6_bad_ext_header);
+	assert_false(fi.fragment);
+	assert_true(fi.ip6.mf); /* decoded, as everything before the malformation */
 }
 
 static void test_ipv6_ah_and_payload_length(void **state)
@@ -975,9 +1149,6 @@ static void test_ipv6_ah_and_payload_length(void **state)
 	assert_int_equal(fi.malformed, MAL_ipv6_bad_ext_header);
 
 	len = build_ip6_udp(p, 0, 4);
-	put16(p + 4, 0);
-	parse_ip(p, len, &fi);
-	assert_int_equal(fi.malformed, MAL_ipv6_bad_payload_length);
 	put16(p + 4, (unsigned int)len - 39);
 	parse_ip(p, len, &fi);
 	assert_int_equal(fi.malformed, MAL_ipv6_bad_payload_length);
@@ -1074,6 +1245,42 @@ static void test_links(void **state)
 	assert_int_equal(fi.malformed, MAL_eth_short);
 }
 
+/*
+ * IEEE 802.3 3.2.6: a type/length field below 1536 is a length (1501..1535
+ * undefined, taken the same way): no ethertype, so no ethertype node, and
+ * not a malformation either.
+ */
+static void test_ieee8023(void **state)
+{
+	uint8_t f[64] = { 0 };
+	struct frame_info fi;
+
+	(void)state;
+	for (unsigned int t = 0; t <= 0x0600; t++) {
+		put16(f + 12, t);
+		parse_copy(f, sizeof(f), LINK_ETHERNET, false, &fi);
+		assert_consistent(&fi, sizeof(f), false, "802.3");
+		assert_int_equal(fi.malformed, MALFORMED_NONE);
+		assert_true(fi.has_eth);
+		assert_int_equal(fi.eth_type, t);
+		if (t < ETHERTYPE_MIN) {
+			assert_true(fi.ieee8023);
+			assert_false(fi.has_ethertype);
+			assert_int_equal(fi.l3, L3_NONE);
+		} else {
+			assert_false(fi.ieee8023);
+			assert_true(fi.has_ethertype);
+			assert_int_equal(fi.ethertype, t);
+			assert_int_equal(fi.l3, L3_OTHER);
+		}
+	}
+	/* 0x0800 above it is IPv4 as ever. */
+	put16(f + 12, ETHERTYPE_IPV4);
+	parse_copy(f, sizeof(f), LINK_ETHERNET, false, &fi);
+	assert_false(fi.ieee8023);
+	assert_int_equal(fi.malformed, MAL_ipv4_bad_version);
+}
+
 static void test_arp(void **state)
 {
 	uint8_t f[64] = { 0 };
@@ -1145,7 +1352,12 @@ int main(void)
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_udp_length),
 		cmocka_unit_test(test_udp_checksum),
-		cmocka_unit_test(test_ipv6_ext_cap),
+		cmocka_unit_test(test_ipv6_ext_chain),
+		cmocka_unit_test(test_ipv6_hbh_not_first),
+		cmocka_unit_test(test_ipv6_jumbo),
+		cmocka_unit_test(test_ipv6_empty_payload),
+		cmocka_unit_test(test_ipv6_fragment_then_bad_header),
+		cmocka_unit_test(test_ieee8023),
 		cmocka_unit_test(test_ipv6_ah_and_payload_length),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_arp),

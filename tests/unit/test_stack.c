@@ -871,8 +871,11 @@ static void test_accounting(void **state)
 		n = udp6(buf, 53);
 		set16(buf + 14 + 4, 0xffff);
 		feed_expect(fx, p, buf, n, MALFORMED, MAL_ipv6_bad_payload_length, "plen 65535");
+		/* Payload Length 0, no Jumbo option: empty (RFC 8200 3), too short for UDP. */
 		set16(buf + 14 + 4, 0);
-		feed_expect(fx, p, buf, n, MALFORMED, MAL_ipv6_bad_payload_length, "jumbo");
+		feed_expect(fx, p, buf, n, MALFORMED, MAL_udp_short, "ipv6 empty payload");
+		buf[14 + 6] = 59;
+		feed_expect(fx, p, buf, n, UNMATCHED, LEVEL_IP_PROTOCOL, "ipv6 lone header");
 		n = udp6(buf, 53);
 		buf[14 + 6] = 0; /* Hop-by-Hop whose length byte (0x40) runs past the packet */
 		feed_expect(fx, p, buf, n, MALFORMED, MAL_ipv6_bad_ext_header, "ext cut");
@@ -974,6 +977,46 @@ static void test_fragments_stop_at_protocol(void **state)
 	assert_int_equal(u4->c.packets, 1);
 	assert_int_equal(u6->c.packets, 1);
 	assert_int_equal(stack_counters(d->s)->fragments, 4);
+
+	/*
+	 * A first fragment whose next header, Destination Options, runs past
+	 * the packet: malformed, and not counted as a fragment as well.
+	 */
+	{
+		size_t n = frag6(buf, 53, true);
+
+		buf[14 + 40] = 60;
+		buf[14 + 40 + 8 + 1] = 0xff;
+		feed_expect(fx, d, buf, n, MALFORMED, MAL_ipv6_bad_ext_header, "v6 first, bad ext");
+		assert_int_equal(stack_counters(d->s)->fragments, 4);
+	}
+}
+
+/*
+ * IEEE 802.3: a type/length below 1536 is a length, no ethertype. Such a
+ * frame reaches the root only: unmatched at the ethertype level, never a
+ * binding at an "ethertype" equal to its length (one bound from before the
+ * API refused them, as a state file could hold).
+ */
+static void test_ieee8023_no_ethertype(void **state)
+{
+	struct fx *fx = *state;
+	struct dut *d = tap_open(fx, "tap0");
+	struct dut *all = tap_open(fx, "tap1");
+	struct binding *by_len = bind_raw(d, LEVEL_ETHERTYPE, 46, 0, 0);
+	struct binding *root;
+	uint8_t *buf = fx->buf;
+
+	feed_expect(fx, d, buf, other_frame(buf, 46), UNMATCHED, LEVEL_ETHERTYPE, "802.3, 46");
+	feed_expect(fx, d, buf, other_frame(buf, 1535), UNMATCHED, LEVEL_ETHERTYPE, "1535");
+	assert_int_equal(by_len->c.packets, 0);
+	bind_raw(d, LEVEL_ETHERTYPE, 1536, 0, 0);
+	feed_expect(fx, d, buf, other_frame(buf, 1536), MATCHED, 0, "ethertype 1536");
+
+	/* A {} binding sees every frame, 802.3 ones too. */
+	root = bind_ok(all, "{'match':{},'handler':'count'}");
+	feed_expect(fx, all, buf, other_frame(buf, 46), MATCHED, 0, "{}: 802.3");
+	assert_int_equal(root->c.packets, 1);
 }
 
 /*
@@ -1491,7 +1534,8 @@ static void test_fixture_dispatch(void **state)
 			bind_raw(d, lv, (uint16_t)(fxt->key[1] ^ (lv == 1)),
 				 (uint8_t)(fxt->key[2] ^ (lv == 2)),
 				 (uint16_t)(fxt->key[3] ^ (lv == 3)));
-		feed_expect(fx, d, fxt->bytes, fxt->len, UNMATCHED, (int)fxt->depth, fxt->name);
+		feed_expect(fx, d, fxt->bytes, fxt->len, UNMATCHED,
+			    fxt->depth ? (int)fxt->depth : LEVEL_ETHERTYPE, fxt->name);
 		fixture_close(fx);
 
 		/* A UDP fragment under a bound UDP port: the edge of the rule. */
@@ -1524,6 +1568,7 @@ int main(void)
 		T(test_unmatched_levels),
 		T(test_accounting),
 		T(test_fragments_stop_at_protocol),
+		T(test_ieee8023_no_ethertype),
 		T(test_bad_checksums),
 		T(test_bind_limit),
 		T(test_bind_ids),
