@@ -5,14 +5,15 @@
  * memory port I/O (no root, no devices). The input reads like a request:
  *
  *   byte 0     method (low 3 bits), bit 3 body_too_large, bit 4 no body,
- *              bit 5 the API that needs a bearer token (FUZZ_TOKEN)
+ *              bit 5 the API that needs a bearer token (FUZZ_TOKEN),
+ *              bit 6 the request came over the Unix socket (else TCP)
  *   line 1     the path, a '?' starting the query (name=value&...)
  *   lines      headers "Name: value", up to an empty line
  *   the rest   the body
  *
  * Whatever the request, the answer must be a well-formed response: a status
  * in 100..599, a body that is there when its length says so, at most
- * API_HEADERS_MAX headers, JSON bodies that parse, and for errors an RFC
+ * API_HEADERS_MAX headers, streamed bodies that read to their end, JSON bodies that parse, and for errors an RFC
  * 9457 problem whose status matches. Every input starts from the same two
  * ports (a tap with a capture binding, a tun). Built and run by `make fuzz`;
  * its crash inputs are replayed by `make unit` (tests/fixtures/crashes/).
@@ -230,7 +231,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rq.body = flags & 0x10 ? NULL : body;
 	rq.body_len = rq.body ? body_len : 0;
 	rq.body_too_large = flags & 0x08;
+	rq.via = flags & 0x40 ? REQ_VIA_UNIX : REQ_VIA_TCP;
 	api_handle(flags & 0x20 ? api_token : api_open, &rq, &rs);
+	/* A streamed body (capture pages, pcap) is read to its end like a client would. */
+	if (response_drain(&rs) < 0 && rs.status < 400) {
+		fprintf(stderr, "fuzz_api: a %d stream failed to drain\n", rs.status);
+		abort();
+	}
 	for (unsigned i = 0; i < API_PATH_PARAMS; i++)
 		if (rq.params[i])
 			abort(); /* the router's captures must not outlive the call */
