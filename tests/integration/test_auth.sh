@@ -131,7 +131,9 @@ note "the one-time login URL opens a session once; the cookie then grants TCP ac
 url=$(sed -n 's|.*dashboard login URL (works once): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG")
 case "$url" in "$BASE/login?code="*) ;; *) fail "no login URL in the log: $(cat "$PAIRD_LOG")" ;; esac
 code=${url#*code=}
-api GET "/login?code=${code%?}0"
+# A wrong code: the real one with its last digit changed (never equal to it).
+case "$code" in *0) wrong=${code%?}1 ;; *) wrong=${code%?}0 ;; esac
+api GET "/login?code=$wrong"
 expect_problem 403
 api HEAD "/login?code=$code" # a preview does not use the code up
 expect_status 303
