@@ -21,6 +21,7 @@
 struct event_base;
 struct portset;
 struct stack;
+struct state_doc;
 
 #define PORTSET_DEFAULT_MAX	     64
 #define PORTSET_DEFAULT_MAX_BINDINGS 64
@@ -52,6 +53,13 @@ const struct capture_budget *portset_budget(const struct portset *ps);
  * again is kept in state "error" and logged. Then the file is written back.
  */
 int portset_restore(struct portset *ps, struct fault *f);
+
+/*
+ * The desired state as the state file keeps it: every port's configuration,
+ * its bindings and next binding id, into @out (released with
+ * state_doc_free()). Returns 0 or -ENOMEM with @out empty.
+ */
+int portset_snapshot(const struct portset *ps, struct state_doc *out);
 
 size_t portset_count(const struct portset *ps);
 /* Ports in creation order; NULL past the end. */
