@@ -171,7 +171,7 @@ static int entry_open(struct portset *ps, const struct port_config *cfg, struct 
 	e->port = port_open(&ps->env, cfg, f);
 	if (!e->port) {
 		kernel_not_found(f, cfg);
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	}
 	e->stack = stack_new(&ps->senv, e->port);
 	if (!e->stack) {
@@ -257,13 +257,18 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 		   struct fault *f)
 {
 	struct entry e;
+	int ret;
 
-	if (check_room(ps, cfg->name, f) < 0)
-		return -EEXIST;
-	if (portcfg_check_mtu(cfg, NULL, f) < 0)
-		return -EINVAL;
-	if (entry_open(ps, cfg, &e, f) < 0)
-		return f->err ? -f->err : -EINVAL;
+	/* -EEXIST for a taken name, -ENOSPC at --max-ports: the fault's own errno. */
+	ret = check_room(ps, cfg->name, f);
+	if (ret < 0)
+		return ret;
+	ret = portcfg_check_mtu(cfg, NULL, f);
+	if (ret < 0)
+		return ret;
+	ret = entry_open(ps, cfg, &e, f);
+	if (ret < 0)
+		return ret;
 	insert_at(ps, ps->n, e);
 	if (save(ps, f) < 0) {
 		remove_at(ps, ps->n - 1);
@@ -464,10 +469,10 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 
 	portcfg_merge(&want, patch);
 	if (portcfg_check(&want, f) < 0 || portcfg_check_mtu(&want, patch, f) < 0)
-		return -EINVAL;
+		return fault_ret(f);
 	if (port_reconfigure(p, &want, f) < 0) {
 		kernel_not_found(f, &want);
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	}
 	if (save(ps, f) < 0) {
 		reconfigure_back(p, &old, &before);
@@ -525,9 +530,9 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 	struct binding *b;
 
 	if (check_forward(ps, p, cfg, f) < 0)
-		return -EINVAL;
+		return fault_ret(f);
 	if (stack_bind(s, cfg, &b, f) < 0)
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	if (save(ps, f) < 0) {
 		struct fault ignored = FAULT_INIT;
 
@@ -564,8 +569,7 @@ int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault
 }
 
 /* Recreates ports[@i] of the state file with its bindings, as @sp describes them. */
-static int restore_port(struct portset *ps, const struct state_port *sp, size_t i,
-			struct fault *f)
+static int restore_port(struct portset *ps, const struct state_port *sp, size_t i, struct fault *f)
 {
 	struct fault pf = FAULT_INIT;
 	struct entry e = { 0 };

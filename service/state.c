@@ -230,7 +230,8 @@ int state_binding_fault(struct fault *f, const char *path, size_t i, size_t j,
 	/* A binding without an id has no fault of its own: the id is what is missing. */
 	return fault_set(f, FAULT_INVALID, EINVAL, why->field,
 			 "state file %s: ports[%zu].bindings[%zu]: %s %s", path, i, j,
-			 why->field[0] ? why->field : "id", why->detail[0] ? why->detail : "is required");
+			 why->field[0] ? why->field : "id",
+			 why->detail[0] ? why->detail : "is required");
 }
 
 /*
@@ -252,7 +253,7 @@ static int decode_bindings(const json_t *bindings, const char *path, size_t i,
 			      sizeof(*sp->bindings));
 	if (!sp->bindings)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
-	json_array_foreach(bindings, j, bj) {
+	json_array_foreach (bindings, j, bj) {
 		struct binding_config *bc = &sp->bindings[j];
 		struct fault pf = FAULT_INIT;
 
@@ -260,8 +261,8 @@ static int decode_bindings(const json_t *bindings, const char *path, size_t i,
 			return state_binding_fault(f, path, i, j, &pf);
 		if (j >= lim->max_bindings) {
 			fault_set(&pf, FAULT_LIMIT, ENOSPC, NULL,
-				  "port %s has %u bindings, the limit (--max-bindings)", sp->cfg.name,
-				  lim->max_bindings);
+				  "port %s has %u bindings, the limit (--max-bindings)",
+				  sp->cfg.name, lim->max_bindings);
 			return state_binding_fault(f, path, i, j, &pf);
 		}
 		sp->n_bindings++;
@@ -286,8 +287,8 @@ static int decode_port(const json_t *v, const json_t *bindings, const json_t *ne
 	if (next && (!json_is_integer(next) || json_integer_value(next) < 1 ||
 		     json_integer_value(next) > UINT32_MAX))
 		return fault_set(f, FAULT_INVALID, EINVAL, "next_binding_id",
-				 "state file %s: ports[%zu]: next_binding_id must be 1..%u", path, i,
-				 UINT32_MAX);
+				 "state file %s: ports[%zu]: next_binding_id must be 1..%u", path,
+				 i, UINT32_MAX);
 	for (size_t k = 0; k < d->n_ports; k++)
 		if (strcmp(d->ports[k].cfg.name, sp->cfg.name) == 0)
 			return fault_set(f, FAULT_INVALID, EINVAL, "name",
@@ -319,7 +320,7 @@ int state_decode(json_t *doc, const char *path, const struct state_limits *lim,
 	if (!json_is_object(doc))
 		return fault_set(f, FAULT_SYNTAX, EINVAL, NULL, "state file %s: not a JSON object",
 				 path);
-	json_object_foreach(doc, key, v) {
+	json_object_foreach (doc, key, v) {
 		if (strcmp(key, "format") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) != STATE_FORMAT) {
 				ret = fault_set(f, FAULT_INVALID, EINVAL, "format",
@@ -330,33 +331,30 @@ int state_decode(json_t *doc, const char *path, const struct state_limits *lim,
 		} else if (strcmp(key, "ports") == 0) {
 			if (!json_is_array(v)) {
 				ret = fault_set(f, FAULT_INVALID, EINVAL, "ports",
-						"state file %s: \"ports\" must be an array",
-						path);
+						"state file %s: \"ports\" must be an array", path);
 				goto out;
 			}
 			ports = v;
 		} else {
 			ret = fault_set(f, FAULT_INVALID, EINVAL, key,
-					"state file %s: unexpected field \"%s\"", path,
-					key);
+					"state file %s: unexpected field \"%s\"", path, key);
 			goto out;
 		}
 	}
 	if (!ports || !json_object_get(doc, "format")) {
 		ret = fault_set(f, FAULT_INVALID, EINVAL, NULL,
-				"state file %s: \"format\" and \"ports\" are required",
-				path);
+				"state file %s: \"format\" and \"ports\" are required", path);
 		goto out;
 	}
 	/* One past the limit: room for the entry whose fault says so. */
 	cap = json_array_size(ports) < lim->max_ports ? json_array_size(ports)
-						       : lim->max_ports + (size_t)1;
+						      : lim->max_ports + (size_t)1;
 	out->ports = calloc(cap ? cap : 1, sizeof(*out->ports));
 	if (!out->ports) {
 		ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	json_array_foreach(ports, i, v) {
+	json_array_foreach (ports, i, v) {
 		json_t *bindings = NULL, *next = NULL;
 
 		/* The bindings are read after the port, whose type their rules depend on. */
