@@ -79,6 +79,11 @@ int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring
 	return 0;
 }
 
+uint8_t *portset_scratch(const struct portset *ps)
+{
+	return ps->senv.scratch;
+}
+
 const struct capture_budget *portset_budget(const struct portset *ps)
 {
 	return ps->senv.budget;

@@ -65,6 +65,14 @@ size_t portset_count(const struct portset *ps);
 /* Ports in creation order; NULL past the end. */
 struct port *portset_at(const struct portset *ps, size_t i);
 struct port *portset_find(const struct portset *ps, const char *name);
+/*
+ * The PORT_FRAME_MAX bytes every port's stack builds its handlers' replies
+ * in (struct stack_env's scratch). Free between two dispatches, as there is
+ * one loop thread: the API may build a frame in it for port_write(), as
+ * long as nothing dispatches a frame meanwhile.
+ */
+uint8_t *portset_scratch(const struct portset *ps);
+
 /* The protocol stack of @port (bindings, data-plane counters, captures). */
 struct stack *portset_stack(const struct portset *ps, const struct port *port);
 
