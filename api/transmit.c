@@ -24,7 +24,7 @@ struct tx_common {
 	struct build_ip ip;
 	const uint8_t *payload;
 	size_t plen;
-	uint8_t *decoded; /* payload_hex's bytes, malloc'ed; freed by whoever holds this */
+	uint8_t *decoded; /* payload_hex's bytes, malloc'ed; h_transmit() frees them */
 };
 
 /* Decodes the hex string @v into @out (at most @cap bytes). */
@@ -207,59 +207,51 @@ static int parse_common(const struct port *p, const json_t *o, const char *prefi
 }
 
 static ssize_t build_from_udp(const struct port *p, const json_t *o, uint8_t *frame,
-			      struct fault *f)
+			      struct tx_common *c, struct fault *f)
 {
 	static const char *const keys[] = { "src",	   "dst",     "src_port", "dst_port",
 					    "payload",	   "payload_hex", "ttl", "src_mac",
 					    "dst_mac",	   NULL };
-	struct tx_common c = { 0 };
 	json_int_t sport = 0, dport = 0;
-	ssize_t n = -EINVAL;
+	ssize_t n;
 
 	if (!json_is_object(o))
 		return fault_set(f, FAULT_INVALID, 0, "udp", "must be an object");
-	if (check_keys(o, "udp", keys, f) < 0 || parse_common(p, o, "udp", &c, f) < 0 ||
+	if (check_keys(o, "udp", keys, f) < 0 || parse_common(p, o, "udp", c, f) < 0 ||
 	    get_int(o, "udp", "src_port", true, 0, 65535, 0, &sport, f) < 0 ||
 	    get_int(o, "udp", "dst_port", true, 0, 65535, 0, &dport, f) < 0)
-		goto out;
-	n = build_udp(frame, PORT_FRAME_MAX, &c.link, &c.ip, (uint16_t)sport, (uint16_t)dport,
-		      c.payload, c.plen);
+		return -EINVAL;
+	n = build_udp(frame, PORT_FRAME_MAX, &c->link, &c->ip, (uint16_t)sport, (uint16_t)dport,
+		      c->payload, c->plen);
 	if (n < 0)
-		n = fault_set(f, FAULT_INVALID, EMSGSIZE, "udp.payload",
-			      "the datagram does not fit in a frame");
-out:
-	free(c.decoded);
+		return fault_set(f, FAULT_INVALID, EMSGSIZE, "udp.payload",
+				 "the datagram does not fit in a frame");
 	return n;
 }
 
 static ssize_t build_from_icmp(const struct port *p, const json_t *o, uint8_t *frame,
-			       struct fault *f)
+				struct tx_common *c, struct fault *f)
 {
 	static const char *const keys[] = { "src",	   "dst",	  "id",	     "seq",
 					    "reply",	   "payload",	  "payload_hex", "ttl",
 					    "src_mac",	   "dst_mac",	  NULL };
 	const json_t *reply = json_object_get(o, "reply");
-	struct tx_common c = { 0 };
 	json_int_t id = 0, seq = 0;
-	ssize_t n = -EINVAL;
+	ssize_t n;
 
 	if (!json_is_object(o))
 		return fault_set(f, FAULT_INVALID, 0, "icmp_echo", "must be an object");
-	if (check_keys(o, "icmp_echo", keys, f) < 0 || parse_common(p, o, "icmp_echo", &c, f) < 0 ||
+	if (check_keys(o, "icmp_echo", keys, f) < 0 || parse_common(p, o, "icmp_echo", c, f) < 0 ||
 	    get_int(o, "icmp_echo", "id", false, 0, 65535, 0, &id, f) < 0 ||
 	    get_int(o, "icmp_echo", "seq", false, 0, 65535, 0, &seq, f) < 0)
-		goto out;
-	if (reply && !json_is_boolean(reply)) {
-		n = fault_set(f, FAULT_INVALID, 0, "icmp_echo.reply", "must be a boolean");
-		goto out;
-	}
-	n = build_icmp_echo(frame, PORT_FRAME_MAX, &c.link, &c.ip, json_is_true(reply),
-			    (uint16_t)id, (uint16_t)seq, c.payload, c.plen);
+		return -EINVAL;
+	if (reply && !json_is_boolean(reply))
+		return fault_set(f, FAULT_INVALID, 0, "icmp_echo.reply", "must be a boolean");
+	n = build_icmp_echo(frame, PORT_FRAME_MAX, &c->link, &c->ip, json_is_true(reply),
+			    (uint16_t)id, (uint16_t)seq, c->payload, c->plen);
 	if (n < 0)
-		n = fault_set(f, FAULT_INVALID, EMSGSIZE, "icmp_echo.payload",
-			      "the echo does not fit in a frame");
-out:
-	free(c.decoded);
+		return fault_set(f, FAULT_INVALID, EMSGSIZE, "icmp_echo.payload",
+				 "the echo does not fit in a frame");
 	return n;
 }
 
@@ -267,6 +259,7 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 {
 	static const char *const keys[] = { "hex", "udp", "icmp_echo", NULL };
 	struct port *p = api_find_port(api, rq, f);
+	struct tx_common c = { 0 };
 	json_t *doc = NULL, *v, *o;
 	uint8_t *frame;
 	ssize_t n = -1;
@@ -297,9 +290,9 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 				n = (ssize_t)len;
 		}
 	} else if ((v = json_object_get(doc, "udp"))) {
-		n = build_from_udp(p, v, frame, f);
+		n = build_from_udp(p, v, frame, &c, f);
 	} else {
-		n = build_from_icmp(p, json_object_get(doc, "icmp_echo"), frame, f);
+		n = build_from_icmp(p, json_object_get(doc, "icmp_echo"), frame, &c, f);
 	}
 	if (n < 0)
 		goto out;
@@ -321,9 +314,11 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 	o = json_object();
 	json_object_set_new(o, "length", json_integer(n));
 	json_object_set_new(o, "data", json_hex_bytes(frame, (size_t)n));
+	free(c.decoded);
 	json_decref(doc);
 	return reply_json(rs, 200, o);
 out:
+	free(c.decoded);
 	json_decref(doc);
 	return -1;
 }
