@@ -200,7 +200,11 @@ int portset_snapshot(const struct portset *ps, struct state_doc *out)
 
 		sp->cfg = *port_config(e->port);
 		sp->has_next_id = true;
-		sp->next_binding_id = stack_next_id(e->stack);
+		/*
+		 * 0 is where the count wrapped after id UINT32_MAX: no file may
+		 * hold it, and 1 means the same to the stack (the lowest free id).
+		 */
+		sp->next_binding_id = stack_next_id(e->stack) ? stack_next_id(e->stack) : 1;
 		if (!stack_count(e->stack))
 			continue;
 		sp->bindings = calloc(stack_count(e->stack), sizeof(*sp->bindings));

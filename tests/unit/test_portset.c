@@ -852,6 +852,24 @@ static void test_restore_keeps_bindings_next_id_1(void **state)
 	json_decref(doc);
 }
 
+/* After id UINT32_MAX the next id wraps: what paird writes then must restore again. */
+static void test_restore_wrapped_next_id(void **state)
+{
+	struct fx *fx = *state;
+	json_t *doc, *pj;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
+			     "\"bindings\":[{\"id\":4294967295,\"match\":{},"
+			     "\"handler\":\"count\"}]}]}");
+	ps_start(fx, 0);
+	ps_start(fx, 0);
+	doc = state_doc(fx);
+	pj = state_port(doc, "p0");
+	assert_int_equal(json_array_size(json_object_get(pj, "bindings")), 1);
+	assert_int_equal(json_integer_value(json_object_get(pj, "next_binding_id")), 1);
+	json_decref(doc);
+}
+
 static void test_restore_missing_device(void **state)
 {
 	struct fx *fx = *state;
@@ -1230,6 +1248,7 @@ int main(void)
 		T(test_save_fails_first_fault_wins),
 		T(test_restore_bindings_limit),
 		T(test_restore_keeps_bindings_next_id_1),
+		T(test_restore_wrapped_next_id),
 		T(test_state_dir_removed),
 		T(test_delete_save_fails),
 		T(test_patch_save_fails),
