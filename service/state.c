@@ -217,7 +217,7 @@ out:
 
 void state_doc_free(struct state_doc *d)
 {
-	for (size_t i = 0; i < d->n_ports; i++)
+	for (size_t i = 0; d->ports && i < d->n_ports; i++)
 		free(d->ports[i].bindings);
 	free(d->ports);
 	d->ports = NULL;
