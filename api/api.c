@@ -256,6 +256,15 @@ static bool origin_allowed(const struct api *api, const char *origin)
 	return *end == '\0' && pn == api->cfg.listen_port;
 }
 
+/* 413: the body is or would be larger than API_BODY_MAX. */
+static void reply_too_large(struct response *rs, const char *path)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "request bodies are limited to %d bytes", API_BODY_MAX);
+	reply_problem(rs, 413, "body-too-large", detail, path);
+}
+
 bool api_precheck(struct api *api, const struct request *rq, struct response *rs)
 {
 	const char *host = header(rq, "Host");
@@ -301,8 +310,7 @@ bool api_precheck(struct api *api, const struct request *rq, struct response *rs
 body:
 	v = header(rq, "Content-Length");
 	if (v && strtoull(v, NULL, 10) > API_BODY_MAX) {
-		reply_problem(rs, 413, "body-too-large", "request bodies are limited to 65536 bytes",
-			      rq->path);
+		reply_too_large(rs, rq->path);
 		return true;
 	}
 	return false;
@@ -318,11 +326,11 @@ void api_handle(struct api *api, struct request *rq, struct response *rs)
 	unsigned ncaps = 0;
 
 	memset(rs, 0, sizeof(*rs));
-	if (api_precheck(api, rq, rs))
+	/* The HTTP layer ran it when the headers arrived; a direct caller may not have. */
+	if (!rq->prechecked && api_precheck(api, rq, rs))
 		goto out;
 	if (rq->body_too_large) {
-		reply_problem(rs, 413, "body-too-large", "request bodies are limited to 65536 bytes",
-			      rq->path);
+		reply_too_large(rs, rq->path);
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

@@ -53,6 +53,7 @@ struct request {
 	const char *body; /* NULL when the request has none */
 	size_t body_len;
 	bool body_too_large; /* more than API_BODY_MAX bytes arrived and were dropped */
+	bool prechecked;     /* api_precheck() passed when the headers arrived */
 	const char *params[API_PATH_PARAMS]; /* path segments captured by the router */
 };
 
@@ -124,7 +125,10 @@ int api_login_code(struct api *api, char *out, size_t size);
  */
 bool api_precheck(struct api *api, const struct request *rq, struct response *rs);
 
-/* Handles a complete request; @rs is always filled. */
+/*
+ * Handles a complete request; @rs is always filled. api_precheck() runs
+ * first unless @rq->prechecked says the caller ran it already.
+ */
 void api_handle(struct api *api, struct request *rq, struct response *rs);
 
 void response_fini(struct response *rs);

@@ -529,7 +529,7 @@ static struct cstream *cstream_new(struct api *api, const struct port *p, bool p
 	if (pcap) {
 		enum frame_link link = port_frame_link(p);
 
-		cs->skip = link == LINK_IP_PI ? 4 : 0;
+		cs->skip = link == LINK_IP_PI ? PI_HDR_LEN : 0;
 		capture_pcap_file_header((uint8_t *)cs->text, link == LINK_ETHERNET
 								      ? PCAP_LINKTYPE_ETHERNET
 								      : PCAP_LINKTYPE_RAW);

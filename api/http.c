@@ -555,6 +555,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			link_responding(link_of(c));
 			return send_response(c, &rs);
 		}
+		/* Passed: api_handle() does not ask again once the body is in. */
+		st->rq.prechecked = true;
 		return MHD_YES;
 	}
 	if (st->answered) {

@@ -95,6 +95,51 @@ struct port_error;
 json_t *last_error_json(const struct port_error *e);
 json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uint32_t caplen);
 
+/* --- counters.c --- */
+struct stack;
+struct capture_stats;
+
+enum counter_shape {
+	COUNTER_VALUE,	  /* one number, read by .value */
+	COUNTER_BY_ERRNO, /* .slots by errno, slot 0 "other"; only the slots that are not 0 */
+	COUNTER_BY_LABEL, /* .slots first..count-1, each named by .label_of */
+};
+
+/* One counter of a port, as the JSON and /metrics show it. */
+struct port_counter {
+	const char *key;    /* in the port's "counters" object; NULL: /metrics only */
+	const char *metric; /* the Prometheus family */
+	const char *type;   /* "counter" or "gauge" */
+	const char *help;
+	enum counter_shape shape;
+	uint64_t (*value)(const struct port *p, const struct stack *s);
+	const uint64_t *(*slots)(const struct port *p, const struct stack *s);
+	const char *label; /* the family's label for a slot: "errno", "level", ... */
+	int first, count;
+	const char *(*label_of)(int i);
+};
+
+/* Whether slot @k of @t's @slots is shown, and its label value. */
+bool port_counter_slot_shown(const struct port_counter *t, const uint64_t *slots, int k);
+const char *port_counter_slot_name(const struct port_counter *t, int k, char nb[16]);
+
+/* In the order both views show them. */
+extern const struct port_counter port_counter_table[];
+extern const size_t port_counter_count;
+
+/* A field of a port's capture ring statistics ("capture" in the JSON). */
+struct capture_counter {
+	const char *key, *metric, *type, *help;
+	size_t off; /* of the uint64_t in struct capture_stats */
+};
+
+extern const struct capture_counter capture_counter_table[];
+extern const size_t capture_counter_count;
+
+/* The statistics of @s's capture ring, all 0 when it has none. */
+void port_capture_stats(const struct stack *s, struct capture_stats *st);
+uint64_t capture_counter_value(const struct capture_counter *c, const struct capture_stats *st);
+
 int h_ports_list(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_ports_create(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_port_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);

@@ -4,10 +4,10 @@
  * text format (version 0.0.4), read from the same structures the JSON
  * resources read, in the same loop turn, so both views agree. Each family
  * is written once with its HELP and TYPE, then one sample per port (or per
- * port and label value).
+ * port and label value). The port families are those of api/counters.c,
+ * which the JSON resources walk too.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,145 +27,44 @@ static void family(struct emit *e, const char *name, const char *type, const cha
 	fprintf(e->out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One sample per port of a counter read by @get. */
-static void per_port(struct emit *e, const char *name, const char *type, const char *help,
-		     uint64_t (*get)(const struct port *p, const struct stack *s))
-{
-	struct port *p;
-
-	family(e, name, type, help);
-	for (size_t i = 0; (p = portset_at(e->ps, i)); i++)
-		fprintf(e->out, "%s{port=\"%s\"} %llu\n", name, port_name(p),
-			(unsigned long long)get(p, portset_stack(e->ps, p)));
-}
-
-#define PORT_GETTER(fn, expr)                                                \
-	static uint64_t fn(const struct port *p, const struct stack *s)      \
-	{                                                                    \
-		(void)p;                                                     \
-		(void)s;                                                     \
-		return (expr);                                               \
-	}
-
-PORT_GETTER(get_rx_frames, port_counters(p)->rx_frames)
-PORT_GETTER(get_rx_bytes, port_counters(p)->rx_bytes)
-PORT_GETTER(get_tx_frames, port_counters(p)->tx_frames)
-PORT_GETTER(get_tx_bytes, port_counters(p)->tx_bytes)
-PORT_GETTER(get_truncated, port_counters(p)->truncated)
-PORT_GETTER(get_matched, stack_counters(s)->matched)
-PORT_GETTER(get_fragments, stack_counters(s)->fragments)
-PORT_GETTER(get_up, port_state(p) == PORT_STATE_UP)
-PORT_GETTER(get_since, (uint64_t)stack_since(s).tv_sec)
-
-static void capture_stats(const struct stack *s, struct capture_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	if (stack_ring(s))
-		capture_ring_stats(stack_ring(s), st);
-}
-
-
-static void errno_family(struct emit *e, const char *name, const char *help, bool writes)
+/* A family of port_counter_table: one sample per port, or per port and slot. */
+static void port_family(struct emit *e, const struct port_counter *t)
 {
 	struct port *p;
 	char nb[16];
 
-	family(e, name, "counter", help);
+	family(e, t->metric, t->type, t->help);
 	for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
-		const uint64_t *slots = writes ? port_counters(p)->write_errors
-					       : port_counters(p)->read_errors;
+		const struct stack *s = portset_stack(e->ps, p);
+		const uint64_t *slots;
 
-		for (int err = 0; err < PORT_ERRNO_SLOTS; err++)
-			if (slots[err])
-				fprintf(e->out, "%s{port=\"%s\",errno=\"%s\"} %llu\n", name,
-					port_name(p), err ? errno_name(err, nb) : "other",
-					(unsigned long long)slots[err]);
-	}
-}
-
-static const char *level_label(int i)
-{
-	return level_name((enum level)i);
-}
-
-static const char *malformed_label(int i)
-{
-	return malformed_name((enum malformed)i);
-}
-
-static const char *csum_label(int i)
-{
-	return csum_proto_name((enum csum_proto)i);
-}
-
-/* The per-port counter arrays of the stack, one labelled sample per slot. */
-static void stack_families(struct emit *e)
-{
-	static const struct {
-		const char *name, *help, *label;
-		size_t off; /* of the uint64_t array in struct stack_counters */
-		int first, count;
-		const char *(*label_of)(int i);
-	} fams[] = {
-		{ "paird_port_unmatched_frames_total",
-		  "Frames no binding took, by the level where dispatch stopped.", "level",
-		  offsetof(struct stack_counters, unmatched), LEVEL_ETHERTYPE, LEVEL_COUNT,
-		  level_label },
-		{ "paird_port_malformed_frames_total", "Frames whose parsing stopped early, by reason.",
-		  "reason", offsetof(struct stack_counters, malformed), 1, MALFORMED_COUNT,
-		  malformed_label },
-		{ "paird_port_bad_checksum_frames_total",
-		  "Frames with a bad checksum, by protocol (delivered unless the port is strict).",
-		  "protocol", offsetof(struct stack_counters, bad_checksum), 0, CSUM_PROTO_COUNT,
-		  csum_label },
-	};
-	struct port *p;
-
-	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		family(e, fams[f].name, "counter", fams[f].help);
-		for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
-			const uint64_t *v = (const uint64_t *)((const char *)stack_counters(
-								       portset_stack(e->ps, p)) +
-							       fams[f].off);
-
-			for (int k = fams[f].first; k < fams[f].count; k++)
-				fprintf(e->out, "%s{port=\"%s\",%s=\"%s\"} %llu\n", fams[f].name,
-					port_name(p), fams[f].label, fams[f].label_of(k),
-					(unsigned long long)v[k]);
+		if (t->shape == COUNTER_VALUE) {
+			fprintf(e->out, "%s{port=\"%s\"} %llu\n", t->metric, port_name(p),
+				(unsigned long long)t->value(p, s));
+			continue;
 		}
+		slots = t->slots(p, s);
+		for (int k = t->first; k < t->count; k++)
+			if (port_counter_slot_shown(t, slots, k))
+				fprintf(e->out, "%s{port=\"%s\",%s=\"%s\"} %llu\n", t->metric,
+					port_name(p), t->label, port_counter_slot_name(t, k, nb),
+					(unsigned long long)slots[k]);
 	}
 }
 
 static void capture_families(struct emit *e)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t off;
-	} fams[] = {
-		{ "paird_port_capture_records", "gauge", "Captured frames retained in the ring.",
-		  offsetof(struct capture_stats, records) },
-		{ "paird_port_capture_bytes", "gauge", "Bytes of captured frames retained.",
-		  offsetof(struct capture_stats, bytes) },
-		{ "paird_port_capture_evictions_total", "counter",
-		  "Captured frames evicted to make room.", offsetof(struct capture_stats, evictions) },
-		{ "paird_port_capture_dropped_total", "counter",
-		  "Frames too large for the capture ring.", offsetof(struct capture_stats, dropped) },
-		{ "paird_port_capture_capacity_bytes", "gauge",
-		  "Bytes reserved for the port's capture ring.",
-		  offsetof(struct capture_stats, capacity) },
-	};
 	struct capture_stats st;
 	struct port *p;
 
-	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		family(e, fams[f].name, fams[f].type, fams[f].help);
+	for (size_t f = 0; f < capture_counter_count; f++) {
+		const struct capture_counter *c = &capture_counter_table[f];
+
+		family(e, c->metric, c->type, c->help);
 		for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
-			capture_stats(portset_stack(e->ps, p), &st);
-			fprintf(e->out, "%s{port=\"%s\"} %llu\n", fams[f].name, port_name(p),
-				(unsigned long long)*(const uint64_t *)((const char *)&st +
-									 fams[f].off));
-			_Static_assert(sizeof(st.capacity) == sizeof(uint64_t),
-				       "capture_stats fields are read as uint64_t");
+			port_capture_stats(portset_stack(e->ps, p), &st);
+			fprintf(e->out, "%s{port=\"%s\"} %llu\n", c->metric, port_name(p),
+				(unsigned long long)capture_counter_value(c, &st));
 		}
 	}
 }
@@ -260,22 +159,8 @@ int h_metrics(struct api *api, struct request *rq, struct response *rs, struct f
 	       "The capture memory cap (--capture-memory).");
 	fprintf(e.out, "paird_capture_memory_limit_bytes %zu\n",
 		capture_budget_limit(portset_budget(e.ps)));
-	per_port(&e, "paird_port_up", "gauge", "1 when the port's link is up.", get_up);
-	per_port(&e, "paird_port_counters_since_seconds", "gauge",
-		 "Unix time when the port's counters started.", get_since);
-	per_port(&e, "paird_port_rx_frames_total", "counter", "Frames read.", get_rx_frames);
-	per_port(&e, "paird_port_rx_bytes_total", "counter", "Bytes read.", get_rx_bytes);
-	per_port(&e, "paird_port_tx_frames_total", "counter", "Frames written.", get_tx_frames);
-	per_port(&e, "paird_port_tx_bytes_total", "counter", "Bytes written.", get_tx_bytes);
-	per_port(&e, "paird_port_truncated_frames_total", "counter",
-		 "Frames longer than the read buffer.", get_truncated);
-	errno_family(&e, "paird_port_read_errors_total", "Failed reads, by errno.", false);
-	errno_family(&e, "paird_port_write_errors_total", "Failed writes, by errno.", true);
-	per_port(&e, "paird_port_matched_frames_total", "counter",
-		 "Frames at least one binding took.", get_matched);
-	stack_families(&e);
-	per_port(&e, "paird_port_fragments_total", "counter",
-		 "IP fragments (stopped at the IP protocol node).", get_fragments);
+	for (size_t i = 0; i < port_counter_count; i++)
+		port_family(&e, &port_counter_table[i]);
 	capture_families(&e);
 	binding_families(&e);
 	extra_families(&e);

@@ -12,51 +12,47 @@
 #include "../service/stack.h"
 #include "internal.h"
 
-static json_t *errno_counts(const uint64_t *slots)
+/* A slotted counter as an object: errno or label name to count. */
+static json_t *slots_json(const struct port_counter *t, const uint64_t *slots)
 {
 	json_t *o = json_object();
 	char nb[16];
 
-	for (int e = 0; e < PORT_ERRNO_SLOTS; e++)
-		if (slots[e])
-			json_object_set_new(o, e ? errno_name(e, nb) : "other",
-					    json_integer((json_int_t)slots[e]));
+	for (int k = t->first; k < t->count; k++)
+		if (port_counter_slot_shown(t, slots, k))
+			json_object_set_new(o, port_counter_slot_name(t, k, nb),
+					    json_integer((json_int_t)slots[k]));
 	return o;
 }
 
-/* The data plane's counters: where every frame read went, per binding too. */
-static void stack_counters_json(const struct stack *s, json_t *o)
+/*
+ * The port's counters (port_counter_table), where every frame read went,
+ * its capture ring and its bindings.
+ */
+static json_t *counters_json(const struct port *p, const struct stack *s)
 {
-	const struct stack_counters *c = stack_counters(s);
-	struct capture_stats st = { 0 };
-	json_t *m = json_object(), *arr = json_array();
+	json_t *o = json_object(), *m, *arr;
+	struct capture_stats st;
 	struct binding *b;
 
-	json_object_set_new(o, "matched", json_integer((json_int_t)c->matched));
-	for (int lv = LEVEL_ETHERTYPE; lv < LEVEL_COUNT; lv++)
-		json_object_set_new(m, level_name((enum level)lv),
-				    json_integer((json_int_t)c->unmatched[lv]));
-	json_object_set_new(o, "unmatched", m);
+	for (size_t i = 0; i < port_counter_count; i++) {
+		const struct port_counter *t = &port_counter_table[i];
+
+		if (!t->key)
+			continue;
+		json_object_set_new(o, t->key,
+				    t->shape == COUNTER_VALUE
+					    ? json_integer((json_int_t)t->value(p, s))
+					    : slots_json(t, t->slots(p, s)));
+	}
+	port_capture_stats(s, &st);
 	m = json_object();
-	for (int r = 1; r < MALFORMED_COUNT; r++)
-		json_object_set_new(m, malformed_name((enum malformed)r),
-				    json_integer((json_int_t)c->malformed[r]));
-	json_object_set_new(o, "malformed", m);
-	m = json_object();
-	for (int k = 0; k < CSUM_PROTO_COUNT; k++)
-		json_object_set_new(m, csum_proto_name((enum csum_proto)k),
-				    json_integer((json_int_t)c->bad_checksum[k]));
-	json_object_set_new(o, "bad_checksum", m);
-	json_object_set_new(o, "fragments", json_integer((json_int_t)c->fragments));
-	if (stack_ring(s))
-		capture_ring_stats(stack_ring(s), &st);
-	m = json_object();
-	json_object_set_new(m, "records", json_integer((json_int_t)st.records));
-	json_object_set_new(m, "bytes", json_integer((json_int_t)st.bytes));
-	json_object_set_new(m, "evictions", json_integer((json_int_t)st.evictions));
-	json_object_set_new(m, "dropped", json_integer((json_int_t)st.dropped));
-	json_object_set_new(m, "capacity", json_integer((json_int_t)st.capacity));
+	for (size_t i = 0; i < capture_counter_count; i++)
+		json_object_set_new(m, capture_counter_table[i].key,
+				    json_integer((json_int_t)capture_counter_value(
+					    &capture_counter_table[i], &st)));
 	json_object_set_new(o, "capture", m);
+	arr = json_array();
 	for (size_t i = 0; (b = stack_at(s, i)); i++) {
 		m = binding_counters_json(b);
 		json_object_set_new(m, "id", json_integer(b->cfg.id));
@@ -65,20 +61,6 @@ static void stack_counters_json(const struct stack *s, json_t *o)
 	}
 	json_object_set_new(o, "bindings", arr);
 	json_object_set_new(o, "since", json_time(stack_since(s)));
-}
-
-static json_t *counters_json(const struct port_counters *c, const struct stack *s)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "rx_frames", json_integer((json_int_t)c->rx_frames));
-	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)c->rx_bytes));
-	json_object_set_new(o, "tx_frames", json_integer((json_int_t)c->tx_frames));
-	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)c->tx_bytes));
-	json_object_set_new(o, "truncated", json_integer((json_int_t)c->truncated));
-	json_object_set_new(o, "read_errors", errno_counts(c->read_errors));
-	json_object_set_new(o, "write_errors", errno_counts(c->write_errors));
-	stack_counters_json(s, o);
 	return o;
 }
 
@@ -177,8 +159,7 @@ static json_t *port_json(const struct api *api, const struct port *p)
 	json_object_set_new(o, "last_error", last_error_json(port_last_error(p)));
 	json_object_set_new(o, "created", json_time(port_created(p)));
 	json_object_set_new(o, "strict", json_boolean(cfg->strict));
-	json_object_set_new(o, "counters",
-			    counters_json(port_counters(p), portset_stack(api->cfg.ports, p)));
+	json_object_set_new(o, "counters", counters_json(p, portset_stack(api->cfg.ports, p)));
 	return o;
 }
 

@@ -10,11 +10,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../service/build.h"
 #include "../service/netaddr.h"
 #include "../service/port.h"
+#include "../service/portset.h"
 #include "internal.h"
 
 struct tx_common {
@@ -22,10 +24,8 @@ struct tx_common {
 	struct build_ip ip;
 	const uint8_t *payload;
 	size_t plen;
+	uint8_t *decoded; /* payload_hex's bytes, malloc'ed; h_transmit() frees them */
 };
-
-static uint8_t frame[PORT_FRAME_MAX];
-static uint8_t payload_buf[PORT_FRAME_MAX];
 
 /* Decodes the hex string @v into @out (at most @cap bytes). */
 static int hex_decode(const json_t *v, const char *field, uint8_t *out, size_t cap, size_t *len,
@@ -180,10 +180,16 @@ static int parse_common(const struct port *p, const json_t *o, const char *prefi
 		c->payload = (const uint8_t *)json_string_value(text);
 		c->plen = json_string_length(text);
 	} else if (hex) {
+		size_t n = json_string_length(hex) / 2;
+
 		snprintf(field, sizeof(field), "%s.payload_hex", prefix);
-		if (hex_decode(hex, field, payload_buf, sizeof(payload_buf), &c->plen, f) < 0)
+		/* Its own buffer: the frame is built from it into the scratch. */
+		c->decoded = malloc(n < PORT_FRAME_MAX ? n + 1 : PORT_FRAME_MAX);
+		if (!c->decoded)
+			return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		if (hex_decode(hex, field, c->decoded, PORT_FRAME_MAX, &c->plen, f) < 0)
 			return -EINVAL;
-		c->payload = payload_buf;
+		c->payload = c->decoded;
 	}
 	/*
 	 * The frame enters the kernel as if from a host on the wire: by
@@ -200,49 +206,49 @@ static int parse_common(const struct port *p, const json_t *o, const char *prefi
 	return 0;
 }
 
-static ssize_t build_from_udp(const struct port *p, const json_t *o, struct fault *f)
+static ssize_t build_from_udp(const struct port *p, const json_t *o, uint8_t *frame,
+			      struct tx_common *c, struct fault *f)
 {
 	static const char *const keys[] = { "src",	   "dst",     "src_port", "dst_port",
 					    "payload",	   "payload_hex", "ttl", "src_mac",
 					    "dst_mac",	   NULL };
-	struct tx_common c;
 	json_int_t sport = 0, dport = 0;
 	ssize_t n;
 
 	if (!json_is_object(o))
 		return fault_set(f, FAULT_INVALID, 0, "udp", "must be an object");
-	if (check_keys(o, "udp", keys, f) < 0 || parse_common(p, o, "udp", &c, f) < 0 ||
+	if (check_keys(o, "udp", keys, f) < 0 || parse_common(p, o, "udp", c, f) < 0 ||
 	    get_int(o, "udp", "src_port", true, 0, 65535, 0, &sport, f) < 0 ||
 	    get_int(o, "udp", "dst_port", true, 0, 65535, 0, &dport, f) < 0)
 		return -EINVAL;
-	n = build_udp(frame, sizeof(frame), &c.link, &c.ip, (uint16_t)sport, (uint16_t)dport,
-		      c.payload, c.plen);
+	n = build_udp(frame, PORT_FRAME_MAX, &c->link, &c->ip, (uint16_t)sport, (uint16_t)dport,
+		      c->payload, c->plen);
 	if (n < 0)
 		return fault_set(f, FAULT_INVALID, EMSGSIZE, "udp.payload",
 				 "the datagram does not fit in a frame");
 	return n;
 }
 
-static ssize_t build_from_icmp(const struct port *p, const json_t *o, struct fault *f)
+static ssize_t build_from_icmp(const struct port *p, const json_t *o, uint8_t *frame,
+				struct tx_common *c, struct fault *f)
 {
 	static const char *const keys[] = { "src",	   "dst",	  "id",	     "seq",
 					    "reply",	   "payload",	  "payload_hex", "ttl",
 					    "src_mac",	   "dst_mac",	  NULL };
 	const json_t *reply = json_object_get(o, "reply");
-	struct tx_common c;
 	json_int_t id = 0, seq = 0;
 	ssize_t n;
 
 	if (!json_is_object(o))
 		return fault_set(f, FAULT_INVALID, 0, "icmp_echo", "must be an object");
-	if (check_keys(o, "icmp_echo", keys, f) < 0 || parse_common(p, o, "icmp_echo", &c, f) < 0 ||
+	if (check_keys(o, "icmp_echo", keys, f) < 0 || parse_common(p, o, "icmp_echo", c, f) < 0 ||
 	    get_int(o, "icmp_echo", "id", false, 0, 65535, 0, &id, f) < 0 ||
 	    get_int(o, "icmp_echo", "seq", false, 0, 65535, 0, &seq, f) < 0)
 		return -EINVAL;
 	if (reply && !json_is_boolean(reply))
 		return fault_set(f, FAULT_INVALID, 0, "icmp_echo.reply", "must be a boolean");
-	n = build_icmp_echo(frame, sizeof(frame), &c.link, &c.ip, json_is_true(reply),
-			    (uint16_t)id, (uint16_t)seq, c.payload, c.plen);
+	n = build_icmp_echo(frame, PORT_FRAME_MAX, &c->link, &c->ip, json_is_true(reply),
+			    (uint16_t)id, (uint16_t)seq, c->payload, c->plen);
 	if (n < 0)
 		return fault_set(f, FAULT_INVALID, EMSGSIZE, "icmp_echo.payload",
 				 "the echo does not fit in a frame");
@@ -253,13 +259,20 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 {
 	static const char *const keys[] = { "hex", "udp", "icmp_echo", NULL };
 	struct port *p = api_find_port(api, rq, f);
+	struct tx_common c = { 0 };
 	json_t *doc = NULL, *v, *o;
+	uint8_t *frame;
 	ssize_t n = -1;
 	size_t len = 0;
 	int ret;
 
 	if (!p)
 		return -1;
+	/*
+	 * The frame is built in the data plane's scratch, as a handler builds
+	 * its reply: one loop thread, and nothing here dispatches a frame.
+	 */
+	frame = portset_scratch(api->cfg.ports);
 	if (body_json(rq, false, &doc, f) < 0)
 		return -1;
 	if (check_keys(doc, "", keys, f) < 0)
@@ -270,16 +283,16 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 		goto out;
 	}
 	if ((v = json_object_get(doc, "hex"))) {
-		if (hex_decode(v, "hex", frame, sizeof(frame), &len, f) == 0) {
+		if (hex_decode(v, "hex", frame, PORT_FRAME_MAX, &len, f) == 0) {
 			if (len == 0)
 				fault_set(f, FAULT_INVALID, 0, "hex", "the frame is empty");
 			else
 				n = (ssize_t)len;
 		}
 	} else if ((v = json_object_get(doc, "udp"))) {
-		n = build_from_udp(p, v, f);
+		n = build_from_udp(p, v, frame, &c, f);
 	} else {
-		n = build_from_icmp(p, json_object_get(doc, "icmp_echo"), f);
+		n = build_from_icmp(p, json_object_get(doc, "icmp_echo"), frame, &c, f);
 	}
 	if (n < 0)
 		goto out;
@@ -301,9 +314,11 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 	o = json_object();
 	json_object_set_new(o, "length", json_integer(n));
 	json_object_set_new(o, "data", json_hex_bytes(frame, (size_t)n));
+	free(c.decoded);
 	json_decref(doc);
 	return reply_json(rs, 200, o);
 out:
+	free(c.decoded);
 	json_decref(doc);
 	return -1;
 }

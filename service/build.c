@@ -19,7 +19,6 @@
 
 #define ETH_HDR_LEN	 14
 #define ETH_MIN_LEN	 60 /* IEEE 802.3: 64 bytes on the wire, the FCS included */
-#define PI_HDR_LEN	 4
 #define IPV4_HDR_LEN	 20
 #define IPV6_HDR_LEN	 40
 #define IP_LEN_MAX	 0xffff /* 16-bit length fields; no IPv6 jumbograms (RFC 2675) */

@@ -43,10 +43,21 @@ const char *errno_name(int err, char buf[16])
 	return buf;
 }
 
+/* The one rule: a fault's errno negated, -EINVAL when it has none. */
+static int errno_ret(int err)
+{
+	return err ? -err : -EINVAL;
+}
+
+int fault_ret(const struct fault *f)
+{
+	return errno_ret(f->err);
+}
+
 static int fault_vset(struct fault *f, enum fault_kind kind, int err, const char *field,
 		      const char *fmt, va_list ap)
 {
-	int ret = err ? -err : -EINVAL;
+	int ret = errno_ret(err);
 
 	if (f->kind != FAULT_NONE)
 		return ret;

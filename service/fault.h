@@ -44,6 +44,12 @@ int fault_set(struct fault *f, enum fault_kind kind, int err, const char *field,
 	      ...) __attribute__((format(printf, 5, 6)));
 
 /*
+ * What a function that failed with @f filled returns: -f->err, or -EINVAL
+ * when the fault names no errno (the rule fault_set() returns by).
+ */
+int fault_ret(const struct fault *f);
+
+/*
  * Records a kernel refusal: the kind follows @err (EPERM → FAULT_FORBIDDEN,
  * EBUSY/EEXIST → FAULT_CONFLICT, ENOMEM → FAULT_UNAVAILABLE, ...) and the
  * detail ends with the errno name and strerror text. @err is positive.

@@ -18,7 +18,6 @@
 #include "handlers.h"
 
 #define CAPTURE_LIMIT_MAX (1ull << 53) /* exact in every JSON reader's doubles */
-#define PI_HEADER_LEN	  4
 
 struct option {
 	const char *name;
@@ -194,7 +193,7 @@ static int capture_run(struct binding *b, struct dispatch_ctx *dc)
 		struct pcap_pkthdr h;
 
 		if (port_frame_link(dc->port) == LINK_IP_PI)
-			skip = dc->len < PI_HEADER_LEN ? dc->len : PI_HEADER_LEN;
+			skip = dc->len < PI_HDR_LEN ? dc->len : PI_HDR_LEN;
 		h.ts.tv_sec = dispatch_time(dc)->tv_sec;
 		h.ts.tv_usec = dispatch_time(dc)->tv_nsec / 1000;
 		h.caplen = h.len = (bpf_u_int32)(dc->len - skip);

@@ -19,7 +19,6 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define ETH_HDR_LEN	   14
-#define PI_HDR_LEN	   4
 #define ARP_HDR_LEN	   8
 #define IPV4_HDR_MIN	   20
 #define IPV6_HDR_LEN	   40

@@ -39,6 +39,9 @@ enum frame_link {
 	LINK_IP_PI,    /* tun with packet info: 2 bytes flags, 2 bytes ethertype, packet */
 };
 
+/* The packet information header before each LINK_IP_PI packet: struct tun_pi. */
+#define PI_HDR_LEN 4
+
 /*
  * Why parsing stopped early. The names are the counter names of the API
  * and /metrics; keep them stable. X(name) order is the enum order.

@@ -409,7 +409,7 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 		undo_all(p, &log);
 		link_refresh(p);
 		addrs_refresh(p);
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	}
 	p->cfg = *want;
 	link_refresh(p);

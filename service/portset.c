@@ -79,6 +79,11 @@ int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring
 	return 0;
 }
 
+uint8_t *portset_scratch(const struct portset *ps)
+{
+	return ps->senv.scratch;
+}
+
 const struct capture_budget *portset_budget(const struct portset *ps)
 {
 	return ps->senv.budget;
@@ -171,7 +176,7 @@ static int entry_open(struct portset *ps, const struct port_config *cfg, struct 
 	e->port = port_open(&ps->env, cfg, f);
 	if (!e->port) {
 		kernel_not_found(f, cfg);
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	}
 	e->stack = stack_new(&ps->senv, e->port);
 	if (!e->stack) {
@@ -181,66 +186,68 @@ static int entry_open(struct portset *ps, const struct port_config *cfg, struct 
 	return 0;
 }
 
-static json_t *entry_json(const struct entry *e)
+int portset_snapshot(const struct portset *ps, struct state_doc *out)
 {
-	json_t *pj = portcfg_to_json(port_config(e->port)), *arr;
 	struct binding *b;
 
-	if (!pj || stack_next_id(e->stack) == 1)
-		return pj;
-	arr = json_array();
-	for (size_t i = 0; (b = stack_at(e->stack, i)); i++)
-		json_array_append_new(arr, bindcfg_to_json(&b->cfg));
-	json_object_set_new(pj, "bindings", arr);
-	/* So that an id deleted before a restart is not handed out again after it. */
-	json_object_set_new(pj, "next_binding_id", json_integer(stack_next_id(e->stack)));
-	return pj;
+	out->n_ports = 0;
+	out->ports = calloc(ps->n ? ps->n : 1, sizeof(*out->ports));
+	if (!out->ports)
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct entry *e = &ps->e[i];
+		struct state_port *sp = &out->ports[out->n_ports++];
+
+		sp->cfg = *port_config(e->port);
+		sp->has_next_id = true;
+		/*
+		 * 0 is where the count wrapped after id UINT32_MAX: no file may
+		 * hold it, and 1 means the same to the stack (the lowest free id).
+		 */
+		sp->next_binding_id = stack_next_id(e->stack) ? stack_next_id(e->stack) : 1;
+		if (!stack_count(e->stack))
+			continue;
+		sp->bindings = calloc(stack_count(e->stack), sizeof(*sp->bindings));
+		if (!sp->bindings) {
+			state_doc_free(out);
+			return -ENOMEM;
+		}
+		for (size_t j = 0; (b = stack_at(e->stack, j)); j++)
+			sp->bindings[sp->n_bindings++] = b->cfg;
+	}
+	return 0;
 }
 
 /* Writes the state file; @f says which file and why when it cannot. */
 static int save_doc(struct portset *ps, struct fault *f)
 {
-	json_t *doc, *arr;
+	struct state_doc d;
 	int ret;
 
-	doc = json_object();
-	arr = json_array();
-	if (!doc || !arr) {
-		json_decref(doc);
-		json_decref(arr);
+	if (portset_snapshot(ps, &d) < 0)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
-	}
-	json_object_set_new(doc, "format", json_integer(STATE_FORMAT));
-	json_object_set_new(doc, "ports", arr);
-	for (size_t i = 0; i < ps->n; i++) {
-		json_t *pj = entry_json(&ps->e[i]);
-
-		if (!pj || json_array_append_new(arr, pj) < 0) {
-			json_decref(doc);
-			return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
-		}
-	}
-	ret = state_save(ps->state_path, doc, f);
-	json_decref(doc);
+	ret = state_write(ps->state_path, &d, f);
+	state_doc_free(&d);
 	return ret;
 }
 
 /* Persists a change; on failure @f tells the client the change was not made. */
 static int save(struct portset *ps, struct fault *f)
 {
+	struct fault sf = FAULT_INIT;
 	int ret;
 
 	if (!ps->state_path)
 		return 0;
-	ret = save_doc(ps, f);
+	ret = save_doc(ps, &sf);
 	if (ret < 0) {
 		/* The log says which file and why; the client, what it means for it. */
-		log_error("state file not written, change undone: %s", f->detail);
-		f->kind = FAULT_INTERNAL;
-		snprintf(f->detail, sizeof(f->detail),
-			 "the change could not be saved to the state file (%s), so it was not "
-			 "made; the log has the details",
-			 strerror(f->err));
+		log_error("state file not written, change undone: %s", sf.detail);
+		/* Through fault_set(): a fault already recorded stays the one reported. */
+		fault_set(f, FAULT_INTERNAL, sf.err, sf.field,
+			  "the change could not be saved to the state file (%s), so it was not "
+			  "made; the log has the details",
+			  strerror(sf.err));
 	}
 	return ret;
 }
@@ -259,13 +266,18 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 		   struct fault *f)
 {
 	struct entry e;
+	int ret;
 
-	if (check_room(ps, cfg->name, f) < 0)
-		return -EEXIST;
-	if (portcfg_check_mtu(cfg, NULL, f) < 0)
-		return -EINVAL;
-	if (entry_open(ps, cfg, &e, f) < 0)
-		return f->err ? -f->err : -EINVAL;
+	/* -EEXIST for a taken name, -ENOSPC at --max-ports: the fault's own errno. */
+	ret = check_room(ps, cfg->name, f);
+	if (ret < 0)
+		return ret;
+	ret = portcfg_check_mtu(cfg, NULL, f);
+	if (ret < 0)
+		return ret;
+	ret = entry_open(ps, cfg, &e, f);
+	if (ret < 0)
+		return ret;
 	insert_at(ps, ps->n, e);
 	if (save(ps, f) < 0) {
 		remove_at(ps, ps->n - 1);
@@ -466,10 +478,10 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 
 	portcfg_merge(&want, patch);
 	if (portcfg_check(&want, f) < 0 || portcfg_check_mtu(&want, patch, f) < 0)
-		return -EINVAL;
+		return fault_ret(f);
 	if (port_reconfigure(p, &want, f) < 0) {
 		kernel_not_found(f, &want);
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	}
 	if (save(ps, f) < 0) {
 		reconfigure_back(p, &old, &before);
@@ -527,9 +539,9 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 	struct binding *b;
 
 	if (check_forward(ps, p, cfg, f) < 0)
-		return -EINVAL;
+		return fault_ret(f);
 	if (stack_bind(s, cfg, &b, f) < 0)
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	if (save(ps, f) < 0) {
 		struct fault ignored = FAULT_INIT;
 
@@ -565,30 +577,13 @@ int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault
 	return 0;
 }
 
-/* Recreates ports[@i] of the state file, its @bindings and @next id (both may be NULL). */
-static int restore_port(struct portset *ps, const json_t *v, const json_t *bindings,
-			const json_t *next, size_t i, struct fault *f)
+/* Recreates ports[@i] of the state file with its bindings, as @sp describes them. */
+static int restore_port(struct portset *ps, const struct state_port *sp, size_t i, struct fault *f)
 {
 	struct fault pf = FAULT_INIT;
-	struct port_config cfg;
 	struct entry e = { 0 };
-	const json_t *bj;
-	size_t j;
 
-	if (portcfg_from_json(v, PORTCFG_CREATE, NULL, &cfg, &pf) < 0)
-		return fault_set(f, FAULT_INVALID, EINVAL, pf.field,
-				 "state file %s: ports[%zu]: %s %s", ps->state_path, i, pf.field,
-				 pf.detail);
-	if (bindings && !json_is_array(bindings))
-		return fault_set(f, FAULT_INVALID, EINVAL, "bindings",
-				 "state file %s: ports[%zu]: bindings must be an array",
-				 ps->state_path, i);
-	if (next && (!json_is_integer(next) || json_integer_value(next) < 1 ||
-		     json_integer_value(next) > UINT32_MAX))
-		return fault_set(f, FAULT_INVALID, EINVAL, "next_binding_id",
-				 "state file %s: ports[%zu]: next_binding_id must be 1..%u",
-				 ps->state_path, i, UINT32_MAX);
-	if (check_room(ps, cfg.name, &pf) < 0)
+	if (check_room(ps, sp->cfg.name, &pf) < 0)
 		return fault_set(f, FAULT_INVALID, EINVAL, "name", "state file %s: ports[%zu]: %s",
 				 ps->state_path, i, pf.detail);
 	/*
@@ -596,10 +591,10 @@ static int restore_port(struct portset *ps, const json_t *v, const json_t *bindi
 	 * API now refuses: it is kept in state error with the rule as its
 	 * reason, not opened half-configured and not dropped.
 	 */
-	if (portcfg_check_mtu(&cfg, NULL, &pf) < 0 || entry_open(ps, &cfg, &e, &pf) < 0) {
+	if (portcfg_check_mtu(&sp->cfg, NULL, &pf) < 0 || entry_open(ps, &sp->cfg, &e, &pf) < 0) {
 		/* Kept in state error, with its bindings, rather than dropped. */
-		log_error("port %s: cannot be restored: %s", cfg.name, pf.detail);
-		e.port = port_new_failed(&ps->env, &cfg, &pf);
+		log_error("port %s: cannot be restored: %s", sp->cfg.name, pf.detail);
+		e.port = port_new_failed(&ps->env, &sp->cfg, &pf);
 		e.stack = e.port ? stack_new(&ps->senv, e.port) : NULL;
 		if (!e.stack) {
 			port_free(e.port);
@@ -607,19 +602,13 @@ static int restore_port(struct portset *ps, const json_t *v, const json_t *bindi
 		}
 	}
 	insert_at(ps, ps->n, e);
-	json_array_foreach(bindings, j, bj) {
-		struct binding_config bc;
-
+	for (size_t j = 0; j < sp->n_bindings; j++) {
 		pf = (struct fault)FAULT_INIT;
-		if (bindcfg_from_json(bj, cfg.type, true, &bc, &pf) < 0 || !bc.id ||
-		    stack_bind(e.stack, &bc, NULL, &pf) < 0)
-			return fault_set(f, FAULT_INVALID, EINVAL, pf.field,
-					 "state file %s: ports[%zu].bindings[%zu]: %s %s",
-					 ps->state_path, i, j, pf.field[0] ? pf.field : "id",
-					 pf.detail[0] ? pf.detail : "is required");
+		if (stack_bind(e.stack, &sp->bindings[j], NULL, &pf) < 0)
+			return state_binding_fault(f, ps->state_path, i, j, &pf);
 	}
-	if (next)
-		stack_set_next_id(e.stack, (uint32_t)json_integer_value(next));
+	if (sp->has_next_id)
+		stack_set_next_id(e.stack, sp->next_binding_id);
 	return 0;
 }
 
@@ -656,9 +645,9 @@ static void log_restored(const struct portset *ps)
 
 int portset_restore(struct portset *ps, struct fault *f)
 {
-	const char *key;
-	json_t *doc = NULL, *ports = NULL, *v;
-	size_t i;
+	const struct state_limits lim = { ps->max_ports, ps->senv.max_bindings };
+	struct state_doc d = { 0 };
+	json_t *doc = NULL;
 	int ret;
 
 	if (!ps->state_path)
@@ -678,61 +667,19 @@ int portset_restore(struct portset *ps, struct fault *f)
 	ret = state_check_writable(ps->state_path, f);
 	if (ret < 0)
 		goto out;
-	if (!json_is_object(doc)) {
-		ret = fault_set(f, FAULT_SYNTAX, EINVAL, NULL, "state file %s: not a JSON object",
-				ps->state_path);
+	/* The whole file is read before the first port is made. */
+	ret = state_decode(doc, ps->state_path, &lim, &d, f);
+	if (ret < 0)
 		goto out;
-	}
-	json_object_foreach(doc, key, v) {
-		if (strcmp(key, "format") == 0) {
-			if (!json_is_integer(v) || json_integer_value(v) != STATE_FORMAT) {
-				ret = fault_set(f, FAULT_INVALID, EINVAL, "format",
-						"state file %s: format must be %d", ps->state_path,
-						STATE_FORMAT);
-				goto out;
-			}
-		} else if (strcmp(key, "ports") == 0) {
-			if (!json_is_array(v)) {
-				ret = fault_set(f, FAULT_INVALID, EINVAL, "ports",
-						"state file %s: \"ports\" must be an array",
-						ps->state_path);
-				goto out;
-			}
-			ports = v;
-		} else {
-			ret = fault_set(f, FAULT_INVALID, EINVAL, key,
-					"state file %s: unexpected field \"%s\"", ps->state_path,
-					key);
-			goto out;
-		}
-	}
-	if (!ports || !json_object_get(doc, "format")) {
-		ret = fault_set(f, FAULT_INVALID, EINVAL, NULL,
-				"state file %s: \"format\" and \"ports\" are required",
-				ps->state_path);
-		goto out;
-	}
-	json_array_foreach(ports, i, v) {
-		json_t *bindings = NULL, *next = NULL;
-
-		/* The bindings are read after the port, whose type their rules depend on. */
-		if (json_is_object(v) && (bindings = json_object_get(v, "bindings"))) {
-			json_incref(bindings);
-			json_object_del(v, "bindings");
-		}
-		if (json_is_object(v) && (next = json_object_get(v, "next_binding_id"))) {
-			json_incref(next);
-			json_object_del(v, "next_binding_id");
-		}
-		ret = restore_port(ps, v, bindings, next, i, f);
-		json_decref(bindings);
-		json_decref(next);
+	for (size_t i = 0; i < d.n_ports; i++) {
+		ret = restore_port(ps, &d.ports[i], i, f);
 		if (ret < 0)
 			goto out;
 	}
 	log_restored(ps);
 	ret = save_doc(ps, f);
 out:
+	state_doc_free(&d);
 	json_decref(doc);
 	return ret;
 }

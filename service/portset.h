@@ -21,6 +21,7 @@
 struct event_base;
 struct portset;
 struct stack;
+struct state_doc;
 
 #define PORTSET_DEFAULT_MAX	     64
 #define PORTSET_DEFAULT_MAX_BINDINGS 64
@@ -53,10 +54,25 @@ const struct capture_budget *portset_budget(const struct portset *ps);
  */
 int portset_restore(struct portset *ps, struct fault *f);
 
+/*
+ * The desired state as the state file keeps it: every port's configuration,
+ * its bindings and next binding id, into @out (released with
+ * state_doc_free()). Returns 0 or -ENOMEM with @out empty.
+ */
+int portset_snapshot(const struct portset *ps, struct state_doc *out);
+
 size_t portset_count(const struct portset *ps);
 /* Ports in creation order; NULL past the end. */
 struct port *portset_at(const struct portset *ps, size_t i);
 struct port *portset_find(const struct portset *ps, const char *name);
+/*
+ * The PORT_FRAME_MAX bytes every port's stack builds its handlers' replies
+ * in (struct stack_env's scratch). Free between two dispatches, as there is
+ * one loop thread: the API may build a frame in it for port_write(), as
+ * long as nothing dispatches a frame meanwhile.
+ */
+uint8_t *portset_scratch(const struct portset *ps);
+
 /* The protocol stack of @port (bindings, data-plane counters, captures). */
 struct stack *portset_stack(const struct portset *ps, const struct port *port);
 

@@ -137,7 +137,7 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 	b->ops = handlers[cfg->kind];
 	if (b->ops->init && b->ops->init(b, port_config(s->port), f) < 0) {
 		free(b);
-		ret = f->err ? -f->err : -EINVAL;
+		ret = fault_ret(f);
 		goto fail;
 	}
 	if (!b->cfg.id) {

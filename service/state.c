@@ -7,6 +7,11 @@
  * symbolic link is written through: the temp file goes next to the file
  * the link finally names and is renamed over it, so the link stays (an
  * operator's /etc/paird/state.json -> /var/lib/paird/state.json).
+ *
+ * The document's form: state_decode() reads it into plain structs, checked
+ * by the same code as the API (portcfg, bindcfg), and state_encode() writes
+ * them back; the port set restores from the one and saves through the
+ * other.
  */
 #include "state.h"
 
@@ -21,6 +26,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "portcfg.h"
 
 #define STATE_MAX_BYTES (16 * 1024 * 1024)
 
@@ -206,5 +212,220 @@ int state_save(const char *path, const json_t *doc, struct fault *f)
 	}
 out:
 	free(text);
+	return ret;
+}
+
+void state_doc_free(struct state_doc *d)
+{
+	for (size_t i = 0; d->ports && i < d->n_ports; i++)
+		free(d->ports[i].bindings);
+	free(d->ports);
+	d->ports = NULL;
+	d->n_ports = 0;
+}
+
+int state_binding_fault(struct fault *f, const char *path, size_t i, size_t j,
+			const struct fault *why)
+{
+	/* A binding without an id has no fault of its own: the id is what is missing. */
+	return fault_set(f, FAULT_INVALID, EINVAL, why->field,
+			 "state file %s: ports[%zu].bindings[%zu]: %s %s", path, i, j,
+			 why->field[0] ? why->field : "id",
+			 why->detail[0] ? why->detail : "is required");
+}
+
+/*
+ * The bindings of ports[@i] into @sp, read after the port, whose type their
+ * rules depend on. The limit is checked after each binding's own rules, as
+ * the port's stack would when adding them one by one.
+ */
+static int decode_bindings(const json_t *bindings, const char *path, size_t i,
+			   const struct state_limits *lim, struct state_port *sp, struct fault *f)
+{
+	const json_t *bj;
+	size_t j;
+
+	if (!json_array_size(bindings))
+		return 0;
+	sp->bindings = calloc(json_array_size(bindings) < lim->max_bindings
+				      ? json_array_size(bindings)
+				      : lim->max_bindings + (size_t)1,
+			      sizeof(*sp->bindings));
+	if (!sp->bindings)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+	json_array_foreach (bindings, j, bj) {
+		struct binding_config *bc = &sp->bindings[j];
+		struct fault pf = FAULT_INIT;
+
+		if (bindcfg_from_json(bj, sp->cfg.type, true, bc, &pf) < 0 || !bc->id)
+			return state_binding_fault(f, path, i, j, &pf);
+		if (j >= lim->max_bindings) {
+			fault_set(&pf, FAULT_LIMIT, ENOSPC, NULL,
+				  "port %s has %u bindings, the limit (--max-bindings)",
+				  sp->cfg.name, lim->max_bindings);
+			return state_binding_fault(f, path, i, j, &pf);
+		}
+		sp->n_bindings++;
+	}
+	return 0;
+}
+
+/* Reads ports[@i] (@v, with its @bindings and @next id taken out, both may be NULL) into @d. */
+static int decode_port(const json_t *v, const json_t *bindings, const json_t *next,
+		       const char *path, size_t i, const struct state_limits *lim,
+		       struct state_doc *d, struct fault *f)
+{
+	struct state_port *sp = &d->ports[d->n_ports];
+	struct fault pf = FAULT_INIT;
+
+	if (portcfg_from_json(v, PORTCFG_CREATE, NULL, &sp->cfg, &pf) < 0)
+		return fault_set(f, FAULT_INVALID, EINVAL, pf.field,
+				 "state file %s: ports[%zu]: %s %s", path, i, pf.field, pf.detail);
+	if (bindings && !json_is_array(bindings))
+		return fault_set(f, FAULT_INVALID, EINVAL, "bindings",
+				 "state file %s: ports[%zu]: bindings must be an array", path, i);
+	if (next && (!json_is_integer(next) || json_integer_value(next) < 1 ||
+		     json_integer_value(next) > UINT32_MAX))
+		return fault_set(f, FAULT_INVALID, EINVAL, "next_binding_id",
+				 "state file %s: ports[%zu]: next_binding_id must be 1..%u", path,
+				 i, UINT32_MAX);
+	for (size_t k = 0; k < d->n_ports; k++)
+		if (strcmp(d->ports[k].cfg.name, sp->cfg.name) == 0)
+			return fault_set(f, FAULT_INVALID, EINVAL, "name",
+					 "state file %s: ports[%zu]: port %s already exists", path,
+					 i, sp->cfg.name);
+	if (d->n_ports >= lim->max_ports)
+		return fault_set(f, FAULT_INVALID, EINVAL, "name",
+				 "state file %s: ports[%zu]: paird holds %u ports, its limit "
+				 "(--max-ports)",
+				 path, i, lim->max_ports);
+	/* Counted from here on, so that state_doc_free() releases its bindings. */
+	d->n_ports++;
+	if (next) {
+		sp->has_next_id = true;
+		sp->next_binding_id = (uint32_t)json_integer_value(next);
+	}
+	return decode_bindings(bindings, path, i, lim, sp, f);
+}
+
+int state_decode(json_t *doc, const char *path, const struct state_limits *lim,
+		 struct state_doc *out, struct fault *f)
+{
+	const char *key;
+	json_t *ports = NULL, *v;
+	size_t i, cap;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(doc))
+		return fault_set(f, FAULT_SYNTAX, EINVAL, NULL, "state file %s: not a JSON object",
+				 path);
+	json_object_foreach (doc, key, v) {
+		if (strcmp(key, "format") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) != STATE_FORMAT) {
+				ret = fault_set(f, FAULT_INVALID, EINVAL, "format",
+						"state file %s: format must be %d", path,
+						STATE_FORMAT);
+				goto out;
+			}
+		} else if (strcmp(key, "ports") == 0) {
+			if (!json_is_array(v)) {
+				ret = fault_set(f, FAULT_INVALID, EINVAL, "ports",
+						"state file %s: \"ports\" must be an array", path);
+				goto out;
+			}
+			ports = v;
+		} else {
+			ret = fault_set(f, FAULT_INVALID, EINVAL, key,
+					"state file %s: unexpected field \"%s\"", path, key);
+			goto out;
+		}
+	}
+	if (!ports || !json_object_get(doc, "format")) {
+		ret = fault_set(f, FAULT_INVALID, EINVAL, NULL,
+				"state file %s: \"format\" and \"ports\" are required", path);
+		goto out;
+	}
+	/* One past the limit: room for the entry whose fault says so. */
+	cap = json_array_size(ports) < lim->max_ports ? json_array_size(ports)
+						      : lim->max_ports + (size_t)1;
+	out->ports = calloc(cap ? cap : 1, sizeof(*out->ports));
+	if (!out->ports) {
+		ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	json_array_foreach (ports, i, v) {
+		json_t *bindings = NULL, *next = NULL;
+
+		/* The bindings are read after the port, whose type their rules depend on. */
+		if (json_is_object(v) && (bindings = json_object_get(v, "bindings"))) {
+			json_incref(bindings);
+			json_object_del(v, "bindings");
+		}
+		if (json_is_object(v) && (next = json_object_get(v, "next_binding_id"))) {
+			json_incref(next);
+			json_object_del(v, "next_binding_id");
+		}
+		ret = decode_port(v, bindings, next, path, i, lim, out, f);
+		json_decref(bindings);
+		json_decref(next);
+		if (ret < 0)
+			goto out;
+	}
+out:
+	if (ret < 0)
+		state_doc_free(out);
+	return ret;
+}
+
+/* One port as the state file keeps it: its configuration, then its bindings and next id. */
+static json_t *encode_port(const struct state_port *sp)
+{
+	json_t *pj = portcfg_to_json(&sp->cfg), *arr;
+
+	/* A port that never had a binding says nothing about them. */
+	if (!pj || (!sp->n_bindings && (!sp->has_next_id || sp->next_binding_id == 1)))
+		return pj;
+	arr = json_array();
+	for (size_t i = 0; i < sp->n_bindings; i++)
+		json_array_append_new(arr, bindcfg_to_json(&sp->bindings[i]));
+	json_object_set_new(pj, "bindings", arr);
+	/* So that an id deleted before a restart is not handed out again after it. */
+	if (sp->has_next_id)
+		json_object_set_new(pj, "next_binding_id", json_integer(sp->next_binding_id));
+	return pj;
+}
+
+json_t *state_encode(const struct state_doc *d)
+{
+	json_t *doc = json_object(), *arr = json_array();
+
+	if (!doc || !arr) {
+		json_decref(doc);
+		json_decref(arr);
+		return NULL;
+	}
+	json_object_set_new(doc, "format", json_integer(STATE_FORMAT));
+	json_object_set_new(doc, "ports", arr);
+	for (size_t i = 0; i < d->n_ports; i++) {
+		json_t *pj = encode_port(&d->ports[i]);
+
+		if (!pj || json_array_append_new(arr, pj) < 0) {
+			json_decref(doc);
+			return NULL;
+		}
+	}
+	return doc;
+}
+
+int state_write(const char *path, const struct state_doc *d, struct fault *f)
+{
+	json_t *doc = state_encode(d);
+	int ret;
+
+	if (!doc)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+	ret = state_save(path, doc, f);
+	json_decref(doc);
 	return ret;
 }

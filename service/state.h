@@ -6,15 +6,73 @@
  * before the API answers 2xx, and read back at start. A file that cannot
  * be read or parsed is an error, never an empty start: silently discarding
  * it would lose the operator's configuration.
+ *
+ * The document is the whole desired state: the ports in creation order,
+ * each with its bindings and the next binding id its stack hands out.
+ * state_decode() turns it into plain structs (struct state_doc) that the
+ * port set applies, state_encode() turns such structs back into it; the
+ * port set's restore and any whole-configuration apply share both.
  */
 #ifndef PAIRD_STATE_H
 #define PAIRD_STATE_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "binding.h"
 #include "fault.h"
+#include "portcfg.h"
 
 #define STATE_FORMAT 1
+
+/* One port of the desired state. */
+struct state_port {
+	struct port_config cfg;
+	struct binding_config *bindings; /* n_bindings of them, in order; owned */
+	size_t n_bindings;
+	bool has_next_id; /* next_binding_id was given */
+	uint32_t next_binding_id;
+};
+
+/* The desired state; state_doc_free() releases what it owns. */
+struct state_doc {
+	struct state_port *ports; /* n_ports of them, in creation order; owned */
+	size_t n_ports;
+};
+
+/* The registry's limits a document must fit in, so a huge file is refused early. */
+struct state_limits {
+	unsigned max_ports;    /* --max-ports */
+	unsigned max_bindings; /* --max-bindings, per port */
+};
+
+/*
+ * Reads the document @doc, loaded from the file @path (named in every
+ * fault), into @out under the same rules as the API, and within @lim.
+ * @doc is changed: each port's "bindings" and "next_binding_id" are taken
+ * out of it. Returns 0 with @out filled, or -errno with @f saying which
+ * entry breaks which rule and @out empty. Rules that depend on what
+ * exists (opening the device, a binding's handler) are the applier's.
+ */
+int state_decode(json_t *doc, const char *path, const struct state_limits *lim,
+		 struct state_doc *out, struct fault *f);
+
+/*
+ * The fault of the applier when ports[@i].bindings[@j] of @path is refused
+ * with @why, worded like the decoder's own. Returns -EINVAL.
+ */
+int state_binding_fault(struct fault *f, const char *path, size_t i, size_t j,
+			const struct fault *why);
+
+/* @d as the state file's document (new reference), or NULL when out of memory. */
+json_t *state_encode(const struct state_doc *d);
+
+/* Encodes @d and replaces @path with it (state_save()). Returns 0 or -errno with @f filled. */
+int state_write(const char *path, const struct state_doc *d, struct fault *f);
+
+void state_doc_free(struct state_doc *d);
 
 /*
  * Loads @path. Returns 0 with *out (a new reference) holding the document,

@@ -7,7 +7,9 @@
  * either refuses them with a fault that says why, or succeeds; a success
  * has written the file back, and that file must restore again, in a second
  * port set, to the same ports and the same bytes (restore is a fixed point
- * of what paird writes). The files live on /dev/shm when it exists, so the
+ * of what paird writes), and state_decode() then state_encode() of it must
+ * give its bytes back (the encoding a whole-configuration apply reuses
+ * loses nothing). The files live on /dev/shm when it exists, so the
  * fsyncs of the write-back cost nothing, in a directory made and removed
  * for each input. Built and run by `make fuzz`; its
  * crash inputs are replayed by `make unit` (tests/fixtures/crashes/).
@@ -21,6 +23,7 @@
 #include "../../service/log.h"
 #include "../../service/portio_mem.h"
 #include "../../service/portset.h"
+#include "../../service/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -96,6 +99,33 @@ static struct portset *restore(struct memio **mem, struct fault *f, int *ret)
 	return ps;
 }
 
+/* The state file @text, decoded and encoded again, must be @text (@len bytes, with its newline). */
+static void check_codec(const char *text, size_t len)
+{
+	const struct state_limits lim = { 8, 8 };
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *back;
+	char *again;
+
+	if (!doc || state_decode(doc, path, &lim, &d, &f) < 0) {
+		fprintf(stderr, "fuzz_state: paird's own state file does not decode: %s\n%s\n",
+			f.detail, text);
+		abort();
+	}
+	back = state_encode(&d);
+	again = back ? json_dumps(back, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (!again || strlen(again) + 1 != len || memcmp(again, text, len - 1) != 0) {
+		fprintf(stderr, "fuzz_state: decode then encode changed the file:\n%s\n---\n%s\n",
+			text, again ? again : "(out of memory)");
+		abort();
+	}
+	free(again);
+	json_decref(back);
+	json_decref(doc);
+	state_doc_free(&d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fault f = FAULT_INIT;
@@ -118,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	count = portset_count(ps);
 	first = read_file(&n1);
+	check_codec(first, n1);
 
 	/* What paird wrote back must come back the same. */
 	f = (struct fault)FAULT_INIT;

@@ -495,6 +495,46 @@ static void test_too_large(void **state)
 	response_fini(&rs);
 }
 
+/* The 413's words name the limit, API_BODY_MAX, on both paths that refuse. */
+static void test_too_large_detail(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_req fr;
+	json_t *doc;
+
+	req(&fr, HTTP_POST, "/api/v1/ports");
+	fr.rq.body_too_large = true;
+	doc = resp_json(run(fx, &fr));
+	assert_string_equal(json_string_value(json_object_get(doc, "detail")),
+			    "request bodies are limited to 65536 bytes");
+	json_decref(doc);
+	req(&fr, HTTP_POST, "/api/v1/ports");
+	freq_header(&fr, "Content-Length", "65537");
+	doc = resp_json(run(fx, &fr));
+	assert_string_equal(json_string_value(json_object_get(doc, "detail")),
+			    "request bodies are limited to 65536 bytes");
+	json_decref(doc);
+}
+
+/*
+ * The HTTP layer runs api_precheck() when the headers arrive and says so:
+ * api_handle() does not run it again. A caller that did not (a test, a
+ * fuzzer) gets it from api_handle().
+ */
+static void test_precheck_once(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_req fr;
+
+	req(&fr, HTTP_GET, "/api/v1/ports");
+	freq_header(&fr, "Host", "evil.example");
+	expect_problem(run(fx, &fr), 403, "host-not-allowed", "");
+	req(&fr, HTTP_GET, "/api/v1/ports");
+	freq_header(&fr, "Host", "evil.example");
+	fr.rq.prechecked = true;
+	expect_status(run(fx, &fr), 200);
+}
+
 static void test_media_type(void **state)
 {
 	static const char *const bad[] = {
@@ -1355,6 +1395,8 @@ int main(void)
 		T(test_json_newline),
 		T(test_healthz_degraded),
 		T(test_too_large),
+		T(test_too_large_detail),
+		T(test_precheck_once),
 		T(test_media_type),
 		T(test_bad_json),
 		T(test_unprocessable),

@@ -249,8 +249,10 @@ static void test_limit(void **state)
 	ps_start(fx, 2);
 	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\"}");
 	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tun\"}");
-	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	/* The limit's own errno, not a taken name's EEXIST. */
+	assert_int_equal(portset_create(fx->ps, &c, &p, &f), -ENOSPC);
 	assert_int_equal(f.kind, FAULT_LIMIT);
+	assert_int_equal(f.err, ENOSPC);
 	assert_false(memio_device_exists(fx->m, "p2"));
 	assert_int_equal(portset_count(fx->ps), 2);
 	f = (struct fault)FAULT_INIT;
@@ -442,6 +444,26 @@ static void test_create_save_fails(void **state)
 	f = (struct fault)FAULT_INIT;
 	assert_int_equal(portset_create(fx->ps, &c, &p, &f), 0);
 	assert_int_equal(state_count(fx), 1);
+}
+
+/* A fault recorded before a failed save stays the one reported: the first error wins. */
+static void test_save_fails_first_fault_wins(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
+	struct fault f = FAULT_INIT;
+	struct port *p = NULL;
+
+	ps_start(fx, 0);
+	break_state(fx);
+	fault_set(&f, FAULT_CONFLICT, EBUSY, "up", "recorded first");
+	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
+	assert_int_equal(f.kind, FAULT_CONFLICT);
+	assert_int_equal(f.err, EBUSY);
+	assert_string_equal(f.field, "up");
+	assert_string_equal(f.detail, "recorded first");
+	assert_int_equal(portset_count(fx->ps), 0);
+	mend_state(fx);
 }
 
 static void test_state_dir_removed(void **state)
@@ -708,6 +730,7 @@ static void test_restore_round_trip(void **state)
 
 static void restore_refused(struct fx *fx, const char *text, const char *field, const char *needle)
 {
+	unsigned opens = memio_calls(fx->m, MEMIO_OPEN);
 	struct fault f = FAULT_INIT;
 	char *before, *after;
 
@@ -723,6 +746,9 @@ static void restore_refused(struct fx *fx, const char *text, const char *field, 
 		fail_msg("%s: detail \"%s\" lacks the path or \"%s\"", text, f.detail, needle);
 	if (field && strcmp(f.field, field) != 0)
 		fail_msg("%s: field \"%s\", expected \"%s\"", text, f.field, field);
+	/* The whole file is read before a port is made: a refused one makes none. */
+	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(memio_calls(fx->m, MEMIO_OPEN), opens);
 	/* The operator's file is never overwritten by a failed start. */
 	after = file_read(fx->path, NULL);
 	assert_string_equal(before, after);
@@ -779,6 +805,69 @@ static void test_restore_limit(void **state)
 	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 1);
 	assert_true(portset_restore(fx->ps, &f) < 0);
 	assert_non_null(strstr(f.detail, "ports[1]"));
+}
+
+/* --max-bindings holds for a state file too, at the first binding past it. */
+static void test_restore_bindings_limit(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
+			     "\"bindings\":[{\"id\":1,\"match\":{},\"handler\":\"count\"},"
+			     "{\"id\":2,\"match\":{},\"handler\":\"count\"}],"
+			     "\"next_binding_id\":3}]}");
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
+	assert_int_equal(portset_set_dataplane(fx->ps, 1 << 20, 1 << 16, 1), 0);
+	assert_true(portset_restore(fx->ps, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_non_null(strstr(f.detail, "ports[0].bindings[1]"));
+	assert_non_null(strstr(f.detail, "--max-bindings"));
+}
+
+/*
+ * A binding with the largest id wraps the next id to 0, which a restored
+ * next_binding_id of 1 then raises to 1: the binding must still be saved,
+ * not taken for a port that never had one.
+ */
+static void test_restore_keeps_bindings_next_id_1(void **state)
+{
+	struct fx *fx = *state;
+	json_t *doc, *b;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
+			     "\"bindings\":[{\"id\":4294967295,\"match\":{},"
+			     "\"handler\":\"count\"}],\"next_binding_id\":1}]}");
+	ps_start(fx, 0);
+	doc = state_doc(fx);
+	b = json_object_get(state_port(doc, "p0"), "bindings");
+	assert_int_equal(json_array_size(b), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(b, 0), "id")),
+			 4294967295LL);
+	json_decref(doc);
+	/* And again after a second restart. */
+	ps_start(fx, 0);
+	doc = state_doc(fx);
+	assert_int_equal(json_array_size(json_object_get(state_port(doc, "p0"), "bindings")), 1);
+	json_decref(doc);
+}
+
+/* After id UINT32_MAX the next id wraps: what paird writes then must restore again. */
+static void test_restore_wrapped_next_id(void **state)
+{
+	struct fx *fx = *state;
+	json_t *doc, *pj;
+
+	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
+			     "\"bindings\":[{\"id\":4294967295,\"match\":{},"
+			     "\"handler\":\"count\"}]}]}");
+	ps_start(fx, 0);
+	ps_start(fx, 0);
+	doc = state_doc(fx);
+	pj = state_port(doc, "p0");
+	assert_int_equal(json_array_size(json_object_get(pj, "bindings")), 1);
+	assert_int_equal(json_integer_value(json_object_get(pj, "next_binding_id")), 1);
+	json_decref(doc);
 }
 
 static void test_restore_missing_device(void **state)
@@ -1156,6 +1245,10 @@ int main(void)
 		T(test_delete_persists),
 		T(test_delete_attached_keeps_device),
 		T(test_create_save_fails),
+		T(test_save_fails_first_fault_wins),
+		T(test_restore_bindings_limit),
+		T(test_restore_keeps_bindings_next_id_1),
+		T(test_restore_wrapped_next_id),
 		T(test_state_dir_removed),
 		T(test_delete_save_fails),
 		T(test_patch_save_fails),

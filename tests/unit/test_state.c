@@ -374,6 +374,85 @@ static void test_check_writable(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* --- the document: decode to plain structs, encode back --- */
+
+static const struct state_limits lim = { 4, 4 };
+
+static void test_decode_encode(void **state)
+{
+	/* In the form paird writes: every port and binding field it always gives. */
+	static const char text[] =
+		"{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
+		"\"packet_info\":false,\"attach\":false,\"mtu\":9000,"
+		"\"bindings\":[{\"id\":3,\"match\":{},\"handler\":\"count\",\"options\":{}},"
+		"{\"id\":5,\"match\":{\"ethertype\":2054},\"handler\":\"drop\",\"options\":{}}],"
+		"\"next_binding_id\":7},"
+		"{\"name\":\"t0\",\"type\":\"tun\",\"packet_info\":false,\"attach\":false}]}";
+	json_t *doc = json_loads(text, 0, NULL), *want = json_loads(text, 0, NULL), *back;
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+
+	(void)state;
+	assert_int_equal(state_decode(doc, "s.json", &lim, &d, &f), 0);
+	assert_int_equal(d.n_ports, 2);
+	assert_string_equal(d.ports[0].cfg.name, "p0");
+	assert_int_equal(d.ports[0].cfg.mtu, 9000);
+	assert_int_equal(d.ports[0].n_bindings, 2);
+	assert_int_equal(d.ports[0].bindings[1].id, 5);
+	assert_int_equal(d.ports[0].bindings[1].kind, HANDLER_DROP);
+	assert_true(d.ports[0].has_next_id);
+	assert_int_equal(d.ports[0].next_binding_id, 7);
+	assert_int_equal(d.ports[1].n_bindings, 0);
+	assert_false(d.ports[1].has_next_id);
+	/* Encoding gives the document back, field for field. */
+	back = state_encode(&d);
+	if (!json_equal(back, want))
+		fail_msg("encoded: %s", json_dumps(back, JSON_COMPACT));
+	json_decref(back);
+	json_decref(want);
+	json_decref(doc);
+	state_doc_free(&d);
+	assert_null(d.ports);
+}
+
+/* Refused with the file named and the entry pointed at; nothing left to free. */
+static void decode_refused(const char *text, const char *needle)
+{
+	json_t *doc = json_loads(text, 0, NULL);
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+
+	assert_non_null(doc);
+	assert_true(state_decode(doc, "s.json", &lim, &d, &f) < 0);
+	if (!strstr(f.detail, "state file s.json") || !strstr(f.detail, needle))
+		fail_msg("%s: detail \"%s\" lacks \"%s\"", text, f.detail, needle);
+	assert_null(d.ports);
+	assert_int_equal(d.n_ports, 0);
+	json_decref(doc);
+}
+
+static void test_decode_refused(void **state)
+{
+	(void)state;
+	decode_refused("{\"format\":1,\"ports\":[{\"name\":\"a\",\"type\":\"tap\"},"
+		       "{\"name\":\"b\",\"type\":\"tap\"},{\"name\":\"c\",\"type\":\"tap\"},"
+		       "{\"name\":\"d\",\"type\":\"tap\"},{\"name\":\"e\",\"type\":\"tap\"}]}",
+		       "ports[4]: paird holds 4 ports, its limit (--max-ports)");
+	decode_refused("{\"format\":1,\"ports\":[{\"name\":\"a\",\"type\":\"tap\"},"
+		       "{\"name\":\"a\",\"type\":\"tun\"}]}",
+		       "ports[1]: port a already exists");
+	decode_refused("{\"format\":1,\"ports\":[{\"name\":\"a\",\"type\":\"tap\","
+		       "\"bindings\":[{\"id\":1,\"match\":{},\"handler\":\"count\"},"
+		       "{\"match\":{},\"handler\":\"count\"}]}]}",
+		       "ports[0].bindings[1]: id is required");
+	decode_refused("{\"format\":1,\"ports\":[{\"name\":\"a\",\"type\":\"tap\","
+		       "\"next_binding_id\":0}]}",
+		       "ports[0]: next_binding_id must be 1..4294967295");
+	decode_refused("{\"format\":1,\"ports\":[{\"name\":\"a\",\"type\":\"tap\","
+		       "\"bindings\":{}}]}",
+		       "ports[0]: bindings must be an array");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,7 +460,7 @@ int main(void)
 		T(test_save_failures),	   T(test_save_failure_keeps_old), T(test_load_missing),
 		T(test_load_not_regular),  T(test_load_too_large),	   T(test_load_corrupt),
 		T(test_load_ok_any_shape), T(test_save_through_symlink),   T(test_dangling_symlink),
-		T(test_check_writable),
+		T(test_check_writable),	   T(test_decode_encode),	   T(test_decode_refused),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
