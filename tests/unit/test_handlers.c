@@ -24,10 +24,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "../../service/binding.h"
+#include "../../service/bindopts.h"
 #include "../../service/build.h"
 #include "../../service/csum.h"
-#include "../../service/handlers.h"
+#include "../../service/h_capture.h"
+#include "../../service/h_echo.h"
+#include "../../service/h_forward.h"
+#include "../../service/h_reply.h"
+#include "../../service/handler.h"
 #include "../../service/log.h"
 #include "../../service/parse.h"
 #include "../../service/port.h"
@@ -219,8 +223,7 @@ static int configure(enum handler_kind kind, struct match m, enum port_type ptyp
 	b->cfg.match = m;
 	b->cfg.kind = kind;
 	b->ops = handlers[kind];
-	if (b->ops->configure)
-		ret = b->ops->configure(o, ptype, &b->cfg, f);
+	ret = bindopts_from_json(o, ptype, &b->cfg, f);
 	json_decref(o);
 	return ret;
 }
@@ -408,7 +411,7 @@ static void test_configure_forward(void **state)
 	bind_ok(HANDLER_FORWARD, m_eth(2054), PORT_TAP, "{\"port\": \"nosuchport\"}", &b);
 
 	o = json_object();
-	handler_forward.options_json(&b.cfg, o);
+	bindopts_to_json(&b.cfg, o);
 	assert_string_equal(json_string_value(json_object_get(o, "port")), "nosuchport");
 	assert_int_equal(json_object_size(o), 1);
 	json_decref(o);
@@ -475,7 +478,7 @@ static void test_configure_arp_reply(void **state)
 
 	/* options_json() gives back what configure() takes, to the same result. */
 	o = json_object();
-	handler_arp_reply.options_json(&b.cfg, o);
+	bindopts_to_json(&b.cfg, o);
 	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(text, "{\"addresses\":[\"198.18.0.1\"],\"mac\":\"02:00:00:00:00:01\"}");
 	bind_ok(HANDLER_ARP_REPLY, m_eth(2054), PORT_TAP, text, &b2);
@@ -484,7 +487,7 @@ static void test_configure_arp_reply(void **state)
 	json_decref(o);
 	bind_ok(HANDLER_ARP_REPLY, m_eth(2054), PORT_TAP, "{\"addresses\": [\"198.18.0.1\"]}", &b);
 	o2 = json_object();
-	handler_arp_reply.options_json(&b.cfg, o2);
+	bindopts_to_json(&b.cfg, o2);
 	assert_null(json_object_get(o2, "mac"));
 	json_decref(o2);
 
@@ -569,7 +572,7 @@ static void test_configure_ndp_reply(void **state)
 	assert_true(b.cfg.o.reply.has_mac);
 
 	o = json_object();
-	handler_ndp_reply.options_json(&b.cfg, o);
+	bindopts_to_json(&b.cfg, o);
 	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(text, "{\"addresses\":[\"2001:db8::1\",\"fe80::1\"],"
 				  "\"mac\":\"02:00:00:00:00:01\"}");
