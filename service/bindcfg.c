@@ -16,8 +16,9 @@
 #include "jsonobj.h"
 #include "wire.h"
 
-static const char *const level_keys[LEVEL_COUNT] = {
-	[LEVEL_ROOT] = "",
+/* The levels as errors name them. */
+static const char *const level_names[LEVEL_COUNT] = {
+	[LEVEL_ROOT] = "root",
 	[LEVEL_ETHERTYPE] = "ethertype",
 	[LEVEL_IP_PROTOCOL] = "ip_protocol",
 	[LEVEL_UDP_PORT] = "udp_port",
@@ -136,7 +137,7 @@ static int match_from_json(const json_t *m, enum port_type ptype, struct match *
 static const struct handler_ops *handler_by_name(const char *name, enum handler_kind *kind)
 {
 	for (int k = 0; k < HANDLER_KIND_COUNT; k++) {
-		if (handlers[k] && strcmp(handlers[k]->name, name) == 0) {
+		if (strcmp(handlers[k]->name, name) == 0) {
 			*kind = (enum handler_kind)k;
 			return handlers[k];
 		}
@@ -150,9 +151,8 @@ static int unknown_handler(struct fault *f)
 	size_t n = 0;
 
 	for (int k = 0; k < HANDLER_KIND_COUNT; k++)
-		if (handlers[k])
-			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
-					      handlers[k]->name);
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+				      handlers[k]->name);
 	return fault_set(f, FAULT_INVALID, 0, "handler", "must be one of %s", names);
 }
 
@@ -160,9 +160,9 @@ static int read_id(const json_t *v, const char *field, void *out, struct fault *
 {
 	struct binding_config *cfg = out;
 
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > UINT32_MAX)
-		return fault_set(f, FAULT_INVALID, 0, field, "must be an integer 1..%u", UINT32_MAX);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
+		return fault_set(f, FAULT_INVALID, 0, field, "must be an integer 1..%u",
+				 UINT32_MAX);
 	cfg->id = (uint32_t)json_integer_value(v);
 	return 0;
 }
@@ -202,8 +202,7 @@ int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
 	if (!(ops->levels & (1u << out->match.depth)))
 		return fault_set(f, FAULT_INVALID, 0, "handler",
 				 "%s cannot be bound at a %s node: it lives %s", ops->name,
-				 out->match.depth ? level_keys[out->match.depth] : "root",
-				 ops->placement);
+				 level_names[out->match.depth], ops->placement);
 	return bindopts_from_json(json_object_get(obj, "options"), ptype, out, f);
 }
 

@@ -143,7 +143,7 @@ static int read_addresses(const struct reply_family *k, const json_t *v, const c
 		return fault_set(f, FAULT_INVALID, 0, field,
 				 "must list 1 to %d addresses (got %zu)", REPLY_ADDR_MAX,
 				 json_array_size(v));
-	json_array_foreach(v, i, e) {
+	json_array_foreach (v, i, e) {
 		snprintf(item, sizeof(item), "%s[%zu]", field, i);
 		if (read_address(k, e, item, ro->addrs[i], f) < 0)
 			return -EINVAL;
@@ -192,8 +192,7 @@ static const struct jfield ndp_fields[] = {
 	{ "mac", JT_STRING, .read = read_reply_mac },
 };
 
-static void reply_to_json(const struct reply_family *k, const struct binding_config *cfg,
-			  json_t *o)
+static void reply_to_json(const struct reply_family *k, const struct binding_config *cfg, json_t *o)
 {
 	const struct reply_opts *ro = &cfg->o.reply;
 	char buf[INET6_ADDRSTRLEN], mac[MAC_STR_MAX];
@@ -249,30 +248,29 @@ static void forward_to_json(const struct binding_config *cfg, json_t *o)
 /* --- the kinds --- */
 
 struct kind_options {
-	struct jobj spec;
+	const struct jfield *fields; /* the members of "options" */
+	size_t n_fields;
+	const char *unknown;			      /* the detail for any other member */
 	void (*defaults)(struct binding_config *cfg); /* before reading; NULL: all zero */
 	void (*to_json)(const struct binding_config *cfg, json_t *o); /* NULL: none */
 };
 
-#define OPTIONS(fields, unknown) { "options", JOBJ_FIELDS(fields), (unknown), NULL }
-#define NO_OPTIONS(name) { "options", NULL, 0, "unknown option: " name " takes no options", NULL }
-
 static const struct kind_options kinds[HANDLER_KIND_COUNT] = {
-	[HANDLER_COUNT] = { NO_OPTIONS("count") },
-	[HANDLER_CAPTURE] = { OPTIONS(capture_fields,
-				      "unknown option of a capture (limit, snaplen, filter)"),
+	[HANDLER_COUNT] = { .unknown = "unknown option: count takes no options" },
+	[HANDLER_CAPTURE] = { JOBJ_FIELDS(capture_fields),
+			      "unknown option of a capture (limit, snaplen, filter)",
 			      capture_defaults, capture_to_json },
-	[HANDLER_ECHO] = { NO_OPTIONS("echo") },
-	[HANDLER_ARP_REPLY] = { OPTIONS(arp_fields,
-					"unknown option: arp_reply takes \"addresses\" and \"mac\""),
-				NULL, arp_to_json },
-	[HANDLER_NDP_REPLY] = { OPTIONS(ndp_fields,
-					"unknown option: ndp_reply takes \"addresses\" and \"mac\""),
-				NULL, ndp_to_json },
-	[HANDLER_FORWARD] = { OPTIONS(forward_fields,
-				      "unknown option: forward takes \"port\" only"),
-			      NULL, forward_to_json },
-	[HANDLER_DROP] = { NO_OPTIONS("drop") },
+	[HANDLER_ECHO] = { .unknown = "unknown option: echo takes no options" },
+	[HANDLER_ARP_REPLY] = { JOBJ_FIELDS(arp_fields),
+				"unknown option: arp_reply takes \"addresses\" and \"mac\"", NULL,
+				arp_to_json },
+	[HANDLER_NDP_REPLY] = { JOBJ_FIELDS(ndp_fields),
+				"unknown option: ndp_reply takes \"addresses\" and \"mac\"", NULL,
+				ndp_to_json },
+	[HANDLER_FORWARD] = { JOBJ_FIELDS(forward_fields),
+			      "unknown option: forward takes \"port\" only", NULL,
+			      forward_to_json },
+	[HANDLER_DROP] = { .unknown = "unknown option: drop takes no options" },
 };
 
 int bindopts_from_json(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
@@ -280,6 +278,7 @@ int bindopts_from_json(const json_t *opts, enum port_type ptype, struct binding_
 {
 	const struct handler_ops *ops = handlers[cfg->kind];
 	const struct kind_options *k = &kinds[cfg->kind];
+	const struct jobj spec = { "options", k->fields, k->n_fields, k->unknown, NULL };
 
 	if (ops->fits && !ops->fits(&cfg->match, ptype))
 		return fault_set(f, FAULT_INVALID, 0, "handler", "%s lives %s", ops->name,
@@ -287,7 +286,7 @@ int bindopts_from_json(const json_t *opts, enum port_type ptype, struct binding_
 	memset(&cfg->o, 0, sizeof(cfg->o));
 	if (k->defaults)
 		k->defaults(cfg);
-	if (jsonobj_read(opts, &k->spec, cfg, f) < 0)
+	if (jsonobj_read(opts, &spec, cfg, f) < 0)
 		return -EINVAL;
 	return ops->check ? ops->check(cfg, ptype, f) : 0;
 }

@@ -15,8 +15,8 @@
 #define CAPTURE_LIMIT_MAX   (1ull << 53) /* exact in every JSON reader's doubles */
 
 struct capture_opts {
-	uint64_t limit;	  /* frames to capture, then stop; 0 = no limit */
-	uint32_t snaplen; /* bytes kept per frame (1..CAPTURE_SNAPLEN_MAX) */
+	uint64_t limit;			 /* frames to capture, then stop; 0 = no limit */
+	uint32_t snaplen;		 /* bytes kept per frame (1..CAPTURE_SNAPLEN_MAX) */
 	char filter[CAPTURE_FILTER_MAX]; /* tcpdump syntax, "" = none */
 };
 

@@ -75,8 +75,8 @@ static int arp_run(struct binding *b, struct dispatch_ctx *dc)
 	if (!mac)
 		return -EADDRNOTAVAIL;
 	return handler_send(b, dc,
-			  build_arp(dc->scratch, PORT_FRAME_MAX, fi->arp.sha, 2, mac, fi->arp.tpa,
-				    fi->arp.sha, fi->arp.spa));
+			    build_arp(dc->scratch, PORT_FRAME_MAX, fi->arp.sha, 2, mac, fi->arp.tpa,
+				      fi->arp.sha, fi->arp.spa));
 }
 
 /*
@@ -157,8 +157,8 @@ static int ndp_run(struct binding *b, struct dispatch_ctx *dc)
 		return -EADDRNOTAVAIL;
 	memcpy(l.src, mac, 6);
 	return handler_send(b, dc,
-			  build_ndp_na(dc->scratch, PORT_FRAME_MAX, &l, target, dst, target, !dad,
-				       true, mac));
+			    build_ndp_na(dc->scratch, PORT_FRAME_MAX, &l, target, dst, target, !dad,
+					 true, mac));
 }
 
 /* --- the two vtables --- */

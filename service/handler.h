@@ -35,7 +35,7 @@ struct dispatch_ctx {
 	const uint8_t *frame;
 	size_t len;
 	const struct frame_info *fi;
-	struct timespec ts; /* when the frame was read: use dispatch_time() */
+	struct timespec ts;	   /* when the frame was read: use dispatch_time() */
 	struct capture_ring *ring; /* the port's capture ring, NULL when it has none */
 	uint8_t *scratch;
 	/* Finds another port by name (forward); NULL when there is none. */
@@ -57,9 +57,9 @@ static inline const struct timespec *dispatch_time(struct dispatch_ctx *dc)
 #define LEVELS_ALL ((1u << LEVEL_COUNT) - 1)
 
 struct handler_ops {
-	const char *name;	 /* "count", "capture", ... as in the API */
-	unsigned levels;	 /* bit (1 << enum level) for each level it may live at */
-	const char *placement;	 /* words for errors: "at a UDP port or an ICMP node" */
+	const char *name;      /* "count", "capture", ... as in the API */
+	unsigned levels;       /* bit (1 << enum level) for each level it may live at */
+	const char *placement; /* words for errors: "at a UDP port or an ICMP node" */
 	const char *extra[BINDING_EXTRA_MAX]; /* names of extra counters, NULL if unused */
 	/*
 	 * Whether the handler may live at @m of a @ptype port beyond @levels
@@ -76,7 +76,10 @@ struct handler_ops {
 	/* Prepares @b->priv (e.g. compiles a filter). May be NULL. */
 	int (*init)(struct binding *b, const struct port_config *port, struct fault *f);
 	void (*fini)(struct binding *b);
-	/* Handles one frame: 0, or a negative errno counted as an error of @b. */
+	/*
+	 * Handles one frame: 0, or a negative errno counted as an error of @b.
+	 * NULL when the dispatcher's counting of the binding is all (count, drop).
+	 */
 	int (*run)(struct binding *b, struct dispatch_ctx *dc);
 };
 

@@ -9,6 +9,7 @@
 #include "portcfg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,10 +34,11 @@ int portcfg_name_check(const char *name, const char *field, struct fault *f)
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '-'))
-			return fault_set(f, FAULT_INVALID, 0, field,
-					 "an interface name may only hold letters, digits, '_', '.' "
-					 "and '-' (found byte 0x%02x at offset %zu)",
-					 c, i);
+			return fault_set(
+				f, FAULT_INVALID, 0, field,
+				"an interface name may only hold letters, digits, '_', '.' "
+				"and '-' (found byte 0x%02x at offset %zu)",
+				c, i);
 	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return fault_set(f, FAULT_INVALID, 0, field,
@@ -69,41 +71,33 @@ static int parse_type(const json_t *v, const char *field, void *arg, struct faul
 	return 0;
 }
 
-static int parse_packet_info(const json_t *v, const char *field, void *arg, struct fault *f)
-{
-	struct port_config *out = arg;
-	(void)field;
-	(void)f;
-	out->packet_info = json_is_true(v);
-	return 0;
-}
+/*
+ * The booleans: the member each sets and, for those a PATCH may bring, the
+ * has_ member saying it was given (0 for none: offset 0 is the name).
+ */
+static const struct {
+	const char *key;
+	size_t val, has;
+} flags[] = {
+	{ "packet_info", offsetof(struct port_config, packet_info), 0 },
+	{ "attach", offsetof(struct port_config, attach), 0 },
+	{ "up", offsetof(struct port_config, up), offsetof(struct port_config, has_up) },
+	{ "strict", offsetof(struct port_config, strict),
+	  offsetof(struct port_config, has_strict) },
+};
 
-static int parse_attach(const json_t *v, const char *field, void *arg, struct fault *f)
+static int parse_flag(const json_t *v, const char *field, void *arg, struct fault *f)
 {
-	struct port_config *out = arg;
-	(void)field;
-	(void)f;
-	out->attach = json_is_true(v);
-	return 0;
-}
+	char *out = arg;
 
-static int parse_up(const json_t *v, const char *field, void *arg, struct fault *f)
-{
-	struct port_config *out = arg;
-	(void)field;
 	(void)f;
-	out->has_up = true;
-	out->up = json_is_true(v);
-	return 0;
-}
-
-static int parse_strict(const json_t *v, const char *field, void *arg, struct fault *f)
-{
-	struct port_config *out = arg;
-	(void)field;
-	(void)f;
-	out->has_strict = true;
-	out->strict = json_is_true(v);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (strcmp(flags[i].key, field) != 0)
+			continue;
+		*(bool *)(out + flags[i].val) = json_is_true(v);
+		if (flags[i].has)
+			*(bool *)(out + flags[i].has) = true;
+	}
 	return 0;
 }
 
@@ -146,7 +140,7 @@ static int parse_addresses(const json_t *v, const char *field, void *arg, struct
 	if (json_array_size(v) > PORT_ADDR_MAX)
 		return fault_set(f, FAULT_INVALID, 0, field, "at most %d addresses per port",
 				 PORT_ADDR_MAX);
-	json_array_foreach(v, i, e) {
+	json_array_foreach (v, i, e) {
 		struct ip_prefix *p = &out->addrs[i];
 
 		snprintf(item, sizeof(item), "%s[%zu]", field, i);
@@ -176,13 +170,13 @@ static int create_only(const json_t *v, const char *field, void *arg, struct fau
 static const struct jfield create_fields[] = {
 	{ "name", JT_STRING, .read = parse_name },
 	{ "type", JT_STRING, .read = parse_type },
-	{ "packet_info", JT_BOOLEAN, .read = parse_packet_info },
-	{ "attach", JT_BOOLEAN, .read = parse_attach },
-	{ "up", JT_BOOLEAN, .read = parse_up },
+	{ "packet_info", JT_BOOLEAN, .read = parse_flag },
+	{ "attach", JT_BOOLEAN, .read = parse_flag },
+	{ "up", JT_BOOLEAN, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .read = parse_mtu },
 	{ "mac", JT_STRING, .read = parse_mac },
 	{ "addresses", JT_ARRAY, .read = parse_addresses },
-	{ "strict", JT_BOOLEAN, .read = parse_strict },
+	{ "strict", JT_BOOLEAN, .read = parse_flag },
 };
 
 /* RFC 7396: a PATCH's null removes; only the addresses can be removed. */
@@ -191,11 +185,11 @@ static const struct jfield patch_fields[] = {
 	{ "type", JT_ANY, .read = create_only },
 	{ "packet_info", JT_ANY, .read = create_only },
 	{ "attach", JT_ANY, .read = create_only },
-	{ "up", JT_BOOLEAN, .read = parse_up },
+	{ "up", JT_BOOLEAN, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .read = parse_mtu },
 	{ "mac", JT_STRING, .read = parse_mac },
 	{ "addresses", JT_ARRAY, .nullable = true, .read = parse_addresses },
-	{ "strict", JT_BOOLEAN, .read = parse_strict },
+	{ "strict", JT_BOOLEAN, .read = parse_flag },
 };
 
 static const struct jobj specs[] = {
