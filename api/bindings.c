@@ -2,7 +2,7 @@
 /*
  * /api/v1/ports/{name}/bindings: list, create (POST, server-assigned id),
  * read and delete the handlers bound to a port's dispatch tree. The rules
- * live in service/bindcfg.c; the port set checks what needs other ports
+ * live in service/bindcfg.c and bindopts.c; the port set checks what needs other ports
  * (a forward's target) and writes the state file before we answer.
  */
 #include <errno.h>
@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../service/bindcfg.h"
+#include "../service/num.h"
 #include "../service/portset.h"
 #include "../service/stack.h"
 #include "internal.h"
@@ -37,19 +39,12 @@ static json_t *binding_json(const struct binding *b)
 	return o;
 }
 
-/* Parses a binding id from the path: 1..UINT32_MAX in decimal, else 404. */
+/* A binding id from the path: 1..UINT32_MAX in at most 10 decimal digits, else 404. */
 static int parse_id(const char *s, uint32_t *out)
 {
-	unsigned long long v = 0;
+	uint64_t v;
 
-	if (!*s || strlen(s) > 10)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long long)(*s - '0');
-	}
-	if (v < 1 || v > UINT32_MAX)
+	if (strlen(s) > 10 || num_parse_u64(s, 1, UINT32_MAX, &v) < 0)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;

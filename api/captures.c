@@ -15,6 +15,7 @@
 
 #include "../service/capture.h"
 #include "../service/log.h"
+#include "../service/num.h"
 #include "../service/portcfg.h"
 #include "../service/portset.h"
 #include "../service/stack.h"
@@ -171,24 +172,11 @@ static int query_u64(const struct request *rq, const char *name, uint64_t min, u
 		     uint64_t *out, struct fault *f)
 {
 	const char *v = rq->query ? rq->query(rq->lookup_ctx, name) : NULL;
-	uint64_t n = 0;
-	const char *p;
 
-	if (!v)
-		return 0;
-	for (p = v; *p; p++) {
-		if (*p < '0' || *p > '9' || p - v >= 20 ||
-		    n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return fault_set(f, FAULT_QUERY, 0, name,
-					 "query parameter %s must be a decimal integer %llu..%llu",
-					 name, (unsigned long long)min, (unsigned long long)max);
-		n = n * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == v || n < min || n > max)
+	if (v && num_parse_u64(v, min, max, out) < 0)
 		return fault_set(f, FAULT_QUERY, 0, name,
 				 "query parameter %s must be a decimal integer %llu..%llu", name,
 				 (unsigned long long)min, (unsigned long long)max);
-	*out = n;
 	return 0;
 }
 

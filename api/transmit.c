@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../service/build.h"
+#include "../service/jsonobj.h"
 #include "../service/netaddr.h"
 #include "../service/port.h"
 #include "../service/portset.h"
@@ -54,26 +55,25 @@ static int hex_decode(const json_t *v, const char *field, uint8_t *out, size_t c
 	return 0;
 }
 
+#define TX_KEYS_MAX 16
+
+/*
+ * Refuses a member of @o not in @allowed (NULL-terminated, at most
+ * TX_KEYS_MAX names), naming it under @prefix; the members' types are
+ * checked by their getters below, in their own words.
+ */
 static int check_keys(const json_t *o, const char *prefix, const char *const *allowed,
 		      struct fault *f)
 {
-	const char *key;
-	json_t *v;
+	struct jfield fields[TX_KEYS_MAX];
+	struct jobj spec = { prefix, fields, 0, "unknown field", NULL };
 
-	json_object_foreach((json_t *)o, key, v) {
-		size_t i;
-
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (!allowed[i]) {
-			char field[80];
-
-			snprintf(field, sizeof(field), "%s%s%s", prefix, prefix[0] ? "." : "", key);
-			return fault_set(f, FAULT_INVALID, 0, field, "unknown field");
-		}
+	for (; allowed[spec.n_fields]; spec.n_fields++) {
+		if (spec.n_fields == TX_KEYS_MAX)
+			return fault_set(f, FAULT_INTERNAL, 0, NULL, "too many keys for %s", prefix);
+		fields[spec.n_fields] = (struct jfield){ .key = allowed[spec.n_fields] };
 	}
-	return 0;
+	return jsonobj_read(o, &spec, NULL, f);
 }
 
 /* An integer member in [min, max]; @def when absent unless @required. */

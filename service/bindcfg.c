@@ -1,42 +1,73 @@
 // SPDX-License-Identifier: MIT
 /*
- * Binding requests and their rules: the match (which node of the tree),
- * the handler (which kinds may live there) and the handler's options, read
- * from JSON for the API and the state file alike, and written back in the
- * normalized form (a tun's implied ethertype filled in, options with their
- * effective values).
+ * Binding requests and their rules: the match (which node of the tree)
+ * and the handler (which kinds may live there), read from JSON for the API
+ * and the state file alike, the handler's options through bindopts.c, and
+ * all of it written back in the normalized form.
  */
-#include "binding.h"
+#include "bindcfg.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const level_keys[LEVEL_COUNT] = {
-	[LEVEL_ROOT] = "",
+#include "bindopts.h"
+#include "handler.h"
+#include "jsonobj.h"
+#include "wire.h"
+
+/* The levels as errors name them. */
+static const char *const level_names[LEVEL_COUNT] = {
+	[LEVEL_ROOT] = "root",
 	[LEVEL_ETHERTYPE] = "ethertype",
 	[LEVEL_IP_PROTOCOL] = "ip_protocol",
 	[LEVEL_UDP_PORT] = "udp_port",
 };
 
-static int match_key(const json_t *m, enum level lv, json_int_t max, bool *has, json_int_t *out,
-		     struct fault *f)
-{
-	char field[32];
-	json_t *v = json_object_get(m, level_keys[lv]);
+/* The keys a match gave, by level, as read. */
+struct match_keys {
+	bool has[LEVEL_COUNT];
+	json_int_t v[LEVEL_COUNT];
+};
 
-	*has = v != NULL;
-	if (!v)
-		return 0;
-	snprintf(field, sizeof(field), "match.%s", level_keys[lv]);
-	if (!json_is_integer(v))
-		return fault_set(f, FAULT_INVALID, 0, field, "must be an integer");
-	*out = json_integer_value(v);
-	if (*out < 0 || *out > max)
+static int match_key(enum level lv, json_int_t max, const json_t *v, const char *field,
+		     struct match_keys *mk, struct fault *f)
+{
+	json_int_t n = json_integer_value(v);
+
+	if (n < 0 || n > max)
 		return fault_set(f, FAULT_INVALID, 0, field, "must be 0..%lld (got %lld)",
-				 (long long)max, (long long)*out);
+				 (long long)max, (long long)n);
+	mk->has[lv] = true;
+	mk->v[lv] = n;
 	return 0;
 }
+
+static int read_ethertype(const json_t *v, const char *field, void *out, struct fault *f)
+{
+	return match_key(LEVEL_ETHERTYPE, 65535, v, field, out, f);
+}
+
+static int read_ip_protocol(const json_t *v, const char *field, void *out, struct fault *f)
+{
+	return match_key(LEVEL_IP_PROTOCOL, 255, v, field, out, f);
+}
+
+static int read_udp_port(const json_t *v, const char *field, void *out, struct fault *f)
+{
+	return match_key(LEVEL_UDP_PORT, 65535, v, field, out, f);
+}
+
+static const struct jfield match_fields[] = {
+	{ "ethertype", JT_INTEGER, .read = read_ethertype },
+	{ "ip_protocol", JT_INTEGER, .read = read_ip_protocol },
+	{ "udp_port", JT_INTEGER, .read = read_udp_port },
+};
+
+static const struct jobj match_spec = {
+	"match", JOBJ_FIELDS(match_fields),
+	"unknown key (a match has ethertype, ip_protocol and udp_port)", NULL
+};
 
 static bool is_ip_ethertype(json_int_t et)
 {
@@ -46,30 +77,19 @@ static bool is_ip_ethertype(json_int_t et)
 static int match_from_json(const json_t *m, enum port_type ptype, struct match *out,
 			   struct fault *f)
 {
-	json_int_t et = 0, proto = 0, port = 0;
+	struct match_keys mk = { 0 };
 	bool has_et, has_proto, has_port;
-	const char *key;
-	json_t *v;
+	json_int_t et, proto, port;
 
 	memset(out, 0, sizeof(*out));
-	if (!m)
-		return 0;
-	if (!json_is_object(m))
-		return fault_set(f, FAULT_INVALID, 0, "match", "must be an object");
-	json_object_foreach((json_t *)m, key, v) {
-		char field[80];
-
-		if (!strcmp(key, "ethertype") || !strcmp(key, "ip_protocol") ||
-		    !strcmp(key, "udp_port"))
-			continue;
-		snprintf(field, sizeof(field), "match.%s", key);
-		return fault_set(f, FAULT_INVALID, 0, field,
-				 "unknown key (a match has ethertype, ip_protocol and udp_port)");
-	}
-	if (match_key(m, LEVEL_ETHERTYPE, 65535, &has_et, &et, f) < 0 ||
-	    match_key(m, LEVEL_IP_PROTOCOL, 255, &has_proto, &proto, f) < 0 ||
-	    match_key(m, LEVEL_UDP_PORT, 65535, &has_port, &port, f) < 0)
+	if (jsonobj_read(m, &match_spec, &mk, f) < 0)
 		return -EINVAL;
+	has_et = mk.has[LEVEL_ETHERTYPE];
+	has_proto = mk.has[LEVEL_IP_PROTOCOL];
+	has_port = mk.has[LEVEL_UDP_PORT];
+	et = mk.v[LEVEL_ETHERTYPE];
+	proto = mk.v[LEVEL_IP_PROTOCOL];
+	port = mk.v[LEVEL_UDP_PORT];
 	/*
 	 * IEEE 802.3 3.2.6: below 1536 (0x0600) the type/length field is a
 	 * length (up to 1500; 1501..1535 undefined), not an EtherType. Such
@@ -117,7 +137,7 @@ static int match_from_json(const json_t *m, enum port_type ptype, struct match *
 static const struct handler_ops *handler_by_name(const char *name, enum handler_kind *kind)
 {
 	for (int k = 0; k < HANDLER_KIND_COUNT; k++) {
-		if (handlers[k] && strcmp(handlers[k]->name, name) == 0) {
+		if (strcmp(handlers[k]->name, name) == 0) {
 			*kind = (enum handler_kind)k;
 			return handlers[k];
 		}
@@ -131,64 +151,59 @@ static int unknown_handler(struct fault *f)
 	size_t n = 0;
 
 	for (int k = 0; k < HANDLER_KIND_COUNT; k++)
-		if (handlers[k])
-			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
-					      handlers[k]->name);
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+				      handlers[k]->name);
 	return fault_set(f, FAULT_INVALID, 0, "handler", "must be one of %s", names);
 }
+
+static int read_id(const json_t *v, const char *field, void *out, struct fault *f)
+{
+	struct binding_config *cfg = out;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
+		return fault_set(f, FAULT_INVALID, 0, field, "must be an integer 1..%u",
+				 UINT32_MAX);
+	cfg->id = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+/* "id" first: a request's table starts after it (the state file keeps ids). */
+static const struct jfield binding_fields[] = {
+	{ "id", JT_ANY, .read = read_id },
+	{ .key = "match", .type = JT_OBJECT },
+	{ .key = "handler", .type = JT_STRING },
+	{ .key = "options", .type = JT_OBJECT },
+};
+
+static const struct jobj binding_spec[2] = {
+	[false] = { NULL, binding_fields + 1, 3, "unknown field", NULL },
+	[true] = { NULL, JOBJ_FIELDS(binding_fields), "unknown field", NULL },
+};
 
 int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
 		      struct binding_config *out, struct fault *f)
 {
 	const struct handler_ops *ops;
-	const json_t *opts, *h, *id;
-	const char *key;
-	json_t *v;
+	const json_t *h;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
 		return fault_set(f, FAULT_SYNTAX, 0, NULL, "a binding must be a JSON object");
-	json_object_foreach((json_t *)obj, key, v) {
-		if (strcmp(key, "match") != 0 && strcmp(key, "handler") != 0 &&
-		    strcmp(key, "options") != 0 && !(allow_id && strcmp(key, "id") == 0))
-			return fault_set(f, FAULT_INVALID, 0, key, "unknown field");
-	}
-	id = json_object_get(obj, "id");
-	if (id) {
-		if (!json_is_integer(id) || json_integer_value(id) < 1 ||
-		    json_integer_value(id) > UINT32_MAX)
-			return fault_set(f, FAULT_INVALID, 0, "id", "must be an integer 1..%u",
-					 UINT32_MAX);
-		out->id = (uint32_t)json_integer_value(id);
-	}
+	if (jsonobj_read(obj, &binding_spec[allow_id], out, f) < 0)
+		return -EINVAL;
 	if (match_from_json(json_object_get(obj, "match"), ptype, &out->match, f) < 0)
 		return -EINVAL;
 	h = json_object_get(obj, "handler");
 	if (!h)
 		return fault_set(f, FAULT_INVALID, 0, "handler", "is required");
-	if (!json_is_string(h))
-		return fault_set(f, FAULT_INVALID, 0, "handler", "must be a string");
 	ops = handler_by_name(json_string_value(h), &out->kind);
 	if (!ops)
 		return unknown_handler(f);
 	if (!(ops->levels & (1u << out->match.depth)))
 		return fault_set(f, FAULT_INVALID, 0, "handler",
 				 "%s cannot be bound at a %s node: it lives %s", ops->name,
-				 out->match.depth ? level_keys[out->match.depth] : "root",
-				 ops->placement);
-	opts = json_object_get(obj, "options");
-	if (opts && !json_is_object(opts))
-		return fault_set(f, FAULT_INVALID, 0, "options", "must be an object");
-	if (ops->configure)
-		return ops->configure(opts, ptype, out, f);
-	if (opts && json_object_size(opts)) {
-		char field[80];
-
-		snprintf(field, sizeof(field), "options.%s", json_object_iter_key(
-								    json_object_iter((json_t *)opts)));
-		return fault_set(f, FAULT_INVALID, 0, field, "%s takes no options", ops->name);
-	}
-	return 0;
+				 level_names[out->match.depth], ops->placement);
+	return bindopts_from_json(json_object_get(obj, "options"), ptype, out, f);
 }
 
 json_t *match_to_json(const struct match *m)
@@ -212,8 +227,7 @@ json_t *bindcfg_to_json(const struct binding_config *cfg)
 	json_object_set_new(o, "id", json_integer(cfg->id));
 	json_object_set_new(o, "match", match_to_json(&cfg->match));
 	json_object_set_new(o, "handler", json_string(ops->name));
-	if (ops->options_json)
-		ops->options_json(cfg, opts);
+	bindopts_to_json(cfg, opts);
 	json_object_set_new(o, "options", opts);
 	return o;
 }

@@ -3,81 +3,19 @@
  * The capture handler (DESIGN.md, "The dispatch tree and bindings"): keeps
  * each frame that reaches its node in the port's capture ring, cut to the
  * binding's snaplen, until its limit is reached, optionally only frames
- * that pass a tcpdump-syntax filter compiled by libpcap. bindcfg.c reaches
- * it through the handler table (handlers.c); the dispatcher (stack.c) calls
- * run() for every frame at the binding's node.
+ * that pass a tcpdump-syntax filter compiled by libpcap. bindcfg.c reads
+ * its options and has check() compile the filter; the dispatcher (stack.c)
+ * calls run() for every frame at the binding's node.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "binding.h"
+#include "h_capture.h"
+
 #include "capture.h"
-#include "handlers.h"
+#include "handler.h"
 
-#define CAPTURE_LIMIT_MAX (1ull << 53) /* exact in every JSON reader's doubles */
-
-struct option {
-	const char *name;
-	const char *field; /* as faults name it */
-	json_type type;
-	int (*parse)(const json_t *v, struct capture_opts *o, struct fault *f);
-};
-
-static int parse_limit(const json_t *v, struct capture_opts *o, struct fault *f)
-{
-	json_int_t n = json_integer_value(v);
-
-	if (n < 0 || (unsigned long long)n > CAPTURE_LIMIT_MAX)
-		return fault_set(f, FAULT_INVALID, 0, "options.limit",
-				 "must be 0 (no limit) to %llu (got %lld)", CAPTURE_LIMIT_MAX,
-				 (long long)n);
-	o->limit = (uint64_t)n;
-	return 0;
-}
-
-static int parse_snaplen(const json_t *v, struct capture_opts *o, struct fault *f)
-{
-	json_int_t n = json_integer_value(v);
-
-	if (n < 1 || n > CAPTURE_SNAPLEN_MAX)
-		return fault_set(f, FAULT_INVALID, 0, "options.snaplen", "must be 1..%d (got %lld)",
-				 CAPTURE_SNAPLEN_MAX, (long long)n);
-	o->snaplen = (uint32_t)n;
-	return 0;
-}
-
-static int parse_filter(const json_t *v, struct capture_opts *o, struct fault *f)
-{
-	const char *s = json_string_value(v);
-	size_t len = json_string_length(v);
-
-	if (len >= CAPTURE_FILTER_MAX)
-		return fault_set(f, FAULT_INVALID, 0, "options.filter",
-				 "a filter is at most %d bytes long (got %zu)",
-				 CAPTURE_FILTER_MAX - 1, len);
-	if (strlen(s) != len)
-		return fault_set(f, FAULT_INVALID, 0, "options.filter",
-				 "must not contain a NUL character");
-	memcpy(o->filter, s, len + 1);
-	return 0;
-}
-
-static const struct option options[] = {
-	{ "limit", "options.limit", JSON_INTEGER, parse_limit },
-	{ "snaplen", "options.snaplen", JSON_INTEGER, parse_snaplen },
-	{ "filter", "options.filter", JSON_STRING, parse_filter },
-};
-
-static const struct option *option_find(const char *key)
-{
-	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-		if (strcmp(options[i].name, key) == 0)
-			return &options[i];
-	return NULL;
-}
 
 /*
  * Compiles @filter for frames of a @ptype port into @prog (released with
@@ -98,51 +36,18 @@ static int filter_compile(const char *filter, enum port_type ptype, uint32_t sna
 	return ret;
 }
 
-static int capture_configure(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
-			     struct fault *f)
+/* Refuses a bad filter with the request, not later when the binding starts. */
+static int capture_check(const struct binding_config *cfg, enum port_type ptype, struct fault *f)
 {
-	struct capture_opts *o = &cfg->o.capture;
+	const struct capture_opts *o = &cfg->o.capture;
 	struct bpf_program prog;
-	const char *key;
-	char field[64];
-	json_t *v;
 
-	memset(o, 0, sizeof(*o));
-	o->snaplen = CAPTURE_SNAPLEN_MAX;
-	if (!opts)
+	if (!o->filter[0])
 		return 0;
-	if (!json_is_object(opts))
-		return fault_set(f, FAULT_INVALID, 0, "options", "must be an object");
-	json_object_foreach((json_t *)opts, key, v) {
-		const struct option *op = option_find(key);
-
-		if (!op) {
-			snprintf(field, sizeof(field), "options.%s", key);
-			return fault_set(f, FAULT_INVALID, 0, field,
-					 "unknown option of a capture (limit, snaplen, filter)");
-		}
-		if (json_typeof(v) != op->type)
-			return fault_set(f, FAULT_INVALID, 0, op->field, "must be %s",
-					 op->type == JSON_STRING ? "a string" : "an integer");
-		if (op->parse(v, o, f) < 0)
-			return -EINVAL;
-	}
-	/* Refuse a bad filter here, with the request, not later when the binding starts. */
-	if (o->filter[0]) {
-		if (filter_compile(o->filter, ptype, o->snaplen, &prog, f) < 0)
-			return -EINVAL;
-		pcap_freecode(&prog);
-	}
+	if (filter_compile(o->filter, ptype, o->snaplen, &prog, f) < 0)
+		return -EINVAL;
+	pcap_freecode(&prog);
 	return 0;
-}
-
-static void capture_options_json(const struct binding_config *cfg, json_t *o)
-{
-	const struct capture_opts *c = &cfg->o.capture;
-
-	json_object_set_new(o, "limit", json_integer((json_int_t)c->limit));
-	json_object_set_new(o, "snaplen", json_integer(c->snaplen));
-	json_object_set_new(o, "filter", json_string(c->filter));
 }
 
 static int capture_init(struct binding *b, const struct port_config *port, struct fault *f)
@@ -217,8 +122,7 @@ const struct handler_ops handler_capture = {
 		  (1u << LEVEL_UDP_PORT),
 	.placement = "at any node",
 	.extra = { "captured", "filtered_out" },
-	.configure = capture_configure,
-	.options_json = capture_options_json,
+	.check = capture_check,
 	.init = capture_init,
 	.fini = capture_fini,
 	.run = capture_run,

@@ -6,34 +6,29 @@
  * (RFC 792, RFC 4443 4.1/4.2). Replies are built in the dispatcher's
  * scratch buffer with the port's own framing and written back to the port
  * the request came from, so the kernel side sees a host that answers.
- * bindcfg.c configures it through handler_echo; the dispatcher runs it.
+ * No options; bindcfg.c checks its placement with fits(). The dispatcher
+ * (stack.c) runs it.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "h_echo.h"
+
 #include "build.h"
-#include "handlers.h"
-#include "port.h"
+#include "handler.h"
 #include "wire.h"
 
-static bool echo_placed_well(const struct match *m)
+/* At a UDP port, or at the ICMP node of IPv4 or the ICMPv6 node of IPv6. */
+static bool echo_fits(const struct match *m, enum port_type ptype)
 {
+	(void)ptype;
 	if (m->depth == LEVEL_UDP_PORT)
 		return m->ip_protocol == IPPROTO_UDP_;
 	if (m->depth != LEVEL_IP_PROTOCOL)
 		return false;
 	return (m->ethertype == ETHERTYPE_IPV4 && m->ip_protocol == IPPROTO_ICMP_) ||
 	       (m->ethertype == ETHERTYPE_IPV6 && m->ip_protocol == IPPROTO_ICMPV6_);
-}
-
-static int echo_configure(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
-			  struct fault *f)
-{
-	(void)ptype;
-	if (!echo_placed_well(&cfg->match))
-		return handler_misplaced(&handler_echo, f);
-	return handler_no_options(&handler_echo, opts, f);
 }
 
 /* The upper layer a binding at @m is handed. */
@@ -177,6 +172,6 @@ const struct handler_ops handler_echo = {
 	.levels = 1u << LEVEL_IP_PROTOCOL | 1u << LEVEL_UDP_PORT,
 	.placement = "at a UDP port, or at ip_protocol 1 (ethertype 2048) or 58 (ethertype 34525)",
 	.extra = { "replies" },
-	.configure = echo_configure,
+	.fits = echo_fits,
 	.run = echo_run,
 };

@@ -11,14 +11,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "num.h"
+
 int prefix_parse(const char *s, struct ip_prefix *out, const char **why)
 {
 	char addr[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	size_t alen;
-	unsigned long len = 0;
+	uint64_t len;
 	unsigned max;
 	const char *p;
+	int ret;
 
 	if (!slash) {
 		*why = "must be ADDRESS/LENGTH, e.g. 198.18.0.1/24 or 2001:db8::1/64";
@@ -42,20 +45,17 @@ int prefix_parse(const char *s, struct ip_prefix *out, const char **why)
 		*why = "not an IPv4 or IPv6 address";
 		return -EINVAL;
 	}
-	/* Digits only: strtoul would accept "+24", " 24" and "0x18". */
 	p = slash + 1;
 	if (*p == '\0' || strlen(p) > 3) {
 		*why = "prefix length is missing or too long";
 		return -EINVAL;
 	}
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9') {
-			*why = "prefix length must be a decimal number";
-			return -EINVAL;
-		}
-		len = len * 10 + (unsigned long)(*p - '0');
+	ret = num_parse_u64(p, 1, max, &len);
+	if (ret == -EINVAL) {
+		*why = "prefix length must be a decimal number";
+		return -EINVAL;
 	}
-	if (len < 1 || len > max) {
+	if (ret < 0) {
 		*why = out->family == AF_INET ? "prefix length must be 1..32 for IPv4"
 					      : "prefix length must be 1..128 for IPv6";
 		return -EINVAL;

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * Port configuration rules and their JSON form. A static table maps each
- * field to its JSON type, the modes it is allowed in and its parser;
- * portcfg_from_json() walks the object once, so an unknown field, a field
- * of the wrong type and a value out of range are all caught in one place
- * and reported with the field's name.
+ * Port configuration rules and their JSON form. A static table per mode
+ * (create, patch) maps each field to its JSON type and its parser, and
+ * jsonobj_read() walks the object once, so an unknown field, a field of
+ * the wrong type and a value out of range are all caught in one place and
+ * reported with the field's name.
  */
 #include "portcfg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "jsonobj.h"
 
 const char *port_type_name(enum port_type type)
 {
@@ -31,10 +34,11 @@ int portcfg_name_check(const char *name, const char *field, struct fault *f)
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '-'))
-			return fault_set(f, FAULT_INVALID, 0, field,
-					 "an interface name may only hold letters, digits, '_', '.' "
-					 "and '-' (found byte 0x%02x at offset %zu)",
-					 c, i);
+			return fault_set(
+				f, FAULT_INVALID, 0, field,
+				"an interface name may only hold letters, digits, '_', '.' "
+				"and '-' (found byte 0x%02x at offset %zu)",
+				c, i);
 	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return fault_set(f, FAULT_INVALID, 0, field,
@@ -42,30 +46,20 @@ int portcfg_name_check(const char *name, const char *field, struct fault *f)
 	return 0;
 }
 
-enum { M_CREATE = 1 << PORTCFG_CREATE, M_PATCH = 1 << PORTCFG_PATCH };
-
-struct field {
-	const char *name;
-	json_type type;
-	unsigned modes;
-	bool nullable_in_patch;
-	int (*parse)(const json_t *v, struct port_config *out, struct fault *f);
-};
-
-static int parse_name(const json_t *v, struct port_config *out, struct fault *f)
+static int parse_name(const json_t *v, const char *field, void *arg, struct fault *f)
 {
-	const char *s = json_string_value(v);
+	struct port_config *out = arg;
+	const char *s;
 
-	if (strlen(s) != json_string_length(v))
-		return fault_set(f, FAULT_INVALID, 0, "name", "must not contain NUL bytes");
-	if (portcfg_name_check(s, "name", f) < 0)
+	if (jsonobj_string(v, field, &s, f) < 0 || portcfg_name_check(s, field, f) < 0)
 		return -EINVAL;
 	memcpy(out->name, s, strlen(s) + 1);
 	return 0;
 }
 
-static int parse_type(const json_t *v, struct port_config *out, struct fault *f)
+static int parse_type(const json_t *v, const char *field, void *arg, struct fault *f)
 {
+	struct port_config *out = arg;
 	const char *s = json_string_value(v);
 
 	if (strcmp(s, "tun") == 0)
@@ -73,65 +67,68 @@ static int parse_type(const json_t *v, struct port_config *out, struct fault *f)
 	else if (strcmp(s, "tap") == 0)
 		out->type = PORT_TAP;
 	else
-		return fault_set(f, FAULT_INVALID, 0, "type", "must be \"tun\" or \"tap\"");
+		return fault_set(f, FAULT_INVALID, 0, field, "must be \"tun\" or \"tap\"");
 	return 0;
 }
 
-static int parse_packet_info(const json_t *v, struct port_config *out, struct fault *f)
+/*
+ * The booleans: the member each sets and, for those a PATCH may bring, the
+ * has_ member saying it was given (0 for none: offset 0 is the name).
+ */
+static const struct {
+	const char *key;
+	size_t val, has;
+} flags[] = {
+	{ "packet_info", offsetof(struct port_config, packet_info), 0 },
+	{ "attach", offsetof(struct port_config, attach), 0 },
+	{ "up", offsetof(struct port_config, up), offsetof(struct port_config, has_up) },
+	{ "strict", offsetof(struct port_config, strict),
+	  offsetof(struct port_config, has_strict) },
+};
+
+static int parse_flag(const json_t *v, const char *field, void *arg, struct fault *f)
 {
+	char *out = arg;
+
 	(void)f;
-	out->packet_info = json_is_true(v);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (strcmp(flags[i].key, field) != 0)
+			continue;
+		*(bool *)(out + flags[i].val) = json_is_true(v);
+		if (flags[i].has)
+			*(bool *)(out + flags[i].has) = true;
+	}
 	return 0;
 }
 
-static int parse_attach(const json_t *v, struct port_config *out, struct fault *f)
+static int parse_mtu(const json_t *v, const char *field, void *arg, struct fault *f)
 {
-	(void)f;
-	out->attach = json_is_true(v);
-	return 0;
-}
-
-static int parse_up(const json_t *v, struct port_config *out, struct fault *f)
-{
-	(void)f;
-	out->has_up = true;
-	out->up = json_is_true(v);
-	return 0;
-}
-
-static int parse_strict(const json_t *v, struct port_config *out, struct fault *f)
-{
-	(void)f;
-	out->has_strict = true;
-	out->strict = json_is_true(v);
-	return 0;
-}
-
-static int parse_mtu(const json_t *v, struct port_config *out, struct fault *f)
-{
+	struct port_config *out = arg;
 	json_int_t mtu = json_integer_value(v);
 
 	if (mtu < PORT_MTU_MIN || mtu > PORT_MTU_MAX)
-		return fault_set(f, FAULT_INVALID, 0, "mtu", "must be %d..%d (got %lld)",
+		return fault_set(f, FAULT_INVALID, 0, field, "must be %d..%d (got %lld)",
 				 PORT_MTU_MIN, PORT_MTU_MAX, (long long)mtu);
 	out->has_mtu = true;
 	out->mtu = (uint32_t)mtu;
 	return 0;
 }
 
-static int parse_mac(const json_t *v, struct port_config *out, struct fault *f)
+static int parse_mac(const json_t *v, const char *field, void *arg, struct fault *f)
 {
+	struct port_config *out = arg;
 	const char *why;
 
 	if (mac_parse(json_string_value(v), out->mac, &why) < 0)
-		return fault_set(f, FAULT_INVALID, 0, "mac", "%s", why);
+		return fault_set(f, FAULT_INVALID, 0, field, "%s", why);
 	out->has_mac = true;
 	return 0;
 }
 
-static int parse_addresses(const json_t *v, struct port_config *out, struct fault *f)
+static int parse_addresses(const json_t *v, const char *field, void *arg, struct fault *f)
 {
-	char field[32];
+	struct port_config *out = arg;
+	char item[32];
 	const char *why;
 	size_t i;
 	json_t *e;
@@ -141,68 +138,64 @@ static int parse_addresses(const json_t *v, struct port_config *out, struct faul
 	if (json_is_null(v))
 		return 0;
 	if (json_array_size(v) > PORT_ADDR_MAX)
-		return fault_set(f, FAULT_INVALID, 0, "addresses", "at most %d addresses per port",
+		return fault_set(f, FAULT_INVALID, 0, field, "at most %d addresses per port",
 				 PORT_ADDR_MAX);
-	json_array_foreach(v, i, e) {
+	json_array_foreach (v, i, e) {
 		struct ip_prefix *p = &out->addrs[i];
 
-		snprintf(field, sizeof(field), "addresses[%zu]", i);
+		snprintf(item, sizeof(item), "%s[%zu]", field, i);
 		if (!json_is_string(e))
-			return fault_set(f, FAULT_INVALID, 0, field, "must be a string");
+			return fault_set(f, FAULT_INVALID, 0, item, "must be a string");
 		if (prefix_parse(json_string_value(e), p, &why) < 0)
-			return fault_set(f, FAULT_INVALID, 0, field, "\"%s\": %s",
+			return fault_set(f, FAULT_INVALID, 0, item, "\"%s\": %s",
 					 json_string_value(e), why);
 		for (size_t j = 0; j < i; j++)
 			if (prefix_equal(&out->addrs[j], p))
-				return fault_set(f, FAULT_INVALID, 0, field,
+				return fault_set(f, FAULT_INVALID, 0, item,
 						 "\"%s\" is listed twice", json_string_value(e));
 		out->n_addrs = (unsigned)i + 1;
 	}
 	return 0;
 }
 
-static const struct field fields[] = {
-	{ "name", JSON_STRING, M_CREATE, false, parse_name },
-	{ "type", JSON_STRING, M_CREATE, false, parse_type },
-	{ "packet_info", JSON_TRUE, M_CREATE, false, parse_packet_info },
-	{ "attach", JSON_TRUE, M_CREATE, false, parse_attach },
-	{ "up", JSON_TRUE, M_CREATE | M_PATCH, false, parse_up },
-	{ "mtu", JSON_INTEGER, M_CREATE | M_PATCH, false, parse_mtu },
-	{ "mac", JSON_STRING, M_CREATE | M_PATCH, false, parse_mac },
-	{ "addresses", JSON_ARRAY, M_CREATE | M_PATCH, true, parse_addresses },
-	{ "strict", JSON_TRUE, M_CREATE | M_PATCH, false, parse_strict },
+/* A field of the device itself: only a create (POST, PUT) sets it. */
+static int create_only(const json_t *v, const char *field, void *arg, struct fault *f)
+{
+	(void)v;
+	(void)arg;
+	return fault_set(f, FAULT_INVALID, 0, field,
+			 "cannot be changed here; replace the port with PUT");
+}
+
+static const struct jfield create_fields[] = {
+	{ "name", JT_STRING, .read = parse_name },
+	{ "type", JT_STRING, .read = parse_type },
+	{ "packet_info", JT_BOOLEAN, .read = parse_flag },
+	{ "attach", JT_BOOLEAN, .read = parse_flag },
+	{ "up", JT_BOOLEAN, .read = parse_flag },
+	{ "mtu", JT_INTEGER, .read = parse_mtu },
+	{ "mac", JT_STRING, .read = parse_mac },
+	{ "addresses", JT_ARRAY, .read = parse_addresses },
+	{ "strict", JT_BOOLEAN, .read = parse_flag },
 };
 
-static const char *type_words(json_type t)
-{
-	switch (t) {
-	case JSON_STRING:
-		return "a string";
-	case JSON_TRUE:
-		return "a boolean";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_ARRAY:
-		return "an array";
-	default:
-		return "something else";
-	}
-}
+/* RFC 7396: a PATCH's null removes; only the addresses can be removed. */
+static const struct jfield patch_fields[] = {
+	{ "name", JT_ANY, .read = create_only },
+	{ "type", JT_ANY, .read = create_only },
+	{ "packet_info", JT_ANY, .read = create_only },
+	{ "attach", JT_ANY, .read = create_only },
+	{ "up", JT_BOOLEAN, .read = parse_flag },
+	{ "mtu", JT_INTEGER, .read = parse_mtu },
+	{ "mac", JT_STRING, .read = parse_mac },
+	{ "addresses", JT_ARRAY, .nullable = true, .read = parse_addresses },
+	{ "strict", JT_BOOLEAN, .read = parse_flag },
+};
 
-static bool type_matches(json_type want, const json_t *v)
-{
-	if (want == JSON_TRUE)
-		return json_is_boolean(v);
-	return json_typeof(v) == want;
-}
-
-static const struct field *field_find(const char *key)
-{
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (strcmp(fields[i].name, key) == 0)
-			return &fields[i];
-	return NULL;
-}
+static const struct jobj specs[] = {
+	[PORTCFG_CREATE] = { NULL, JOBJ_FIELDS(create_fields), "unknown field", NULL },
+	[PORTCFG_PATCH] = { NULL, JOBJ_FIELDS(patch_fields), "unknown field", NULL },
+};
 
 int portcfg_check(const struct port_config *out, struct fault *f)
 {
@@ -244,30 +237,11 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 int portcfg_from_json(const json_t *obj, enum portcfg_mode mode, const char *path_name,
 		      struct port_config *out, struct fault *f)
 {
-	const char *key;
-	json_t *v;
-
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
 		return fault_set(f, FAULT_SYNTAX, 0, NULL, "the body must be a JSON object");
-	json_object_foreach((json_t *)obj, key, v) {
-		const struct field *fd = field_find(key);
-
-		if (!fd)
-			return fault_set(f, FAULT_INVALID, 0, key, "unknown field");
-		if (!(fd->modes & (1u << mode)))
-			return fault_set(f, FAULT_INVALID, 0, key,
-					 "cannot be changed here; replace the port with PUT");
-		if (json_is_null(v) && mode == PORTCFG_PATCH && fd->nullable_in_patch) {
-			if (fd->parse(v, out, f) < 0)
-				return -EINVAL;
-			continue;
-		}
-		if (!type_matches(fd->type, v))
-			return fault_set(f, FAULT_INVALID, 0, key, "must be %s", type_words(fd->type));
-		if (fd->parse(v, out, f) < 0)
-			return -EINVAL;
-	}
+	if (jsonobj_read(obj, &specs[mode], out, f) < 0)
+		return -EINVAL;
 	if (mode == PORTCFG_CREATE && path_name) {
 		if (out->name[0] == '\0')
 			memcpy(out->name, path_name, strlen(path_name) + 1);

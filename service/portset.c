@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bindcfg.h"
 #include "log.h"
 #include "stack.h"
 #include "state.h"

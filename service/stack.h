@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "binding.h"
+#include "handler.h"
 #include "capture.h"
 #include "fault.h"
 #include "parse.h"

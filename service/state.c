@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bindcfg.h"
 #include "log.h"
 #include "portcfg.h"
 

@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "../../api/api.h"
+#include "../../service/bindcfg.h"
 #include "../../service/log.h"
 #include "../../service/portio_mem.h"
 #include "../../service/portset.h"

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../service/binding.h"
+#include "../../service/bindcfg.h"
 #include "../../service/log.h"
 #include "support.h"
 

@@ -24,9 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../service/binding.h"
+#include "../../service/bindopts.h"
 #include "../../service/capture.h"
-#include "../../service/handlers.h"
+#include "../../service/handler.h"
 #include "../../service/log.h"
 #include "../../service/port.h"
 #include "../../service/portio_mem.h"
@@ -677,6 +677,18 @@ static void hport(struct hfx *h, enum port_type type, bool packet_info)
 		fail_msg("port_open: %s (field %s)", f.detail, f.field);
 }
 
+/* Reads capture options @opts (NULL: none) into @cfg, as a binding at the root. */
+static int capture_configure(const json_t *opts, enum port_type type, struct binding_config *cfg,
+			     struct fault *f)
+{
+	uint32_t id = cfg->id;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->id = id;
+	cfg->kind = HANDLER_CAPTURE;
+	return bindopts_from_json(opts, type, cfg, f);
+}
+
 /* Configures and starts the binding from the options @json (NULL: none). */
 static void hbind(struct hfx *h, const char *json)
 {
@@ -690,7 +702,7 @@ static void hbind(struct hfx *h, const char *json)
 	memset(&h->b, 0, sizeof(h->b));
 	h->b.cfg.id = 7;
 	h->b.cfg.kind = HANDLER_CAPTURE;
-	if (handler_capture.configure(opts, port_config(h->port)->type, &h->b.cfg, &f) < 0)
+	if (capture_configure(opts, port_config(h->port)->type, &h->b.cfg, &f) < 0)
 		fail_msg("configure: %s (field %s)", f.detail, f.field);
 	json_decref(opts);
 	if (handler_capture.init(&h->b, port_config(h->port), &f) < 0)
@@ -725,7 +737,7 @@ static void configure_fails_with(const char *json, enum port_type type, const ch
 	json_t *opts = json_loads(json, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
 	assert_non_null(opts);
-	if (handler_capture.configure(opts, type, &cfg, &f) == 0)
+	if (capture_configure(opts, type, &cfg, &f) == 0)
 		fail_msg("configure accepted %s", json);
 	assert_int_equal(f.kind, FAULT_INVALID);
 	assert_string_equal(f.field, field);
@@ -753,13 +765,13 @@ static void test_handler_ops(void **state)
 	assert_string_equal(handler_capture.extra[0], "captured");
 	assert_string_equal(handler_capture.extra[1], "filtered_out");
 
-	assert_int_equal(handler_capture.configure(NULL, PORT_TAP, &cfg, &f), 0);
+	assert_int_equal(capture_configure(NULL, PORT_TAP, &cfg, &f), 0);
 	assert_int_equal(cfg.o.capture.limit, 0);
 	assert_int_equal(cfg.o.capture.snaplen, CAPTURE_SNAPLEN_MAX);
 	assert_string_equal(cfg.o.capture.filter, "");
 
 	o = json_object();
-	handler_capture.options_json(&cfg, o);
+	bindopts_to_json(&cfg, o);
 	assert_int_equal(json_object_size(o), 3);
 	assert_int_equal(json_integer_value(json_object_get(o, "limit")), 0);
 	assert_int_equal(json_integer_value(json_object_get(o, "snaplen")), CAPTURE_SNAPLEN_MAX);
@@ -768,13 +780,13 @@ static void test_handler_ops(void **state)
 
 	o = json_loads("{\"limit\": 9007199254740992, \"snaplen\": 1, \"filter\": \"udp\"}", 0,
 		       NULL);
-	assert_int_equal(handler_capture.configure(o, PORT_TUN, &cfg, &f), 0);
+	assert_int_equal(capture_configure(o, PORT_TUN, &cfg, &f), 0);
 	json_decref(o);
 	assert_int_equal(cfg.o.capture.limit, 1ull << 53);
 	assert_int_equal(cfg.o.capture.snaplen, 1);
 	assert_string_equal(cfg.o.capture.filter, "udp");
 	o = json_object();
-	handler_capture.options_json(&cfg, o);
+	bindopts_to_json(&cfg, o);
 	assert_int_equal(json_integer_value(json_object_get(o, "limit")), 1ll << 53);
 	assert_int_equal(json_integer_value(json_object_get(o, "snaplen")), 1);
 	assert_string_equal(json_string_value(json_object_get(o, "filter")), "udp");
@@ -815,7 +827,7 @@ static void test_configure_errors(void **state)
 		strcpy(big + CAPTURE_FILTER_MAX + 11, "\"}"); /* 511 bytes of filter */
 		o = json_loads(big, 0, NULL);
 		assert_non_null(o);
-		assert_int_equal(handler_capture.configure(o, PORT_TAP, &cfg, &f), 0);
+		assert_int_equal(capture_configure(o, PORT_TAP, &cfg, &f), 0);
 		assert_int_equal(strlen(cfg.o.capture.filter), CAPTURE_FILTER_MAX - 1);
 		json_decref(o);
 	}
@@ -845,7 +857,7 @@ static void test_filter_invalid(void **state)
 	pcap_error_of(bad, DLT_EN10MB, want, sizeof(want));
 	assert_true(want[0] != '\0');
 	memset(&h->b, 0, sizeof(h->b));
-	assert_true(handler_capture.configure(o, PORT_TAP, &h->b.cfg, &f) < 0);
+	assert_true(capture_configure(o, PORT_TAP, &h->b.cfg, &f) < 0);
 	assert_int_equal(f.kind, FAULT_INVALID);
 	assert_string_equal(f.field, "options.filter");
 	assert_string_equal(f.detail, want);

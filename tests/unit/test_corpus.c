@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../service/binding.h"
+#include "../../service/bindcfg.h"
 #include "../../service/capture.h"
 #include "../../service/log.h"
 #include "../../service/parse.h"

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../service/bindcfg.h"
 #include "../../service/log.h"
 #include "../../service/portset.h"
 #include "../../service/portio_mem.h"

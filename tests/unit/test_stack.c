@@ -27,7 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../service/binding.h"
+#include "../../service/bindcfg.h"
 #include "../../service/build.h"
 #include "../../service/capture.h"
 #include "../../service/log.h"
