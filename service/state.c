@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bindcfg.h"
+#include "jsonobj.h"
 #include "log.h"
 #include "portcfg.h"
 
@@ -309,10 +310,53 @@ static int decode_port(const json_t *v, const json_t *bindings, const json_t *ne
 	return decode_bindings(bindings, path, i, lim, sp, f);
 }
 
+/* The top of the file, read by the one strict-object walker (jsonobj.h). */
+struct top_ctx {
+	const char *path;
+	json_t *ports;
+};
+
+static int read_format(const json_t *v, const char *field, void *out, struct fault *f)
+{
+	const struct top_ctx *tc = out;
+
+	if (!json_is_integer(v) || json_integer_value(v) != STATE_FORMAT)
+		return fault_set(f, FAULT_INVALID, EINVAL, field, "state file %s: format must be %d",
+				 tc->path, STATE_FORMAT);
+	return 0;
+}
+
+static int read_ports(const json_t *v, const char *field, void *out, struct fault *f)
+{
+	struct top_ctx *tc = out;
+
+	if (!json_is_array(v))
+		return fault_set(f, FAULT_INVALID, EINVAL, field,
+				 "state file %s: \"ports\" must be an array", tc->path);
+	tc->ports = (json_t *)v;
+	return 0;
+}
+
+static int top_unknown(const char *key, void *out, struct fault *f)
+{
+	const struct top_ctx *tc = out;
+
+	return fault_set(f, FAULT_INVALID, EINVAL, key, "state file %s: unexpected field \"%s\"",
+			 tc->path, key);
+}
+
 int state_decode(json_t *doc, const char *path, const struct state_limits *lim,
 		 struct state_doc *out, struct fault *f)
 {
-	const char *key;
+	static const struct jfield top_fields[] = {
+		{ "format", JT_ANY, false, NULL, read_format },
+		{ "ports", JT_ANY, false, NULL, read_ports },
+	};
+	static const struct jobj top = {
+		.fields = JOBJ_FIELDS(top_fields),
+		.on_unknown = top_unknown,
+	};
+	struct top_ctx tc = { .path = path };
 	json_t *ports = NULL, *v;
 	size_t i, cap;
 	int ret = 0;
@@ -321,27 +365,11 @@ int state_decode(json_t *doc, const char *path, const struct state_limits *lim,
 	if (!json_is_object(doc))
 		return fault_set(f, FAULT_SYNTAX, EINVAL, NULL, "state file %s: not a JSON object",
 				 path);
-	json_object_foreach (doc, key, v) {
-		if (strcmp(key, "format") == 0) {
-			if (!json_is_integer(v) || json_integer_value(v) != STATE_FORMAT) {
-				ret = fault_set(f, FAULT_INVALID, EINVAL, "format",
-						"state file %s: format must be %d", path,
-						STATE_FORMAT);
-				goto out;
-			}
-		} else if (strcmp(key, "ports") == 0) {
-			if (!json_is_array(v)) {
-				ret = fault_set(f, FAULT_INVALID, EINVAL, "ports",
-						"state file %s: \"ports\" must be an array", path);
-				goto out;
-			}
-			ports = v;
-		} else {
-			ret = fault_set(f, FAULT_INVALID, EINVAL, key,
-					"state file %s: unexpected field \"%s\"", path, key);
-			goto out;
-		}
+	if (jsonobj_read(doc, &top, &tc, f) < 0) {
+		ret = -EINVAL;
+		goto out;
 	}
+	ports = tc.ports;
 	if (!ports || !json_object_get(doc, "format")) {
 		ret = fault_set(f, FAULT_INVALID, EINVAL, NULL,
 				"state file %s: \"format\" and \"ports\" are required", path);
