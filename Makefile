@@ -25,13 +25,14 @@ CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARN) $(OPT) $(SAN) -MMD -MP \
 	  -DPAIRD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-SERVICE_SRCS	:= $(filter-out service/main.c service/portio_mem.c,$(wildcard service/*.c))
+SERVICE_SRCS	:= $(wildcard service/*.c)
 API_SRCS	:= $(wildcard api/*.c)
 LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(SERVICE_SRCS) $(API_SRCS)) $(BUILD)/gen/assets.o
 ASSETS		:= $(sort $(wildcard webui/*.html webui/*.js webui/*.css webui/*.svg)) openapi.yaml
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-TEST_OBJS	:= $(BUILD)/service/portio_mem.o $(BUILD)/tests/unit/support.o
+FAKE_OBJS	:= $(BUILD)/tests/fakes/portio_mem.o
+TEST_OBJS	:= $(FAKE_OBJS) $(BUILD)/tests/unit/support.o
 # Each fuzz target's entry point again, built with $(CC) and a plain driver
 # (tests/fuzz/replay.c), replays its crash inputs (tests/fixtures/crashes/).
 REPLAY_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -39,7 +40,7 @@ PROMTOOL	:= build/tools/promtool
 
 all: $(BUILD)/paird
 
-$(BUILD)/paird: $(BUILD)/service/main.o $(LIB_OBJS)
+$(BUILD)/paird: $(BUILD)/paird.o $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
@@ -68,7 +69,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TEST_OBJS) $(LIB_OBJS)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o \
-			 $(BUILD)/service/portio_mem.o $(LIB_OBJS)
+			 $(FAKE_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
@@ -116,12 +117,12 @@ FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 # The headers too: a fuzzer built from stale code would pass for the wrong reason.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(SERVICE_SRCS) $(API_SRCS) $(BUILD)/gen/assets.c \
-		 $(wildcard service/*.h api/*.h tests/unit/*.h)
+		 tests/fakes/portio_mem.c $(wildcard service/*.h api/*.h tests/unit/*.h tests/fakes/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ-LD $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iapi $(shell pkg-config --cflags $(PKGS)) -o $@ \
-		$< $(SERVICE_SRCS) service/portio_mem.c $(API_SRCS) $(BUILD)/gen/assets.c $(LDLIBS)
+		$< $(SERVICE_SRCS) tests/fakes/portio_mem.c $(API_SRCS) $(BUILD)/gen/assets.c $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "../../service/log.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

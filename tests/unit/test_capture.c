@@ -29,7 +29,7 @@
 #include "../../service/handlers.h"
 #include "../../service/log.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 
 #define TSHARK "/usr/bin/tshark"
 

@@ -22,7 +22,7 @@
 
 #include "../../service/log.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "support.h"
 
 #define MAX_SEEN 256

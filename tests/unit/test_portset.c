@@ -23,7 +23,7 @@
 
 #include "../../service/log.h"
 #include "../../service/portset.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/stack.h"
 #include "../../service/state.h"
 #include "support.h"

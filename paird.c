@@ -22,13 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../api/api.h"
-#include "../api/http.h"
-#include "linkmon.h"
-#include "log.h"
-#include "portio_kernel.h"
-#include "portset.h"
-#include "secret.h"
+#include "api/api.h"
+#include "api/http.h"
+#include "service/linkmon.h"
+#include "service/log.h"
+#include "service/portio_kernel.h"
+#include "service/portset.h"
+#include "service/secret.h"
 
 #ifndef PAIRD_VERSION
 #define PAIRD_VERSION "0.0.0"
