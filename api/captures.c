@@ -203,7 +203,7 @@ static int query_u64(const struct request *rq, const char *name, uint64_t min, u
  */
 #define PAGE_BYTES	(1u << 20)  /* no record is started once a page holds this */
 #define STREAM_SCAN_MAX 4096	    /* records looked at per call, matching or not */
-#define STREAM_CALL_MAX (16 * 1024) /* bytes per call: ~0.3 ms of CPU for small records */
+#define STREAM_CALL_MAX ((size_t)16 * 1024) /* bytes per call: ~0.3 ms of CPU for small records */
 #define STREAM_TEXT	4096	    /* a record's JSON without its hex strings */
 #define STREAM_SEGS	8
 

@@ -97,7 +97,7 @@ int mac_parse_any(const char *s, uint8_t mac[6], const char **why)
 		*why = "must be six colon-separated hex octets, e.g. 02:00:00:00:00:01";
 		return -EINVAL;
 	}
-	for (int i = 0; i < 6; i++) {
+	for (size_t i = 0; i < 6; i++) {
 		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':')) {

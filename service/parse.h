@@ -71,6 +71,8 @@ enum frame_link {
 	X(udp_bad_length)	/* UDP length < 8 or > the IP payload */       \
 	X(udp_bad_checksum)	/* only when strict */
 
+/* clang-format reads MALFORMED_REASONS(X) as an expression going on to the next line. */
+/* clang-format off */
 enum malformed {
 	MALFORMED_NONE = 0,
 #define X(name) MAL_##name,
@@ -78,6 +80,7 @@ enum malformed {
 #undef X
 	MALFORMED_COUNT
 };
+/* clang-format on */
 
 /* "ipv4_bad_ihl", ...; "none" for MALFORMED_NONE. */
 const char *malformed_name(enum malformed m);

@@ -507,13 +507,60 @@ unsigned port_drift(const struct port *p)
 
 /* --- open --- */
 
-static int open_device(struct port *p, struct fault *f)
+/*
+ * TUNSETIFF refusals and what they mean for this request (drivers/net/tun.c,
+ * tun_set_iff()), by errno and whether paird was attaching to an existing
+ * device or creating one. Each format takes the device name as
+ * argument 1 and its type ("tun", "tap") as argument 2. A row with a kind
+ * is recorded as is; one without becomes fault_errno()'s kind and suffix.
+ * The first matching row wins; no match is "TUNSETIFF NAME failed".
+ */
+static const struct setiff_refusal {
+	int err;
+	bool attach;
+	enum fault_kind kind;
+	const char *field;
+	const char *fmt;
+} setiff_refusals[] = {
+	/* IFF_TUN_EXCL: the name was free when we looked, and taken by the time we asked. */
+	{ EBUSY, false, FAULT_CONFLICT, "name",
+	  "an interface named %1$s appeared while creating it" },
+	{ EBUSY, true, FAULT_NONE, "name",
+	  "%1$s is in use by another program (a single-queue device has one reader)" },
+	{ EINVAL, true, FAULT_NONE, "type", "%1$s is not a %2$s device" },
+	{ EPERM, true, FAULT_NONE, "name",
+	  "%1$s belongs to another user or group, and paird lacks CAP_NET_ADMIN" },
+	{ EPERM, false, FAULT_NONE, NULL,
+	  "creating a %2$s device needs CAP_NET_ADMIN; an administrator can pre-create it "
+	  "(ip tuntap add dev %1$s mode %2$s user USER) for paird to attach to" },
+};
+
+/* The formats are the table's above; test_port.c pins each one's text and arguments. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static int setiff_fault(const struct port_config *cfg, int err, struct fault *f)
+{
+	const char *type = port_type_name(cfg->type);
+
+	for (size_t i = 0; i < sizeof(setiff_refusals) / sizeof(setiff_refusals[0]); i++) {
+		const struct setiff_refusal *r = &setiff_refusals[i];
+
+		if (r->err != err || r->attach != cfg->attach)
+			continue;
+		if (r->kind != FAULT_NONE)
+			return fault_set(f, r->kind, err, r->field, r->fmt, cfg->name, type);
+		return fault_errno(f, err, r->field, r->fmt, cfg->name, type);
+	}
+	return fault_errno(f, err, NULL, "TUNSETIFF %s failed", cfg->name);
+}
+#pragma GCC diagnostic pop
+
+/* Whether the name is free to create, or there to attach to, as @cfg asks. */
+static int check_name(struct port *p, struct fault *f)
 {
 	const struct port_config *cfg = &p->cfg;
-	struct ifreq ifr;
-	int ret;
+	int ret = OPS(p)->link_index(IOCTX(p), cfg->name);
 
-	ret = OPS(p)->link_index(IOCTX(p), cfg->name);
 	if (!cfg->attach && ret >= 0)
 		return fault_set(f, FAULT_CONFLICT, EEXIST, "name",
 				 "an interface named %s already exists; set \"attach\": true to "
@@ -524,6 +571,45 @@ static int open_device(struct port *p, struct fault *f)
 				 "no interface named %s to attach to (create it with: ip tuntap "
 				 "add dev %s mode %s user USER)",
 				 cfg->name, cfg->name, port_type_name(cfg->type));
+	return 0;
+}
+
+/*
+ * Reads back the name and flags the kernel gave the device (TUNGETIFF) into
+ * p->tun_flags; a name other than the one asked for is an internal fault.
+ */
+static int read_back_flags(struct port *p, struct fault *f)
+{
+	const struct port_config *cfg = &p->cfg;
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNGETIFF, &ifr);
+	if (ret < 0)
+		return fault_errno(f, -ret, NULL, "TUNGETIFF on %s failed", cfg->name);
+	if (strncmp(ifr.ifr_name, cfg->name, IFNAMSIZ) != 0)
+		return fault_set(f, FAULT_INTERNAL, 0, "name", "the kernel named the device %.16s",
+				 ifr.ifr_name);
+	/*
+	 * TUNGETIFF reports IFF_NOFILTER (0x1000, the value of IFF_NO_PI) when
+	 * no socket filter is attached, so that bit cannot tell packet info
+	 * apart; the device has what TUNSETIFF asked for.
+	 */
+	p->tun_flags = ((unsigned short)ifr.ifr_flags & ~(unsigned)IFF_NO_PI) |
+		       (cfg->packet_info ? 0 : IFF_NO_PI);
+	return 0;
+}
+
+static int open_device(struct port *p, struct fault *f)
+{
+	const struct port_config *cfg = &p->cfg;
+	struct ifreq ifr;
+	int ret;
+
+	ret = check_name(p, f);
+	if (ret < 0)
+		return ret;
 
 	ret = OPS(p)->open(IOCTX(p), "/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	/* No clone device is the host's fault, not a missing resource: never a 404. */
@@ -543,45 +629,11 @@ static int open_device(struct port *p, struct fault *f)
 	ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
 				(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL));
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETIFF, &ifr);
-	if (ret == -EBUSY && !cfg->attach)
-		return fault_set(f, FAULT_CONFLICT, EBUSY, "name",
-				 "an interface named %s appeared while creating it", cfg->name);
-	if (ret == -EBUSY)
-		return fault_errno(f, EBUSY, "name",
-				   "%s is in use by another program (a single-queue device "
-				   "has one reader)",
-				   cfg->name);
-	if (ret == -EINVAL && cfg->attach)
-		return fault_errno(f, EINVAL, "type", "%s is not a %s device", cfg->name,
-				   port_type_name(cfg->type));
-	if (ret == -EPERM && cfg->attach)
-		return fault_errno(f, EPERM, "name",
-				   "%s belongs to another user or group, and paird lacks "
-				   "CAP_NET_ADMIN",
-				   cfg->name);
-	if (ret == -EPERM)
-		return fault_errno(f, EPERM, NULL,
-				   "creating a %s device needs CAP_NET_ADMIN; an administrator "
-				   "can pre-create it (ip tuntap add dev %s mode %s user USER) "
-				   "for paird to attach to",
-				   port_type_name(cfg->type), cfg->name, port_type_name(cfg->type));
 	if (ret < 0)
-		return fault_errno(f, -ret, NULL, "TUNSETIFF %s failed", cfg->name);
-
-	memset(&ifr, 0, sizeof(ifr));
-	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNGETIFF, &ifr);
+		return setiff_fault(cfg, -ret, f);
+	ret = read_back_flags(p, f);
 	if (ret < 0)
-		return fault_errno(f, -ret, NULL, "TUNGETIFF on %s failed", cfg->name);
-	if (strncmp(ifr.ifr_name, cfg->name, IFNAMSIZ) != 0)
-		return fault_set(f, FAULT_INTERNAL, 0, "name", "the kernel named the device %.16s",
-				 ifr.ifr_name);
-	/*
-	 * TUNGETIFF reports IFF_NOFILTER (0x1000, the value of IFF_NO_PI) when
-	 * no socket filter is attached, so that bit cannot tell packet info
-	 * apart; the device has what TUNSETIFF asked for.
-	 */
-	p->tun_flags = ((unsigned short)ifr.ifr_flags & ~(unsigned)IFF_NO_PI) |
-		       (cfg->packet_info ? 0 : IFF_NO_PI);
+		return ret;
 
 	/* Offload settings outlive their owner; without a vnet header we want none. */
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)0UL);

@@ -26,7 +26,7 @@ struct port;
 
 /* The largest frame: MTU 65535 plus Ethernet, one VLAN tag and the PI header. */
 #define PORT_FRAME_MAX	   (65535 + 14 + 4 + 4)
-#define PORT_READ_BUDGET   (256 * 1024)
+#define PORT_READ_BUDGET   ((size_t)256 * 1024)
 #define PORT_ERRNO_SLOTS   134 /* errno values 1..133; slot 0 collects any other */
 #define PORT_KADDR_MAX	   32	/* kernel addresses a port keeps track of */
 

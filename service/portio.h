@@ -2,9 +2,10 @@
 /*
  * Every OS call a port makes goes through one table of operations
  * (DESIGN.md, "Ports"): the kernel implementation (portio_kernel.c) talks
- * to /dev/net/tun and rtnetlink; the memory implementation (portio_mem.c)
- * keeps devices and frames in memory, injects errnos per call and needs no
- * root, so unit tests drive the whole port lifecycle and read loop on it.
+ * to /dev/net/tun and rtnetlink; the memory implementation, a test fake
+ * (tests/fakes/portio_mem.c), keeps devices and frames in memory, injects
+ * errnos per call and needs no root, so unit tests drive the whole port
+ * lifecycle and read loop on it.
  *
  * All operations return 0 (or a count) on success and a negative errno on
  * failure; none of them sets errno for the caller to read.

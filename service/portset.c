@@ -350,15 +350,127 @@ static void put_target(const struct port_config *old, const struct port_config *
 	}
 }
 
+/* A PUT that keeps the device: the link changes in place, undone if the save fails. */
+static int put_in_place(struct portset *ps, struct port *p, const struct port_config *old,
+			const struct link_state *before, const struct port_config *want,
+			struct port **out, struct fault *f)
+{
+	if (port_reconfigure(p, want, f) < 0) {
+		kernel_not_found(f, want);
+		return f->err ? -f->err : -EINVAL;
+	}
+	if (save(ps, f) < 0) {
+		reconfigure_back(p, old, before);
+		return -EIO;
+	}
+	if (out)
+		*out = p;
+	return 0;
+}
+
+/*
+ * Puts entry @i back after a failed replace. @p is the old port if it kept
+ * its record (it never had a device to release): back exactly as it was.
+ * Otherwise the old device was released and is opened again as well as we
+ * can; its counters start again.
+ */
+static void replace_undo(struct portset *ps, size_t i, struct port *p,
+			 const struct port_config *old)
+{
+	struct stack *stack = ps->e[i].stack;
+	struct fault again = FAULT_INIT;
+
+	if (!p) {
+		p = port_open(&ps->env, old, &again);
+		if (!p) {
+			log_error("port %s: could not be reopened after a failed replace: %s",
+				  old->name, again.detail);
+			p = port_new_failed(&ps->env, old, &again);
+		}
+	}
+	if (p) {
+		ps->e[i].port = p;
+		stack_attach(stack, p);
+		return;
+	}
+	log_error("port %s: lost while undoing a failed replace", old->name);
+	stack_free(stack);
+	remove_at(ps, i);
+}
+
+/*
+ * A PUT that needs another device (type, packet info, attach) or mends a
+ * broken port: the old device is released first, since the new one takes
+ * its name, and the entry keeps its stack (bindings, capture ring).
+ */
+static int put_replace(struct portset *ps, size_t i, const struct port_config *old,
+		       const struct port_config *want, struct port **out, struct fault *f)
+{
+	struct stack *stack = ps->e[i].stack;
+	struct port *p = ps->e[i].port;
+	/* A port that lost its device (gone, or never reopened) has none to give back. */
+	bool had_device = port_ifindex(p) > 0;
+	struct port *fresh;
+
+	/* The bindings stay with the port; they were checked against its type. */
+	if (want->type != old->type && stack_count(stack))
+		return fault_set(f, FAULT_CONFLICT, EBUSY, "type",
+				 "port %s has %zu binding(s) made for a %s port; delete them "
+				 "before changing its type",
+				 old->name, stack_count(stack), port_type_name(old->type));
+	/*
+	 * The only interface of that name is the one paird created for this
+	 * port, and it disappears when released: there would be nothing left
+	 * to attach to, and the port would have been torn down for nothing.
+	 */
+	if (want->attach && !old->attach && had_device)
+		return fault_set(f, FAULT_CONFLICT, EBUSY, "attach",
+				 "the interface %s is the one paird created for this port and "
+				 "goes away when released, so there is no device to attach to; "
+				 "delete the port and create a persistent device first (ip tuntap "
+				 "add dev %s mode %s user USER)",
+				 old->name, old->name, port_type_name(want->type));
+	/* A port with no device keeps its record until the new one is saved. */
+	stack_attach(stack, NULL);
+	if (had_device) {
+		port_free(p);
+		ps->e[i].port = p = NULL;
+	}
+	fresh = port_open(&ps->env, want, f);
+	if (!fresh) {
+		kernel_not_found(f, want);
+		goto undo;
+	}
+	ps->e[i].port = fresh;
+	stack_attach(stack, fresh);
+	if (save(ps, f) < 0) {
+		stack_attach(stack, NULL);
+		port_unconfigure(fresh);
+		port_free(fresh);
+		goto undo;
+	}
+	port_free(p);
+	/* Old records were framed another way (packet info); they go. */
+	if (stack_ring(stack) && want->packet_info != old->packet_info)
+		capture_ring_clear(stack_ring(stack));
+	/* A new device counts from zero: so does its stack, with a new since. */
+	stack_restart(stack);
+	if (out)
+		*out = fresh;
+	log_info("port %s: replaced", want->name);
+	return 0;
+undo:
+	replace_undo(ps, i, p, old);
+	return f->err ? -f->err : -EIO;
+}
+
 int portset_put(struct portset *ps, const struct port_config *cfg, bool *created,
 		struct port **out, struct fault *f)
 {
 	ssize_t i = index_of(ps, cfg->name);
 	struct port_config old, want;
 	struct link_state before;
-	struct stack *stack;
-	struct port *p, *fresh;
-	bool had_device;
+	struct port *p;
 
 	*created = i < 0;
 	if (i < 0) {
@@ -368,106 +480,15 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 		return portset_create(ps, &want, out, f);
 	}
 	p = ps->e[i].port;
-	stack = ps->e[i].stack;
 	old = *port_config(p);
 	before = *port_link(p);
 	put_target(&old, cfg, &want);
 	if (portcfg_check_mtu(&want, NULL, f) < 0)
 		return -EINVAL;
-	/* A port that lost its device (gone, or never reopened) has none to give back. */
-	had_device = port_ifindex(p) > 0;
-
 	if (portcfg_same_device(&old, &want) && port_state(p) != PORT_STATE_GONE &&
-	    port_state(p) != PORT_STATE_ERROR) {
-		if (port_reconfigure(p, &want, f) < 0) {
-			kernel_not_found(f, &want);
-			return f->err ? -f->err : -EINVAL;
-		}
-		if (save(ps, f) < 0) {
-			reconfigure_back(p, &old, &before);
-			return -EIO;
-		}
-		if (out)
-			*out = p;
-		return 0;
-	}
-
-	/* The bindings stay with the port; they were checked against its type. */
-	if (want.type != old.type && stack_count(stack))
-		return fault_set(f, FAULT_CONFLICT, EBUSY, "type",
-				 "port %s has %zu binding(s) made for a %s port; delete them "
-				 "before changing its type",
-				 old.name, stack_count(stack), port_type_name(old.type));
-	/*
-	 * The only interface of that name is the one paird created for this
-	 * port, and it disappears when released: there would be nothing left
-	 * to attach to, and the port would have been torn down for nothing.
-	 */
-	if (want.attach && !old.attach && had_device)
-		return fault_set(f, FAULT_CONFLICT, EBUSY, "attach",
-				 "the interface %s is the one paird created for this port and "
-				 "goes away when released, so there is no device to attach to; "
-				 "delete the port and create a persistent device first (ip tuntap "
-				 "add dev %s mode %s user USER)",
-				 old.name, old.name, port_type_name(want.type));
-	/*
-	 * Another device (type, packet info, attach) or a broken port: the old
-	 * device must be released first, since the new one takes its name. A
-	 * port with no device keeps its record until the new one is saved.
-	 */
-	stack_attach(stack, NULL);
-	if (had_device) {
-		port_free(p);
-		ps->e[i].port = p = NULL;
-	}
-	fresh = port_open(&ps->env, &want, f);
-	if (fresh) {
-		ps->e[i].port = fresh;
-		stack_attach(stack, fresh);
-		if (save(ps, f) == 0) {
-			port_free(p);
-			/* Old records were framed another way (packet info); they go. */
-			if (stack_ring(stack) && want.packet_info != old.packet_info)
-				capture_ring_clear(stack_ring(stack));
-			/* A new device counts from zero: so does its stack, with a new since. */
-			stack_restart(stack);
-			if (out)
-				*out = fresh;
-			log_info("port %s: replaced", cfg->name);
-			return 0;
-		}
-		stack_attach(stack, NULL);
-		port_unconfigure(fresh);
-		port_free(fresh);
-	} else {
-		kernel_not_found(f, &want);
-	}
-	if (p) {
-		/* It never had a device to release: back exactly as it was. */
-		ps->e[i].port = p;
-		stack_attach(stack, p);
-		return f->err ? -f->err : -EIO;
-	}
-	/* Put the old port back as well as we can; its counters start again. */
-	{
-		struct fault again = FAULT_INIT;
-
-		p = port_open(&ps->env, &old, &again);
-		if (!p) {
-			log_error("port %s: could not be reopened after a failed replace: %s",
-				  old.name, again.detail);
-			p = port_new_failed(&ps->env, &old, &again);
-		}
-		if (p) {
-			ps->e[i].port = p;
-			stack_attach(stack, p);
-		} else {
-			log_error("port %s: lost while undoing a failed replace", old.name);
-			stack_free(stack);
-			remove_at(ps, (size_t)i);
-		}
-	}
-	return f->err ? -f->err : -EIO;
+	    port_state(p) != PORT_STATE_ERROR)
+		return put_in_place(ps, p, &old, &before, &want, out, f);
+	return put_replace(ps, (size_t)i, &old, &want, out, f);
 }
 
 int portset_patch(struct portset *ps, struct port *p, const struct port_config *patch,

@@ -13,8 +13,9 @@
 
 /* Bytes of randomness behind every secret paird makes (256 bits). */
 #define SECRET_BYTES 32
-/* Characters of a secret as hex, without the NUL. */
-#define SECRET_HEX_LEN (2 * SECRET_BYTES)
+/* Characters of a secret as hex, without the NUL: two a byte. */
+#define SECRET_HEX_LEN 64
+_Static_assert(SECRET_HEX_LEN == 2 * SECRET_BYTES, "two hex digits a byte");
 
 /*
  * Fills @out with @bytes random bytes as lower-case hex and a NUL (@out

@@ -66,6 +66,8 @@ struct stack *stack_new(const struct stack_env *env, struct port *port)
 
 	if (!s)
 		return NULL;
+	/* s->b holds pointers: sizeof(*s->b) is a pointer's size, as meant. */
+	// NOLINTNEXTLINE(bugprone-sizeof-expression)
 	s->b = calloc(env->max_bindings ? env->max_bindings : 1, sizeof(*s->b));
 	if (!s->b) {
 		free(s);
@@ -179,6 +181,8 @@ struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index)
 
 		if (b->cfg.id != id)
 			continue;
+		/* s->b holds pointers: sizeof(*s->b) is a pointer's size, as meant. */
+		// NOLINTNEXTLINE(bugprone-sizeof-expression)
 		memmove(&s->b[i], &s->b[i + 1], (s->n - i - 1) * sizeof(*s->b));
 		s->n--;
 		*index = i;
@@ -191,6 +195,8 @@ void stack_reattach(struct stack *s, struct binding *b, size_t index)
 {
 	if (index > s->n)
 		index = s->n;
+	/* s->b holds pointers: sizeof(*s->b) is a pointer's size, as meant. */
+	// NOLINTNEXTLINE(bugprone-sizeof-expression)
 	memmove(&s->b[index + 1], &s->b[index], (s->n - index) * sizeof(*s->b));
 	s->b[index] = b;
 	s->n++;

@@ -86,8 +86,12 @@ static inline bool cur_sub(const struct cursor *c, size_t off, size_t n, struct 
 {
 	if (!cur_has(c, off, n))
 		return false;
-	/* Not even NULL + 0: UBSan reports it in C. */
-	sub->p = c->p ? c->p + off : NULL;
+	/*
+	 * Not even NULL + 0: UBSan reports it in C. A NULL p has len 0, so off
+	 * is 0 then; testing off rather than p keeps the analyzer from
+	 * supposing a NULL p with bytes behind it.
+	 */
+	sub->p = off ? c->p + off : c->p;
 	sub->len = n;
 	return true;
 }

@@ -27,7 +27,7 @@
 #include "../../api/api.h"
 #include "../../service/bindcfg.h"
 #include "../../service/log.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
 
 #define FUZZ_TOKEN  "fuzz-token-0123456789abcdef"

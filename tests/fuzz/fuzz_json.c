@@ -17,7 +17,7 @@
 
 #include "../../api/api.h"
 #include "../../service/log.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
 #include "../../service/stack.h"
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "../../service/log.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
 #include "../../service/state.h"
 

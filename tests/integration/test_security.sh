@@ -161,7 +161,14 @@ done <<ARGS
 --listen 198.18.99.1:0
 --log-level loud
 --max-ports 0
+--max-ports 4096x
+--max-bindings 4097
+--max-connections 0
+--http-timeout 3601
+--request-timeout -1
+--capture-memory 2000G
 --capture-ring 1K
+--capture-ring 64Kb
 --bogus
 -x
 --listen

@@ -10,7 +10,7 @@
 
 #include "../../service/csum.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 
 #include <stdarg.h>
 #include <stddef.h>

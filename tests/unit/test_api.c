@@ -23,7 +23,7 @@
 
 #include "../../service/log.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
 #include "support.h"
 

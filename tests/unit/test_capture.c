@@ -29,7 +29,7 @@
 #include "../../service/handler.h"
 #include "../../service/log.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 
 #define TSHARK "/usr/bin/tshark"
 
@@ -606,6 +606,8 @@ static void test_pcap(void **state)
 
 /* --- the capture handler --- */
 
+/* One line per header; clang-format would pack the bytes into even rows. */
+/* clang-format off */
 /* Ethernet, IPv4 198.18.0.1 -> 198.18.0.2, UDP 12345 -> 53, "hello". */
 static const uint8_t udp53_eth[] = {
 	0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
@@ -622,6 +624,7 @@ static const uint8_t arp_eth[] = {
 	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x01,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc6, 0x12, 0x00, 0x02,
 };
+/* clang-format on */
 
 struct hfx {
 	struct memio *m;
@@ -1011,6 +1014,8 @@ int main(void)
 {
 #define T(fn)  cmocka_unit_test(fn)
 #define TH(fn) cmocka_unit_test_setup_teardown(fn, hsetup, hteardown)
+	/* One test a line; clang-format would pack these short entries into columns. */
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		T(test_budget),
 		T(test_add_next_order),
@@ -1032,6 +1037,7 @@ int main(void)
 		TH(test_no_ring),
 		TH(test_ring_too_small),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
 }

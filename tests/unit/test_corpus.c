@@ -33,7 +33,7 @@
 #include "../../service/parse.h"
 #include "frame_check.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/stack.h"
 #include "support.h"
 

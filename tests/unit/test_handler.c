@@ -36,7 +36,7 @@
 #include "../../service/log.h"
 #include "../../service/parse.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "support.h"
 
 #define FRAME_MAX 1600

@@ -22,7 +22,7 @@
 
 #include "../../service/log.h"
 #include "../../service/port.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "support.h"
 
 #define MAX_SEEN 256
@@ -370,6 +370,56 @@ static void test_create_later_steps_fail(void **state)
 	memio_inject(fx->m, MEMIO_IOCTL, EBUSY);
 	open_fails(fx, &c, FAULT_CONFLICT, EBUSY, "name", NULL);
 	assert_false(memio_device_exists(fx->m, "p0"));
+}
+
+/*
+ * Every TUNSETIFF refusal and the detail it becomes, word for word: the
+ * mapping is a table of formats (port.c), which the compiler cannot check
+ * against their arguments, so this pins each row's text and arguments.
+ */
+static void test_tunsetiff_details(void **state)
+{
+	/* pq0 is an administrator's tap to attach to; pn0 is to be created. */
+	static const struct {
+		const char *name;
+		bool attach;
+		int err;
+		enum fault_kind kind;
+		const char *field;
+		const char *detail;
+	} cases[] = {
+		{ "pn0", false, EBUSY, FAULT_CONFLICT, "name",
+		  "an interface named pn0 appeared while creating it" },
+		{ "pq0", true, EBUSY, FAULT_CONFLICT, "name",
+		  "pq0 is in use by another program (a single-queue device has one reader): "
+		  "EBUSY (Device or resource busy)" },
+		{ "pq0", true, EINVAL, FAULT_INVALID, "type",
+		  "pq0 is not a tap device: EINVAL (Invalid argument)" },
+		{ "pn0", false, EINVAL, FAULT_INVALID, "",
+		  "TUNSETIFF pn0 failed: EINVAL (Invalid argument)" },
+		{ "pq0", true, EPERM, FAULT_FORBIDDEN, "name",
+		  "pq0 belongs to another user or group, and paird lacks CAP_NET_ADMIN: "
+		  "EPERM (Operation not permitted)" },
+		{ "pn0", false, EPERM, FAULT_FORBIDDEN, "",
+		  "creating a tap device needs CAP_NET_ADMIN; an administrator can pre-create it "
+		  "(ip tuntap add dev pn0 mode tap user USER) for paird to attach to: "
+		  "EPERM (Operation not permitted)" },
+		{ "pq0", true, ENOMEM, FAULT_UNAVAILABLE, "",
+		  "TUNSETIFF pq0 failed: ENOMEM (Cannot allocate memory)" },
+	};
+	struct fx *fx = *state;
+
+	assert_int_equal(memio_device_add(fx->m, "pq0", true, true), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct port_config c = cfg_of(cases[i].name, PORT_TAP);
+		struct fault f;
+
+		c.attach = cases[i].attach;
+		memio_inject(fx->m, MEMIO_IOCTL, cases[i].err);
+		open_fails(fx, &c, cases[i].kind, cases[i].err, cases[i].field, &f);
+		assert_string_equal(f.detail, cases[i].detail);
+		assert_false(memio_device_exists(fx->m, "pn0"));
+	}
 }
 
 static void test_attach_undo_addresses(void **state)
@@ -1339,6 +1389,7 @@ int main(void)
 		T(test_create_link_set_eperm),
 		T(test_create_addr_fails_midway),
 		T(test_create_later_steps_fail),
+		T(test_tunsetiff_details),
 		T(test_attach_undo_addresses),
 		T(test_attach_undo_link),
 		T(test_create_over_existing_name),

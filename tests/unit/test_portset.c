@@ -24,7 +24,7 @@
 #include "../../service/bindcfg.h"
 #include "../../service/log.h"
 #include "../../service/portset.h"
-#include "../../service/portio_mem.h"
+#include "../fakes/portio_mem.h"
 #include "../../service/stack.h"
 #include "../../service/state.h"
 #include "support.h"

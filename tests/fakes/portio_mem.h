@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "portio.h"
+#include "../../service/portio.h"
 
 enum memio_op {
 	MEMIO_OPEN,

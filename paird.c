@@ -16,19 +16,20 @@
 #include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../api/api.h"
-#include "../api/http.h"
-#include "linkmon.h"
-#include "log.h"
-#include "portio_kernel.h"
-#include "portset.h"
-#include "secret.h"
+#include "api/api.h"
+#include "api/http.h"
+#include "service/linkmon.h"
+#include "service/log.h"
+#include "service/portio_kernel.h"
+#include "service/portset.h"
+#include "service/secret.h"
 
 #ifndef PAIRD_VERSION
 #define PAIRD_VERSION "0.0.0"
@@ -51,11 +52,12 @@ struct options {
 	bool no_auth;
 	const char *allow_hosts[MAX_ALLOW_HOSTS];
 	size_t n_allow_hosts;
-	unsigned long max_ports;
-	unsigned long max_bindings;
-	unsigned long max_connections;
-	unsigned long http_timeout;
-	unsigned long request_timeout;
+	/* The numeric options (num_options[] below), each within its range. */
+	unsigned long long max_ports;
+	unsigned long long max_bindings;
+	unsigned long long max_connections;
+	unsigned long long http_timeout;
+	unsigned long long request_timeout;
 	unsigned long long capture_memory;
 	unsigned long long capture_ring;
 };
@@ -125,13 +127,15 @@ static int __attribute__((format(printf, 1, 2))) start_error(const char *fmt, ..
 	return EXIT_START;
 }
 
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+/* A decimal count, digits only. */
+static int parse_count(const char *s, unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
 {
+	unsigned long long v;
 	char *end;
-	unsigned long v;
 
 	errno = 0;
-	v = strtoul(s, &end, 10);
+	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
 		return -EINVAL;
 	*out = v;
@@ -179,33 +183,94 @@ enum {
 	OPT_NO_AUTH,
 };
 
+static const struct option longopts[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "state", required_argument, NULL, 's' },
+	{ "token-file", required_argument, NULL, 't' },
+	{ "token-out", required_argument, NULL, OPT_TOKEN_OUT },
+	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+	{ "allow-host", required_argument, NULL, 'a' },
+	{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
+	{ "max-bindings", required_argument, NULL, OPT_MAX_BINDINGS },
+	{ "capture-memory", required_argument, NULL, OPT_CAPTURE_MEMORY },
+	{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
+	{ "log-level", required_argument, NULL, 'L' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * The numeric options: a value outside [min, max] (or not a number) stops
+ * paird with the option's message. @field is the offset of its value in
+ * struct options; sizes take a K, M or G suffix.
+ */
+static const struct num_option {
+	int opt;
+	int (*parse)(const char *s, unsigned long long min, unsigned long long max,
+		     unsigned long long *out);
+	unsigned long long min, max;
+	size_t field;
+	const char *message;
+} num_options[] = {
+	{ OPT_MAX_PORTS, parse_count, 1, 4096, offsetof(struct options, max_ports),
+	  "--max-ports takes 1..4096" },
+	{ OPT_MAX_BINDINGS, parse_count, 1, 4096, offsetof(struct options, max_bindings),
+	  "--max-bindings takes 1..4096" },
+	{ OPT_CAPTURE_MEMORY, parse_size, 0, 1ull << 40, offsetof(struct options, capture_memory),
+	  "--capture-memory takes a size up to 1024G (e.g. 64M)" },
+	{ OPT_CAPTURE_RING, parse_size, 64ull << 10, 1ull << 30,
+	  offsetof(struct options, capture_ring), "--capture-ring takes a size 64K..1G" },
+	{ OPT_MAX_CONNS, parse_count, 1, 4096, offsetof(struct options, max_connections),
+	  "--max-connections takes 1..4096" },
+	{ OPT_HTTP_TIMEOUT, parse_count, 1, 3600, offsetof(struct options, http_timeout),
+	  "--http-timeout takes 1..3600 seconds" },
+	{ OPT_REQUEST_TIMEOUT, parse_count, 1, 3600, offsetof(struct options, request_timeout),
+	  "--request-timeout takes 1..3600 seconds" },
+};
+
+/* The numeric option @c is, or NULL. */
+static const struct num_option *num_option_of(int c)
+{
+	for (size_t i = 0; i < sizeof(num_options) / sizeof(num_options[0]); i++)
+		if (num_options[i].opt == c)
+			return &num_options[i];
+	return NULL;
+}
+
+/* Options that make sense one by one but not together. */
+static int check_options(const struct options *o)
+{
+	if (o->no_auth && o->token_file)
+		return start_error("--no-auth and --token-file contradict each other");
+	if (o->token_out && (o->token_file || o->no_auth || !o->listen))
+		return start_error("--token-out names the generated token, which only a TCP "
+				   "listener without --token-file or --no-auth has");
+	if (!o->listen && !o->socket)
+		return start_error("--listen none and --socket none leave no way to reach paird");
+	return 0;
+}
+
+/* Fills @o from the command line; 0, or the exit status after logging why not. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "state", required_argument, NULL, 's' },
-		{ "token-file", required_argument, NULL, 't' },
-		{ "token-out", required_argument, NULL, OPT_TOKEN_OUT },
-		{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
-		{ "allow-host", required_argument, NULL, 'a' },
-		{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
-		{ "max-bindings", required_argument, NULL, OPT_MAX_BINDINGS },
-		{ "capture-memory", required_argument, NULL, OPT_CAPTURE_MEMORY },
-		{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
-		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
-		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
-		{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct num_option *num;
 	int c, lvl;
 
 	opterr = 0; /* getopt's own messages would not share the start-up format */
 	while ((c = getopt_long(argc, argv, ":l:s:t:a:L:hV", longopts, NULL)) != -1) {
+		num = num_option_of(c);
+		if (num) {
+			if (num->parse(optarg, num->min, num->max,
+				       (unsigned long long *)((char *)o + num->field)) < 0)
+				return start_error("%s", num->message);
+			continue;
+		}
 		switch (c) {
 		case 'l':
 			o->listen = strcmp(optarg, "none") == 0 ? NULL : optarg;
@@ -229,52 +294,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->token_file = optarg;
 			break;
 		case 'a':
-			if (o->n_allow_hosts == MAX_ALLOW_HOSTS) {
+			if (o->n_allow_hosts == MAX_ALLOW_HOSTS)
 				return start_error("at most %d --allow-host", MAX_ALLOW_HOSTS);
-			}
 			o->allow_hosts[o->n_allow_hosts++] = optarg;
-			break;
-		case OPT_MAX_PORTS:
-			if (parse_ulong(optarg, 1, 4096, &o->max_ports) < 0) {
-				return start_error("--max-ports takes 1..4096");
-			}
-			break;
-		case OPT_MAX_BINDINGS:
-			if (parse_ulong(optarg, 1, 4096, &o->max_bindings) < 0) {
-				return start_error("--max-bindings takes 1..4096");
-			}
-			break;
-		case OPT_CAPTURE_MEMORY:
-			if (parse_size(optarg, 0, 1ull << 40, &o->capture_memory) < 0) {
-				return start_error("--capture-memory takes a size up to 1024G "
-						   "(e.g. 64M)");
-			}
-			break;
-		case OPT_CAPTURE_RING:
-			if (parse_size(optarg, 64ull << 10, 1ull << 30, &o->capture_ring) < 0) {
-				return start_error("--capture-ring takes a size 64K..1G");
-			}
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_ulong(optarg, 1, 4096, &o->max_connections) < 0) {
-				return start_error("--max-connections takes 1..4096");
-			}
-			break;
-		case OPT_HTTP_TIMEOUT:
-			if (parse_ulong(optarg, 1, 3600, &o->http_timeout) < 0) {
-				return start_error("--http-timeout takes 1..3600 seconds");
-			}
-			break;
-		case OPT_REQUEST_TIMEOUT:
-			if (parse_ulong(optarg, 1, 3600, &o->request_timeout) < 0) {
-				return start_error("--request-timeout takes 1..3600 seconds");
-			}
 			break;
 		case 'L':
 			lvl = log_level_parse(optarg);
-			if (lvl < 0) {
+			if (lvl < 0)
 				return start_error("--log-level takes error, warn, info or debug");
-			}
 			log_set_level((enum log_level)lvl);
 			break;
 		case 'h':
@@ -294,14 +321,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		return start_error("unexpected argument '%s' (see paird --help)", argv[optind]);
-	if (o->no_auth && o->token_file)
-		return start_error("--no-auth and --token-file contradict each other");
-	if (o->token_out && (o->token_file || o->no_auth || !o->listen))
-		return start_error("--token-out names the generated token, which only a TCP "
-				   "listener without --token-file or --no-auth has");
-	if (!o->listen && !o->socket)
-		return start_error("--listen none and --socket none leave no way to reach paird");
-	return 0;
+	return check_options(o);
 }
 
 /*
@@ -432,9 +452,9 @@ static char *token_out_default(const char *socket)
 static int parse_group(const char *s, gid_t *out)
 {
 	const struct group *gr;
-	unsigned long v;
+	unsigned long long v;
 
-	if (parse_ulong(s, 0, (gid_t)-2, &v) == 0) {
+	if (parse_count(s, 0, (gid_t)-2, &v) == 0) {
 		*out = (gid_t)v;
 		return 0;
 	}
@@ -529,241 +549,295 @@ static void remove_socket(const char *path, const struct stat *ours)
 		unlink(path);
 }
 
+/*
+ * Everything main() builds, in the order it builds it; paird_fini() takes it
+ * down in reverse. Resources start as -1/NULL so a failure at any step
+ * leaves a state paird_fini() can release.
+ */
+struct paird {
+	struct options o;
+	gid_t group;	       /* the socket's */
+	struct http_listen hl; /* the TCP listener; fd -1 once httpd owns it */
+	char *token_out;       /* where the generated token was written */
+	int unix_fd;	       /* -1 once httpd_unix owns it */
+	struct stat sock_st;   /* the socket file we made: removed at exit */
+	struct event_base *base;
+	struct port_io io;
+	struct portset *ports;
+	struct linkmon *lm;
+	/* The api keeps pointers to these two: they live as long as main(). */
+	char hostname[256], listen_name[256];
+	bool listen_any;
+	struct api *api;
+	struct httpd *httpd, *httpd_unix;
+	struct hup hup;
+	struct event *sigint, *sigterm, *sighup;
+};
+
+/* The TCP listener and its token (read, or generated and written out). */
+static int open_tcp(struct paird *d)
+{
+	const struct options *o = &d->o;
+	struct fault f = FAULT_INIT;
+	char why[512];
+
+	if (http_listen(o->listen, &d->hl, &f) < 0)
+		return start_error("%s", f.detail);
+	if (o->no_auth && !d->hl.loopback)
+		return start_error("--no-auth is only for a loopback listener; %s would open "
+				   "paird to the network",
+				   o->listen);
+	if (o->token_file) {
+		d->hup.token = read_token(o->token_file, why, sizeof(why));
+	} else if (!o->no_auth) {
+		d->token_out = o->token_out ? strdup(o->token_out) : token_out_default(o->socket);
+		d->hup.token = d->token_out ? generate_token(d->token_out, why, sizeof(why)) : NULL;
+		if (!d->token_out)
+			snprintf(why, sizeof(why), "out of memory");
+	}
+	if (!o->no_auth && !d->hup.token)
+		return start_error("%s", why);
+	return 0;
+}
+
+/* The listeners the flags ask for, before anything else: a taken address stops paird. */
+static int open_listeners(struct paird *d)
+{
+	const struct options *o = &d->o;
+	struct fault f = FAULT_INIT;
+	int ret;
+
+	if (o->socket_group && parse_group(o->socket_group, &d->group) < 0)
+		return start_error("--socket-group: no group named \"%s\"", o->socket_group);
+	if (o->listen) {
+		ret = open_tcp(d);
+		if (ret)
+			return ret;
+	}
+	if (o->socket) {
+		d->unix_fd = http_listen_unix(o->socket, d->group, &f);
+		if (d->unix_fd < 0)
+			return start_error("%s", f.detail);
+		if (lstat(o->socket, &d->sock_st) < 0)
+			d->sock_st.st_ino = 0;
+	}
+	return 0;
+}
+
+/* The loop, the port I/O, the ports of the state file and the link monitor. */
+static int build_service(struct paird *d)
+{
+	const struct options *o = &d->o;
+	struct fault f = FAULT_INIT;
+	int ret;
+
+	d->base = event_base_new();
+	if (!d->base)
+		return start_error("cannot create the event loop");
+	ret = portio_kernel_init(&d->io);
+	if (ret < 0)
+		return start_error("cannot open rtnetlink: %s", strerror(-ret));
+	d->ports = portset_new(d->base, d->io, o->state, (unsigned)o->max_ports);
+	if (!d->ports)
+		return start_error("out of memory");
+	if (portset_set_dataplane(d->ports, o->capture_memory, o->capture_ring,
+				  (unsigned)o->max_bindings) < 0)
+		return start_error("out of memory");
+	if (portset_restore(d->ports, &f) < 0)
+		return start_error("%s", f.detail);
+	d->lm = linkmon_new(d->base, on_link, d->ports);
+	if (!d->lm)
+		return start_error("cannot watch links over rtnetlink: %s", strerror(errno));
+	return 0;
+}
+
+/* The API over the ports, and one HTTP server per listener. */
+static int build_api(struct paird *d)
+{
+	const struct options *o = &d->o;
+	struct fault f = FAULT_INIT;
+	const char *port_sep;
+	struct api_config ac;
+	struct httpd_limits lim = {
+		.max_connections = (unsigned)o->max_connections,
+		.timeout_s = (unsigned)o->http_timeout,
+		.request_timeout_s = (unsigned)o->request_timeout,
+	};
+
+	/* Beyond loopback, clients name the machine: its name is a Host paird serves. */
+	if (o->listen && !d->hl.loopback && gethostname(d->hostname, sizeof(d->hostname) - 1) < 0)
+		d->hostname[0] = '\0';
+	d->listen_any =
+		o->listen && (strcmp(d->hl.host, "0.0.0.0") == 0 || strcmp(d->hl.host, "::") == 0);
+	ac = (struct api_config){
+		.ports = d->ports,
+		.token = d->hup.token,
+		.allow_hosts = o->allow_hosts,
+		.n_allow_hosts = o->n_allow_hosts,
+		.listen_host = o->listen ? d->hl.host : NULL,
+		.listen_name = d->listen_name,
+		.hostname = d->hostname[0] ? d->hostname : NULL,
+		.listen_any = d->listen_any,
+		.listen_port = d->hl.port,
+	};
+	/* The host part of --listen as typed (a name, say), brackets removed. */
+	if (o->listen && o->listen[0] != '[' && (port_sep = strrchr(o->listen, ':')))
+		snprintf(d->listen_name, sizeof(d->listen_name), "%.*s",
+			 (int)(port_sep - o->listen), o->listen);
+	d->api = api_new(&ac);
+	if (!d->api)
+		return start_error("out of memory");
+	if (d->hl.fd >= 0) {
+		d->httpd = httpd_new(d->base, d->api, d->hl.fd, REQ_VIA_TCP, &lim, &f);
+		d->hl.fd = -1; /* owned by httpd now, even on failure */
+		if (!d->httpd)
+			return start_error("%s", f.detail);
+	}
+	if (d->unix_fd >= 0) {
+		d->httpd_unix = httpd_new(d->base, d->api, d->unix_fd, REQ_VIA_UNIX, &lim, &f);
+		d->unix_fd = -1;
+		if (!d->httpd_unix)
+			return start_error("%s", f.detail);
+	}
+	return 0;
+}
+
+/* SIGINT and SIGTERM stop the loop; SIGHUP re-reads the token (on_hup()). */
+static int install_signals(struct paird *d)
+{
+	const struct http_listen *hl = &d->hl;
+
+	d->hup.api = d->api;
+	d->hup.port = hl->port;
+	snprintf(d->hup.url_host, sizeof(d->hup.url_host), "%s%s%s",
+		 strchr(hl->host, ':') ? "[" : "",
+		 strcmp(hl->host, "0.0.0.0") == 0 ? "127.0.0.1"
+		 : strcmp(hl->host, "::") == 0	  ? "::1"
+						  : hl->host,
+		 strchr(hl->host, ':') ? "]" : "");
+	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d->base);
+	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d->base);
+	d->sighup = evsignal_new(d->base, SIGHUP, on_hup, &d->hup);
+	if (!d->sigint || !d->sigterm || !d->sighup || event_add(d->sigint, NULL) < 0 ||
+	    event_add(d->sigterm, NULL) < 0 || event_add(d->sighup, NULL) < 0)
+		return start_error("cannot install signal handlers");
+	return 0;
+}
+
+/* What paird serves, where, and how a client gets in: the lines an operator reads first. */
+static void log_started(struct paird *d)
+{
+	const struct options *o = &d->o;
+	const struct http_listen *hl = &d->hl;
+
+	if (o->listen) {
+		const char *auth = o->no_auth	   ? "no authentication"
+				   : o->token_file ? "token from --token-file"
+						   : "token generated";
+
+		log_info("paird %s listening on http://%s%s%s:%u/ (%s) and %s%s; %s", PAIRD_VERSION,
+			 strchr(hl->host, ':') ? "[" : "", hl->host,
+			 strchr(hl->host, ':') ? "]" : "", hl->port, auth,
+			 o->socket ? "unix:" : "no Unix socket", o->socket ? o->socket : "",
+			 o->state ? o->state : "no state file");
+	} else {
+		log_info("paird %s listening on unix:%s (no TCP listener); %s", PAIRD_VERSION,
+			 o->socket, o->state ? o->state : "no state file");
+	}
+	if (o->socket)
+		log_info("control socket %s: mode 0660, group %u; curl --unix-socket %s "
+			 "http://localhost/api/v1/ports",
+			 o->socket, (unsigned)d->group, o->socket);
+	if (o->listen && o->no_auth)
+		log_warn("WARNING: --no-auth: the TCP API on %s:%u needs NO token; every local "
+			 "user can create ports, capture and send traffic with paird's privileges",
+			 hl->host, hl->port);
+	if (d->token_out) {
+		log_info("the API token is in %s (mode 0600): send it as 'Authorization: Bearer "
+			 "TOKEN'",
+			 d->token_out);
+		log_login_url(&d->hup, "started");
+	}
+	if (o->listen && !hl->loopback)
+		log_info("Host headers served: localhost, 127.0.0.1, ::1, %s%s%s%s%s; for any "
+			 "other name clients use (a DNS name), add --allow-host NAME",
+			 hl->host, d->hostname[0] ? ", " : "", d->hostname,
+			 d->listen_any ? ", any address of this machine" : "",
+			 o->n_allow_hosts ? " and the --allow-host names" : "");
+}
+
+/* Releases what was built, in reverse order, and leaves nothing that names a dead paird. */
+static void paird_fini(struct paird *d)
+{
+	httpd_free(d->httpd);
+	httpd_free(d->httpd_unix);
+	api_free(d->api);
+	linkmon_free(d->lm);
+	portset_free(d->ports);
+	if (d->io.ops)
+		portio_kernel_fini(&d->io);
+	if (d->sigint)
+		event_free(d->sigint);
+	if (d->sigterm)
+		event_free(d->sigterm);
+	if (d->sighup)
+		event_free(d->sighup);
+	if (d->base)
+		event_base_free(d->base);
+	if (d->hl.fd >= 0)
+		close(d->hl.fd);
+	if (d->unix_fd >= 0)
+		close(d->unix_fd);
+	/* Its socket and generated token. */
+	if (d->o.socket && d->sock_st.st_ino)
+		remove_socket(d->o.socket, &d->sock_st);
+	if (d->token_out && d->hup.token)
+		unlink(d->token_out);
+	free(d->token_out);
+	if (d->hup.token) {
+		explicit_bzero(d->hup.token, strlen(d->hup.token));
+		free(d->hup.token);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	struct options o = {
-		.listen = "127.0.0.1:8080",
-		.socket = SOCKET_DEFAULT,
-		.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
-		.max_connections = 64,
-		.http_timeout = 30,
-		.request_timeout = 10,
-		.capture_memory = CAPTURE_MEMORY_DEFAULT,
-		.capture_ring = CAPTURE_RING_DEFAULT,
+	/* The api and the signal events point into it: it lives until main() returns. */
+	struct paird d = {
+		.o = {
+			.listen = "127.0.0.1:8080",
+			.socket = SOCKET_DEFAULT,
+			.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
+			.max_connections = 64,
+			.http_timeout = 30,
+			.request_timeout = 10,
+			.capture_memory = CAPTURE_MEMORY_DEFAULT,
+			.capture_ring = CAPTURE_RING_DEFAULT,
+		},
+		.hl = { .fd = -1 },
+		.unix_fd = -1,
 	};
-	struct fault f = FAULT_INIT;
-	struct http_listen hl = { .fd = -1 };
-	struct port_io io = { 0 };
-	struct event_base *base = NULL;
-	struct event *sigint = NULL, *sigterm = NULL, *sighup = NULL;
-	struct portset *ports = NULL;
-	struct linkmon *lm = NULL;
-	struct api *api = NULL;
-	struct httpd *httpd = NULL, *httpd_unix = NULL;
-	struct hup hup = { .o = &o };
-	struct stat sock_st = { 0 };
-	bool listen_any = false;
-	/* The api keeps pointers to these two: they live as long as main(). */
-	char hostname[256] = "", listen_name[256] = "";
-	char *token_out = NULL, why[512];
-	gid_t group = getegid();
-	int ret, unix_fd = -1, status = EXIT_START;
+	int ret, status = EXIT_START;
 
-	ret = parse_args(argc, argv, &o);
+	ret = parse_args(argc, argv, &d.o);
 	if (ret)
 		return ret;
+	d.group = getegid();
+	d.hup.o = &d.o;
 	signal(SIGPIPE, SIG_IGN);
 	/* Until the loop's handler is in place, a SIGHUP must not kill paird. */
 	signal(SIGHUP, SIG_IGN);
-	if (o.socket_group && parse_group(o.socket_group, &group) < 0) {
-		start_error("--socket-group: no group named \"%s\"", o.socket_group);
+	if (open_listeners(&d) || build_service(&d) || build_api(&d) || install_signals(&d))
 		goto out;
-	}
-	if (o.listen) {
-		if (http_listen(o.listen, &hl, &f) < 0) {
-			start_error("%s", f.detail);
-			goto out;
-		}
-		if (o.no_auth && !hl.loopback) {
-			start_error("--no-auth is only for a loopback listener; %s would open "
-				    "paird to the network",
-				    o.listen);
-			goto out;
-		}
-		if (o.token_file) {
-			hup.token = read_token(o.token_file, why, sizeof(why));
-		} else if (!o.no_auth) {
-			token_out = o.token_out ? strdup(o.token_out) : token_out_default(o.socket);
-			hup.token = token_out ? generate_token(token_out, why, sizeof(why)) : NULL;
-			if (!token_out)
-				snprintf(why, sizeof(why), "out of memory");
-		}
-		if (!o.no_auth && !hup.token) {
-			start_error("%s", why);
-			goto out;
-		}
-	}
-	if (o.socket) {
-		unix_fd = http_listen_unix(o.socket, group, &f);
-		if (unix_fd < 0) {
-			start_error("%s", f.detail);
-			goto out;
-		}
-		if (lstat(o.socket, &sock_st) < 0)
-			sock_st.st_ino = 0;
-	}
-	base = event_base_new();
-	if (!base) {
-		start_error("cannot create the event loop");
-		goto out;
-	}
-	ret = portio_kernel_init(&io);
-	if (ret < 0) {
-		start_error("cannot open rtnetlink: %s", strerror(-ret));
-		goto out;
-	}
-	ports = portset_new(base, io, o.state, (unsigned)o.max_ports);
-	if (!ports) {
-		start_error("out of memory");
-		goto out;
-	}
-	if (portset_set_dataplane(ports, o.capture_memory, o.capture_ring,
-				  (unsigned)o.max_bindings) < 0) {
-		start_error("out of memory");
-		goto out;
-	}
-	if (portset_restore(ports, &f) < 0) {
-		start_error("%s", f.detail);
-		goto out;
-	}
-	lm = linkmon_new(base, on_link, ports);
-	if (!lm) {
-		start_error("cannot watch links over rtnetlink: %s", strerror(errno));
-		goto out;
-	}
-	/* Beyond loopback, clients name the machine: its name is a Host paird serves. */
-	if (o.listen && !hl.loopback && gethostname(hostname, sizeof(hostname) - 1) < 0)
-		hostname[0] = '\0';
-	listen_any = o.listen && (strcmp(hl.host, "0.0.0.0") == 0 || strcmp(hl.host, "::") == 0);
-	{
-		const char *port_sep;
-		struct api_config ac = {
-			.ports = ports,
-			.token = hup.token,
-			.allow_hosts = o.allow_hosts,
-			.n_allow_hosts = o.n_allow_hosts,
-			.listen_host = o.listen ? hl.host : NULL,
-			.listen_name = listen_name,
-			.hostname = hostname[0] ? hostname : NULL,
-			.listen_any = listen_any,
-			.listen_port = hl.port,
-		};
-		struct httpd_limits lim = {
-			.max_connections = (unsigned)o.max_connections,
-			.timeout_s = (unsigned)o.http_timeout,
-			.request_timeout_s = (unsigned)o.request_timeout,
-		};
-
-		/* The host part of --listen as typed (a name, say), brackets removed. */
-		if (o.listen && o.listen[0] != '[' && (port_sep = strrchr(o.listen, ':')))
-			snprintf(listen_name, sizeof(listen_name), "%.*s",
-				 (int)(port_sep - o.listen), o.listen);
-		api = api_new(&ac);
-		if (!api) {
-			start_error("out of memory");
-			goto out;
-		}
-		if (hl.fd >= 0) {
-			httpd = httpd_new(base, api, hl.fd, REQ_VIA_TCP, &lim, &f);
-			hl.fd = -1; /* owned by httpd now, even on failure */
-			if (!httpd) {
-				start_error("%s", f.detail);
-				goto out;
-			}
-		}
-		if (unix_fd >= 0) {
-			httpd_unix = httpd_new(base, api, unix_fd, REQ_VIA_UNIX, &lim, &f);
-			unix_fd = -1;
-			if (!httpd_unix) {
-				start_error("%s", f.detail);
-				goto out;
-			}
-		}
-	}
-	hup.api = api;
-	hup.port = hl.port;
-	snprintf(hup.url_host, sizeof(hup.url_host), "%s%s%s", strchr(hl.host, ':') ? "[" : "",
-		 strcmp(hl.host, "0.0.0.0") == 0 ? "127.0.0.1"
-		 : strcmp(hl.host, "::") == 0	 ? "::1"
-						 : hl.host,
-		 strchr(hl.host, ':') ? "]" : "");
-	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	sighup = evsignal_new(base, SIGHUP, on_hup, &hup);
-	if (!sigint || !sigterm || !sighup || event_add(sigint, NULL) < 0 ||
-	    event_add(sigterm, NULL) < 0 || event_add(sighup, NULL) < 0) {
-		start_error("cannot install signal handlers");
-		goto out;
-	}
-	if (o.listen) {
-		const char *auth = o.no_auth	  ? "no authentication"
-				   : o.token_file ? "token from --token-file"
-						  : "token generated";
-
-		log_info("paird %s listening on http://%s%s%s:%u/ (%s) and %s%s; %s", PAIRD_VERSION,
-			 strchr(hl.host, ':') ? "[" : "", hl.host, strchr(hl.host, ':') ? "]" : "",
-			 hl.port, auth, o.socket ? "unix:" : "no Unix socket",
-			 o.socket ? o.socket : "", o.state ? o.state : "no state file");
-	} else {
-		log_info("paird %s listening on unix:%s (no TCP listener); %s", PAIRD_VERSION,
-			 o.socket, o.state ? o.state : "no state file");
-	}
-	if (o.socket)
-		log_info("control socket %s: mode 0660, group %u; curl --unix-socket %s "
-			 "http://localhost/api/v1/ports",
-			 o.socket, (unsigned)group, o.socket);
-	if (o.listen && o.no_auth)
-		log_warn("WARNING: --no-auth: the TCP API on %s:%u needs NO token; every local "
-			 "user can create ports, capture and send traffic with paird's privileges",
-			 hl.host, hl.port);
-	if (token_out) {
-		log_info("the API token is in %s (mode 0600): send it as 'Authorization: Bearer "
-			 "TOKEN'",
-			 token_out);
-		log_login_url(&hup, "started");
-	}
-	if (o.listen && !hl.loopback)
-		log_info("Host headers served: localhost, 127.0.0.1, ::1, %s%s%s%s%s; for any "
-			 "other name clients use (a DNS name), add --allow-host NAME",
-			 hl.host, hostname[0] ? ", " : "", hostname,
-			 listen_any ? ", any address of this machine" : "",
-			 o.n_allow_hosts ? " and the --allow-host names" : "");
+	log_started(&d);
 	status = 1; /* from here on, a failure is not a start-up failure */
-	if (event_base_dispatch(base) < 0) {
+	if (event_base_dispatch(d.base) < 0) {
 		log_error("the event loop failed");
 		goto out;
 	}
 	status = 0;
 out:
-	httpd_free(httpd);
-	httpd_free(httpd_unix);
-	api_free(api);
-	linkmon_free(lm);
-	portset_free(ports);
-	if (io.ops)
-		portio_kernel_fini(&io);
-	if (sigint)
-		event_free(sigint);
-	if (sigterm)
-		event_free(sigterm);
-	if (sighup)
-		event_free(sighup);
-	if (base)
-		event_base_free(base);
-	if (hl.fd >= 0)
-		close(hl.fd);
-	if (unix_fd >= 0)
-		close(unix_fd);
-	/* Leave nothing that names a dead paird: its socket and generated token. */
-	if (o.socket && sock_st.st_ino)
-		remove_socket(o.socket, &sock_st);
-	if (token_out && hup.token)
-		unlink(token_out);
-	free(token_out);
-	if (hup.token) {
-		explicit_bzero(hup.token, strlen(hup.token));
-		free(hup.token);
-	}
+	paird_fini(&d);
 	if (status == 0)
 		log_info("stopped");
 	return status;
