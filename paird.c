@@ -342,8 +342,8 @@ static char *read_token(const char *path, char *why, size_t size)
 		return NULL;
 	}
 	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077))
-		log_warn("token file %s is readable by other users (mode %03o); chmod 600 it",
-			 path, (unsigned)(st.st_mode & 0777));
+		log_warn("token file %s is readable by other users (mode %03o); chmod 600 it", path,
+			 (unsigned)(st.st_mode & 0777));
 	if (!fgets(buf, sizeof(buf), fp))
 		buf[0] = '\0';
 	fclose(fp);

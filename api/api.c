@@ -40,7 +40,8 @@ static const struct route routes[] = {
 	    [HTTP_DELETE] = h_port_delete } },
 	{ "/api/v1/ports/{}/bindings",
 	  { [HTTP_GET] = h_bindings_list, [HTTP_POST] = h_bindings_create } },
-	{ "/api/v1/ports/{}/bindings/{}", { [HTTP_GET] = h_binding_get, [HTTP_DELETE] = h_binding_delete } },
+	{ "/api/v1/ports/{}/bindings/{}",
+	  { [HTTP_GET] = h_binding_get, [HTTP_DELETE] = h_binding_delete } },
 	{ "/api/v1/ports/{}/captures",
 	  { [HTTP_GET] = h_captures_get, [HTTP_DELETE] = h_captures_delete } },
 	{ "/api/v1/ports/{}/captures.pcap", { [HTTP_GET] = h_captures_pcap } },
@@ -51,8 +52,8 @@ static const struct route routes[] = {
 };
 
 static const char *const method_names[HTTP_METHOD_COUNT] = {
-	[HTTP_GET] = "GET",	[HTTP_HEAD] = "HEAD",	      [HTTP_POST] = "POST",
-	[HTTP_PUT] = "PUT",	[HTTP_PATCH] = "PATCH",	      [HTTP_DELETE] = "DELETE",
+	[HTTP_GET] = "GET",	    [HTTP_HEAD] = "HEAD",   [HTTP_POST] = "POST",
+	[HTTP_PUT] = "PUT",	    [HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
 	[HTTP_OPTIONS] = "OPTIONS", [HTTP_OTHER] = "OTHER",
 };
 

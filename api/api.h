@@ -16,9 +16,9 @@
 
 struct portset;
 
-#define API_BODY_MAX	 (64 << 10) /* 64 KiB: a shift, whose widening clang-tidy does not flag */
-#define API_PATH_PARAMS	 2
-#define API_HEADERS_MAX	 6
+#define API_BODY_MAX	(64 << 10) /* 64 KiB: a shift, whose widening clang-tidy does not flag */
+#define API_PATH_PARAMS 2
+#define API_HEADERS_MAX 6
 
 enum http_method {
 	HTTP_GET,
@@ -69,7 +69,7 @@ typedef ssize_t (*body_read_fn)(void *ctx, char *buf, size_t max);
 struct response {
 	int status;
 	const char *content_type;
-	char *body;	       /* malloc'ed, freed by response_fini() unless body_static */
+	char *body; /* malloc'ed, freed by response_fini() unless body_static */
 	const void *static_body;
 	size_t len;
 	/* A streamed body, instead of the above: its length is not known in advance. */

@@ -31,7 +31,6 @@ static const char *const csum_words[] = {
 	[CSUM_NONE] = "none",
 };
 
-
 static json_t *json_mac(const uint8_t mac[6])
 {
 	char buf[MAC_STR_MAX];
@@ -64,8 +63,7 @@ static json_t *ipv4_json(const struct frame_info *fi)
 	json_object_set_new(o, "ttl", json_integer(fi->ip4.ttl));
 	json_object_set_new(o, "protocol", json_integer(fi->ip4.protocol));
 	json_object_set_new(o, "checksum", json_integer(fi->ip4.checksum));
-	json_object_set_new(o, "checksum_status",
-			    json_string(csum_words[fi->ip4.checksum_status]));
+	json_object_set_new(o, "checksum_status", json_string(csum_words[fi->ip4.checksum_status]));
 	json_object_set_new(o, "src", json_ip(AF_INET, fi->ip4.src));
 	json_object_set_new(o, "dst", json_ip(AF_INET, fi->ip4.dst));
 	return o;
@@ -161,7 +159,8 @@ json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uin
 			n = 0;
 		else if (off + n > caplen)
 			n = caplen - off;
-		json_object_set_new(o, "payload", json_hex_bytes(data + (off > caplen ? 0 : off), n));
+		json_object_set_new(o, "payload",
+				    json_hex_bytes(data + (off > caplen ? 0 : off), n));
 		json_object_set_new(o, "payload_length", json_integer((json_int_t)fi->payload_len));
 	}
 	return o;
@@ -201,10 +200,10 @@ static int query_u64(const struct request *rq, const char *name, uint64_t min, u
  * answers 410 as any cursor that fell off the ring does, and a pcap file
  * ends after its last whole record.
  */
-#define PAGE_BYTES	(1u << 20)  /* no record is started once a page holds this */
-#define STREAM_SCAN_MAX 4096	    /* records looked at per call, matching or not */
+#define PAGE_BYTES	(1u << 20)	    /* no record is started once a page holds this */
+#define STREAM_SCAN_MAX 4096		    /* records looked at per call, matching or not */
 #define STREAM_CALL_MAX ((size_t)16 * 1024) /* bytes per call: ~0.3 ms of CPU for small records */
-#define STREAM_TEXT	4096	    /* a record's JSON without its hex strings */
+#define STREAM_TEXT	4096		    /* a record's JSON without its hex strings */
 #define STREAM_SEGS	8
 
 enum seg_kind { SEG_TEXT, SEG_BYTES, SEG_HEX };
@@ -575,9 +574,9 @@ int h_captures_get(struct api *api, struct request *rq, struct response *rs, str
 			 (unsigned long long)after,
 			 (unsigned long long)(st.records ? st.oldest_seq : st.newest_seq + 1));
 		/* After a clear the ring may be empty: the next record is the one to wait for. */
-		json_object_set_new(ext, "oldest_seq",
-				    json_integer((json_int_t)(st.records ? st.oldest_seq
-									 : st.newest_seq + 1)));
+		json_object_set_new(
+			ext, "oldest_seq",
+			json_integer((json_int_t)(st.records ? st.oldest_seq : st.newest_seq + 1)));
 		reply_problem_ext(rs, 410, "gone", detail, rq->path, ext);
 		return 0;
 	}

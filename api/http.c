@@ -288,8 +288,8 @@ static const char *lookup_query(void *ctx, const char *name)
 static enum http_method method_of(const char *m)
 {
 	static const char *const names[] = {
-		[HTTP_GET] = "GET",	[HTTP_HEAD] = "HEAD",	[HTTP_POST] = "POST",
-		[HTTP_PUT] = "PUT",	[HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
+		[HTTP_GET] = "GET",	    [HTTP_HEAD] = "HEAD",   [HTTP_POST] = "POST",
+		[HTTP_PUT] = "PUT",	    [HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
 		[HTTP_OPTIONS] = "OPTIONS",
 	};
 
@@ -532,8 +532,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	struct httpd *h = cls;
 	struct conn *st = *con_cls;
@@ -749,12 +749,12 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	h->max_connections = limits->max_connections;
 	h->request_timeout_ms = (uint64_t)limits->request_timeout_s * 1000;
 	TAILQ_INIT(&h->reading);
-	h->d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_LISTEN_SOCKET,
-		listen_fd, MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+				NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+				MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+				limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+				limits->timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
 	if (!h->d) {
 		close(listen_fd);
 		fault_set(f, FAULT_INTERNAL, 0, NULL, "libmicrohttpd did not start");

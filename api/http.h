@@ -21,8 +21,8 @@ struct httpd;
 
 struct http_listen {
 	int fd;
-	char host[64];	/* the numeric address bound, without brackets */
-	uint16_t port;	/* the port bound (the one picked when :0 was asked) */
+	char host[64]; /* the numeric address bound, without brackets */
+	uint16_t port; /* the port bound (the one picked when :0 was asked) */
 	bool loopback;
 };
 

@@ -22,11 +22,11 @@ struct api_session {
 };
 
 struct api {
-	struct api_config cfg; /* cfg.token is NULL here: the token lives in .token */
-	char *token;	       /* owned; NULL: no auth on TCP */
+	struct api_config cfg;		     /* cfg.token is NULL here: the token lives in .token */
+	char *token;			     /* owned; NULL: no auth on TCP */
 	char login_code[SECRET_HEX_LEN + 1]; /* the pending one-time code, "" when none */
 	struct api_session sessions[API_SESSIONS];
-	struct timespec started;   /* CLOCK_REALTIME, for display */
+	struct timespec started;      /* CLOCK_REALTIME, for display */
 	struct timespec started_mono; /* CLOCK_MONOTONIC, for uptime */
 };
 

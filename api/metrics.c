@@ -86,9 +86,12 @@ static void binding_families(struct emit *e)
 			const struct stack *s = portset_stack(e->ps, p);
 
 			for (size_t j = 0; (b = stack_at(s, j)); j++) {
-				uint64_t v = k == 0 ? b->c.packets : k == 1 ? b->c.bytes : b->c.errors;
+				uint64_t v = k == 0   ? b->c.packets
+					     : k == 1 ? b->c.bytes
+						      : b->c.errors;
 
-				fprintf(e->out, "%s{port=\"%s\",binding=\"%u\",handler=\"%s\"} %llu\n",
+				fprintf(e->out,
+					"%s{port=\"%s\",binding=\"%u\",handler=\"%s\"} %llu\n",
 					names[k], port_name(p), b->cfg.id, b->ops->name,
 					(unsigned long long)v);
 			}
@@ -102,7 +105,7 @@ static void binding_families(struct emit *e)
  */
 static void extra_families(struct emit *e)
 {
-	const char *done[HANDLER_KIND_COUNT * BINDING_EXTRA_MAX];
+	const char *done[HANDLER_KIND_COUNT * BINDING_EXTRA_MAX] = { NULL };
 	size_t ndone = 0;
 
 	for (int k = 0; k < HANDLER_KIND_COUNT; k++) {
@@ -119,7 +122,8 @@ static void extra_families(struct emit *e)
 				continue;
 			done[ndone++] = name;
 			snprintf(fam, sizeof(fam), "paird_binding_%s_total", name);
-			family(e, fam, "counter", "A handler's own counter (see the binding's JSON).");
+			family(e, fam, "counter",
+			       "A handler's own counter (see the binding's JSON).");
 			for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
 				const struct stack *s = portset_stack(e->ps, p);
 				struct binding *b;

@@ -206,8 +206,7 @@ static int parse_config(const struct request *rq, enum portcfg_mode mode, const 
 	return ret;
 }
 
-static int reply_port(const struct api *api, struct response *rs, int status,
-		      const struct port *p)
+static int reply_port(const struct api *api, struct response *rs, int status, const struct port *p)
 {
 	if (status == 201)
 		response_header(rs, "Location", "/api/v1/ports/%s", port_name(p));

@@ -12,10 +12,11 @@
 #include "internal.h"
 
 static const int kind_status[FAULT_KIND_COUNT] = {
-	[FAULT_NONE] = 500,	   [FAULT_SYNTAX] = 400,      [FAULT_MEDIA_TYPE] = 415, [FAULT_QUERY] = 400,      [FAULT_INVALID] = 422,
-	[FAULT_NOT_FOUND] = 404,   [FAULT_CONFLICT] = 409,    [FAULT_FORBIDDEN] = 403,
-	[FAULT_LIMIT] = 409,	   [FAULT_GONE] = 410,	      [FAULT_UNAVAILABLE] = 503,
-	[FAULT_KERNEL] = 500,	   [FAULT_INTERNAL] = 500,
+	[FAULT_NONE] = 500,	[FAULT_SYNTAX] = 400,	   [FAULT_MEDIA_TYPE] = 415,
+	[FAULT_QUERY] = 400,	[FAULT_INVALID] = 422,	   [FAULT_NOT_FOUND] = 404,
+	[FAULT_CONFLICT] = 409, [FAULT_FORBIDDEN] = 403,   [FAULT_LIMIT] = 409,
+	[FAULT_GONE] = 410,	[FAULT_UNAVAILABLE] = 503, [FAULT_KERNEL] = 500,
+	[FAULT_INTERNAL] = 500,
 };
 
 static const char *title_of(int status)
@@ -99,8 +100,8 @@ static void reply_body(struct response *rs, int status, const char *slug, const 
 void reply_fault(struct response *rs, const struct fault *f, const char *instance)
 {
 	int status = fault_status(f);
-	reply_body(rs, status, fault_kind_slug(f->kind), f->detail[0] ? f->detail : title_of(status), f->field,
-		   f->err, instance, NULL);
+	reply_body(rs, status, fault_kind_slug(f->kind),
+		   f->detail[0] ? f->detail : title_of(status), f->field, f->err, instance, NULL);
 }
 
 void reply_problem(struct response *rs, int status, const char *slug, const char *detail,

@@ -40,7 +40,8 @@ static int hex_decode(const json_t *v, const char *field, uint8_t *out, size_t c
 	s = json_string_value(v);
 	n = json_string_length(v);
 	if (n % 2)
-		return fault_set(f, FAULT_INVALID, 0, field, "must have an even number of hex digits");
+		return fault_set(f, FAULT_INVALID, 0, field,
+				 "must have an even number of hex digits");
 	if (n / 2 > cap)
 		return fault_set(f, FAULT_INVALID, 0, field, "is longer than %zu bytes", cap);
 	for (size_t i = 0; i < n; i += 2) {
@@ -70,7 +71,8 @@ static int check_keys(const json_t *o, const char *prefix, const char *const *al
 
 	for (; allowed[spec.n_fields]; spec.n_fields++) {
 		if (spec.n_fields == TX_KEYS_MAX)
-			return fault_set(f, FAULT_INTERNAL, 0, NULL, "too many keys for %s", prefix);
+			return fault_set(f, FAULT_INTERNAL, 0, NULL, "too many keys for %s",
+					 prefix);
 		fields[spec.n_fields] = (struct jfield){ .key = allowed[spec.n_fields] };
 	}
 	return jsonobj_read(o, &spec, NULL, f);
@@ -171,7 +173,8 @@ static int parse_common(const struct port *p, const json_t *o, const char *prefi
 	c->ip.ttl = (uint8_t)ttl;
 	if (text && hex) {
 		snprintf(field, sizeof(field), "%s.payload", prefix);
-		return fault_set(f, FAULT_INVALID, 0, field, "give payload or payload_hex, not both");
+		return fault_set(f, FAULT_INVALID, 0, field,
+				 "give payload or payload_hex, not both");
 	}
 	if (text) {
 		snprintf(field, sizeof(field), "%s.payload", prefix);
@@ -209,9 +212,8 @@ static int parse_common(const struct port *p, const json_t *o, const char *prefi
 static ssize_t build_from_udp(const struct port *p, const json_t *o, uint8_t *frame,
 			      struct tx_common *c, struct fault *f)
 {
-	static const char *const keys[] = { "src",	   "dst",     "src_port", "dst_port",
-					    "payload",	   "payload_hex", "ttl", "src_mac",
-					    "dst_mac",	   NULL };
+	static const char *const keys[] = { "src",	   "dst", "src_port", "dst_port", "payload",
+					    "payload_hex", "ttl", "src_mac",  "dst_mac",  NULL };
 	json_int_t sport = 0, dport = 0;
 	ssize_t n;
 
@@ -230,11 +232,11 @@ static ssize_t build_from_udp(const struct port *p, const json_t *o, uint8_t *fr
 }
 
 static ssize_t build_from_icmp(const struct port *p, const json_t *o, uint8_t *frame,
-				struct tx_common *c, struct fault *f)
+			       struct tx_common *c, struct fault *f)
 {
-	static const char *const keys[] = { "src",	   "dst",	  "id",	     "seq",
-					    "reply",	   "payload",	  "payload_hex", "ttl",
-					    "src_mac",	   "dst_mac",	  NULL };
+	static const char *const keys[] = { "src",     "dst",	  "id",		 "seq",
+					    "reply",   "payload", "payload_hex", "ttl",
+					    "src_mac", "dst_mac", NULL };
 	const json_t *reply = json_object_get(o, "reply");
 	json_int_t id = 0, seq = 0;
 	ssize_t n;
@@ -299,7 +301,8 @@ int h_transmit(struct api *api, struct request *rq, struct response *rs, struct 
 	ret = port_write(p, frame, (size_t)n);
 	if (ret == -EIO) {
 		fault_set(f, FAULT_CONFLICT, EIO, NULL,
-			  "the link of %s is down: the kernel refused the frame (EIO)", port_name(p));
+			  "the link of %s is down: the kernel refused the frame (EIO)",
+			  port_name(p));
 		goto out;
 	}
 	if (ret == -ENODEV || ret == -EBADF) {

@@ -143,7 +143,7 @@ static int read_addresses(const struct reply_family *k, const json_t *v, const c
 		return fault_set(f, FAULT_INVALID, 0, field,
 				 "must list 1 to %d addresses (got %zu)", REPLY_ADDR_MAX,
 				 json_array_size(v));
-	json_array_foreach (v, i, e) {
+	json_array_foreach(v, i, e) {
 		snprintf(item, sizeof(item), "%s[%zu]", field, i);
 		if (read_address(k, e, item, ro->addrs[i], f) < 0)
 			return -EINVAL;

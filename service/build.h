@@ -49,8 +49,8 @@ ssize_t build_arp(uint8_t *buf, size_t cap, const uint8_t eth_dst[6], uint16_t o
  * A neighbour advertisement (tap only) for @target with the Target
  * Link-Layer Address option @tlla, hop limit 255 as RFC 4861 requires.
  */
-ssize_t build_ndp_na(uint8_t *buf, size_t cap, const struct build_link *l,
-		     const uint8_t src[16], const uint8_t dst[16], const uint8_t target[16],
-		     bool solicited, bool override, const uint8_t tlla[6]);
+ssize_t build_ndp_na(uint8_t *buf, size_t cap, const struct build_link *l, const uint8_t src[16],
+		     const uint8_t dst[16], const uint8_t target[16], bool solicited, bool override,
+		     const uint8_t tlla[6]);
 
 #endif

@@ -46,8 +46,8 @@ struct capture_record {
 	uint64_t seq;
 	struct timespec ts;
 	uint32_t binding_id;
-	uint32_t len;	 /* the frame's length on the wire */
-	uint32_t caplen; /* bytes kept (len cut to the binding's snaplen) */
+	uint32_t len;		     /* the frame's length on the wire */
+	uint32_t caplen;	     /* bytes kept (len cut to the binding's snaplen) */
 	const struct frame_info *fi; /* the frame as parsed when captured */
 	const uint8_t *data;	     /* caplen bytes */
 };
@@ -71,14 +71,14 @@ bool capture_ring_next(const struct capture_ring *r, uint64_t after, uint32_t bi
 		       struct capture_record *out);
 
 struct capture_stats {
-	uint64_t records;	/* retained now */
-	uint64_t bytes;		/* of frame data retained now */
-	uint64_t oldest_seq;	/* 0 when empty */
-	uint64_t newest_seq;	/* the last seq handed out, 0 if none yet */
-	uint64_t evicted_upto;	/* the highest seq lost to eviction (not to a clear), 0 if none */
-	uint64_t evictions;	/* records evicted to make room */
-	uint64_t dropped;	/* records too large to ever fit */
-	size_t capacity;	/* bytes reserved */
+	uint64_t records;      /* retained now */
+	uint64_t bytes;	       /* of frame data retained now */
+	uint64_t oldest_seq;   /* 0 when empty */
+	uint64_t newest_seq;   /* the last seq handed out, 0 if none yet */
+	uint64_t evicted_upto; /* the highest seq lost to eviction (not to a clear), 0 if none */
+	uint64_t evictions;    /* records evicted to make room */
+	uint64_t dropped;      /* records too large to ever fit */
+	size_t capacity;       /* bytes reserved */
 };
 void capture_ring_stats(const struct capture_ring *r, struct capture_stats *out);
 

@@ -43,10 +43,10 @@ const char *errno_name(int err, char buf[16])
 	return buf;
 }
 
-/* The one rule: a fault's errno negated, -EINVAL when it has none. */
+/* The one rule: a fault's errno negated, -EINVAL when it has none (never 0 or positive). */
 static int errno_ret(int err)
 {
-	return err ? -err : -EINVAL;
+	return err > 0 ? -err : -EINVAL;
 }
 
 int fault_ret(const struct fault *f)
@@ -54,8 +54,9 @@ int fault_ret(const struct fault *f)
 	return errno_ret(f->err);
 }
 
-static int fault_vset(struct fault *f, enum fault_kind kind, int err, const char *field,
-		      const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static int fault_vset(struct fault *f, enum fault_kind kind,
+							    int err, const char *field,
+							    const char *fmt, va_list ap)
 {
 	int ret = errno_ret(err);
 

@@ -33,7 +33,10 @@ struct fault {
 	char detail[320]; /* one human sentence */
 };
 
-#define FAULT_INIT { .kind = FAULT_NONE }
+#define FAULT_INIT                 \
+	{                          \
+		.kind = FAULT_NONE \
+	}
 
 /*
  * Records a fault unless one is already recorded. @err is the errno behind

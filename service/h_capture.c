@@ -16,7 +16,6 @@
 #include "capture.h"
 #include "handler.h"
 
-
 /*
  * Compiles @filter for frames of a @ptype port into @prog (released with
  * pcap_freecode()). An invalid filter is a fault carrying libpcap's words.

@@ -57,7 +57,7 @@ int jsonobj_read(const json_t *obj, const struct jobj *spec, void *out, struct f
 
 	if (obj && !json_is_object(obj))
 		return fault_set(f, FAULT_INVALID, 0, spec->prefix, "must be an object");
-	json_object_foreach ((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v) {
 		const struct jfield *fd = field_find(spec, key);
 
 		if (!fd && spec->on_unknown) {

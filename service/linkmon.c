@@ -94,8 +94,8 @@ struct linkmon *linkmon_new(struct event_base *base, linkmon_fn fn, void *arg)
 	if (mnl_socket_bind(lm->sock, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
 			    MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
-	lm->ev = event_new(base, mnl_socket_get_fd(lm->sock), EV_READ | EV_PERSIST, on_readable,
-			   lm);
+	lm->ev =
+		event_new(base, mnl_socket_get_fd(lm->sock), EV_READ | EV_PERSIST, on_readable, lm);
 	if (!lm->ev || event_add(lm->ev, NULL) < 0)
 		goto fail;
 	return lm;

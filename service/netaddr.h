@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 struct ip_prefix {
-	int family;	     /* AF_INET or AF_INET6 */
-	uint8_t addr[16];    /* network byte order; 4 bytes used for AF_INET */
-	uint8_t len;	     /* prefix length */
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order; 4 bytes used for AF_INET */
+	uint8_t len;	  /* prefix length */
 };
 
 #define PREFIX_STR_MAX 64 /* "ffff:...:ffff/128" with room to spare */

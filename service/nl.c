@@ -135,17 +135,25 @@ static int link_get_cb(const struct nlmsghdr *nlh, void *data)
 	return nl_parse_link(nlh, data) == 0 ? MNL_CB_OK : MNL_CB_ERROR;
 }
 
+/* A link request of @type about @ifindex in @buf; its ifinfomsg through @ifm. */
+static struct nlmsghdr *link_msg(char *buf, uint16_t type, int ifindex, struct ifinfomsg **ifm)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	*ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(**ifm));
+	(*ifm)->ifi_family = AF_UNSPEC;
+	(*ifm)->ifi_index = ifindex;
+	return nlh;
+}
+
 int nl_link_get(struct nl *nl, int ifindex, struct link_state *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(buf, RTM_GETLINK, ifindex, &ifm);
 
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
 	out->ifindex = 0;
 	/* A GETLINK answers with the link and then an ACK, or an error. */
 	int ret = nl_talk(nl, nlh, false, link_get_cb, out);
@@ -157,14 +165,9 @@ int nl_link_get(struct nl *nl, int ifindex, struct link_state *out)
 int nl_link_set(struct nl *nl, int ifindex, const struct link_change *change)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, ifindex, &ifm);
 
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
 	if (change->up >= 0) {
 		ifm->ifi_change = IFF_UP;
 		ifm->ifi_flags = change->up ? IFF_UP : 0;

@@ -28,9 +28,9 @@
  * an EtherType; 1500 (0x05dc) or less is the length of an 802.3 frame's
  * data; 1501..1535 is undefined. Below 0x0600 there is no EtherType.
  */
-#define ETHERTYPE_MIN  0x0600
-#define IPPROTO_ICMP_  1
-#define IPPROTO_UDP_   17
+#define ETHERTYPE_MIN	0x0600
+#define IPPROTO_ICMP_	1
+#define IPPROTO_UDP_	17
 #define IPPROTO_ICMPV6_ 58
 
 enum frame_link {
@@ -46,30 +46,30 @@ enum frame_link {
  * Why parsing stopped early. The names are the counter names of the API
  * and /metrics; keep them stable. X(name) order is the enum order.
  */
-#define MALFORMED_REASONS(X)                                                    \
-	X(truncated)		/* the read was longer than the buffer */      \
-	X(eth_short)		/* fewer than 14 bytes */                      \
-	X(pi_short)		/* tun packet info: fewer than 4 bytes */      \
-	X(ip_bad_version)	/* tun: version nibble neither 4 nor 6 */      \
-	X(arp_short)		/* ARP header or its addresses cut short */    \
-	X(ipv4_short)		/* fewer than 20 bytes */                      \
-	X(ipv4_bad_version)	/* ethertype 0x0800 but version != 4 */        \
-	X(ipv4_bad_ihl)		/* IHL < 5 or IHL*4 > bytes received */        \
-	X(ipv4_bad_total_length) /* total length < IHL*4 or > bytes received */ \
-	X(ipv4_bad_checksum)	/* only when strict */                         \
-	X(ipv6_short)		/* fewer than 40 bytes */                      \
-	X(ipv6_bad_version)	/* ethertype 0x86dd but version != 6 */        \
+#define MALFORMED_REASONS(X)                                                                  \
+	X(truncated)		   /* the read was longer than the buffer */                  \
+	X(eth_short)		   /* fewer than 14 bytes */                                  \
+	X(pi_short)		   /* tun packet info: fewer than 4 bytes */                  \
+	X(ip_bad_version)	   /* tun: version nibble neither 4 nor 6 */                  \
+	X(arp_short)		   /* ARP header or its addresses cut short */                \
+	X(ipv4_short)		   /* fewer than 20 bytes */                                  \
+	X(ipv4_bad_version)	   /* ethertype 0x0800 but version != 4 */                    \
+	X(ipv4_bad_ihl)		   /* IHL < 5 or IHL*4 > bytes received */                    \
+	X(ipv4_bad_total_length)   /* total length < IHL*4 or > bytes received */             \
+	X(ipv4_bad_checksum)	   /* only when strict */                                     \
+	X(ipv6_short)		   /* fewer than 40 bytes */                                  \
+	X(ipv6_bad_version)	   /* ethertype 0x86dd but version != 6 */                    \
 	X(ipv6_bad_payload_length) /* 40 + payload length > bytes received, or a jumbogram */ \
-	X(ipv6_bad_ext_header)	/* an extension header cut short */            \
-	X(ipv6_hbh_not_first)	/* next header 0 (Hop-by-Hop) not in the IPv6 header */ \
-	X(ipv6_bad_jumbo)	/* a Jumbo Payload option, payload length != 0 */ \
-	X(icmp_short)		/* fewer than 8 bytes of ICMP */              \
-	X(icmp_bad_checksum)	/* only when strict */                         \
-	X(icmpv6_short)		/* fewer than 8 bytes of ICMPv6 */            \
-	X(icmpv6_bad_checksum)	/* only when strict */                         \
-	X(udp_short)		/* fewer than 8 bytes of UDP */               \
-	X(udp_bad_length)	/* UDP length < 8 or > the IP payload */       \
-	X(udp_bad_checksum)	/* only when strict */
+	X(ipv6_bad_ext_header)	   /* an extension header cut short */                        \
+	X(ipv6_hbh_not_first)	   /* next header 0 (Hop-by-Hop) not in the IPv6 header */    \
+	X(ipv6_bad_jumbo)	   /* a Jumbo Payload option, payload length != 0 */          \
+	X(icmp_short)		   /* fewer than 8 bytes of ICMP */                           \
+	X(icmp_bad_checksum)	   /* only when strict */                                     \
+	X(icmpv6_short)		   /* fewer than 8 bytes of ICMPv6 */                         \
+	X(icmpv6_bad_checksum)	   /* only when strict */                                     \
+	X(udp_short)		   /* fewer than 8 bytes of UDP */                            \
+	X(udp_bad_length)	   /* UDP length < 8 or > the IP payload */                   \
+	X(udp_bad_checksum)	   /* only when strict */
 
 /* clang-format reads MALFORMED_REASONS(X) as an expression going on to the next line. */
 /* clang-format off */
@@ -149,7 +149,7 @@ struct frame_info {
 	/* The upper layer, common to IPv4 and IPv6 (after extension headers). */
 	bool has_ip_protocol;
 	uint8_t ip_protocol;
-	bool fragment; /* MF set or offset != 0: the frame stops at the IP protocol node */
+	bool fragment;	       /* MF set or offset != 0: the frame stops at the IP protocol node */
 	size_t l4_off, l4_len; /* the IP payload, trimmed (padding excluded) */
 
 	enum l4_kind l4;

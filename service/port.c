@@ -55,10 +55,14 @@ static const struct {
 	unsigned int flag;
 	const char *name;
 } tun_flag_names[] = {
-	{ IFF_TUN, "IFF_TUN" },		    { IFF_TAP, "IFF_TAP" },
-	{ IFF_NO_PI, "IFF_NO_PI" },	    { IFF_ONE_QUEUE, "IFF_ONE_QUEUE" },
-	{ IFF_VNET_HDR, "IFF_VNET_HDR" },   { IFF_MULTI_QUEUE, "IFF_MULTI_QUEUE" },
-	{ IFF_PERSIST, "IFF_PERSIST" },	    { IFF_NAPI, "IFF_NAPI" },
+	{ IFF_TUN, "IFF_TUN" },
+	{ IFF_TAP, "IFF_TAP" },
+	{ IFF_NO_PI, "IFF_NO_PI" },
+	{ IFF_ONE_QUEUE, "IFF_ONE_QUEUE" },
+	{ IFF_VNET_HDR, "IFF_VNET_HDR" },
+	{ IFF_MULTI_QUEUE, "IFF_MULTI_QUEUE" },
+	{ IFF_PERSIST, "IFF_PERSIST" },
+	{ IFF_NAPI, "IFF_NAPI" },
 	{ IFF_NAPI_FRAGS, "IFF_NAPI_FRAGS" },
 };
 
@@ -244,7 +248,8 @@ static int addr_step(struct port *p, const struct ip_prefix *pfx, bool add, stru
 		return 1;
 	if (ret < 0) {
 		prefix_format(pfx, text);
-		return fault_errno(f, -ret, "addresses", "the kernel refused to %s address %s %s %s",
+		return fault_errno(f, -ret, "addresses",
+				   "the kernel refused to %s address %s %s %s",
 				   add ? "add" : "remove", text, add ? "to" : "from", p->cfg.name);
 	}
 	return 0;
@@ -626,8 +631,9 @@ static int open_device(struct port *p, struct fault *f)
 
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
-	ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
-				(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL));
+	ifr.ifr_flags =
+		(short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
+			(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL));
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETIFF, &ifr);
 	if (ret < 0)
 		return setiff_fault(cfg, -ret, f);
@@ -657,8 +663,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	port_read_ready(arg);
 }
 
-struct port *port_open(const struct port_env *env, const struct port_config *cfg,
-		       struct fault *f)
+struct port *port_open(const struct port_env *env, const struct port_config *cfg, struct fault *f)
 {
 	struct port_config want = *cfg;
 	struct port_config none;

@@ -25,10 +25,10 @@ struct event_base;
 struct port;
 
 /* The largest frame: MTU 65535 plus Ethernet, one VLAN tag and the PI header. */
-#define PORT_FRAME_MAX	   (65535 + 14 + 4 + 4)
-#define PORT_READ_BUDGET   ((size_t)256 * 1024)
-#define PORT_ERRNO_SLOTS   134 /* errno values 1..133; slot 0 collects any other */
-#define PORT_KADDR_MAX	   32	/* kernel addresses a port keeps track of */
+#define PORT_FRAME_MAX	 (65535 + 14 + 4 + 4)
+#define PORT_READ_BUDGET ((size_t)256 * 1024)
+#define PORT_ERRNO_SLOTS 134 /* errno values 1..133; slot 0 collects any other */
+#define PORT_KADDR_MAX	 32  /* kernel addresses a port keeps track of */
 
 /* Where the link differs from the port's configuration (port_drift()). */
 enum {
@@ -49,8 +49,8 @@ struct port_counters {
 };
 
 struct port_error {
-	int err;	  /* errno, 0 when no error was ever recorded */
-	char op[16];	  /* "open", "read", "write", "link", ... */
+	int err;     /* errno, 0 when no error was ever recorded */
+	char op[16]; /* "open", "read", "write", "link", ... */
 	char message[320];
 	struct timespec when;
 };
@@ -63,13 +63,13 @@ typedef void (*port_event_fn)(struct port *port, enum port_event ev, void *arg);
  * Called for every frame read, in the read callback. @truncated frames hold
  * only the first @len bytes of a longer frame.
  */
-typedef void (*port_frame_fn)(struct port *port, const uint8_t *frame, size_t len,
-			      bool truncated, void *arg);
+typedef void (*port_frame_fn)(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+			      void *arg);
 
 struct port_env {
 	struct event_base *base; /* NULL: nobody polls; tests call port_read_ready() */
 	struct port_io io;
-	size_t read_budget;	 /* bytes per readiness turn; 0 means PORT_READ_BUDGET */
+	size_t read_budget; /* bytes per readiness turn; 0 means PORT_READ_BUDGET */
 	port_event_fn on_event;
 	void *event_arg;
 };
@@ -79,8 +79,7 @@ struct port_env {
  * NULL with @f filled and nothing left behind: no fd, no interface, no link
  * change. @env must outlive the port.
  */
-struct port *port_open(const struct port_env *env, const struct port_config *cfg,
-		       struct fault *f);
+struct port *port_open(const struct port_env *env, const struct port_config *cfg, struct fault *f);
 
 /*
  * A port that could not be opened (e.g. restored from the state file while

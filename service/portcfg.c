@@ -140,7 +140,7 @@ static int parse_addresses(const json_t *v, const char *field, void *arg, struct
 	if (json_array_size(v) > PORT_ADDR_MAX)
 		return fault_set(f, FAULT_INVALID, 0, field, "at most %d addresses per port",
 				 PORT_ADDR_MAX);
-	json_array_foreach (v, i, e) {
+	json_array_foreach(v, i, e) {
 		struct ip_prefix *p = &out->addrs[i];
 
 		snprintf(item, sizeof(item), "%s[%zu]", field, i);

@@ -266,7 +266,7 @@ static int check_room(const struct portset *ps, const char *name, struct fault *
 int portset_create(struct portset *ps, const struct port_config *cfg, struct port **out,
 		   struct fault *f)
 {
-	struct entry e;
+	struct entry e = { 0 };
 	int ret;
 
 	/* -EEXIST for a taken name, -ENOSPC at --max-ports: the fault's own errno. */
@@ -357,7 +357,7 @@ static int put_in_place(struct portset *ps, struct port *p, const struct port_co
 {
 	if (port_reconfigure(p, want, f) < 0) {
 		kernel_not_found(f, want);
-		return f->err ? -f->err : -EINVAL;
+		return fault_ret(f);
 	}
 	if (save(ps, f) < 0) {
 		reconfigure_back(p, old, before);
@@ -461,11 +461,11 @@ static int put_replace(struct portset *ps, size_t i, const struct port_config *o
 	return 0;
 undo:
 	replace_undo(ps, i, p, old);
-	return f->err ? -f->err : -EIO;
+	return fault_ret(f);
 }
 
-int portset_put(struct portset *ps, const struct port_config *cfg, bool *created,
-		struct port **out, struct fault *f)
+int portset_put(struct portset *ps, const struct port_config *cfg, bool *created, struct port **out,
+		struct fault *f)
 {
 	ssize_t i = index_of(ps, cfg->name);
 	struct port_config old, want;
@@ -515,7 +515,7 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 int portset_delete(struct portset *ps, const char *name, struct fault *f)
 {
 	ssize_t i = index_of(ps, name);
-	struct entry e;
+	struct entry e = { 0 };
 
 	if (i < 0)
 		return fault_set(f, FAULT_NOT_FOUND, ENOENT, NULL, "no port named %s", name);

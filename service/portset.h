@@ -80,8 +80,8 @@ struct stack *portset_stack(const struct portset *ps, const struct port *port);
 int portset_create(struct portset *ps, const struct port_config *cfg, struct port **out,
 		   struct fault *f);
 /* PUT: creates (*created = true) or brings the port to @cfg. */
-int portset_put(struct portset *ps, const struct port_config *cfg, bool *created,
-		struct port **out, struct fault *f);
+int portset_put(struct portset *ps, const struct port_config *cfg, bool *created, struct port **out,
+		struct fault *f);
 /* PATCH: applies the fields present in @patch. */
 int portset_patch(struct portset *ps, struct port *port, const struct port_config *patch,
 		  struct fault *f);

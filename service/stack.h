@@ -37,9 +37,9 @@ struct stack_counters {
 /* Shared by every stack of a port set. */
 struct stack_env {
 	struct capture_budget *budget;
-	size_t ring_bytes;	/* each port's capture ring */
-	unsigned max_bindings;	/* per port */
-	uint8_t *scratch;	/* PORT_FRAME_MAX bytes for handlers' replies */
+	size_t ring_bytes;     /* each port's capture ring */
+	unsigned max_bindings; /* per port */
+	uint8_t *scratch;      /* PORT_FRAME_MAX bytes for handlers' replies */
 	struct port *(*lookup)(void *arg, const char *name);
 	void *lookup_arg;
 };

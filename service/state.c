@@ -30,7 +30,7 @@
 #include "log.h"
 #include "portcfg.h"
 
-#define STATE_MAX_BYTES (16 * 1024 * 1024)
+#define STATE_MAX_BYTES (16 << 20)
 
 /* A symbolic link to nothing is an error, never a first start that would replace the link. */
 static int dangling(const char *path, struct fault *f)
@@ -255,7 +255,7 @@ static int decode_bindings(const json_t *bindings, const char *path, size_t i,
 			      sizeof(*sp->bindings));
 	if (!sp->bindings)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
-	json_array_foreach (bindings, j, bj) {
+	json_array_foreach(bindings, j, bj) {
 		struct binding_config *bc = &sp->bindings[j];
 		struct fault pf = FAULT_INIT;
 
@@ -321,8 +321,8 @@ static int read_format(const json_t *v, const char *field, void *out, struct fau
 	const struct top_ctx *tc = out;
 
 	if (!json_is_integer(v) || json_integer_value(v) != STATE_FORMAT)
-		return fault_set(f, FAULT_INVALID, EINVAL, field, "state file %s: format must be %d",
-				 tc->path, STATE_FORMAT);
+		return fault_set(f, FAULT_INVALID, EINVAL, field,
+				 "state file %s: format must be %d", tc->path, STATE_FORMAT);
 	return 0;
 }
 
@@ -383,7 +383,7 @@ int state_decode(json_t *doc, const char *path, const struct state_limits *lim,
 		ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	json_array_foreach (ports, i, v) {
+	json_array_foreach(ports, i, v) {
 		json_t *bindings = NULL, *next = NULL;
 
 		/* The bindings are read after the port, whose type their rules depend on. */

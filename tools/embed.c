@@ -48,8 +48,8 @@ int main(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		const char *eq = strchr(argv[i], '=');
 
-		fprintf(out, "\t{ \"%.*s\", a%d, sizeof(a%d) - 1 },\n", (int)(eq - argv[i]), argv[i],
-			i, i);
+		fprintf(out, "\t{ \"%.*s\", a%d, sizeof(a%d) - 1 },\n", (int)(eq - argv[i]),
+			argv[i], i, i);
 	}
 	fprintf(out, "};\n\nconst size_t assets_count = %d;\n", argc - 2);
 	if (fclose(out) != 0) {

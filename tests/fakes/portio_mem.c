@@ -17,10 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MEM_DEVS     16
-#define MEM_FDS	     32
-#define MEM_INJECT   16
-#define MEM_ADDRS    32
+#define MEM_DEVS   16
+#define MEM_FDS	   32
+#define MEM_INJECT 16
+#define MEM_ADDRS  32
 
 struct mem_frame {
 	struct mem_frame *next;

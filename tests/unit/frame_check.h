@@ -55,10 +55,9 @@ static inline const char *frame_check(const struct frame_info *fi, size_t len, b
 	} else if (fi->l4 != L4_NONE || fi->fragment) {
 		return "upper layer without an IP protocol";
 	}
-	if (fi->fragment &&
-	    (fi->l4 != L4_NONE || fi->udp.sport || fi->udp.dport || fi->udp.length ||
-	     fi->udp.checksum_status != CSUM_UNCHECKED || fi->payload_len ||
-	     fi->icmp.checksum_status != CSUM_UNCHECKED))
+	if (fi->fragment && (fi->l4 != L4_NONE || fi->udp.sport || fi->udp.dport ||
+			     fi->udp.length || fi->udp.checksum_status != CSUM_UNCHECKED ||
+			     fi->payload_len || fi->icmp.checksum_status != CSUM_UNCHECKED))
 		return "a fragment parsed past the IP protocol";
 	if (fi->l3 == L3_IPV4 && fi->has_ip_protocol &&
 	    fi->fragment != (fi->ip4.mf || fi->ip4.fragment_offset))

@@ -446,8 +446,8 @@ static void test_json_newline(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *text;
 
-		rs = call(fx, cases[i].m, cases[i].path,
-			  cases[i].body ? "application/json" : NULL, cases[i].body);
+		rs = call(fx, cases[i].m, cases[i].path, cases[i].body ? "application/json" : NULL,
+			  cases[i].body);
 		expect_status(rs, cases[i].status);
 		assert_true(strcmp(rs->content_type, "application/json") == 0 ||
 			    strcmp(rs->content_type, "application/problem+json") == 0);

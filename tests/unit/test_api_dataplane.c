@@ -499,7 +499,7 @@ static json_t *state_bindings(const struct fx *fx, const char *port)
 
 	if (!doc)
 		fail_msg("state file: %s", jerr.text);
-	json_array_foreach (json_object_get(doc, "ports"), i, p)
+	json_array_foreach(json_object_get(doc, "ports"), i, p)
 		if (strcmp(jstr(p, "name"), port) == 0)
 			b = json_incref(json_object_get(p, "bindings"));
 	json_decref(doc);
@@ -561,7 +561,7 @@ static void test_bindings_persisted(void **state)
 	after = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
 	arr = json_object_get(after, "bindings");
 	assert_int_equal(json_array_size(arr), 3);
-	json_array_foreach (arr, i, b) {
+	json_array_foreach(arr, i, b) {
 		json_t *old = json_array_get(json_object_get(before, "bindings"), i);
 		const char *key;
 		json_t *v;
@@ -572,7 +572,7 @@ static void test_bindings_persisted(void **state)
 			json_equal(json_object_get(b, "options"), json_object_get(old, "options")));
 		assert_string_equal(jstr(b, "handler"), jstr(old, "handler"));
 		/* Counters start again at zero. */
-		json_object_foreach (json_object_get(b, "counters"), key, v)
+		json_object_foreach(json_object_get(b, "counters"), key, v)
 			assert_int_equal(json_integer_value(v), 0);
 	}
 	json_decref(before);
@@ -729,7 +729,7 @@ static void test_captures_pages(void **state)
 	assert_int_equal(jint(doc, "next_after"), 13);
 	assert_int_equal(jint(doc, "oldest_seq"), 1);
 	assert_int_equal(jint(doc, "newest_seq"), 13);
-	json_array_foreach (recs, i, r) {
+	json_array_foreach(recs, i, r) {
 		assert_int_equal(jint(r, "seq"), i + 1);
 		assert_int_equal(jint(r, "binding"), want_binding[i + 1]);
 		assert_int_equal(jint(r, "len"), jint(r, "caplen"));
@@ -758,7 +758,7 @@ static void test_captures_pages(void **state)
 		doc = captures(fx, "p0", q);
 		recs = json_object_get(doc, "records");
 		assert_true(json_array_size(recs) <= 4);
-		json_array_foreach (recs, i, r)
+		json_array_foreach(recs, i, r)
 			assert_int_equal(jint(r, "seq"), ++seen);
 		if (json_array_size(recs) == 0) {
 			assert_int_equal(jint(doc, "next_after"), after);
@@ -784,7 +784,7 @@ static void test_captures_pages(void **state)
 		assert_int_equal(jint(json_array_get(recs, 0), "seq"), 6);
 		assert_int_equal(jint(json_array_get(recs, 1), "seq"), 12);
 		assert_int_equal(jint(json_array_get(recs, 2), "seq"), 13);
-		json_array_foreach (recs, i, r) {
+		json_array_foreach(recs, i, r) {
 			assert_int_equal(jint(r, "binding"), 2);
 			assert_non_null(json_object_get(json_object_get(r, "headers"), "arp"));
 		}
@@ -904,8 +904,8 @@ static void test_captures_gone_and_clear(void **state)
 	/* A stale cursor after a clear: the 410 names the next record to come. */
 	{
 		const char *q[] = { "after", "3", NULL };
-		json_t *p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q),
-				    410, "gone", NULL);
+		json_t *p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q), 410,
+				    "gone", NULL);
 
 		assert_int_equal(jint(p, "oldest_seq"), 61);
 		json_decref(p);
@@ -1932,24 +1932,24 @@ static void test_metrics(void **state)
 		assert_int_equal(metric(&m, "paird_port_fragments_total", labels),
 				 jint(c, "fragments"));
 		assert_int_equal(metric(&m, "paird_port_up", labels), 1);
-		json_object_foreach (json_object_get(c, "malformed"), key, v) {
+		json_object_foreach(json_object_get(c, "malformed"), key, v) {
 			snprintf(labels, sizeof(labels), "{port=\"%s\",reason=\"%s\"}", port, key);
 			assert_int_equal(metric(&m, "paird_port_malformed_frames_total", labels),
 					 json_integer_value(v));
 		}
-		json_object_foreach (json_object_get(c, "unmatched"), key, v) {
+		json_object_foreach(json_object_get(c, "unmatched"), key, v) {
 			snprintf(labels, sizeof(labels), "{port=\"%s\",level=\"%s\"}", port, key);
 			assert_int_equal(metric(&m, "paird_port_unmatched_frames_total", labels),
 					 json_integer_value(v));
 		}
-		json_object_foreach (json_object_get(c, "bad_checksum"), key, v) {
+		json_object_foreach(json_object_get(c, "bad_checksum"), key, v) {
 			snprintf(labels, sizeof(labels), "{port=\"%s\",protocol=\"%s\"}", port,
 				 key);
 			assert_int_equal(metric(&m, "paird_port_bad_checksum_frames_total", labels),
 					 json_integer_value(v));
 		}
 		arr = json_object_get(c, "bindings");
-		json_array_foreach (arr, j, b) {
+		json_array_foreach(arr, j, b) {
 			snprintf(labels, sizeof(labels),
 				 "{port=\"%s\",binding=\"%lld\",handler=\"%s\"}", port,
 				 (long long)jint(b, "id"), jstr(b, "handler"));
@@ -1964,9 +1964,9 @@ static void test_metrics(void **state)
 		{
 			json_int_t sum = jint(c, "matched");
 
-			json_object_foreach (json_object_get(c, "unmatched"), key, v)
+			json_object_foreach(json_object_get(c, "unmatched"), key, v)
 				sum += json_integer_value(v);
-			json_object_foreach (json_object_get(c, "malformed"), key, v)
+			json_object_foreach(json_object_get(c, "malformed"), key, v)
 				sum += json_integer_value(v);
 			assert_int_equal(sum, jint(c, "rx_frames"));
 		}

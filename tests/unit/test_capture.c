@@ -330,8 +330,10 @@ static void test_no_wrap_skip(void **state)
 	check_all(r, model);
 
 	/* A record three slots long after it evicts the three records in its way. */
-	model[k + 1] = (struct expect){ .bid = 2, .len = 200 + 2 * (uint32_t)size,
-					 .caplen = 200 + 2 * (uint32_t)size, .seed = 999 };
+	model[k + 1] = (struct expect){ .bid = 2,
+					.len = 200 + 2 * (uint32_t)size,
+					.caplen = 200 + 2 * (uint32_t)size,
+					.seed = 999 };
 	assert_int_equal(add(r, 2, model[k + 1].len, model[k + 1].caplen, 999, k + 1), k + 1);
 	assert_ptr_equal(data_of(r, k + 1), start + size);
 	assert_int_equal(stats(r).evictions, 4);
@@ -565,7 +567,10 @@ static void test_pcap(void **state)
 	struct capture_budget *b = budget(1 << 20);
 	struct capture_ring *r = ring(b, 64 * 1024);
 	const struct pcap_want all[] = {
-		{ 1, 60, 60, 11 }, { 2, 1000, 100, 12 }, { 3, 3, 3, 13 }, { 4, 98, 98, 14 },
+		{ 1, 60, 60, 11 },
+		{ 2, 1000, 100, 12 },
+		{ 3, 3, 3, 13 },
+		{ 4, 98, 98, 14 },
 	};
 	const struct pcap_want of1[] = { all[0], all[2], all[3] };
 	uint8_t *buf;

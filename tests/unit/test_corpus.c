@@ -121,8 +121,8 @@ static void fail_frame(const char *file, unsigned long n, size_t len, const char
 }
 
 /* What every frame_info must satisfy (frame_check.h), and an Ethernet frame besides. */
-static void check_consistent(const struct frame_info *fi, size_t len, bool strict,
-			     const char *file, unsigned long n)
+static void check_consistent(const struct frame_info *fi, size_t len, bool strict, const char *file,
+			     unsigned long n)
 {
 	const char *why = frame_check(fi, len, strict);
 

@@ -386,7 +386,8 @@ static bool actual_matches(const struct actual *a, const char *want)
 		for (const char *s = want; *s; s += 2) {
 			if (hex_digit((char)s[0]) < 0 || hex_digit((char)s[1]) < 0)
 				return false;
-			if (n >= a->n || a->bytes[n] != (hex_digit((char)s[0]) << 4 | hex_digit((char)s[1])))
+			if (n >= a->n ||
+			    a->bytes[n] != (hex_digit((char)s[0]) << 4 | hex_digit((char)s[1])))
 				return false;
 			n++;
 		}

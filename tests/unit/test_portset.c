@@ -133,8 +133,9 @@ static json_t *state_port(json_t *doc, const char *name)
 	json_t *ports = json_object_get(doc, "ports"), *p;
 	size_t i;
 
-	json_array_foreach(ports, i, p) if (strcmp(json_string_value(json_object_get(p, "name")),
-						   name) == 0) return p;
+	json_array_foreach(ports, i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")), name) == 0)
+			return p;
 	return NULL;
 }
 
