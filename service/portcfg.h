@@ -9,12 +9,14 @@
 #ifndef PAIRD_PORTCFG_H
 #define PAIRD_PORTCFG_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "fault.h"
 #include "netaddr.h"
+
+/* jansson's object, named but not included: the data plane includes this header. */
+struct json_t;
 
 #define PORT_NAME_MAX 15
 #define PORT_ADDR_MAX 16
@@ -53,7 +55,7 @@ int portcfg_name_check(const char *name, const char *field, struct fault *f);
  * (may be NULL), and a name that differs from it is a fault. @out is only
  * meaningful when 0 is returned.
  */
-int portcfg_from_json(const json_t *obj, enum portcfg_mode mode, const char *path_name,
+int portcfg_from_json(const struct json_t *obj, enum portcfg_mode mode, const char *path_name,
 		      struct port_config *out, struct fault *f);
 
 /* The rules between fields of a whole configuration (e.g. no MAC on tun). */
@@ -71,7 +73,7 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 		      struct fault *f);
 
 /* The configuration as JSON (only fields that were given). New reference. */
-json_t *portcfg_to_json(const struct port_config *cfg);
+struct json_t *portcfg_to_json(const struct port_config *cfg);
 
 /* Applies the fields present in @patch to @cfg. */
 void portcfg_merge(struct port_config *cfg, const struct port_config *patch);
