@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "api/http.h"
 #include "service/linkmon.h"
 #include "service/log.h"
+#include "service/num.h"
 #include "service/portio_kernel.h"
 #include "service/portset.h"
 #include "service/secret.h"
@@ -127,16 +129,13 @@ static int __attribute__((format(printf, 1, 2))) start_error(const char *fmt, ..
 	return EXIT_START;
 }
 
-/* A decimal count, digits only. */
+/* A decimal count, digits only (num.h). */
 static int parse_count(const char *s, unsigned long long min, unsigned long long max,
 		       unsigned long long *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+	if (num_parse_u64(s, min, max, &v) < 0)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -146,24 +145,24 @@ static int parse_count(const char *s, unsigned long long min, unsigned long long
 static int parse_size(const char *s, unsigned long long min, unsigned long long max,
 		      unsigned long long *out)
 {
-	unsigned long long v, mult = 1;
-	char *end;
+	static const char suffixes[] = "KkMmGg";
+	size_t n = strspn(s, "0123456789");
+	unsigned long long mult = 1;
+	char digits[24];
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
+	if (n == 0 || n >= sizeof(digits))
 		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		mult = 1ull << 10;
-	else if (*end == 'M' || *end == 'm')
-		mult = 1ull << 20;
-	else if (*end == 'G' || *end == 'g')
-		mult = 1ull << 30;
-	else if (*end)
-		return -EINVAL;
-	if (*end && end[1])
-		return -EINVAL;
-	if (v > max / mult || v * mult < min)
+	if (s[n]) {
+		const char *x = strchr(suffixes, s[n]);
+
+		if (!x || s[n + 1])
+			return -EINVAL;
+		mult = 1ull << (10 * (1 + (x - suffixes) / 2));
+	}
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (num_parse_u64(digits, 0, UINT64_MAX, &v) < 0 || v > max / mult || v * mult < min)
 		return -EINVAL;
 	*out = v * mult;
 	return 0;

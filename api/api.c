@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "../service/log.h"
+#include "../service/num.h"
 #include "assets.h"
 #include "internal.h"
 
@@ -244,8 +245,7 @@ static bool origin_allowed(const struct api *api, const char *origin)
 {
 	char host[256];
 	const char *port;
-	unsigned long pn;
-	char *end;
+	uint64_t pn;
 
 	if (strncasecmp(origin, "http://", 7) != 0)
 		return false;
@@ -253,8 +253,7 @@ static bool origin_allowed(const struct api *api, const char *origin)
 		return false;
 	if (!port)
 		return api->cfg.listen_port == 80;
-	pn = strtoul(port, &end, 10);
-	return *end == '\0' && pn == api->cfg.listen_port;
+	return num_parse_u64(port, 0, 65535, &pn) == 0 && pn == api->cfg.listen_port;
 }
 
 /* 413: the body is or would be larger than API_BODY_MAX. */
@@ -270,6 +269,7 @@ bool api_precheck(struct api *api, const struct request *rq, struct response *rs
 {
 	const char *host = header(rq, "Host");
 	const char *v, *port;
+	uint64_t clen;
 	char name[256];
 
 	if (rq->via == REQ_VIA_UNIX)
@@ -310,7 +310,9 @@ bool api_precheck(struct api *api, const struct request *rq, struct response *rs
 	}
 body:
 	v = header(rq, "Content-Length");
-	if (v && strtoull(v, NULL, 10) > API_BODY_MAX) {
+	/* A decimal beyond the cap (or beyond 20 digits): too large either way. */
+	if (v && *v && !v[strspn(v, "0123456789")] &&
+	    num_parse_u64(v, 0, API_BODY_MAX, &clen) < 0) {
 		reply_too_large(rs, rq->path);
 		return true;
 	}

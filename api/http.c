@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "../service/log.h"
+#include "../service/num.h"
 #include "api.h"
 
 struct link;
@@ -88,16 +89,9 @@ static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'sel
 
 static int parse_port(const char *s, uint16_t *out)
 {
-	unsigned long v = 0;
+	uint64_t v;
 
-	if (!*s || strlen(s) > 5)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	if (v > 65535)
+	if (num_parse_u64(s, 0, 65535, &v) < 0)
 		return -EINVAL;
 	*out = (uint16_t)v;
 	return 0;
