@@ -44,6 +44,8 @@ static const struct route routes[] = {
 	{ "/api/v1/ports/{}/captures",
 	  { [HTTP_GET] = h_captures_get, [HTTP_DELETE] = h_captures_delete } },
 	{ "/api/v1/ports/{}/captures.pcap", { [HTTP_GET] = h_captures_pcap } },
+	{ "/api/v1/ports/{}/captures.pcapng", { [HTTP_GET] = h_captures_pcapng } },
+	{ "/api/v1/captures.pcapng", { [HTTP_GET] = h_all_captures_pcapng } },
 	{ "/api/v1/ports/{}/transmit", { [HTTP_POST] = h_transmit } },
 	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },

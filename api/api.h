@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct event_base;
 struct portset;
 
 #define API_BODY_MAX	 (64 * 1024)
@@ -149,6 +150,7 @@ struct api_config {
 	bool listen_any;	 /* bound to 0.0.0.0 or ::: any local IP literal is a Host */
 	uint16_t listen_port;	 /* for same-origin checks */
 	unsigned max_streams;	 /* long-lived streams at once (--max-streams); 0: the default */
+	struct event_base *base; /* for the streams' timers (long polls); NULL: none (tests) */
 };
 
 #define API_MAX_STREAMS_DEFAULT 32

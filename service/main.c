@@ -659,6 +659,7 @@ int main(int argc, char **argv)
 			.listen_any = listen_any,
 			.listen_port = hl.port,
 			.max_streams = (unsigned)o.max_streams,
+			.base = base,
 		};
 		struct httpd_limits lim = {
 			.max_connections = (unsigned)o.max_connections,
