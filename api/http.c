@@ -385,8 +385,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	ssize_t n;
 
 	(void)pos; /* a response is never reused: MHD asks for the bytes in order */
+	/* The client went while it waited: end quietly, MHD finds the socket closed. */
 	if (s->gone)
-		return MHD_CONTENT_READER_END_WITH_ERROR;
+		return MHD_CONTENT_READER_END_OF_STREAM;
 	s->woken = false;
 	n = s->read(s->ctx, buf, max);
 	if (n > 0)
