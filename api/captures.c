@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../service/capture.h"
+#include "../service/h_capture.h"
 #include "../service/log.h"
 #include "../service/num.h"
 #include "../service/portcfg.h"
@@ -723,6 +724,30 @@ static int query_bool(const struct request *rq, const char *name, bool *out, str
 	return 0;
 }
 
+/*
+ * ?filter=EXPR and ?snaplen=N: the stream's own capture (follow.c), for a
+ * stream that follows only. 0, or -1 with @f filled.
+ */
+static int own_capture_opts(const struct request *rq, struct follow_opts *o, struct fault *f)
+{
+	const char *filter = rq->query ? rq->query(rq->lookup_ctx, "filter") : NULL;
+	uint64_t snaplen = 0;
+
+	if (query_u64(rq, "snaplen", 1, CAPTURE_SNAPLEN_MAX, &snaplen, f) < 0)
+		return -1;
+	if (filter && (!*filter || strlen(filter) >= CAPTURE_FILTER_MAX))
+		return fault_set(f, FAULT_QUERY, 0, "filter",
+				 "query parameter filter must be 1..%d bytes of tcpdump syntax",
+				 CAPTURE_FILTER_MAX - 1);
+	o->filter = filter;
+	o->snaplen = (uint32_t)snaplen;
+	if ((filter || snaplen) && !o->follow)
+		return fault_set(f, FAULT_QUERY, 0, filter ? "filter" : "snaplen",
+				 "filter and snaplen make a capture of the stream's own: they need "
+				 "follow=true");
+	return 0;
+}
+
 /* A follow stream needs a ring to follow: one made by a capture binding. */
 static int need_ring(struct api *api, struct port *p, struct fault *f)
 {
@@ -747,13 +772,15 @@ static int captures_file(struct api *api, struct request *rq, struct response *r
 		return -1;
 	if (query_u64(rq, "binding", 1, UINT32_MAX, &binding, f) < 0 ||
 	    query_u64(rq, "after", 0, INT64_MAX, &after, f) < 0 ||
-	    query_bool(rq, "follow", &o.follow, f) < 0)
+	    query_bool(rq, "follow", &o.follow, f) < 0 || own_capture_opts(rq, &o, f) < 0)
 		return -1;
 	ring = stack_ring(portset_stack(api->cfg.ports, p));
-	if (cursor_refused(rq, ring, after, rs, f, &ret))
-		return ret;
-	if (o.follow && need_ring(api, p, f) < 0)
-		return -1;
+	if (!o.filter && !o.snaplen) {
+		if (cursor_refused(rq, ring, after, rs, f, &ret))
+			return ret;
+		if (o.follow && need_ring(api, p, f) < 0)
+			return -1;
+	}
 	o.after = after;
 	o.binding = (uint32_t)binding;
 	if (o.follow || o.pcapng || after) {
@@ -793,7 +820,7 @@ int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *
 	struct port *ports[FOLLOW_PORTS_MAX];
 	unsigned n = 0;
 
-	if (query_bool(rq, "follow", &o.follow, f) < 0)
+	if (query_bool(rq, "follow", &o.follow, f) < 0 || own_capture_opts(rq, &o, f) < 0)
 		return -1;
 	if (!list || !*list)
 		return fault_set(f, FAULT_QUERY, 0, "ports",
@@ -819,7 +846,7 @@ int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *
 			if (ports[i] == ports[n])
 				return fault_set(f, FAULT_QUERY, 0, "ports",
 						 "port %s is named twice", name);
-		if (o.follow && need_ring(api, ports[n], f) < 0)
+		if (o.follow && !o.filter && !o.snaplen && need_ring(api, ports[n], f) < 0)
 			return -1;
 		n++;
 		list += len + (comma ? 1 : 0);

@@ -20,14 +20,24 @@
  *
  * Across ports, records are sent in timestamp order among those available
  * when a block is made (each port's own order is its sequence order).
+ *
+ * With ?filter= (tcpdump syntax) and/or ?snaplen=, a stream that follows
+ * needs no capture binding: it adds a stream tap to each port's stack
+ * (stack.h), called for every frame the port reads, and keeps what passes
+ * in a private ring of TAP_RING bytes taken from --capture-memory; it reads
+ * that ring as it reads a port's. Tap and ring go with the stream, and
+ * nothing of them is in the state file or the port's bindings.
  */
 #include <errno.h>
+#include <pcap/pcap.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../service/capture.h"
+#include "../service/h_capture.h"
+#include "../service/handler.h"
 #include "../service/log.h"
 #include "../service/port.h"
 #include "../service/portcfg.h"
@@ -38,6 +48,7 @@
 #define FOLLOW_SCAN_MAX 4096	     /* records looked at per call, matching or not */
 #define FOLLOW_CALL_MAX (16 * 1024) /* bytes per call: the loop waits while one runs */
 #define PCAPNG_SNAPLEN	262144
+#define TAP_RING	(256u << 10)
 
 /* pcapng block types and options (draft-ietf-opsawg-pcapng). */
 #define PCAPNG_SHB	   0x0A0D0D0Au
@@ -49,7 +60,17 @@
 #define OPT_IF_NAME	   2
 #define OPT_EPB_DROPCOUNT  4
 
-static uint64_t streams_open, missed_total;
+static uint64_t streams_open, missed_total, tap_frames, tap_filtered;
+
+uint64_t follow_tap_frames(void)
+{
+	return tap_frames;
+}
+
+uint64_t follow_tap_filtered(void)
+{
+	return tap_filtered;
+}
 
 uint64_t follow_streams_open(void)
 {
@@ -62,6 +83,18 @@ uint64_t follow_missed_total(void)
 }
 
 struct fstream;
+struct fsource;
+
+/* A stream's own capture on one port: a tap into the stack and a private ring. */
+struct ftap {
+	struct stack_tap tap; /* first */
+	struct fsource *src;
+	struct capture_ring *ring;
+	struct bpf_program prog;
+	bool has_prog;
+	uint32_t snaplen;
+	enum frame_link link;
+};
 
 struct fsource {
 	struct fstream *fs;
@@ -72,7 +105,9 @@ struct fsource {
 	uint64_t missed;  /* evicted before read, not reported yet */
 	uint32_t skip;	  /* leading bytes left out of each record (a tun's PI) */
 	bool gone;	  /* port or ring gone: nothing more from here */
+	bool tap_port_gone; /* a tap's port was deleted: end once its ring is sent */
 	struct capture_watcher w;
+	struct ftap *tap; /* NULL: the port's ring */
 };
 
 struct fstream {
@@ -169,7 +204,11 @@ size_t pcapng_epb(uint8_t *out, uint32_t ifid, const struct capture_record *rec,
 	memcpy(p, rec->data + (rec->caplen - incl), incl);
 	memset(p + incl, 0, pad4(incl) - incl);
 	p += pad4(incl);
-	n = snprintf(comment, sizeof(comment), "binding %u", rec->binding_id);
+	/* Binding 0: the stream's own capture (?filter=, ?snaplen=). */
+	if (rec->binding_id)
+		n = snprintf(comment, sizeof(comment), "binding %u", rec->binding_id);
+	else
+		n = snprintf(comment, sizeof(comment), "stream capture");
 	p = put_opt(p, OPT_COMMENT, comment, (uint16_t)n);
 	if (missed) {
 		p = put_opt(p, OPT_EPB_DROPCOUNT, &missed, 8);
@@ -205,6 +244,8 @@ static struct capture_ring *source_ring(struct fsource *s)
 
 	if (s->gone)
 		return NULL;
+	if (s->tap)
+		return s->tap->ring;
 	p = portset_find(ps, s->port);
 	if (p)
 		ring = stack_ring(portset_stack(ps, p));
@@ -234,6 +275,8 @@ static int source_peek(struct fsource *s, struct capture_ring *ring, unsigned *b
 		(*budget)--;
 		switch (capture_ring_get(ring, s->next, rec)) {
 		case -ENOENT:
+			if (s->tap_port_gone)
+				s->gone = true;
 			return 0;
 		case -ESTALE:
 			capture_ring_stats(ring, &st);
@@ -382,16 +425,89 @@ static void fstream_attach(void *ctx, struct response_wake *w)
 	((struct fstream *)ctx)->wake = w;
 }
 
+static void ftap_free(struct ftap *t)
+{
+	if (!t)
+		return;
+	stack_tap_remove(&t->tap);
+	if (t->has_prog)
+		pcap_freecode(&t->prog);
+	capture_ring_free(t->ring);
+	free(t);
+}
+
 static void fstream_free(void *ctx)
 {
 	struct fstream *fs = ctx;
 
-	for (unsigned i = 0; i < fs->n; i++)
+	for (unsigned i = 0; i < fs->n; i++) {
 		capture_ring_unwatch(&fs->src[i].w);
+		ftap_free(fs->src[i].tap);
+	}
 	if (fs->follow)
 		streams_open--;
 	free(fs->buf);
 	free(fs);
+}
+
+/* Every frame of the port: filtered, cut and kept in the stream's ring (the data plane). */
+static void ftap_frame(struct stack_tap *st, struct dispatch_ctx *dc)
+{
+	struct ftap *t = (struct ftap *)st;
+	uint32_t len = (uint32_t)dc->len;
+
+	tap_frames++;
+	if (t->has_prog && !capture_filter_match(&t->prog, t->link, dc->frame, dc->len,
+						 dispatch_time(dc))) {
+		tap_filtered++;
+		return;
+	}
+	/* Notifies the stream's watcher, if it waits: a wake, no I/O. */
+	capture_ring_add(t->ring, dispatch_time(dc), 0, dc->frame, len,
+			 len < t->snaplen ? len : t->snaplen, dc->fi);
+}
+
+/* The port was deleted: what the ring holds is still sent, then the source ends. */
+static void ftap_gone(struct stack_tap *st)
+{
+	struct ftap *t = (struct ftap *)st;
+
+	if (t->src->fs->wake)
+		response_wake(t->src->fs->wake);
+	t->src->tap_port_gone = true;
+}
+
+/* Gives @s a private capture of @p: a tap with @o's filter and snaplen. 0 or -1 with @f. */
+static int ftap_start(struct fsource *s, struct api *api, struct port *p,
+		      const struct follow_opts *o, struct fault *f)
+{
+	struct stack *st = portset_stack(api->cfg.ports, p);
+	struct ftap *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+	t->src = s;
+	t->link = port_frame_link(p);
+	t->snaplen = o->snaplen ? o->snaplen : CAPTURE_SNAPLEN_MAX;
+	t->tap.frame = ftap_frame;
+	t->tap.gone = ftap_gone;
+	if (o->filter && capture_filter_compile(o->filter, t->link, t->snaplen, &t->prog,
+						"filter", f) < 0) {
+		/* A query parameter here, not a body field: 400 invalid-query. */
+		if (f->kind == FAULT_INVALID)
+			f->kind = FAULT_QUERY;
+		free(t);
+		return -1;
+	}
+	t->has_prog = o->filter != NULL;
+	t->ring = capture_ring_new(stack_budget(st), TAP_RING, f);
+	if (!t->ring) {
+		ftap_free(t);
+		return -1;
+	}
+	stack_tap_add(st, &t->tap);
+	s->tap = t;
+	return 0;
 }
 
 /* Adds @p as the next source, from the record after @after. */
@@ -434,6 +550,7 @@ int follow_reply(struct api *api, struct port **ports, unsigned n, const struct 
 		 struct response *rs, struct fault *f)
 {
 	struct fstream *fs = calloc(1, sizeof(*fs));
+	bool own = o->filter || o->snaplen;
 
 	if (!fs || fstream_reserve(fs, 64 + n * 64) < 0) {
 		free(fs);
@@ -446,8 +563,21 @@ int follow_reply(struct api *api, struct port **ports, unsigned n, const struct 
 	fs->binding = o->binding;
 	if (fs->pcapng)
 		fs->len = pcapng_shb(fs->buf);
-	for (unsigned i = 0; i < n; i++)
-		fstream_add(fs, api, ports[i], o->after);
+	for (unsigned i = 0; i < n; i++) {
+		fstream_add(fs, api, ports[i], own ? 0 : o->after);
+		if (own) {
+			struct fsource *s = &fs->src[i];
+
+			/* The stream's own capture starts empty: the port's ring is not read. */
+			s->gone = false;
+			s->next = 1;
+			if (ftap_start(s, api, ports[i], o, f) < 0) {
+				fs->follow = false; /* not counted yet */
+				fstream_free(fs);
+				return -1;
+			}
+		}
+	}
 	if (fs->follow) {
 		streams_open++;
 		rs->long_lived = true;

@@ -167,6 +167,9 @@ struct follow_opts {
 	bool follow;	  /* keep sending new records until the client goes */
 	uint64_t after;	  /* start after this sequence number (one port) */
 	uint32_t binding; /* only this binding's records (one port); 0: all */
+	/* The stream's own capture, no binding needed (with follow): */
+	const char *filter; /* tcpdump syntax; NULL: every frame */
+	uint32_t snaplen;   /* bytes kept per frame; 0: all */
 };
 
 /*
@@ -179,6 +182,9 @@ int follow_reply(struct api *api, struct port **ports, unsigned n, const struct 
 /* Follow streams open now, and records they missed (evicted before read) since start. */
 uint64_t follow_streams_open(void);
 uint64_t follow_missed_total(void);
+/* Frames the streams' own taps saw, and those their filters turned away. */
+uint64_t follow_tap_frames(void);
+uint64_t follow_tap_filtered(void);
 /* pcapng blocks (exposed for the unit tests); each returns the bytes written at @out. */
 size_t pcapng_shb(uint8_t *out);
 size_t pcapng_idb(uint8_t *out, uint16_t linktype, const char *name);

@@ -171,6 +171,14 @@ int h_metrics(struct api *api, struct request *rq, struct response *rs, struct f
 	       "Records followers missed: evicted from the ring before they read them.");
 	fprintf(e.out, "paird_capture_stream_missed_total %llu\n",
 		(unsigned long long)follow_missed_total());
+	family(&e, "paird_capture_stream_tap_frames_total", "counter",
+	       "Frames the streams' own captures (?filter=, ?snaplen=) looked at.");
+	fprintf(e.out, "paird_capture_stream_tap_frames_total %llu\n",
+		(unsigned long long)follow_tap_frames());
+	family(&e, "paird_capture_stream_tap_filtered_total", "counter",
+	       "Frames the streams' own capture filters turned away.");
+	fprintf(e.out, "paird_capture_stream_tap_filtered_total %llu\n",
+		(unsigned long long)follow_tap_filtered());
 	for (size_t i = 0; i < port_counter_count; i++)
 		port_family(&e, &port_counter_table[i]);
 	capture_families(&e);

@@ -34,9 +34,9 @@ done
 # UDP ports 7001.. from a kernel socket one at a time, and waits for tshark to
 # print each one; prints the worst delay. Fails when one takes over 1 s.
 live() {
-	"$PY" - "$SOCK" "$UBASE$1" "$2" <<'EOF'
+	"$PY" - "$SOCK" "$UBASE$1" "$2" "${LIVE_ADDR:-198.18.40.2}" <<'EOF'
 import os, select, signal, socket, subprocess, sys, time
-sock, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sock, url, n, addr = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 curl = subprocess.Popen(["curl", "-sN", "--max-time", "60", "--unix-socket", sock, url],
                         stdout=subprocess.PIPE)
 tshark = subprocess.Popen(["tshark", "-n", "-i", "-", "-l", "-T", "fields", "-e", "udp.dstport"],
@@ -62,7 +62,7 @@ try:
     # tshark takes a while to start: a warm-up datagram until it shows (at most 20 s).
     end = time.monotonic() + 20
     while True:
-        s.sendto(b"warm-up", ("198.18.40.2", 7000))
+        s.sendto(b"warm-up", (addr, 7000))
         if seen(7000, time.monotonic() + 0.5):
             break
         if time.monotonic() > end:
@@ -71,7 +71,7 @@ try:
     for i in range(1, n + 1):
         buf = b""
         t0 = time.monotonic()
-        s.sendto(b"live %d" % i, ("198.18.40.2", 7000 + i))
+        s.sendto(b"live %d" % i, (addr, 7000 + i))
         if not seen(7000 + i, t0 + 1.0):
             sys.exit("datagram %d to port %d not seen within 1 s" % (i, 7000 + i))
         worst = max(worst, time.monotonic() - t0)
@@ -97,8 +97,22 @@ note "$out"
 note "pcapng follow: the same"
 out=$(live "/api/v1/ports/fl0/captures.pcapng?follow=true" 10) || fail "pcapng follow: $out"
 note "$out"
+note "a stream's own capture (?filter=, no binding needed): the same, and nothing stays"
+api POST /api/v1/ports '{"name":"fl2","type":"tap","addresses":["198.18.42.1/24"]}'
+expect_status 201
+ip neigh replace 198.18.42.2 lladdr 02:00:00:00:42:02 dev fl2 nud permanent
+LIVE_ADDR=198.18.42.2
+out=$(live "/api/v1/ports/fl2/captures.pcapng?follow=true&filter=udp%20dst%20portrange%207000-7100&snaplen=200" 5) ||
+	fail "own capture follow: $out"
+note "$out"
+LIVE_ADDR=198.18.40.2
+api GET /api/v1/ports/fl2/bindings
+expect_json '.bindings | length' 0
+api GET /api/v1/ports/fl2
+expect_json '.counters.capture.records' 0
 api GET /metrics
 expect_status 200
+grep -q '^paird_capture_stream_tap_frames_total [1-9]' "$W/body" || fail "tap frames not counted"
 # Both followers are gone, and their streams with them.
 wait_until 3 sh -c "curl -s --unix-socket $SOCK $UBASE/metrics | grep -qx 'paird_capture_streams 0'" ||
 	fail "follow streams still counted after their clients went"

@@ -1695,6 +1695,70 @@ static void test_cursors_and_wait(void **state)
 		       400, NULL, "wait");
 }
 
+/*
+ * ?filter=&snaplen= on a stream that follows: no binding needed; only what
+ * passes the filter, cut to snaplen, from the stream's own ring; nothing
+ * of it stays (bindings, capture memory) once the client goes; the port's
+ * deletion ends it. Before: the parameters were ignored (and follow was).
+ */
+static void test_follow_own_capture(void **state)
+{
+	static const char *const q[] = { "follow", "true", "filter", "udp dst port 53",
+					 "snaplen", "20", NULL };
+	struct fx *fx = *state;
+	struct response f1;
+	struct twake w1;
+	uint8_t fr[128];
+	size_t len, used0 = capture_budget_used(portset_budget(fx->ps));
+	const uint8_t *p;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
+			     (const char *const[]){ "filter", "udp", NULL }),
+		       400, NULL, "filter");
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
+			     (const char *const[]){ "follow", "true", "filter", "udp port x", NULL }),
+		       400, NULL, "filter");
+	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcap", q, &w1);
+	expect_status(&f1, 200);
+	assert_true(capture_budget_used(portset_budget(fx->ps)) > used0);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	assert_int_equal(f1.len, 24);
+	len = udp4(fr, 54);
+	push(fx, "p0", fr, len); /* filtered out: no wake */
+	assert_int_equal(w1.n, 0);
+	len = udp4(fr, 53);
+	push(fx, "p0", fr, len);
+	assert_int_equal(w1.n, 1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	assert_int_equal(f1.len, 24 + 16 + 20);
+	p = (const uint8_t *)f1.body + 24;
+	assert_int_equal(rd32(p + 8), 20);  /* incl_len: snaplen */
+	assert_int_equal(rd32(p + 12), len); /* orig_len */
+	/* No binding, no port ring: the stream's capture is its own. */
+	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 0);
+	assert_null(stack_ring(portset_stack(fx->ps, portset_find(fx->ps, "p0"))));
+	response_fini(&f1); /* the client goes */
+	assert_int_equal(capture_budget_used(portset_budget(fx->ps)), used0);
+	push(fx, "p0", fr, len); /* the tap is gone with it */
+
+	/* The port deleted under a stream: the stream ends with what it had. */
+	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcapng", q, &w1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	push(fx, "p0", fr, len);
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL), 204);
+	assert_int_equal(response_drain(&f1), 0);
+	{
+		struct ng_summary ng;
+
+		ng_parse((const uint8_t *)f1.body, f1.len, &ng);
+		assert_int_equal(ng.epbs, 1);
+		assert_string_equal(ng.last_comment, "stream capture");
+	}
+	response_fini(&f1);
+	assert_int_equal(capture_budget_used(portset_budget(fx->ps)), used0);
+}
+
 static void test_captures_pcap(void **state)
 {
 	struct fx *fx = *state;
@@ -2333,7 +2397,7 @@ int main(void)
 		T(test_bindings_limits),	 T(test_captures_pages),
 		T(test_captures_gone_and_clear), T(test_capture_headers),
 		T(test_captures_pcap),		 T(test_follow_pcap), T(test_pcapng),
-		T(test_cursors_and_wait),		 T(test_transmit),
+		T(test_cursors_and_wait),	 T(test_follow_own_capture),		 T(test_transmit),
 		T(test_transmit_refused),	 T(test_metrics),
 		T(test_binding_delete_undone),	 T(test_replace_restarts_counters),
 		T(test_captures_page_budget),	 T(test_captures_stream_memory),
