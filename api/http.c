@@ -727,6 +727,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
+	/* A long-lived stream's client going away is how such a stream ends: not a warning. */
+	if (strstr(msg, "socket is no longer available")) {
+		log_debug("http: %s", msg);
+		return;
+	}
 	log_warn("http: %s", msg);
 }
 
