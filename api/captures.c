@@ -719,8 +719,8 @@ static int query_bool(const struct request *rq, const char *name, bool *out, str
 	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
 		*out = false;
 	else
-		return fault_set(f, FAULT_QUERY, 0, name, "query parameter %s must be true or false",
-				 name);
+		return fault_set(f, FAULT_QUERY, 0, name,
+				 "query parameter %s must be true or false", name);
 	return 0;
 }
 
@@ -759,8 +759,8 @@ static int need_ring(struct api *api, struct port *p, struct fault *f)
 }
 
 /* captures.pcap and captures.pcapng of one port (@pcapng: asked by path or Accept). */
-static int captures_file(struct api *api, struct request *rq, struct response *rs,
-			 struct fault *f, bool pcapng)
+static int captures_file(struct api *api, struct request *rq, struct response *rs, struct fault *f,
+			 bool pcapng)
 {
 	struct port *p = api_find_port(api, rq, f);
 	struct follow_opts o = { .pcapng = pcapng };
@@ -812,8 +812,7 @@ int h_captures_pcapng(struct api *api, struct request *rq, struct response *rs, 
 }
 
 /* GET /api/v1/captures.pcapng?ports=a,b[&follow=true]: one file, one interface per port. */
-int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *rs,
-			  struct fault *f)
+int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	const char *list = rq->query ? rq->query(rq->lookup_ctx, "ports") : NULL;
 	struct follow_opts o = { .pcapng = true };
@@ -832,7 +831,8 @@ int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *
 
 		if (n == FOLLOW_PORTS_MAX)
 			return fault_set(f, FAULT_QUERY, 0, "ports",
-					 "at most %d ports in one capture stream", FOLLOW_PORTS_MAX);
+					 "at most %d ports in one capture stream",
+					 FOLLOW_PORTS_MAX);
 		if (len == 0 || len > PORT_NAME_MAX)
 			return fault_set(f, FAULT_QUERY, 0, "ports",
 					 "query parameter ports holds an empty or too long name");

@@ -45,20 +45,20 @@
 #include "../service/stack.h"
 #include "internal.h"
 
-#define FOLLOW_SCAN_MAX 4096	     /* records looked at per call, matching or not */
+#define FOLLOW_SCAN_MAX 4096	    /* records looked at per call, matching or not */
 #define FOLLOW_CALL_MAX (16 * 1024) /* bytes per call: the loop waits while one runs */
 #define PCAPNG_SNAPLEN	262144
 #define TAP_RING	(256u << 10)
 
 /* pcapng block types and options (draft-ietf-opsawg-pcapng). */
-#define PCAPNG_SHB	   0x0A0D0D0Au
-#define PCAPNG_IDB	   0x00000001u
-#define PCAPNG_EPB	   0x00000006u
-#define PCAPNG_BOM	   0x1A2B3C4Du
-#define OPT_ENDOFOPT	   0
-#define OPT_COMMENT	   1
-#define OPT_IF_NAME	   2
-#define OPT_EPB_DROPCOUNT  4
+#define PCAPNG_SHB	  0x0A0D0D0Au
+#define PCAPNG_IDB	  0x00000001u
+#define PCAPNG_EPB	  0x00000006u
+#define PCAPNG_BOM	  0x1A2B3C4Du
+#define OPT_ENDOFOPT	  0
+#define OPT_COMMENT	  1
+#define OPT_IF_NAME	  2
+#define OPT_EPB_DROPCOUNT 4
 
 static uint64_t streams_open, missed_total, tap_frames, tap_filtered;
 
@@ -99,12 +99,12 @@ struct ftap {
 struct fsource {
 	struct fstream *fs;
 	char port[PORT_NAME_MAX + 1];
-	uint64_t ring_id; /* the ring the stream started on */
-	uint64_t next;	  /* the next sequence number to look at */
-	uint64_t end;	  /* without follow: the newest when the request came */
-	uint64_t missed;  /* evicted before read, not reported yet */
-	uint32_t skip;	  /* leading bytes left out of each record (a tun's PI) */
-	bool gone;	  /* port or ring gone: nothing more from here */
+	uint64_t ring_id;   /* the ring the stream started on */
+	uint64_t next;	    /* the next sequence number to look at */
+	uint64_t end;	    /* without follow: the newest when the request came */
+	uint64_t missed;    /* evicted before read, not reported yet */
+	uint32_t skip;	    /* leading bytes left out of each record (a tun's PI) */
+	bool gone;	    /* port or ring gone: nothing more from here */
 	bool tap_port_gone; /* a tap's port was deleted: end once its ring is sent */
 	struct capture_watcher w;
 	struct ftap *tap; /* NULL: the port's ring */
@@ -457,8 +457,8 @@ static void ftap_frame(struct stack_tap *st, struct dispatch_ctx *dc)
 	uint32_t len = (uint32_t)dc->len;
 
 	tap_frames++;
-	if (t->has_prog && !capture_filter_match(&t->prog, t->link, dc->frame, dc->len,
-						 dispatch_time(dc))) {
+	if (t->has_prog &&
+	    !capture_filter_match(&t->prog, t->link, dc->frame, dc->len, dispatch_time(dc))) {
 		tap_filtered++;
 		return;
 	}
@@ -491,8 +491,8 @@ static int ftap_start(struct fsource *s, struct api *api, struct port *p,
 	t->snaplen = o->snaplen ? o->snaplen : CAPTURE_SNAPLEN_MAX;
 	t->tap.frame = ftap_frame;
 	t->tap.gone = ftap_gone;
-	if (o->filter && capture_filter_compile(o->filter, t->link, t->snaplen, &t->prog,
-						"filter", f) < 0) {
+	if (o->filter &&
+	    capture_filter_compile(o->filter, t->link, t->snaplen, &t->prog, "filter", f) < 0) {
 		/* A query parameter here, not a body field: 400 invalid-query. */
 		if (f->kind == FAULT_INVALID)
 			f->kind = FAULT_QUERY;
@@ -540,7 +540,7 @@ static int fstream_add(struct fstream *fs, struct api *api, struct port *p, uint
 				      port_name(p));
 	} else {
 		capture_pcap_file_header(fs->buf, link == LINK_ETHERNET ? PCAP_LINKTYPE_ETHERNET
-									 : PCAP_LINKTYPE_RAW);
+									: PCAP_LINKTYPE_RAW);
 		fs->len = PCAP_FILE_HDR;
 	}
 	return 0;

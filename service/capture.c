@@ -45,8 +45,6 @@ struct rec {
 struct capture_ring {
 	struct capture_budget *budget;
 	uint64_t id;	    /* capture_ring_id() */
-	uint64_t generation;
-	struct capture_watcher *watchers; /* armed, notified by the next change */
 	size_t reserved;    /* bytes taken from the budget */
 	uint32_t area_size; /* bytes of the records area, a multiple of 8 */
 	uint32_t nslots;    /* index slots; always more than the area can hold records */
@@ -62,6 +60,10 @@ struct capture_ring {
 	uint64_t oldest; /* seq of the record at head, when count > 0 */
 	uint64_t newest; /* the last seq handed out */
 	uint64_t evicted_upto, evictions, dropped;
+	/* Given at creation and at every clear: capture_ring_generation(). */
+	uint64_t generation;
+	/* Armed watchers, notified by the next add, clear or free. */
+	struct capture_watcher *watchers;
 	_Alignas(8) uint8_t area[];
 };
 

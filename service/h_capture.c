@@ -16,7 +16,6 @@
 #include "capture.h"
 #include "handler.h"
 
-
 int capture_filter_compile(const char *filter, enum frame_link link, uint32_t snaplen,
 			   struct bpf_program *prog, const char *field, struct fault *f)
 {
@@ -36,8 +35,8 @@ int capture_filter_compile(const char *filter, enum frame_link link, uint32_t sn
 static int filter_compile(const char *filter, enum port_type ptype, uint32_t snaplen,
 			  struct bpf_program *prog, struct fault *f)
 {
-	return capture_filter_compile(filter, ptype == PORT_TAP ? LINK_ETHERNET : LINK_IP,
-				      snaplen, prog, "options.filter", f);
+	return capture_filter_compile(filter, ptype == PORT_TAP ? LINK_ETHERNET : LINK_IP, snaplen,
+				      prog, "options.filter", f);
 }
 
 bool capture_filter_match(const struct bpf_program *prog, enum frame_link link,

@@ -1443,8 +1443,11 @@ static void test_stream_wait_drain(void **state)
 {
 	struct waiter w = { 0 };
 	struct response_wake wk = { .wake = noop_wake };
-	struct response rs = { .status = 200, .read = waiter_read, .read_ctx = &w,
-			       .read_free = waiter_free, .attach_wake = waiter_attach };
+	struct response rs = { .status = 200,
+			       .read = waiter_read,
+			       .read_ctx = &w,
+			       .read_free = waiter_free,
+			       .attach_wake = waiter_attach };
 
 	(void)state;
 	rs.attach_wake(rs.read_ctx, &wk);
@@ -1467,8 +1470,9 @@ static void test_stream_wait_drain(void **state)
 	response_fini(&rs);
 	assert_int_equal(w.freed, 1);
 	memset(&w, 0, sizeof(w));
-	rs = (struct response){ .status = 200, .read = waiter_read, .read_ctx = &w,
-				.read_free = waiter_free };
+	rs = (struct response){
+		.status = 200, .read = waiter_read, .read_ctx = &w, .read_free = waiter_free
+	};
 	assert_int_equal(response_drain(&rs), RESPONSE_WAIT);
 	response_fini(&rs);
 	assert_int_equal(w.freed, 1);
@@ -1480,8 +1484,11 @@ static void test_stream_slot_release(void **state)
 	struct fx *fx = *state;
 	struct waiter w = { .done = true };
 	unsigned count = 2;
-	struct response rs = { .status = 200, .read = waiter_read, .read_ctx = &w,
-			       .read_free = waiter_free, .long_lived = true,
+	struct response rs = { .status = 200,
+			       .read = waiter_read,
+			       .read_ctx = &w,
+			       .read_free = waiter_free,
+			       .long_lived = true,
 			       .stream_slot = &count };
 
 	assert_int_equal(api_streams(fx->api), 0);
@@ -1489,8 +1496,9 @@ static void test_stream_slot_release(void **state)
 	assert_int_equal(count, 1);
 	response_stream_release(&rs);
 	assert_int_equal(count, 1);
-	rs = (struct response){ .read = waiter_read, .read_ctx = &w, .read_free = waiter_free,
-				.stream_slot = &count };
+	rs = (struct response){
+		.read = waiter_read, .read_ctx = &w, .read_free = waiter_free, .stream_slot = &count
+	};
 	response_fini(&rs);
 	assert_int_equal(count, 0);
 	assert_int_equal(w.freed, 2);

@@ -1499,7 +1499,8 @@ static void ng_parse(const uint8_t *p, size_t len, struct ng_summary *out)
 		if (type == 1) {
 			assert_true(out->idbs < 2);
 			out->linktypes[out->idbs] = rd16(p + off + 8);
-			for (o = off + 16; rd16(p + o) != 0; o += 4 + ((rd16(p + o + 2) + 3u) & ~3u))
+			for (o = off + 16; rd16(p + o) != 0;
+			     o += 4 + ((rd16(p + o + 2) + 3u) & ~3u))
 				if (rd16(p + o) == 2)
 					memcpy(out->if_names[out->idbs], p + o + 4,
 					       rd16(p + o + 2) < 15 ? rd16(p + o + 2) : 15);
@@ -1511,7 +1512,8 @@ static void ng_parse(const uint8_t *p, size_t len, struct ng_summary *out)
 			out->last_ifid = rd32(p + off + 8);
 			for (o = off + 28 + ((incl + 3u) & ~3u); rd16(p + o) != 0;
 			     o += 4 + ((rd16(p + o + 2) + 3u) & ~3u)) {
-				if (rd16(p + o) == 1 && rd16(p + o + 2) < sizeof(out->last_comment)) {
+				if (rd16(p + o) == 1 &&
+				    rd16(p + o + 2) < sizeof(out->last_comment)) {
 					memcpy(out->last_comment, p + o + 4, rd16(p + o + 2));
 					out->last_comment[rd16(p + o + 2)] = '\0';
 				}
@@ -1703,8 +1705,8 @@ static void test_cursors_and_wait(void **state)
  */
 static void test_follow_own_capture(void **state)
 {
-	static const char *const q[] = { "follow", "true", "filter", "udp dst port 53",
-					 "snaplen", "20", NULL };
+	static const char *const q[] = { "follow",  "true", "filter", "udp dst port 53",
+					 "snaplen", "20",   NULL };
 	struct fx *fx = *state;
 	struct response f1;
 	struct twake w1;
@@ -1716,9 +1718,10 @@ static void test_follow_own_capture(void **state)
 	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
 			     (const char *const[]){ "filter", "udp", NULL }),
 		       400, NULL, "filter");
-	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
-			     (const char *const[]){ "follow", "true", "filter", "udp port x", NULL }),
-		       400, NULL, "filter");
+	expect_problem(
+		callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
+		      (const char *const[]){ "follow", "true", "filter", "udp port x", NULL }),
+		400, NULL, "filter");
 	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcap", q, &w1);
 	expect_status(&f1, 200);
 	assert_true(capture_budget_used(portset_budget(fx->ps)) > used0);
@@ -1733,7 +1736,7 @@ static void test_follow_own_capture(void **state)
 	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
 	assert_int_equal(f1.len, 24 + 16 + 20);
 	p = (const uint8_t *)f1.body + 24;
-	assert_int_equal(rd32(p + 8), 20);  /* incl_len: snaplen */
+	assert_int_equal(rd32(p + 8), 20);   /* incl_len: snaplen */
 	assert_int_equal(rd32(p + 12), len); /* orig_len */
 	/* No binding, no port ring: the stream's capture is its own. */
 	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 0);
@@ -2392,16 +2395,28 @@ static void test_metrics(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_bindings_crud),		 T(test_bindings_invalid),
-		T(test_bindings_forward),	 T(test_bindings_persisted),
-		T(test_bindings_limits),	 T(test_captures_pages),
-		T(test_captures_gone_and_clear), T(test_capture_headers),
-		T(test_captures_pcap),		 T(test_follow_pcap), T(test_pcapng),
-		T(test_cursors_and_wait),	 T(test_follow_own_capture),		 T(test_transmit),
-		T(test_transmit_refused),	 T(test_metrics),
-		T(test_binding_delete_undone),	 T(test_replace_restarts_counters),
-		T(test_captures_page_budget),	 T(test_captures_stream_memory),
-		T(test_captures_stream_evicted), T(test_captures_stream_port_deleted),
+		T(test_bindings_crud),
+		T(test_bindings_invalid),
+		T(test_bindings_forward),
+		T(test_bindings_persisted),
+		T(test_bindings_limits),
+		T(test_captures_pages),
+		T(test_captures_gone_and_clear),
+		T(test_capture_headers),
+		T(test_captures_pcap),
+		T(test_follow_pcap),
+		T(test_pcapng),
+		T(test_cursors_and_wait),
+		T(test_follow_own_capture),
+		T(test_transmit),
+		T(test_transmit_refused),
+		T(test_metrics),
+		T(test_binding_delete_undone),
+		T(test_replace_restarts_counters),
+		T(test_captures_page_budget),
+		T(test_captures_stream_memory),
+		T(test_captures_stream_evicted),
+		T(test_captures_stream_port_deleted),
 		T(test_captures_stream_yields),
 	};
 
