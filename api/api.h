@@ -82,8 +82,9 @@ typedef ssize_t (*body_read_fn)(void *ctx, char *buf, size_t max);
  * stays valid until read_free(read_ctx) returns. So read_free must take the
  * handle out of wherever the owner keeps it (a waiter list, a timer's
  * argument); after that, waking it is a use after free. A stream whose
- * client goes away (also while suspended: the server watches for the peer's
- * close) ends in read_free, never in a wake.
+ * client goes away (also while suspended: the server watches the socket
+ * for the peer's close, EPOLLRDHUP, so a client that half-closes its
+ * sending side counts as gone) ends in read_free, never in a wake.
  *
  * response_wake() may be called at any time from the loop's thread, any
  * number of times, also when the connection is not suspended (then it does
