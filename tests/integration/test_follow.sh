@@ -200,9 +200,11 @@ for i in $(seq 32); do
 		"$UBASE/api/v1/ports/fl0/captures.pcap?follow=true" -o /dev/null &
 	READERS="${READERS:-} $!"
 done
-# Half never read: they send the request and sit (bounded: 60 s at most).
-"$PY" - "$SOCK" <<'EOF' &
-import socket, sys, time
+# Half never read: they send the request and sit (bounded: 60 s at most)
+# until $W/drain appears; then they read for a second, so paird finds out
+# what they missed, and go.
+"$PY" - "$SOCK" "$W/drain" <<'EOF' &
+import os, socket, sys, time
 conns = []
 for i in range(32):
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -210,7 +212,19 @@ for i in range(32):
     c.connect(sys.argv[1])
     c.sendall(b"GET /api/v1/ports/fl0/captures.pcap?follow=true HTTP/1.1\r\nHost: localhost\r\n\r\n")
     conns.append(c)
-time.sleep(60)
+end = time.monotonic() + 60
+while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
+    time.sleep(0.1)
+end = time.monotonic() + 1
+for c in conns:
+    c.setblocking(False)
+while time.monotonic() < end:
+    for c in conns:
+        try:
+            c.recv(65536)
+        except BlockingIOError:
+            pass
+    time.sleep(0.01)
 EOF
 STALL_PID=$!
 EXTRA_CLEANUP='kill $READERS $STALL_PID 2>/dev/null || true'
@@ -233,11 +247,27 @@ note "paird RSS: $rss0 KiB before, $rss1 KiB with 64 followers (+$((rss1 - rss0)
 # Documented bound (README): a follower holds at most one record block and
 # MHD's connection buffer; 64 x 256 KiB + the 1 MiB ring = 17 MiB.
 [ $((rss1 - rss0)) -le $((17 * 1024)) ] || fail "RSS grew by $((rss1 - rss0)) KiB with 64 followers"
+# The stalled ones read again: the records the ring evicted meanwhile are skipped and counted.
+touch "$W/drain"
+wait "$STALL_PID" || true
 api GET /metrics
 expect_status 200
 missed=$(grep '^paird_capture_stream_missed_total ' "$W/body" | cut -d' ' -f2)
-note "records missed by the followers that never read: $missed"
-kill $READERS $STALL_PID 2>/dev/null || true
+note "records the stalled followers missed (evicted from the 1 MiB ring before they read): $missed"
+[ "$missed" -gt 0 ] || fail "the stalled followers missed no record: nothing counted"
+kill $READERS 2>/dev/null || true
 wait_until 10 sh -c "curl -s --unix-socket $SOCK $UBASE/metrics | grep -qx 'paird_capture_streams 0'" ||
 	fail "streams still counted after their clients went: $(curl -s --unix-socket "$SOCK" "$UBASE/metrics" | grep streams)"
 note "all followers gone, no stream left"
+
+note "stopping paird with a follower waiting: a clean exit (MHD refuses to stop with suspended connections)"
+curl -sN --max-time 20 --unix-socket "$SOCK" "$UBASE/api/v1/ports/fl0/captures.pcap?follow=true" \
+	-o "$W/last.pcap" &
+CURL_PID=$!
+wait_until 5 sh -c "curl -s --unix-socket $SOCK $UBASE/metrics | grep -qx 'paird_capture_streams 1'" ||
+	fail "the last follower did not connect"
+stop_paird TERM
+expect_eq "$PAIRD_RC" 0 "paird's exit status with a follower waiting"
+wait "$CURL_PID" || true
+[ "$(head -c 4 "$W/last.pcap" | od -An -tx1 | tr -d ' ')" = d4c3b2a1 ] || fail "the last follower got no pcap header"
+note "paird stopped cleanly; the follower got its stream and its end"
