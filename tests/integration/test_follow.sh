@@ -7,7 +7,10 @@
 # with both interfaces; a long poll answers when a frame arrives; cursors
 # of another generation or beyond the newest record are refused; 64
 # followers of which half never read leave paird's RSS within a bound and
-# the API and the data plane working (figures printed); --max-streams holds.
+# the API and the data plane working (figures printed), and what the stalled
+# ones missed is counted once they read again; --max-streams holds; a
+# stream's own capture (?filter=) needs no binding and leaves nothing; paird
+# stops cleanly with a follower waiting.
 #
 # Topology (one private network namespace):
 #   kernel fl0 198.18.40.1/24 ==tap== paird (capture binding)
