@@ -58,6 +58,7 @@ struct options {
 	unsigned long long max_ports;
 	unsigned long long max_bindings;
 	unsigned long long max_connections;
+	unsigned long long max_streams;
 	unsigned long long http_timeout;
 	unsigned long long request_timeout;
 	unsigned long long capture_memory;
@@ -99,6 +100,8 @@ static void usage(FILE *out)
 		"      --capture-ring SIZE    each port's capture ring, taken from it\n"
 		"                             (default 8M, at most 1G)\n"
 		"      --max-connections N    concurrent HTTP connections per listener (default 64)\n"
+		"      --max-streams N        long-lived streams (captures that follow, events)\n"
+		"                             open at once, all listeners (default 32)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"      --request-timeout SEC  a request's headers and body must arrive within\n"
 		"                             SEC of the connection opening or of its previous\n"
@@ -172,6 +175,7 @@ enum {
 	OPT_MAX_PORTS = 256,
 	OPT_MAX_BINDINGS,
 	OPT_MAX_CONNS,
+	OPT_MAX_STREAMS,
 	OPT_HTTP_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_CAPTURE_MEMORY,
@@ -196,6 +200,7 @@ static const struct option longopts[] = {
 	{ "capture-memory", required_argument, NULL, OPT_CAPTURE_MEMORY },
 	{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
 	{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "log-level", required_argument, NULL, 'L' },
@@ -227,6 +232,8 @@ static const struct num_option {
 	  offsetof(struct options, capture_ring), "--capture-ring takes a size 64K..1G" },
 	{ OPT_MAX_CONNS, parse_count, 1, 4096, offsetof(struct options, max_connections),
 	  "--max-connections takes 1..4096" },
+	{ OPT_MAX_STREAMS, parse_count, 1, 4096, offsetof(struct options, max_streams),
+	  "--max-streams takes 1..4096" },
 	{ OPT_HTTP_TIMEOUT, parse_count, 1, 3600, offsetof(struct options, http_timeout),
 	  "--http-timeout takes 1..3600 seconds" },
 	{ OPT_REQUEST_TIMEOUT, parse_count, 1, 3600, offsetof(struct options, request_timeout),
@@ -678,6 +685,8 @@ static int build_api(struct paird *d)
 		.hostname = d->hostname[0] ? d->hostname : NULL,
 		.listen_any = d->listen_any,
 		.listen_port = d->hl.port,
+		.max_streams = (unsigned)o->max_streams,
+		.base = d->base,
 	};
 	/* The host part of --listen as typed (a name, say), brackets removed. */
 	if (o->listen && o->listen[0] != '[' && (port_sep = strrchr(o->listen, ':')))
@@ -808,6 +817,7 @@ int main(int argc, char **argv)
 			.socket = SOCKET_DEFAULT,
 			.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
 			.max_connections = 64,
+			.max_streams = API_MAX_STREAMS_DEFAULT,
 			.http_timeout = 30,
 			.request_timeout = 10,
 			.capture_memory = CAPTURE_MEMORY_DEFAULT,

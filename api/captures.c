@@ -8,12 +8,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../service/capture.h"
+#include "../service/h_capture.h"
 #include "../service/log.h"
 #include "../service/num.h"
 #include "../service/portcfg.h"
@@ -23,6 +25,7 @@
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX     1000
+#define WAIT_MAX     60 /* seconds a page may wait for its first record */
 
 static const char *const csum_words[] = {
 	[CSUM_UNCHECKED] = "unchecked",
@@ -228,6 +231,7 @@ struct cstream {
 	uint64_t left;			 /* records the page may still hold (limit) */
 	uint64_t sent;			 /* bytes produced */
 	uint64_t oldest_seq, newest_seq; /* the ring as the request found it */
+	uint64_t generation;		 /* of the ring, 0 without one */
 	const char *stop;		 /* why the page ended; NULL while it goes on */
 	bool done;			 /* the closing output is queued */
 	bool first;			 /* no record sent yet */
@@ -239,6 +243,11 @@ struct cstream {
 	size_t copy_cap;
 	char text[STREAM_TEXT];
 	size_t text_len;
+	/* A long poll (?wait=): an empty page waits for a record or the deadline. */
+	bool waiting, expired;
+	struct capture_watcher w;
+	struct response_wake *wake;
+	struct event *timer;
 };
 
 static void cstream_free(void *ctx)
@@ -247,6 +256,9 @@ static void cstream_free(void *ctx)
 
 	if (!cs)
 		return;
+	capture_ring_unwatch(&cs->w);
+	if (cs->timer)
+		event_free(cs->timer);
 	free(cs->copy);
 	free(cs);
 }
@@ -411,9 +423,10 @@ static int cstream_finish(struct cstream *cs, const char *stop)
 		return 0;
 	return seg_printf(cs,
 			  "],\"next_after\":%llu,\"oldest_seq\":%llu,\"newest_seq\":%llu,"
-			  "\"stop\":\"%s\"}",
+			  "\"generation\":%llu,\"stop\":\"%s\"}",
 			  (unsigned long long)cs->last, (unsigned long long)cs->oldest_seq,
-			  (unsigned long long)cs->newest_seq, stop);
+			  (unsigned long long)cs->newest_seq, (unsigned long long)cs->generation,
+			  stop);
 }
 
 /*
@@ -435,6 +448,19 @@ static int cstream_step(struct cstream *cs)
 	if (!cs->pcap && !cs->first && cs->sent >= PAGE_BYTES)
 		return cstream_finish(cs, "bytes");
 	for (unsigned scanned = 0; scanned < STREAM_SCAN_MAX; scanned++) {
+		if (cs->next > cs->end && cs->waiting && cs->first && !cs->expired) {
+			struct capture_stats st;
+
+			/* A long poll with nothing yet: what came since, or wait for it. */
+			capture_ring_stats(ring, &st);
+			cs->end = st.newest_seq;
+			if (cs->next > cs->end) {
+				capture_ring_watch(ring, &cs->w);
+				return RESPONSE_WAIT;
+			}
+			cs->newest_seq = st.newest_seq;
+			cs->oldest_seq = st.oldest_seq;
+		}
 		if (cs->next > cs->end)
 			return cstream_finish(cs, "newest");
 		ret = capture_ring_get(ring, cs->next, &rec);
@@ -475,6 +501,11 @@ static ssize_t cstream_read(void *ctx, char *buf, size_t max)
 		ret = cstream_step(cs);
 		if (ret == -EAGAIN)
 			break;
+		if (ret == RESPONSE_WAIT) {
+			if (n)
+				break;
+			return RESPONSE_WAIT;
+		}
 		if (ret < 0) {
 			log_warn("captures of %s: the stream stopped: %s", cs->port,
 				 strerror(-ret));
@@ -509,6 +540,7 @@ static struct cstream *cstream_new(struct api *api, const struct port *p, bool p
 	cs->last = after;
 	cs->oldest_seq = st.oldest_seq;
 	cs->newest_seq = st.newest_seq;
+	cs->generation = ring ? capture_ring_generation(ring) : 0;
 	cs->end = st.newest_seq;
 	/* After a clear the ring is empty and its next record is newest + 1. */
 	start = st.records ? st.oldest_seq : st.newest_seq + 1;
@@ -542,23 +574,96 @@ static int reply_stream(struct response *rs, struct cstream *cs, const char *con
 	return 0;
 }
 
+static void cstream_notify(struct capture_watcher *w)
+{
+	struct cstream *cs = (struct cstream *)((char *)w - offsetof(struct cstream, w));
+
+	if (cs->wake)
+		response_wake(cs->wake);
+}
+
+static void cstream_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct cstream *cs = arg;
+
+	(void)fd;
+	(void)what;
+	cs->expired = true;
+	if (cs->wake)
+		response_wake(cs->wake);
+}
+
+static void cstream_attach(void *ctx, struct response_wake *w)
+{
+	((struct cstream *)ctx)->wake = w;
+}
+
+/*
+ * Cursors hold within one generation of the ring (capture.h): a client's
+ * ?generation= that is not the ring's, or an ?after= beyond the newest
+ * record (the ring was made again, paird restarted), is refused with a 409
+ * that says which and gives the ring's figures to start over from, instead
+ * of an empty page after which the client would skip records. Returns true
+ * when @rs holds the refusal.
+ */
+static bool cursor_refused(struct request *rq, const struct capture_ring *ring, uint64_t after,
+			   struct response *rs, struct fault *f, int *ret)
+{
+	const char *g = rq->query ? rq->query(rq->lookup_ctx, "generation") : NULL;
+	struct capture_stats st = { 0 };
+	uint64_t gen = ring ? capture_ring_generation(ring) : 0, want = 0;
+	char detail[200];
+	json_t *ext;
+
+	*ret = 0;
+	if (ring)
+		capture_ring_stats(ring, &st);
+	if (g && query_u64(rq, "generation", 0, INT64_MAX, &want, f) < 0) {
+		*ret = -1;
+		return true;
+	}
+	if (g && want != gen)
+		snprintf(detail, sizeof(detail),
+			 "the cursor is from generation %llu of the capture ring, which is now at "
+			 "generation %llu (cleared, made again or paird restarted): start over "
+			 "without after",
+			 (unsigned long long)want, (unsigned long long)gen);
+	else if (after > st.newest_seq)
+		snprintf(detail, sizeof(detail),
+			 "after=%llu is beyond the newest record (%llu): the cursor is not from "
+			 "this ring (made again, or paird restarted); start over without after",
+			 (unsigned long long)after, (unsigned long long)st.newest_seq);
+	else
+		return false;
+	ext = json_object();
+	json_object_set_new(ext, "generation", json_integer((json_int_t)gen));
+	json_object_set_new(ext, "newest_seq", json_integer((json_int_t)st.newest_seq));
+	reply_problem_ext(rs, 409, g && want != gen ? "cursor-generation" : "cursor-ahead", detail,
+			  rq->path, ext);
+	return true;
+}
+
 int h_captures_get(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port *p = api_find_port(api, rq, f);
-	uint64_t after = 0, limit = PAGE_DEFAULT, binding = 0;
+	uint64_t after = 0, limit = PAGE_DEFAULT, binding = 0, wait = 0;
 	struct capture_stats st = { 0 };
 	struct capture_ring *ring;
 	struct cstream *cs;
+	int ret;
 
 	if (!p)
 		return -1;
 	if (query_u64(rq, "after", 0, INT64_MAX, &after, f) < 0 ||
 	    query_u64(rq, "limit", 1, PAGE_MAX, &limit, f) < 0 ||
-	    query_u64(rq, "binding", 1, UINT32_MAX, &binding, f) < 0)
+	    query_u64(rq, "binding", 1, UINT32_MAX, &binding, f) < 0 ||
+	    query_u64(rq, "wait", 0, WAIT_MAX, &wait, f) < 0)
 		return -1;
 	ring = stack_ring(portset_stack(api->cfg.ports, p));
 	if (ring)
 		capture_ring_stats(ring, &st);
+	if (cursor_refused(rq, ring, after, rs, f, &ret))
+		return ret;
 	/*
 	 * Only a cursor the client holds can fall off the ring; without one the
 	 * page starts at the oldest record, else a full ring (its steady state)
@@ -583,26 +688,172 @@ int h_captures_get(struct api *api, struct request *rq, struct response *rs, str
 	cs = cstream_new(api, p, false, after, (uint32_t)binding);
 	if (cs)
 		cs->left = limit;
-	return reply_stream(rs, cs, "application/json", f);
+	ret = reply_stream(rs, cs, "application/json", f);
+	/* A long poll needs a ring to wait on; without one the empty page is the answer. */
+	if (ret == 0 && wait && ring) {
+		cs->waiting = true;
+		cs->w.notify = cstream_notify;
+		rs->long_lived = true;
+		rs->attach_wake = cstream_attach;
+		if (api->cfg.base) {
+			struct timeval tv = { .tv_sec = (time_t)wait };
+
+			cs->timer = evtimer_new(api->cfg.base, cstream_deadline, cs);
+			if (!cs->timer || evtimer_add(cs->timer, &tv) < 0)
+				cs->expired = true; /* cannot wait: answer now */
+		}
+	}
+	return ret;
 }
 
-int h_captures_pcap(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+/* ?follow=true|false (also 1|0); absent: false. */
+static int query_bool(const struct request *rq, const char *name, bool *out, struct fault *f)
+{
+	const char *v = rq->query ? rq->query(rq->lookup_ctx, name) : NULL;
+
+	if (!v)
+		return 0;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = false;
+	else
+		return fault_set(f, FAULT_QUERY, 0, name,
+				 "query parameter %s must be true or false", name);
+	return 0;
+}
+
+/*
+ * ?filter=EXPR and ?snaplen=N: the stream's own capture (follow.c), for a
+ * stream that follows only. 0, or -1 with @f filled.
+ */
+static int own_capture_opts(const struct request *rq, struct follow_opts *o, struct fault *f)
+{
+	const char *filter = rq->query ? rq->query(rq->lookup_ctx, "filter") : NULL;
+	uint64_t snaplen = 0;
+
+	if (query_u64(rq, "snaplen", 1, CAPTURE_SNAPLEN_MAX, &snaplen, f) < 0)
+		return -1;
+	if (filter && (!*filter || strlen(filter) >= CAPTURE_FILTER_MAX))
+		return fault_set(f, FAULT_QUERY, 0, "filter",
+				 "query parameter filter must be 1..%d bytes of tcpdump syntax",
+				 CAPTURE_FILTER_MAX - 1);
+	o->filter = filter;
+	o->snaplen = (uint32_t)snaplen;
+	if ((filter || snaplen) && !o->follow)
+		return fault_set(f, FAULT_QUERY, 0, filter ? "filter" : "snaplen",
+				 "filter and snaplen make a capture of the stream's own: they need "
+				 "follow=true");
+	return 0;
+}
+
+/* A follow stream needs a ring to follow: one made by a capture binding. */
+static int need_ring(struct api *api, struct port *p, struct fault *f)
+{
+	if (stack_ring(portset_stack(api->cfg.ports, p)))
+		return 0;
+	return fault_set(f, FAULT_CONFLICT, 0, NULL,
+			 "port %s has no capture ring to follow: bind a capture handler first",
+			 port_name(p));
+}
+
+/* captures.pcap and captures.pcapng of one port (@pcapng: asked by path or Accept). */
+static int captures_file(struct api *api, struct request *rq, struct response *rs, struct fault *f,
+			 bool pcapng)
 {
 	struct port *p = api_find_port(api, rq, f);
-	uint64_t binding = 0;
+	struct follow_opts o = { .pcapng = pcapng };
+	uint64_t binding = 0, after = 0;
+	struct capture_ring *ring;
 	int ret;
 
 	if (!p)
 		return -1;
-	if (query_u64(rq, "binding", 1, UINT32_MAX, &binding, f) < 0)
+	if (query_u64(rq, "binding", 1, UINT32_MAX, &binding, f) < 0 ||
+	    query_u64(rq, "after", 0, INT64_MAX, &after, f) < 0 ||
+	    query_bool(rq, "follow", &o.follow, f) < 0 || own_capture_opts(rq, &o, f) < 0)
 		return -1;
-	/* No ring yet: a capture file with no records is still a valid one. */
-	ret = reply_stream(rs, cstream_new(api, p, true, 0, (uint32_t)binding),
-			   "application/vnd.tcpdump.pcap", f);
+	ring = stack_ring(portset_stack(api->cfg.ports, p));
+	if (!o.filter && !o.snaplen) {
+		if (cursor_refused(rq, ring, after, rs, f, &ret))
+			return ret;
+		if (o.follow && need_ring(api, p, f) < 0)
+			return -1;
+	}
+	o.after = after;
+	o.binding = (uint32_t)binding;
+	if (o.follow || o.pcapng || after) {
+		ret = follow_reply(api, &p, 1, &o, rs, f);
+	} else {
+		/* No ring yet: a capture file with no records is still a valid one. */
+		ret = reply_stream(rs, cstream_new(api, p, true, 0, (uint32_t)binding),
+				   "application/vnd.tcpdump.pcap", f);
+	}
 	if (ret == 0)
-		response_header(rs, "Content-Disposition", "attachment; filename=\"%s.pcap\"",
-				port_name(p));
+		response_header(rs, "Content-Disposition", "attachment; filename=\"%s.%s\"",
+				port_name(p), pcapng ? "pcapng" : "pcap");
 	return ret;
+}
+
+int h_captures_pcap(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	const char *accept = rq->header ? rq->header(rq->lookup_ctx, "Accept") : NULL;
+
+	/* Wireshark's own format when the client says it takes it (and not pcap first). */
+	return captures_file(api, rq, rs, f,
+			     accept && strstr(accept, "application/x-pcapng") &&
+				     !strstr(accept, "application/vnd.tcpdump.pcap"));
+}
+
+int h_captures_pcapng(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	return captures_file(api, rq, rs, f, true);
+}
+
+/* GET /api/v1/captures.pcapng?ports=a,b[&follow=true]: one file, one interface per port. */
+int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	const char *list = rq->query ? rq->query(rq->lookup_ctx, "ports") : NULL;
+	struct follow_opts o = { .pcapng = true };
+	struct port *ports[FOLLOW_PORTS_MAX];
+	unsigned n = 0;
+
+	if (query_bool(rq, "follow", &o.follow, f) < 0 || own_capture_opts(rq, &o, f) < 0)
+		return -1;
+	if (!list || !*list)
+		return fault_set(f, FAULT_QUERY, 0, "ports",
+				 "query parameter ports names the ports, comma-separated");
+	while (*list) {
+		const char *comma = strchr(list, ',');
+		size_t len = comma ? (size_t)(comma - list) : strlen(list);
+		char name[PORT_NAME_MAX + 1];
+
+		if (n == FOLLOW_PORTS_MAX)
+			return fault_set(f, FAULT_QUERY, 0, "ports",
+					 "at most %d ports in one capture stream",
+					 FOLLOW_PORTS_MAX);
+		if (len == 0 || len > PORT_NAME_MAX)
+			return fault_set(f, FAULT_QUERY, 0, "ports",
+					 "query parameter ports holds an empty or too long name");
+		memcpy(name, list, len);
+		name[len] = '\0';
+		ports[n] = portset_find(api->cfg.ports, name);
+		if (!ports[n])
+			return fault_set(f, FAULT_NOT_FOUND, 0, "ports", "no port named %.15s",
+					 name);
+		for (unsigned i = 0; i < n; i++)
+			if (ports[i] == ports[n])
+				return fault_set(f, FAULT_QUERY, 0, "ports",
+						 "port %s is named twice", name);
+		if (o.follow && !o.filter && !o.snaplen && need_ring(api, ports[n], f) < 0)
+			return -1;
+		n++;
+		list += len + (comma ? 1 : 0);
+		if (comma && !*list)
+			return fault_set(f, FAULT_QUERY, 0, "ports",
+					 "query parameter ports ends in a comma");
+	}
+	return follow_reply(api, ports, n, &o, rs, f);
 }
 
 int h_captures_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f)

@@ -28,6 +28,7 @@ struct api {
 	struct api_session sessions[API_SESSIONS];
 	struct timespec started;      /* CLOCK_REALTIME, for display */
 	struct timespec started_mono; /* CLOCK_MONOTONIC, for uptime */
+	unsigned streams;	      /* long-lived streams admitted and not yet released */
 };
 
 /* A resource handler: fills @rs and returns 0, or returns < 0 with @f filled. */
@@ -154,6 +155,43 @@ int h_binding_delete(struct api *api, struct request *rq, struct response *rs, s
 int h_captures_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_captures_pcap(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_captures_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_captures_pcapng(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *rs,
+			  struct fault *f);
+
+/* --- follow.c --- */
+#define FOLLOW_PORTS_MAX 8
+
+struct follow_opts {
+	bool pcapng;	  /* else classic pcap (one port only) */
+	bool follow;	  /* keep sending new records until the client goes */
+	uint64_t after;	  /* start after this sequence number (one port) */
+	uint32_t binding; /* only this binding's records (one port); 0: all */
+	/* The stream's own capture, no binding needed (with follow): */
+	const char *filter; /* tcpdump syntax; NULL: every frame */
+	uint32_t snaplen;   /* bytes kept per frame; 0: all */
+};
+
+/*
+ * A capture file of @ports (pcap: exactly one) into @rs, streamed; with
+ * @o->follow a long-lived stream that waits for new records. 0, or -1 with
+ * @f filled.
+ */
+int follow_reply(struct api *api, struct port **ports, unsigned n, const struct follow_opts *o,
+		 struct response *rs, struct fault *f);
+/* Follow streams open now, and records they missed (evicted before read) since start. */
+uint64_t follow_streams_open(void);
+uint64_t follow_missed_total(void);
+/* Frames the streams' own taps saw, and those their filters turned away. */
+uint64_t follow_tap_frames(void);
+uint64_t follow_tap_filtered(void);
+/* pcapng blocks (exposed for the unit tests); each returns the bytes written at @out. */
+size_t pcapng_shb(uint8_t *out);
+size_t pcapng_idb(uint8_t *out, uint16_t linktype, const char *name);
+size_t pcapng_epb_size(uint32_t incl, uint64_t missed);
+struct capture_record;
+size_t pcapng_epb(uint8_t *out, uint32_t ifid, const struct capture_record *rec, uint32_t skip,
+		  uint64_t missed);
 int h_transmit(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_metrics(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 

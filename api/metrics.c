@@ -163,6 +163,26 @@ int h_metrics(struct api *api, struct request *rq, struct response *rs, struct f
 	       "The capture memory cap (--capture-memory).");
 	fprintf(e.out, "paird_capture_memory_limit_bytes %zu\n",
 		capture_budget_limit(portset_budget(e.ps)));
+	family(&e, "paird_http_streams", "gauge",
+	       "Long-lived streams open (captures that follow, events; --max-streams).");
+	fprintf(e.out, "paird_http_streams %u\n", api->streams);
+	family(&e, "paird_http_streams_limit", "gauge", "The --max-streams cap.");
+	fprintf(e.out, "paird_http_streams_limit %u\n", api->cfg.max_streams);
+	family(&e, "paird_capture_streams", "gauge",
+	       "Capture streams that follow (captures.pcap/pcapng?follow=true) open now.");
+	fprintf(e.out, "paird_capture_streams %llu\n", (unsigned long long)follow_streams_open());
+	family(&e, "paird_capture_stream_missed_total", "counter",
+	       "Records followers missed: evicted from the ring before they read them.");
+	fprintf(e.out, "paird_capture_stream_missed_total %llu\n",
+		(unsigned long long)follow_missed_total());
+	family(&e, "paird_capture_stream_tap_frames_total", "counter",
+	       "Frames the streams' own captures (?filter=, ?snaplen=) looked at.");
+	fprintf(e.out, "paird_capture_stream_tap_frames_total %llu\n",
+		(unsigned long long)follow_tap_frames());
+	family(&e, "paird_capture_stream_tap_filtered_total", "counter",
+	       "Frames the streams' own capture filters turned away.");
+	fprintf(e.out, "paird_capture_stream_tap_filtered_total %llu\n",
+		(unsigned long long)follow_tap_filtered());
 	for (size_t i = 0; i < port_counter_count; i++)
 		port_family(&e, &port_counter_table[i]);
 	capture_families(&e);

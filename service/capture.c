@@ -60,6 +60,10 @@ struct capture_ring {
 	uint64_t oldest; /* seq of the record at head, when count > 0 */
 	uint64_t newest; /* the last seq handed out */
 	uint64_t evicted_upto, evictions, dropped;
+	/* Given at creation and at every clear: capture_ring_generation(). */
+	uint64_t generation;
+	/* Armed watchers, notified by the next add, clear or free. */
+	struct capture_watcher *watchers;
 	_Alignas(8) uint8_t area[];
 };
 
@@ -104,6 +108,67 @@ static struct rec *rec_of(const struct capture_ring *r, uint64_t seq)
 	return rec_at_off(r, r->index[seq % r->nslots]);
 }
 
+/* Generations start at the wall clock in microseconds: a restart never repeats one. */
+static uint64_t next_generation(void)
+{
+	static uint64_t last;
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000) & ((1ull << 53) - 1);
+	last = now > last ? now : last + 1;
+	return last;
+}
+
+/* Notifies and disarms every armed watcher; each may arm itself again meanwhile. */
+static void notify_watchers(struct capture_ring *r)
+{
+	struct capture_watcher *w = r->watchers;
+
+	r->watchers = NULL;
+	while (w) {
+		struct capture_watcher *next = w->next;
+
+		w->ring = NULL;
+		w->next = w->prev = NULL;
+		w->notify(w);
+		w = next;
+	}
+}
+
+void capture_ring_watch(struct capture_ring *r, struct capture_watcher *w)
+{
+	if (w->ring == r)
+		return;
+	capture_ring_unwatch(w);
+	w->ring = r;
+	w->prev = NULL;
+	w->next = r->watchers;
+	if (r->watchers)
+		r->watchers->prev = w;
+	r->watchers = w;
+}
+
+void capture_ring_unwatch(struct capture_watcher *w)
+{
+	if (!w->ring)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		w->ring->watchers = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->ring = NULL;
+	w->next = w->prev = NULL;
+}
+
+uint64_t capture_ring_generation(const struct capture_ring *r)
+{
+	return r->generation;
+}
+
 struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, struct fault *f)
 {
 	static uint64_t next_id; /* one loop thread: no atomics needed */
@@ -143,6 +208,7 @@ struct capture_ring *capture_ring_new(struct capture_budget *b, size_t bytes, st
 	memset(r, 0, sizeof(*r));
 	r->budget = b;
 	r->id = ++next_id;
+	r->generation = next_generation();
 	r->reserved = bytes;
 	r->area_size = (uint32_t)area;
 	r->nslots = (uint32_t)nslots;
@@ -155,6 +221,7 @@ void capture_ring_free(struct capture_ring *r)
 {
 	if (!r)
 		return;
+	notify_watchers(r); /* they see w->ring NULL: the ring is gone */
 	r->budget->used -= r->reserved;
 	free(r);
 }
@@ -243,6 +310,8 @@ uint64_t capture_ring_add(struct capture_ring *r, const struct timespec *ts, uin
 	r->count++;
 	r->bytes += caplen;
 	r->tail = off + (uint32_t)size;
+	if (r->watchers)
+		notify_watchers(r);
 	return rec->seq;
 }
 
@@ -305,6 +374,8 @@ void capture_ring_stats(const struct capture_ring *r, struct capture_stats *out)
 void capture_ring_clear(struct capture_ring *r)
 {
 	ring_reset(r);
+	r->generation = next_generation();
+	notify_watchers(r);
 }
 
 static uint8_t *put32(uint8_t *p, uint32_t v)

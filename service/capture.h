@@ -96,8 +96,45 @@ int capture_ring_get(const struct capture_ring *r, uint64_t seq, struct capture_
  */
 uint64_t capture_ring_id(const struct capture_ring *r);
 
-/* Removes every record (sequence numbers go on from where they were). */
+/*
+ * The ring's generation: a number given at its creation and again at every
+ * clear, different from every generation this process or an earlier one
+ * gave (it starts from the wall clock in microseconds, so a restart never
+ * repeats one; below 2^53, exact in JSON). A cursor (an "after" sequence
+ * number) is only meaningful within the generation it was read in.
+ */
+uint64_t capture_ring_generation(const struct capture_ring *r);
+
+/*
+ * Removes every record (sequence numbers go on from where they were) and
+ * gives the ring a new generation; watchers are notified.
+ */
 void capture_ring_clear(struct capture_ring *r);
+
+/*
+ * Followers (a capture stream that follows, a long poll): a watcher armed
+ * with capture_ring_watch() is notified once, by the next add, clear or
+ * free of the ring, and then disarmed; it arms again when it has read what
+ * there is. Appending costs O(armed watchers), each notify must be O(1) and
+ * do no I/O (api.h's response_wake), so the data plane is never slowed by
+ * a follower: a follower reads records from the ring itself, at its pace,
+ * and those evicted before it read them are its loss, never a buffer.
+ *
+ * A watcher belongs to at most one ring and is disarmed (w->ring NULL)
+ * before its notify runs, which may arm it again. A notify never says what
+ * changed: the follower looks the ring up again by its own means (port
+ * name and capture_ring_id()), since a free notifies too.
+ */
+struct capture_watcher {
+	void (*notify)(struct capture_watcher *w);
+	struct capture_ring *ring; /* set while armed on a ring */
+	struct capture_watcher *next, *prev;
+};
+
+/* Arms @w on @r (a no-op when armed on it already; moved when armed on another). */
+void capture_ring_watch(struct capture_ring *r, struct capture_watcher *w);
+/* Disarms @w, wherever it is armed; a no-op when it is not. */
+void capture_ring_unwatch(struct capture_watcher *w);
 
 /*
  * The records (of @binding_id, or all when 0) as a pcap file in a new

@@ -16,23 +16,41 @@
 #include "capture.h"
 #include "handler.h"
 
-/*
- * Compiles @filter for frames of a @ptype port into @prog (released with
- * pcap_freecode()). An invalid filter is a fault carrying libpcap's words.
- */
-static int filter_compile(const char *filter, enum port_type ptype, uint32_t snaplen,
-			  struct bpf_program *prog, struct fault *f)
+int capture_filter_compile(const char *filter, enum frame_link link, uint32_t snaplen,
+			   struct bpf_program *prog, const char *field, struct fault *f)
 {
 	/* A tun's frames reach the filter without their packet information header. */
-	pcap_t *p = pcap_open_dead(ptype == PORT_TAP ? DLT_EN10MB : DLT_RAW, (int)snaplen);
+	pcap_t *p = pcap_open_dead(link == LINK_ETHERNET ? DLT_EN10MB : DLT_RAW, (int)snaplen);
 	int ret = 0;
 
 	if (!p)
-		return fault_errno(f, ENOMEM, "options.filter", "cannot compile the filter");
+		return fault_errno(f, ENOMEM, field, "cannot compile the filter");
 	if (pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
-		ret = fault_set(f, FAULT_INVALID, 0, "options.filter", "%s", pcap_geterr(p));
+		ret = fault_set(f, FAULT_INVALID, 0, field, "%s", pcap_geterr(p));
 	pcap_close(p);
 	return ret;
+}
+
+/* Compiles @filter for frames of a @ptype port into @prog (released with pcap_freecode()). */
+static int filter_compile(const char *filter, enum port_type ptype, uint32_t snaplen,
+			  struct bpf_program *prog, struct fault *f)
+{
+	return capture_filter_compile(filter, ptype == PORT_TAP ? LINK_ETHERNET : LINK_IP, snaplen,
+				      prog, "options.filter", f);
+}
+
+bool capture_filter_match(const struct bpf_program *prog, enum frame_link link,
+			  const uint8_t *frame, size_t len, const struct timespec *ts)
+{
+	size_t skip = 0;
+	struct pcap_pkthdr h;
+
+	if (link == LINK_IP_PI)
+		skip = len < PI_HDR_LEN ? len : PI_HDR_LEN;
+	h.ts.tv_sec = ts->tv_sec;
+	h.ts.tv_usec = ts->tv_nsec / 1000;
+	h.caplen = h.len = (bpf_u_int32)(len - skip);
+	return pcap_offline_filter(prog, &h, frame + skip) != 0;
 }
 
 /* Refuses a bad filter with the request, not later when the binding starts. */
@@ -92,19 +110,10 @@ static int capture_run(struct binding *b, struct dispatch_ctx *dc)
 
 	if (o->limit && b->c.extra[0] >= o->limit)
 		return 0;
-	if (prog) {
-		size_t skip = 0;
-		struct pcap_pkthdr h;
-
-		if (port_frame_link(dc->port) == LINK_IP_PI)
-			skip = dc->len < PI_HDR_LEN ? dc->len : PI_HDR_LEN;
-		h.ts.tv_sec = dispatch_time(dc)->tv_sec;
-		h.ts.tv_usec = dispatch_time(dc)->tv_nsec / 1000;
-		h.caplen = h.len = (bpf_u_int32)(dc->len - skip);
-		if (pcap_offline_filter(prog, &h, dc->frame + skip) == 0) {
-			b->c.extra[1]++;
-			return 0;
-		}
+	if (prog && !capture_filter_match(prog, port_frame_link(dc->port), dc->frame, dc->len,
+					  dispatch_time(dc))) {
+		b->c.extra[1]++;
+		return 0;
 	}
 	if (!dc->ring)
 		return -ENOSPC;

@@ -22,4 +22,21 @@ struct capture_opts {
 
 extern const struct handler_ops handler_capture;
 
+struct bpf_program;
+struct fault;
+/*
+ * Compiles the tcpdump-syntax @filter for frames of a @link port (a tun's
+ * frames are filtered without their packet information header) into @prog,
+ * released with pcap_freecode(). A bad filter is a FAULT_INVALID naming
+ * @field, in libpcap's words.
+ */
+int capture_filter_compile(const char *filter, enum frame_link link, uint32_t snaplen,
+			   struct bpf_program *prog, const char *field, struct fault *f);
+/*
+ * Whether the frame at @frame (@len bytes, of a @link port, read at @ts)
+ * passes @prog.
+ */
+bool capture_filter_match(const struct bpf_program *prog, enum frame_link link,
+			  const uint8_t *frame, size_t len, const struct timespec *ts);
+
 #endif

@@ -34,6 +34,7 @@ struct stack {
 	struct stack_counters c;
 	struct capture_ring *ring;
 	struct timespec since;
+	struct stack_tap *taps;
 };
 
 static const char *const level_names[LEVEL_COUNT] = {
@@ -93,6 +94,12 @@ void stack_free(struct stack *s)
 		return;
 	if (s->port)
 		port_set_sink(s->port, NULL, NULL);
+	while (s->taps) {
+		struct stack_tap *t = s->taps;
+
+		stack_tap_remove(t);
+		t->gone(t);
+	}
 	for (size_t i = 0; i < s->n; i++)
 		binding_free(s->b[i]);
 	capture_ring_free(s->ring);
@@ -262,6 +269,35 @@ const struct stack_counters *stack_counters(const struct stack *s)
 	return &s->c;
 }
 
+void stack_tap_add(struct stack *s, struct stack_tap *t)
+{
+	t->s = s;
+	t->prev = NULL;
+	t->next = s->taps;
+	if (s->taps)
+		s->taps->prev = t;
+	s->taps = t;
+}
+
+void stack_tap_remove(struct stack_tap *t)
+{
+	if (!t->s)
+		return;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		t->s->taps = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->s = NULL;
+	t->next = t->prev = NULL;
+}
+
+struct capture_budget *stack_budget(const struct stack *s)
+{
+	return s->env->budget;
+}
+
 struct capture_ring *stack_ring(const struct stack *s)
 {
 	return s->ring;
@@ -356,6 +392,8 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		.lookup = s->env->lookup ? s->env->lookup : lookup_none,
 		.lookup_arg = s->env->lookup_arg,
 	};
+	for (struct stack_tap *t = s->taps; t; t = t->next)
+		t->frame(t, &dc);
 	for (size_t i = 0; i < s->n; i++) {
 		struct binding *b = s->b[i];
 		unsigned a = agreement(&b->cfg.match, depth, key);

@@ -86,6 +86,26 @@ struct binding *stack_at(const struct stack *s, size_t i);
 struct binding *stack_find(const struct stack *s, uint32_t id);
 
 const struct stack_counters *stack_counters(const struct stack *s);
+/*
+ * A stream tap: a capture stream's private capture (issue 8, follow with
+ * ?filter= or ?snaplen=), called for every frame the port reads, parsed,
+ * before the bindings run; it must do O(1) work and no I/O. It lives until
+ * stack_tap_remove() or the stack's end, which removes it and calls gone()
+ * (the port was deleted). Nothing of it is in the state file.
+ */
+struct dispatch_ctx;
+struct stack_tap {
+	void (*frame)(struct stack_tap *t, struct dispatch_ctx *dc);
+	void (*gone)(struct stack_tap *t);
+	struct stack *s; /* set while added */
+	struct stack_tap *next, *prev;
+};
+void stack_tap_add(struct stack *s, struct stack_tap *t);
+/* A no-op when @t is not added. */
+void stack_tap_remove(struct stack_tap *t);
+/* The capture memory budget the stack's rings come from (a tap's ring too). */
+struct capture_budget *stack_budget(const struct stack *s);
+
 /* The capture ring, NULL until a capture binding was made. */
 struct capture_ring *stack_ring(const struct stack *s);
 /*

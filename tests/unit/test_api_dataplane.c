@@ -36,6 +36,7 @@
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
+#include "../../service/stack.h"
 #include "support.h"
 
 #define PROMTOOL "/usr/bin/promtool"
@@ -1376,6 +1377,391 @@ static size_t pcap_check(const struct response *rs, uint32_t linktype, const uin
 	return n;
 }
 
+/* --- captures that follow (issue 8) --- */
+
+struct twake {
+	struct response_wake w;
+	unsigned n;
+};
+
+static void twake_fn(struct response_wake *w)
+{
+	((struct twake *)w)->n++;
+}
+
+/* Starts a GET into @rs (not drained), with @query pairs; attaches @tw when it waits. */
+static void stream_start(struct fx *fx, struct response *rs, const char *path,
+			 const char *const *query, struct twake *tw)
+{
+	struct fake_req fr;
+
+	freq_init(&fr, HTTP_GET, path);
+	freq_header(&fr, "Host", "127.0.0.1:8080");
+	for (size_t i = 0; query && query[i]; i += 2)
+		freq_query(&fr, query[i], query[i + 1]);
+	memset(rs, 0, sizeof(*rs));
+	api_handle(fx->api, &fr.rq, rs);
+	tw->w.wake = twake_fn;
+	tw->n = 0;
+	if (rs->attach_wake)
+		rs->attach_wake(rs->read_ctx, &tw->w);
+}
+
+/*
+ * captures.pcap?follow=true: the header and the records there are, then a
+ * wait (no busy loop: RESPONSE_WAIT), one wake per arm when frames arrive,
+ * the new records, and the end when the port goes. At --max-streams a
+ * further follower gets 503. Before: follow was ignored and the file ended.
+ */
+static void test_follow_pcap(void **state)
+{
+	static const char *const q[] = { "follow", "true", NULL };
+	struct fx *fx = *state;
+	struct response f1, f2;
+	struct twake w1, w2;
+	uint8_t fr[128];
+	size_t len = udp4(fr, 53), rec = 16 + len;
+
+	fx_stop(fx);
+	fx->cfg.max_streams = 1;
+	fx_start(fx);
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	/* Nothing to follow without a capture binding. */
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL, q), 409,
+		       "conflict", NULL);
+	bind_post(fx, "p0", "{'handler':'capture'}");
+	push(fx, "p0", fr, len);
+	push(fx, "p0", fr, len);
+	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcap", q, &w1);
+	expect_status(&f1, 200);
+	assert_true(f1.long_lived);
+	assert_int_equal(api_streams(fx->api), 1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	assert_int_equal(f1.len, 24 + 2 * rec);
+	assert_int_equal(w1.n, 0);
+
+	/* The cap: one stream here. */
+	stream_start(fx, &f2, "/api/v1/ports/p0/captures.pcap", q, &w2);
+	expect_problem(&f2, 503, "too-many-streams", NULL);
+	assert_non_null(resp_header(&f2, "Retry-After"));
+	response_fini(&f2);
+
+	/* Two frames, one wake: the watcher is disarmed until the reader waits again. */
+	push(fx, "p0", fr, len);
+	push(fx, "p0", fr, len);
+	assert_int_equal(w1.n, 1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	assert_int_equal(f1.len, 24 + 4 * rec);
+	push(fx, "p0", fr, len);
+	assert_int_equal(w1.n, 2);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	/* The port goes: the waiting stream is woken, and ends whole. */
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL), 204);
+	assert_int_equal(w1.n, 3);
+	assert_int_equal(response_drain(&f1), 0);
+	assert_int_equal(f1.len, 24 + 5 * rec);
+	assert_int_equal(api_streams(fx->api), 0);
+	response_fini(&f1);
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+struct ng_summary {
+	unsigned idbs, epbs, drops;
+	char if_names[2][16];
+	uint16_t linktypes[2];
+	char last_comment[128];
+	uint32_t last_ifid;
+	uint64_t dropcount;
+};
+
+/* Walks a pcapng file block by block, checking every length. */
+static void ng_parse(const uint8_t *p, size_t len, struct ng_summary *out)
+{
+	size_t off = 0;
+
+	memset(out, 0, sizeof(*out));
+	assert_true(len >= 28);
+	assert_int_equal(rd32(p), 0x0A0D0D0A);
+	assert_int_equal(rd32(p + 8), 0x1A2B3C4D);
+	while (off < len) {
+		uint32_t type = rd32(p + off), blen = rd32(p + off + 4);
+		size_t o;
+
+		assert_true(blen >= 12 && blen % 4 == 0 && off + blen <= len);
+		assert_int_equal(rd32(p + off + blen - 4), blen);
+		if (type == 1) {
+			assert_true(out->idbs < 2);
+			out->linktypes[out->idbs] = rd16(p + off + 8);
+			for (o = off + 16; rd16(p + o) != 0;
+			     o += 4 + ((rd16(p + o + 2) + 3u) & ~3u))
+				if (rd16(p + o) == 2)
+					memcpy(out->if_names[out->idbs], p + o + 4,
+					       rd16(p + o + 2) < 15 ? rd16(p + o + 2) : 15);
+			out->idbs++;
+		} else if (type == 6) {
+			uint32_t incl = rd32(p + off + 20);
+
+			out->epbs++;
+			out->last_ifid = rd32(p + off + 8);
+			for (o = off + 28 + ((incl + 3u) & ~3u); rd16(p + o) != 0;
+			     o += 4 + ((rd16(p + o + 2) + 3u) & ~3u)) {
+				if (rd16(p + o) == 1 &&
+				    rd16(p + o + 2) < sizeof(out->last_comment)) {
+					memcpy(out->last_comment, p + o + 4, rd16(p + o + 2));
+					out->last_comment[rd16(p + o + 2)] = '\0';
+				}
+				if (rd16(p + o) == 4) {
+					out->drops++;
+					memcpy(&out->dropcount, p + o + 4, 8);
+				}
+			}
+		}
+		off += blen;
+	}
+}
+
+/*
+ * pcapng: a section header, an interface per port with its name and link
+ * type, records with the binding in a comment; across two ports, each
+ * record on its port's interface; a follower that fell behind the ring gets
+ * the records it missed counted (epb_dropcount) and reported. Before: no
+ * such routes (404).
+ */
+static void test_pcapng(void **state)
+{
+	static const char *const two[] = { "ports", "p0,t0", NULL };
+	static const char *const twof[] = { "ports", "p0,t0", "follow", "true", NULL };
+	static const char *const follow[] = { "follow", "true", NULL };
+	struct fx *fx = *state;
+	struct ng_summary ng;
+	struct response f1;
+	struct twake w1;
+	uint8_t fr[2048];
+	size_t len = udp4(fr, 53);
+	struct response *rs;
+	struct fake_req freq;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	port_create(fx, "{'name':'t0','type':'tun'}");
+	bind_post(fx, "p0", "{'handler':'capture'}");
+	bind_post(fx, "p0", "{'handler':'count'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 3);
+	bind_post(fx, "t0", "{'handler':'capture'}");
+	push(fx, "p0", fr, len);
+	rs = get(fx, "/api/v1/ports/p0/captures.pcapng");
+	expect_status(rs, 200);
+	assert_string_equal(rs->content_type, "application/x-pcapng");
+	ng_parse((const uint8_t *)rs->body, rs->len, &ng);
+	assert_int_equal(ng.idbs, 1);
+	assert_string_equal(ng.if_names[0], "p0");
+	assert_int_equal(ng.linktypes[0], 1);
+	assert_int_equal(ng.epbs, 2); /* two capture bindings, one record each */
+	assert_string_equal(ng.last_comment, "binding 3");
+
+	/* Accept: application/x-pcapng on captures.pcap. */
+	freq_init(&freq, HTTP_GET, "/api/v1/ports/p0/captures.pcap");
+	freq_header(&freq, "Host", "127.0.0.1:8080");
+	freq_header(&freq, "Accept", "application/x-pcapng");
+	rs = run(fx, &freq);
+	assert_string_equal(rs->content_type, "application/x-pcapng");
+
+	/* Two ports, one interface each, in order; a tun's packets are LINKTYPE_RAW. */
+	len = udp_frame(fr, LINK_IP, AF_INET, 7, (const uint8_t *)"x", 1);
+	push(fx, "t0", fr, len);
+	rs = callq(fx, HTTP_GET, "/api/v1/captures.pcapng", NULL, two);
+	ng_parse((const uint8_t *)rs->body, rs->len, &ng);
+	assert_int_equal(ng.idbs, 2);
+	assert_string_equal(ng.if_names[1], "t0");
+	assert_int_equal(ng.linktypes[1], 101);
+	assert_int_equal(ng.epbs, 3);
+	assert_int_equal(ng.last_ifid, 1); /* the tun's record came last */
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/captures.pcapng", NULL,
+			     (const char *const[]){ "ports", "p0,nope", NULL }),
+		       404, "not-found", "ports");
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/captures.pcapng", NULL,
+			     (const char *const[]){ "ports", "p0,p0", NULL }),
+		       400, NULL, "ports");
+	expect_problem(get(fx, "/api/v1/captures.pcapng"), 400, NULL, "ports");
+
+	/* Following both: a record on either wakes it. */
+	stream_start(fx, &f1, "/api/v1/captures.pcapng", twof, &w1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	push(fx, "t0", fr, len);
+	assert_int_equal(w1.n, 1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	ng_parse((const uint8_t *)f1.body, f1.len, &ng);
+	assert_int_equal(ng.epbs, 4);
+	response_fini(&f1);
+
+	/* A follower behind the ring: what it missed is counted, never buffered. */
+	len = udp4(fr, 53);
+	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcapng", follow, &w1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	{
+		struct capture_stats st;
+		uint64_t before;
+
+		capture_ring_stats(stack_ring(portset_stack(fx->ps, portset_find(fx->ps, "p0"))),
+				   &st);
+		before = st.evictions;
+		/* 8 MiB ring, ~170-byte records: about 50000 records fill it. */
+		for (int i = 0; i < 40000; i++)
+			push(fx, "p0", fr, len);
+		capture_ring_stats(stack_ring(portset_stack(fx->ps, portset_find(fx->ps, "p0"))),
+				   &st);
+		assert_true(st.evictions > before);
+	}
+	assert_int_equal(w1.n, 1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	ng_parse((const uint8_t *)f1.body, f1.len, &ng);
+	assert_int_equal(ng.drops, 1);
+	assert_true(ng.dropcount > 0);
+	assert_int_equal(ng.epbs + ng.dropcount, 2 + 80000);
+	response_fini(&f1);
+	rs = get(fx, "/metrics");
+	assert_non_null(strstr(resp_text(rs), "paird_capture_stream_missed_total "));
+	/* Process-wide: the other tests' streams are all closed by now. */
+	assert_non_null(strstr(resp_text(rs), "paird_capture_streams 0\n"));
+}
+
+/*
+ * Cursors: a page gives the ring's generation; a cursor beyond the newest
+ * record or of another generation is a 409 saying so (before: an empty
+ * page); a clear makes a new generation. A long poll (?wait=) waits for the
+ * first record after the cursor and answers with it.
+ */
+static void test_cursors_and_wait(void **state)
+{
+	struct fx *fx = *state;
+	char gen[32], newest[32];
+	json_t *doc;
+	struct response lp;
+	struct twake w;
+	uint8_t fr[128];
+	size_t len = udp4(fr, 53);
+	json_int_t g1;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	bind_post(fx, "p0", "{'handler':'capture'}");
+	push(fx, "p0", fr, len);
+	doc = ok_json(get(fx, "/api/v1/ports/p0/captures"), 200);
+	g1 = jint(doc, "generation");
+	assert_true(g1 > 0);
+	json_decref(doc);
+	snprintf(gen, sizeof(gen), "%lld", (long long)g1);
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL,
+			     (const char *const[]){ "after", "999999", NULL }),
+		       409, "cursor-ahead", NULL);
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
+			     (const char *const[]){ "after", "2", NULL }),
+		       409, "cursor-ahead", NULL);
+	expect_status(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL,
+			    (const char *const[]){ "after", "1", "generation", gen, NULL }),
+		      200);
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0/captures", NULL), 204);
+	doc = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL,
+			    (const char *const[]){ "after", "1", "generation", gen, NULL }),
+		      409, "cursor-generation", NULL);
+	assert_true(jint(doc, "generation") != g1);
+	json_decref(doc);
+
+	/* A long poll: nothing after seq 1 yet, so it waits; a record ends the wait. */
+	stream_start(fx, &lp, "/api/v1/ports/p0/captures",
+		     (const char *const[]){ "after", "1", "wait", "30", NULL }, &w);
+	expect_status(&lp, 200);
+	assert_int_equal(response_drain(&lp), RESPONSE_WAIT);
+	push(fx, "p0", fr, len);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(response_drain(&lp), 0);
+	doc = resp_json(&lp);
+	assert_int_equal(json_array_size(json_object_get(doc, "records")), 1);
+	assert_int_equal(jint(doc, "next_after"), 2);
+	json_decref(doc);
+	response_fini(&lp);
+	snprintf(newest, sizeof(newest), "%d", 2);
+	/* A record there already: no wait at all. */
+	doc = ok_json(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL,
+			    (const char *const[]){ "after", "1", "wait", "30", NULL }),
+		      200);
+	assert_int_equal(json_array_size(json_object_get(doc, "records")), 1);
+	json_decref(doc);
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL,
+			     (const char *const[]){ "wait", "61", NULL }),
+		       400, NULL, "wait");
+}
+
+/*
+ * ?filter=&snaplen= on a stream that follows: no binding needed; only what
+ * passes the filter, cut to snaplen, from the stream's own ring; nothing
+ * of it stays (bindings, capture memory) once the client goes; the port's
+ * deletion ends it. Before: the parameters were ignored (and follow was).
+ */
+static void test_follow_own_capture(void **state)
+{
+	static const char *const q[] = { "follow",  "true", "filter", "udp dst port 53",
+					 "snaplen", "20",   NULL };
+	struct fx *fx = *state;
+	struct response f1;
+	struct twake w1;
+	uint8_t fr[128];
+	size_t len, used0 = capture_budget_used(portset_budget(fx->ps));
+	const uint8_t *p;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
+			     (const char *const[]){ "filter", "udp", NULL }),
+		       400, NULL, "filter");
+	expect_problem(
+		callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL,
+		      (const char *const[]){ "follow", "true", "filter", "udp port x", NULL }),
+		400, NULL, "filter");
+	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcap", q, &w1);
+	expect_status(&f1, 200);
+	assert_true(capture_budget_used(portset_budget(fx->ps)) > used0);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	assert_int_equal(f1.len, 24);
+	len = udp4(fr, 54);
+	push(fx, "p0", fr, len); /* filtered out: no wake */
+	assert_int_equal(w1.n, 0);
+	len = udp4(fr, 53);
+	push(fx, "p0", fr, len);
+	assert_int_equal(w1.n, 1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	assert_int_equal(f1.len, 24 + 16 + 20);
+	p = (const uint8_t *)f1.body + 24;
+	assert_int_equal(rd32(p + 8), 20);   /* incl_len: snaplen */
+	assert_int_equal(rd32(p + 12), len); /* orig_len */
+	/* No binding, no port ring: the stream's capture is its own. */
+	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 0);
+	assert_null(stack_ring(portset_stack(fx->ps, portset_find(fx->ps, "p0"))));
+	response_fini(&f1); /* the client goes */
+	assert_int_equal(capture_budget_used(portset_budget(fx->ps)), used0);
+	push(fx, "p0", fr, len); /* the tap is gone with it */
+
+	/* The port deleted under a stream: the stream ends with what it had. */
+	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcapng", q, &w1);
+	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
+	push(fx, "p0", fr, len);
+	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL), 204);
+	assert_int_equal(response_drain(&f1), 0);
+	{
+		struct ng_summary ng;
+
+		ng_parse((const uint8_t *)f1.body, f1.len, &ng);
+		assert_int_equal(ng.epbs, 1);
+		assert_string_equal(ng.last_comment, "stream capture");
+	}
+	response_fini(&f1);
+	assert_int_equal(capture_budget_used(portset_budget(fx->ps)), used0);
+}
+
 static void test_captures_pcap(void **state)
 {
 	struct fx *fx = *state;
@@ -2009,15 +2395,28 @@ static void test_metrics(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_bindings_crud),		 T(test_bindings_invalid),
-		T(test_bindings_forward),	 T(test_bindings_persisted),
-		T(test_bindings_limits),	 T(test_captures_pages),
-		T(test_captures_gone_and_clear), T(test_capture_headers),
-		T(test_captures_pcap),		 T(test_transmit),
-		T(test_transmit_refused),	 T(test_metrics),
-		T(test_binding_delete_undone),	 T(test_replace_restarts_counters),
-		T(test_captures_page_budget),	 T(test_captures_stream_memory),
-		T(test_captures_stream_evicted), T(test_captures_stream_port_deleted),
+		T(test_bindings_crud),
+		T(test_bindings_invalid),
+		T(test_bindings_forward),
+		T(test_bindings_persisted),
+		T(test_bindings_limits),
+		T(test_captures_pages),
+		T(test_captures_gone_and_clear),
+		T(test_capture_headers),
+		T(test_captures_pcap),
+		T(test_follow_pcap),
+		T(test_pcapng),
+		T(test_cursors_and_wait),
+		T(test_follow_own_capture),
+		T(test_transmit),
+		T(test_transmit_refused),
+		T(test_metrics),
+		T(test_binding_delete_undone),
+		T(test_replace_restarts_counters),
+		T(test_captures_page_budget),
+		T(test_captures_stream_memory),
+		T(test_captures_stream_evicted),
+		T(test_captures_stream_port_deleted),
 		T(test_captures_stream_yields),
 	};
 

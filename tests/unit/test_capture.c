@@ -1015,6 +1015,89 @@ static void test_ring_too_small(void **state)
 	assert_int_equal(stats(h->ring).dropped, 1);
 }
 
+struct tw {
+	struct capture_watcher w; /* first */
+	unsigned n;
+	struct capture_ring *rearm; /* arms again from inside the notify */
+};
+
+static void tw_notify(struct capture_watcher *w)
+{
+	struct tw *t = (struct tw *)w;
+
+	assert_null(w->ring); /* disarmed before the call */
+	t->n++;
+	if (t->rearm)
+		capture_ring_watch(t->rearm, w);
+}
+
+/*
+ * Watchers: an armed watcher is notified once by the next add, then
+ * disarmed (a burst of frames costs one notify per follower); unwatch
+ * removes any of several; a clear and a free notify too, and a free leaves
+ * nothing armed. A notify may arm again without being called twice.
+ */
+static void test_watchers(void **state)
+{
+	struct capture_budget *b = budget(1 << 20);
+	struct capture_ring *r = ring(b, 1 << 16);
+	struct tw a = { .w.notify = tw_notify }, c = { .w.notify = tw_notify },
+		  d = { .w.notify = tw_notify };
+
+	(void)state;
+	add(r, 1, 60, 60, 1, 1);
+	assert_int_equal(a.n, 0);
+	capture_ring_watch(r, &a.w);
+	capture_ring_watch(r, &a.w); /* twice: still once */
+	capture_ring_watch(r, &c.w);
+	capture_ring_watch(r, &d.w);
+	capture_ring_unwatch(&c.w);
+	capture_ring_unwatch(&c.w);
+	add(r, 1, 60, 60, 2, 2);
+	add(r, 1, 60, 60, 3, 3);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(d.n, 1);
+	assert_null(a.w.ring);
+	/* Re-armed from its own notify: called once per add, not in a loop. */
+	a.rearm = r;
+	capture_ring_watch(r, &a.w);
+	add(r, 1, 60, 60, 4, 4);
+	assert_int_equal(a.n, 2);
+	assert_ptr_equal(a.w.ring, r);
+	a.rearm = NULL;
+	capture_ring_clear(r);
+	assert_int_equal(a.n, 3);
+	capture_ring_watch(r, &a.w);
+	capture_ring_watch(r, &d.w);
+	capture_ring_free(r);
+	assert_int_equal(a.n, 4);
+	assert_int_equal(d.n, 2);
+	assert_null(a.w.ring);
+	capture_ring_unwatch(&a.w); /* after the free: a no-op, no touch of the ring */
+	capture_budget_free(b);
+}
+
+/* Generations: new at creation and at every clear, never repeated, below 2^53. */
+static void test_generation(void **state)
+{
+	struct capture_budget *b = budget(1 << 20);
+	struct capture_ring *r1 = ring(b, 1 << 16), *r2 = ring(b, 1 << 16);
+	uint64_t g1 = capture_ring_generation(r1), g2 = capture_ring_generation(r2), g3;
+
+	(void)state;
+	assert_true(g1 > 0 && g2 > 0 && g1 != g2);
+	assert_true(g2 < (1ull << 53));
+	add(r1, 1, 60, 60, 1, 1);
+	assert_int_equal(capture_ring_generation(r1), g1); /* records do not change it */
+	capture_ring_clear(r1);
+	g3 = capture_ring_generation(r1);
+	assert_true(g3 != g1 && g3 != g2);
+	capture_ring_free(r1);
+	capture_ring_free(r2);
+	capture_budget_free(b);
+}
+
 int main(void)
 {
 #define T(fn)  cmocka_unit_test(fn)
@@ -1041,6 +1124,8 @@ int main(void)
 		TH(test_snaplen),
 		TH(test_no_ring),
 		TH(test_ring_too_small),
+		T(test_watchers),
+		T(test_generation),
 	};
 	/* clang-format on */
 
