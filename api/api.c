@@ -64,6 +64,8 @@ struct api *api_new(const struct api_config *cfg)
 		return NULL;
 	api->cfg = *cfg;
 	api->cfg.token = NULL; /* the caller's copy may go; ours is api->token */
+	if (!api->cfg.max_streams)
+		api->cfg.max_streams = API_MAX_STREAMS_DEFAULT;
 	if (api_set_token(api, cfg->token) < 0) {
 		free(api);
 		return NULL;
@@ -316,6 +318,31 @@ body:
 	return false;
 }
 
+unsigned api_streams(const struct api *api)
+{
+	return api->streams;
+}
+
+/*
+ * A long-lived stream takes one of --max-streams slots until it ends, so a
+ * crowd of followers costs bounded memory; beyond, 503 and Retry-After.
+ */
+static void admit_stream(struct api *api, const struct request *rq, struct response *rs)
+{
+	char detail[96];
+
+	if (api->streams < api->cfg.max_streams) {
+		api->streams++;
+		rs->stream_slot = &api->streams;
+		return;
+	}
+	response_fini(rs);
+	snprintf(detail, sizeof(detail),
+		 "%u long-lived streams are open, the most --max-streams allows", api->streams);
+	reply_problem(rs, 503, "too-many-streams", detail, rq->path);
+	response_header(rs, "Retry-After", "5");
+}
+
 void api_handle(struct api *api, struct request *rq, struct response *rs)
 {
 	struct fault f = FAULT_INIT;
@@ -373,6 +400,8 @@ not_allowed:
 		      rq->path);
 	response_header(rs, "Allow", "%s", allow);
 out:
+	if (rs->read && rs->long_lived)
+		admit_stream(api, rq, rs);
 	for (unsigned i = 0; i < API_PATH_PARAMS; i++)
 		rq->params[i] = NULL;
 	if (rq->method != HTTP_GET && rq->method != HTTP_HEAD)

@@ -9,6 +9,7 @@
 #ifndef PAIRD_API_H
 #define PAIRD_API_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,13 +59,53 @@ struct request {
 };
 
 /*
- * A body produced while it is sent (captures): fills up to @max bytes at @buf
- * and returns how many (> 0), 0 at the end of the body, -EAGAIN when it has
- * nothing right now but will (the server calls again on the loop's next
- * turn), or another -errno to abort the response (the client sees a cut
- * transfer). Each call does a bounded amount of work.
+ * A body produced while it is sent (captures, event streams): fills up to
+ * @max bytes at @buf and returns how many (> 0), 0 at the end of the body,
+ * -EAGAIN when it has nothing right now but will very soon (the server
+ * calls again on the loop's next turn: a bounded download's pacing, never a
+ * wait for new data), RESPONSE_WAIT when it has nothing to send until its
+ * owner says so (below), or another -errno to abort the response (the
+ * client sees a cut transfer). Each call does a bounded amount of work.
  */
 typedef ssize_t (*body_read_fn)(void *ctx, char *buf, size_t max);
+
+/*
+ * Waiting for data: a long-lived stream (a capture that follows, an event
+ * stream) whose reader returns RESPONSE_WAIT has its connection suspended
+ * (MHD_suspend_connection: no CPU, no timer, no idle timeout) until the
+ * stream's owner calls response_wake() on the handle it was given, after
+ * which the reader is called again on the loop's next turn.
+ *
+ * The handle: when @rs->attach_wake is set, the server calls
+ * attach_wake(read_ctx, w) once, before the first read, with a handle that
+ * stays valid until read_free(read_ctx) returns. So read_free must take the
+ * handle out of wherever the owner keeps it (a waiter list, a timer's
+ * argument); after that, waking it is a use after free. A stream whose
+ * client goes away (also while suspended: the server watches for the peer's
+ * close) ends in read_free, never in a wake.
+ *
+ * response_wake() may be called at any time from the loop's thread, any
+ * number of times, also when the connection is not suspended (then it does
+ * nothing but make sure the next RESPONSE_WAIT does not sleep through the
+ * news: the reader is called once more first). It does no I/O and never
+ * calls the reader itself, so it is safe from inside the data plane or from
+ * another stream's reader; many wakes in one loop turn cost one resume.
+ *
+ * Timers (heartbeats, long-poll deadlines) belong to the owner: a libevent
+ * timer whose callback calls response_wake(). Response_drain() (tests) stops
+ * at RESPONSE_WAIT and leaves the stream open (see there).
+ */
+#define RESPONSE_WAIT (-EINPROGRESS)
+
+struct response_wake {
+	/* Set by whoever attaches the handle (api/http.c, or a test). */
+	void (*wake)(struct response_wake *w);
+};
+
+static inline void response_wake(struct response_wake *w)
+{
+	w->wake(w);
+}
 
 struct response {
 	int status;
@@ -76,6 +117,16 @@ struct response {
 	body_read_fn read;
 	void *read_ctx;
 	void (*read_free)(void *ctx); /* frees read_ctx; response_fini() calls it */
+	/* Optional, for readers that return RESPONSE_WAIT: see "Waiting for data". */
+	void (*attach_wake)(void *ctx, struct response_wake *w);
+	/*
+	 * A long-lived stream (it follows, it may wait for data): api_handle()
+	 * admits at most api_config.max_streams of them at once and answers
+	 * 503 "too-many-streams" beyond; the slot is given back when read_free
+	 * runs (response_fini() or the server's close). Set by the handler.
+	 */
+	bool long_lived;
+	unsigned *stream_slot; /* the admitted count to decrement at the end (api.c) */
 	unsigned n_headers;
 	struct {
 		const char *name; /* a string literal */
@@ -97,7 +148,10 @@ struct api_config {
 	const char *hostname;	 /* the machine's name, allowed as Host; NULL: not */
 	bool listen_any;	 /* bound to 0.0.0.0 or ::: any local IP literal is a Host */
 	uint16_t listen_port;	 /* for same-origin checks */
+	unsigned max_streams;	 /* long-lived streams at once (--max-streams); 0: the default */
 };
+
+#define API_MAX_STREAMS_DEFAULT 32
 
 struct api;
 
@@ -133,10 +187,19 @@ void api_handle(struct api *api, struct request *rq, struct response *rs);
 
 void response_fini(struct response *rs);
 /*
- * Runs a streamed body to its end into @rs->body and @rs->len, as a client
- * would receive it (tests, and tools that want a whole body); a response
- * that is not streamed is left as it is. Returns 0, -ENOMEM, or the error a
- * reader aborted with (the body then holds what came before it).
+ * Gives back @rs's long-lived stream slot, if it holds one (the server, or
+ * response_fini(), once read_free has run). Idempotent.
+ */
+void response_stream_release(struct response *rs);
+/* Long-lived streams open now (api_handle() admitted them, not yet released). */
+unsigned api_streams(const struct api *api);
+/*
+ * Runs a streamed body into @rs->body and @rs->len, as a client would
+ * receive it (tests, and tools that want a whole body); a response that is
+ * not streamed is left as it is. Returns 0 at the body's end (the reader is
+ * freed), RESPONSE_WAIT when the reader waits for its owner (the stream
+ * stays open and a later call appends what comes next), -ENOMEM, or the
+ * error a reader aborted with (the body then holds what came before it).
  */
 int response_drain(struct response *rs);
 /* Adds a header; names are string literals. */

@@ -14,6 +14,14 @@
  * once; and at --max-connections a new client waiting to be accepted
  * displaces the connection that has waited longest for its request, so a
  * flood of slow or idle connections cannot lock well-behaved clients out.
+ *
+ * Long-lived streams (api.h, "Waiting for data"): a reader that returns
+ * RESPONSE_WAIT has its connection suspended until the stream's owner wakes
+ * it. MHD does not see a suspended connection's peer close, so paird
+ * watches the socket for EV_CLOSED meanwhile and ends the stream when the
+ * client goes; a suspended connection has no idle timeout (MHD's rule) and
+ * no request deadline (it is past its request), but still counts against
+ * --max-connections.
  */
 #include "http.h"
 
@@ -39,6 +47,7 @@
 #include "api.h"
 
 struct link;
+struct stream;
 
 struct httpd {
 	struct MHD_Daemon *d;
@@ -54,6 +63,7 @@ struct httpd {
 	/* Connections waiting for a request, the longest-waiting first. */
 	TAILQ_HEAD(, link) reading;
 	bool peer_closed; /* some reading connection's peer closed: check after MHD_run */
+	LIST_HEAD(, stream) suspended; /* streams waiting for their owner's wake */
 };
 
 /*
@@ -286,8 +296,8 @@ static const char *lookup_query(void *ctx, const char *name)
 static enum http_method method_of(const char *m)
 {
 	static const char *const names[] = {
-		[HTTP_GET] = "GET",	[HTTP_HEAD] = "HEAD",	[HTTP_POST] = "POST",
-		[HTTP_PUT] = "PUT",	[HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
+		[HTTP_GET] = "GET",	    [HTTP_HEAD] = "HEAD",   [HTTP_POST] = "POST",
+		[HTTP_PUT] = "PUT",	    [HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
 		[HTTP_OPTIONS] = "OPTIONS",
 	};
 
@@ -297,19 +307,88 @@ static enum http_method method_of(const char *m)
 	return HTTP_OTHER;
 }
 
-/* A streamed body as MHD holds it: the reader of api.h and what frees it. */
+/*
+ * A streamed body as MHD holds it: the reader of api.h, what frees it, and
+ * the wake handle its owner holds (the first member, so the handle is the
+ * stream).
+ */
 struct stream {
+	struct response_wake wake;
 	body_read_fn read;
 	void *ctx;
 	void (*free)(void *ctx);
+	unsigned *slot; /* the long-lived stream count to give back */
+	struct httpd *h;
+	struct MHD_Connection *c;
+	LIST_ENTRY(stream) entry; /* in h->suspended while suspended */
+	struct event *closed;	  /* EV_CLOSED on the socket while suspended */
+	bool suspended;
+	bool woken; /* a wake came while the reader ran or the stream was awake */
+	bool gone;  /* the client closed while suspended: end at the next read */
 };
+
+static void stream_resume(struct stream *s)
+{
+	if (!s->suspended)
+		return;
+	s->suspended = false;
+	LIST_REMOVE(s, entry);
+	if (s->closed)
+		event_del(s->closed);
+	MHD_resume_connection(s->c);
+	/* No MHD thread and no ITC: our next MHD_run() is what resumes it. */
+	event_active(s->h->timer, EV_TIMEOUT, 1);
+}
+
+static void stream_wake(struct response_wake *w)
+{
+	struct stream *s = (struct stream *)w;
+
+	s->woken = true;
+	stream_resume(s);
+}
+
+static void on_stream_closed(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->gone = true;
+	stream_resume(s);
+}
+
+/* Suspends @s's connection until a wake or its client's close. 0 or -errno. */
+static int stream_suspend(struct stream *s)
+{
+	if (!s->closed) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(s->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (!info)
+			return -EBADF;
+		s->closed = event_new(s->h->base, info->connect_fd, EV_CLOSED, on_stream_closed, s);
+		if (!s->closed)
+			return -ENOMEM;
+	}
+	if (event_add(s->closed, NULL) < 0)
+		return -ENOMEM;
+	MHD_suspend_connection(s->c);
+	s->suspended = true;
+	LIST_INSERT_HEAD(&s->h->suspended, s, entry);
+	return 0;
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *s = cls;
-	ssize_t n = s->read(s->ctx, buf, max);
+	ssize_t n;
 
 	(void)pos; /* a response is never reused: MHD asks for the bytes in order */
+	if (s->gone)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	s->woken = false;
+	n = s->read(s->ctx, buf, max);
 	if (n > 0)
 		return n;
 	if (n == 0)
@@ -320,6 +399,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	 */
 	if (n == -EAGAIN)
 		return 0;
+	if (n == RESPONSE_WAIT) {
+		/*
+		 * Woken while it ran: the news may be for this very read, so
+		 * call again next turn. A failed suspend polls the same way.
+		 */
+		if (!s->woken)
+			(void)stream_suspend(s);
+		return 0;
+	}
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
@@ -327,8 +415,14 @@ static void stream_free(void *cls)
 {
 	struct stream *s = cls;
 
+	if (s->suspended) /* not while MHD holds it suspended; defensive */
+		LIST_REMOVE(s, entry);
+	if (s->closed)
+		event_free(s->closed);
 	if (s->free)
 		s->free(s->ctx);
+	if (s->slot && *s->slot)
+		(*s->slot)--;
 	free(s);
 }
 
@@ -337,35 +431,44 @@ static void stream_free(void *cls)
  * buffer has room (MHD_OPTION_CONNECTION_MEMORY_LIMIT), so a client that
  * does not read costs no more than that buffer and the reader's state.
  */
-static struct MHD_Response *stream_response(struct response *rs)
+static struct MHD_Response *stream_response(struct httpd *h, struct MHD_Connection *c,
+					    struct response *rs)
 {
-	struct stream *s = malloc(sizeof(*s));
+	struct stream *s = calloc(1, sizeof(*s));
 	struct MHD_Response *r;
 
 	if (!s)
 		return NULL;
+	s->wake.wake = stream_wake;
 	s->read = rs->read;
 	s->ctx = rs->read_ctx;
 	s->free = rs->read_free;
+	s->slot = rs->stream_slot;
+	s->h = h;
+	s->c = c;
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s,
 					      stream_free);
 	if (!r) {
 		free(s);
 		return NULL;
 	}
+	if (rs->attach_wake)
+		rs->attach_wake(rs->read_ctx, &s->wake);
 	rs->read = NULL; /* MHD owns the reader now */
 	rs->read_ctx = NULL;
 	rs->read_free = NULL;
+	rs->attach_wake = NULL;
+	rs->stream_slot = NULL;
 	return r;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *c, struct response *rs)
+static enum MHD_Result send_response(struct httpd *h, struct MHD_Connection *c, struct response *rs)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
 	if (rs->read) {
-		r = stream_response(rs);
+		r = stream_response(h, c, rs);
 	} else if (rs->body) {
 		r = MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
 		if (r)
@@ -553,7 +656,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (api_precheck(h->api, &st->rq, &rs)) {
 			st->answered = true;
 			link_responding(link_of(c));
-			return send_response(c, &rs);
+			return send_response(h, c, &rs);
 		}
 		/* Passed: api_handle() does not ask again once the body is in. */
 		st->rq.prechecked = true;
@@ -592,7 +695,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	st->answered = true;
 	link_responding(link_of(c));
 	api_handle(h->api, &st->rq, &rs);
-	return send_response(c, &rs);
+	return send_response(h, c, &rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -745,6 +848,7 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	h->max_connections = limits->max_connections;
 	h->request_timeout_ms = (uint64_t)limits->request_timeout_s * 1000;
 	TAILQ_INIT(&h->reading);
+	LIST_INIT(&h->suspended);
 	h->d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_LISTEN_SOCKET,
@@ -774,8 +878,15 @@ fail:
 
 void httpd_free(struct httpd *h)
 {
+	struct stream *s;
+
 	if (!h)
 		return;
+	/* MHD refuses to stop with suspended connections: resume them to their end. */
+	while ((s = LIST_FIRST(&h->suspended))) {
+		s->gone = true;
+		stream_resume(s);
+	}
 	if (h->io)
 		event_free(h->io);
 	if (h->timer)

@@ -28,6 +28,7 @@ struct api {
 	struct api_session sessions[API_SESSIONS];
 	struct timespec started;   /* CLOCK_REALTIME, for display */
 	struct timespec started_mono; /* CLOCK_MONOTONIC, for uptime */
+	unsigned streams;	      /* long-lived streams admitted and not yet released */
 };
 
 /* A resource handler: fills @rs and returns 0, or returns < 0 with @f filled. */

@@ -159,6 +159,11 @@ int h_metrics(struct api *api, struct request *rq, struct response *rs, struct f
 	       "The capture memory cap (--capture-memory).");
 	fprintf(e.out, "paird_capture_memory_limit_bytes %zu\n",
 		capture_budget_limit(portset_budget(e.ps)));
+	family(&e, "paird_http_streams", "gauge",
+	       "Long-lived streams open (captures that follow, events; --max-streams).");
+	fprintf(e.out, "paird_http_streams %u\n", api->streams);
+	family(&e, "paird_http_streams_limit", "gauge", "The --max-streams cap.");
+	fprintf(e.out, "paird_http_streams_limit %u\n", api->cfg.max_streams);
 	for (size_t i = 0; i < port_counter_count; i++)
 		port_family(&e, &port_counter_table[i]);
 	capture_families(&e);

@@ -126,25 +126,38 @@ void response_header(struct response *rs, const char *name, const char *fmt, ...
 	rs->n_headers++;
 }
 
+void response_stream_release(struct response *rs)
+{
+	if (rs->stream_slot && *rs->stream_slot)
+		(*rs->stream_slot)--;
+	rs->stream_slot = NULL;
+}
+
 int response_drain(struct response *rs)
 {
-	size_t cap = 0, len = 0;
-	char *buf = NULL;
+	size_t len, cap;
+	char *buf;
 	ssize_t n;
 	int ret = 0;
 
 	if (!rs->read)
 		return 0;
+	/* A streamed response's body is what earlier calls drained (a wait stopped them). */
+	buf = rs->body;
+	len = buf ? rs->len : 0;
+	cap = buf ? len + 1 : 0;
+	rs->body = NULL;
 	for (;;) {
 		if (cap - len < 4096) {
-			char *b = realloc(buf, cap ? cap * 2 : 16384);
+			size_t ncap = cap < 8192 ? 16384 : cap * 2;
+			char *b = realloc(buf, ncap);
 
 			if (!b) {
 				ret = -ENOMEM;
 				break;
 			}
 			buf = b;
-			cap = cap ? cap * 2 : 16384;
+			cap = ncap;
 		}
 		/* Odd sizes on purpose: a reader must cope with any @max. */
 		n = rs->read(rs->read_ctx, buf + len, (cap - len - 1) % 7919 + 1);
@@ -156,12 +169,15 @@ int response_drain(struct response *rs)
 		}
 		len += (size_t)n;
 	}
-	if (rs->read_free)
-		rs->read_free(rs->read_ctx);
-	rs->read = NULL;
-	rs->read_ctx = NULL;
-	rs->read_free = NULL;
-	free(rs->body);
+	if (ret != RESPONSE_WAIT) {
+		if (rs->read_free)
+			rs->read_free(rs->read_ctx);
+		rs->read = NULL;
+		rs->read_ctx = NULL;
+		rs->read_free = NULL;
+		rs->attach_wake = NULL;
+		response_stream_release(rs);
+	}
 	rs->body = buf;
 	rs->len = len;
 	if (buf)
@@ -173,6 +189,7 @@ void response_fini(struct response *rs)
 {
 	if (rs->read_free)
 		rs->read_free(rs->read_ctx);
+	response_stream_release(rs);
 	free(rs->body);
 	memset(rs, 0, sizeof(*rs));
 }

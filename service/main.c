@@ -54,6 +54,7 @@ struct options {
 	unsigned long max_ports;
 	unsigned long max_bindings;
 	unsigned long max_connections;
+	unsigned long max_streams;
 	unsigned long http_timeout;
 	unsigned long request_timeout;
 	unsigned long long capture_memory;
@@ -95,6 +96,8 @@ static void usage(FILE *out)
 		"      --capture-ring SIZE    each port's capture ring, taken from it\n"
 		"                             (default 8M, at most 1G)\n"
 		"      --max-connections N    concurrent HTTP connections per listener (default 64)\n"
+		"      --max-streams N        long-lived streams (captures that follow, events)\n"
+		"                             open at once, all listeners (default 32)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"      --request-timeout SEC  a request's headers and body must arrive within\n"
 		"                             SEC of the connection opening or of its previous\n"
@@ -169,6 +172,7 @@ enum {
 	OPT_MAX_PORTS = 256,
 	OPT_MAX_BINDINGS,
 	OPT_MAX_CONNS,
+	OPT_MAX_STREAMS,
 	OPT_HTTP_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_CAPTURE_MEMORY,
@@ -195,6 +199,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "capture-memory", required_argument, NULL, OPT_CAPTURE_MEMORY },
 		{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -258,6 +263,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_MAX_CONNS:
 			if (parse_ulong(optarg, 1, 4096, &o->max_connections) < 0) {
 				return start_error("--max-connections takes 1..4096");
+			}
+			break;
+		case OPT_MAX_STREAMS:
+			if (parse_ulong(optarg, 1, 4096, &o->max_streams) < 0) {
+				return start_error("--max-streams takes 1..4096");
 			}
 			break;
 		case OPT_HTTP_TIMEOUT:
@@ -536,6 +546,7 @@ int main(int argc, char **argv)
 		.socket = SOCKET_DEFAULT,
 		.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
 		.max_connections = 64,
+		.max_streams = API_MAX_STREAMS_DEFAULT,
 		.http_timeout = 30,
 		.request_timeout = 10,
 		.capture_memory = CAPTURE_MEMORY_DEFAULT,
@@ -647,6 +658,7 @@ int main(int argc, char **argv)
 			.hostname = hostname[0] ? hostname : NULL,
 			.listen_any = listen_any,
 			.listen_port = hl.port,
+			.max_streams = (unsigned)o.max_streams,
 		};
 		struct httpd_limits lim = {
 			.max_connections = (unsigned)o.max_connections,

@@ -1381,6 +1381,121 @@ static void test_own_host_names(void **state)
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird-host"), 403);
 }
 
+/*
+ * A stream reader as a follower is: it has what its owner queued, waits
+ * (RESPONSE_WAIT) when that is sent, ends when the owner says so.
+ */
+struct waiter {
+	char queued[64];
+	size_t len, off;
+	bool done;
+	int freed;
+	struct response_wake *wake;
+	unsigned wakes;
+};
+
+static ssize_t waiter_read(void *ctx, char *buf, size_t max)
+{
+	struct waiter *w = ctx;
+	size_t n = w->len - w->off;
+
+	if (!n)
+		return w->done ? 0 : RESPONSE_WAIT;
+	if (n > max)
+		n = max;
+	memcpy(buf, w->queued + w->off, n);
+	w->off += n;
+	return (ssize_t)n;
+}
+
+static void waiter_free(void *ctx)
+{
+	struct waiter *w = ctx;
+
+	w->freed++;
+	w->wake = NULL; /* the handle's life ends here (api.h) */
+}
+
+static void waiter_attach(void *ctx, struct response_wake *wk)
+{
+	((struct waiter *)ctx)->wake = wk;
+}
+
+static void noop_wake(struct response_wake *wk)
+{
+	(void)wk;
+}
+
+static void waiter_queue(struct waiter *w, const char *s)
+{
+	memcpy(w->queued + w->len, s, strlen(s));
+	w->len += strlen(s);
+	if (w->wake)
+		response_wake(w->wake);
+}
+
+/*
+ * response_drain() stops at RESPONSE_WAIT with the stream still open and
+ * appends what comes after the owner's next wake; the end frees the reader
+ * once. Before: a RESPONSE_WAIT aborted the drain and freed the reader.
+ */
+static void test_stream_wait_drain(void **state)
+{
+	struct waiter w = { 0 };
+	struct response_wake wk = { .wake = noop_wake };
+	struct response rs = { .status = 200, .read = waiter_read, .read_ctx = &w,
+			       .read_free = waiter_free, .attach_wake = waiter_attach };
+
+	(void)state;
+	rs.attach_wake(rs.read_ctx, &wk);
+	assert_ptr_equal(w.wake, &wk);
+	assert_int_equal(response_drain(&rs), RESPONSE_WAIT);
+	assert_int_equal(rs.len, 0);
+	assert_non_null(rs.read);
+	waiter_queue(&w, "first ");
+	assert_int_equal(response_drain(&rs), RESPONSE_WAIT);
+	assert_int_equal(rs.len, 6);
+	assert_string_equal(rs.body, "first ");
+	waiter_queue(&w, "second");
+	w.done = true;
+	assert_int_equal(response_drain(&rs), 0);
+	assert_string_equal(rs.body, "first second");
+	assert_null(rs.read);
+	assert_int_equal(w.freed, 1);
+	assert_null(w.wake);
+	/* An open stream given up (the client went) is freed by response_fini(). */
+	response_fini(&rs);
+	assert_int_equal(w.freed, 1);
+	memset(&w, 0, sizeof(w));
+	rs = (struct response){ .status = 200, .read = waiter_read, .read_ctx = &w,
+				.read_free = waiter_free };
+	assert_int_equal(response_drain(&rs), RESPONSE_WAIT);
+	response_fini(&rs);
+	assert_int_equal(w.freed, 1);
+}
+
+/* A long-lived stream's slot is given back exactly once, however it ends. */
+static void test_stream_slot_release(void **state)
+{
+	struct fx *fx = *state;
+	struct waiter w = { .done = true };
+	unsigned count = 2;
+	struct response rs = { .status = 200, .read = waiter_read, .read_ctx = &w,
+			       .read_free = waiter_free, .long_lived = true,
+			       .stream_slot = &count };
+
+	assert_int_equal(api_streams(fx->api), 0);
+	assert_int_equal(response_drain(&rs), 0);
+	assert_int_equal(count, 1);
+	response_stream_release(&rs);
+	assert_int_equal(count, 1);
+	rs = (struct response){ .read = waiter_read, .read_ctx = &w, .read_free = waiter_free,
+				.stream_slot = &count };
+	response_fini(&rs);
+	assert_int_equal(count, 0);
+	assert_int_equal(w.freed, 2);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1415,6 +1530,8 @@ int main(void)
 		T(test_unix_socket),
 		T(test_login_session),
 		T(test_own_host_names),
+		T(test_stream_wait_drain),
+		T(test_stream_slot_release),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
