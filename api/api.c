@@ -45,6 +45,7 @@ static const struct route routes[] = {
 	  { [HTTP_GET] = h_captures_get, [HTTP_DELETE] = h_captures_delete } },
 	{ "/api/v1/ports/{}/captures.pcap", { [HTTP_GET] = h_captures_pcap } },
 	{ "/api/v1/ports/{}/transmit", { [HTTP_POST] = h_transmit } },
+	{ "/api/v1/events", { [HTTP_GET] = h_events } },
 	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },
 	{ "/login", { [HTTP_GET] = h_login } },
@@ -70,6 +71,10 @@ struct api *api_new(const struct api_config *cfg)
 		free(api);
 		return NULL;
 	}
+	if (cfg->events && !(api->events = api_events_new(api, cfg))) {
+		api_free(api);
+		return NULL;
+	}
 	clock_gettime(CLOCK_REALTIME, &api->started);
 	clock_gettime(CLOCK_MONOTONIC, &api->started_mono);
 	return api;
@@ -80,6 +85,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	api_set_token(api, NULL); /* wipes the token, sessions and code */
+	api_events_free(api->events);
 	free(api);
 }
 

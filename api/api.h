@@ -16,6 +16,8 @@
 #include <sys/types.h>
 
 struct portset;
+struct events;
+struct event_base;
 
 #define API_BODY_MAX	 (64 * 1024)
 #define API_PATH_PARAMS	 2
@@ -149,7 +151,15 @@ struct api_config {
 	bool listen_any;	 /* bound to 0.0.0.0 or ::: any local IP literal is a Host */
 	uint16_t listen_port;	 /* for same-origin checks */
 	unsigned max_streams;	 /* long-lived streams at once (--max-streams); 0: the default */
+	/* The event stream (GET /api/v1/events); without @events the route answers 503. */
+	struct events *events;		/* the port set's event ring; outlives the api */
+	struct event_base *base;	/* for the heartbeat timer; NULL: no heartbeats (tests) */
+	unsigned max_event_clients;	/* --max-event-clients; 0: API_EVENT_CLIENTS */
+	unsigned event_heartbeat_s;	/* --event-heartbeat; 0: API_EVENT_HEARTBEAT */
 };
+
+#define API_EVENT_CLIENTS   16
+#define API_EVENT_HEARTBEAT 15
 
 #define API_MAX_STREAMS_DEFAULT 32
 
@@ -191,6 +201,8 @@ void response_fini(struct response *rs);
  * response_fini(), once read_free has run). Idempotent.
  */
 void response_stream_release(struct response *rs);
+/* Event streams open now (GET /api/v1/events). */
+unsigned api_event_clients(const struct api *api);
 /* Long-lived streams open now (api_handle() admitted them, not yet released). */
 unsigned api_streams(const struct api *api);
 /*

@@ -24,6 +24,7 @@
 
 #include "../api/api.h"
 #include "../api/http.h"
+#include "events.h"
 #include "linkmon.h"
 #include "log.h"
 #include "portio_kernel.h"
@@ -38,6 +39,8 @@
 #define TOKEN_MIN	16
 #define TOKEN_MAX	512
 #define SOCKET_DEFAULT	"/run/paird/paird.sock"
+/* Counter snapshots on the event stream: at most this often per port. */
+#define EVENTS_COUNTERS_MS 500
 /* The exit status of every failure to start (flags, listeners, token, state). */
 #define EXIT_START 2
 
@@ -55,6 +58,9 @@ struct options {
 	unsigned long max_bindings;
 	unsigned long max_connections;
 	unsigned long max_streams;
+	unsigned long max_event_clients;
+	unsigned long event_ring;
+	unsigned long event_heartbeat;
 	unsigned long http_timeout;
 	unsigned long request_timeout;
 	unsigned long long capture_memory;
@@ -98,6 +104,12 @@ static void usage(FILE *out)
 		"      --max-connections N    concurrent HTTP connections per listener (default 64)\n"
 		"      --max-streams N        long-lived streams (captures that follow, events)\n"
 		"                             open at once, all listeners (default 32)\n"
+		"      --max-event-clients N  event streams (GET /api/v1/events) open at once\n"
+		"                             (default %d; each also takes a --max-streams slot)\n"
+		"      --event-ring N         events kept for clients that reconnect with\n"
+		"                             Last-Event-ID (default %d, %d..%d)\n"
+		"      --event-heartbeat SEC  a keepalive comment on every event stream each\n"
+		"                             SEC seconds (default %d)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"      --request-timeout SEC  a request's headers and body must arrive within\n"
 		"                             SEC of the connection opening or of its previous\n"
@@ -112,7 +124,8 @@ static void usage(FILE *out)
 		"paird could not start (one log line \"cannot start: ...\"), 1 when the\n"
 		"event loop failed.\n",
 		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX, PORTSET_DEFAULT_MAX_BINDINGS,
-		EXIT_START);
+		API_EVENT_CLIENTS, EVENTS_RING_DEFAULT, EVENTS_RING_MIN, EVENTS_RING_MAX,
+		API_EVENT_HEARTBEAT, EXIT_START);
 }
 
 /* Logs why paird cannot start, in the one format every start-up failure uses. */
@@ -173,6 +186,9 @@ enum {
 	OPT_MAX_BINDINGS,
 	OPT_MAX_CONNS,
 	OPT_MAX_STREAMS,
+	OPT_MAX_EVENT_CLIENTS,
+	OPT_EVENT_RING,
+	OPT_EVENT_HEARTBEAT,
 	OPT_HTTP_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_CAPTURE_MEMORY,
@@ -200,6 +216,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+		{ "max-event-clients", required_argument, NULL, OPT_MAX_EVENT_CLIENTS },
+		{ "event-ring", required_argument, NULL, OPT_EVENT_RING },
+		{ "event-heartbeat", required_argument, NULL, OPT_EVENT_HEARTBEAT },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -268,6 +287,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_MAX_STREAMS:
 			if (parse_ulong(optarg, 1, 4096, &o->max_streams) < 0) {
 				return start_error("--max-streams takes 1..4096");
+			}
+			break;
+		case OPT_MAX_EVENT_CLIENTS:
+			if (parse_ulong(optarg, 1, 4096, &o->max_event_clients) < 0) {
+				return start_error("--max-event-clients takes 1..4096");
+			}
+			break;
+		case OPT_EVENT_RING:
+			if (parse_ulong(optarg, EVENTS_RING_MIN, EVENTS_RING_MAX, &o->event_ring) < 0) {
+				return start_error("--event-ring takes %d..%d", EVENTS_RING_MIN,
+						   EVENTS_RING_MAX);
+			}
+			break;
+		case OPT_EVENT_HEARTBEAT:
+			if (parse_ulong(optarg, 1, 3600, &o->event_heartbeat) < 0) {
+				return start_error("--event-heartbeat takes 1..3600 seconds");
 			}
 			break;
 		case OPT_HTTP_TIMEOUT:
@@ -547,6 +582,9 @@ int main(int argc, char **argv)
 		.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
 		.max_connections = 64,
 		.max_streams = API_MAX_STREAMS_DEFAULT,
+		.max_event_clients = API_EVENT_CLIENTS,
+		.event_ring = EVENTS_RING_DEFAULT,
+		.event_heartbeat = API_EVENT_HEARTBEAT,
 		.http_timeout = 30,
 		.request_timeout = 10,
 		.capture_memory = CAPTURE_MEMORY_DEFAULT,
@@ -558,6 +596,7 @@ int main(int argc, char **argv)
 	struct event_base *base = NULL;
 	struct event *sigint = NULL, *sigterm = NULL, *sighup = NULL;
 	struct portset *ports = NULL;
+	struct events *events = NULL;
 	struct linkmon *lm = NULL;
 	struct api *api = NULL;
 	struct httpd *httpd = NULL, *httpd_unix = NULL;
@@ -633,6 +672,12 @@ int main(int argc, char **argv)
 		start_error("out of memory");
 		goto out;
 	}
+	/* Before the restore, so restored ports are what the first changes compare with. */
+	events = events_new(o.event_ring);
+	if (!events || portset_set_events(ports, events, EVENTS_COUNTERS_MS) < 0) {
+		start_error("cannot make the event ring: %s", strerror(errno ? errno : ENOMEM));
+		goto out;
+	}
 	if (portset_restore(ports, &f) < 0) {
 		start_error("%s", f.detail);
 		goto out;
@@ -659,6 +704,10 @@ int main(int argc, char **argv)
 			.listen_any = listen_any,
 			.listen_port = hl.port,
 			.max_streams = (unsigned)o.max_streams,
+			.events = events,
+			.base = base,
+			.max_event_clients = (unsigned)o.max_event_clients,
+			.event_heartbeat_s = (unsigned)o.event_heartbeat,
 		};
 		struct httpd_limits lim = {
 			.max_connections = (unsigned)o.max_connections,
@@ -752,6 +801,7 @@ out:
 	api_free(api);
 	linkmon_free(lm);
 	portset_free(ports);
+	events_free(events);
 	if (io.ops)
 		portio_kernel_fini(&io);
 	if (sigint)
