@@ -205,26 +205,30 @@ static json_t *event_json(const struct event *e)
 	return o;
 }
 
-/* The whole state: {"run", "ports": [port as GET shows it, with "bindings"]}. */
+/*
+ * The whole state: {"run", "ports": [each port as GET shows it], "bindings":
+ * {port name: [each binding as GET shows it]}}.
+ */
 static json_t *state_json(struct api_events *ae, const char *reason)
 {
 	struct portset *ps = ae->api->cfg.ports;
-	json_t *o = json_object(), *arr = json_array();
+	json_t *o = json_object(), *arr = json_array(), *by_port = json_object();
 	struct port *p;
 
 	json_object_set_new(o, "run", json_string(events_run(ae->ring)));
 	if (reason)
 		json_object_set_new(o, "reason", json_string(reason));
 	for (size_t i = 0; (p = portset_at(ps, i)); i++) {
-		json_t *pj = port_json(ae->api, p), *bs = json_array();
+		json_t *bs = json_array();
 		struct binding *b;
 
 		for (size_t j = 0; (b = stack_at(portset_stack(ps, p), j)); j++)
 			json_array_append_new(bs, binding_json(b));
-		json_object_set_new(pj, "bindings", bs);
-		json_array_append_new(arr, pj);
+		json_object_set_new(by_port, port_name(p), bs);
+		json_array_append_new(arr, port_json(ae->api, p));
 	}
 	json_object_set_new(o, "ports", arr);
+	json_object_set_new(o, "bindings", by_port);
 	return o;
 }
 

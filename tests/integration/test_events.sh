@@ -24,7 +24,7 @@ EXTRA_CLEANUP='for s in ${STREAMS[@]+"${STREAMS[@]}"}; do kill "$s" 2>/dev/null 
 stream() {
 	local extra=()
 	[ -n "${2:-}" ] && extra=(-H "Last-Event-ID: $2")
-	timeout 60 curl -sN --unix-socket "$SOCK" ${extra[@]+"${extra[@]}"} \
+	timeout 60 curl -sN -D "$1.headers" --unix-socket "$SOCK" ${extra[@]+"${extra[@]}"} \
 		"$UBASE/api/v1/events" >"$1" &
 	STREAM_PID=$!
 	STREAMS+=("$STREAM_PID")
@@ -33,6 +33,15 @@ stream() {
 stop_stream() {
 	kill "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
+}
+
+# record_stream FILE: the stream read into FILE as an exchange for the
+# contract check, which validates each event against its schema.
+record_stream() {
+	M=GET P=/api/v1/events STATUS=200
+	cp "$1" "$W/body"
+	cp "$1.headers" "$W/headers"
+	record
 }
 
 # sse_json FILE: each complete event of FILE as a JSON line
@@ -73,7 +82,7 @@ stream "$W/a"
 A=$STREAM_PID
 wait_until 5 has "$W/a" '.event == "snapshot"' || fail "no snapshot: $(cat "$W/a")"
 sse_json "$W/a" | jq -e -s '.[0] as $s | $s.event == "snapshot" and
-	($s.data.ports | map(.name) == ["ev0"]) and $s.data.ports[0].bindings == [] and
+	($s.data.ports | map(.name) == ["ev0"]) and $s.data.bindings == {"ev0": []} and
 	($s.data.run | test("^[0-9a-f]{16}$")) and ($s.id | startswith($s.data.run + "-"))' \
 	>/dev/null || fail "snapshot is not the current state: $(head -c 600 "$W/a")"
 
@@ -116,6 +125,7 @@ wait_until 5 has "$W/a" '.comment == "keepalive"' || fail "no keepalive within 5
 note "disconnect, change, reconnect with Last-Event-ID: exactly the missed events"
 stop_stream "$A"
 L=$(last_id "$W/a")
+record_stream "$W/a"
 api POST /api/v1/ports '{"name":"ev2","type":"tun"}'
 expect_status 201
 api POST /api/v1/ports/ev2/bindings '{"match":{},"handler":"count"}'
@@ -137,6 +147,7 @@ has "$W/b" '.event == "port_created" and .data.port == "ev2"' || fail "ev2 missi
 note "more changes than the ring holds while away: reset with the current state"
 stop_stream "$B"
 L=$(last_id "$W/b")
+record_stream "$W/b"
 for i in $(seq 1 10); do
 	api POST /api/v1/ports '{"name":"evN","type":"tap"}'
 	expect_status 201
@@ -160,6 +171,7 @@ expect_problem 503
 [ -n "$(header Retry-After)" ] || fail "503 without Retry-After"
 stop_stream "$C"
 stop_stream "$D"
+record_stream "$W/c"
 
 note "the stream as the contract records it (headers and the first events)"
 M=GET P=/api/v1/events

@@ -250,7 +250,7 @@ static void test_stream(void **state)
 	event_names(resp_text(&rs), names, sizeof(names));
 	assert_string_equal(names, "snapshot");
 	assert_non_null(strstr(resp_text(&rs), "\"name\":\"a0\""));
-	assert_non_null(strstr(resp_text(&rs), "\"bindings\":[]"));
+	assert_non_null(strstr(resp_text(&rs), "\"bindings\":{\"a0\":[]}"));
 
 	call(fx, HTTP_POST, "/api/v1/ports/a0/bindings", "{\"match\":{},\"handler\":\"count\"}",
 	     201);
