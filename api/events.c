@@ -9,10 +9,11 @@
  *   data: {"port":"tap0","state":"gone",...}
  *
  * A client that reconnects with Last-Event-ID (or ?last_event_id=, for
- * fetch() clients that cannot set the header... they can, but a URL is
- * easier to share) gets exactly the events after it while the ring still
- * holds them; otherwise (another paird run, events evicted, an id never
+ * clients that would rather put it in the URL) gets exactly the events
+ * after it while the ring still holds them; otherwise (another paird run, events evicted, an id never
  * handed out) it gets "reset" with the whole state, then the events.
+ * With ?captures=PORT/ID,... the stream also summarizes the records those
+ * bindings capture ("capture" events), looked at on a 250 ms tick.
  *
  * Every stream is one struct sse_client in the one loop: its reader
  * renders one event at a time into a small buffer the server takes from,
@@ -33,9 +34,24 @@
 #include "../service/bindcfg.h"
 #include "../service/events.h"
 #include "../service/log.h"
+#include "../service/num.h"
 #include "../service/portset.h"
 #include "../service/stack.h"
 #include "internal.h"
+
+/* At most this many ?captures= subscriptions per stream, and records per tick each. */
+#define SSE_CAPTURES_MAX   8
+#define SSE_CAPTURE_BURST  64
+#define SSE_CAPTURE_TICK_MS 250
+
+/* A binding whose captured records the client asked to see summarized. */
+struct sse_capture {
+	char port[PORT_NAME_MAX + 1];
+	uint32_t binding;
+	uint64_t ring_id; /* the ring the cursor belongs to; 0 before the port had one */
+	uint64_t after;	  /* the last seq summarized */
+	unsigned budget;  /* records it may still send before the next tick */
+};
 
 struct sse_client {
 	struct events_sub sub; /* first: the wake callback gets it */
@@ -47,12 +63,15 @@ struct sse_client {
 	bool heartbeat;		 /* a keepalive comment is due */
 	char *out;		 /* the rendered event the server is taking */
 	size_t out_len, out_off;
+	unsigned n_caps;
+	struct sse_capture caps[SSE_CAPTURES_MAX];
 };
 
 struct api_events {
 	struct events *ring;
 	struct api *api;
 	struct event *heartbeat;
+	struct event *capture_tick; /* wakes the streams that summarize captures */
 	unsigned max_clients;
 	unsigned n_clients;
 	TAILQ_HEAD(, sse_client) clients;
@@ -82,6 +101,23 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* New records are not posted as events: streams that summarize captures look at each tick. */
+static void on_capture_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_events *ae = arg;
+	struct sse_client *c;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(c, &ae->clients, entry) {
+		if (!c->n_caps)
+			continue;
+		for (unsigned i = 0; i < c->n_caps; i++)
+			c->caps[i].budget = SSE_CAPTURE_BURST;
+		client_wake(c);
+	}
+}
+
 struct api_events *api_events_new(struct api *api, const struct api_config *cfg)
 {
 	struct api_events *ae;
@@ -99,11 +135,13 @@ struct api_events *api_events_new(struct api *api, const struct api_config *cfg)
 		struct timeval tv = { .tv_sec = cfg->event_heartbeat_s ? cfg->event_heartbeat_s
 								       : API_EVENT_HEARTBEAT };
 
+		struct timeval tick = { .tv_usec = SSE_CAPTURE_TICK_MS * 1000 };
+
 		ae->heartbeat = event_new(cfg->base, -1, EV_PERSIST, on_heartbeat, ae);
-		if (!ae->heartbeat || event_add(ae->heartbeat, &tv) < 0) {
-			if (ae->heartbeat)
-				event_free(ae->heartbeat);
-			free(ae);
+		ae->capture_tick = event_new(cfg->base, -1, EV_PERSIST, on_capture_tick, ae);
+		if (!ae->heartbeat || !ae->capture_tick || event_add(ae->heartbeat, &tv) < 0 ||
+		    event_add(ae->capture_tick, &tick) < 0) {
+			api_events_free(ae);
 			return NULL;
 		}
 	}
@@ -117,6 +155,8 @@ void api_events_free(struct api_events *ae)
 	/* Streams still open end with their connections (httpd_free() runs first). */
 	if (ae->heartbeat)
 		event_free(ae->heartbeat);
+	if (ae->capture_tick)
+		event_free(ae->capture_tick);
 	free(ae);
 }
 
@@ -257,6 +297,104 @@ static int client_render(struct sse_client *c, const char *name, uint64_t id, js
 	return 0;
 }
 
+/*
+ * The next record of @cap's binding as a "capture" event: {port, binding,
+ * seq, time, len, caplen, headers}. Its id is that of the last ring event
+ * sent, so a resume by Last-Event-ID stays exact for the ring's events;
+ * records themselves are not resumed (their seq is the cursor for
+ * GET .../captures?after=SEQ). RESPONSE_WAIT when there is none, or the
+ * binding used its share of this tick.
+ */
+static int capture_next(struct sse_client *c, struct sse_capture *cap)
+{
+	struct portset *ps = c->owner->api->cfg.ports;
+	struct port *p = portset_find(ps, cap->port);
+	struct capture_ring *ring = p ? stack_ring(portset_stack(ps, p)) : NULL;
+	struct capture_record rec;
+	json_t *o, *h;
+
+	if (!ring || !cap->budget)
+		return RESPONSE_WAIT;
+	if (capture_ring_id(ring) != cap->ring_id) {
+		/* A new ring (the port's first capture binding, or a new port): from its start. */
+		cap->ring_id = capture_ring_id(ring);
+		cap->after = 0;
+	}
+	if (!capture_ring_next(ring, cap->after, cap->binding, &rec))
+		return RESPONSE_WAIT;
+	cap->after = rec.seq;
+	cap->budget--;
+	o = json_object();
+	json_object_set_new(o, "port", json_string(cap->port));
+	json_object_set_new(o, "binding", json_integer(rec.binding_id));
+	json_object_set_new(o, "seq", json_integer((json_int_t)rec.seq));
+	json_object_set_new(o, "time", json_time(rec.ts));
+	json_object_set_new(o, "len", json_integer(rec.len));
+	json_object_set_new(o, "caplen", json_integer(rec.caplen));
+	h = frame_headers_json(rec.fi, rec.data, 0);
+	json_object_del(h, "payload"); /* a summary: the bytes are on .../captures */
+	json_object_set_new(o, "headers", h);
+	return client_render(c, "capture", c->next - 1, o);
+}
+
+/*
+ * ?captures=PORT/BINDING,...: each port must exist and have that binding.
+ * A cursor starts at the ring's newest record: only records captured from
+ * now on are summarized.
+ */
+static int parse_captures(struct api *api, const char *list, struct sse_client *c,
+			  struct fault *f)
+{
+	const char *s = list;
+
+	while (*s) {
+		size_t n = strcspn(s, ","), slash;
+		char item[64], *sl;
+		struct sse_capture *cap;
+		struct port *p;
+		struct capture_ring *ring;
+		struct capture_stats st;
+		uint64_t id;
+
+		if (n == 0 || n >= sizeof(item))
+			goto bad;
+		memcpy(item, s, n);
+		item[n] = '\0';
+		sl = strchr(item, '/');
+		if (!sl)
+			goto bad;
+		slash = (size_t)(sl - item);
+		*sl = '\0';
+		if (slash == 0 || slash > PORT_NAME_MAX ||
+		    num_parse_u64(sl + 1, 1, UINT32_MAX, &id) < 0 || strlen(sl + 1) > 10)
+			goto bad;
+		if (c->n_caps == SSE_CAPTURES_MAX)
+			return fault_set(f, FAULT_QUERY, E2BIG, "captures",
+					 "at most %d bindings in captures", SSE_CAPTURES_MAX);
+		p = portset_find(api->cfg.ports, item);
+		if (!p || !stack_find(portset_stack(api->cfg.ports, p), (uint32_t)id))
+			return fault_set(f, FAULT_NOT_FOUND, ENOENT, "captures",
+					 "captures: no binding %s/%s", item, sl + 1);
+		cap = &c->caps[c->n_caps++];
+		memcpy(cap->port, item, slash + 1); /* with its NUL: slash <= PORT_NAME_MAX */
+		cap->binding = (uint32_t)id;
+		cap->budget = SSE_CAPTURE_BURST;
+		ring = stack_ring(portset_stack(api->cfg.ports, p));
+		if (ring) {
+			capture_ring_stats(ring, &st);
+			cap->ring_id = capture_ring_id(ring);
+			cap->after = st.newest_seq;
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+bad:
+	return fault_set(f, FAULT_QUERY, EINVAL, "captures",
+			 "captures takes PORT/BINDING-ID[,PORT/BINDING-ID...]");
+}
+
 /* Fills the client's buffer with what is due next; RESPONSE_WAIT when nothing is. */
 static int client_next(struct sse_client *c)
 {
@@ -282,6 +420,12 @@ static int client_next(struct sse_client *c)
 		}
 		c->next++;
 		return client_render(c, event_kind_name(e->kind), e->id, event_json(e));
+	}
+	for (unsigned i = 0; i < c->n_caps; i++) {
+		int ret = capture_next(c, &c->caps[i]);
+
+		if (ret != RESPONSE_WAIT)
+			return ret;
 	}
 	if (c->heartbeat) {
 		static const char keepalive[] = ": keepalive\n\n";
@@ -346,6 +490,7 @@ int h_events(struct api *api, struct request *rq, struct response *rs, struct fa
 	struct api_events *ae = api->events;
 	const char *last = rq->header ? rq->header(rq->lookup_ctx, "Last-Event-ID") : NULL;
 	struct sse_client *c;
+	const char *caps;
 	char detail[128];
 
 	if (!ae)
@@ -366,6 +511,11 @@ int h_events(struct api *api, struct request *rq, struct response *rs, struct fa
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 	c->owner = ae;
 	c->sub.wake = on_event_posted;
+	caps = rq->query ? rq->query(rq->lookup_ctx, "captures") : NULL;
+	if (caps && parse_captures(api, caps, c, f) < 0) {
+		free(c);
+		return -1;
+	}
 	/* An empty Last-Event-ID is what EventSource sends before any id: a fresh start. */
 	if (!last || !last[0])
 		c->state = "snapshot";

@@ -165,6 +165,33 @@ stream "$W/d" "0123456789abcdef-3"
 D=$STREAM_PID
 wait_until 5 has "$W/d" '.event == "reset"' || fail "no reset for a foreign id: $(cat "$W/d")"
 
+note "capture summaries for the bindings a client names (?captures=PORT/ID)"
+stop_stream "$D"
+api POST /api/v1/ports/ev0/bindings '{"match":{"ethertype":2054},"handler":"capture"}'
+expect_status 201
+CID=$(jqb .id)
+api GET "/api/v1/events?captures=ev0/999"
+expect_problem 404 captures
+api GET "/api/v1/events?captures=ev0"
+expect_problem 400 captures
+timeout 60 curl -sN -D "$W/e.headers" --unix-socket "$SOCK" \
+	"$UBASE/api/v1/events?captures=ev0/$CID" >"$W/e" &
+E=$!
+STREAMS+=("$E")
+wait_until 5 has "$W/e" '.event == "snapshot"' || fail "no snapshot with captures"
+# The kernel asks for 198.18.0.2 on ev0: ARP requests, captured by the binding.
+ping -c 2 -i 0.2 -W 1 198.18.0.2 >/dev/null 2>&1 || true
+wait_until 5 has "$W/e" '.event == "capture"' || fail "no capture event: $(tail -c 600 "$W/e")"
+sse_json "$W/e" | jq -e -s --argjson id "$CID" '[.[] | select(.event == "capture")][0].data |
+	.port == "ev0" and .binding == $id and .seq >= 1 and .len >= 42 and
+	.headers.ethernet.type == 2054' >/dev/null ||
+	fail "capture event does not summarize the ARP request: $(grep -A2 'event: capture' "$W/e" | head -3)"
+stop_stream "$E"
+record_stream "$W/e"
+stream "$W/d" "0123456789abcdef-3"
+D=$STREAM_PID
+wait_until 5 has "$W/d" '.event == "reset"' || fail "no reset: $(cat "$W/d")"
+
 note "a third stream is beyond --max-event-clients 2"
 api GET /api/v1/events
 expect_problem 503
