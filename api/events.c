@@ -10,8 +10,9 @@
  *
  * A client that reconnects with Last-Event-ID (or ?last_event_id=, for
  * clients that would rather put it in the URL) gets exactly the events
- * after it while the ring still holds them; otherwise (another paird run, events evicted, an id never
- * handed out) it gets "reset" with the whole state, then the events.
+ * after it while the ring still holds them; otherwise (another paird run,
+ * events evicted, an id never handed out) it gets "reset" with the whole
+ * state, then the events.
  * With ?captures=PORT/ID,... the stream also summarizes the records those
  * bindings capture ("capture" events), looked at on a 250 ms tick.
  *
@@ -40,8 +41,8 @@
 #include "internal.h"
 
 /* At most this many ?captures= subscriptions per stream, and records per tick each. */
-#define SSE_CAPTURES_MAX   8
-#define SSE_CAPTURE_BURST  64
+#define SSE_CAPTURES_MAX    8
+#define SSE_CAPTURE_BURST   64
 #define SSE_CAPTURE_TICK_MS 250
 
 /* A binding whose captured records the client asked to see summarized. */
@@ -72,6 +73,7 @@ struct api_events {
 	struct api *api;
 	struct event *heartbeat;
 	struct event *capture_tick; /* wakes the streams that summarize captures */
+	unsigned n_capturing;	    /* streams with ?captures=: the tick runs while > 0 */
 	unsigned max_clients;
 	unsigned n_clients;
 	TAILQ_HEAD(, sse_client) clients;
@@ -135,12 +137,9 @@ struct api_events *api_events_new(struct api *api, const struct api_config *cfg)
 		struct timeval tv = { .tv_sec = cfg->event_heartbeat_s ? cfg->event_heartbeat_s
 								       : API_EVENT_HEARTBEAT };
 
-		struct timeval tick = { .tv_usec = SSE_CAPTURE_TICK_MS * 1000 };
-
 		ae->heartbeat = event_new(cfg->base, -1, EV_PERSIST, on_heartbeat, ae);
 		ae->capture_tick = event_new(cfg->base, -1, EV_PERSIST, on_capture_tick, ae);
-		if (!ae->heartbeat || !ae->capture_tick || event_add(ae->heartbeat, &tv) < 0 ||
-		    event_add(ae->capture_tick, &tick) < 0) {
+		if (!ae->heartbeat || !ae->capture_tick || event_add(ae->heartbeat, &tv) < 0) {
 			api_events_free(ae);
 			return NULL;
 		}
@@ -342,8 +341,7 @@ static int capture_next(struct sse_client *c, struct sse_capture *cap)
  * A cursor starts at the ring's newest record: only records captured from
  * now on are summarized.
  */
-static int parse_captures(struct api *api, const char *list, struct sse_client *c,
-			  struct fault *f)
+static int parse_captures(struct api *api, const char *list, struct sse_client *c, struct fault *f)
 {
 	const char *s = list;
 
@@ -475,6 +473,8 @@ static void sse_free(void *ctx)
 
 	events_unsubscribe(ae->ring, &c->sub);
 	TAILQ_REMOVE(&ae->clients, c, entry);
+	if (c->n_caps && !--ae->n_capturing && ae->capture_tick)
+		event_del(ae->capture_tick);
 	ae->n_clients--;
 	free(c->out);
 	free(c);
@@ -521,6 +521,11 @@ int h_events(struct api *api, struct request *rq, struct response *rs, struct fa
 		c->state = "snapshot";
 	else if (events_resume(ae->ring, last, &c->next) < 0)
 		c->state = "reset";
+	if (c->n_caps && !ae->n_capturing++ && ae->capture_tick) {
+		struct timeval tick = { .tv_usec = SSE_CAPTURE_TICK_MS * 1000 };
+
+		event_add(ae->capture_tick, &tick);
+	}
 	events_subscribe(ae->ring, &c->sub);
 	TAILQ_INSERT_TAIL(&ae->clients, c, entry);
 	ae->n_clients++;

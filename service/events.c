@@ -136,8 +136,7 @@ size_t events_subscribers(const struct events *ev)
 	return ev->n_subs;
 }
 
-bool events_rate_due(struct events_rate *r, uint64_t digest, uint64_t now_ms,
-		     uint64_t interval_ms)
+bool events_rate_due(struct events_rate *r, uint64_t digest, uint64_t now_ms, uint64_t interval_ms)
 {
 	if (r->sent && (digest == r->digest || now_ms - r->last_ms < interval_ms))
 		return false;
@@ -149,8 +148,8 @@ bool events_rate_due(struct events_rate *r, uint64_t digest, uint64_t now_ms,
 
 uint64_t events_counters_digest(const struct event_counters *c)
 {
-	const uint64_t v[] = { c->rx_frames, c->rx_bytes,  c->tx_frames,   c->tx_bytes,
-			       c->matched,   c->unmatched, c->malformed,   c->truncated,
+	const uint64_t v[] = { c->rx_frames,   c->rx_bytes,    c->tx_frames, c->tx_bytes,
+			       c->matched,     c->unmatched,   c->malformed, c->truncated,
 			       c->read_errors, c->write_errors };
 	uint64_t h = 0xcbf29ce484222325ull;
 
@@ -164,9 +163,12 @@ uint64_t events_counters_digest(const struct event_counters *c)
 const char *event_kind_name(enum event_kind k)
 {
 	static const char *const names[EVENT_KIND_COUNT] = {
-		[EVENT_PORT_CREATED] = "port_created",	 [EVENT_PORT_CHANGED] = "port_changed",
-		[EVENT_PORT_DELETED] = "port_deleted",	 [EVENT_BINDING_CREATED] = "binding_created",
-		[EVENT_BINDING_DELETED] = "binding_deleted", [EVENT_COUNTERS] = "counters",
+		[EVENT_PORT_CREATED] = "port_created",
+		[EVENT_PORT_CHANGED] = "port_changed",
+		[EVENT_PORT_DELETED] = "port_deleted",
+		[EVENT_BINDING_CREATED] = "binding_created",
+		[EVENT_BINDING_DELETED] = "binding_deleted",
+		[EVENT_COUNTERS] = "counters",
 	};
 
 	return (unsigned)k < EVENT_KIND_COUNT ? names[k] : "unknown";

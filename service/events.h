@@ -29,8 +29,8 @@
 #define EVENTS_RING_MIN	    4
 #define EVENTS_RING_MAX	    65536
 /* The run id as hex, and an event id "RUN-N" as text (with the NUL). */
-#define EVENTS_RUN_HEX	    16
-#define EVENTS_ID_MAX	    (EVENTS_RUN_HEX + 1 + 20 + 1)
+#define EVENTS_RUN_HEX 16
+#define EVENTS_ID_MAX  (EVENTS_RUN_HEX + 1 + 20 + 1)
 
 enum event_kind {
 	EVENT_PORT_CREATED,
@@ -47,11 +47,11 @@ struct event_port {
 	enum port_type type;
 	enum port_state state;
 	bool up;
-	uint32_t mtu;	 /* 0 when the port has no open device */
-	int ifindex;	 /* 0 when it has none */
-	unsigned drift;	 /* PORT_DRIFT_* */
-	int err;	 /* the last error's errno, 0 when none */
-	char op[16];	 /* the last error's operation, "" when none */
+	uint32_t mtu;	/* 0 when the port has no open device */
+	int ifindex;	/* 0 when it has none */
+	unsigned drift; /* PORT_DRIFT_* */
+	int err;	/* the last error's errno, 0 when none */
+	char op[16];	/* the last error's operation, "" when none */
 };
 
 /* A port's counters, summed the way a dashboard shows them. */
@@ -126,8 +126,7 @@ struct events_rate {
 	uint64_t last_ms;
 	bool sent; /* a snapshot was sent: digest and last_ms mean something */
 };
-bool events_rate_due(struct events_rate *r, uint64_t digest, uint64_t now_ms,
-		     uint64_t interval_ms);
+bool events_rate_due(struct events_rate *r, uint64_t digest, uint64_t now_ms, uint64_t interval_ms);
 /* A cheap digest of @c (FNV-1a over its fields). */
 uint64_t events_counters_digest(const struct event_counters *c);
 

@@ -24,8 +24,8 @@
 struct entry {
 	struct port *port;
 	struct stack *stack;
-	struct event_port shown;   /* the port as its last event showed it */
-	struct events_rate rate;   /* its counter snapshots */
+	struct event_port shown; /* the port as its last event showed it */
+	struct events_rate rate; /* its counter snapshots */
 };
 
 struct portset {
@@ -35,8 +35,8 @@ struct portset {
 	unsigned max_ports;
 	size_t n;
 	struct entry *e;
-	struct events *events;	   /* NULL: nobody watches */
-	struct event *counters;	   /* the counter-snapshot timer */
+	struct events *events;	/* NULL: nobody watches */
+	struct event *counters; /* the counter-snapshot timer */
 	uint64_t counters_ms;
 };
 

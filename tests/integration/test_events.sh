@@ -4,14 +4,18 @@
 # -N over the Unix socket: it opens with the current state (snapshot), then
 # shows the events of a scripted sequence of API calls in order (port
 # created, binding created and deleted, the link set down from outside as
-# a port_changed with drift, port deleted); a client that reconnects with
+# a port_changed with drift, port deleted; an interface deleted outside as
+# a port_changed to gone); a client that reconnects with
 # Last-Event-ID gets exactly the events it missed; after more changes than
 # the ring holds (--event-ring 16) it gets a reset with the current state;
 # heartbeats (--event-heartbeat 1) arrive on an idle stream; a client
-# beyond --max-event-clients gets 503; over TCP the stream needs the token.
+# beyond --max-event-clients gets 503; over TCP the stream needs the token;
+# ?captures=PORT/ID adds a capture event per record the binding keeps.
 #
 # Topology: one private network namespace with lo and the taps paird
-# creates (ev0, ev1, ev2, evN); addresses from 198.18.0.0/15 only.
+# creates (taps ev0, ev1, evN; tuns ev2, ev3); addresses from 198.18.0.0/15
+# only; the ARP requests of a ping from the kernel side to 198.18.0.2 are
+# what ?captures= summarizes.
 . "$(dirname "$0")/lib.sh"
 netns_enter "$@"
 start_paird --event-ring 16 --event-heartbeat 1 --max-event-clients 2
@@ -118,6 +122,18 @@ sse_json "$W/a" | jq -e -s '[.[] | select(.event) | select(.event == "binding_de
 	fail "the down event is out of order: $(cat "$W/a")"
 seqs "$W/a" | awk 'NR > 1 && $1 != prev + 1 { bad = 1 } { prev = $1 } END { exit bad }' ||
 	fail "event ids are not consecutive: $(seqs "$W/a" | tr '\n' ' ')"
+
+note "an interface deleted outside paird: port_changed to gone"
+api POST /api/v1/ports '{"name":"ev3","type":"tun"}'
+expect_status 201
+wait_until 5 has "$W/a" '.event == "port_created" and .data.port == "ev3"' || fail "no ev3"
+ip link del ev3
+wait_until 5 has "$W/a" '.event == "port_changed" and .data.port == "ev3" and
+	.data.state == "gone" and .data.last_error.errno_name == "ENODEV" and .data.ifindex == null' ||
+	fail "no port_changed to gone: $(tail -c 800 "$W/a")"
+api DELETE /api/v1/ports/ev3
+expect_status 204
+wait_until 5 has "$W/a" '.event == "port_deleted" and .data.port == "ev3"' || fail "ev3 not deleted"
 
 note "heartbeats on an idle stream"
 wait_until 5 has "$W/a" '.comment == "keepalive"' || fail "no keepalive within 5 s"

@@ -182,8 +182,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void call(struct fx *fx, enum http_method m, const char *path, const char *body,
-		 int status)
+static void call(struct fx *fx, enum http_method m, const char *path, const char *body, int status)
 {
 	struct fake_req fr;
 	struct response rs;
