@@ -7,7 +7,8 @@
  * api_handle() over a port set on the memory I/O: the snapshot, events in
  * order as the API makes changes, resume by Last-Event-ID and
  * ?last_event_id=, reset, a client cut off when the ring evicted what it
- * was not sent yet, and 503 beyond --max-event-clients.
+ * was not sent yet, and 503 beyond --max-event-clients; and the port set's
+ * posts of what happens outside requests (link down, read error, gone).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <linux/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +353,62 @@ static void test_cut_off(void **state)
 	response_fini(&rs);
 }
 
+/*
+ * What happens to a port outside any request is posted too, once: a read
+ * error (state error), a link going down (drift up), the interface deleted
+ * (gone); a link notification that changes nothing posts nothing.
+ */
+static void test_port_state_events(void **state)
+{
+	struct fx *fx = *state;
+	struct port *p;
+	struct link_state ls;
+	const struct event *e;
+	uint64_t before;
+	uint8_t frame[60] = { 0 };
+
+	call(fx, HTTP_POST, "/api/v1/ports", "{\"name\":\"s0\",\"type\":\"tap\"}", 201);
+	p = portset_find(fx->ps, "s0");
+	assert_non_null(p);
+	ls = *port_link(p);
+
+	before = events_newest(fx->ev);
+	portset_link_event(fx->ps, &ls, false); /* the same link again */
+	assert_int_equal(events_newest(fx->ev), before);
+
+	ls.flags &= ~(unsigned)IFF_UP;
+	portset_link_event(fx->ps, &ls, false);
+	assert_int_equal(events_newest(fx->ev), before + 1);
+	e = events_get(fx->ev, before + 1);
+	assert_int_equal(e->kind, EVENT_PORT_CHANGED);
+	assert_string_equal(e->port, "s0");
+	assert_int_equal(e->u.port.state, PORT_STATE_DOWN);
+	assert_true(e->u.port.drift & PORT_DRIFT_UP);
+
+	ls.flags |= IFF_UP;
+	portset_link_event(fx->ps, &ls, false);
+	e = events_get(fx->ev, events_newest(fx->ev));
+	assert_int_equal(e->u.port.state, PORT_STATE_UP);
+	assert_int_equal(e->u.port.drift, 0);
+
+	memio_inject(fx->m, MEMIO_READ, EIO);
+	assert_int_equal(memio_push(fx->m, "s0", frame, sizeof(frame)), 0);
+	before = events_newest(fx->ev);
+	port_read_ready(p);
+	assert_int_equal(events_newest(fx->ev), before + 1);
+	e = events_get(fx->ev, before + 1);
+	assert_int_equal(e->kind, EVENT_PORT_CHANGED);
+	assert_int_equal(e->u.port.state, PORT_STATE_ERROR);
+	assert_int_equal(e->u.port.err, EIO);
+	assert_string_equal(e->u.port.op, "read");
+
+	portset_link_event(fx->ps, &ls, true);
+	e = events_get(fx->ev, events_newest(fx->ev));
+	assert_int_equal(e->u.port.state, PORT_STATE_GONE);
+	assert_int_equal(e->u.port.ifindex, 0);
+	assert_int_equal(e->u.port.err, ENODEV);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_state_events, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
