@@ -296,8 +296,8 @@ static const char *lookup_query(void *ctx, const char *name)
 static enum http_method method_of(const char *m)
 {
 	static const char *const names[] = {
-		[HTTP_GET] = "GET",	    [HTTP_HEAD] = "HEAD",   [HTTP_POST] = "POST",
-		[HTTP_PUT] = "PUT",	    [HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
+		[HTTP_GET] = "GET",	[HTTP_HEAD] = "HEAD",	[HTTP_POST] = "POST",
+		[HTTP_PUT] = "PUT",	[HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
 		[HTTP_OPTIONS] = "OPTIONS",
 	};
 
