@@ -76,7 +76,7 @@ struct api_events {
 	unsigned n_capturing;	    /* streams with ?captures=: the tick runs while > 0 */
 	unsigned max_clients;
 	unsigned n_clients;
-	TAILQ_HEAD(, sse_client) clients;
+	TAILQ_HEAD(client_list, sse_client) clients;
 };
 
 static void client_wake(struct sse_client *c)
@@ -97,7 +97,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	TAILQ_FOREACH(c, &ae->clients, entry) {
+	for (c = TAILQ_FIRST(&ae->clients); c; c = TAILQ_NEXT(c, entry)) {
 		c->heartbeat = true;
 		client_wake(c);
 	}
@@ -111,7 +111,7 @@ static void on_capture_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	TAILQ_FOREACH(c, &ae->clients, entry) {
+	for (c = TAILQ_FIRST(&ae->clients); c; c = TAILQ_NEXT(c, entry)) {
 		if (!c->n_caps)
 			continue;
 		for (unsigned i = 0; i < c->n_caps; i++)
@@ -522,7 +522,7 @@ int h_events(struct api *api, struct request *rq, struct response *rs, struct fa
 	else if (events_resume(ae->ring, last, &c->next) < 0)
 		c->state = "reset";
 	if (c->n_caps && !ae->n_capturing++ && ae->capture_tick) {
-		struct timeval tick = { .tv_usec = SSE_CAPTURE_TICK_MS * 1000 };
+		struct timeval tick = { .tv_usec = (suseconds_t)SSE_CAPTURE_TICK_MS * 1000 };
 
 		event_add(ae->capture_tick, &tick);
 	}
