@@ -26,6 +26,7 @@
 
 #include "api/api.h"
 #include "api/http.h"
+#include "service/events.h"
 #include "service/linkmon.h"
 #include "service/log.h"
 #include "service/num.h"
@@ -41,6 +42,8 @@
 #define TOKEN_MIN	16
 #define TOKEN_MAX	512
 #define SOCKET_DEFAULT	"/run/paird/paird.sock"
+/* Counter snapshots on the event stream: at most this often per port. */
+#define EVENTS_COUNTERS_MS 500
 /* The exit status of every failure to start (flags, listeners, token, state). */
 #define EXIT_START 2
 
@@ -59,6 +62,9 @@ struct options {
 	unsigned long long max_bindings;
 	unsigned long long max_connections;
 	unsigned long long max_streams;
+	unsigned long long max_event_clients;
+	unsigned long long event_ring;
+	unsigned long long event_heartbeat;
 	unsigned long long http_timeout;
 	unsigned long long request_timeout;
 	unsigned long long capture_memory;
@@ -102,6 +108,12 @@ static void usage(FILE *out)
 		"      --max-connections N    concurrent HTTP connections per listener (default 64)\n"
 		"      --max-streams N        long-lived streams (captures that follow, events)\n"
 		"                             open at once, all listeners (default 32)\n"
+		"      --max-event-clients N  event streams (GET /api/v1/events) open at once\n"
+		"                             (default %d; each also takes a --max-streams slot)\n"
+		"      --event-ring N         events kept for clients that reconnect with\n"
+		"                             Last-Event-ID (default %d, %d..%d)\n"
+		"      --event-heartbeat SEC  a keepalive comment on every event stream each\n"
+		"                             SEC seconds (default %d)\n"
 		"      --http-timeout SEC     idle HTTP connection timeout (default 30)\n"
 		"      --request-timeout SEC  a request's headers and body must arrive within\n"
 		"                             SEC of the connection opening or of its previous\n"
@@ -116,7 +128,8 @@ static void usage(FILE *out)
 		"paird could not start (one log line \"cannot start: ...\"), 1 when the\n"
 		"event loop failed.\n",
 		TOKEN_MIN, TOKEN_MAX, PORTSET_DEFAULT_MAX, PORTSET_DEFAULT_MAX_BINDINGS,
-		EXIT_START);
+		API_EVENT_CLIENTS, EVENTS_RING_DEFAULT, EVENTS_RING_MIN, EVENTS_RING_MAX,
+		API_EVENT_HEARTBEAT, EXIT_START);
 }
 
 /* Logs why paird cannot start, in the one format every start-up failure uses. */
@@ -176,6 +189,9 @@ enum {
 	OPT_MAX_BINDINGS,
 	OPT_MAX_CONNS,
 	OPT_MAX_STREAMS,
+	OPT_MAX_EVENT_CLIENTS,
+	OPT_EVENT_RING,
+	OPT_EVENT_HEARTBEAT,
 	OPT_HTTP_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_CAPTURE_MEMORY,
@@ -201,6 +217,9 @@ static const struct option longopts[] = {
 	{ "capture-ring", required_argument, NULL, OPT_CAPTURE_RING },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+	{ "max-event-clients", required_argument, NULL, OPT_MAX_EVENT_CLIENTS },
+	{ "event-ring", required_argument, NULL, OPT_EVENT_RING },
+	{ "event-heartbeat", required_argument, NULL, OPT_EVENT_HEARTBEAT },
 	{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "log-level", required_argument, NULL, 'L' },
@@ -234,11 +253,20 @@ static const struct num_option {
 	  "--max-connections takes 1..4096" },
 	{ OPT_MAX_STREAMS, parse_count, 1, 4096, offsetof(struct options, max_streams),
 	  "--max-streams takes 1..4096" },
+	{ OPT_MAX_EVENT_CLIENTS, parse_count, 1, 4096, offsetof(struct options, max_event_clients),
+	  "--max-event-clients takes 1..4096" },
+	{ OPT_EVENT_RING, parse_count, EVENTS_RING_MIN, EVENTS_RING_MAX,
+	  offsetof(struct options, event_ring), "--event-ring takes 4..65536" },
+	{ OPT_EVENT_HEARTBEAT, parse_count, 1, 3600, offsetof(struct options, event_heartbeat),
+	  "--event-heartbeat takes 1..3600 seconds" },
 	{ OPT_HTTP_TIMEOUT, parse_count, 1, 3600, offsetof(struct options, http_timeout),
 	  "--http-timeout takes 1..3600 seconds" },
 	{ OPT_REQUEST_TIMEOUT, parse_count, 1, 3600, offsetof(struct options, request_timeout),
 	  "--request-timeout takes 1..3600 seconds" },
 };
+
+_Static_assert(EVENTS_RING_MIN == 4 && EVENTS_RING_MAX == 65536,
+	       "--event-ring's message names the ring's limits");
 
 /* The numeric option @c is, or NULL. */
 static const struct num_option *num_option_of(int c)
@@ -570,6 +598,7 @@ struct paird {
 	struct event_base *base;
 	struct port_io io;
 	struct portset *ports;
+	struct events *events; /* the port set posts to it; outlives both */
 	struct linkmon *lm;
 	/* The api keeps pointers to these two: they live as long as main(). */
 	char hostname[256], listen_name[256];
@@ -649,6 +678,11 @@ static int build_service(struct paird *d)
 	if (portset_set_dataplane(d->ports, o->capture_memory, o->capture_ring,
 				  (unsigned)o->max_bindings) < 0)
 		return start_error("out of memory");
+	/* Before the restore, so restored ports are what the first changes compare with. */
+	d->events = events_new((unsigned)o->event_ring);
+	if (!d->events || portset_set_events(d->ports, d->events, EVENTS_COUNTERS_MS) < 0)
+		return start_error("cannot make the event ring: %s",
+				   strerror(errno ? errno : ENOMEM));
 	if (portset_restore(d->ports, &f) < 0)
 		return start_error("%s", f.detail);
 	d->lm = linkmon_new(d->base, on_link, d->ports);
@@ -687,6 +721,9 @@ static int build_api(struct paird *d)
 		.listen_port = d->hl.port,
 		.max_streams = (unsigned)o->max_streams,
 		.base = d->base,
+		.events = d->events,
+		.max_event_clients = (unsigned)o->max_event_clients,
+		.event_heartbeat_s = (unsigned)o->event_heartbeat,
 	};
 	/* The host part of --listen as typed (a name, say), brackets removed. */
 	if (o->listen && o->listen[0] != '[' && (port_sep = strrchr(o->listen, ':')))
@@ -782,6 +819,7 @@ static void paird_fini(struct paird *d)
 	api_free(d->api);
 	linkmon_free(d->lm);
 	portset_free(d->ports);
+	events_free(d->events);
 	if (d->io.ops)
 		portio_kernel_fini(&d->io);
 	if (d->sigint)
@@ -818,6 +856,9 @@ int main(int argc, char **argv)
 			.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS,
 			.max_connections = 64,
 			.max_streams = API_MAX_STREAMS_DEFAULT,
+			.max_event_clients = API_EVENT_CLIENTS,
+			.event_ring = EVENTS_RING_DEFAULT,
+			.event_heartbeat = API_EVENT_HEARTBEAT,
 			.http_timeout = 30,
 			.request_timeout = 10,
 			.capture_memory = CAPTURE_MEMORY_DEFAULT,

@@ -49,6 +49,7 @@ static const struct route routes[] = {
 	{ "/api/v1/ports/{}/captures.pcapng", { [HTTP_GET] = h_captures_pcapng } },
 	{ "/api/v1/captures.pcapng", { [HTTP_GET] = h_all_captures_pcapng } },
 	{ "/api/v1/ports/{}/transmit", { [HTTP_POST] = h_transmit } },
+	{ "/api/v1/events", { [HTTP_GET] = h_events } },
 	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },
 	{ "/login", { [HTTP_GET] = h_login } },
@@ -74,6 +75,10 @@ struct api *api_new(const struct api_config *cfg)
 		free(api);
 		return NULL;
 	}
+	if (cfg->events && !(api->events = api_events_new(api, cfg))) {
+		api_free(api);
+		return NULL;
+	}
 	clock_gettime(CLOCK_REALTIME, &api->started);
 	clock_gettime(CLOCK_MONOTONIC, &api->started_mono);
 	return api;
@@ -84,6 +89,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	api_set_token(api, NULL); /* wipes the token, sessions and code */
+	api_events_free(api->events);
 	free(api);
 }
 

@@ -17,6 +17,8 @@
 
 struct event_base;
 struct portset;
+struct events;
+struct event_base;
 
 #define API_BODY_MAX	(64 << 10) /* 64 KiB: a shift, whose widening clang-tidy does not flag */
 #define API_PATH_PARAMS 2
@@ -151,8 +153,16 @@ struct api_config {
 	bool listen_any;	 /* bound to 0.0.0.0 or ::: any local IP literal is a Host */
 	uint16_t listen_port;	 /* for same-origin checks */
 	unsigned max_streams;	 /* long-lived streams at once (--max-streams); 0: the default */
-	struct event_base *base; /* for the streams' timers (long polls); NULL: none (tests) */
+	/* The event stream (GET /api/v1/events); without @events the route answers 503. */
+	struct events *events; /* the port set's event ring; outlives the api */
+	struct event_base
+		*base; /* for the streams' timers (long polls, heartbeats); NULL: none (tests) */
+	unsigned max_event_clients; /* --max-event-clients; 0: API_EVENT_CLIENTS */
+	unsigned event_heartbeat_s; /* --event-heartbeat; 0: API_EVENT_HEARTBEAT */
 };
+
+#define API_EVENT_CLIENTS   16
+#define API_EVENT_HEARTBEAT 15
 
 #define API_MAX_STREAMS_DEFAULT 32
 
@@ -194,6 +204,8 @@ void response_fini(struct response *rs);
  * response_fini(), once read_free has run). Idempotent.
  */
 void response_stream_release(struct response *rs);
+/* Event streams open now (GET /api/v1/events). */
+unsigned api_event_clients(const struct api *api);
 /* Long-lived streams open now (api_handle() admitted them, not yet released). */
 unsigned api_streams(const struct api *api);
 /*

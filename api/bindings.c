@@ -30,7 +30,7 @@ json_t *binding_counters_json(const struct binding *b)
 	return o;
 }
 
-static json_t *binding_json(const struct binding *b)
+json_t *binding_json(const struct binding *b)
 {
 	json_t *o = bindcfg_to_json(&b->cfg);
 

@@ -28,6 +28,7 @@ struct api {
 	struct api_session sessions[API_SESSIONS];
 	struct timespec started;      /* CLOCK_REALTIME, for display */
 	struct timespec started_mono; /* CLOCK_MONOTONIC, for uptime */
+	struct api_events *events;    /* the event stream (events.c); NULL without a ring */
 	unsigned streams;	      /* long-lived streams admitted and not yet released */
 };
 
@@ -194,6 +195,15 @@ size_t pcapng_epb(uint8_t *out, uint32_t ifid, const struct capture_record *rec,
 		  uint64_t missed);
 int h_transmit(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_metrics(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+
+/* --- events.c --- */
+struct api_events;
+struct api_events *api_events_new(struct api *api, const struct api_config *cfg);
+void api_events_free(struct api_events *ae);
+int h_events(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+/* A port as GET /api/v1/ports/{name} shows it, and a binding as its GET does. */
+json_t *port_json(const struct api *api, const struct port *p);
+json_t *binding_json(const struct binding *b);
 
 int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_asset(struct api *api, struct request *rq, struct response *rs, struct fault *f);

@@ -121,7 +121,7 @@ static json_t *drift_json(const struct port *p)
 	return arr;
 }
 
-static json_t *port_json(const struct api *api, const struct port *p)
+json_t *port_json(const struct api *api, const struct port *p)
 {
 	const struct port_config *cfg = port_config(p);
 	const struct link_state *ls = port_link(p);

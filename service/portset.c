@@ -9,12 +9,14 @@
 #include "portset.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <linux/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bindcfg.h"
+#include "events.h"
 #include "log.h"
 #include "stack.h"
 #include "state.h"
@@ -22,6 +24,8 @@
 struct entry {
 	struct port *port;
 	struct stack *stack;
+	struct event_port shown; /* the port as its last event showed it */
+	struct events_rate rate; /* its counter snapshots */
 };
 
 struct portset {
@@ -31,11 +35,174 @@ struct portset {
 	unsigned max_ports;
 	size_t n;
 	struct entry *e;
+	struct events *events;	/* NULL: nobody watches */
+	struct event *counters; /* the counter-snapshot timer */
+	uint64_t counters_ms;
 };
 
 static struct port *lookup(void *arg, const char *name)
 {
 	return portset_find(arg, name);
+}
+
+/* --- events (events.h): every change a client may watch is posted from here --- */
+
+/* @p as an event shows it; zeroed first, so two views compare with memcmp. */
+static void port_view(const struct port *p, struct event_port *v)
+{
+	const struct link_state *ls = port_link(p);
+	const struct port_error *err = port_last_error(p);
+	bool open = port_ifindex(p) > 0;
+
+	memset(v, 0, sizeof(*v));
+	v->type = port_config(p)->type;
+	v->state = port_state(p);
+	v->up = open && (ls->flags & IFF_UP);
+	v->mtu = open ? ls->mtu : 0;
+	v->ifindex = open ? port_ifindex(p) : 0;
+	v->drift = port_drift(p);
+	v->err = err->err;
+	snprintf(v->op, sizeof(v->op), "%s", err->op);
+}
+
+static void counters_view(const struct port *p, const struct stack *s, struct event_counters *c)
+{
+	const struct port_counters *pc = port_counters(p);
+	const struct stack_counters *sc = stack_counters(s);
+
+	memset(c, 0, sizeof(*c));
+	c->rx_frames = pc->rx_frames;
+	c->rx_bytes = pc->rx_bytes;
+	c->tx_frames = pc->tx_frames;
+	c->tx_bytes = pc->tx_bytes;
+	c->truncated = pc->truncated;
+	for (int i = 0; i < PORT_ERRNO_SLOTS; i++) {
+		c->read_errors += pc->read_errors[i];
+		c->write_errors += pc->write_errors[i];
+	}
+	c->matched = sc->matched;
+	for (int i = 0; i < LEVEL_COUNT; i++)
+		c->unmatched += sc->unmatched[i];
+	for (int i = 0; i < MALFORMED_COUNT; i++)
+		c->malformed += sc->malformed[i];
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What the next events of @e are compared with: the port and its counters as they are now. */
+static void entry_watch(struct entry *e)
+{
+	struct event_counters c;
+
+	port_view(e->port, &e->shown);
+	counters_view(e->port, e->stack, &c);
+	e->rate = (struct events_rate){ .digest = events_counters_digest(&c), .sent = true };
+}
+
+static void post_port(struct portset *ps, struct entry *e, enum event_kind kind)
+{
+	struct event ev = { .kind = kind };
+
+	if (!ps->events)
+		return;
+	snprintf(ev.port, sizeof(ev.port), "%s", port_name(e->port));
+	if (kind != EVENT_PORT_DELETED) {
+		port_view(e->port, &ev.u.port);
+		e->shown = ev.u.port;
+	}
+	events_post(ps->events, &ev);
+}
+
+/* A port_changed event, when @e looks different from its last event. */
+static void post_if_changed(struct portset *ps, struct entry *e)
+{
+	struct event_port now;
+
+	if (!ps->events)
+		return;
+	port_view(e->port, &now);
+	if (memcmp(&now, &e->shown, sizeof(now)) != 0)
+		post_port(ps, e, EVENT_PORT_CHANGED);
+}
+
+static void post_binding(struct portset *ps, const struct port *p, enum event_kind kind,
+			 const struct binding_config *cfg)
+{
+	struct event ev = { .kind = kind };
+
+	if (!ps->events)
+		return;
+	snprintf(ev.port, sizeof(ev.port), "%s", port_name(p));
+	ev.u.binding = *cfg;
+	events_post(ps->events, &ev);
+}
+
+static struct entry *entry_of(struct portset *ps, const struct port *p)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->e[i].port == p)
+			return &ps->e[i];
+	return NULL;
+}
+
+/* A port's own state change (a read error, its interface deleted). */
+static void on_port_event(struct port *p, enum port_event what, void *arg)
+{
+	struct portset *ps = arg;
+	struct entry *e = entry_of(ps, p);
+
+	(void)what;
+	if (e)
+		post_if_changed(ps, e);
+}
+
+/*
+ * Counter snapshots, while someone watches: a port's counters are posted
+ * when they changed, at most once per interval.
+ */
+static void on_counters(evutil_socket_t fd, short what, void *arg)
+{
+	struct portset *ps = arg;
+	uint64_t now = mono_ms();
+
+	(void)fd;
+	(void)what;
+	if (!events_subscribers(ps->events))
+		return;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct entry *e = &ps->e[i];
+		struct event ev = { .kind = EVENT_COUNTERS };
+
+		counters_view(e->port, e->stack, &ev.u.counters);
+		if (!events_rate_due(&e->rate, events_counters_digest(&ev.u.counters), now,
+				     ps->counters_ms))
+			continue;
+		snprintf(ev.port, sizeof(ev.port), "%s", port_name(e->port));
+		events_post(ps->events, &ev);
+	}
+}
+
+int portset_set_events(struct portset *ps, struct events *ev, unsigned counters_ms)
+{
+	struct timeval tv = { .tv_sec = counters_ms / 1000,
+			      .tv_usec = (suseconds_t)(counters_ms % 1000) * 1000 };
+
+	ps->events = ev;
+	ps->counters_ms = counters_ms;
+	for (size_t i = 0; i < ps->n; i++)
+		entry_watch(&ps->e[i]);
+	if (!ps->env.base || !ev || !counters_ms)
+		return 0;
+	ps->counters = event_new(ps->env.base, -1, EV_PERSIST, on_counters, ps);
+	if (!ps->counters || event_add(ps->counters, &tv) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 struct portset *portset_new(struct event_base *base, struct port_io io, const char *state_path,
@@ -47,6 +214,8 @@ struct portset *portset_new(struct event_base *base, struct port_io io, const ch
 		return NULL;
 	ps->env.base = base;
 	ps->env.io = io;
+	ps->env.on_event = on_port_event;
+	ps->env.event_arg = ps;
 	ps->max_ports = max_ports ? max_ports : PORTSET_DEFAULT_MAX;
 	ps->senv.ring_bytes = CAPTURE_RING_DEFAULT;
 	ps->senv.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS;
@@ -101,6 +270,8 @@ void portset_free(struct portset *ps)
 {
 	if (!ps)
 		return;
+	if (ps->counters)
+		event_free(ps->counters);
 	for (size_t i = 0; i < ps->n; i++)
 		entry_free(&ps->e[i]);
 	capture_budget_free(ps->senv.budget);
@@ -148,6 +319,7 @@ static void insert_at(struct portset *ps, size_t i, struct entry e)
 	memmove(&ps->e[i + 1], &ps->e[i], (ps->n - i) * sizeof(*ps->e));
 	ps->e[i] = e;
 	ps->n++;
+	entry_watch(&ps->e[i]);
 }
 
 static struct entry remove_at(struct portset *ps, size_t i)
@@ -286,6 +458,7 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 		entry_free(&e);
 		return -EIO;
 	}
+	post_port(ps, &ps->e[ps->n - 1], EVENT_PORT_CREATED);
 	if (out)
 		*out = e.port;
 	return 0;
@@ -351,18 +524,22 @@ static void put_target(const struct port_config *old, const struct port_config *
 }
 
 /* A PUT that keeps the device: the link changes in place, undone if the save fails. */
-static int put_in_place(struct portset *ps, struct port *p, const struct port_config *old,
+static int put_in_place(struct portset *ps, size_t i, const struct port_config *old,
 			const struct link_state *before, const struct port_config *want,
 			struct port **out, struct fault *f)
 {
+	struct port *p = ps->e[i].port;
+
 	if (port_reconfigure(p, want, f) < 0) {
 		kernel_not_found(f, want);
 		return fault_ret(f);
 	}
 	if (save(ps, f) < 0) {
 		reconfigure_back(p, old, before);
+		post_if_changed(ps, &ps->e[i]);
 		return -EIO;
 	}
+	post_port(ps, &ps->e[i], EVENT_PORT_CHANGED);
 	if (out)
 		*out = p;
 	return 0;
@@ -391,11 +568,18 @@ static void replace_undo(struct portset *ps, size_t i, struct port *p,
 	if (p) {
 		ps->e[i].port = p;
 		stack_attach(stack, p);
+		post_if_changed(ps, &ps->e[i]);
 		return;
 	}
 	log_error("port %s: lost while undoing a failed replace", old->name);
 	stack_free(stack);
 	remove_at(ps, i);
+	if (ps->events) {
+		struct event ev = { .kind = EVENT_PORT_DELETED };
+
+		snprintf(ev.port, sizeof(ev.port), "%s", old->name);
+		events_post(ps->events, &ev);
+	}
 }
 
 /*
@@ -455,6 +639,8 @@ static int put_replace(struct portset *ps, size_t i, const struct port_config *o
 		capture_ring_clear(stack_ring(stack));
 	/* A new device counts from zero: so does its stack, with a new since. */
 	stack_restart(stack);
+	entry_watch(&ps->e[i]);
+	post_port(ps, &ps->e[i], EVENT_PORT_CHANGED);
 	if (out)
 		*out = fresh;
 	log_info("port %s: replaced", want->name);
@@ -487,7 +673,7 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 		return -EINVAL;
 	if (portcfg_same_device(&old, &want) && port_state(p) != PORT_STATE_GONE &&
 	    port_state(p) != PORT_STATE_ERROR)
-		return put_in_place(ps, p, &old, &before, &want, out, f);
+		return put_in_place(ps, (size_t)i, &old, &before, &want, out, f);
 	return put_replace(ps, (size_t)i, &old, &want, out, f);
 }
 
@@ -507,8 +693,10 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 	}
 	if (save(ps, f) < 0) {
 		reconfigure_back(p, &old, &before);
+		post_if_changed(ps, entry_of(ps, p));
 		return -EIO;
 	}
+	post_port(ps, entry_of(ps, p), EVENT_PORT_CHANGED);
 	return 0;
 }
 
@@ -526,6 +714,7 @@ int portset_delete(struct portset *ps, const char *name, struct fault *f)
 	}
 	log_info("port %s: deleted (%s)", name,
 		 port_config(e.port)->attach ? "detached; the device stays" : "device removed");
+	post_port(ps, &e, EVENT_PORT_DELETED);
 	entry_free(&e);
 	return 0;
 }
@@ -574,6 +763,7 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 		return -EIO;
 	}
 	log_info("port %s: binding %u (%s) added", port_name(p), b->cfg.id, b->ops->name);
+	post_binding(ps, p, EVENT_BINDING_CREATED, &b->cfg);
 	if (out)
 		*out = b;
 	return 0;
@@ -594,6 +784,7 @@ int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault
 		stack_reattach(s, b, at);
 		return -EIO;
 	}
+	post_binding(ps, p, EVENT_BINDING_DELETED, &b->cfg);
 	stack_binding_free(b);
 	log_info("port %s: binding %u deleted", port_name(p), id);
 	return 0;
@@ -710,8 +901,10 @@ void portset_link_event(struct portset *ps, const struct link_state *ls, bool de
 {
 	/* Notifications were lost: nothing the monitor says can be trusted to be complete. */
 	if (ls->addr_event && ls->ifindex == 0) {
-		for (size_t i = 0; i < ps->n; i++)
+		for (size_t i = 0; i < ps->n; i++) {
 			port_resync(ps->e[i].port);
+			post_if_changed(ps, &ps->e[i]);
+		}
 		return;
 	}
 	for (size_t i = 0; i < ps->n; i++) {
@@ -730,5 +923,7 @@ void portset_link_event(struct portset *ps, const struct link_state *ls, bool de
 				port_link_update(p, ls);
 			port_reconcile(p);
 		}
+		/* Gone, down, an MTU changed outside, drift: what the watchers see change. */
+		post_if_changed(ps, &ps->e[i]);
 	}
 }

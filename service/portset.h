@@ -96,6 +96,16 @@ int portset_bind(struct portset *ps, struct port *port, const struct binding_con
 		 struct binding **out, struct fault *f);
 int portset_unbind(struct portset *ps, struct port *port, uint32_t id, struct fault *f);
 
+/*
+ * Posts every change to @ev from now on (events.h): ports created, changed
+ * (state, link, drift, configuration) and deleted, bindings created and
+ * deleted, and, every @counters_ms while @ev has subscribers, the counters
+ * of each port whose counters changed (0: none). @ev must outlive the set,
+ * or be replaced by NULL first. 0 or -ENOMEM (the timer).
+ */
+struct events;
+int portset_set_events(struct portset *ps, struct events *ev, unsigned counters_ms);
+
 /* From the link monitor: @ls changed, or was deleted. */
 void portset_link_event(struct portset *ps, const struct link_state *ls, bool deleted);
 

@@ -17,7 +17,9 @@
  * type is JSON (application/json, *+json), else (the text/plain metrics,
  * YAML, HTML, a binary body recorded anyway) as the raw string; the
  * headers the response marks required must be there and match their
- * schemas.
+ * schemas. A text/event-stream body (GET /api/v1/events) is also parsed
+ * into its events, each validated against the schema its media type's
+ * `x-events` names for its type.
  *
  * The document itself is linted for this project's rules: the operations
  * of the paths paird guards (/api/... and /metrics) and only those take
@@ -388,6 +390,53 @@ class Checker {
 			}
 		}
 		failures.push(...this.validate(media.schema, value, 'body'));
+		if (mediaBase(ct) === 'text/event-stream' && media['x-events'])
+			failures.push(...this.checkEventStream(media['x-events'], ex.body));
+		return failures;
+	}
+
+	/*
+	 * A Server-Sent Events body (a recorded stream, cut anywhere): every
+	 * complete event's name must be one the media type lists in x-events,
+	 * and its data, parsed as JSON, must validate against that schema.
+	 * Comment lines (": keepalive") are allowed; a last event without its
+	 * closing blank line is left out, as an EventSource would.
+	 */
+	checkEventStream(events, body) {
+		const failures = [];
+		const blocks = body.split('\n\n');
+
+		blocks.pop(); /* unterminated: not dispatched */
+		blocks.forEach((block, i) => {
+			const fields = {};
+
+			for (const line of block.split('\n')) {
+				if (line === '' || line.startsWith(':'))
+					continue;
+				const at = line.indexOf(':');
+				const name = at < 0 ? line : line.slice(0, at);
+				const value = at < 0 ? '' : line.slice(at + 1).replace(/^ /, '');
+
+				fields[name] = name === 'data' && fields.data !== undefined ?
+					`${fields.data}\n${value}` : value;
+			}
+			if (fields.data === undefined)
+				return;
+			const type = fields.event ?? 'message';
+			const where = `event ${i} (${type})`;
+
+			if (!events[type]) {
+				failures.push(`${where}: not an event type the document lists (${Object.keys(events).join(', ')})`);
+				return;
+			}
+			if (fields.id === undefined)
+				failures.push(`${where}: no id`);
+			try {
+				failures.push(...this.validate(events[type], JSON.parse(fields.data), where));
+			} catch (err) {
+				failures.push(`${where}: data is not JSON (${err.message})`);
+			}
+		});
 		return failures;
 	}
 
