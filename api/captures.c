@@ -690,7 +690,7 @@ int h_captures_get(struct api *api, struct request *rq, struct response *rs, str
 		cs->left = limit;
 	ret = reply_stream(rs, cs, "application/json", f);
 	/* A long poll needs a ring to wait on; without one the empty page is the answer. */
-	if (ret == 0 && wait && ring) {
+	if (ret == 0 && cs && wait && ring) {
 		cs->waiting = true;
 		cs->w.notify = cstream_notify;
 		rs->long_lived = true;

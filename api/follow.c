@@ -45,8 +45,8 @@
 #include "../service/stack.h"
 #include "internal.h"
 
-#define FOLLOW_SCAN_MAX 4096	    /* records looked at per call, matching or not */
-#define FOLLOW_CALL_MAX (16 * 1024) /* bytes per call: the loop waits while one runs */
+#define FOLLOW_SCAN_MAX 4096		   /* records looked at per call, matching or not */
+#define FOLLOW_CALL_MAX ((size_t)16 << 10) /* bytes per call: the loop waits while one runs */
 #define PCAPNG_SNAPLEN	262144
 #define TAP_RING	(256u << 10)
 
@@ -552,7 +552,7 @@ int follow_reply(struct api *api, struct port **ports, unsigned n, const struct 
 	struct fstream *fs = calloc(1, sizeof(*fs));
 	bool own = o->filter || o->snaplen;
 
-	if (!fs || fstream_reserve(fs, 64 + n * 64) < 0) {
+	if (!fs || fstream_reserve(fs, 64 + (size_t)n * 64) < 0 || !fs->buf) {
 		free(fs);
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
 				 "out of memory starting the response");

@@ -64,7 +64,7 @@ struct httpd {
 	/* Connections waiting for a request, the longest-waiting first (named: cppcheck). */
 	TAILQ_HEAD(link_queue, link) reading;
 	bool peer_closed; /* some reading connection's peer closed: check after MHD_run */
-	LIST_HEAD(, stream) suspended; /* streams waiting for their owner's wake */
+	LIST_HEAD(stream_list, stream) suspended; /* streams waiting for their owner's wake */
 };
 
 /*

@@ -119,6 +119,14 @@ static void post_port(struct portset *ps, struct entry *e, enum event_kind kind)
 	events_post(ps->events, &ev);
 }
 
+/* Member by member: the struct has padding, which memcmp() would compare too. */
+static bool event_port_same(const struct event_port *a, const struct event_port *b)
+{
+	return a->type == b->type && a->state == b->state && a->up == b->up && a->mtu == b->mtu &&
+	       a->ifindex == b->ifindex && a->drift == b->drift && a->err == b->err &&
+	       strcmp(a->op, b->op) == 0;
+}
+
 /* A port_changed event, when @e looks different from its last event. */
 static void post_if_changed(struct portset *ps, struct entry *e)
 {
@@ -127,7 +135,7 @@ static void post_if_changed(struct portset *ps, struct entry *e)
 	if (!ps->events)
 		return;
 	port_view(e->port, &now);
-	if (memcmp(&now, &e->shown, sizeof(now)) != 0)
+	if (!event_port_same(&now, &e->shown))
 		post_port(ps, e, EVENT_PORT_CHANGED);
 }
 
