@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The dashboard in a real browser: Debian's headless chromium driven by
+# playwright-core (tests/browser/dashboard.mjs) against paird over TCP with
+# a token. The page asks for the token; a tap is made from the form; a
+# capture binding on a UDP port from the port page; datagrams sent from a
+# kernel socket show in the live capture list with their decoded fields and
+# the counters rise without a reload; the pcap downloaded through the page
+# decodes in tshark; a bad input's error stays beside its field; a stopped
+# paird shows the stale mark and a restarted one clears it; the port is
+# deleted; a payload of HTML shows as text (no dialog fires). Screenshots of
+# each page at 1280x800 and 420x800 go to build/browser/.
+#
+# The browser script asks this shell for what only root in the namespace
+# can do (send datagrams, stop/start paird) on its stdout, one command a
+# line, and waits for "ok" on its stdin: paird stays this shell's child.
+. "$(dirname "$0")/lib.sh"
+netns_enter "$@"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+[ -x /usr/bin/chromium ] || fail "chromium is missing (apt-get install chromium)"
+[ -d "$ROOT/tests/browser/node_modules/playwright-core" ] ||
+	fail "tests/browser/node_modules is missing (make tests/browser/node_modules)"
+command -v tshark >/dev/null || fail "tshark is missing"
+SHOTS=${SHOTS:-$ROOT/build/browser}
+mkdir -p "$SHOTS"
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/token"
+echo >>"$W/token"
+chmod 600 "$W/token"
+STATE=$W/state.json
+start_paird --token-file "$W/token" --state "$STATE"
+LISTEN=$PORT
+
+send() { # send DST_PORT PAYLOAD COUNT
+	/usr/bin/python3 - "$@" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.40.1", 40000))
+for _ in range(int(sys.argv[3])):
+    s.sendto(sys.argv[2].encode(), ("198.18.40.2", int(sys.argv[1])))
+PY
+}
+
+coproc BROWSER { BASE=$BASE TOKEN=$TOKEN SHOTS=$SHOTS DL=$W \
+	timeout 240 node "$ROOT/tests/browser/dashboard.mjs"; }
+BPID=$BROWSER_PID
+set -f # commands carry payloads such as <img src=x onerror=alert(1)>
+EXTRA_CLEANUP='kill $BPID 2>/dev/null || true'
+while IFS= read -r line <&"${BROWSER[0]}"; do
+	set -- $line
+	case "$1" in
+	NEIGH) ip neigh replace 198.18.40.2 lladdr 02:00:00:00:40:02 dev "$2" || fail "neigh on $2" ;;
+	SEND) send "$2" "${*:4}" "$3" || fail "sending datagrams" ;;
+	STOP) stop_paird ;;
+	START) start_paird --token-file "$W/token" --state "$STATE" --listen "127.0.0.1:$LISTEN" ;;
+	TSHARK)
+		tshark -r "$2" -T fields -e udp.dstport -e udp.payload 2>&1 >"$W/tshark.out" ||
+			fail "tshark could not read the downloaded pcap: $(cat "$W/tshark.out")"
+		;;
+	PASS) break ;;
+	*) note "browser: $line"; continue ;;
+	esac
+	echo ok >&"${BROWSER[1]}"
+done
+wait "$BPID" || fail "the browser test failed (exit $?)"
+[ "${1:-}" = PASS ] || fail "the browser test stopped before it passed"
+note "pass (screenshots in $SHOTS)"
