@@ -85,7 +85,7 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 		echo "== crashes: $$n"; $$r tests/fixtures/crashes/$$n || fail="$$fail $$n"; \
 	done; [ -z "$$fail" ] || { echo "unit: crash inputs fail again:$$fail"; exit 1; }
 
-integration: $(BUILD)/paird $(PROMTOOL)
+integration: $(BUILD)/paird $(PROMTOOL) tests/browser/node_modules
 	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
 		PATH="$(CURDIR)/build/tools:$$PATH" tests/integration/run.sh
 
@@ -107,6 +107,12 @@ $(PROMTOOL):
 
 tests/contract/node_modules: tests/contract/package-lock.json
 	$(Q)cd tests/contract && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
+
+# playwright-core only (no browser download): test_browser.sh drives
+# Debian's /usr/bin/chromium (TEST_DEPS).
+tests/browser/node_modules: tests/browser/package-lock.json
+	$(Q)cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	$(Q)touch $@
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang over the whole
@@ -188,7 +194,7 @@ run: deps all
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
 		   libmnl-dev libpcap-dev libcmocka-dev
 TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy \
-		   clang-14 libclang-rt-14-dev clang-format
+		   clang-14 libclang-rt-14-dev clang-format chromium
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
 
 define install_missing
