@@ -469,6 +469,10 @@ function bindingForm(port) {
     handler.replaceChildren(...hs.map((h) => el('option', { text: h })));
     handler.value = keep;
     const h = handler.value;
+    // Rebuilt only when the handler changes, so typed options survive
+    // edits of the match.
+    if (opts.dataset.handler === h) return;
+    opts.dataset.handler = h;
     const o = [];
     if (h === 'capture') o.push(field('limit (records, 0: no limit)', 'options.limit', el('input', { type: 'number', min: 0 })),
       field('snaplen', 'options.snaplen', el('input', { type: 'number', min: 1 })),
