@@ -424,6 +424,7 @@ static bool word_listed(const char *list, const char *name)
 /* What check_query() gathers while the request's query arguments are listed. */
 struct query_check {
 	const char *allowed;
+	bool repeats; /* the second pass: the repeated ones */
 	struct fault f;
 	unsigned n_unknown;
 	/* The names seen, for the repeats; beyond the room a repeat is not noticed. */
@@ -431,6 +432,7 @@ struct query_check {
 	unsigned n_seen;
 };
 
+/* Two passes, so the unknown parameters come first (the problem's "field" names one). */
 static void query_visit(void *arg, const char *name, const char *value)
 {
 	struct query_check *qc = arg;
@@ -439,12 +441,16 @@ static void query_visit(void *arg, const char *name, const char *value)
 	(void)value;
 	snprintf(field, sizeof(field), "query.%s", name);
 	if (!word_listed(qc->allowed, name)) {
+		if (qc->repeats)
+			return;
 		qc->n_unknown++;
 		fault_add(&qc->f, field, "unknown query parameter%s%s",
 			  qc->allowed ? "; this method takes: " : " (this method takes none)",
 			  qc->allowed ? qc->allowed : "");
 		return;
 	}
+	if (!qc->repeats)
+		return;
 	for (unsigned i = 0; i < qc->n_seen; i++) {
 		if (strcmp(qc->seen[i], name) == 0) {
 			fault_add(&qc->f, field, "given more than once; give it once");
@@ -466,6 +472,8 @@ static bool check_query(const struct request *rq, const char *allowed, struct re
 
 	if (!rq->query_each)
 		return false;
+	rq->query_each(rq->lookup_ctx, query_visit, &qc);
+	qc.repeats = true;
 	rq->query_each(rq->lookup_ctx, query_visit, &qc);
 	if (qc.f.kind == FAULT_NONE)
 		return false;
