@@ -122,7 +122,8 @@ struct binding *portset_find_binding(const struct portset *ps, const struct port
 
 /*
  * Versions (ETags). The set keeps one 64-bit counter, seeded at
- * portset_new() from CLOCK_REALTIME in nanoseconds, and every acknowledged
+ * portset_new() from CLOCK_REALTIME in microseconds (below 2^53, so exact
+ * in JavaScript's numbers too), and every acknowledged
  * configuration change (a port created, replaced, patched or deleted, a
  * binding added, replaced or deleted) takes the next value; the port or
  * binding it changed records it (struct binding's version, and
