@@ -200,8 +200,11 @@ int h_binding_delete(struct api *api, struct request *rq, struct response *rs, s
 	b = portset_find_binding(api->cfg.ports, p, rq->params[1]);
 	if (precond_check(rq, b != NULL, b ? b->version : 0, rs))
 		return 0;
-	if (!b && !find_binding(api, p, rq->params[1], f))
+	/* Absent: find_binding() words the 404 (an id or a name). */
+	if (!b) {
+		find_binding(api, p, rq->params[1], f);
 		return -1;
+	}
 	if (portset_unbind(api->cfg.ports, p, b->cfg.id, f) < 0)
 		return -1;
 	reply_empty(rs, 204);
