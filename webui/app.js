@@ -138,6 +138,34 @@ function field(label, name, input) {
 
 const splitList = (s) => String(s || '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
+// --- the API's bodies ----------------------------------------------------
+
+// Every read of a port's or a binding's members goes through these, so a
+// change of the API's body shape is met here only. A port body is moving
+// to {name, version, config:{...what a PUT carries}, status:{...what the
+// kernel and paird observe}, counters} and a binding to {id, name,
+// version, config:{match, handler, options}, status, counters}; until a
+// paird sends that, they build the same views from today's flat members
+// (where mtu, mac and up are the kernel's, addresses the configured ones
+// and link.addresses the kernel's).
+function portCfg(p) {
+  if (p.config) return p.config;
+  return { type: p.type, mtu: p.mtu, mac: p.mac, up: p.up, addresses: p.addresses || [],
+    attach: p.attach, packet_info: p.packet_info, strict: p.strict };
+}
+
+function portStatus(p) {
+  if (p.status) return p.status;
+  return { state: p.state, ifindex: p.ifindex, flags: p.flags || [], mtu: p.mtu, mac: p.mac,
+    up: p.up, addresses: p.link ? p.link.addresses : null, drift: p.drift || [],
+    last_error: p.last_error, created: p.created };
+}
+
+function bindingCfg(b) {
+  if (b.config) return b.config;
+  return { match: b.match || {}, handler: b.handler, options: b.options || {} };
+}
+
 // --- figures -----------------------------------------------------------
 
 function fmtRate(bytesPerSec, framesPerSec) {
@@ -181,10 +209,11 @@ function lastRate(name) {
 }
 
 function stateText(p) {
-  let s = p.state;
-  if ((p.state === 'error' || p.state === 'gone') && p.last_error)
-    s += `: ${p.last_error.operation} ${p.last_error.errno_name || ''}`.trimEnd();
-  if (p.drift && p.drift.length) s += ` (drift: ${p.drift.join(', ')})`;
+  const st = portStatus(p);
+  let s = st.state;
+  if ((st.state === 'error' || st.state === 'gone') && st.last_error)
+    s += `: ${st.last_error.operation} ${st.last_error.errno_name || ''}`.trimEnd();
+  if (st.drift && st.drift.length) s += ` (drift: ${st.drift.join(', ')})`;
   return s;
 }
 
@@ -364,9 +393,9 @@ function portsView(root) {
         });
         return el('tr', { 'data-port': p.name },
           el('td', {}, el('a', { href: `#/ports/${encodeURIComponent(p.name)}`, text: p.name })),
-          el('td', { text: p.type }),
-          el('td', { class: `state-${p.state}${p.drift && p.drift.length ? ' drift' : ''}`, text: stateText(p) }),
-          el('td', { text: (p.addresses || []).join(', ') || '—' }),
+          el('td', { text: portCfg(p).type }),
+          el('td', { class: `state-${portStatus(p).state}${portStatus(p).drift.length ? ' drift' : ''}`, text: stateText(p) }),
+          el('td', { text: portCfg(p).addresses.join(', ') || '—' }),
           el('td', { class: 'num rx', text: r ? fmtRate(r.rx, r.rxf) : '—' }),
           el('td', { class: 'num tx', text: r ? fmtRate(r.tx, r.txf) : '—' }),
           el('td', {}, del));
@@ -423,10 +452,11 @@ function handlersFor(type, level, match) {
 }
 
 function bindingForm(port) {
+  const ptype = portCfg(port).type;
   const form = el('form', { id: 'bind', class: 'grid-form' });
-  const level = el('select', {}, ...matchLevels(port.type).map(([v, t]) => el('option', { value: v, text: t })));
+  const level = el('select', {}, ...matchLevels(ptype).map(([v, t]) => el('option', { value: v, text: t })));
   const ethertype = el('select', {},
-    ...(port.type === 'tap' ? [['2054', 'ARP (2054)']] : []).concat([['2048', 'IPv4 (2048)'], ['34525', 'IPv6 (34525)']])
+    ...(ptype === 'tap' ? [['2054', 'ARP (2054)']] : []).concat([['2048', 'IPv4 (2048)'], ['34525', 'IPv6 (34525)']])
       .map(([v, t]) => el('option', { value: v, text: t })));
   const proto = el('input', { type: 'number', min: 0, max: 255, value: 17 });
   const udp = el('input', { type: 'number', min: 0, max: 65535, placeholder: '53' });
@@ -440,7 +470,7 @@ function bindingForm(port) {
     const m = {};
     const lv = level.value;
     if (lv !== 'all') {
-      if (lv === 'ethertype' || port.type === 'tap' || ethertype.value !== '2054') m.ethertype = Number(ethertype.value);
+      if (lv === 'ethertype' || ptype === 'tap' || ethertype.value !== '2054') m.ethertype = Number(ethertype.value);
       if (lv !== 'ethertype') m.ip_protocol = proto.value === '' ? NaN : Number(proto.value);
       if (lv === 'udp_port') { m.ip_protocol = 17; m.udp_port = udp.value === '' ? NaN : Number(udp.value); }
     }
@@ -464,7 +494,7 @@ function bindingForm(port) {
     if (lv !== 'ethertype' && ethertype.value === '2054') ethertype.value = '2048';
     fProto.hidden = lv !== 'ip_protocol';
     fUdp.hidden = lv !== 'udp_port';
-    const hs = handlersFor(port.type, lv, match());
+    const hs = handlersFor(ptype, lv, match());
     const keep = hs.includes(handler.value) ? handler.value : hs[0];
     handler.replaceChildren(...hs.map((h) => el('option', { text: h })));
     handler.value = keep;
@@ -481,7 +511,7 @@ function bindingForm(port) {
       field(h === 'arp_reply' ? 'IPv4 addresses' : 'IPv6 addresses', 'options.addresses', el('input', { required: true })),
       field('MAC (blank: the port\'s)', 'options.mac', el('input')));
     if (h === 'forward') o.push(field('to port', 'options.port', el('select', {},
-      ...state.ports.filter((p) => p.name !== port.name && p.type === port.type)
+      ...state.ports.filter((p) => p.name !== port.name && portCfg(p).type === ptype)
         .map((p) => el('option', { text: p.name })))));
     opts.replaceChildren(...o);
   };
@@ -663,10 +693,11 @@ function portView(root, name) {
     bindSec, cap.sec);
 
   function buildEdit(p) {
+    const cfg = portCfg(p);
     edit.replaceChildren(
-      field('up', 'up', el('input', { type: 'checkbox', checked: p.up })),
-      field('MTU', 'mtu', el('input', { type: 'number', value: p.mtu ?? '' })),
-      field('addresses', 'addresses', el('input', { value: (p.addresses || []).join(', ') })),
+      field('up', 'up', el('input', { type: 'checkbox', checked: cfg.up })),
+      field('MTU', 'mtu', el('input', { type: 'number', value: cfg.mtu ?? '' })),
+      field('addresses', 'addresses', el('input', { value: cfg.addresses.join(', ') })),
       el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Save' })),
       el('p', { class: 'form-error error', role: 'alert' }));
   }
@@ -687,9 +718,10 @@ function portView(root, name) {
     try {
       const data = await request('GET', `/ports/${encodeURIComponent(name)}/bindings`);
       const bs = data.bindings || [];
-      cap.bindings(bs.filter((b) => b.handler === 'capture').map((b) => b.id));
+      cap.bindings(bs.filter((b) => bindingCfg(b).handler === 'capture').map((b) => b.id));
       bindList.replaceChildren(...bs.map((b) => {
         const c = b.counters || {};
+        const bc = bindingCfg(b);
         const own = Object.entries(c).filter(([k]) => !['packets', 'bytes', 'errors'].includes(k))
           .map(([k, v]) => `${k} ${v}`).join(', ');
         const rm = el('button', { type: 'button', text: 'Remove', 'aria-label': `remove binding ${b.id}` });
@@ -697,8 +729,8 @@ function portView(root, name) {
           try { await request('DELETE', `/ports/${encodeURIComponent(name)}/bindings/${b.id}`); bindErr.textContent = ''; refreshAll(); }
           catch (e) { bindErr.textContent = e.message; }
         });
-        return el('tr', { 'data-binding': b.id }, el('td', { text: String(b.id) }), el('td', { text: describeMatch(b.match) }),
-          el('td', { text: b.handler }), el('td', { text: JSON.stringify(b.options) }),
+        return el('tr', { 'data-binding': b.id }, el('td', { text: String(b.id) }), el('td', { text: describeMatch(bc.match) }),
+          el('td', { text: bc.handler }), el('td', { text: JSON.stringify(bc.options) }),
           el('td', { class: 'num', text: String(c.packets) }), el('td', { class: 'num', text: String(c.bytes) }),
           el('td', { class: 'num', text: String(c.errors) }), el('td', { text: own }), el('td', {}, rm));
       }));
@@ -715,13 +747,14 @@ function portView(root, name) {
       if (!p) return;
       if (!bindSec.querySelector('#bind')) bindSec.append(el('h3', { text: 'Add a binding' }), bindingForm(p));
       if (!formPort) { buildEdit(p); formPort = p; }
-      const lk = p.link || {};
+      const cfg = portCfg(p);
+      const st = portStatus(p);
       title.textContent = `Port ${p.name} — ${stateText(p)}`;
-      kv(link, [['', 'configured', 'kernel'], ['type', p.type, (p.flags || []).join(' ')], ['ifindex', '', p.ifindex],
-        ['up', p.up, lk.up ?? p.up], ['mtu', p.mtu, lk.mtu ?? p.mtu], ['mac', p.mac, lk.mac ?? p.mac],
-        ['addresses', (p.addresses || []).join(', '), (lk.addresses || []).join(', ')],
-        ['drift', '', (p.drift || []).join(', ') || 'none'], ['attach', p.attach, ''], ['packet_info', p.packet_info, ''],
-        ['last error', '', p.last_error ? `${p.last_error.operation}: ${p.last_error.errno_name}` : 'none']]);
+      kv(link, [['', 'configured', 'kernel'], ['type', cfg.type, st.flags.join(' ')], ['ifindex', '', st.ifindex],
+        ['up', cfg.up, st.up], ['mtu', cfg.mtu, st.mtu], ['mac', cfg.mac, st.mac],
+        ['addresses', cfg.addresses.join(', '), st.addresses ? st.addresses.join(', ') : undefined],
+        ['drift', '', st.drift.join(', ') || 'none'], ['attach', cfg.attach, ''], ['packet_info', cfg.packet_info, ''],
+        ['last error', '', st.last_error ? `${st.last_error.operation}: ${st.last_error.errno_name}` : 'none']]);
       const c = p.counters;
       const r = lastRate(p.name);
       kv(counters, [['rx frames', c.rx_frames], ['rx bytes', c.rx_bytes], ['rx rate', r ? fmtRate(r.rx, r.rxf) : '—'],
@@ -771,8 +804,10 @@ function networkView(root) {
         for (const p of ports) {
           try {
             const d = await request('GET', `/ports/${encodeURIComponent(p.name)}/bindings`);
-            for (const b of d.bindings || [])
-              if (b.handler === 'forward') links.push({ from: p.name, to: b.options.port, b });
+            for (const b of d.bindings || []) {
+              const bc = bindingCfg(b);
+              if (bc.handler === 'forward') links.push({ from: p.name, to: bc.options.port, b });
+            }
           } catch { /* skip a port that went away meanwhile */ }
         }
         const pos = new Map();
@@ -792,13 +827,13 @@ function networkView(root) {
           const [x, y] = pos.get(p.name);
           const r = lastRate(p.name);
           const g = s('a', { href: `#/ports/${encodeURIComponent(p.name)}` });
-          g.append(s('circle', { cx: x, cy: y, r: 26, class: `node state-${p.state}` }),
+          g.append(s('circle', { cx: x, cy: y, r: 26, class: `node state-${portStatus(p).state}` }),
             s('text', { x, y: y + 4, 'text-anchor': 'middle', class: 'nodelabel' }, p.name),
             s('text', { x, y: y + 42, 'text-anchor': 'middle', class: 'rate' }, r ? fmtRate(r.rx + r.tx, r.rxf + r.txf).split(' (')[0] : ''));
           kids.push(g);
         }
         svg.replaceChildren(...kids);
-        legend.replaceChildren(...links.map((l) => el('li', { text: `${l.from} → ${l.to} (binding ${l.b.id}, ${describeMatch(l.b.match)}): ${l.b.counters.forwarded ?? 0} forwarded` })));
+        legend.replaceChildren(...links.map((l) => el('li', { text: `${l.from} → ${l.to} (binding ${l.b.id}, ${describeMatch(bindingCfg(l.b).match)}): ${l.b.counters.forwarded ?? 0} forwarded` })));
         if (!ports.length) legend.replaceChildren(el('li', { class: 'muted', text: 'No ports yet.' }));
       } finally { busy = false; }
     },
