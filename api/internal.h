@@ -206,6 +206,7 @@ json_t *port_json(const struct api *api, const struct port *p);
 json_t *binding_json(const struct binding *b);
 
 int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_info(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_asset(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 #endif
