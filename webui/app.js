@@ -400,6 +400,7 @@ function portsView(root) {
     field('up', 'up', el('input', { type: 'checkbox', checked: true })),
     field('attach', 'attach', el('input', { type: 'checkbox' })),
     field('packet_info (tun)', 'packet_info', el('input', { type: 'checkbox' })),
+    field('strict (drop bad checksums)', 'strict', el('input', { type: 'checkbox' })),
     el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Create port' })),
     el('p', { class: 'form-error error', role: 'alert' }));
   form.addEventListener('submit', async (ev) => {
@@ -413,6 +414,7 @@ function portsView(root) {
     if (addrs.length) body.addresses = addrs;
     if (f.attach.checked) body.attach = true;
     if (f.packet_info.checked) body.packet_info = true;
+    if (f.strict.checked) body.strict = true;
     try {
       await request('POST', '/ports', body);
       clearFormErrors(form);
@@ -784,6 +786,63 @@ function captureSection(port) {
   };
 }
 
+// POST /ports/NAME/transmit: a UDP datagram or an ICMP echo paird builds
+// with the port's framing, or a frame given as hex, delivered to the
+// kernel side. Field names follow the body ("udp.src", "hex") so a
+// problem's `field` lands beside its input.
+function transmitSection(name) {
+  const form = el('form', { id: 'transmit', class: 'grid-form' });
+  const kind = el('select', {}, ...[['udp', 'UDP datagram'], ['icmp_echo', 'ICMP echo'], ['hex', 'raw frame (hex)']]
+    .map(([v, t]) => el('option', { value: v, text: t })));
+  const fields = el('div', { class: 'options' });
+  const result = el('div', { id: 'transmit-result' });
+  const build = () => {
+    const k = kind.value;
+    const f = [];
+    if (k === 'hex') {
+      f.push(field('frame (hex)', 'hex', el('input', { placeholder: 'ffffffffffff0200…', spellcheck: 'false' })));
+    } else {
+      f.push(field('source address', `${k}.src`, el('input', { placeholder: '198.18.0.2' })),
+        field('destination address', `${k}.dst`, el('input', { placeholder: '198.18.0.1' })));
+      if (k === 'udp') f.push(field('source port', 'udp.src_port', el('input', { type: 'number', min: 0, max: 65535, value: 40000 })),
+        field('destination port', 'udp.dst_port', el('input', { type: 'number', min: 0, max: 65535 })));
+      else f.push(field('id', 'icmp_echo.id', el('input', { type: 'number', min: 0, max: 65535, value: 1 })),
+        field('seq', 'icmp_echo.seq', el('input', { type: 'number', min: 0, max: 65535, value: 1 })),
+        field('reply (not a request)', 'icmp_echo.reply', el('input', { type: 'checkbox' })));
+      f.push(field('payload (text)', `${k}.payload`, el('input')));
+    }
+    fields.replaceChildren(...f);
+    clearFormErrors(form);
+  };
+  kind.addEventListener('change', build);
+  form.append(field('frame', 'kind', kind), fields,
+    el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Send' })),
+    el('p', { class: 'form-error error', role: 'alert' }));
+  build();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const k = kind.value;
+    let body;
+    if (k === 'hex') body = { hex: form.elements.hex.value.replace(/\s+/g, '') };
+    else {
+      const o = {};
+      for (const i of fields.querySelectorAll('input')) {
+        const key = i.name.slice(k.length + 1);
+        if (i.type === 'checkbox') { if (i.checked) o[key] = true; } else if (i.value !== '') o[key] = i.type === 'number' ? Number(i.value) : i.value;
+      }
+      body = { [k]: o };
+    }
+    try {
+      const r = await request('POST', `/ports/${encodeURIComponent(name)}/transmit`, body);
+      clearFormErrors(form);
+      result.replaceChildren(el('p', { class: 'muted', text: `Wrote ${r.length} bytes:` }),
+        el('pre', { class: 'hex', text: hexDump(hexToBytes(r.data)) }));
+      refreshAll();
+    } catch (e) { result.replaceChildren(); showFormError(form, e); }
+  });
+  return el('section', { id: 'send' }, el('h2', { text: 'Send a frame to the kernel side' }), form, result);
+}
+
 function portView(root, name) {
   const title = el('h2', { text: `Port ${name}` });
   const link = el('table', { class: 'kv', id: 'link' });
@@ -807,14 +866,21 @@ function portView(root, name) {
     el('section', {}, el('h2', { text: 'Traffic' }), canvas, el('div', { class: 'cols' },
       el('div', {}, el('h3', { text: 'Counters' }), counters),
       el('div', {}, el('h3', { text: 'Where frames went' }), breakdown))),
-    bindSec, cap.sec);
+    bindSec, cap.sec, transmitSection(name));
 
+  // The values the form was filled with: a PATCH carries only what the
+  // user changed, so saving the addresses does not also pin the MTU or the
+  // MAC the kernel happened to have.
+  let shown = {};
   function buildEdit(p) {
     const cfg = portCfg(p);
+    shown = { mtu: String(cfg.mtu ?? ''), mac: cfg.mac || '', strict: !!cfg.strict };
     edit.replaceChildren(
       field('up', 'up', el('input', { type: 'checkbox', checked: cfg.up })),
-      field('MTU', 'mtu', el('input', { type: 'number', value: cfg.mtu ?? '' })),
+      field('MTU', 'mtu', el('input', { type: 'number', value: shown.mtu })),
+      cfg.type === 'tap' ? field('MAC', 'mac', el('input', { value: shown.mac })) : null,
       field('addresses', 'addresses', el('input', { value: cfg.addresses.join(', ') })),
+      field('strict (drop bad checksums)', 'strict', el('input', { type: 'checkbox', checked: shown.strict })),
       el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Save' })),
       el('p', { class: 'form-error error', role: 'alert' }));
   }
@@ -822,7 +888,9 @@ function portView(root, name) {
     ev.preventDefault();
     const f = edit.elements;
     const body = { up: f.up.checked, addresses: splitList(f.addresses.value) };
-    if (f.mtu.value !== '') body.mtu = Number(f.mtu.value);
+    if (f.mtu.value !== shown.mtu) body.mtu = f.mtu.value === '' ? null : Number(f.mtu.value);
+    if (f.mac && f.mac.value.trim() !== shown.mac) body.mac = f.mac.value.trim() === '' ? null : f.mac.value.trim();
+    if (f.strict.checked !== shown.strict) body.strict = f.strict.checked;
     try {
       await request('PATCH', `/ports/${encodeURIComponent(name)}`, body);
       clearFormErrors(edit);
@@ -877,7 +945,7 @@ function portView(root, name) {
       kv(link, [['', 'configured', 'kernel'], ['type', cfg.type, st.flags.join(' ')], ['ifindex', '', st.ifindex],
         ['up', cfg.up, st.up], ['mtu', cfg.mtu, st.mtu], ['mac', cfg.mac, st.mac],
         ['addresses', cfg.addresses.join(', '), st.addresses ? st.addresses.join(', ') : undefined],
-        ['drift', '', st.drift.join(', ') || 'none'], ['attach', cfg.attach, ''], ['packet_info', cfg.packet_info, ''],
+        ['drift', '', st.drift.join(', ') || 'none'], ['attach', cfg.attach, ''], ['packet_info', cfg.packet_info, ''], ['strict', cfg.strict, ''],
         ['last error', '', st.last_error ? `${st.last_error.operation}: ${st.last_error.errno_name}` : 'none']]);
       const c = p.counters;
       const r = lastRate(p.name);
@@ -911,9 +979,20 @@ function networkView(root) {
   };
   const svg = s('svg', { viewBox: '0 0 600 400', role: 'img', 'aria-label': 'ports and forward bindings', id: 'network' });
   const legend = el('ul', { id: 'links' });
+  const dlErr = el('p', { class: 'error', role: 'alert' });
+  // One pcapng, an interface per port (the API takes up to 8): the whole
+  // simulated network in one Wireshark window.
+  const dlAll = el('button', { type: 'button', class: 'dl-all', text: 'Download every port\'s captures (pcapng)',
+    onclick: () => {
+      const names = state.ports.slice(0, 8).map((p) => p.name);
+      if (!names.length) { dlErr.textContent = 'No ports yet.'; return; }
+      dlErr.textContent = state.ports.length > 8 ? `Only the first 8 ports: ${names.join(', ')}.` : '';
+      download(`/captures.pcapng?ports=${names.map(encodeURIComponent).join(',')}`, 'paird.pcapng', dlErr);
+    } });
   root.append(el('section', {}, el('h2', { text: 'Simulated network' }),
     el('p', { class: 'muted', text: 'Ports as nodes, forward bindings as links (arrows point where frames go), '
-      + 'with the frames and bytes per second each forward binding takes now.' }), svg, legend));
+      + 'with the frames and bytes per second each forward binding takes now.' }), svg, legend,
+    el('div', { class: 'toolbar' }, dlAll), dlErr));
   let busy = false;
   return {
     async refresh() {

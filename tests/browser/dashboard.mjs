@@ -61,8 +61,16 @@ try {
   // The text of a port's row's state cell, and a capture list's rows.
   const stateCell = (name) => page.locator(`#ports tr[data-port="${name}"] td`).nth(2);
   const capRows = page.locator('#capture-list tbody tr');
-  const kernelCell = (what) => page.locator('#link tr', { has: page.locator('th', { hasText: new RegExp(`^${what}$`) }) })
-    .locator('td').nth(1);
+  const linkCell = (what, i) => page.locator('#link tr', { has: page.locator('th', { hasText: new RegExp(`^${what}$`) }) })
+    .locator('td').nth(i);
+  const kernelCell = (what) => linkCell(what, 1);
+  // A download through the page (fetch + blob, with the bearer token).
+  const download = async (target, file) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click(target)]);
+    await d.saveAs(join(DL, file));
+    return readFileSync(join(DL, file));
+  };
+  const PCAPNG_SHB = '0a0d0d0a';
 
   log('the page asks for the token');
   await page.goto(`${BASE}/`);
@@ -176,6 +184,8 @@ try {
   const hello = Buffer.from('hello paird').toString('hex');
   check(ts.length === 4, `4 frames in the pcap: ${ts}`);
   check(ts.filter((l) => l === `5353\t${hello}`).length === 3, `tshark decodes the datagrams: ${ts}`);
+  const ng = await download('#captures .dl-pcapng', 'dashboard.pcapng');
+  check(ng.subarray(0, 4).toString('hex') === PCAPNG_SHB && ng.includes(Buffer.from('hello paird')), 'the pcapng download');
 
   log('the capture list: pause holds frames back until resume');
   await page.selectOption('#bind [name=match]', 'udp_port');
@@ -213,6 +223,31 @@ try {
   await page.fill('#edit [name=mtu]', '1300');
   await page.click('#edit button[type=submit]');
   await kernelCell('mtu').filter({ hasText: /^1300$/ }).waitFor();
+  await page.check('#edit [name=strict]');
+  await page.click('#edit button[type=submit]');
+  await linkCell('strict', 0).filter({ hasText: /^true$/ }).waitFor();
+
+  log('a frame sent from the page; a bad address\'s error beside its field');
+  const txFrames = async () => Number(await page.locator('#counters tr', { hasText: 'tx frames' }).locator('td').textContent());
+  const txBefore = await txFrames();
+  await page.fill('#transmit [name="udp.src"]', 'nope');
+  await page.fill('#transmit [name="udp.dst"]', '198.18.40.1');
+  await page.fill('#transmit [name="udp.dst_port"]', '9');
+  await page.fill('#transmit [name="udp.payload"]', 'from the page');
+  await page.click('#transmit button[type=submit]');
+  await page.locator('#transmit .field-error[data-field="udp.src"]', { hasText: '422' }).waitFor();
+  await page.fill('#transmit [name="udp.src"]', '198.18.40.2');
+  await page.click('#transmit button[type=submit]');
+  await page.locator('#transmit-result p', { hasText: /^Wrote [0-9]+ bytes:$/ }).waitFor();
+  check(ascii(await page.locator('#transmit-result pre.hex').textContent()).includes('from the page'), 'the frame written');
+  await page.locator('#send').scrollIntoViewIfNeeded();
+  await shots('port-send');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shots('port-top');
+  await page.waitForFunction((b) => {
+    const tr = [...document.querySelectorAll('#counters tr')].find((t) => t.textContent.startsWith('tx frames'));
+    return tr && Number(tr.querySelector('td').textContent) > b;
+  }, txBefore);
 
   log('a port made with curl shows in the forward form\'s targets, no reload');
   await page.selectOption('#bind [name=match]', 'udp_port');
@@ -236,6 +271,8 @@ try {
   await link.locator('.flow', { hasText: /^[1-9][0-9]*\.[0-9] f\/s, [1-9]/ }).waitFor();
   await page.locator('#network g.link text', { hasText: /^[1-9][0-9]*\.[0-9] f\/s/ }).waitFor();
   await shots('network');
+  const all = await download('#view .dl-all', 'all.pcapng');
+  check(all.subarray(0, 4).toString('hex') === PCAPNG_SHB && all.includes(Buffer.from('br1')), 'every port in one pcapng');
   await shell('FLOWWAIT');
   await link.locator('.flow', { hasText: /^0\.0 f\/s, 0 B\/s$/ }).waitFor();
   const total = await link.textContent();
