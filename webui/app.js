@@ -110,22 +110,36 @@ $('#token-form').addEventListener('submit', (ev) => {
 // A problem's `field` (e.g. "addresses[1]", "match.udp_port") goes to the
 // longest matching name, else to the form's own error line. It stays until
 // dismissed or until that field is edited.
+// A problem may list every invalid field in `errors` ([{field, detail}]);
+// each goes beside its own field. Without it, `field` and `detail` name one.
 function showFormError(form, err) {
   clearFormErrors(form);
-  const field = err.problem && err.problem.field ? String(err.problem.field) : '';
-  let best = null;
-  for (const s of form.querySelectorAll('.field-error')) {
-    const f = s.dataset.field;
-    if (field === f || field.startsWith(`${f}.`) || field.startsWith(`${f}[`))
-      if (!best || f.length > best.dataset.field.length) best = s;
+  const p = err.problem || {};
+  const list = Array.isArray(p.errors) && p.errors.length
+    ? p.errors.map((x) => ({ field: String(x.field || ''), text: `${err.status}: ${x.detail || p.title || ''}` }))
+    : [{ field: p.field ? String(p.field) : '', text: err.message }];
+  const rest = [];
+  for (const { field, text } of list) {
+    let best = null;
+    for (const s of form.querySelectorAll('.field-error')) {
+      const f = s.dataset.field;
+      if (field === f || field.startsWith(`${f}.`) || field.startsWith(`${f}[`))
+        if (!best || f.length > best.dataset.field.length) best = s;
+    }
+    if (best && !best.hasChildNodes()) showError(form, best, text);
+    else rest.push(text + (field ? ` (${field})` : ''));
   }
-  const target = best || $('.form-error', form);
-  target.replaceChildren(
-    el('span', { text: err.message + (field && !best ? ` (${field})` : '') }),
+  if (rest.length) showError(form, $('.form-error', form), rest.join('; '));
+}
+
+// @target (a field's error span, or the form's line) shows @text with a
+// dismiss button until dismissed or until its input is edited.
+function showError(form, target, text) {
+  target.replaceChildren(el('span', { text }),
     el('button', { type: 'button', class: 'dismiss', 'aria-label': 'dismiss',
       text: '×', onclick: () => target.replaceChildren() }));
   target.hidden = false;
-  const input = best && form.querySelector(`[name="${best.dataset.field}"]`);
+  const input = target.dataset.field && form.querySelector(`[name="${target.dataset.field}"]`);
   if (input) {
     input.setAttribute('aria-invalid', 'true');
     input.addEventListener('input', () => {
