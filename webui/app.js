@@ -12,7 +12,7 @@ const HIST_SECONDS = 300;
 
 const state = {
   ports: [],
-  hist: new Map(), // port name -> [{t, rxb, txb, rxf, txf}]
+  hist: new Map(), // series key -> samples [{t, counter totals...}], see sample()
   stale: false,
   host: null, // the machine's host name (GET /api/v1/info), once authenticated
   view: null, // the current view's {refresh(), stop()}
@@ -109,9 +109,9 @@ $('#token-form').addEventListener('submit', (ev) => {
 // A form's fields each have a <span class="field-error" data-field=NAME>.
 // A problem's `field` (e.g. "addresses[1]", "match.udp_port") goes to the
 // longest matching name, else to the form's own error line. It stays until
-// dismissed or until that field is edited.
-// A problem may list every invalid field in `errors` ([{field, detail}]);
-// each goes beside its own field. Without it, `field` and `detail` name one.
+// dismissed or until that field is edited. A problem may list every
+// invalid field in `errors` ([{field, detail}]): each goes beside its own
+// field. Without it, `field` and `detail` name one.
 function showFormError(form, err) {
   clearFormErrors(form);
   const p = err.problem || {};
@@ -497,7 +497,6 @@ function drawChart(canvas, name) {
   ctx.textAlign = 'right';
   ctx.fillText(span < HIST_SECONDS - 1 ? `now (history since ${Math.round(span)} s ago)` : 'now', w - 6, h - 6);
   ctx.textAlign = 'left';
-  canvas.dataset.samples = String(r.length);
 }
 
 // Match levels a binding may attach to, per port type.
@@ -709,6 +708,8 @@ function captureSection(port) {
 
   function render() {
     const b = filter.value;
+    // A frame arriving must not take the keyboard focus off a row.
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.seq : null;
     list.replaceChildren(...records.filter((r) => !b || String(r.binding) === b).slice(-200).map((r) => {
       const s = summarize(r);
       const tr = el('tr', { tabindex: 0, class: r === selected ? 'selected' : '', 'data-seq': r.seq, 'data-binding': r.binding },
@@ -721,6 +722,7 @@ function captureSection(port) {
       tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); pick(); } });
       return tr;
     }));
+    if (focused !== null) list.querySelector(`tr[data-seq="${focused}"]`)?.focus();
     if (selected) {
       detail.replaceChildren(headerTable(selected.headers),
         el('pre', { class: 'hex', text: hexDump(hexToBytes(selected.data || '')) }));

@@ -212,10 +212,13 @@ try {
   check(await capRows.count() === 6, `all 6 frames again: ${await capRows.count()}`);
   await page.click('#captures button.clear');
   check(await capRows.count() === 0, 'cleared');
-  // Live: the list's long poll answers as the frame is captured. The issue
-  // asks for about a second; 2 s leaves room for a loaded machine.
+  // Live: the list's long poll answers as the frame is captured (about a
+  // second is what the issue asks; the time is logged, and the bound of
+  // 5 s leaves room for a loaded machine).
+  const sent = Date.now();
   await shell('SEND 5353 1 after clear');
-  await page.locator('#capture-list td.payload', { hasText: 'after clear' }).waitFor({ timeout: 2000 });
+  await page.locator('#capture-list td.payload', { hasText: 'after clear' }).waitFor({ timeout: 5000 });
+  log(`a captured frame showed ${Date.now() - sent} ms after it was sent`);
   check(await capRows.count() === 1, 'a new frame shows after a clear');
   await capRows.first().focus();
   await page.keyboard.press('Enter');
@@ -303,9 +306,19 @@ try {
   const fwd = page.locator('#bindings tr[data-binding]', { hasText: 'forward' });
   await fwd.locator('button', { hasText: 'Remove' }).click();
   await fwd.waitFor({ state: 'detached' });
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   await shell('STOP');
   await page.locator('#stale').waitFor({ state: 'visible' });
+  const inView = () => page.locator('#stale').evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return window.scrollY > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+  });
+  check(await inView(), 'the stale mark shows on a page scrolled down');
   await shots('stale');
+  await page.setViewportSize({ width: 420, height: 800 });
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  check(await inView(), 'the stale mark shows on a narrow page scrolled down');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await shell('START');
   await page.locator('#stale').waitFor({ state: 'hidden', timeout: 20000 });
   check(await page.locator('#auth').isHidden(), 'no token asked again');
