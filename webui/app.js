@@ -869,7 +869,10 @@ function portView(root, name) {
   const bindErr = el('p', { class: 'error', role: 'alert' });
   const edit = el('form', { id: 'edit', class: 'grid-form' });
   const missing = el('p', { class: 'error', hidden: true, text: `No port ${name}.` });
-  let formPort = null;
+  // The configuration the edit form was filled from, and whether the user
+  // has typed since: a change made elsewhere refills an untouched form.
+  let formCfg = null;
+  let formDirty = false;
   let bindForm = null;
   const cap = captureSection({ name });
   const bindSec = el('section', { id: 'bindings' }, el('h2', { text: 'Bindings' }), bindErr,
@@ -900,6 +903,7 @@ function portView(root, name) {
       el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Save' })),
       el('p', { class: 'form-error error', role: 'alert' }));
   }
+  edit.addEventListener('input', () => { formDirty = true; });
   edit.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = edit.elements;
@@ -910,7 +914,7 @@ function portView(root, name) {
     try {
       await request('PATCH', `/ports/${encodeURIComponent(name)}`, body);
       clearFormErrors(edit);
-      formPort = null; // rebuilt from the answer on the next refresh
+      formCfg = null; // refilled from the answer on the next refresh
       refreshAll();
     } catch (e) { showFormError(edit, e); }
   });
@@ -954,7 +958,12 @@ function portView(root, name) {
         bindSec.append(el('h3', { text: 'Add a binding' }), bindForm.form);
       }
       bindForm.refresh();
-      if (!formPort) { buildEdit(p); formPort = p; }
+      const cfgNow = JSON.stringify(portCfg(p));
+      if (formCfg === null || (cfgNow !== formCfg && !formDirty && !edit.contains(document.activeElement))) {
+        buildEdit(p);
+        formCfg = cfgNow;
+        formDirty = false;
+      }
       const cfg = portCfg(p);
       const st = portStatus(p);
       title.textContent = `Port ${p.name} — ${stateText(p)}`;

@@ -235,6 +235,9 @@ try {
   await page.check('#edit [name=strict]');
   await page.click('#edit button[type=submit]');
   await linkCell('strict', 0).filter({ hasText: /^true$/ }).waitFor();
+  await shell('SETMTU br0 1350');
+  await page.waitForFunction(() => document.querySelector('#edit [name=mtu]').value === '1350');
+  check(await page.isChecked('#edit [name=strict]'), 'the refilled form keeps strict');
 
   log('a frame sent from the page; a bad address\'s error beside its field');
   const txFrames = async () => Number(await page.locator('#counters tr', { hasText: 'tx frames' }).locator('td').textContent());
@@ -301,7 +304,7 @@ try {
 
   log('paird stops: the stale mark; it restarts: recovery, and the capture list follows the new ring');
   await row.locator('a').click();
-  await kernelCell('mtu').filter({ hasText: /^1300$/ }).waitFor();
+  await kernelCell('mtu').filter({ hasText: /^1350$/ }).waitFor();
   log('a binding removed');
   const fwd = page.locator('#bindings tr[data-binding]', { hasText: 'forward' });
   await fwd.locator('button', { hasText: 'Remove' }).click();

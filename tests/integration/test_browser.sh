@@ -92,6 +92,10 @@ while IFS= read -r line <&"${BROWSER[0]}"; do
 		api POST /api/v1/ports "{\"name\":\"$2\",\"type\":\"tap\",\"mtu\":1500,\"up\":true}"
 		expect_status 201
 		;;
+	SETMTU) # a change behind the page's back
+		api PATCH "/api/v1/ports/$2" "{\"mtu\":$3}"
+		expect_status 200
+		;;
 	FLOW) flow "$2" "$3" ;;
 	FLOWWAIT) wait "$FLOW_PID" || fail "the datagram flow failed" ;;
 	LINK) ip link "${@:2}" || fail "ip link ${*:2}" ;;
