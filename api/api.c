@@ -52,6 +52,7 @@ static const struct route routes[] = {
 	{ "/api/v1/captures.pcapng", { [HTTP_GET] = h_all_captures_pcapng } },
 	{ "/api/v1/ports/{}/transmit", { [HTTP_POST] = h_transmit } },
 	{ "/api/v1/events", { [HTTP_GET] = h_events } },
+	{ "/api/v1/info", { [HTTP_GET] = h_info } },
 	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },
 	{ "/login", { [HTTP_GET] = h_login } },

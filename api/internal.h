@@ -228,6 +228,7 @@ json_t *binding_json(const struct binding *b);
 int h_binding_put(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_info(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_asset(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 #endif

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The routes around the API: /healthz (up, and whether every port works),
- * /openapi.yaml and the dashboard's static files, all served from memory.
+ * /api/v1/info (which machine this is), /openapi.yaml and the dashboard's
+ * static files, all served from memory.
  */
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../service/port.h"
 #include "../service/portset.h"
@@ -90,6 +93,29 @@ int h_healthz(struct api *api, struct request *rq, struct response *rs, struct f
 			    json_integer((json_int_t)(now.tv_sec - api->started_mono.tv_sec)));
 	json_object_set_new(o, "ports", json_integer((json_int_t)portset_count(api->cfg.ports)));
 	json_object_set_new(o, "failed_ports", failed);
+	return reply_json(rs, 200, o);
+}
+
+/*
+ * The machine's host name, for the dashboard's title (a user with tabs on
+ * several hosts tells them apart by it). Under /api/, so only a client
+ * that may see the ports learns it; /healthz, which anyone who reaches the
+ * listener may read, does not carry it. Read per request: it may change
+ * while paird runs.
+ */
+int h_info(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	char host[HOST_NAME_MAX + 1];
+	json_t *o = json_object();
+
+	(void)api;
+	(void)rq;
+	(void)f;
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0'; /* truncated names need not end in NUL */
+	json_object_set_new(o, "hostname", json_text(host));
+	json_object_set_new(o, "version", json_string(PAIRD_VERSION));
 	return reply_json(rs, 200, o);
 }
 

@@ -12,10 +12,21 @@ const HIST_SECONDS = 300;
 
 const state = {
   ports: [],
-  hist: new Map(), // port name -> [{t, rxb, txb, rxf, txf}]
+  hist: new Map(), // series key -> samples [{t, counter totals...}], see sample()
   stale: false,
+  host: null, // the machine's host name (GET /api/v1/info), once authenticated
   view: null, // the current view's {refresh(), stop()}
+  title: '', // the current view's part of the title
 };
+
+// "br0 · paird — HOST": the view first (what tells tabs apart), then the
+// machine, from /api/v1/info; until that answered (it needs the token),
+// the name the page was reached by.
+function setTitle(part) {
+  state.title = part;
+  const base = `paird — ${state.host || location.hostname}`;
+  document.title = part ? `${part} · ${base}` : base;
+}
 
 class HttpError extends Error {
   constructor(status, problem) {
@@ -98,23 +109,37 @@ $('#token-form').addEventListener('submit', (ev) => {
 // A form's fields each have a <span class="field-error" data-field=NAME>.
 // A problem's `field` (e.g. "addresses[1]", "match.udp_port") goes to the
 // longest matching name, else to the form's own error line. It stays until
-// dismissed or until that field is edited.
+// dismissed or until that field is edited. A problem may list every
+// invalid field in `errors` ([{field, detail}]): each goes beside its own
+// field. Without it, `field` and `detail` name one.
 function showFormError(form, err) {
   clearFormErrors(form);
-  const field = err.problem && err.problem.field ? String(err.problem.field) : '';
-  let best = null;
-  for (const s of form.querySelectorAll('.field-error')) {
-    const f = s.dataset.field;
-    if (field === f || field.startsWith(`${f}.`) || field.startsWith(`${f}[`))
-      if (!best || f.length > best.dataset.field.length) best = s;
+  const p = err.problem || {};
+  const list = Array.isArray(p.errors) && p.errors.length
+    ? p.errors.map((x) => ({ field: String(x.field || ''), text: `${err.status}: ${x.detail || p.title || ''}` }))
+    : [{ field: p.field ? String(p.field) : '', text: err.message }];
+  const rest = [];
+  for (const { field, text } of list) {
+    let best = null;
+    for (const s of form.querySelectorAll('.field-error')) {
+      const f = s.dataset.field;
+      if (field === f || field.startsWith(`${f}.`) || field.startsWith(`${f}[`))
+        if (!best || f.length > best.dataset.field.length) best = s;
+    }
+    if (best && !best.hasChildNodes()) showError(form, best, text);
+    else rest.push(text + (field ? ` (${field})` : ''));
   }
-  const target = best || $('.form-error', form);
-  target.replaceChildren(
-    el('span', { text: err.message + (field && !best ? ` (${field})` : '') }),
+  if (rest.length) showError(form, $('.form-error', form), rest.join('; '));
+}
+
+// @target (a field's error span, or the form's line) shows @text with a
+// dismiss button until dismissed or until its input is edited.
+function showError(form, target, text) {
+  target.replaceChildren(el('span', { text }),
     el('button', { type: 'button', class: 'dismiss', 'aria-label': 'dismiss',
       text: '×', onclick: () => target.replaceChildren() }));
   target.hidden = false;
-  const input = best && form.querySelector(`[name="${best.dataset.field}"]`);
+  const input = target.dataset.field && form.querySelector(`[name="${target.dataset.field}"]`);
   if (input) {
     input.setAttribute('aria-invalid', 'true');
     input.addEventListener('input', () => {
@@ -138,6 +163,30 @@ function field(label, name, input) {
 
 const splitList = (s) => String(s || '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
+// --- the API's bodies ----------------------------------------------------
+
+// Every read of a port's or a binding's members goes through these, so a
+// change of the API's body shape is met here only. A port body is moving
+// to {name, version, config:{...what a PUT carries}, status:{...what the
+// kernel and paird observe}, counters} and a binding to {id, name,
+// version, config:{match, handler, options}, status, counters}; until a
+// paird sends that, they build the same views from today's flat members
+// (where mtu, mac and up are the kernel's, addresses the configured ones
+// and link.addresses the kernel's).
+// The API keeps what was asked for (config) apart from what is observed
+// (status); the views read each through these.
+function portCfg(p) {
+  return p.config || {};
+}
+
+function portStatus(p) {
+  return p.status || {};
+}
+
+function bindingCfg(b) {
+  return b.config || {};
+}
+
 // --- figures -----------------------------------------------------------
 
 function fmtRate(bytesPerSec, framesPerSec) {
@@ -147,60 +196,72 @@ function fmtRate(bytesPerSec, framesPerSec) {
   return `${(bits / u[0]).toFixed(u[0] === 1 ? 0 : 1)} ${u[1]} (${framesPerSec.toFixed(1)} f/s)`;
 }
 
-// The API keeps what was asked for apart from what is observed (config,
-// status); the views read one flat object: the configuration, then the
-// kernel's view of the link over it (up, mtu, mac), with the configured
-// addresses as "addresses" and the kernel's as "link.addresses".
-function flatPort(p) {
-  const c = p.config || {};
-  const s = p.status || {};
-  return { ...c, ...s, name: p.name, version: p.version, counters: p.counters, addresses: c.addresses,
-    link: s.addresses ? { addresses: s.addresses } : null };
-}
+// Rolling counter history, kept while the page is open (paird keeps none):
+// one series per port ("port/NAME") and per binding whose rate is shown
+// ("binding/PORT/ID"), at most one sample a second (refreshes come as
+// often as events do), HIST_SECONDS long. Samples carry counter totals;
+// rates are the differences over time.
+const MIN_SAMPLE_GAP = 0.9;
 
-// A binding: its config (match, handler, options) and status (created) beside id, name, counters.
-function flatBinding(b) {
-  return { ...b, ...b.config, ...b.status };
+function sample(key, values, t = performance.now() / 1000) {
+  const h = state.hist.get(key) || [];
+  if (h.length && t - h[h.length - 1].t < MIN_SAMPLE_GAP) return;
+  h.push({ t, ...values });
+  while (h.length > 2 && t - h[0].t > HIST_SECONDS) h.shift();
+  state.hist.set(key, h);
 }
 
 function record(ports) {
   const t = performance.now() / 1000;
   const names = new Set();
   for (const p of ports) {
-    names.add(p.name);
-    const h = state.hist.get(p.name) || [];
     const c = p.counters || {};
-    h.push({ t, rxb: c.rx_bytes, txb: c.tx_bytes, rxf: c.rx_frames, txf: c.tx_frames });
-    while (h.length > 2 && t - h[0].t > HIST_SECONDS) h.shift();
-    state.hist.set(p.name, h);
+    names.add(`port/${p.name}`);
+    sample(`port/${p.name}`, { rx: c.rx_bytes, tx: c.tx_bytes, rxf: c.rx_frames, txf: c.tx_frames }, t);
   }
-  for (const n of [...state.hist.keys()]) if (!names.has(n)) state.hist.delete(n);
+  // A deleted port's series goes now; a binding's once nothing samples it.
+  for (const [k, h] of [...state.hist])
+    if (k.startsWith('port/') ? !names.has(k) : t - h[h.length - 1].t > HIST_SECONDS) state.hist.delete(k);
 }
 
-// Rates between consecutive samples: [{t, rx, tx}] in bytes per second.
-function rates(name) {
-  const h = state.hist.get(name) || [];
+// Per-second rates between consecutive samples of a series: [{t, KEY...}]
+// for each counter KEY it samples. A counter that went back (a binding
+// replaced, paird restarted) counts as 0 for that step.
+function seriesRates(key) {
+  const h = state.hist.get(key) || [];
   const out = [];
   for (let i = 1; i < h.length; i++) {
     const dt = h[i].t - h[i - 1].t;
     if (dt <= 0) continue;
-    out.push({ t: h[i].t, rx: Math.max(0, h[i].rxb - h[i - 1].rxb) / dt,
-      tx: Math.max(0, h[i].txb - h[i - 1].txb) / dt,
-      rxf: Math.max(0, h[i].rxf - h[i - 1].rxf) / dt, txf: Math.max(0, h[i].txf - h[i - 1].txf) / dt });
+    const r = { t: h[i].t };
+    for (const k of Object.keys(h[i])) if (k !== 't') r[k] = Math.max(0, h[i][k] - h[i - 1][k]) / dt;
+    out.push(r);
   }
   return out;
 }
 
-function lastRate(name) {
-  const r = rates(name);
+function lastSeriesRate(key) {
+  const r = seriesRates(key);
   return r.length ? r[r.length - 1] : null;
 }
 
+const rates = (name) => seriesRates(`port/${name}`);
+const lastRate = (name) => lastSeriesRate(`port/${name}`);
+
+// "12.0 f/s, 4.8 kB/s": what a link or a binding carries.
+function fmtFlow(r) {
+  if (!r) return '— f/s';
+  const b = r.bytes;
+  const u = b >= 1e9 ? [1e9, 'GB/s'] : b >= 1e6 ? [1e6, 'MB/s'] : b >= 1e3 ? [1e3, 'kB/s'] : [1, 'B/s'];
+  return `${r.frames.toFixed(1)} f/s, ${(b / u[0]).toFixed(u[0] === 1 ? 0 : 1)} ${u[1]}`;
+}
+
 function stateText(p) {
-  let s = p.state;
-  if ((p.state === 'error' || p.state === 'gone') && p.last_error)
-    s += `: ${p.last_error.operation} ${p.last_error.errno_name || ''}`.trimEnd();
-  if (p.drift && p.drift.length) s += ` (drift: ${p.drift.join(', ')})`;
+  const st = portStatus(p);
+  let s = st.state;
+  if ((st.state === 'error' || st.state === 'gone') && st.last_error)
+    s += `: ${st.last_error.operation} ${st.last_error.errno_name || ''}`.trimEnd();
+  if (st.drift && st.drift.length) s += ` (drift: ${st.drift.join(', ')})`;
   return s;
 }
 
@@ -212,18 +273,24 @@ let refreshAgain = false;
 async function refreshAll() {
   if (refreshing) { refreshAgain = true; return refreshing; }
   refreshing = (async () => {
+    if (!state.host) {
+      try {
+        state.host = (await request('GET', '/info')).hostname;
+        setTitle(state.title);
+      } catch { /* asked again on the next refresh */ }
+    }
     try {
       const health = await fetch('/healthz').then((r) => r.json());
       setStale(false);
       const failed = (health.failed_ports || []).map((p) => `${p.name} (${p.state})`);
-      $('#health').textContent = `v${health.version}, up ${health.uptime_seconds}s` +
+      $('#health').textContent = `${state.host ? `${state.host} · ` : ''}v${health.version}, up ${health.uptime_seconds}s` +
         (failed.length ? `, degraded: ${failed.join(', ')}` : '');
     } catch {
       setStale(true);
     }
     try {
       const data = await request('GET', '/ports');
-      state.ports = data.ports.map(flatPort);
+      state.ports = data.ports;
       record(state.ports);
       if (state.view) state.view.refresh();
     } catch { /* stale mark or token prompt already shown */ }
@@ -343,6 +410,7 @@ function portsView(root) {
     field('up', 'up', el('input', { type: 'checkbox', checked: true })),
     field('attach', 'attach', el('input', { type: 'checkbox' })),
     field('packet_info (tun)', 'packet_info', el('input', { type: 'checkbox' })),
+    field('strict (drop bad checksums)', 'strict', el('input', { type: 'checkbox' })),
     el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Create port' })),
     el('p', { class: 'form-error error', role: 'alert' }));
   form.addEventListener('submit', async (ev) => {
@@ -356,6 +424,7 @@ function portsView(root) {
     if (addrs.length) body.addresses = addrs;
     if (f.attach.checked) body.attach = true;
     if (f.packet_info.checked) body.packet_info = true;
+    if (f.strict.checked) body.strict = true;
     try {
       await request('POST', '/ports', body);
       clearFormErrors(form);
@@ -380,9 +449,9 @@ function portsView(root) {
         });
         return el('tr', { 'data-port': p.name },
           el('td', {}, el('a', { href: `#/ports/${encodeURIComponent(p.name)}`, text: p.name })),
-          el('td', { text: p.type }),
-          el('td', { class: `state-${p.state}${p.drift && p.drift.length ? ' drift' : ''}`, text: stateText(p) }),
-          el('td', { text: (p.addresses || []).join(', ') || '—' }),
+          el('td', { text: portCfg(p).type }),
+          el('td', { class: `state-${portStatus(p).state}${portStatus(p).drift.length ? ' drift' : ''}`, text: stateText(p) }),
+          el('td', { text: portCfg(p).addresses.join(', ') || '—' }),
           el('td', { class: 'num rx', text: r ? fmtRate(r.rx, r.rxf) : '—' }),
           el('td', { class: 'num tx', text: r ? fmtRate(r.tx, r.txf) : '—' }),
           el('td', {}, del));
@@ -416,7 +485,14 @@ function drawChart(canvas, name) {
   }
   ctx.fillStyle = '#6b7580';
   ctx.font = '11px sans-serif';
-  ctx.fillText(`max ${fmtRate(max, 0).split(' (')[0]} — rx blue, tx green, last 5 min`, 6, 12);
+  ctx.fillText(`max ${fmtRate(max, 0).split(' (')[0]} — rx blue, tx green`, 6, 12);
+  // The time axis: the history starts when the page opened.
+  const first = (state.hist.get(`port/${name}`) || [])[0];
+  const span = first ? Math.min(HIST_SECONDS, now - first.t) : 0;
+  ctx.fillText(`${HIST_SECONDS / 60} min ago`, 6, h - 6);
+  ctx.textAlign = 'right';
+  ctx.fillText(span < HIST_SECONDS - 1 ? `now (history since ${Math.round(span)} s ago)` : 'now', w - 6, h - 6);
+  ctx.textAlign = 'left';
 }
 
 // Match levels a binding may attach to, per port type.
@@ -439,10 +515,11 @@ function handlersFor(type, level, match) {
 }
 
 function bindingForm(port) {
+  const ptype = portCfg(port).type;
   const form = el('form', { id: 'bind', class: 'grid-form' });
-  const level = el('select', {}, ...matchLevels(port.type).map(([v, t]) => el('option', { value: v, text: t })));
+  const level = el('select', {}, ...matchLevels(ptype).map(([v, t]) => el('option', { value: v, text: t })));
   const ethertype = el('select', {},
-    ...(port.type === 'tap' ? [['2054', 'ARP (2054)']] : []).concat([['2048', 'IPv4 (2048)'], ['34525', 'IPv6 (34525)']])
+    ...(ptype === 'tap' ? [['2054', 'ARP (2054)']] : []).concat([['2048', 'IPv4 (2048)'], ['34525', 'IPv6 (34525)']])
       .map(([v, t]) => el('option', { value: v, text: t })));
   const proto = el('input', { type: 'number', min: 0, max: 255, value: 17 });
   const udp = el('input', { type: 'number', min: 0, max: 65535, placeholder: '53' });
@@ -456,7 +533,7 @@ function bindingForm(port) {
     const m = {};
     const lv = level.value;
     if (lv !== 'all') {
-      if (lv === 'ethertype' || port.type === 'tap' || ethertype.value !== '2054') m.ethertype = Number(ethertype.value);
+      if (lv === 'ethertype' || ptype === 'tap' || ethertype.value !== '2054') m.ethertype = Number(ethertype.value);
       if (lv !== 'ethertype') m.ip_protocol = proto.value === '' ? NaN : Number(proto.value);
       if (lv === 'udp_port') { m.ip_protocol = 17; m.udp_port = udp.value === '' ? NaN : Number(udp.value); }
     }
@@ -480,7 +557,7 @@ function bindingForm(port) {
     if (lv !== 'ethertype' && ethertype.value === '2054') ethertype.value = '2048';
     fProto.hidden = lv !== 'ip_protocol';
     fUdp.hidden = lv !== 'udp_port';
-    const hs = handlersFor(port.type, lv, match());
+    const hs = handlersFor(ptype, lv, match());
     const keep = hs.includes(handler.value) ? handler.value : hs[0];
     handler.replaceChildren(...hs.map((h) => el('option', { text: h })));
     handler.value = keep;
@@ -496,11 +573,28 @@ function bindingForm(port) {
     if (h === 'arp_reply' || h === 'ndp_reply') o.push(
       field(h === 'arp_reply' ? 'IPv4 addresses' : 'IPv6 addresses', 'options.addresses', el('input', { required: true })),
       field('MAC (blank: the port\'s)', 'options.mac', el('input')));
-    if (h === 'forward') o.push(field('to port', 'options.port', el('select', {},
-      ...state.ports.filter((p) => p.name !== port.name && p.type === port.type)
-        .map((p) => el('option', { text: p.name })))));
+    if (h === 'forward') o.push(field('to port', 'options.port', el('select')));
     opts.replaceChildren(...o);
+    syncTargets();
   };
+  // The ports a forward may write to: the others that frame alike (a tap
+  // takes Ethernet frames; a tun IP packets, with or without the packet
+  // info header). Called on every refresh, so a port made or deleted
+  // elsewhere comes and goes here; the choice stays while it exists.
+  function syncTargets() {
+    const sel = opts.querySelector('select[name="options.port"]');
+    if (!sel) return;
+    const me = portCfg(state.ports.find((p) => p.name === port.name) || port);
+    const names = state.ports.filter((p) => {
+      const c = portCfg(p);
+      return p.name !== port.name && c.type === me.type && (c.type === 'tap' || !c.packet_info === !me.packet_info);
+    }).map((p) => p.name);
+    const cur = sel.value;
+    if (sel.options.length && names.join('\n') === [...sel.options].filter((o) => o.value).map((o) => o.value).join('\n')) return;
+    sel.replaceChildren(...(names.length ? names.map((n) => el('option', { value: n, text: n }))
+      : [el('option', { value: '', text: `(no other ${me.type} port)` })]));
+    if (names.includes(cur)) sel.value = cur;
+  }
   level.addEventListener('change', update);
   ethertype.addEventListener('change', update);
   proto.addEventListener('input', update);
@@ -518,7 +612,7 @@ function bindingForm(port) {
       refreshAll();
     } catch (e) { showFormError(form, e); }
   });
-  return form;
+  return { form, refresh: syncTargets };
 }
 
 function describeMatch(m) {
@@ -571,54 +665,103 @@ function headerTable(headers) {
 function captureSection(port) {
   const name = encodeURIComponent(port.name);
   let after = 0;
+  let generation = null; // of the ring the cursor belongs to, once a page said
   let records = [];
   let selected = null;
   let paused = false;
   let ctl = null;
+  let running = false;
   let stopped = false;
   const list = el('tbody');
   const detail = el('div', { class: 'capture-detail', id: 'capture-detail' });
-  const filter = el('select', { 'aria-label': 'filter by binding' }, el('option', { value: '', text: 'all bindings' }));
-  const pause = el('button', { type: 'button', text: 'Pause', 'aria-pressed': 'false' });
+  const filter = el('select', { 'aria-label': 'filter by binding', name: 'capture-filter' },
+    el('option', { value: '', text: 'all bindings' }));
+  const pause = el('button', { type: 'button', text: 'Pause', class: 'pause', 'aria-pressed': 'false' });
   const err = el('p', { class: 'error', role: 'alert' });
+  const note = el('p', { class: 'muted', role: 'status', id: 'capture-note' });
+  // Paused: no page is asked for, so frames stay in paird's ring and show,
+  // from the same cursor, on resume (unless the ring evicted them meanwhile).
   pause.addEventListener('click', () => {
     paused = !paused;
     pause.textContent = paused ? 'Resume' : 'Pause';
     pause.setAttribute('aria-pressed', String(paused));
-    if (!paused) follow();
+    if (paused) { if (ctl) ctl.abort(); } else follow();
   });
-  const clear = el('button', { type: 'button', text: 'Clear', onclick: () => { records = []; selected = null; render(); } });
+  const clear = el('button', { type: 'button', text: 'Clear', class: 'clear', title: 'clear this list (paird keeps the frames)',
+    onclick: () => { records = []; selected = null; note.textContent = ''; render(); } });
+  const purge = el('button', { type: 'button', text: 'Delete in paird', class: 'purge' });
+  purge.addEventListener('click', async () => {
+    if (!window.confirm(`Delete every captured frame of ${port.name} in paird?`)) return;
+    try {
+      await request('DELETE', `/ports/${name}/captures`);
+      records = []; selected = null; err.textContent = ''; render();
+      if (ctl) ctl.abort(); // the cursor is of the old generation now
+    } catch (e) { err.textContent = e.message; }
+  });
   filter.addEventListener('change', render);
   const dl = (ext) => el('button', { type: 'button', text: `Download ${ext}`, class: `dl-${ext}`,
     onclick: () => download(`/ports/${name}/captures.${ext}`, `${port.name}.${ext}`, err) });
 
   function render() {
     const b = filter.value;
+    // A frame arriving must not take the keyboard focus off a row.
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.seq : null;
     list.replaceChildren(...records.filter((r) => !b || String(r.binding) === b).slice(-200).map((r) => {
       const s = summarize(r);
-      const tr = el('tr', { tabindex: 0, class: r === selected ? 'selected' : '', 'data-seq': r.seq },
+      const tr = el('tr', { tabindex: 0, class: r === selected ? 'selected' : '', 'data-seq': r.seq, 'data-binding': r.binding },
         el('td', { class: 'num', text: String(r.seq) }), el('td', { text: r.time.slice(11, 23) }),
         el('td', { text: String(r.binding) }), el('td', { text: s.src }), el('td', { text: s.dst }),
         el('td', { text: s.l4 }), el('td', { class: 'num', text: String(r.len) }),
         el('td', { class: 'payload', text: s.payload }));
-      const pick = () => { selected = r; render(); };
+      const pick = () => { selected = r; render(); list.querySelector('tr.selected')?.focus(); };
       tr.addEventListener('click', pick);
       tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); pick(); } });
       return tr;
     }));
+    if (focused !== null) list.querySelector(`tr[data-seq="${focused}"]`)?.focus();
     if (selected) {
       detail.replaceChildren(headerTable(selected.headers),
         el('pre', { class: 'hex', text: hexDump(hexToBytes(selected.data || '')) }));
     } else detail.replaceChildren(el('p', { class: 'muted', text: 'Select a frame to see its headers and bytes.' }));
   }
 
+  // A long poll of the ring from the cursor: each answer comes as soon as
+  // a frame is captured. A cursor paird refuses (409: the ring was
+  // cleared or made again, paird restarted; 410: the frames after it were
+  // evicted) is moved to where the ring is, with a note, rather than asked
+  // for again forever.
   async function follow() {
-    if (ctl) return;
-    while (!stopped && !paused) {
-      ctl = new AbortController();
-      try {
-        const page = await request('GET', `/ports/${name}/captures?after=${after}&limit=100&wait=20`,
-          undefined, { signal: ctl.signal });
+    if (running) return;
+    running = true;
+    try {
+      while (!stopped && !paused) {
+        ctl = new AbortController();
+        let page;
+        try {
+          const gen = generation === null ? '' : `&generation=${generation}`;
+          page = await request('GET', `/ports/${name}/captures?after=${after}${gen}&limit=100&wait=20`,
+            undefined, { signal: ctl.signal });
+        } catch (e) {
+          if (stopped || paused) break;
+          if (e.name === 'AbortError') continue;
+          const p = e instanceof HttpError ? e.problem || {} : {};
+          if (e instanceof HttpError && e.status === 409) {
+            after = 0;
+            generation = null;
+            note.textContent = 'The capture ring started over (cleared, or paird restarted): following the new one.';
+            continue;
+          }
+          if (e instanceof HttpError && e.status === 410 && Number.isFinite(p.oldest_seq)) {
+            note.textContent = `Frames ${after + 1}..${p.oldest_seq - 1} were evicted from the ring before they were shown.`;
+            after = p.oldest_seq - 1;
+            continue;
+          }
+          if (e instanceof HttpError && e.status !== 401) err.textContent = e.message;
+          if (e instanceof HttpError && e.status === 404) break;
+          await new Promise((r) => setTimeout(r, 2000));
+          continue;
+        } finally { ctl = null; }
+        if (stopped || paused) break; // asked again from the same cursor on resume
         err.textContent = '';
         if (page.records.length) {
           records.push(...page.records);
@@ -626,17 +769,13 @@ function captureSection(port) {
           render();
         }
         after = page.next_after;
-      } catch (e) {
-        if (stopped) break;
-        if (e instanceof HttpError) err.textContent = e.message;
-        if (e instanceof HttpError && e.status === 404) break;
-        await new Promise((r) => setTimeout(r, 2000));
-      } finally { ctl = null; }
-    }
+        generation = page.generation || null; // 0: no ring yet, the first binding makes one
+      }
+    } finally { running = false; }
   }
 
   const sec = el('section', { id: 'captures' }, el('h2', { text: 'Captures' }),
-    el('div', { class: 'toolbar' }, pause, clear, filter, dl('pcap'), dl('pcapng')), err,
+    el('div', { class: 'toolbar' }, pause, clear, filter, dl('pcap'), dl('pcapng'), purge), err, note,
     el('div', { class: 'scroll' }, el('table', { id: 'capture-list' },
       el('thead', {}, el('tr', {}, ...['#', 'time', 'binding', 'src', 'dst', 'proto', 'len', 'payload'].map((t) => el('th', { text: t })))),
       list)), detail);
@@ -644,14 +783,76 @@ function captureSection(port) {
   follow();
   return {
     sec,
-    bindings(ids) {
+    // The capture bindings, [{id, label}], for the filter.
+    bindings(bs) {
       const cur = filter.value;
+      const want = bs.map((b) => `${b.id}\t${b.label}`).join('\n');
+      if (filter.dataset.list === want) return;
+      filter.dataset.list = want;
       filter.replaceChildren(el('option', { value: '', text: 'all bindings' }),
-        ...ids.map((id) => el('option', { value: String(id), text: `binding ${id}` })));
-      filter.value = ids.map(String).includes(cur) ? cur : '';
+        ...bs.map((b) => el('option', { value: String(b.id), text: b.label })));
+      filter.value = bs.some((b) => String(b.id) === cur) ? cur : '';
+      if (filter.value !== cur) render();
     },
     stop() { stopped = true; if (ctl) ctl.abort(); },
   };
+}
+
+// POST /ports/NAME/transmit: a UDP datagram or an ICMP echo paird builds
+// with the port's framing, or a frame given as hex, delivered to the
+// kernel side. Field names follow the body ("udp.src", "hex") so a
+// problem's `field` lands beside its input.
+function transmitSection(name) {
+  const form = el('form', { id: 'transmit', class: 'grid-form' });
+  const kind = el('select', {}, ...[['udp', 'UDP datagram'], ['icmp_echo', 'ICMP echo'], ['hex', 'raw frame (hex)']]
+    .map(([v, t]) => el('option', { value: v, text: t })));
+  const fields = el('div', { class: 'options' });
+  const result = el('div', { id: 'transmit-result' });
+  const build = () => {
+    const k = kind.value;
+    const f = [];
+    if (k === 'hex') {
+      f.push(field('frame (hex)', 'hex', el('input', { placeholder: 'ffffffffffff0200…', spellcheck: 'false' })));
+    } else {
+      f.push(field('source address', `${k}.src`, el('input', { placeholder: '198.18.0.2' })),
+        field('destination address', `${k}.dst`, el('input', { placeholder: '198.18.0.1' })));
+      if (k === 'udp') f.push(field('source port', 'udp.src_port', el('input', { type: 'number', min: 0, max: 65535, value: 40000 })),
+        field('destination port', 'udp.dst_port', el('input', { type: 'number', min: 0, max: 65535 })));
+      else f.push(field('id', 'icmp_echo.id', el('input', { type: 'number', min: 0, max: 65535, value: 1 })),
+        field('seq', 'icmp_echo.seq', el('input', { type: 'number', min: 0, max: 65535, value: 1 })),
+        field('reply (not a request)', 'icmp_echo.reply', el('input', { type: 'checkbox' })));
+      f.push(field('payload (text)', `${k}.payload`, el('input')));
+    }
+    fields.replaceChildren(...f);
+    clearFormErrors(form);
+  };
+  kind.addEventListener('change', build);
+  form.append(field('frame', 'kind', kind), fields,
+    el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Send' })),
+    el('p', { class: 'form-error error', role: 'alert' }));
+  build();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const k = kind.value;
+    let body;
+    if (k === 'hex') body = { hex: form.elements.hex.value.replace(/\s+/g, '') };
+    else {
+      const o = {};
+      for (const i of fields.querySelectorAll('input')) {
+        const key = i.name.slice(k.length + 1);
+        if (i.type === 'checkbox') { if (i.checked) o[key] = true; } else if (i.value !== '') o[key] = i.type === 'number' ? Number(i.value) : i.value;
+      }
+      body = { [k]: o };
+    }
+    try {
+      const r = await request('POST', `/ports/${encodeURIComponent(name)}/transmit`, body);
+      clearFormErrors(form);
+      result.replaceChildren(el('p', { class: 'muted', text: `Wrote ${r.length} bytes:` }),
+        el('pre', { class: 'hex', text: hexDump(hexToBytes(r.data)) }));
+      refreshAll();
+    } catch (e) { result.replaceChildren(); showFormError(form, e); }
+  });
+  return el('section', { id: 'send' }, el('h2', { text: 'Send a frame to the kernel side' }), form, result);
 }
 
 function portView(root, name) {
@@ -664,11 +865,15 @@ function portView(root, name) {
   const bindErr = el('p', { class: 'error', role: 'alert' });
   const edit = el('form', { id: 'edit', class: 'grid-form' });
   const missing = el('p', { class: 'error', hidden: true, text: `No port ${name}.` });
-  let formPort = null;
+  // The configuration the edit form was filled from, and whether the user
+  // has typed since: a change made elsewhere refills an untouched form.
+  let formCfg = null;
+  let formDirty = false;
+  let bindForm = null;
   const cap = captureSection({ name });
   const bindSec = el('section', { id: 'bindings' }, el('h2', { text: 'Bindings' }), bindErr,
     el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {},
-      ...['id', 'match', 'handler', 'options', 'packets', 'bytes', 'errors', 'own', ''].map((t) => el('th', { text: t })))), bindList)));
+      ...['id', 'match', 'handler', 'options', 'packets', 'bytes', 'rate', 'errors', 'own', ''].map((t) => el('th', { text: t })))), bindList)));
   root.append(el('p', {}, el('a', { href: '#/', text: '← all ports' })), missing,
     el('section', {}, title, el('div', { class: 'cols' },
       el('div', {}, el('h3', { text: 'Link: configured / kernel' }), link),
@@ -676,25 +881,36 @@ function portView(root, name) {
     el('section', {}, el('h2', { text: 'Traffic' }), canvas, el('div', { class: 'cols' },
       el('div', {}, el('h3', { text: 'Counters' }), counters),
       el('div', {}, el('h3', { text: 'Where frames went' }), breakdown))),
-    bindSec, cap.sec);
+    bindSec, cap.sec, transmitSection(name));
 
+  // The values the form was filled with: a PATCH carries only what the
+  // user changed, so saving the addresses does not also pin the MTU or the
+  // MAC the kernel happened to have.
+  let shown = {};
   function buildEdit(p) {
+    const cfg = portCfg(p);
+    shown = { mtu: String(cfg.mtu ?? ''), mac: cfg.mac || '', strict: !!cfg.strict };
     edit.replaceChildren(
-      field('up', 'up', el('input', { type: 'checkbox', checked: p.up })),
-      field('MTU', 'mtu', el('input', { type: 'number', value: p.mtu ?? '' })),
-      field('addresses', 'addresses', el('input', { value: (p.addresses || []).join(', ') })),
+      field('up', 'up', el('input', { type: 'checkbox', checked: cfg.up })),
+      field('MTU', 'mtu', el('input', { type: 'number', value: shown.mtu })),
+      cfg.type === 'tap' ? field('MAC', 'mac', el('input', { value: shown.mac })) : null,
+      field('addresses', 'addresses', el('input', { value: cfg.addresses.join(', ') })),
+      field('strict (drop bad checksums)', 'strict', el('input', { type: 'checkbox', checked: shown.strict })),
       el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Save' })),
       el('p', { class: 'form-error error', role: 'alert' }));
   }
+  edit.addEventListener('input', () => { formDirty = true; });
   edit.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = edit.elements;
     const body = { up: f.up.checked, addresses: splitList(f.addresses.value) };
-    if (f.mtu.value !== '') body.mtu = Number(f.mtu.value);
+    if (f.mtu.value !== shown.mtu) body.mtu = f.mtu.value === '' ? null : Number(f.mtu.value);
+    if (f.mac && f.mac.value.trim() !== shown.mac) body.mac = f.mac.value.trim() === '' ? null : f.mac.value.trim();
+    if (f.strict.checked !== shown.strict) body.strict = f.strict.checked;
     try {
       await request('PATCH', `/ports/${encodeURIComponent(name)}`, body);
       clearFormErrors(edit);
-      formPort = null; // rebuilt from the answer on the next refresh
+      formCfg = null; // refilled from the answer on the next refresh
       refreshAll();
     } catch (e) { showFormError(edit, e); }
   });
@@ -702,10 +918,14 @@ function portView(root, name) {
   async function loadBindings() {
     try {
       const data = await request('GET', `/ports/${encodeURIComponent(name)}/bindings`);
-      const bs = (data.bindings || []).map(flatBinding);
-      cap.bindings(bs.filter((b) => b.handler === 'capture').map((b) => b.id));
+      const bs = data.bindings || [];
+      cap.bindings(bs.filter((b) => bindingCfg(b).handler === 'capture').map((b) => ({ id: b.id,
+        label: `binding ${b.id}${b.name ? ` ${b.name}` : ''} (${describeMatch(bindingCfg(b).match)})` })));
       bindList.replaceChildren(...bs.map((b) => {
         const c = b.counters || {};
+        const bc = bindingCfg(b);
+        const key = `binding/${name}/${b.id}`;
+        sample(key, { frames: c.packets || 0, bytes: c.bytes || 0 });
         const own = Object.entries(c).filter(([k]) => !['packets', 'bytes', 'errors'].includes(k))
           .map(([k, v]) => `${k} ${v}`).join(', ');
         const rm = el('button', { type: 'button', text: 'Remove', 'aria-label': `remove binding ${b.id}` });
@@ -713,10 +933,10 @@ function portView(root, name) {
           try { await request('DELETE', `/ports/${encodeURIComponent(name)}/bindings/${b.id}`); bindErr.textContent = ''; refreshAll(); }
           catch (e) { bindErr.textContent = e.message; }
         });
-        return el('tr', { 'data-binding': b.id }, el('td', { text: String(b.id) }), el('td', { text: describeMatch(b.match) }),
-          el('td', { text: b.handler }), el('td', { text: JSON.stringify(b.options) }),
+        return el('tr', { 'data-binding': b.id }, el('td', { text: String(b.id) }), el('td', { text: describeMatch(bc.match) }),
+          el('td', { text: bc.handler }), el('td', { text: JSON.stringify(bc.options) }),
           el('td', { class: 'num', text: String(c.packets) }), el('td', { class: 'num', text: String(c.bytes) }),
-          el('td', { class: 'num', text: String(c.errors) }), el('td', { text: own }), el('td', {}, rm));
+          el('td', { class: 'num rate', text: fmtFlow(lastSeriesRate(key)) }), el('td', { class: 'num', text: String(c.errors) }), el('td', { text: own }), el('td', {}, rm));
       }));
     } catch { /* shown by the stale mark / token prompt */ }
   }
@@ -729,15 +949,25 @@ function portView(root, name) {
       const p = state.ports.find((x) => x.name === name);
       missing.hidden = !!p;
       if (!p) return;
-      if (!bindSec.querySelector('#bind')) bindSec.append(el('h3', { text: 'Add a binding' }), bindingForm(p));
-      if (!formPort) { buildEdit(p); formPort = p; }
-      const lk = p.link || {};
+      if (!bindForm) {
+        bindForm = bindingForm(p);
+        bindSec.append(el('h3', { text: 'Add a binding' }), bindForm.form);
+      }
+      bindForm.refresh();
+      const cfgNow = JSON.stringify(portCfg(p));
+      if (formCfg === null || (cfgNow !== formCfg && !formDirty && !edit.contains(document.activeElement))) {
+        buildEdit(p);
+        formCfg = cfgNow;
+        formDirty = false;
+      }
+      const cfg = portCfg(p);
+      const st = portStatus(p);
       title.textContent = `Port ${p.name} — ${stateText(p)}`;
-      kv(link, [['', 'configured', 'kernel'], ['type', p.type, (p.flags || []).join(' ')], ['ifindex', '', p.ifindex],
-        ['up', p.up, lk.up ?? p.up], ['mtu', p.mtu, lk.mtu ?? p.mtu], ['mac', p.mac, lk.mac ?? p.mac],
-        ['addresses', (p.addresses || []).join(', '), (lk.addresses || []).join(', ')],
-        ['drift', '', (p.drift || []).join(', ') || 'none'], ['attach', p.attach, ''], ['packet_info', p.packet_info, ''],
-        ['last error', '', p.last_error ? `${p.last_error.operation}: ${p.last_error.errno_name}` : 'none']]);
+      kv(link, [['', 'configured', 'kernel'], ['type', cfg.type, st.flags.join(' ')], ['ifindex', '', st.ifindex],
+        ['up', cfg.up, st.up], ['mtu', cfg.mtu, st.mtu], ['mac', cfg.mac, st.mac],
+        ['addresses', cfg.addresses.join(', '), st.addresses ? st.addresses.join(', ') : undefined],
+        ['drift', '', st.drift.join(', ') || 'none'], ['attach', cfg.attach, ''], ['packet_info', cfg.packet_info, ''], ['strict', cfg.strict, ''],
+        ['last error', '', st.last_error ? `${st.last_error.operation}: ${st.last_error.errno_name}` : 'none']]);
       const c = p.counters;
       const r = lastRate(p.name);
       kv(counters, [['rx frames', c.rx_frames], ['rx bytes', c.rx_bytes], ['rx rate', r ? fmtRate(r.rx, r.rxf) : '—'],
@@ -762,20 +992,28 @@ function portView(root, name) {
 
 function networkView(root) {
   const svgNS = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(svgNS, 'svg');
-  svg.setAttribute('viewBox', '0 0 600 400');
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', 'ports and forward bindings');
-  svg.id = 'network';
-  const legend = el('ul', { id: 'links' });
-  root.append(el('section', {}, el('h2', { text: 'Simulated network' }),
-    el('p', { class: 'muted', text: 'Ports as nodes, forward bindings as links (with the binding\'s packets).' }), svg, legend));
   const s = (tag, attrs, text) => {
     const e = document.createElementNS(svgNS, tag);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
     if (text !== undefined) e.textContent = text;
     return e;
   };
+  const svg = s('svg', { viewBox: '0 0 600 400', role: 'img', 'aria-label': 'ports and forward bindings', id: 'network' });
+  const legend = el('ul', { id: 'links' });
+  const dlErr = el('p', { class: 'error', role: 'alert' });
+  // One pcapng, an interface per port (the API takes up to 8): the whole
+  // simulated network in one Wireshark window.
+  const dlAll = el('button', { type: 'button', class: 'dl-all', text: 'Download every port\'s captures (pcapng)',
+    onclick: () => {
+      const names = state.ports.slice(0, 8).map((p) => p.name);
+      if (!names.length) { dlErr.textContent = 'No ports yet.'; return; }
+      dlErr.textContent = state.ports.length > 8 ? `Only the first 8 ports: ${names.join(', ')}.` : '';
+      download(`/captures.pcapng?ports=${names.map(encodeURIComponent).join(',')}`, 'paird.pcapng', dlErr);
+    } });
+  root.append(el('section', {}, el('h2', { text: 'Simulated network' }),
+    el('p', { class: 'muted', text: 'Ports as nodes, forward bindings as links (arrows point where frames go), '
+      + 'with the frames and bytes per second each forward binding takes now.' }), svg, legend,
+    el('div', { class: 'toolbar' }, dlAll), dlErr));
   let busy = false;
   return {
     async refresh() {
@@ -787,8 +1025,14 @@ function networkView(root) {
         for (const p of ports) {
           try {
             const d = await request('GET', `/ports/${encodeURIComponent(p.name)}/bindings`);
-            for (const b of (d.bindings || []).map(flatBinding))
-              if (b.handler === 'forward') links.push({ from: p.name, to: b.options.port, b });
+            for (const b of d.bindings || []) {
+              const bc = bindingCfg(b);
+              if (bc.handler !== 'forward') continue;
+              const key = `binding/${p.name}/${b.id}`;
+              const c = b.counters || {};
+              sample(key, { frames: c.packets || 0, bytes: c.bytes || 0 });
+              links.push({ from: p.name, to: bc.options.port, b, rate: lastSeriesRate(key) });
+            }
           } catch { /* skip a port that went away meanwhile */ }
         }
         const pos = new Map();
@@ -796,26 +1040,49 @@ function networkView(root) {
           const a = (2 * Math.PI * i) / Math.max(1, ports.length) - Math.PI / 2;
           pos.set(p.name, [300 + 150 * Math.cos(a), 200 + 140 * Math.sin(a)]);
         });
-        const kids = [];
+        const kids = [s('defs', {})];
+        kids[0].append(s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6,
+          markerHeight: 6, orient: 'auto-start-reverse' }));
+        kids[0].firstChild.append(s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }));
         for (const l of links) {
           const a = pos.get(l.from);
           const b = pos.get(l.to);
           if (!a || !b) continue;
-          kids.push(s('line', { x1: a[0], y1: a[1], x2: b[0], y2: b[1], class: 'link' }),
-            s('text', { x: (a[0] + b[0]) / 2, y: (a[1] + b[1]) / 2 - 4, class: 'linklabel' }, `${l.b.counters.packets} pkts`));
+          // Each direction on its own side of the line between the nodes,
+          // stopping at the circles, so A→B and B→A both show.
+          const dx = b[0] - a[0];
+          const dy = b[1] - a[1];
+          const len = Math.hypot(dx, dy) || 1;
+          const [ux, uy] = [dx / len, dy / len];
+          const [ox, oy] = [-uy * 6, ux * 6];
+          const x1 = a[0] + ux * 28 + ox;
+          const y1 = a[1] + uy * 28 + oy;
+          const x2 = b[0] - ux * 30 + ox;
+          const y2 = b[1] - uy * 30 + oy;
+          const g = s('g', { class: 'link', 'data-link': `${l.from}/${l.b.id}` });
+          g.append(s('line', { x1, y1, x2, y2, 'marker-end': 'url(#arrow)' }),
+            s('text', { x: (x1 + x2) / 2 + ox, y: (y1 + y2) / 2 + oy * 2 + 3,
+              'text-anchor': Math.abs(ox) < 2 ? 'middle' : ox > 0 ? 'start' : 'end', class: 'linklabel' }, fmtFlow(l.rate)));
+          kids.push(g);
         }
         for (const p of ports) {
           const [x, y] = pos.get(p.name);
           const r = lastRate(p.name);
-          const g = s('a', { href: `#/ports/${encodeURIComponent(p.name)}` });
-          g.append(s('circle', { cx: x, cy: y, r: 26, class: `node state-${p.state}` }),
+          const g = s('a', { href: `#/ports/${encodeURIComponent(p.name)}`, 'aria-label': `port ${p.name}` });
+          g.append(s('circle', { cx: x, cy: y, r: 26, class: `node state-${portStatus(p).state}` }),
             s('text', { x, y: y + 4, 'text-anchor': 'middle', class: 'nodelabel' }, p.name),
-            s('text', { x, y: y + 42, 'text-anchor': 'middle', class: 'rate' }, r ? fmtRate(r.rx + r.tx, r.rxf + r.txf).split(' (')[0] : ''));
+            s('text', { x, y: y + 42, 'text-anchor': 'middle', class: 'rate' },
+              r ? `rx+tx ${fmtFlow({ frames: r.rxf + r.txf, bytes: r.rx + r.tx })}` : ''));
           kids.push(g);
         }
         svg.replaceChildren(...kids);
-        legend.replaceChildren(...links.map((l) => el('li', { text: `${l.from} → ${l.to} (binding ${l.b.id}, ${describeMatch(l.b.match)}): ${l.b.counters.forwarded ?? 0} forwarded` })));
+        legend.replaceChildren(...links.map((l) => el('li', { 'data-link': `${l.from}/${l.b.id}` },
+          el('span', { text: `${l.from} → ${l.to}${pos.has(l.to) ? '' : ' (no such port)'} ` }),
+          el('span', { class: 'muted', text: `(binding ${l.b.id}, ${describeMatch(bindingCfg(l.b).match)}): ` }),
+          el('span', { class: 'flow', text: fmtFlow(l.rate) }),
+          el('span', { class: 'muted', text: `; ${(l.b.counters || {}).forwarded ?? 0} forwarded, ${(l.b.counters || {}).errors ?? 0} errors in all` }))));
         if (!ports.length) legend.replaceChildren(el('li', { class: 'muted', text: 'No ports yet.' }));
+        else if (!links.length) legend.replaceChildren(el('li', { class: 'muted', text: 'No forward bindings yet.' }));
       } finally { busy = false; }
     },
     stop() {},
@@ -831,13 +1098,13 @@ function route() {
   if (m) {
     const name = decodeURIComponent(m[1]);
     state.view = portView(root, name);
-    document.title = `paird ${name} — ${location.hostname}`;
+    setTitle(name);
   } else if (h === '#/network') {
     state.view = networkView(root);
-    document.title = `paird network — ${location.hostname}`;
+    setTitle('network');
   } else {
     state.view = portsView(root);
-    document.title = `paird — ${location.hostname}`;
+    setTitle('');
   }
   state.view.refresh();
   refreshAll();

@@ -8,8 +8,15 @@
 # the counters rise without a reload; the pcap downloaded through the page
 # decodes in tshark; a bad input's error stays beside its field; a stopped
 # paird shows the stale mark and a restarted one clears it; the port is
-# deleted; a payload of HTML shows as text (no dialog fires). Screenshots of
-# each page at 1280x800 and 420x800 go to build/browser/.
+# deleted; a payload of HTML shows as text (no dialog fires). Besides: the
+# title names the host (GET /api/v1/info, which needs the token; /healthz
+# does not carry the name); the capture list's pause, clear, filter by
+# binding and its recovery after a restart; a port made with curl shows up
+# in the forward form's target list without a reload; the network view
+# shows a forward's live rate (not its total) while datagrams flow through
+# it; drift and gone with their reasons; the edit form; the keyboard; a
+# deep link in a new tab; no page-wide horizontal scrolling at 420 px.
+# Screenshots of each page at 1280x800 and 420x800 go to build/browser/.
 #
 # The browser script asks this shell for what only root in the namespace
 # can do (send datagrams, stop/start paird) on its stdout, one command a
@@ -29,6 +36,21 @@ chmod 600 "$W/token"
 STATE=$W/state.json
 start_paird --token-file "$W/token" --state "$STATE"
 LISTEN=$PORT
+HOST=$(uname -n)
+
+# The host name for the title: on an authenticated route only.
+api GET /api/v1/info
+expect_status 200
+expect_json .hostname "$HOST"
+API_VIA=tcp api GET /api/v1/info
+expect_problem 401
+CURL_EXTRA=(-H "Authorization: Bearer $TOKEN")
+API_VIA=tcp api GET /api/v1/info
+expect_status 200
+expect_json .hostname "$HOST"
+CURL_EXTRA=()
+api GET /healthz
+expect_json 'has("hostname")' false
 
 send() { # send DST_PORT PAYLOAD COUNT
 	/usr/bin/python3 - "$@" <<'PY'
@@ -40,15 +62,43 @@ for _ in range(int(sys.argv[3])):
 PY
 }
 
-coproc BROWSER { BASE=$BASE TOKEN=$TOKEN SHOTS=$SHOTS DL=$W \
+# flow DST_PORT COUNT: datagrams through br0, one per 40 ms, in the background.
+flow() {
+	/usr/bin/python3 - "$@" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.40.1", 40001))
+for _ in range(int(sys.argv[2])):
+    s.sendto(b"through the wire", ("198.18.40.2", int(sys.argv[1])))
+    time.sleep(0.04)
+PY
+	FLOW_PID=$!
+}
+FLOW_PID=
+
+coproc BROWSER { BASE=$BASE TOKEN=$TOKEN SHOTS=$SHOTS DL=$W PAIRD_HOST=$HOST \
 	timeout 240 node "$ROOT/tests/browser/dashboard.mjs"; }
 BPID=$BROWSER_PID
 set -f # commands carry payloads such as <img src=x onerror=alert(1)>
-EXTRA_CLEANUP='kill $BPID 2>/dev/null || true'
+EXTRA_CLEANUP='kill $BPID ${FLOW_PID:-} 2>/dev/null || true'
 while IFS= read -r line <&"${BROWSER[0]}"; do
 	set -- $line
 	case "$1" in
-	NEIGH) ip neigh replace 198.18.40.2 lladdr 02:00:00:00:40:02 dev "$2" || fail "neigh on $2" ;;
+	NEIGH)
+		wait_until 10 ip link show dev "$2" >/dev/null 2>&1 || fail "no link $2"
+		ip neigh replace 198.18.40.2 lladdr 02:00:00:00:40:02 dev "$2" || fail "neigh on $2"
+		;;
+	MKPORT) # a port made behind the page's back, with curl
+		api POST /api/v1/ports "{\"name\":\"$2\",\"type\":\"tap\",\"mtu\":1500,\"up\":true}"
+		expect_status 201
+		;;
+	SETMTU) # a change behind the page's back
+		api PATCH "/api/v1/ports/$2" "{\"mtu\":$3}"
+		expect_status 200
+		;;
+	FLOW) flow "$2" "$3" ;;
+	FLOWWAIT) wait "$FLOW_PID" || fail "the datagram flow failed" ;;
+	LINK) ip link "${@:2}" || fail "ip link ${*:2}" ;;
 	SEND) send "$2" "${*:4}" "$3" || fail "sending datagrams" ;;
 	STOP) stop_paird ;;
 	START) start_paird --token-file "$W/token" --state "$STATE" --listen "127.0.0.1:$LISTEN" ;;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1786,6 +1787,35 @@ static void test_named_bindings(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* /api/v1/info names the machine; /healthz, which needs no token, does not. */
+static void test_info(void **state)
+{
+	struct fx *fx = *state;
+	char host[HOST_NAME_MAX + 1] = "";
+	struct response *rs;
+	json_t *doc;
+
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	rs = get(fx, "/api/v1/info");
+	expect_status(rs, 200);
+	assert_string_equal(rs->content_type, "application/json");
+	doc = resp_json(rs);
+	assert_string_equal(json_string_value(json_object_get(doc, "hostname")), host);
+	assert_true(json_is_string(json_object_get(doc, "version")));
+	assert_int_equal(json_object_size(doc), 2);
+	json_decref(doc);
+	doc = health(fx);
+	assert_null(json_object_get(doc, "hostname"));
+	json_decref(doc);
+	expect_problem(call(fx, HTTP_POST, "/api/v1/info", "application/json", "{}"), 405,
+		       "method-not-allowed", "");
+
+	fx->cfg.token = TOKEN;
+	api_restart(fx);
+	expect_problem(with_auth(fx, "/api/v1/info", NULL), 401, "unauthorized", "");
+	expect_status(with_auth(fx, "/api/v1/info", "Bearer " TOKEN), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1795,6 +1825,7 @@ int main(void)
 		T(test_options),
 		T(test_head),
 		T(test_healthz_and_assets),
+		T(test_info),
 		T(test_json_newline),
 		T(test_healthz_degraded),
 		T(test_too_large),
