@@ -165,16 +165,9 @@ const splitList = (s) => String(s || '').split(/[\s,]+/).map((x) => x.trim()).fi
 
 // --- the API's bodies ----------------------------------------------------
 
-// Every read of a port's or a binding's members goes through these, so a
-// change of the API's body shape is met here only. A port body is moving
-// to {name, version, config:{...what a PUT carries}, status:{...what the
-// kernel and paird observe}, counters} and a binding to {id, name,
-// version, config:{match, handler, options}, status, counters}; until a
-// paird sends that, they build the same views from today's flat members
-// (where mtu, mac and up are the kernel's, addresses the configured ones
-// and link.addresses the kernel's).
-// The API keeps what was asked for (config) apart from what is observed
-// (status); the views read each through these.
+// Every read of a port's or a binding's members goes through these: the
+// API keeps what was asked for (config: what a PUT carries) apart from
+// what is observed (status: the kernel's and paird's view).
 function portCfg(p) {
   return p.config || {};
 }
