@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `pairctl captures`: a port's capture ring as a pcap (or pcapng) stream on
+ * stdout, for `| tshark -r -` or `| wireshark -k -i -`, optionally
+ * following the ring live (GET .../captures.pcap?follow=true); or, with
+ * --json, one JSON page of records. Binary output to a terminal is refused:
+ * it would garble the terminal and help nobody.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pairctl.h"
+
+/* Appends "&key=value" (the first one with '?'), the value escaped. */
+static int add_query(char *path, size_t len, const char *key, const char *value)
+{
+	char esc[1600];
+	size_t n = strlen(path);
+
+	if (client_escape(value, esc, sizeof(esc)) < 0)
+		return -1;
+	if ((size_t)snprintf(path + n, len - n, "%c%s=%s", strchr(path, '?') ? '&' : '?', key,
+			     esc) >= len - n)
+		return -1;
+	return 0;
+}
+
+static int run_captures(struct ctx *ctx, const struct args *a)
+{
+	static const char *const numeric[] = { "after", "binding", "snaplen", "limit" };
+	bool follow = args_flag(a, "follow"), pcapng = args_flag(a, "pcapng");
+	struct response r = { 0 };
+	unsigned long long n;
+	char path[4096];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
+		const char *v = args_value(a, numeric[i]);
+
+		if (v && args_uint(v, 0, 9223372036854775807ULL, &n) < 0)
+			return usage_error(ctx, "--%s '%s' is not a number", numeric[i], v);
+	}
+	if (ctx->json && (follow || pcapng || args_value(a, "filter") || args_value(a, "snaplen")))
+		return usage_error(ctx, "--json gives a JSON page; --follow, --pcapng, --filter "
+					"and --snaplen are for the pcap stream");
+	if (!ctx->json && args_value(a, "limit"))
+		return usage_error(ctx, "--limit is for --json pages");
+	if (!ctx->json && isatty(STDOUT_FILENO))
+		return usage_error(ctx, "refusing to write a binary capture file to a terminal: "
+					"pipe it (pairctl captures %s | tshark -r -) or redirect it "
+					"(> file.pcap)",
+				   a->pos[0]);
+
+	ret = port_path(ctx, path, sizeof(path), a->pos[0],
+			ctx->json ? "/captures" : pcapng ? "/captures.pcapng" : "/captures.pcap");
+	if (ret)
+		return ret;
+	if ((follow && add_query(path, sizeof(path), "follow", "true") < 0) ||
+	    (args_value(a, "after") && add_query(path, sizeof(path), "after", args_value(a, "after"))) ||
+	    (args_value(a, "binding") &&
+	     add_query(path, sizeof(path), "binding", args_value(a, "binding"))) ||
+	    (args_value(a, "filter") &&
+	     add_query(path, sizeof(path), "filter", args_value(a, "filter"))) ||
+	    (args_value(a, "snaplen") &&
+	     add_query(path, sizeof(path), "snaplen", args_value(a, "snaplen"))) ||
+	    (args_value(a, "limit") && add_query(path, sizeof(path), "limit", args_value(a, "limit"))))
+		return usage_error(ctx, "the options are too long");
+
+	if (ctx->json) {
+		json_t *page = NULL;
+
+		ret = api_call(ctx, "GET", path, NULL, &page, NULL);
+		if (!ret)
+			print_json(page);
+		json_decref(page);
+		return ret;
+	}
+	/* A reader that goes away (tshark -c 1, head) ends the stream: EPIPE, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	if (client_stream(ctx->client, path, STDOUT_FILENO, &r) < 0) {
+		ret = EXIT_ERROR;
+	} else if (r.status < 200 || r.status > 299) {
+		response_report(&r, false);
+		ret = EXIT_ERROR;
+	}
+	response_fini(&r);
+	return ret;
+}
+
+static const struct arg_opt captures_opts[] = {
+	{ "follow", ARG_FLAG, NULL, "go on writing records as they are captured, until interrupted" },
+	{ "pcapng", ARG_FLAG, NULL, "pcapng instead of pcap" },
+	{ "after", ARG_VALUE, "SEQ", "only the records after this sequence number" },
+	{ "binding", ARG_VALUE, "ID", "only the records of this binding" },
+	{ "filter", ARG_VALUE, "EXPR", "a tcpdump filter for the stream" },
+	{ "snaplen", ARG_VALUE, "N", "bytes kept of each frame in the stream" },
+	{ "limit", ARG_VALUE, "N", "with --json: the most records in the page" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct command captures_command = {
+	"captures",
+	"PORT [--follow] [--pcapng] [--after SEQ]",
+	"write a port's captured frames as pcap to stdout",
+	"Writes the capture ring as a pcap file to stdout (never to a terminal): "
+	"pairctl captures tap0 | tshark -r -. With --follow it goes on as frames are "
+	"captured: pairctl captures tap0 --follow | wireshark -k -i -. With --json it "
+	"prints one JSON page of records instead (--after, --limit, --binding).",
+	captures_opts,
+	1,
+	1,
+	run_captures,
+	NULL,
+};
