@@ -36,6 +36,8 @@ static const char *title_of(int status)
 		return "Conflict";
 	case 410:
 		return "Gone";
+	case 412:
+		return "Precondition Failed";
 	case 413:
 		return "Content Too Large";
 	case 415:

@@ -167,16 +167,58 @@ static int read_id(const json_t *v, const char *field, void *out, struct fault *
 	return 0;
 }
 
+int bindcfg_name_check(const char *name, const char *field, struct fault *f)
+{
+	size_t len = strlen(name), digits = 0;
+
+	if (len < 1 || len > BINDING_NAME_MAX)
+		return fault_set(f, FAULT_INVALID, 0, field,
+				 "a binding name is 1 to %d characters long (got %zu)",
+				 BINDING_NAME_MAX, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= '0' && c <= '9')
+			digits++;
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+			   c == '.' || c == '-'))
+			return fault_set(f, FAULT_INVALID, 0, field,
+					 "a binding name may only hold letters, digits, '_', '.' "
+					 "and '-' (found byte 0x%02x at offset %zu)",
+					 c, i);
+	}
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return fault_set(f, FAULT_INVALID, 0, field,
+				 "\".\" and \"..\" are not binding names");
+	/* /bindings/{x} is binding id x when x is all digits, so a name never is. */
+	if (digits == len)
+		return fault_set(f, FAULT_INVALID, 0, field,
+				 "a binding name cannot be all digits: /bindings/%s names the "
+				 "binding with id %s",
+				 name, name);
+	return 0;
+}
+
+static int read_name(const json_t *v, const char *field, void *out, struct fault *f)
+{
+	struct binding_config *cfg = out;
+	const char *s;
+
+	if (jsonobj_string(v, field, &s, f) < 0 || bindcfg_name_check(s, field, f) < 0)
+		return -EINVAL;
+	memcpy(cfg->name, s, strlen(s) + 1);
+	return 0;
+}
+
 /* "id" first: a request's table starts after it (the state file keeps ids). */
 static const struct jfield binding_fields[] = {
-	{ "id", JT_ANY, .read = read_id },
-	{ .key = "match", .type = JT_OBJECT },
-	{ .key = "handler", .type = JT_STRING },
+	{ "id", JT_ANY, .read = read_id },	 { "name", JT_STRING, .read = read_name },
+	{ .key = "match", .type = JT_OBJECT },	 { .key = "handler", .type = JT_STRING },
 	{ .key = "options", .type = JT_OBJECT },
 };
 
 static const struct jobj binding_spec[2] = {
-	[false] = { NULL, binding_fields + 1, 3, "unknown field", NULL },
+	[false] = { NULL, binding_fields + 1, 4, "unknown field", NULL },
 	[true] = { NULL, JOBJ_FIELDS(binding_fields), "unknown field", NULL },
 };
 
@@ -219,15 +261,48 @@ json_t *match_to_json(const struct match *m)
 	return o;
 }
 
-json_t *bindcfg_to_json(const struct binding_config *cfg)
+json_t *bindcfg_spec_json(const struct binding_config *cfg)
 {
 	const struct handler_ops *ops = handlers[cfg->kind];
 	json_t *o = json_object(), *opts = json_object();
 
-	json_object_set_new(o, "id", json_integer(cfg->id));
 	json_object_set_new(o, "match", match_to_json(&cfg->match));
 	json_object_set_new(o, "handler", json_string(ops->name));
 	bindopts_to_json(cfg, opts);
 	json_object_set_new(o, "options", opts);
 	return o;
+}
+
+json_t *bindcfg_to_json(const struct binding_config *cfg)
+{
+	json_t *o = json_object(), *spec = bindcfg_spec_json(cfg);
+
+	json_object_set_new(o, "id", json_integer(cfg->id));
+	if (cfg->name[0])
+		json_object_set_new(o, "name", json_string(cfg->name));
+	json_object_update(o, spec);
+	json_decref(spec);
+	return o;
+}
+
+bool bindcfg_same(const struct binding_config *a, const struct binding_config *b)
+{
+	json_t *ja, *jb;
+	bool same;
+
+	/*
+	 * The options are a union of structs with padding and unused tails,
+	 * so they are compared in their normalized JSON form, the same form a
+	 * client reads back: equal there is equal in effect.
+	 */
+	if (a->kind != b->kind || a->match.depth != b->match.depth ||
+	    a->match.ethertype != b->match.ethertype ||
+	    a->match.ip_protocol != b->match.ip_protocol || a->match.udp_port != b->match.udp_port)
+		return false;
+	ja = bindcfg_spec_json(a);
+	jb = bindcfg_spec_json(b);
+	same = ja && jb && json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return same;
 }

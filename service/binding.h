@@ -38,8 +38,16 @@ enum handler_kind {
 	HANDLER_KIND_COUNT
 };
 
+/* A binding's name: the port-name rule, not all digits (an all-digit path segment is an id). */
+#define BINDING_NAME_MAX 15
+
 struct binding_config {
 	uint32_t id; /* assigned by the port's stack; 0 in a request */
+	/*
+	 * The client's name for it, NUL-terminated, unique on its port; ""
+	 * for an unnamed binding. Checked by bindcfg_name_check() (bindcfg.h).
+	 */
+	char name[BINDING_NAME_MAX + 1];
 	struct match match;
 	enum handler_kind kind;
 	union {
@@ -62,6 +70,11 @@ struct binding {
 	const struct handler_ops *ops;
 	void *priv; /* the handler's own state (a compiled filter, ...) */
 	struct timespec created;
+	/*
+	 * The configuration version (portset.h) of its last acknowledged
+	 * change: the binding's ETag. Set by the port set, 0 until then.
+	 */
+	uint64_t version;
 	struct binding_counters c;
 };
 

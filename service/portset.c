@@ -26,6 +26,7 @@ struct entry {
 	struct stack *stack;
 	struct event_port shown; /* the port as its last event showed it */
 	struct events_rate rate; /* its counter snapshots */
+	uint64_t version;	 /* of its last configuration change: the port's ETag */
 };
 
 struct portset {
@@ -38,11 +39,23 @@ struct portset {
 	struct events *events;	/* NULL: nobody watches */
 	struct event *counters; /* the counter-snapshot timer */
 	uint64_t counters_ms;
+	uint64_t version; /* the configuration version (portset_version()) */
 };
 
 static struct port *lookup(void *arg, const char *name)
 {
 	return portset_find(arg, name);
+}
+
+/* The version of an acknowledged configuration change, recorded by what it changed. */
+static uint64_t bump(struct portset *ps)
+{
+	return ++ps->version;
+}
+
+uint64_t portset_version(const struct portset *ps)
+{
+	return ps->version;
 }
 
 /* --- events (events.h): every change a client may watch is posted from here --- */
@@ -217,6 +230,7 @@ struct portset *portset_new(struct event_base *base, struct port_io io, const ch
 			    unsigned max_ports)
 {
 	struct portset *ps = calloc(1, sizeof(*ps));
+	struct timespec now;
 
 	if (!ps)
 		return NULL;
@@ -229,6 +243,17 @@ struct portset *portset_new(struct event_base *base, struct port_io io, const ch
 	ps->senv.max_bindings = PORTSET_DEFAULT_MAX_BINDINGS;
 	ps->senv.lookup = lookup;
 	ps->senv.lookup_arg = ps;
+	/*
+	 * Seeded from the wall clock in microseconds: a version is never
+	 * handed out twice across restarts (each change writes and fsyncs the
+	 * state file, far slower than one per microsecond), so an ETag a client
+	 * kept from an earlier run of paird never matches by accident. Not
+	 * nanoseconds: the "version" members of the JSON bodies must stay below
+	 * 2^53 for JavaScript clients (the dashboard), which read numbers as
+	 * doubles; microseconds do until the year 2255.
+	 */
+	clock_gettime(CLOCK_REALTIME, &now);
+	ps->version = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 	ps->e = calloc(ps->max_ports, sizeof(*ps->e));
 	ps->senv.scratch = malloc(PORT_FRAME_MAX);
 	ps->senv.budget = capture_budget_new(CAPTURE_MEMORY_DEFAULT);
@@ -314,6 +339,14 @@ struct port *portset_find(const struct portset *ps, const char *name)
 	return i < 0 ? NULL : ps->e[i].port;
 }
 
+uint64_t portset_port_version(const struct portset *ps, const struct port *p)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->e[i].port == p)
+			return ps->e[i].version;
+	return 0;
+}
+
 struct stack *portset_stack(const struct portset *ps, const struct port *p)
 {
 	for (size_t i = 0; i < ps->n; i++)
@@ -354,7 +387,19 @@ static void kernel_not_found(struct fault *f, const struct port_config *cfg)
 static int entry_open(struct portset *ps, const struct port_config *cfg, struct entry *e,
 		      struct fault *f)
 {
-	e->port = port_open(&ps->env, cfg, f);
+	struct port_config want = *cfg;
+
+	/*
+	 * A device paird creates starts at MTU 1500 (and up, port_open()):
+	 * its configuration says so, so that it reads the same in a port's
+	 * "config" as after a PUT, which asks for 1500 when it names no MTU
+	 * (put_target()), and a PUT of what GET shows changes nothing.
+	 */
+	if (!want.attach && !want.has_mtu) {
+		want.has_mtu = true;
+		want.mtu = 1500;
+	}
+	e->port = port_open(&ps->env, &want, f);
 	if (!e->port) {
 		kernel_not_found(f, cfg);
 		return fault_ret(f);
@@ -466,6 +511,7 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 		entry_free(&e);
 		return -EIO;
 	}
+	ps->e[ps->n - 1].version = bump(ps);
 	post_port(ps, &ps->e[ps->n - 1], EVENT_PORT_CREATED);
 	if (out)
 		*out = e.port;
@@ -531,6 +577,30 @@ static void put_target(const struct port_config *old, const struct port_config *
 	}
 }
 
+/*
+ * The log line of a PUT or PATCH: which fields changed, and how
+ * ("port tap0 updated: mtu 1500 -> 1400, addresses"), or that the link was
+ * brought back to an unchanged configuration.
+ */
+static void log_changes(const struct port_config *old, const struct port_config *want)
+{
+	char what[256];
+
+	portcfg_describe_changes(old, want, what, sizeof(what));
+	if (what[0])
+		log_info("port %s updated: %s", want->name, what);
+	else
+		log_info("port %s: link brought back to its configuration", want->name);
+}
+
+/* Nothing to do: the configuration is the same and the link is as it says. */
+static bool put_noop(const struct port *p, const struct port_config *old,
+		     const struct port_config *want)
+{
+	return !portcfg_changes(old, want) && !port_drift(p) && port_state(p) != PORT_STATE_GONE &&
+	       port_state(p) != PORT_STATE_ERROR;
+}
+
 /* A PUT that keeps the device: the link changes in place, undone if the save fails. */
 static int put_in_place(struct portset *ps, size_t i, const struct port_config *old,
 			const struct link_state *before, const struct port_config *want,
@@ -547,6 +617,8 @@ static int put_in_place(struct portset *ps, size_t i, const struct port_config *
 		post_if_changed(ps, &ps->e[i]);
 		return -EIO;
 	}
+	ps->e[i].version = bump(ps);
+	log_changes(old, want);
 	post_port(ps, &ps->e[i], EVENT_PORT_CHANGED);
 	if (out)
 		*out = p;
@@ -648,10 +720,17 @@ static int put_replace(struct portset *ps, size_t i, const struct port_config *o
 	/* A new device counts from zero: so does its stack, with a new since. */
 	stack_restart(stack);
 	entry_watch(&ps->e[i]);
+	ps->e[i].version = bump(ps);
 	post_port(ps, &ps->e[i], EVENT_PORT_CHANGED);
 	if (out)
 		*out = fresh;
-	log_info("port %s: replaced", want->name);
+	{
+		char what[256];
+
+		portcfg_describe_changes(old, want, what, sizeof(what));
+		log_info("port %s: replaced (new device)%s%s", want->name, what[0] ? ": " : "",
+			 what);
+	}
 	return 0;
 undo:
 	replace_undo(ps, i, p, old);
@@ -679,6 +758,12 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 	put_target(&old, cfg, &want);
 	if (portcfg_check_mtu(&want, NULL, f) < 0)
 		return -EINVAL;
+	/* No kernel operation, no counter reset, no state write, no event, same version. */
+	if (put_noop(p, &old, &want)) {
+		if (out)
+			*out = p;
+		return 0;
+	}
 	if (portcfg_same_device(&old, &want) && port_state(p) != PORT_STATE_GONE &&
 	    port_state(p) != PORT_STATE_ERROR)
 		return put_in_place(ps, (size_t)i, &old, &before, &want, out, f);
@@ -695,6 +780,8 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 	portcfg_merge(&want, patch);
 	if (portcfg_check(&want, f) < 0 || portcfg_check_mtu(&want, patch, f) < 0)
 		return fault_ret(f);
+	if (put_noop(p, &old, &want))
+		return 0;
 	if (port_reconfigure(p, &want, f) < 0) {
 		kernel_not_found(f, &want);
 		return fault_ret(f);
@@ -704,6 +791,8 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 		post_if_changed(ps, entry_of(ps, p));
 		return -EIO;
 	}
+	entry_of(ps, p)->version = bump(ps);
+	log_changes(&old, &want);
 	post_port(ps, entry_of(ps, p), EVENT_PORT_CHANGED);
 	return 0;
 }
@@ -720,6 +809,7 @@ int portset_delete(struct portset *ps, const char *name, struct fault *f)
 		insert_at(ps, (size_t)i, e);
 		return -EIO;
 	}
+	bump(ps);
 	log_info("port %s: deleted (%s)", name,
 		 port_config(e.port)->attach ? "detached; the device stays" : "device removed");
 	post_port(ps, &e, EVENT_PORT_DELETED);
@@ -770,11 +860,121 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 			stack_ring_release(s);
 		return -EIO;
 	}
-	log_info("port %s: binding %u (%s) added", port_name(p), b->cfg.id, b->ops->name);
+	b->version = bump(ps);
+	if (b->cfg.name[0])
+		log_info("port %s: binding %u \"%s\" (%s) added", port_name(p), b->cfg.id,
+			 b->cfg.name, b->ops->name);
+	else
+		log_info("port %s: binding %u (%s) added", port_name(p), b->cfg.id, b->ops->name);
 	post_binding(ps, p, EVENT_BINDING_CREATED, &b->cfg);
 	if (out)
 		*out = b;
 	return 0;
+}
+
+/* Moves binding @b of @s to position @at (where the binding it replaced stood). */
+static void move_to(struct stack *s, struct binding *b, size_t at)
+{
+	size_t from;
+
+	stack_detach(s, b->cfg.id, &from);
+	stack_reattach(s, b, at);
+}
+
+/*
+ * The replace of @old by @cfg: the new binding takes @old's id, name and
+ * place in the order, so a client that knew either keeps finding it.
+ */
+static int bind_replace(struct portset *ps, struct port *p, struct binding *old,
+			const struct binding_config *cfg, struct binding **out, struct fault *f)
+{
+	struct stack *s = portset_stack(ps, p);
+	bool had_ring = stack_ring(s) != NULL;
+	struct binding_config want = *cfg;
+	struct binding *b;
+	size_t at;
+
+	if (check_forward(ps, p, cfg, f) < 0)
+		return fault_ret(f);
+	want.id = old->cfg.id;
+	memcpy(want.name, old->cfg.name, sizeof(want.name));
+	stack_detach(s, old->cfg.id, &at);
+	if (stack_bind(s, &want, &b, f) < 0)
+		goto undo;
+	move_to(s, b, at);
+	if (save(ps, f) < 0) {
+		stack_detach(s, b->cfg.id, &at);
+		stack_binding_free(b);
+		goto undo;
+	}
+	b->version = bump(ps);
+	log_info("port %s: binding %u \"%s\" replaced (%s -> %s)", port_name(p), b->cfg.id,
+		 b->cfg.name, old->ops->name, b->ops->name);
+	post_binding(ps, p, EVENT_BINDING_DELETED, &old->cfg);
+	post_binding(ps, p, EVENT_BINDING_CREATED, &b->cfg);
+	stack_binding_free(old);
+	*out = b;
+	return 0;
+undo:
+	/* Back where it stood, counters and all; a ring reserved for the new one goes back. */
+	stack_reattach(s, old, at);
+	if (!had_ring)
+		stack_ring_release(s);
+	return fault_ret(f);
+}
+
+int portset_bind_put(struct portset *ps, struct port *p, const struct binding_config *cfg,
+		     bool *created, bool *changed, struct binding **out, struct fault *f)
+{
+	struct stack *s = portset_stack(ps, p);
+	struct binding *old, *b = NULL;
+	int ret;
+
+	*created = false;
+	*changed = false;
+	if (cfg->name[0])
+		old = stack_find_name(s, cfg->name);
+	else if (cfg->id)
+		old = stack_find(s, cfg->id);
+	else
+		old = NULL;
+	if (!old && !cfg->name[0] && cfg->id)
+		return fault_set(f, FAULT_NOT_FOUND, ENOENT, NULL, "port %s has no binding %u",
+				 port_name(p), cfg->id);
+	if (old && bindcfg_same(&old->cfg, cfg)) {
+		/* Nothing to do, and nothing done: same counters, same version, no event. */
+		b = old;
+		ret = 0;
+	} else if (old) {
+		ret = bind_replace(ps, p, old, cfg, &b, f);
+		*changed = ret == 0;
+	} else {
+		ret = portset_bind(ps, p, cfg, &b, f);
+		*created = *changed = ret == 0;
+	}
+	if (ret == 0 && out)
+		*out = b;
+	return ret;
+}
+
+struct binding *portset_find_binding(const struct portset *ps, const struct port *p,
+				     const char *key)
+{
+	struct stack *s = portset_stack(ps, p);
+	size_t len = strspn(key, "0123456789");
+	unsigned long long id;
+
+	if (!s || !key[0])
+		return NULL;
+	if (key[len] != '\0')
+		return stack_find_name(s, key);
+	/* All digits: an id, 1..UINT32_MAX in at most 10 digits. */
+	if (len > 10)
+		return NULL;
+	id = strtoull(key, NULL, 10);
+	if (id < 1 || id > UINT32_MAX)
+		return NULL;
+	return stack_find(s, (uint32_t)id);
 }
 
 int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault *f)
@@ -792,6 +992,7 @@ int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault
 		stack_reattach(s, b, at);
 		return -EIO;
 	}
+	bump(ps);
 	post_binding(ps, p, EVENT_BINDING_DELETED, &b->cfg);
 	stack_binding_free(b);
 	log_info("port %s: binding %u deleted", port_name(p), id);
@@ -822,11 +1023,15 @@ static int restore_port(struct portset *ps, const struct state_port *sp, size_t 
 			return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 		}
 	}
+	e.version = bump(ps);
 	insert_at(ps, ps->n, e);
 	for (size_t j = 0; j < sp->n_bindings; j++) {
+		struct binding *b;
+
 		pf = (struct fault)FAULT_INIT;
-		if (stack_bind(e.stack, &sp->bindings[j], NULL, &pf) < 0)
+		if (stack_bind(e.stack, &sp->bindings[j], &b, &pf) < 0)
 			return state_binding_fault(f, ps->state_path, i, j, &pf);
+		b->version = bump(ps);
 	}
 	if (sp->has_next_id)
 		stack_set_next_id(e.stack, sp->next_binding_id);

@@ -90,11 +90,52 @@ int portset_delete(struct portset *ps, const char *name, struct fault *f);
 /*
  * Adds a binding to @port's stack (after checking what it needs of other
  * ports: a forward's target) and persists it; undone if the state file
- * cannot be written.
+ * cannot be written. A name (@cfg->name non-empty, checked with
+ * bindcfg_name_check()) already used on @port is FAULT_CONFLICT (409) on
+ * "name"; a name is kept in the state file and survives a restart.
  */
 int portset_bind(struct portset *ps, struct port *port, const struct binding_config *cfg,
 		 struct binding **out, struct fault *f);
 int portset_unbind(struct portset *ps, struct port *port, uint32_t id, struct fault *f);
+
+/*
+ * PUT of a binding: @cfg->name (or, for an unnamed binding, @cfg->id) says
+ * which. None there: created like portset_bind() (*created, *changed true;
+ * an id without a name must exist: FAULT_NOT_FOUND). One there with the
+ * same match, handler and options (bindcfg_same()): nothing is done, no
+ * counter restarts, no state write, no event, same version (*changed
+ * false). Otherwise replaced: the new binding keeps the old one's id, name
+ * and place in the order, with fresh counters and a new version; undone
+ * (the old one back, counters and all) if the handler refuses or the state
+ * file cannot be written. *@out (may be NULL) is the binding now in place.
+ */
+int portset_bind_put(struct portset *ps, struct port *port, const struct binding_config *cfg,
+		     bool *created, bool *changed, struct binding **out, struct fault *f);
+
+/*
+ * A binding of @port by the key of a path or a config document: all digits
+ * is an id (1..UINT32_MAX, at most 10 digits), anything else a name. NULL
+ * when none.
+ */
+struct binding *portset_find_binding(const struct portset *ps, const struct port *port,
+				     const char *key);
+
+/*
+ * Versions (ETags). The set keeps one 64-bit counter, seeded at
+ * portset_new() from CLOCK_REALTIME in microseconds (below 2^53, so exact
+ * in JavaScript's numbers too), and every acknowledged
+ * configuration change (a port created, replaced, patched or deleted, a
+ * binding added, replaced or deleted) takes the next value; the port or
+ * binding it changed records it (struct binding's version, and
+ * portset_port_version()). A restore gives every restored port and binding
+ * a value of its own. Observed state (link, counters, captures) never
+ * changes a version, and a call that changes nothing (a PUT or PATCH to
+ * what is already there) leaves every version as it was: comparing a
+ * version before and after a call tells whether it changed anything.
+ */
+uint64_t portset_version(const struct portset *ps);
+/* The version of @port's last configuration change; 0 when @port is not in the set. */
+uint64_t portset_port_version(const struct portset *ps, const struct port *port);
 
 /*
  * Posts every change to @ev from now on (events.h): ports created, changed

@@ -131,6 +131,10 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 	if (cfg->id && stack_find(s, cfg->id))
 		return fault_set(f, FAULT_CONFLICT, EEXIST, "id", "binding %u already exists",
 				 cfg->id);
+	if (cfg->name[0] && stack_find_name(s, cfg->name))
+		return fault_set(f, FAULT_CONFLICT, EEXIST, "name",
+				 "port %s already has a binding named %s", port_name(s->port),
+				 cfg->name);
 	if (cfg->kind == HANDLER_CAPTURE && !s->ring) {
 		s->ring = capture_ring_new(s->env->budget, s->env->ring_bytes, f);
 		if (!s->ring)
@@ -260,6 +264,16 @@ struct binding *stack_find(const struct stack *s, uint32_t id)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->b[i]->cfg.id == id)
+			return s->b[i];
+	return NULL;
+}
+
+struct binding *stack_find_name(const struct stack *s, const char *name)
+{
+	if (!name[0])
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->b[i]->cfg.name, name) == 0)
 			return s->b[i];
 	return NULL;
 }

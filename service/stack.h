@@ -54,8 +54,9 @@ void stack_attach(struct stack *s, struct port *port);
 /*
  * Adds a binding (its id assigned unless @cfg has one, as from the state
  * file). The first capture binding allocates the port's capture ring.
- * Faults: FAULT_LIMIT (bindings, capture memory), FAULT_CONFLICT (an id in
- * use), FAULT_INVALID (the handler refused, e.g. a bad capture filter).
+ * Faults: FAULT_LIMIT (bindings, capture memory), FAULT_CONFLICT (an id, or
+ * a non-empty name, in use on this port: field "id" or "name"),
+ * FAULT_INVALID (the handler refused, e.g. a bad capture filter).
  */
 int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding **out,
 	       struct fault *f);
@@ -84,6 +85,8 @@ size_t stack_count(const struct stack *s);
 /* Bindings in creation order; NULL past the end. */
 struct binding *stack_at(const struct stack *s, size_t i);
 struct binding *stack_find(const struct stack *s, uint32_t id);
+/* The binding named @name on this stack; NULL when none (always for ""). */
+struct binding *stack_find_name(const struct stack *s, const char *name);
 
 const struct stack_counters *stack_counters(const struct stack *s);
 /*

@@ -8,7 +8,9 @@
  * it would lose the operator's configuration.
  *
  * The document is the whole desired state: the ports in creation order,
- * each with its bindings and the next binding id its stack hands out.
+ * each with its bindings (id, name when it has one, match, handler,
+ * options: bindcfg.h) and the next binding id its stack hands out. Files
+ * written before bindings had names load as unnamed bindings.
  * state_decode() turns it into plain structs (struct state_doc) that the
  * port set applies, state_encode() turns such structs back into it; the
  * port set's restore and any whole-configuration apply share both.

@@ -5,7 +5,7 @@
  * its fault names (match key ranges and types, unknown keys, udp_port only
  * under ip_protocol 17, ip_protocol only under an IP ethertype, a tun's
  * missing Ethernet layer, handlers that cannot live at a node, unknown
- * handlers, each handler's options, the id of the state file), the
+ * handlers, each handler's options, the id of the state file, names), the
  * normalized form bindcfg_to_json() writes back, and the round trip
  * to_json → from_json that a restart goes through.
  */
@@ -695,6 +695,111 @@ static void test_round_trip(void **state)
 	}
 }
 
+/* --- names (issue 10) --- */
+
+static void test_name(void **state)
+{
+	static const char *const bad[] = { "''",     "'123'",  "'0'",
+					   "'.'",    "'..'",   "'a/b'",
+					   "'a b'",  "'dns%'", "'abcdefghijklmnop'",
+					   "42",     "null",   "true",
+					   "['dns']" };
+	static const char *const good[] = { "dns", "a.b-c_1", "1a", "007x", "abcdefghijklmno",
+					    "...", "_" };
+	struct binding_config c;
+	struct fault f = FAULT_INIT;
+	char spec[128];
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(spec, sizeof(spec), "{'name':%s,'handler':'count'}", bad[i]);
+		refuse(PORT_TAP, spec, "name");
+		refuse_kind(PORT_TAP, true, spec, FAULT_INVALID, "name");
+	}
+	/* An embedded NUL would cut the name short in C. */
+	j = json_object();
+	json_object_set_new(j, "name", json_stringn("dns\0x", 5));
+	json_object_set_new(j, "handler", json_string("count"));
+	assert_true(bindcfg_from_json(j, PORT_TAP, false, &c, &f) < 0);
+	assert_string_equal(f.field, "name");
+	json_decref(j);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(spec, sizeof(spec), "{'name':'%s','handler':'count'}", good[i]);
+		accept_ok(PORT_TAP, false, spec, &c);
+		assert_string_equal(c.name, good[i]);
+		f = (struct fault)FAULT_INIT;
+		assert_int_equal(bindcfg_name_check(good[i], "x", &f), 0);
+	}
+	/* The all-digit refusal says why. */
+	f = (struct fault)FAULT_INIT;
+	assert_true(bindcfg_name_check("53", "name", &f) < 0);
+	assert_non_null(strstr(f.detail, "digits"));
+	/* Absent: unnamed. */
+	accept_ok(PORT_TAP, false, "{'handler':'count'}", &c);
+	assert_string_equal(c.name, "");
+
+	/* Written back only when set, so unnamed bindings read as before. */
+	c.id = 3;
+	j = bindcfg_to_json(&c);
+	assert_null(json_object_get(j, "name"));
+	json_decref(j);
+	accept_ok(PORT_TAP, true, "{'id':4,'name':'dns','handler':'count'}", &c);
+	j = bindcfg_to_json(&c);
+	assert_string_equal(json_string_value(json_object_get(j, "name")), "dns");
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 4);
+	json_decref(j);
+	/* The spec form has neither. */
+	j = bindcfg_spec_json(&c);
+	assert_int_equal(json_object_size(j), 3);
+	assert_null(json_object_get(j, "name"));
+	assert_null(json_object_get(j, "id"));
+	json_decref(j);
+}
+
+static void test_same(void **state)
+{
+	struct binding_config a, b;
+
+	(void)state;
+	accept_ok(PORT_TAP, false,
+		  "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':53},"
+		  "'handler':'capture','options':{'limit':5}}",
+		  &a);
+	accept_ok(PORT_TAP, true,
+		  "{'id':9,'name':'dns','match':{'ethertype':2048,"
+		  "'ip_protocol':17,'udp_port':53},'handler':'capture','options':{'limit':5,"
+		  "'filter':''}}",
+		  &b);
+	/* Ids, names and spelled-out defaults do not make a difference. */
+	assert_true(bindcfg_same(&a, &b));
+	accept_ok(PORT_TAP, false,
+		  "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':53},"
+		  "'handler':'capture','options':{'limit':6}}",
+		  &b);
+	assert_false(bindcfg_same(&a, &b));
+	accept_ok(PORT_TAP, false,
+		  "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':54},"
+		  "'handler':'capture','options':{'limit':5}}",
+		  &b);
+	assert_false(bindcfg_same(&a, &b));
+	accept_ok(PORT_TAP, false,
+		  "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':53},"
+		  "'handler':'count'}",
+		  &b);
+	assert_false(bindcfg_same(&a, &b));
+	accept_ok(PORT_TAP, false,
+		  "{'match':{'ethertype':2054},'handler':'arp_reply',"
+		  "'options':{'addresses':['198.18.0.1','198.18.0.2']}}",
+		  &a);
+	accept_ok(PORT_TAP, false,
+		  "{'match':{'ethertype':2054},'handler':'arp_reply',"
+		  "'options':{'addresses':['198.18.0.1','198.18.0.3']}}",
+		  &b);
+	assert_false(bindcfg_same(&a, &b));
+	assert_true(bindcfg_same(&a, &a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +812,8 @@ int main(void)
 		cmocka_unit_test(test_id),
 		cmocka_unit_test(test_to_json),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_same),
 	};
 
 	log_set_level(LOG_ERROR);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../service/bindcfg.h"
+#include "../../service/events.h"
 #include "../../service/log.h"
 #include "../../service/portset.h"
 #include "../fakes/portio_mem.h"
@@ -1232,6 +1233,373 @@ static void test_link_events_lost(void **state)
 	assert_int_equal(port_state(q), PORT_STATE_GONE);
 }
 
+/* --- named bindings, PUT of a binding, versions (issue 10) --- */
+
+static struct binding_config bind_json(enum port_type t, const char *text)
+{
+	struct binding_config bc;
+	struct fault f = FAULT_INIT;
+	json_t *doc = json_loads(text, 0, NULL);
+
+	assert_non_null(doc);
+	if (bindcfg_from_json(doc, t, false, &bc, &f) != 0)
+		fail_msg("%s: %s", text, f.detail);
+	json_decref(doc);
+	return bc;
+}
+
+static struct binding *bind_ok(struct fx *fx, struct port *p, const char *text)
+{
+	struct binding_config bc = bind_json(PORT_TAP, text);
+	struct fault f = FAULT_INIT;
+	struct binding *b = NULL;
+
+	if (portset_bind(fx->ps, p, &bc, &b, &f) != 0)
+		fail_msg("bind %s: %s", text, f.detail);
+	return b;
+}
+
+/* The state file's text, to show that a call did not write it. */
+static char *state_text(const struct fx *fx)
+{
+	json_t *doc = state_doc(fx);
+	char *t = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+
+	json_decref(doc);
+	return t;
+}
+
+static void test_binding_names(void **state)
+{
+	struct fx *fx = *state;
+	struct binding_config bc;
+	struct fault f = FAULT_INIT;
+	struct binding *b;
+	struct port *p;
+	json_t *doc, *bs;
+	uint32_t id;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	bind_ok(fx, p, "{\"handler\":\"count\"}");
+	b = bind_ok(fx, p,
+		    "{\"name\":\"dns\",\"match\":{\"ethertype\":2048,"
+		    "\"ip_protocol\":17,\"udp_port\":53},\"handler\":\"capture\"}");
+	id = b->cfg.id;
+	assert_int_equal(id, 2);
+	bind_ok(fx, p, "{\"handler\":\"count\"}");
+	/* A second binding of that name on the port is a conflict, and nothing is added. */
+	bc = bind_json(PORT_TAP, "{\"name\":\"dns\",\"handler\":\"count\"}");
+	assert_true(portset_bind(fx->ps, p, &bc, &b, &f) < 0);
+	assert_int_equal(f.kind, FAULT_CONFLICT);
+	assert_string_equal(f.field, "name");
+	assert_int_equal(stack_count(portset_stack(fx->ps, p)), 3);
+	/* The same name on another port is another binding. */
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_bind(fx->ps,
+				      create_ok(fx, "{\"name\":\"p1\",\"type\":"
+						    "\"tap\"}"),
+				      &bc, NULL, &f),
+			 0);
+
+	/* Found by name and by id, and never by an all-digit name. */
+	assert_ptr_equal(portset_find_binding(fx->ps, p, "dns"),
+			 stack_find(portset_stack(fx->ps, p), id));
+	assert_ptr_equal(portset_find_binding(fx->ps, p, "2"),
+			 portset_find_binding(fx->ps, p, "dns"));
+	assert_ptr_equal(stack_find_name(portset_stack(fx->ps, p), "dns"),
+			 portset_find_binding(fx->ps, p, "dns"));
+	assert_null(portset_find_binding(fx->ps, p, "dnx"));
+	assert_null(portset_find_binding(fx->ps, p, "0"));
+	assert_null(portset_find_binding(fx->ps, p, "99999999999"));
+	assert_null(portset_find_binding(fx->ps, p, ""));
+	assert_null(stack_find_name(portset_stack(fx->ps, p), ""));
+
+	/* In the state file, and only on the named one. */
+	doc = state_doc(fx);
+	bs = json_object_get(state_port(doc, "p0"), "bindings");
+	assert_null(json_object_get(json_array_get(bs, 0), "name"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(bs, 1), "name")),
+			    "dns");
+	json_decref(doc);
+
+	/* A restart brings the name back with its id. */
+	ps_start(fx, 0);
+	p = portset_find(fx->ps, "p0");
+	b = portset_find_binding(fx->ps, p, "dns");
+	assert_non_null(b);
+	assert_int_equal(b->cfg.id, id);
+	assert_int_equal(b->cfg.kind, HANDLER_CAPTURE);
+	assert_string_equal(portset_find_binding(fx->ps, p, "1")->cfg.name, "");
+}
+
+/* A state file of an older paird (no names) loads; one with a name twice on a port does not. */
+static void test_restore_binding_names(void **state)
+{
+	struct fx *fx = *state;
+	struct portset *ps;
+	struct fault f = FAULT_INIT;
+	FILE *fp;
+
+	fp = fopen(fx->path, "w");
+	assert_non_null(fp);
+	fputs("{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\",\"bindings\":"
+	      "[{\"id\":1,\"match\":{},\"handler\":\"count\",\"options\":{}}],"
+	      "\"next_binding_id\":2}]}",
+	      fp);
+	fclose(fp);
+	ps_start(fx, 0);
+	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 1);
+
+	portset_free(fx->ps);
+	fx->ps = NULL;
+	fp = fopen(fx->path, "w");
+	assert_non_null(fp);
+	fputs("{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\",\"bindings\":"
+	      "[{\"id\":1,\"name\":\"a\",\"handler\":\"count\"},"
+	      "{\"id\":2,\"name\":\"a\",\"handler\":\"drop\"}]}]}",
+	      fp);
+	fclose(fp);
+	ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
+	assert_non_null(ps);
+	assert_true(portset_restore(ps, &f) < 0);
+	assert_non_null(strstr(f.detail, "bindings[1]"));
+	assert_non_null(strstr(f.detail, "named a"));
+	portset_free(ps);
+}
+
+static void test_bind_put(void **state)
+{
+	struct fx *fx = *state;
+	struct binding_config bc;
+	struct fault f = FAULT_INIT;
+	struct binding *b = NULL, *b2 = NULL;
+	bool created, changed;
+	uint64_t v, gv;
+	char *before, *after;
+	struct port *p;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	bind_ok(fx, p, "{\"handler\":\"count\"}");
+	bc = bind_json(PORT_TAP, "{\"match\":{\"ethertype\":2048,\"ip_protocol\":17,"
+				 "\"udp_port\":53},\"handler\":\"capture\"}");
+	memcpy(bc.name, "dns", 4);
+	assert_int_equal(portset_bind_put(fx->ps, p, &bc, &created, &changed, &b, &f), 0);
+	assert_true(created);
+	assert_true(changed);
+	assert_int_equal(b->cfg.id, 2);
+	bind_ok(fx, p, "{\"handler\":\"drop\"}");
+	v = b->version;
+	assert_true(v > 0);
+	assert_int_equal(v + 1, portset_version(fx->ps));
+
+	/* The same again: nothing done, counters kept, no state write, same versions. */
+	b->c.packets = 7;
+	before = state_text(fx);
+	break_state(fx); /* any write would now fail */
+	gv = portset_version(fx->ps);
+	assert_int_equal(portset_bind_put(fx->ps, p, &bc, &created, &changed, &b2, &f), 0);
+	assert_false(created);
+	assert_false(changed);
+	assert_ptr_equal(b2, b);
+	assert_int_equal(b->c.packets, 7);
+	assert_int_equal(b->version, v);
+	assert_int_equal(portset_version(fx->ps), gv);
+	assert_int_equal(stack_count(portset_stack(fx->ps, p)), 3);
+
+	/* A replace whose state write fails leaves the old one in place, counters and all. */
+	bc = bind_json(PORT_TAP, "{\"match\":{\"ethertype\":2048,\"ip_protocol\":17,"
+				 "\"udp_port\":53},\"handler\":\"capture\",\"options\":"
+				 "{\"limit\":4}}");
+	memcpy(bc.name, "dns", 4);
+	assert_true(portset_bind_put(fx->ps, p, &bc, &created, &changed, &b2, &f) < 0);
+	assert_internal(&f);
+	assert_false(changed);
+	assert_ptr_equal(stack_at(portset_stack(fx->ps, p), 1), b);
+	assert_int_equal(b->c.packets, 7);
+	assert_int_equal(portset_version(fx->ps), gv);
+	mend_state(fx);
+	after = state_text(fx);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	/* Replaced: same id, name and place; new version, fresh counters. */
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_bind_put(fx->ps, p, &bc, &created, &changed, &b2, &f), 0);
+	assert_false(created);
+	assert_true(changed);
+	assert_int_equal(b2->cfg.id, 2);
+	assert_string_equal(b2->cfg.name, "dns");
+	assert_int_equal(b2->cfg.o.capture.limit, 4);
+	assert_int_equal(b2->c.packets, 0);
+	assert_true(b2->version > v);
+	assert_int_equal(b2->version, portset_version(fx->ps));
+	assert_ptr_equal(stack_at(portset_stack(fx->ps, p), 1), b2);
+	assert_int_equal(stack_count(portset_stack(fx->ps, p)), 3);
+	assert_int_equal(stack_next_id(portset_stack(fx->ps, p)), 4);
+
+	/* A replace the handler refuses changes nothing either. */
+	bc = bind_json(PORT_TAP, "{\"handler\":\"forward\",\"options\":{\"port\":\"p9\"}}");
+	memcpy(bc.name, "dns", 4);
+	f = (struct fault)FAULT_INIT;
+	assert_true(portset_bind_put(fx->ps, p, &bc, &created, &changed, &b, &f) < 0);
+	assert_string_equal(f.field, "options.port");
+	assert_ptr_equal(stack_at(portset_stack(fx->ps, p), 1), b2);
+
+	/* An unnamed binding by its id: replaced in place; an absent id is not found. */
+	bc = bind_json(PORT_TAP, "{\"handler\":\"drop\"}");
+	bc.id = 1;
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_bind_put(fx->ps, p, &bc, &created, &changed, &b, &f), 0);
+	assert_true(changed);
+	assert_int_equal(b->cfg.kind, HANDLER_DROP);
+	assert_ptr_equal(stack_at(portset_stack(fx->ps, p), 0), b);
+	bc.id = 77;
+	assert_true(portset_bind_put(fx->ps, p, &bc, &created, &changed, &b, &f) < 0);
+	assert_int_equal(f.kind, FAULT_NOT_FOUND);
+
+	/* The replace survives a restart. */
+	ps_start(fx, 0);
+	p = portset_find(fx->ps, "p0");
+	b = portset_find_binding(fx->ps, p, "dns");
+	assert_int_equal(b->cfg.id, 2);
+	assert_int_equal(b->cfg.o.capture.limit, 4);
+}
+
+static void test_versions(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c;
+	struct fault f = FAULT_INIT;
+	struct binding *b;
+	struct port *p;
+	uint64_t v0, v1, v2;
+
+	ps_start(fx, 0);
+	v0 = portset_version(fx->ps);
+	/* Seeded from the clock (µs): far above any count of changes, exact as a JS number. */
+	assert_true(v0 > 1000000000ull * 1000000ull);
+	assert_true(v0 < (1ull << 53));
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
+	v1 = portset_port_version(fx->ps, p);
+	assert_int_equal(v1, v0 + 1);
+	assert_int_equal(portset_version(fx->ps), v1);
+	b = bind_ok(fx, p, "{\"handler\":\"count\"}");
+	assert_int_equal(b->version, v1 + 1);
+	/* A binding is not its port: the port's version stays. */
+	assert_int_equal(portset_port_version(fx->ps, p), v1);
+	c = patch_json("{\"mtu\":1400}");
+	assert_int_equal(portset_patch(fx->ps, p, &c, &f), 0);
+	v2 = portset_port_version(fx->ps, p);
+	assert_int_equal(v2, v1 + 2);
+	/* Observed state does not count. */
+	port_read_ready(p);
+	assert_int_equal(portset_port_version(fx->ps, p), v2);
+	assert_int_equal(portset_unbind(fx->ps, p, b->cfg.id, &f), 0);
+	assert_int_equal(portset_version(fx->ps), v2 + 1);
+	assert_int_equal(portset_delete(fx->ps, "p0", &f), 0);
+	assert_int_equal(portset_version(fx->ps), v2 + 2);
+	assert_int_equal(portset_port_version(fx->ps, p), 0);
+
+	/* Restored ports and bindings get versions of their own, above the new seed. */
+	p = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
+	bind_ok(fx, p, "{\"handler\":\"count\"}");
+	v2 = portset_version(fx->ps);
+	ps_start(fx, 0);
+	p = portset_find(fx->ps, "p1");
+	assert_true(portset_port_version(fx->ps, p) > v2);
+	assert_true(stack_at(portset_stack(fx->ps, p), 0)->version >
+		    portset_port_version(fx->ps, p));
+}
+
+/*
+ * A PUT or PATCH to what is already there: no kernel operation, no counter
+ * reset, no state write, no event, the same version (issue 10).
+ */
+static void test_put_patch_noop(void **state)
+{
+	struct fx *fx = *state;
+	struct events *ev = events_new(64);
+	struct port_config c, patch;
+	struct fault f = FAULT_INIT;
+	uint8_t frame[40] = { 0x45 };
+	unsigned calls[MEMIO_OP_COUNT];
+	struct port *p, *q;
+	uint64_t v, gv, newest;
+	bool created;
+
+	assert_non_null(ev);
+	ps_start(fx, 0);
+	assert_int_equal(portset_set_events(fx->ps, ev, 0), 0);
+	/* POST without mtu: the same configuration as a PUT without one. */
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\",\"addresses\":"
+			  "[\"198.18.0.1/24\"]}");
+	assert_true(port_config(p)->has_mtu);
+	assert_int_equal(port_config(p)->mtu, 1500);
+	assert_int_equal(memio_push(fx->m, "p0", frame, sizeof(frame)), 0);
+	port_read_ready(p);
+	v = portset_port_version(fx->ps, p);
+	gv = portset_version(fx->ps);
+	newest = events_newest(ev);
+	for (int i = 0; i < MEMIO_OP_COUNT; i++)
+		calls[i] = memio_calls(fx->m, (enum memio_op)i);
+	break_state(fx); /* a write would fail the call */
+
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"addresses\":[\"198.18.0.1/24\"]}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	assert_false(created);
+	assert_ptr_equal(q, p);
+	/* The canonical form, every field spelled out, is the same request. */
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1500,\"mac\":null,"
+		     "\"up\":true,\"addresses\":[\"198.18.0.1/24\"],\"attach\":false,"
+		     "\"packet_info\":false,\"strict\":false}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	patch = patch_json("{\"mtu\":1500,\"up\":true,\"addresses\":[\"198.18.0.1/24\"]}");
+	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
+	patch = patch_json("{}");
+	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
+
+	assert_int_equal(f.kind, FAULT_NONE);
+	for (int i = 0; i < MEMIO_OP_COUNT; i++)
+		if (i != MEMIO_READ && memio_calls(fx->m, (enum memio_op)i) != calls[i])
+			fail_msg("memio op %d called %u times, was %u", i,
+				 memio_calls(fx->m, (enum memio_op)i), calls[i]);
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+	assert_int_equal(portset_port_version(fx->ps, p), v);
+	assert_int_equal(portset_version(fx->ps), gv);
+	assert_int_equal(events_newest(ev), newest);
+
+	/* A real change still is one: and it would have been refused had it been written. */
+	patch = patch_json("{\"mtu\":1400}");
+	assert_true(portset_patch(fx->ps, p, &patch, &f) < 0);
+	assert_int_equal(portset_port_version(fx->ps, p), v);
+	mend_state(fx);
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
+	assert_true(portset_port_version(fx->ps, p) > v);
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+
+	/* Drift is something to do: the same configuration brings the link back. */
+	v = portset_port_version(fx->ps, p);
+	{
+		struct link_change ch = { .up = -1, .mtu = 1300 };
+
+		assert_int_equal(memio_link_change(fx->m, "p0", &ch), 0);
+		port_link_update(p, memio_link(fx->m, "p0"));
+	}
+	assert_true(port_drift(p) & PORT_DRIFT_MTU);
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1400,\"addresses\":"
+		     "[\"198.18.0.1/24\"]}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
+	assert_int_equal(port_drift(p), 0);
+	assert_true(portset_port_version(fx->ps, p) > v);
+	portset_set_events(fx->ps, NULL, 0);
+	events_free(ev);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1275,6 +1643,11 @@ int main(void)
 		T(test_link_event_readds),
 		T(test_attach_save_fails_link_back),
 		T(test_link_events_lost),
+		T(test_binding_names),
+		T(test_restore_binding_names),
+		T(test_bind_put),
+		T(test_versions),
+		T(test_put_patch_noop),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);
