@@ -191,6 +191,14 @@ ip -o link show dev tap0 | grep -q "mtu 1300" || fail "pairctl port set --mtu: $
 pc port set tap0 --addr 198.18.0.1/24 --addr 2001:db8::1/64 --mtu 1400
 expect_rc 0
 ip -o link show dev tap0 | grep -q "mtu 1400" || fail "pairctl port set --mtu 1400"
+# A patch that changes nothing says so; a stale ETag is refused (412) and changes nothing.
+pc port set tap0 --mtu 1400
+expect_rc 0
+out_has "port tap0: unchanged"
+pc port set tap0 --mtu 1200 --if-match '"1"'
+expect_rc 1
+err_has "^pairctl: Precondition Failed: "
+ip -o link show dev tap0 | grep -q "mtu 1400" || fail "a refused pairctl port set changed the MTU"
 
 note "bind: MATCH shorthand, --opt, the bindings table"
 pc bind tap0 arp arp_reply --opt addresses=198.18.0.2
