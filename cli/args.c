@@ -208,8 +208,8 @@ static json_t *kv_value(const char *key, const char *text)
 	v = json_array();
 	for (s = text; v; s = comma + 1) {
 		comma = strchr(s, ',');
-		if (json_array_append_new(v, json_stringn(s, comma ? (size_t)(comma - s)
-								  : strlen(s))) < 0) {
+		if (json_array_append_new(
+			    v, json_stringn(s, comma ? (size_t)(comma - s) : strlen(s))) < 0) {
 			json_decref(v);
 			return NULL;
 		}

@@ -40,6 +40,7 @@ struct sink {
 	bool decided;
 	bool reader_gone; /* EPIPE on fd */
 	bool too_big;
+	int write_err; /* -errno of the failed write to fd */
 };
 
 struct client *client_new(const struct client_cfg *cfg)
@@ -130,6 +131,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	if (s->streaming) {
 		int ret = write_all(s->fd, data, n);
 
+		s->write_err = ret;
 		if (ret == -EPIPE)
 			s->reader_gone = true;
 		return ret ? 0 : n;
@@ -187,11 +189,11 @@ static void explain_socket(const char *path)
 	int fd, err = 0;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "pairctl: cannot connect to %s: the path is too long for a socket\n",
-			path);
+		fprintf(stderr,
+			"pairctl: cannot connect to %s: the path is too long for a socket\n", path);
 		return;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		err = errno;
@@ -227,8 +229,8 @@ static void explain_socket(const char *path)
 	}
 }
 
-static int perform(struct client *c, const char *method, const char *path,
-		   const struct request *rq, struct response *r, int fd)
+static int perform(struct client *c, const char *method, const char *path, const struct request *rq,
+		   struct response *r, int fd)
 {
 	struct curl_slist *hdrs = NULL, *h;
 	struct sink s = { .r = r, .curl = c->curl, .fd = fd };
@@ -293,7 +295,12 @@ static int perform(struct client *c, const char *method, const char *path,
 
 	rc = curl_easy_perform(c->curl);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
-	if (rc == CURLE_WRITE_ERROR && s.reader_gone) {
+	if ((rc == CURLE_WRITE_ERROR && s.reader_gone) ||
+	    (rc == CURLE_PARTIAL_FILE && s.streaming)) {
+		/*
+		 * The reader went away (tshark -c 1, head), or paird ended a
+		 * stream (its port was deleted) without the last chunk: the end.
+		 */
 		ret = 0;
 	} else if (rc == CURLE_COULDNT_CONNECT && !c->cfg.url) {
 		explain_socket(c->cfg.socket);
@@ -303,17 +310,15 @@ static int perform(struct client *c, const char *method, const char *path,
 			BODY_MAX);
 		ret = -EFBIG;
 	} else if (rc == CURLE_WRITE_ERROR && s.streaming) {
-		fprintf(stderr, "pairctl: writing the stream failed: %s\n", strerror(errno));
+		fprintf(stderr, "pairctl: writing the stream failed: %s\n", strerror(-s.write_err));
 		ret = -EIO;
-	} else if (rc == CURLE_PARTIAL_FILE && s.streaming) {
-		/* paird ended a stream (its port went away) without the last chunk. */
-		ret = 0;
 	} else if (rc != CURLE_OK) {
-		fprintf(stderr, "pairctl: %s %s: %s\n", method, c->cfg.url ? c->cfg.url : c->cfg.socket,
+		fprintf(stderr, "pairctl: %s %s: %s\n", method,
+			c->cfg.url ? c->cfg.url : c->cfg.socket,
 			c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-		ret = rc == CURLE_COULDNT_CONNECT ? -ECONNREFUSED
+		ret = rc == CURLE_COULDNT_CONNECT      ? -ECONNREFUSED
 		      : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
-							: -EIO;
+						       : -EIO;
 	}
 	if (!r->body && ret == 0 && !s.streaming) {
 		/* An empty body is still a string for the callers. */
@@ -330,8 +335,8 @@ out:
 	return ret;
 }
 
-int client_request(struct client *c, const char *method, const char *path,
-		   const struct request *rq, struct response *r)
+int client_request(struct client *c, const char *method, const char *path, const struct request *rq,
+		   struct response *r)
 {
 	return perform(c, method, path, rq, r, -1);
 }

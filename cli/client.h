@@ -51,8 +51,8 @@ void client_free(struct client *c);
  * answer came, whatever its status, or a negative errno after printing
  * why no answer came.
  */
-int client_request(struct client *c, const char *method, const char *path,
-		   const struct request *rq, struct response *r);
+int client_request(struct client *c, const char *method, const char *path, const struct request *rq,
+		   struct response *r);
 
 /*
  * GETs path and writes a 2xx answer's body to fd as it arrives (for a

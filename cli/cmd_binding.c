@@ -72,8 +72,10 @@ static int run_bind(struct ctx *ctx, const struct args *a)
 	}
 	match_format(match, mtext, sizeof(mtext));
 	printf("%s %s at %s on %s: binding %" JSON_INTEGER_FORMAT,
-	       r.status == 201 ? "bound" : r.changed == 0 ? "unchanged:" : "replaced:", a->pos[2],
-	       mtext, port, json_integer_value(json_object_get(b, "id")));
+	       r.status == 201	? "bound"
+	       : r.changed == 0 ? "unchanged:"
+				: "replaced:",
+	       a->pos[2], mtext, port, json_integer_value(json_object_get(b, "id")));
 	if (name)
 		printf(" (name %s)", name);
 	printf("\n");
@@ -107,7 +109,7 @@ static int run_unbind(struct ctx *ctx, const struct args *a)
 
 static int bindings_table(const json_t *list)
 {
-	static const char *const head[] = { "ID",	"NAME",	 "MATCH",  "HANDLER",
+	static const char *const head[] = { "ID",      "NAME",	"MATCH",  "HANDLER",
 					    "PACKETS", "BYTES", "ERRORS", "OPTIONS" };
 	struct table *t = table_new(8, head);
 	const json_t *b;
@@ -199,25 +201,36 @@ static const struct arg_opt bindings_opts[] = {
 };
 
 const struct command bind_command = {
-	"bind",
-	"PORT MATCH HANDLER [--name NAME] [--opt KEY=VALUE ...]",
-	"bind a handler to a node of a port's dispatch tree",
-	"MATCH: any, arp, ipv4, ipv6, icmp, icmp6, tcp, tcp6, udp, udp6, udp/PORT, "
-	"udp6/PORT, ethertype/N, ip/N, ip6/N, or a JSON match object.\n"
-	"HANDLER: count, capture, echo, arp_reply, ndp_reply, forward, drop.\n"
-	"A --opt value is JSON when it parses as JSON, else a string; "
-	"addresses=A,B gives a list.",
-	bind_opts,
-	3,
-	3,
-	run_bind,
-	NULL,
+	.name = "bind",
+	.operands = "PORT MATCH HANDLER [--name NAME] [--opt KEY=VALUE ...]",
+	.summary = "bind a handler to a node of a port's dispatch tree",
+	.help = "MATCH: any, arp, ipv4, ipv6, icmp, icmp6, tcp, tcp6, udp, udp6, udp/PORT,\n"
+		"       udp6/PORT, ethertype/N, ip/N, ip6/N, or a JSON match object.\n"
+		"HANDLER: count, capture, echo, arp_reply, ndp_reply, forward, drop.\n"
+		"A --opt value is JSON when it parses as JSON, else a string;\n"
+		"addresses=A,B gives a list.",
+	.opts = bind_opts,
+	.min_ops = 3,
+	.max_ops = 3,
+	.run = run_bind,
 };
 
 const struct command unbind_command = {
-	"unbind", "PORT ID|NAME", "remove a binding", NULL, unbind_opts, 2, 2, run_unbind, NULL,
+	.name = "unbind",
+	.operands = "PORT ID|NAME",
+	.summary = "remove a binding",
+	.opts = unbind_opts,
+	.min_ops = 2,
+	.max_ops = 2,
+	.run = run_unbind,
 };
 
 const struct command bindings_command = {
-	"bindings", "PORT", "list a port's bindings", NULL, bindings_opts, 1, 1, run_bindings, NULL,
+	.name = "bindings",
+	.operands = "PORT",
+	.summary = "list a port's bindings",
+	.opts = bindings_opts,
+	.min_ops = 1,
+	.max_ops = 1,
+	.run = run_bindings,
 };

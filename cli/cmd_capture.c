@@ -48,24 +48,29 @@ static int run_captures(struct ctx *ctx, const struct args *a)
 	if (!ctx->json && args_value(a, "limit"))
 		return usage_error(ctx, "--limit is for --json pages");
 	if (!ctx->json && isatty(STDOUT_FILENO))
-		return usage_error(ctx, "refusing to write a binary capture file to a terminal: "
-					"pipe it (pairctl captures %s | tshark -r -) or redirect it "
-					"(> file.pcap)",
+		return usage_error(ctx,
+				   "refusing to write a binary capture file to a terminal: "
+				   "pipe it (pairctl captures %s | tshark -r -) or redirect it "
+				   "(> file.pcap)",
 				   a->pos[0]);
 
 	ret = port_path(ctx, path, sizeof(path), a->pos[0],
-			ctx->json ? "/captures" : pcapng ? "/captures.pcapng" : "/captures.pcap");
+			ctx->json ? "/captures"
+			: pcapng  ? "/captures.pcapng"
+				  : "/captures.pcap");
 	if (ret)
 		return ret;
 	if ((follow && add_query(path, sizeof(path), "follow", "true") < 0) ||
-	    (args_value(a, "after") && add_query(path, sizeof(path), "after", args_value(a, "after"))) ||
+	    (args_value(a, "after") &&
+	     add_query(path, sizeof(path), "after", args_value(a, "after"))) ||
 	    (args_value(a, "binding") &&
 	     add_query(path, sizeof(path), "binding", args_value(a, "binding"))) ||
 	    (args_value(a, "filter") &&
 	     add_query(path, sizeof(path), "filter", args_value(a, "filter"))) ||
 	    (args_value(a, "snaplen") &&
 	     add_query(path, sizeof(path), "snaplen", args_value(a, "snaplen"))) ||
-	    (args_value(a, "limit") && add_query(path, sizeof(path), "limit", args_value(a, "limit"))))
+	    (args_value(a, "limit") &&
+	     add_query(path, sizeof(path), "limit", args_value(a, "limit"))))
 		return usage_error(ctx, "the options are too long");
 
 	if (ctx->json) {
@@ -90,7 +95,8 @@ static int run_captures(struct ctx *ctx, const struct args *a)
 }
 
 static const struct arg_opt captures_opts[] = {
-	{ "follow", ARG_FLAG, NULL, "go on writing records as they are captured, until interrupted" },
+	{ "follow", ARG_FLAG, NULL,
+	  "go on writing records as they are captured, until interrupted" },
 	{ "pcapng", ARG_FLAG, NULL, "pcapng instead of pcap" },
 	{ "after", ARG_VALUE, "SEQ", "only the records after this sequence number" },
 	{ "binding", ARG_VALUE, "ID", "only the records of this binding" },
@@ -101,16 +107,16 @@ static const struct arg_opt captures_opts[] = {
 };
 
 const struct command captures_command = {
-	"captures",
-	"PORT [--follow] [--pcapng] [--after SEQ]",
-	"write a port's captured frames as pcap to stdout",
-	"Writes the capture ring as a pcap file to stdout (never to a terminal): "
-	"pairctl captures tap0 | tshark -r -. With --follow it goes on as frames are "
-	"captured: pairctl captures tap0 --follow | wireshark -k -i -. With --json it "
-	"prints one JSON page of records instead (--after, --limit, --binding).",
-	captures_opts,
-	1,
-	1,
-	run_captures,
-	NULL,
+	.name = "captures",
+	.operands = "PORT [--follow] [--pcapng] [--after SEQ]",
+	.summary = "write a port's captured frames as pcap to stdout",
+	.help = "Writes the capture ring as a pcap file to stdout (never to a terminal):\n"
+		"pairctl captures tap0 | tshark -r -. With --follow it goes on as frames are "
+		"captured:\n"
+		"pairctl captures tap0 --follow | wireshark -k -i -. With --json it\n"
+		"prints one JSON page of records instead (--after, --limit, --binding).",
+	.opts = captures_opts,
+	.min_ops = 1,
+	.max_ops = 1,
+	.run = run_captures,
 };

@@ -122,8 +122,9 @@ static int put_config(struct ctx *ctx, const struct args *a, bool dry_run, bool 
 				      .body_len = len,
 				      .if_match = args_value(a, "if-match") };
 
-		ret = api_call(ctx, "PUT", dry_run ? "/api/v1/config?dry_run=true" : "/api/v1/config",
-			       &rq, &res, NULL);
+		ret = api_call(ctx, "PUT",
+			       dry_run ? "/api/v1/config?dry_run=true" : "/api/v1/config", &rq,
+			       &res, NULL);
 	}
 	if (ret)
 		goto out;
@@ -131,8 +132,9 @@ static int put_config(struct ctx *ctx, const struct args *a, bool dry_run, bool 
 	if (ctx->json) {
 		print_json(res);
 	} else {
-		json_array_foreach(actions, i, act)
+		json_array_foreach(actions, i, act) {
 			print_action(act);
+		}
 		if (json_array_size(actions) == 0)
 			printf("no changes");
 		else if (dry_run)
@@ -179,43 +181,45 @@ static int run_config(struct ctx *ctx, const struct args *a)
 
 static const struct arg_opt apply_opts[] = {
 	{ "dry-run", ARG_FLAG, NULL, "show what would change, change nothing" },
-	{ "if-match", ARG_VALUE, "ETAG", "only if the configuration's ETag is still this (else 412)" },
+	{ "if-match", ARG_VALUE, "ETAG",
+	  "only if the configuration's ETag is still this (else 412)" },
 	{ NULL, 0, NULL, NULL },
 };
 
 static const struct arg_opt diff_opts[] = {
-	{ "if-match", ARG_VALUE, "ETAG", "only if the configuration's ETag is still this (else 412)" },
+	{ "if-match", ARG_VALUE, "ETAG",
+	  "only if the configuration's ETag is still this (else 412)" },
 	{ NULL, 0, NULL, NULL },
 };
 
 const struct command apply_command = {
-	"apply",
-	"FILE [--dry-run]",
-	"make paird's configuration equal to FILE (PUT /api/v1/config)",
-	"FILE ('-' for stdin) is a configuration document as 'pairctl config' prints it. "
-	"paird makes only the differences, all or nothing, and pairctl lists them.",
-	apply_opts,
-	1,
-	1,
-	run_apply,
-	NULL,
+	.name = "apply",
+	.operands = "FILE [--dry-run]",
+	.summary = "make paird's configuration equal to FILE (PUT /api/v1/config)",
+	.help = "FILE ('-' for stdin) is a configuration document as 'pairctl config' prints it. "
+		"paird makes only the differences, all or nothing, and pairctl lists them.",
+	.opts = apply_opts,
+	.min_ops = 1,
+	.max_ops = 1,
+	.run = run_apply,
 };
 
 const struct command diff_command = {
-	"diff",
-	"FILE",
-	"show what 'apply FILE' would change; exit status 3 when anything would",
-	"A dry run of apply (PUT /api/v1/config?dry_run=true): exit status 0 when paird "
-	"already matches FILE, 3 when changes are pending.",
-	diff_opts,
-	1,
-	1,
-	run_diff,
-	NULL,
+	.name = "diff",
+	.operands = "FILE",
+	.summary = "show what 'apply FILE' would change; exit status 3 when anything would",
+	.help = "A dry run of apply (PUT /api/v1/config?dry_run=true): exit status 0 when paird "
+		"already matches FILE, 3 when changes are pending.",
+	.opts = diff_opts,
+	.min_ops = 1,
+	.max_ops = 1,
+	.run = run_diff,
 };
 
 const struct command config_command = {
-	"config", "", "print paird's whole configuration as JSON (GET /api/v1/config)",
-	NULL,	  NULL, 0,
-	0,	  run_config, NULL,
+	.name = "config",
+	.operands = "",
+	.summary = "print paird's whole configuration as JSON (GET /api/v1/config)",
+	.max_ops = 0,
+	.run = run_config,
 };

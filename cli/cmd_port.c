@@ -78,8 +78,9 @@ static int run_ports(struct ctx *ctx, const struct args *a)
 	if (ctx->json) {
 		print_json(list);
 	} else if (args_flag(a, "quiet")) {
-		json_array_foreach(ports, i, p)
+		json_array_foreach(ports, i, p) {
 			printf("%s\n", json_string_value(json_object_get(p, "name")));
+		}
 	} else {
 		ret = ports_table(ports);
 	}
@@ -107,8 +108,7 @@ static void print_members(const char *title, const json_t *obj, const char *skip
 /* The counters of a port, zero malformation reasons left out. */
 static void print_counters(const json_t *c)
 {
-	static const char *const head[] = { "ID", "HANDLER", "PACKETS", "BYTES", "ERRORS",
-					    "MORE" };
+	static const char *const head[] = { "ID", "HANDLER", "PACKETS", "BYTES", "ERRORS", "MORE" };
 	const char *key, *k2;
 	const json_t *v, *v2, *b;
 	char text[TEXT_MAX];
@@ -153,7 +153,7 @@ static void print_counters(const json_t *c)
 			jtext(json_object_get(e, "errors"), cells[4], TEXT_MAX);
 			cells[5][0] = '\0';
 			json_object_foreach((json_t *)e, k2, v2) {
-				static const char *const shown[] = { "id",    "name",  "handler",
+				static const char *const shown[] = { "id",	"name",	 "handler",
 								     "packets", "bytes", "errors" };
 				bool skip = false;
 
@@ -386,24 +386,26 @@ static const struct arg_opt ports_opts[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-#define LINK_OPTS                                                                               \
-	{ "addr", ARG_LIST, "PREFIX", "an address with its prefix length (repeatable)" },        \
-		{ "mtu", ARG_VALUE, "N", "the link MTU" },                                      \
-		{ "mac", ARG_VALUE, "MAC", "the link's MAC address (tap)" },                    \
-		{ "up", ARG_FLAG, NULL, "bring the link up" },                                  \
-		{ "down", ARG_FLAG, NULL, "take the link down" },                               \
-		{ "strict", ARG_FLAG, NULL, "a bad checksum makes a frame malformed" }
-
 static const struct arg_opt add_opts[] = {
 	{ "type", ARG_VALUE, "tun|tap", "the device kind (required)" },
-	LINK_OPTS,
+	{ "addr", ARG_LIST, "PREFIX", "an address with its prefix length (repeatable)" },
+	{ "mtu", ARG_VALUE, "N", "the link MTU" },
+	{ "mac", ARG_VALUE, "MAC", "the link's MAC address (tap)" },
+	{ "up", ARG_FLAG, NULL, "bring the link up" },
+	{ "down", ARG_FLAG, NULL, "take the link down" },
+	{ "strict", ARG_FLAG, NULL, "a bad checksum makes a frame malformed" },
 	{ "attach", ARG_FLAG, NULL, "attach to an existing persistent device" },
 	{ "packet-info", ARG_FLAG, NULL, "frames carry the 4-byte packet information header" },
 	{ NULL, 0, NULL, NULL },
 };
 
 static const struct arg_opt set_opts[] = {
-	LINK_OPTS,
+	{ "addr", ARG_LIST, "PREFIX", "an address with its prefix length (repeatable)" },
+	{ "mtu", ARG_VALUE, "N", "the link MTU" },
+	{ "mac", ARG_VALUE, "MAC", "the link's MAC address (tap)" },
+	{ "up", ARG_FLAG, NULL, "bring the link up" },
+	{ "down", ARG_FLAG, NULL, "take the link down" },
+	{ "strict", ARG_FLAG, NULL, "a bad checksum makes a frame malformed" },
 	{ "no-addresses", ARG_FLAG, NULL, "remove every address paird configured" },
 	{ "no-strict", ARG_FLAG, NULL, "only count bad checksums" },
 	{ "if-match", ARG_VALUE, "ETAG", "only if the port's ETag is still this (else 412)" },
@@ -416,23 +418,33 @@ static const struct arg_opt del_opts[] = {
 };
 
 const struct command ports_command = {
-	"ports", "", "list the ports", "A table of every port: its type, state, link and counters.",
-	ports_opts, 0, 0, run_ports, NULL,
+	.name = "ports",
+	.operands = "",
+	.summary = "list the ports",
+	.help = "A table of every port: its type, state, link and counters.",
+	.opts = ports_opts,
+	.max_ops = 0,
+	.run = run_ports,
 };
 
 const struct command counters_command = {
-	"counters", "PORT", "show a port's counters", NULL, NULL, 1, 1, run_counters, NULL,
+	.name = "counters",
+	.operands = "PORT",
+	.summary = "show a port's counters",
+	.min_ops = 1,
+	.max_ops = 1,
+	.run = run_counters,
 };
 
 const struct command port_commands[] = {
-	{ "show", "NAME", "show one port: its configuration, status and counters", NULL, NULL, 1,
-	  1, run_port_show, NULL },
+	{ "show", "NAME", "show one port: its configuration, status and counters", NULL, NULL, 1, 1,
+	  run_port_show, NULL },
 	{ "add", "NAME --type tun|tap [OPTIONS]", "create a port (POST /api/v1/ports)",
 	  "Creates the tun or tap device NAME and configures its link.", add_opts, 1, 1,
 	  run_port_add, NULL },
 	{ "set", "NAME [OPTIONS]", "change a port's link (a merge patch)",
-	  "Changes only what the options name; --addr replaces the whole address list.",
-	  set_opts, 1, 1, run_port_set, NULL },
+	  "Changes only what the options name; --addr replaces the whole address list.", set_opts,
+	  1, 1, run_port_set, NULL },
 	{ "del", "NAME", "delete a port", NULL, del_opts, 1, 1, run_port_del, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -111,7 +111,8 @@ int match_parse(const char *text, json_t **out, char *err, size_t errlen)
 	if (text[0] == '{')
 		return parse_json(text, out, err, errlen);
 	for (size_t i = 0; i < NKEYWORDS; i++) {
-		if (strlen(keywords[i].name) == klen && strncasecmp(keywords[i].name, text, klen) == 0 &&
+		if (strlen(keywords[i].name) == klen &&
+		    strncasecmp(keywords[i].name, text, klen) == 0 &&
 		    (keywords[i].arg != SETS_NOTHING) == (slash != NULL)) {
 			kw = &keywords[i];
 			break;

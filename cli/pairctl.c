@@ -17,8 +17,8 @@
 #define DEFAULT_SOCKET "/run/paird/paird.sock"
 
 static const struct arg_opt global_opts[] = {
-	{ "socket", ARG_VALUE, "PATH", "paird's Unix socket (default " DEFAULT_SOCKET
-				       ", or $PAIRD_SOCKET)" },
+	{ "socket", ARG_VALUE, "PATH",
+	  "paird's Unix socket (default " DEFAULT_SOCKET ", or $PAIRD_SOCKET)" },
 	{ "url", ARG_VALUE, "URL", "talk TCP to this base URL instead (or $PAIRD_URL)" },
 	{ "token-file", ARG_VALUE, "FILE", "the bearer token for --url (or $PAIRD_TOKEN)" },
 	{ "json", ARG_FLAG, NULL, "print the API's JSON instead of tables" },
@@ -28,14 +28,17 @@ static const struct arg_opt global_opts[] = {
 };
 
 static const struct command port_command = {
-	"port", "show|add|set|del NAME [OPTIONS]", "show, create, change or delete one port", NULL,
-	NULL,	0,				   -1,
-	NULL,	port_commands,
+	.name = "port",
+	.operands = "show|add|set|del NAME [OPTIONS]",
+	.summary = "show, create, change or delete one port",
+	.max_ops = -1,
+	.run = NULL,
+	.sub = port_commands,
 };
 
 static const struct command *const commands[] = {
-	&ports_command,	   &port_command,     &bind_command,	 &unbind_command, &bindings_command,
-	&captures_command, &counters_command, &apply_command, &diff_command,	  &config_command,
+	&ports_command,	   &port_command,     &bind_command,  &unbind_command, &bindings_command,
+	&captures_command, &counters_command, &apply_command, &diff_command,   &config_command,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -161,6 +164,7 @@ static char *read_token(const char *path)
 int main(int argc, char **argv)
 {
 	const struct command *cmd = NULL, *sub = NULL;
+	const struct arg_opt *opts = NULL;
 	struct client_cfg cfg = { 0 };
 	struct ctx ctx = { .cmd = "pairctl" };
 	struct args a = { 0 };
@@ -214,7 +218,11 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (i != w && i != sw)
 			rest[nrest++] = argv[i];
-	if (args_parse(&a, sub ? sub->opts : cmd ? cmd->opts : NULL, global_opts, nrest, rest) < 0) {
+	if (sub)
+		opts = sub->opts;
+	else if (cmd)
+		opts = cmd->opts;
+	if (args_parse(&a, opts, global_opts, nrest, rest) < 0) {
 		ret = usage_error(&ctx, "%s", a.err[0] ? a.err : "out of memory");
 		goto out;
 	}
@@ -244,8 +252,9 @@ int main(int argc, char **argv)
 	if (!sub)
 		sub = cmd;
 	if (a.npos < sub->min_ops || (sub->max_ops >= 0 && a.npos > sub->max_ops)) {
-		ret = usage_error(&ctx, a.npos < sub->min_ops ? "missing operands: %s %s"
-							      : "too many operands: %s %s",
+		ret = usage_error(&ctx,
+				  a.npos < sub->min_ops ? "missing operands: %s %s"
+							: "too many operands: %s %s",
 				  cmdname, sub->operands);
 		goto out;
 	}

@@ -42,7 +42,7 @@ struct command {
 	const struct command *sub; /* sub-commands (port show|add|...), NULL-ended */
 };
 
-extern const struct command port_commands[];	/* cmd_port.c */
+extern const struct command port_commands[]; /* cmd_port.c */
 extern const struct command ports_command, counters_command;
 extern const struct command bind_command, unbind_command, bindings_command; /* cmd_binding.c */
 extern const struct command captures_command;				    /* cmd_capture.c */

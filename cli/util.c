@@ -29,7 +29,7 @@ int usage_error(const struct ctx *ctx, const char *fmt, ...)
 int api_call(struct ctx *ctx, const char *method, const char *path, const struct request *rq,
 	     json_t **out, struct response *r)
 {
-	struct response local;
+	struct response local = { 0 };
 	struct response *resp = r ? r : &local;
 	int ret = EXIT_OK;
 

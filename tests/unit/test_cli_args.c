@@ -21,11 +21,8 @@
 #include "../../cli/client.h"
 
 static const struct arg_opt cmd_opts[] = {
-	{ "type", ARG_VALUE, "T", "" },
-	{ "addr", ARG_LIST, "A", "" },
-	{ "up", ARG_FLAG, NULL, "" },
-	{ "mtu", ARG_VALUE, "N", "" },
-	{ NULL, 0, NULL, NULL },
+	{ "type", ARG_VALUE, "T", "" }, { "addr", ARG_LIST, "A", "" }, { "up", ARG_FLAG, NULL, "" },
+	{ "mtu", ARG_VALUE, "N", "" },	{ NULL, 0, NULL, NULL },
 };
 
 static const struct arg_opt global_opts[] = {
