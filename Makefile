@@ -42,6 +42,8 @@ PROMTOOL	:= build/tools/promtool
 # pairctl, the CLI (cli/): a client of the public API only, over libcurl; it
 # links none of the daemon's objects. Its unit tests are tests/unit/test_cli_*.c.
 PAIRCTL		:= $(BUILD)/pairctl
+# Installed by `make install` with pairctl (dist/pairctl.1 goes with the section 1 pages).
+PAIRCTL_COMPLETION := dist/pairctl.bash-completion
 CLI_PKGS	:= libcurl jansson
 CLI_SRCS	:= $(wildcard cli/*.c)
 CLI_LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/pairctl.c,$(CLI_SRCS)))

@@ -343,7 +343,7 @@ expect_eq "$(cat "$W/out")" "" "ports after port del"
 note "bash completion: complete -p and COMP_WORDS"
 cat >"$W/complete.sh" <<EOF
 set -u
-. "$ROOT/cli/pairctl.bash-completion"
+. "$ROOT/dist/pairctl.bash-completion"
 complete -p pairctl | grep -q -- "-F _pairctl pairctl" || { echo "not registered"; exit 1; }
 # comp WORDS...: what completing the last word offers, sorted, on one line.
 comp() {
@@ -376,7 +376,7 @@ EOF
 bash "$W/complete.sh" || fail "bash completion"
 # Every command pairctl --help lists is completed, and no other.
 "$PAIRCTL" --help | sed -n 's/^  \([a-z]*\) .*/\1/p' | sort -u >"$W/cmds.help"
-printf '%s\n' $(bash -c ". '$ROOT/cli/pairctl.bash-completion'; COMP_WORDS=(pairctl ''); \
+printf '%s\n' $(bash -c ". '$ROOT/dist/pairctl.bash-completion'; COMP_WORDS=(pairctl ''); \
 	COMP_CWORD=1; _pairctl; printf '%s\n' \"\${COMPREPLY[@]}\"") | grep -v '^help$' |
 	sort >"$W/cmds.comp"
 diff -u "$W/cmds.help" "$W/cmds.comp" >&2 || fail "the completion's commands differ from --help's"
@@ -393,9 +393,9 @@ EOF
 bash "$W/complete.sh" || fail "bash completion of names"
 
 note "the man page: renders without warnings, documents every command and option"
-groff -t -man -ww -z "$ROOT/cli/pairctl.1" 2>"$W/groff.err" || fail "groff failed"
+groff -t -man -ww -z "$ROOT/dist/pairctl.1" 2>"$W/groff.err" || fail "groff failed"
 [ -s "$W/groff.err" ] && fail "pairctl.1 has groff warnings: $(cat "$W/groff.err")"
-MANWIDTH=200 man -l "$ROOT/cli/pairctl.1" 2>/dev/null >"$W/man.txt" || fail "man -l pairctl.1"
+MANWIDTH=200 man -l "$ROOT/dist/pairctl.1" 2>/dev/null >"$W/man.txt" || fail "man -l pairctl.1"
 while read -r c; do
 	grep -q "^   $c" "$W/man.txt" || fail "pairctl.1 has no section for '$c'"
 done <"$W/cmds.help"
