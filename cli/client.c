@@ -279,7 +279,11 @@ static int perform(struct client *c, const char *method, const char *path, const
 		hdrs = h;
 	}
 	if (rq && rq->if_match) {
-		snprintf(line, sizeof(line), "If-Match: %s", rq->if_match);
+		/* A bare version (as `port show` prints it) is the strong ETag "VERSION". */
+		bool bare = strspn(rq->if_match, "0123456789") == strlen(rq->if_match);
+
+		snprintf(line, sizeof(line), bare ? "If-Match: \"%s\"" : "If-Match: %s",
+			 rq->if_match);
 		if (!(h = curl_slist_append(hdrs, line)))
 			goto nomem;
 		hdrs = h;

@@ -37,7 +37,7 @@ struct request {
 	const char *body;
 	size_t body_len;
 	const char *content_type; /* default application/json */
-	const char *if_match;
+	const char *if_match;	  /* an ETag, or a bare version sent as "VERSION" */
 	const char *if_none_match;
 };
 

@@ -199,6 +199,18 @@ pc port set tap0 --mtu 1200 --if-match '"1"'
 expect_rc 1
 err_has "^pairctl: Precondition Failed: "
 ip -o link show dev tap0 | grep -q "mtu 1400" || fail "a refused pairctl port set changed the MTU"
+# The version port show prints is an ETag --if-match takes as it is.
+pc --json port show tap0
+expect_rc 0
+VERSION=$(jq -r .version "$W/out")
+pc port set tap0 --mtu 1400 --strict --if-match "$VERSION"
+expect_rc 0
+out_has "port tap0: changed"
+pc port set tap0 --no-strict --if-match "\"$VERSION\""
+expect_rc 1
+err_has "^pairctl: Precondition Failed: "
+pc port set tap0 --no-strict
+expect_rc 0
 
 note "bind: MATCH shorthand, --opt, the bindings table"
 pc bind tap0 arp arp_reply --opt addresses=198.18.0.2
