@@ -10,6 +10,7 @@
 #   make format     clang-format the sources in place
 #   make format-check  fail if `make format` would change a source (make test runs it)
 #   make bench      benchmarks (tests/bench/), measured, never pass/fail
+#   make install    binary, systemd unit, man pages under PREFIX (/usr/local); DESTDIR honoured
 #   V=1             show the commands
 
 VERSION	:= 0.1.0
@@ -189,12 +190,45 @@ bench: deps all
 run: deps all
 	$(Q)exec $(BUILD)/paird --listen 127.0.0.1:8080 $(ARGS)
 
+# --- install ---
+
+# paird in sbin (a daemon), its unit where systemd looks for local units
+# ($(PREFIX)/lib/systemd/system), its man page; with PAIRCTL set (the
+# pairctl binary's path, defined next to its build rule) also pairctl, the
+# section 1 pages in dist/ and PAIRCTL_COMPLETION (a bash completion file).
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+MANDIR		?= $(PREFIX)/share/man
+COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
+INSTALLED	:= $(SBINDIR)/paird $(UNITDIR)/paird.service $(MANDIR)/man8/paird.8 \
+		   $(if $(PAIRCTL),$(BINDIR)/pairctl $(patsubst dist/%,$(MANDIR)/man1/%,$(wildcard dist/*.1)) \
+		   $(if $(PAIRCTL_COMPLETION),$(COMPLETIONDIR)/pairctl))
+
+install: all $(PAIRCTL)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/paird $(DESTDIR)$(SBINDIR)/paird
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/paird.service >$(DESTDIR)$(UNITDIR)/paird.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/paird.service
+	install -m 0644 dist/paird.8 $(DESTDIR)$(MANDIR)/man8/paird.8
+ifneq ($(PAIRCTL),)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PAIRCTL) $(DESTDIR)$(BINDIR)/pairctl
+	$(if $(wildcard dist/*.1),install -m 0644 $(wildcard dist/*.1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(PAIRCTL_COMPLETION),install -D -m 0644 $(PAIRCTL_COMPLETION) \
+		$(DESTDIR)$(COMPLETIONDIR)/pairctl)
+endif
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
 # --- dependencies (Debian 12) ---
 
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
 		   libmnl-dev libpcap-dev libcmocka-dev
 TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy \
-		   clang-14 libclang-rt-14-dev clang-format chromium
+		   clang-14 libclang-rt-14-dev clang-format chromium systemd man-db python3
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
 
 define install_missing
@@ -248,6 +282,6 @@ format-check:
 clean:
 	rm -rf build
 
-.PHONY: bench all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format format-check clean
+.PHONY: install uninstall bench all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format format-check clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

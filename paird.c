@@ -29,6 +29,7 @@
 #include "service/events.h"
 #include "service/linkmon.h"
 #include "service/log.h"
+#include "service/notify.h"
 #include "service/num.h"
 #include "service/portio_kernel.h"
 #include "service/portset.h"
@@ -118,7 +119,11 @@ static void usage(FILE *out)
 		"      --request-timeout SEC  a request's headers and body must arrive within\n"
 		"                             SEC of the connection opening or of its previous\n"
 		"                             response (default 10)\n"
-		"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
+		"  -L, --log-level LEVEL      error, warn, info (default) or debug; each\n"
+		"                             request is logged at info, a successful read\n"
+		"                             (GET, HEAD, OPTIONS) at debug\n"
+		"      --log-format FORMAT    text (default) or json: one object per line\n"
+		"                             with ts, level, msg and the request fields\n"
 		"  -h, --help                 show this help and exit\n"
 		"  -V, --version              show the version and exit\n"
 		"\n"
@@ -200,6 +205,7 @@ enum {
 	OPT_SOCKET_GROUP,
 	OPT_TOKEN_OUT,
 	OPT_NO_AUTH,
+	OPT_LOG_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -223,6 +229,7 @@ static const struct option longopts[] = {
 	{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "log-level", required_argument, NULL, 'L' },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -337,6 +344,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (lvl < 0)
 				return start_error("--log-level takes error, warn, info or debug");
 			log_set_level((enum log_level)lvl);
+			break;
+		case OPT_LOG_FORMAT:
+			lvl = log_format_parse(optarg);
+			if (lvl < 0)
+				return start_error("--log-format takes text or json");
+			log_set_format((enum log_format)lvl);
 			break;
 		case 'h':
 			usage(stdout);
@@ -562,10 +575,20 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* Tells the service manager (Type=notify units); without one it is a no-op. */
+static void notify_or_log(const char *state)
+{
+	int ret = notify_send(state);
+
+	if (ret < 0)
+		log_warn("cannot tell the service manager %s: %s", state, strerror(-ret));
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
 	log_info("%s received, shutting down", strsignal((int)sig));
+	notify_or_log("STOPPING=1");
 	event_base_loopbreak(arg);
 }
 
@@ -880,6 +903,8 @@ int main(int argc, char **argv)
 	if (open_listeners(&d) || build_service(&d) || build_api(&d) || install_signals(&d))
 		goto out;
 	log_started(&d);
+	/* Listening, and the state file's ports are back: units ordered after paird may go. */
+	notify_or_log("READY=1\nSTATUS=serving the API");
 	status = 1; /* from here on, a failure is not a start-up failure */
 	if (event_base_dispatch(d.base) < 0) {
 		log_error("the event loop failed");

@@ -55,6 +55,32 @@ static const struct route routes[] = {
 	{ "/login", { [HTTP_GET] = h_login } },
 };
 
+/*
+ * The query parameters each route's method reads, space separated: any
+ * other, or one given twice, is a 400 before the handler runs
+ * (check_query()), so a misspelt ?dry_run never falls through to a real
+ * change. A route and method not listed take none. A new parameter is one
+ * line here; api_query_table_check() (unit tests) finds a line whose route
+ * or method is not in routes[].
+ */
+static const struct route_query {
+	const char *pattern;
+	enum http_method method;
+	const char *names;
+} route_queries[] = {
+	{ "/api/v1/ports/{}/captures", HTTP_GET, "after limit binding wait generation" },
+	{ "/api/v1/ports/{}/captures.pcap", HTTP_GET,
+	  "binding after follow filter snaplen generation" },
+	{ "/api/v1/ports/{}/captures.pcapng", HTTP_GET,
+	  "binding after follow filter snaplen generation" },
+	{ "/api/v1/captures.pcapng", HTTP_GET, "ports follow filter snaplen" },
+	{ "/api/v1/events", HTTP_GET, "last_event_id captures" },
+	{ "/login", HTTP_GET, "code" },
+};
+
+/* The pattern a static asset's request is logged under. */
+#define ASSET_ROUTE "/{asset}"
+
 static const char *const method_names[HTTP_METHOD_COUNT] = {
 	[HTTP_GET] = "GET",	    [HTTP_HEAD] = "HEAD",   [HTTP_POST] = "POST",
 	[HTTP_PUT] = "PUT",	    [HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
@@ -354,6 +380,147 @@ static void admit_stream(struct api *api, const struct request *rq, struct respo
 	response_header(rs, "Retry-After", "5");
 }
 
+/* The parameters @rt's method @m reads (route_queries[]); NULL: none. */
+static const char *route_query_names(const struct route *rt, enum http_method m)
+{
+	for (size_t i = 0; i < sizeof(route_queries) / sizeof(route_queries[0]); i++)
+		if (route_queries[i].method == m &&
+		    strcmp(route_queries[i].pattern, rt->pattern) == 0)
+			return route_queries[i].names;
+	return NULL;
+}
+
+int api_query_table_check(void)
+{
+	for (size_t i = 0; i < sizeof(route_queries) / sizeof(route_queries[0]); i++) {
+		const struct route_query *q = &route_queries[i];
+		bool found = false;
+
+		for (size_t j = 0; j < sizeof(routes) / sizeof(routes[0]) && !found; j++)
+			found = strcmp(routes[j].pattern, q->pattern) == 0 &&
+				routes[j].h[q->method];
+		if (!found)
+			return -ENOENT;
+	}
+	return 0;
+}
+
+/* True when the space-separated @list holds @name. */
+static bool word_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (list && *list && n) {
+		size_t w = strcspn(list, " ");
+
+		if (w == n && strncmp(list, name, n) == 0)
+			return true;
+		list += w;
+		list += strspn(list, " ");
+	}
+	return false;
+}
+
+/* What check_query() gathers while the request's query arguments are listed. */
+struct query_check {
+	const char *allowed;
+	bool repeats; /* the second pass: the repeated ones */
+	struct fault f;
+	unsigned n_unknown;
+	/* The names seen, for the repeats; beyond the room a repeat is not noticed. */
+	const char *seen[32];
+	unsigned n_seen;
+};
+
+/* Two passes, so the unknown parameters come first (the problem's "field" names one). */
+static void query_visit(void *arg, const char *name, const char *value)
+{
+	struct query_check *qc = arg;
+	char field[64];
+
+	(void)value;
+	snprintf(field, sizeof(field), "query.%s", name);
+	if (!word_listed(qc->allowed, name)) {
+		if (qc->repeats)
+			return;
+		qc->n_unknown++;
+		fault_add(&qc->f, field, "unknown query parameter%s%s",
+			  qc->allowed ? "; this method takes: " : " (this method takes none)",
+			  qc->allowed ? qc->allowed : "");
+		return;
+	}
+	if (!qc->repeats)
+		return;
+	for (unsigned i = 0; i < qc->n_seen; i++) {
+		if (strcmp(qc->seen[i], name) == 0) {
+			fault_add(&qc->f, field, "given more than once; give it once");
+			return;
+		}
+	}
+	if (qc->n_seen < sizeof(qc->seen) / sizeof(qc->seen[0]))
+		qc->seen[qc->n_seen++] = name;
+}
+
+/*
+ * Refuses a query parameter @allowed (see struct route) does not name, and
+ * one given twice: 400, every such parameter in "errors". Returns true
+ * when @rs holds the refusal.
+ */
+static bool check_query(const struct request *rq, const char *allowed, struct response *rs)
+{
+	struct query_check qc = { .allowed = allowed, .f = FAULT_INIT };
+
+	if (!rq->query_each)
+		return false;
+	rq->query_each(rq->lookup_ctx, query_visit, &qc);
+	qc.repeats = true;
+	rq->query_each(rq->lookup_ctx, query_visit, &qc);
+	if (qc.f.kind == FAULT_NONE)
+		return false;
+	reply_fault_as(rs, 400,
+		       qc.n_unknown ? "unknown-query-parameter" : "repeated-query-parameter", &qc.f,
+		       rq->path);
+	return true;
+}
+
+/* The route pattern of @path for the log: a table pattern, ASSET_ROUTE, or "-". */
+static const char *route_of(const char *path)
+{
+	char caps[API_PATH_PARAMS][64];
+	unsigned ncaps;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (route_match(routes[i].pattern, path, caps, &ncaps))
+			return routes[i].pattern;
+	return asset_find(path) ? ASSET_ROUTE : "-";
+}
+
+void api_log_request(const struct request *rq, const struct response *rs)
+{
+	bool read = rq->method == HTTP_GET || rq->method == HTTP_HEAD || rq->method == HTTP_OPTIONS;
+	enum log_level level = read && rs->status < 400 ? LOG_DEBUG : LOG_INFO;
+	struct timespec now;
+	double ms = 0;
+
+	if (level > log_get_level())
+		return;
+	if (rq->started.tv_sec || rq->started.tv_nsec) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (double)(now.tv_sec - rq->started.tv_sec) * 1e3 +
+		     (double)(now.tv_nsec - rq->started.tv_nsec) / 1e6;
+	}
+	const struct log_field fields[] = {
+		LOG_STR("client", rq->client ? rq->client : "-"),
+		LOG_STR("method", method_names[rq->method]),
+		LOG_STR("route", route_of(rq->path)),
+		LOG_STR("path", rq->path),
+		LOG_INT("status", rs->status),
+		LOG_NUM("duration_ms", ms),
+	};
+	log_fields(level, fields, sizeof(fields) / sizeof(fields[0]), "%s %s -> %d",
+		   method_names[rq->method], rq->path, rs->status);
+}
+
 void api_handle(struct api *api, struct request *rq, struct response *rs)
 {
 	struct fault f = FAULT_INIT;
@@ -388,6 +555,8 @@ void api_handle(struct api *api, struct request *rq, struct response *rs)
 			allow_list(asset_methods, false, allow, sizeof(allow));
 			goto not_allowed;
 		}
+		if (check_query(rq, NULL, rs))
+			goto out;
 		h_asset(api, rq, rs, &f);
 		goto out;
 	}
@@ -401,6 +570,8 @@ void api_handle(struct api *api, struct request *rq, struct response *rs)
 	}
 	if (m == HTTP_OTHER || !rt->h[m])
 		goto not_allowed;
+	if (check_query(rq, route_query_names(rt, m), rs))
+		goto out;
 	if (rt->h[m](api, rq, rs, &f) < 0) {
 		response_fini(rs);
 		reply_fault(rs, &f, rq->path);
@@ -415,8 +586,5 @@ out:
 		admit_stream(api, rq, rs);
 	for (unsigned i = 0; i < API_PATH_PARAMS; i++)
 		rq->params[i] = NULL;
-	if (rq->method != HTTP_GET && rq->method != HTTP_HEAD)
-		log_info("%s %s -> %d", method_names[rq->method], rq->path, rs->status);
-	else
-		log_debug("%s %s -> %d", method_names[rq->method], rq->path, rs->status);
+	api_log_request(rq, rs);
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct event_base;
 struct portset;
@@ -37,6 +38,10 @@ enum http_method {
 };
 
 typedef const char *(*lookup_fn)(void *ctx, const char *name);
+/* Called once per query argument, in order; @value is NULL for a bare "?name". */
+typedef void (*query_visit_fn)(void *arg, const char *name, const char *value);
+/* Calls @fn for every query argument of the request (a repeated name each time). */
+typedef void (*query_each_fn)(void *ctx, query_visit_fn fn, void *arg);
 
 /*
  * The listener a request came in on. TCP is the zero value on purpose: a
@@ -53,12 +58,16 @@ struct request {
 	const char *path;
 	lookup_fn header; /* case-insensitive; NULL result when absent */
 	lookup_fn query;
+	query_each_fn query_each; /* for the check of unknown parameters; NULL: none to list */
 	void *lookup_ctx;
 	const char *body; /* NULL when the request has none */
 	size_t body_len;
 	bool body_too_large; /* more than API_BODY_MAX bytes arrived and were dropped */
 	bool prechecked;     /* api_precheck() passed when the headers arrived */
 	const char *params[API_PATH_PARAMS]; /* path segments captured by the router */
+	/* For the request log: who asked ("unix", or the peer's address) and since when. */
+	const char *client;
+	struct timespec started; /* CLOCK_MONOTONIC; zero: not measured */
 };
 
 /*
@@ -197,6 +206,15 @@ bool api_precheck(struct api *api, const struct request *rq, struct response *rs
  * first unless @rq->prechecked says the caller ran it already.
  */
 void api_handle(struct api *api, struct request *rq, struct response *rs);
+
+/*
+ * Logs one line for a request and its answer: client, method, the route's
+ * pattern ("/api/v1/ports/{}"), path, status and duration. Writes and
+ * refusals (status >= 400) at info, successful reads (GET, HEAD, OPTIONS)
+ * at debug. api_handle() calls it; the HTTP layer too for what it refuses
+ * before the body.
+ */
+void api_log_request(const struct request *rq, const struct response *rs);
 
 void response_fini(struct response *rs);
 /*

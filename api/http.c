@@ -83,6 +83,7 @@ struct link {
 
 struct conn {
 	struct request rq;
+	char client[INET6_ADDRSTRLEN];
 	char *body;
 	size_t len, cap;
 	bool answered;
@@ -287,6 +288,47 @@ static const char *lookup_header(void *ctx, const char *name)
 static const char *lookup_query(void *ctx, const char *name)
 {
 	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* What query_each() hands MHD's iterator. */
+struct query_walk {
+	query_visit_fn fn;
+	void *arg;
+};
+
+static enum MHD_Result query_walk_one(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	struct query_walk *w = cls;
+
+	(void)kind;
+	w->fn(w->arg, key ? key : "", value);
+	return MHD_YES;
+}
+
+static void query_each(void *ctx, query_visit_fn fn, void *arg)
+{
+	struct query_walk w = { fn, arg };
+
+	MHD_get_connection_values(ctx, MHD_GET_ARGUMENT_KIND, query_walk_one, &w);
+}
+
+/* The request log's client: "unix", or the peer's address without its port. */
+static void client_of(struct MHD_Connection *c, enum request_via via, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	snprintf(out, size, "%s", via == REQ_VIA_UNIX ? "unix" : "-");
+	if (via == REQ_VIA_UNIX || !sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)size);
 }
 
 static enum http_method method_of(const char *m)
@@ -648,9 +690,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		st->rq.path = url;
 		st->rq.header = lookup_header;
 		st->rq.query = lookup_query;
+		st->rq.query_each = query_each;
 		st->rq.lookup_ctx = c;
+		client_of(c, h->via, st->client, sizeof(st->client));
+		st->rq.client = st->client;
+		clock_gettime(CLOCK_MONOTONIC, &st->rq.started);
 		memset(&rs, 0, sizeof(rs));
 		if (api_precheck(h->api, &st->rq, &rs)) {
+			api_log_request(&st->rq, &rs);
 			st->answered = true;
 			link_responding(link_of(c));
 			return send_response(h, c, &rs);

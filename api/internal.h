@@ -32,6 +32,9 @@ struct api {
 	unsigned streams;	      /* long-lived streams admitted and not yet released */
 };
 
+/* 0 when every line of the query parameter table names a route and method of routes[]. */
+int api_query_table_check(void);
+
 /* A resource handler: fills @rs and returns 0, or returns < 0 with @f filled. */
 typedef int (*handler_fn)(struct api *api, struct request *rq, struct response *rs,
 			  struct fault *f);
@@ -69,6 +72,9 @@ void reply_problem(struct response *rs, int status, const char *slug, const char
 /* The same with extension members from @ext (stolen), e.g. a 410's oldest_seq. */
 void reply_problem_ext(struct response *rs, int status, const char *slug, const char *detail,
 		       const char *instance, json_t *ext);
+/* @f (its field, detail and "errors") under another status and slug than its kind's. */
+void reply_fault_as(struct response *rs, int status, const char *slug, const struct fault *f,
+		    const char *instance);
 int fault_status(const struct fault *f);
 
 /* --- body.c --- */

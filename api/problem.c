@@ -97,11 +97,45 @@ static void reply_body(struct response *rs, int status, const char *slug, const 
 	}
 }
 
+static json_t *error_item(const char *field, const char *detail)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "field", json_text(field));
+	json_object_set_new(o, "detail", json_text(detail));
+	return o;
+}
+
+/*
+ * "errors": every field the fault names, the first (also "field" and
+ * "detail", for clients that read only those) then the others, and
+ * "errors_omitted" when more were found than a fault holds. NULL when the
+ * fault names no field.
+ */
+static json_t *errors_json(const struct fault *f)
+{
+	json_t *ext, *arr;
+
+	if (!f->field[0])
+		return NULL;
+	ext = json_object();
+	arr = json_array();
+	json_array_append_new(arr, error_item(f->field, f->detail));
+	for (unsigned i = 0; i < f->n_extra; i++)
+		json_array_append_new(arr, error_item(f->extra[i].field, f->extra[i].detail));
+	json_object_set_new(ext, "errors", arr);
+	if (f->n_more)
+		json_object_set_new(ext, "errors_omitted", json_integer(f->n_more));
+	return ext;
+}
+
 void reply_fault(struct response *rs, const struct fault *f, const char *instance)
 {
 	int status = fault_status(f);
+
 	reply_body(rs, status, fault_kind_slug(f->kind),
-		   f->detail[0] ? f->detail : title_of(status), f->field, f->err, instance, NULL);
+		   f->detail[0] ? f->detail : title_of(status), f->field, f->err, instance,
+		   errors_json(f));
 }
 
 void reply_problem(struct response *rs, int status, const char *slug, const char *detail,
@@ -114,4 +148,10 @@ void reply_problem_ext(struct response *rs, int status, const char *slug, const 
 		       const char *instance, json_t *ext)
 {
 	reply_body(rs, status, slug, detail, NULL, 0, instance, ext);
+}
+
+void reply_fault_as(struct response *rs, int status, const char *slug, const struct fault *f,
+		    const char *instance)
+{
+	reply_body(rs, status, slug, f->detail, f->field, f->err, instance, errors_json(f));
 }

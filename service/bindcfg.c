@@ -36,8 +36,8 @@ static int match_key(enum level lv, json_int_t max, const json_t *v, const char 
 	json_int_t n = json_integer_value(v);
 
 	if (n < 0 || n > max)
-		return fault_set(f, FAULT_INVALID, 0, field, "must be 0..%lld (got %lld)",
-				 (long long)max, (long long)n);
+		return fault_add(f, field, "must be 0..%lld (got %lld)", (long long)max,
+				 (long long)n);
 	mk->has[lv] = true;
 	mk->v[lv] = n;
 	return 0;
@@ -97,19 +97,19 @@ static int match_from_json(const json_t *m, enum port_type ptype, struct match *
 	 * binding on a frame size, and never runs.
 	 */
 	if (has_et && et < ETHERTYPE_MIN)
-		return fault_set(f, FAULT_INVALID, 0, "match.ethertype",
+		return fault_add(f, "match.ethertype",
 				 "must be 1536..65535 (got %lld): below 1536 (0x0600) the "
 				 "Ethernet type/length field is an IEEE 802.3 frame length, not "
 				 "an EtherType; bind {} to see such frames",
 				 (long long)et);
 
 	if (has_port && (!has_proto || proto != IPPROTO_UDP_))
-		return fault_set(f, FAULT_INVALID, 0, "match.udp_port",
+		return fault_add(f, "match.udp_port",
 				 "a udp_port match needs \"ip_protocol\": 17 (UDP)");
 	if (ptype == PORT_TUN) {
 		/* A tun carries IP packets: its first level is the IP version only. */
 		if (has_et && !has_proto)
-			return fault_set(f, FAULT_INVALID, 0, "match.ethertype",
+			return fault_add(f, "match.ethertype",
 					 "a tun port has no Ethernet layer; match IP packets with "
 					 "ip_protocol (ethertype 2048 or 34525 may accompany it to "
 					 "pick the IP version)");
@@ -119,11 +119,11 @@ static int match_from_json(const json_t *m, enum port_type ptype, struct match *
 		}
 	}
 	if (has_proto && !has_et)
-		return fault_set(f, FAULT_INVALID, 0, "match.ethertype",
+		return fault_add(f, "match.ethertype",
 				 "an ip_protocol match needs \"ethertype\": 2048 (IPv4) or 34525 "
 				 "(IPv6)");
 	if (has_proto && !is_ip_ethertype(et))
-		return fault_set(f, FAULT_INVALID, 0, "match.ethertype",
+		return fault_add(f, "match.ethertype",
 				 "ip_protocol is only defined under ethertype 2048 (IPv4) or 34525 "
 				 "(IPv6), not %lld",
 				 (long long)et);
@@ -153,7 +153,7 @@ static int unknown_handler(struct fault *f)
 	for (int k = 0; k < HANDLER_KIND_COUNT; k++)
 		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
 				      handlers[k]->name);
-	return fault_set(f, FAULT_INVALID, 0, "handler", "must be one of %s", names);
+	return fault_add(f, "handler", "must be one of %s", names);
 }
 
 static int read_id(const json_t *v, const char *field, void *out, struct fault *f)
@@ -161,8 +161,7 @@ static int read_id(const json_t *v, const char *field, void *out, struct fault *
 	struct binding_config *cfg = out;
 
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
-		return fault_set(f, FAULT_INVALID, 0, field, "must be an integer 1..%u",
-				 UINT32_MAX);
+		return fault_add(f, field, "must be an integer 1..%u", UINT32_MAX);
 	cfg->id = (uint32_t)json_integer_value(v);
 	return 0;
 }
@@ -227,24 +226,30 @@ int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
 {
 	const struct handler_ops *ops;
 	const json_t *h;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
 		return fault_set(f, FAULT_SYNTAX, 0, NULL, "a binding must be a JSON object");
-	if (jsonobj_read(obj, &binding_spec[allow_id], out, f) < 0)
-		return -EINVAL;
+	/* The match and the handler are looked at even after an invalid member: all are listed. */
+	ret = jsonobj_read(obj, &binding_spec[allow_id], out, f);
+	if (ret < 0 && f->kind != FAULT_INVALID)
+		return ret;
 	if (match_from_json(json_object_get(obj, "match"), ptype, &out->match, f) < 0)
-		return -EINVAL;
+		ret = -EINVAL;
 	h = json_object_get(obj, "handler");
 	if (!h)
-		return fault_set(f, FAULT_INVALID, 0, "handler", "is required");
+		return fault_add(f, "handler", "is required");
+	if (!json_is_string(h))
+		return -EINVAL; /* jsonobj_read() said so */
 	ops = handler_by_name(json_string_value(h), &out->kind);
 	if (!ops)
 		return unknown_handler(f);
+	if (ret < 0)
+		return ret; /* where it may live and its options depend on a valid match */
 	if (!(ops->levels & (1u << out->match.depth)))
-		return fault_set(f, FAULT_INVALID, 0, "handler",
-				 "%s cannot be bound at a %s node: it lives %s", ops->name,
-				 level_names[out->match.depth], ops->placement);
+		return fault_add(f, "handler", "%s cannot be bound at a %s node: it lives %s",
+				 ops->name, level_names[out->match.depth], ops->placement);
 	return bindopts_from_json(json_object_get(obj, "options"), ptype, out, f);
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The fault record: first error wins, errno classification for kernel
- * refusals, and errno names for logs and JSON.
+ * The fault record: first error wins, the list of further invalid
+ * fields, errno classification for kernel refusals, and errno names for
+ * logs and JSON.
  */
 #include "fault.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,6 +81,69 @@ int fault_set(struct fault *f, enum fault_kind kind, int err, const char *field,
 	ret = fault_vset(f, kind, err, field, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+static bool listed(const struct fault *f, const char *field)
+{
+	if (strcmp(f->field, field) == 0)
+		return true;
+	for (unsigned i = 0; i < f->n_extra; i++)
+		if (strcmp(f->extra[i].field, field) == 0)
+			return true;
+	return false;
+}
+
+/* Lists @field with @detail on a FAULT_INVALID record (see fault_add()). */
+static void add_item(struct fault *f, const char *field, const char *detail)
+{
+	struct fault_item *it;
+
+	if (listed(f, field))
+		return;
+	if (f->n_extra == FAULT_ERRORS_MAX - 1) {
+		f->n_more++;
+		return;
+	}
+	it = &f->extra[f->n_extra++];
+	snprintf(it->field, sizeof(it->field), "%s", field);
+	snprintf(it->detail, sizeof(it->detail), "%s", detail);
+}
+
+int fault_add(struct fault *f, const char *field, const char *fmt, ...)
+{
+	char detail[sizeof(f->detail)];
+	va_list ap;
+
+	if (f->kind != FAULT_NONE && f->kind != FAULT_INVALID)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (f->kind == FAULT_NONE)
+		return fault_set(f, FAULT_INVALID, 0, field, "%s", detail);
+	add_item(f, field ? field : "", detail);
+	return -EINVAL;
+}
+
+void fault_merge(struct fault *f, const struct fault *from)
+{
+	if (from->kind == FAULT_NONE)
+		return;
+	if (f->kind == FAULT_NONE) {
+		*f = *from;
+		return;
+	}
+	if (f->kind != FAULT_INVALID || from->kind != FAULT_INVALID)
+		return;
+	add_item(f, from->field, from->detail);
+	for (unsigned i = 0; i < from->n_extra; i++)
+		add_item(f, from->extra[i].field, from->extra[i].detail);
+	f->n_more += from->n_more;
+}
+
+unsigned fault_count(const struct fault *f)
+{
+	return f->kind == FAULT_NONE ? 0 : 1 + f->n_extra;
 }
 
 static enum fault_kind kind_of_errno(int err)

@@ -4,7 +4,9 @@
  * when a request cannot be carried out; the API turns it into an RFC 9457
  * problem+json body in one place (api/problem.c). The first error wins: a
  * later fault_set() on a filled record changes nothing, so the innermost,
- * most specific cause is what the client sees.
+ * most specific cause is what the client sees. Validators that go on after
+ * an invalid field (jsonobj.c) list the further ones with fault_add() and
+ * fault_merge(), so a client learns of every invalid field in one answer.
  */
 #ifndef PAIRD_FAULT_H
 #define PAIRD_FAULT_H
@@ -26,11 +28,25 @@ enum fault_kind {
 	FAULT_KIND_COUNT
 };
 
+/* Invalid fields listed in one fault, the first (field, detail) included. */
+#define FAULT_ERRORS_MAX 16
+
+struct fault_item {
+	char field[64];
+	char detail[320];
+};
+
 struct fault {
 	enum fault_kind kind;
 	int err;	  /* the errno behind the fault, 0 if none */
 	char field[64];	  /* the offending field ("mtu", "addresses[2]"), "" if none */
 	char detail[320]; /* one human sentence */
+	/*
+	 * FAULT_INVALID only: the invalid fields after the first, in the order
+	 * found, one entry per field; @n_more counts those beyond the room.
+	 */
+	unsigned n_extra, n_more;
+	struct fault_item extra[FAULT_ERRORS_MAX - 1];
 };
 
 #define FAULT_INIT                 \
@@ -45,6 +61,25 @@ struct fault {
  */
 int fault_set(struct fault *f, enum fault_kind kind, int err, const char *field, const char *fmt,
 	      ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Records one more invalid field: on an empty record it is fault_set() with
+ * FAULT_INVALID; on a FAULT_INVALID record it is listed after the others
+ * (unless that field is listed already: its first reason stands); on a
+ * record of another kind nothing changes. Returns -EINVAL.
+ */
+int fault_add(struct fault *f, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Moves what @from records into @f by the same rules: all of it when @f is
+ * empty, its fields added one by one (fault_add()) when both are
+ * FAULT_INVALID, nothing otherwise.
+ */
+void fault_merge(struct fault *f, const struct fault *from);
+
+/* Fields @f lists: 0 when empty, else 1 + n_extra (n_more not counted). */
+unsigned fault_count(const struct fault *f);
 
 /*
  * What a function that failed with @f filled returns: -f->err, or -EINVAL

@@ -55,7 +55,9 @@ struct jobj {
  * for each one a key not in the table, a type other than the table's ("must
  * be a string", "must be an integer", ...) and its reader's refusal are
  * FAULT_INVALID faults naming the member; afterwards a required member
- * that is absent is one too, in table order. The first fault wins. @out is
+ * that is absent is one too, in table order. Every invalid member is
+ * listed in the fault (fault_add(); the first one is its field and
+ * detail); a reader stops at its own member's first problem. @out is
  * handed to the readers. @obj NULL is an absent object, read as {}; any
  * other non-object is "must be an object" on the prefix (callers with
  * other words check first). Returns 0 or -EINVAL.

@@ -128,8 +128,10 @@ static int parse_mac(const json_t *v, const char *field, void *arg, struct fault
 static int parse_addresses(const json_t *v, const char *field, void *arg, struct fault *f)
 {
 	struct port_config *out = arg;
+	bool good[PORT_ADDR_MAX];
 	char item[32];
 	const char *why;
+	int ret = 0;
 	size_t i;
 	json_t *e;
 
@@ -140,22 +142,31 @@ static int parse_addresses(const json_t *v, const char *field, void *arg, struct
 	if (json_array_size(v) > PORT_ADDR_MAX)
 		return fault_set(f, FAULT_INVALID, 0, field, "at most %d addresses per port",
 				 PORT_ADDR_MAX);
+	/* Every bad item is listed; a duplicate is looked for among the good ones. */
 	json_array_foreach(v, i, e) {
 		struct ip_prefix *p = &out->addrs[i];
 
 		snprintf(item, sizeof(item), "%s[%zu]", field, i);
-		if (!json_is_string(e))
-			return fault_set(f, FAULT_INVALID, 0, item, "must be a string");
-		if (prefix_parse(json_string_value(e), p, &why) < 0)
-			return fault_set(f, FAULT_INVALID, 0, item, "\"%s\": %s",
-					 json_string_value(e), why);
-		for (size_t j = 0; j < i; j++)
-			if (prefix_equal(&out->addrs[j], p))
-				return fault_set(f, FAULT_INVALID, 0, item,
-						 "\"%s\" is listed twice", json_string_value(e));
+		good[i] = false;
+		if (!json_is_string(e)) {
+			ret = fault_add(f, item, "must be a string");
+			continue;
+		}
+		if (prefix_parse(json_string_value(e), p, &why) < 0) {
+			ret = fault_add(f, item, "\"%s\": %s", json_string_value(e), why);
+			continue;
+		}
+		good[i] = true;
+		for (size_t j = 0; j < i && good[i]; j++) {
+			if (good[j] && prefix_equal(&out->addrs[j], p)) {
+				ret = fault_add(f, item, "\"%s\" is listed twice",
+						json_string_value(e));
+				good[i] = false;
+			}
+		}
 		out->n_addrs = (unsigned)i + 1;
 	}
-	return 0;
+	return ret;
 }
 
 /* A field of the device itself: only a create (POST, PUT) sets it. */
@@ -199,14 +210,16 @@ static const struct jobj specs[] = {
 
 int portcfg_check(const struct port_config *out, struct fault *f)
 {
+	int ret = 0;
+
+	/* Each missing or contradicting field is listed (fault_add()), not only the first. */
 	if (out->name[0] == '\0')
-		return fault_set(f, FAULT_INVALID, 0, "name", "is required");
+		ret = fault_add(f, "name", "is required");
 	if (out->type == 0)
-		return fault_set(f, FAULT_INVALID, 0, "type", "is required (\"tun\" or \"tap\")");
+		ret = fault_add(f, "type", "is required (\"tun\" or \"tap\")");
 	if (out->has_mac && out->type == PORT_TUN)
-		return fault_set(f, FAULT_INVALID, 0, "mac",
-				 "a tun device carries IP packets and has no MAC address");
-	return 0;
+		ret = fault_add(f, "mac", "a tun device carries IP packets and has no MAC address");
+	return ret;
 }
 
 int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *patch,
@@ -237,20 +250,26 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 int portcfg_from_json(const json_t *obj, enum portcfg_mode mode, const char *path_name,
 		      struct port_config *out, struct fault *f)
 {
+	int ret;
+
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
 		return fault_set(f, FAULT_SYNTAX, 0, NULL, "the body must be a JSON object");
-	if (jsonobj_read(obj, &specs[mode], out, f) < 0)
-		return -EINVAL;
+	/* An invalid member does not end the checks: the later ones are listed too. */
+	ret = jsonobj_read(obj, &specs[mode], out, f);
+	if (ret < 0 && f->kind != FAULT_INVALID)
+		return ret;
 	if (mode == PORTCFG_CREATE && path_name) {
 		if (out->name[0] == '\0')
 			memcpy(out->name, path_name, strlen(path_name) + 1);
 		else if (strcmp(out->name, path_name) != 0)
-			return fault_set(f, FAULT_INVALID, 0, "name",
-					 "\"%s\" differs from the name in the path, \"%s\"",
-					 out->name, path_name);
+			ret = fault_add(f, "name",
+					"\"%s\" differs from the name in the path, \"%s\"",
+					out->name, path_name);
 	}
-	return mode == PORTCFG_CREATE ? portcfg_check(out, f) : 0;
+	if (mode == PORTCFG_CREATE && portcfg_check(out, f) < 0)
+		ret = -EINVAL;
+	return ret;
 }
 
 json_t *portcfg_to_json(const struct port_config *cfg)

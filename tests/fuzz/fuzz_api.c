@@ -81,6 +81,14 @@ static char *cut(char *s, char c)
 	return p + 1;
 }
 
+static void query_each(void *ctx, query_visit_fn fn, void *arg)
+{
+	struct fuzz_req *fr = ctx;
+
+	for (unsigned i = 0; i < fr->n_query; i++)
+		fn(arg, fr->q_name[i], fr->q_value[i]);
+}
+
 static void parse_query(struct fuzz_req *fr, char *q)
 {
 	while (q && fr->n_query < MAX_QUERY) {
@@ -228,6 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rq.path = copy;
 	rq.header = header;
 	rq.query = query;
+	rq.query_each = query_each;
 	rq.lookup_ctx = &fr;
 	rq.body = flags & 0x10 ? NULL : body;
 	rq.body_len = rq.body ? body_len : 0;

@@ -51,6 +51,14 @@ static const char *fake_query(void *ctx, const char *name)
 	return table_lookup(fr->q_name, fr->q_value, fr->n_query, name);
 }
 
+static void fake_query_each(void *ctx, query_visit_fn fn, void *arg)
+{
+	struct fake_req *fr = ctx;
+
+	for (unsigned i = 0; i < fr->n_query; i++)
+		fn(arg, fr->q_name[i], fr->q_value[i]);
+}
+
 void freq_init(struct fake_req *fr, enum http_method method, const char *path)
 {
 	memset(fr, 0, sizeof(*fr));
@@ -58,6 +66,7 @@ void freq_init(struct fake_req *fr, enum http_method method, const char *path)
 	fr->rq.path = path;
 	fr->rq.header = fake_header;
 	fr->rq.query = fake_query;
+	fr->rq.query_each = fake_query_each;
 	fr->rq.lookup_ctx = fr;
 }
 

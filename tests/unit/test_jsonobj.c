@@ -4,7 +4,8 @@
  * keys named under the table's prefix with the table's words, the type
  * words of every "must be ..." fault, null only where allowed, readers
  * called in the object's order with the member's full name, the first
- * fault winning, required members after the walk, an absent object read
+ * fault being the problem's field and every later invalid member listed
+ * after it (fault_add()), required members after the walk, an absent object read
  * as {}, a key handed to on_unknown; and the string getter that refuses
  * embedded NUL bytes.
  */
@@ -179,12 +180,57 @@ static void test_string(void **state)
 	json_decref(num);
 }
 
+/* Every invalid member is listed, in the object's order, the required ones last. */
+static void test_every_invalid_member(void **state)
+{
+	static const char *const want[] = { "opts.i", "opts.zz", "opts.s", "opts.r" };
+	struct fault f, inner = FAULT_INIT, outer = FAULT_INIT;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(read_text(&spec, "{\"i\":10,\"b\":true,\"zz\":1,\"s\":3}", &s, &f),
+			 -EINVAL);
+	assert_int_equal(fault_count(&f), 4);
+	assert_string_equal(f.field, want[0]);
+	assert_string_equal(f.detail, "must be 0..9");
+	for (unsigned i = 0; i < f.n_extra; i++)
+		assert_string_equal(f.extra[i].field, want[i + 1]);
+	assert_string_equal(f.extra[0].detail, "unknown option (test)");
+	assert_string_equal(f.extra[1].detail, "must be a string");
+	/* The valid member between them was still read. */
+	assert_string_equal(s.log, "opts.b=true;");
+	/* A field listed twice keeps its first reason; another kind is never mixed in. */
+	assert_int_equal(fault_add(&f, "opts.i", "again"), -EINVAL);
+	assert_int_equal(fault_count(&f), 4);
+	fault_set(&inner, FAULT_INVALID, 0, "x", "bad x");
+	fault_add(&inner, "y", "bad y");
+	fault_merge(&outer, &inner);
+	assert_int_equal(fault_count(&outer), 2);
+	fault_merge(&f, &inner);
+	assert_int_equal(fault_count(&f), 6);
+	assert_string_equal(f.extra[4].detail, "bad y");
+	outer = (struct fault)FAULT_INIT;
+	fault_set(&outer, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+	fault_merge(&outer, &inner);
+	assert_int_equal(fault_add(&outer, "z", "bad z"), -EINVAL);
+	assert_int_equal(fault_count(&outer), 1);
+	/* Beyond the room, a count of the rest. */
+	for (int i = 0; i < FAULT_ERRORS_MAX + 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%d", i);
+		fault_add(&f, name, "bad");
+	}
+	assert_int_equal(fault_count(&f), FAULT_ERRORS_MAX);
+	assert_int_equal(f.n_more, 6 + 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_in_order), cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_absent_object),  cmocka_unit_test(test_on_unknown),
-		cmocka_unit_test(test_string),
+		cmocka_unit_test(test_string),	       cmocka_unit_test(test_every_invalid_member),
 	};
 
 	return cmocka_run_group_tests_name("jsonobj", tests, NULL, NULL);
