@@ -269,6 +269,13 @@ timeout 20 "$PAIRCTL" --socket "$SOCK" captures tap0 2>"$W/err" |
 expect_rc 0
 grep -q "^9	$(echo -n hello-pairctl | od -An -tx1 | tr -d ' \n')$" "$W/tshark.out" ||
 	fail "tshark -r - did not see the datagram: $(cat "$W/tshark.out" "$W/tshark.err")"
+RC=0
+timeout 20 "$PAIRCTL" --socket "$SOCK" captures tap0 --pcapng 2>"$W/err" >"$W/cap.pcapng" || RC=$?
+LAST="pairctl captures tap0 --pcapng"
+expect_rc 0
+expect_eq "$(head -c 4 "$W/cap.pcapng" | od -An -tx1 | tr -d ' ')" 0a0d0d0a "the pcapng magic"
+tshark -n -r - -T fields -e udp.dstport <"$W/cap.pcapng" 2>/dev/null | grep -qx 9 ||
+	fail "tshark did not read the datagram from pairctl captures --pcapng"
 pc captures tap0 --pcapng --json
 expect_rc 2
 pc --json captures tap0
