@@ -260,3 +260,12 @@ out:
 	free(key);
 	return ret;
 }
+
+int args_path_name(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+	if (n == 0 || n > 64 || s[n] || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return -EINVAL;
+	return 0;
+}

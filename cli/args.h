@@ -75,4 +75,13 @@ int args_kv_option(json_t *opts, const char *kv, char *err, size_t errlen);
 int args_uint(const char *s, unsigned long long min, unsigned long long max,
 	      unsigned long long *out);
 
+/*
+ * Whether s may stand as one segment of an API path (a port or binding name,
+ * a binding id): 1 to 64 of A-Z a-z 0-9 _ . - and not "." or "..". Anything
+ * else could name another resource once the server decodes and resolves
+ * the path ("tap0/bindings/1", ".."), so pairctl refuses it as a usage
+ * error; the server still judges the exact rules. 0 or -EINVAL.
+ */
+int args_path_name(const char *s);
+
 #endif

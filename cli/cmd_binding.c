@@ -48,7 +48,7 @@ static int run_bind(struct ctx *ctx, const struct args *a)
 	if (name) {
 		size_t n = strlen(path);
 
-		if (!name[0] || client_escape(name, esc, sizeof(esc)) < 0) {
+		if (args_path_name(name) < 0 || client_escape(name, esc, sizeof(esc)) < 0) {
 			ret = usage_error(ctx, "--name '%s' is not a binding name", name);
 			goto out;
 		}
@@ -98,7 +98,7 @@ static int run_unbind(struct ctx *ctx, const struct args *a)
 	if (ret)
 		return ret;
 	n = strlen(path);
-	if (!a->pos[1][0] || client_escape(a->pos[1], esc, sizeof(esc)) < 0)
+	if (args_path_name(a->pos[1]) < 0 || client_escape(a->pos[1], esc, sizeof(esc)) < 0)
 		return usage_error(ctx, "'%s' is not a binding id or name", a->pos[1]);
 	snprintf(path + n, sizeof(path) - n, "%s", esc);
 	ret = api_call(ctx, "DELETE", path, &rq, NULL, NULL);

@@ -59,8 +59,8 @@ int port_path(const struct ctx *ctx, char *buf, size_t len, const char *port, co
 {
 	char esc[256];
 
-	if (!port[0])
-		return usage_error(ctx, "the port name is empty");
+	if (args_path_name(port) < 0)
+		return usage_error(ctx, "'%s' is not a port name (A-Z a-z 0-9 _ . -)", port);
 	if (client_escape(port, esc, sizeof(esc)) < 0 ||
 	    (size_t)snprintf(buf, len, "/api/v1/ports/%s%s", esc, suffix) >= len)
 		return usage_error(ctx, "the port name is too long");

@@ -177,6 +177,14 @@ jq -r '(.errors // [])[] | "  \(.field): \(.detail)"' "$W/body" >"$W/expected"
 while IFS= read -r line; do
 	grep -qxF -- "$line" "$W/err" || fail "$LAST: stderr lacks the errors entry '$line'"
 done <"$W/expected"
+# A name that would reach another resource once paird decodes and resolves the
+# path is refused before anything is sent ("unbind tap0 .." is DELETE /ports/tap0
+# to a client that resolves dot segments).
+usage "'..' is not a binding id or name" unbind tap0 ..
+usage "'tap0/bindings/1' is not a port name" port del tap0/bindings/1
+usage "'..' is not a port name" port del ..
+usage "'a%2Fb' is not a binding name" bind tap0 any count --name a%2Fb
+ip link show dev tap0 >/dev/null 2>&1 || fail "a refused name deleted tap0"
 pc port show nosuch
 expect_rc 1
 err_has "^pairctl: .*nosuch"

@@ -235,6 +235,30 @@ static void test_escape(void **state)
 	assert_int_equal(client_escape("a/", buf, 4), -ENOSPC);
 }
 
+static void test_path_name(void **state)
+{
+	(void)state;
+	assert_int_equal(args_path_name("tap0"), 0);
+	assert_int_equal(args_path_name("a_b-c.d"), 0);
+	assert_int_equal(args_path_name("7"), 0);
+	assert_int_equal(args_path_name("..."), 0);
+	assert_int_equal(
+		args_path_name("0123456789012345678901234567890123456789012345678901234567890123"),
+		0);
+	/* Whatever could name another resource once the path is decoded or resolved. */
+	assert_int_equal(args_path_name(""), -EINVAL);
+	assert_int_equal(args_path_name("."), -EINVAL);
+	assert_int_equal(args_path_name(".."), -EINVAL);
+	assert_int_equal(args_path_name("tap0/bindings/1"), -EINVAL);
+	assert_int_equal(args_path_name("tap0%2Fx"), -EINVAL);
+	assert_int_equal(args_path_name("a?b"), -EINVAL);
+	assert_int_equal(args_path_name("a b"), -EINVAL);
+	assert_int_equal(args_path_name("a\nb"), -EINVAL);
+	assert_int_equal(
+		args_path_name("01234567890123456789012345678901234567890123456789012345678901234"),
+		-EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_kv_refused),
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_path_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
