@@ -323,6 +323,46 @@ wait "$FOLLOW_PID" 2>/dev/null || true
 wait "$TSHARK_PID" 2>/dev/null || true
 EXTRA_CLEANUP=
 
+note "captures --json --follow: one JSON record a line, as they are captured"
+"$PAIRCTL" --socket "$SOCK" --json captures tap0 --follow --after "$SEQ" >"$W/lines" \
+	2>"$W/lines.err" &
+LINES_PID=$!
+EXTRA_CLEANUP='kill $LINES_PID 2>/dev/null || true'
+echo -n json-follow >/dev/udp/198.18.0.2/9
+hex=$(echo -n json-follow | od -An -tx1 | tr -d ' \n')
+lines_seen() { grep -qi "$hex" "$W/lines"; }
+wait_until 5 lines_seen || fail "captures --json --follow did not print the datagram within 5 s:" \
+	"$(cat "$W/lines" "$W/lines.err")"
+kill "$LINES_PID"
+wait "$LINES_PID" 2>/dev/null || true
+EXTRA_CLEANUP=
+jq -s -e --argjson s "$SEQ" 'length >= 2 and all(.[]; .seq > $s and .len > 0)' "$W/lines" \
+	>/dev/null || fail "captures --json --follow lines: $(cat "$W/lines")"
+usage "--limit is for one --json page" --json captures tap0 --follow --limit 5
+
+# The port deleted while the long poll waits: the follower ends (exit 0) and
+# paird lives on (it used to read the freed ring and crash).
+pc port add gone0 --type tap
+expect_rc 0
+pc bind gone0 udp/9 capture
+expect_rc 0
+"$PAIRCTL" --socket "$SOCK" --json captures gone0 --follow >"$W/gone.out" 2>"$W/gone.err" &
+GONE_PID=$!
+EXTRA_CLEANUP='kill $GONE_PID 2>/dev/null || true'
+polling() { apiq /metrics | grep -q '^paird_http_streams 1$'; }
+wait_until 5 polling || fail "captures --json --follow on gone0 is not waiting: $(cat "$W/gone.err")"
+pc port del gone0
+expect_rc 0
+ended() { ! kill -0 "$GONE_PID" 2>/dev/null; }
+wait_until 5 ended || fail "captures --json --follow did not end when its port was deleted"
+RC=0
+wait "$GONE_PID" || RC=$?
+EXTRA_CLEANUP=
+LAST="pairctl --json captures gone0 --follow, its port deleted"
+kill -0 "$PAIRD_PID" 2>/dev/null || fail "paird died when a port was deleted under a long poll"
+expect_rc 0
+[ -s "$W/gone.err" ] && fail "$LAST: $(cat "$W/gone.err")"
+
 note "counters"
 pc counters tap0
 expect_rc 0
