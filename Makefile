@@ -1,7 +1,7 @@
 # paird: one flat Makefile (STYLE.md rule 17). `make run` and `make test` are
 # the two commands; both install what is missing first (make deps).
 #
-#   make            build build/paird
+#   make            build build/paird and build/pairctl (the CLI)
 #   make run        deps + build + start paird on 127.0.0.1:8080 with the dashboard
 #   make test       deps + build + unit, integration and contract suites
 #   make asan       the same suites on an ASan+UBSan build
@@ -39,16 +39,33 @@ TEST_OBJS	:= $(FAKE_OBJS) $(BUILD)/tests/unit/support.o
 # (tests/fuzz/replay.c), replays its crash inputs (tests/fixtures/crashes/).
 REPLAY_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
 PROMTOOL	:= build/tools/promtool
-TIDY_SRCS	:= paird.c $(SERVICE_SRCS) $(API_SRCS)
+# pairctl, the CLI (cli/): a client of the public API only, over libcurl; it
+# links none of the daemon's objects. Its unit tests are tests/unit/test_cli_*.c.
+PAIRCTL		:= $(BUILD)/pairctl
+# Installed by `make install` with pairctl (dist/pairctl.1 goes with the section 1 pages).
+PAIRCTL_COMPLETION := dist/pairctl.bash-completion
+CLI_PKGS	:= libcurl jansson
+CLI_SRCS	:= $(wildcard cli/*.c)
+CLI_LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/pairctl.c,$(CLI_SRCS)))
+TIDY_SRCS	:= paird.c $(SERVICE_SRCS) $(API_SRCS) $(CLI_SRCS)
 # What .clang-format keeps: every C source and header of the program, its tools and tests.
-FORMAT_SRCS	:= paird.c $(wildcard service/*.[ch] api/*.[ch] tools/*.c tests/unit/*.[ch] \
+FORMAT_SRCS	:= paird.c $(wildcard service/*.[ch] api/*.[ch] cli/*.[ch] tools/*.c tests/unit/*.[ch] \
 		   tests/fakes/*.[ch] tests/fuzz/*.c)
 
-all: $(BUILD)/paird
+all: $(BUILD)/paird $(PAIRCTL)
 
 $(BUILD)/paird: $(BUILD)/paird.o $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(PAIRCTL): $(BUILD)/cli/pairctl.o $(CLI_LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
+
+$(BUILD)/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(shell pkg-config --cflags $(CLI_PKGS) 2>/dev/null) -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,6 +91,11 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TEST_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# The CLI's unit tests link the CLI's modules, not the daemon's.
+$(BUILD)/tests/test_cli_%: $(BUILD)/tests/unit/test_cli_%.o $(CLI_LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(shell pkg-config --libs $(CLI_PKGS) cmocka 2>/dev/null)
+
 $(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o \
 			 $(FAKE_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
@@ -86,8 +108,9 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 		echo "== crashes: $$n"; $$r tests/fixtures/crashes/$$n || fail="$$fail $$n"; \
 	done; [ -z "$$fail" ] || { echo "unit: crash inputs fail again:$$fail"; exit 1; }
 
-integration: $(BUILD)/paird $(PROMTOOL) tests/browser/node_modules
-	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
+integration: $(BUILD)/paird $(PAIRCTL) $(PROMTOOL) tests/browser/node_modules
+	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird PAIRCTL=$(CURDIR)/$(PAIRCTL) \
+		EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
 		PATH="$(CURDIR)/build/tools:$$PATH" tests/integration/run.sh
 
 contract: tests/contract/node_modules
@@ -230,7 +253,7 @@ install-list:
 # --- dependencies (Debian 12) ---
 
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
-		   libmnl-dev libpcap-dev libcmocka-dev
+		   libmnl-dev libpcap-dev libcmocka-dev libcurl4-openssl-dev
 TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy \
 		   clang-14 libclang-rt-14-dev clang-format chromium systemd man-db python3
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
@@ -265,7 +288,7 @@ check: format-check
 	$(call install_missing,$(CHECK_DEPS))
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE \
-		paird.c service api tools tests/fakes
+		paird.c service api cli tools tests/fakes
 	@# One file per run: clang-tidy 14 given several files carries the analyzer's
 	@# va_list state from one to the next and reports every later vsnprintf.
 	$(Q)fail=; for f in $(TIDY_SRCS); do \

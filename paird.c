@@ -26,6 +26,7 @@
 
 #include "api/api.h"
 #include "api/http.h"
+#include "service/config.h"
 #include "service/events.h"
 #include "service/linkmon.h"
 #include "service/log.h"
@@ -53,6 +54,7 @@ struct options {
 	const char *socket; /* NULL: --socket none */
 	const char *socket_group;
 	const char *state;
+	const char *config; /* --config: the desired state, applied at start and on SIGHUP */
 	const char *token_file;
 	const char *token_out;
 	bool no_auth;
@@ -100,6 +102,11 @@ static void usage(FILE *out)
 		"                             0.0.0.0 or :: its addresses) are always accepted\n"
 		"  -s, --state FILE           keep every acknowledged change in FILE and\n"
 		"                             recreate the ports from it at start\n"
+		"  -c, --config FILE          the desired state (the document of GET/PUT\n"
+		"                             /api/v1/config), applied after --state is\n"
+		"                             restored and again on SIGHUP: with both, the\n"
+		"                             ports end up as FILE says and the state file\n"
+		"                             records it; a bad FILE stops the start\n"
 		"      --max-ports N          ports paird will hold (default %d)\n"
 		"      --max-bindings N       bindings per port (default %d)\n"
 		"      --capture-memory SIZE  memory for all capture rings (default 64M;\n"
@@ -128,7 +135,9 @@ static void usage(FILE *out)
 		"  -V, --version              show the version and exit\n"
 		"\n"
 		"SIGHUP re-reads --token-file (a bad file keeps the old token) or, with a\n"
-		"generated token, logs a new one-time login URL; it never stops paird.\n"
+		"generated token, logs a new one-time login URL, and applies --config\n"
+		"again (a bad file or a kernel refusal is logged and changes nothing);\n"
+		"it never stops paird.\n"
 		"SIGINT and SIGTERM stop it. Exit status: 0 after SIGINT/SIGTERM, %d when\n"
 		"paird could not start (one log line \"cannot start: ...\"), 1 when the\n"
 		"event loop failed.\n",
@@ -206,11 +215,13 @@ enum {
 	OPT_TOKEN_OUT,
 	OPT_NO_AUTH,
 	OPT_LOG_FORMAT,
+	OPT_CONFIG,
 };
 
 static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "state", required_argument, NULL, 's' },
+	{ "config", required_argument, NULL, 'c' },
 	{ "token-file", required_argument, NULL, 't' },
 	{ "token-out", required_argument, NULL, OPT_TOKEN_OUT },
 	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
@@ -304,7 +315,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c, lvl;
 
 	opterr = 0; /* getopt's own messages would not share the start-up format */
-	while ((c = getopt_long(argc, argv, ":l:s:t:a:L:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:s:c:t:a:L:hV", longopts, NULL)) != -1) {
 		num = num_option_of(c);
 		if (num) {
 			if (num->parse(optarg, num->min, num->max,
@@ -330,6 +341,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 's':
 			o->state = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
 			break;
 		case 't':
 			o->token_file = optarg;
@@ -516,6 +530,7 @@ static int parse_group(const char *s, gid_t *out)
 struct hup {
 	const struct options *o;
 	struct api *api;
+	struct portset *ports;
 	char *token; /* the current one, owned by main() */
 	char url_host[80];
 	uint16_t port;
@@ -534,14 +549,52 @@ static void log_login_url(struct hup *h, const char *when)
 	explicit_bzero(code, sizeof(code));
 }
 
+/*
+ * SIGHUP's second half: --config again. A file that cannot be read or is
+ * invalid, or a change the kernel refuses, is logged and nothing changes
+ * (config_apply() undoes what it did).
+ */
+static void hup_config(struct hup *h)
+{
+	struct fault f = FAULT_INIT;
+	struct state_doc want = { 0 };
+	struct config_plan *plan = NULL;
+
+	if (!h->o->config)
+		return;
+	if (config_load(h->o->config, &want, &f) < 0) {
+		log_error("SIGHUP received: --config %s", f.detail);
+		return;
+	}
+	if (config_plan_new(h->ports, &want, &plan, &f) < 0)
+		log_error("SIGHUP received: --config %s: %s%s%s; nothing changed", h->o->config,
+			  f.field, f.field[0] ? ": " : "", f.detail);
+	else if (!config_plan_count(plan))
+		log_info("SIGHUP received: --config %s: nothing to change", h->o->config);
+	else if (config_apply(h->ports, plan, &f) < 0)
+		log_error("SIGHUP received: --config %s not applied: %s", h->o->config, f.detail);
+	config_plan_free(plan);
+	state_doc_free(&want);
+}
+
+static void hup_token(struct hup *h);
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct hup *h = arg;
-	char why[512];
-	char *t;
 
 	(void)sig;
 	(void)what;
+	hup_token(h);
+	hup_config(h);
+}
+
+/* SIGHUP's first half: the TCP token. */
+static void hup_token(struct hup *h)
+{
+	char why[512];
+	char *t;
+
 	if (!h->token) {
 		log_info("SIGHUP received: no TCP token to re-read");
 		return;
@@ -686,6 +739,7 @@ static int open_listeners(struct paird *d)
 static int build_service(struct paird *d)
 {
 	const struct options *o = &d->o;
+	struct state_doc want = { 0 };
 	struct fault f = FAULT_INIT;
 	int ret;
 
@@ -706,8 +760,28 @@ static int build_service(struct paird *d)
 	if (!d->events || portset_set_events(d->ports, d->events, EVENTS_COUNTERS_MS) < 0)
 		return start_error("cannot make the event ring: %s",
 				   strerror(errno ? errno : ENOMEM));
-	if (portset_restore(d->ports, &f) < 0)
+	/* A bad --config stops the start before any port is made. */
+	if (o->config && config_load(o->config, &want, &f) < 0)
+		return start_error("--config %s", f.detail);
+	if (portset_restore(d->ports, &f) < 0) {
+		state_doc_free(&want);
 		return start_error("%s", f.detail);
+	}
+	/* The state file restored what was applied last; the file says what is wanted now. */
+	if (o->config) {
+		struct config_plan *plan = NULL;
+
+		ret = config_plan_new(d->ports, &want, &plan, &f);
+		state_doc_free(&want);
+		if (ret < 0)
+			return start_error("--config %s: %s%s%s", o->config, f.field,
+					   f.field[0] ? ": " : "", f.detail);
+		ret = config_apply(d->ports, plan, &f);
+		config_plan_free(plan);
+		/* Its detail names the item already. */
+		if (ret < 0)
+			return start_error("--config %s: %s", o->config, f.detail);
+	}
 	d->lm = linkmon_new(d->base, on_link, d->ports);
 	if (!d->lm)
 		return start_error("cannot watch links over rtnetlink: %s", strerror(errno));
@@ -776,6 +850,7 @@ static int install_signals(struct paird *d)
 	const struct http_listen *hl = &d->hl;
 
 	d->hup.api = d->api;
+	d->hup.ports = d->ports;
 	d->hup.port = hl->port;
 	snprintf(d->hup.url_host, sizeof(d->hup.url_host), "%s%s%s",
 		 strchr(hl->host, ':') ? "[" : "",

@@ -52,6 +52,7 @@ static const struct route routes[] = {
 	{ "/api/v1/captures.pcapng", { [HTTP_GET] = h_all_captures_pcapng } },
 	{ "/api/v1/ports/{}/transmit", { [HTTP_POST] = h_transmit } },
 	{ "/api/v1/events", { [HTTP_GET] = h_events } },
+	{ "/api/v1/config", { [HTTP_GET] = h_config_get, [HTTP_PUT] = h_config_put } },
 	{ "/api/v1/info", { [HTTP_GET] = h_info } },
 	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },
@@ -79,6 +80,7 @@ static const struct route_query {
 	{ "/api/v1/captures.pcapng", HTTP_GET, "ports follow filter snaplen" },
 	{ "/api/v1/events", HTTP_GET, "last_event_id captures" },
 	{ "/login", HTTP_GET, "code" },
+	{ "/api/v1/config", HTTP_PUT, "dry_run" },
 };
 
 /* The pattern a static asset's request is logged under. */

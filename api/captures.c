@@ -451,6 +451,9 @@ static int cstream_step(struct cstream *cs)
 		if (cs->next > cs->end && cs->waiting && cs->first && !cs->expired) {
 			struct capture_stats st;
 
+			/* The port (and its ring) went while the poll waited. */
+			if (!ring)
+				return cstream_finish(cs, "removed");
 			/* A long poll with nothing yet: what came since, or wait for it. */
 			capture_ring_stats(ring, &st);
 			cs->end = st.newest_seq;

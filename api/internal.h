@@ -66,6 +66,8 @@ json_t *json_hex_bytes(const uint8_t *p, size_t n);
 /* --- problem.c --- */
 /* The problem+json response for @f. */
 void reply_fault(struct response *rs, const struct fault *f, const char *instance);
+/* The same with extension members from @ext (stolen), e.g. a failed apply's rolled_back. */
+void reply_fault_ext(struct response *rs, const struct fault *f, const char *instance, json_t *ext);
 /* A problem with an explicit status, for HTTP-level refusals (401, 405, 413, 415, ...). */
 void reply_problem(struct response *rs, int status, const char *slug, const char *detail,
 		   const char *instance);
@@ -226,6 +228,10 @@ int h_events(struct api *api, struct request *rq, struct response *rs, struct fa
 json_t *port_json(const struct api *api, const struct port *p);
 json_t *binding_json(const struct binding *b);
 int h_binding_put(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+
+/* --- config.c --- */
+int h_config_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_config_put(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 int h_info(struct api *api, struct request *rq, struct response *rs, struct fault *f);

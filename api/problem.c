@@ -140,6 +140,18 @@ void reply_fault(struct response *rs, const struct fault *f, const char *instanc
 		   errors_json(f));
 }
 
+void reply_fault_ext(struct response *rs, const struct fault *f, const char *instance, json_t *ext)
+{
+	int status = fault_status(f);
+	json_t *errors = errors_json(f);
+
+	if (errors && ext)
+		json_object_update(ext, errors);
+	json_decref(errors);
+	reply_body(rs, status, fault_kind_slug(f->kind),
+		   f->detail[0] ? f->detail : title_of(status), f->field, f->err, instance, ext);
+}
+
 void reply_problem(struct response *rs, int status, const char *slug, const char *detail,
 		   const char *instance)
 {

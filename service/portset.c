@@ -40,6 +40,7 @@ struct portset {
 	struct event *counters; /* the counter-snapshot timer */
 	uint64_t counters_ms;
 	uint64_t version; /* the configuration version (portset_version()) */
+	bool held;	  /* saves wait for portset_save() (portset_hold()) */
 };
 
 static struct port *lookup(void *arg, const char *name)
@@ -463,7 +464,7 @@ static int save(struct portset *ps, struct fault *f)
 	struct fault sf = FAULT_INIT;
 	int ret;
 
-	if (!ps->state_path)
+	if (!ps->state_path || ps->held)
 		return 0;
 	ret = save_doc(ps, &sf);
 	if (ret < 0) {
@@ -475,6 +476,22 @@ static int save(struct portset *ps, struct fault *f)
 			  "made; the log has the details",
 			  strerror(sf.err));
 	}
+	return ret;
+}
+
+void portset_hold(struct portset *ps, bool hold)
+{
+	ps->held = hold;
+}
+
+int portset_save(struct portset *ps, struct fault *f)
+{
+	bool held = ps->held;
+	int ret;
+
+	ps->held = false;
+	ret = save(ps, f);
+	ps->held = held;
 	return ret;
 }
 
@@ -550,6 +567,13 @@ static void reconfigure_back(struct port *p, const struct port_config *old,
 	if (port_reconfigure(p, &back, &ignored) < 0)
 		log_error("port %s: could not undo a link change: %s", old->name, ignored.detail);
 	port_reconfigure(p, old, &ignored);
+}
+
+void portset_link_back(struct portset *ps, struct port *p, const struct port_config *old,
+		       const struct link_state *before)
+{
+	reconfigure_back(p, old, before);
+	post_if_changed(ps, entry_of(ps, p));
 }
 
 /* The full configuration a PUT asks for, given what the port has now. */

@@ -121,6 +121,23 @@ struct binding *portset_find_binding(const struct portset *ps, const struct port
 				     const char *key);
 
 /*
+ * Several changes written to the state file once (a whole-configuration
+ * apply, service/config.c): while @hold is set, the changes above are
+ * carried out on the kernel but not saved, and portset_save() writes the
+ * file. The caller undoes what it did when the save fails.
+ */
+void portset_hold(struct portset *ps, bool hold);
+/* Writes the state file now (also while held); 0 or -errno with @f filled. */
+int portset_save(struct portset *ps, struct fault *f);
+/*
+ * Gives @p's link and configuration back after a change made in place from
+ * @old, the link having been @before (port_link() then): the undo of a
+ * PUT that kept the device. Failures are logged.
+ */
+void portset_link_back(struct portset *ps, struct port *p, const struct port_config *old,
+		       const struct link_state *before);
+
+/*
  * Versions (ETags). The set keeps one 64-bit counter, seeded at
  * portset_new() from CLOCK_REALTIME in microseconds (below 2^53, so exact
  * in JavaScript's numbers too), and every acknowledged
