@@ -227,7 +227,7 @@ uninstall:
 
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
 		   libmnl-dev libpcap-dev libcmocka-dev
-TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy \
+TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy ansible-core \
 		   clang-14 libclang-rt-14-dev clang-format chromium systemd man-db python3
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
 
