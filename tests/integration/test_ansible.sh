@@ -13,7 +13,10 @@
 # that host; --check --diff changes nothing anywhere (ip before and after)
 # but reports the host that would change, with the actions; a document paird
 # refuses fails that host with paird's problem text and every invalid field,
-# and changes nothing. Every ansible-playbook run is under a timeout, and
+# and changes nothing. A host's GET /api/v1/config made into its variables
+# (the example README's recipe) changes nothing, and the example inventory's
+# own documents are accepted by paird (a check run against one of them).
+# Every ansible-playbook run is under a timeout, and
 # Ansible's files (ANSIBLE_HOME, temp directories) stay in the test's own
 # directory.
 . "$(dirname "$0")/lib.sh"
@@ -321,6 +324,21 @@ views apply
 expect_same_view 1 check apply
 expect_same_view 2 check apply
 
+note "h1's GET /api/v1/config turned into its variables (as the example's README does): no change"
+cp "$W/inv/host_vars/h1.yml" "$W/h1.yml.saved"
+{
+	echo "paird_socket: $W/h1/paird.sock"
+	curl -s --max-time 10 --unix-socket "$W/h1/paird.sock" http://localhost/api/v1/config |
+		python3 -c 'import json, sys, yaml
+print(yaml.safe_dump({"paird_ports": json.load(sys.stdin)["ports"]}, sort_keys=False))'
+} >"$W/inv/host_vars/h1.yml"
+play roundtrip
+expect_play_ok roundtrip
+for h in h1 h2 h3; do expect_recap roundtrip "$h" changed=0 failed=0; done
+views roundtrip
+for n in 1 2 3; do expect_same_view "$n" apply roundtrip; done
+cp "$W/h1.yml.saved" "$W/inv/host_vars/h1.yml"
+
 note "a document paird refuses: that host fails with paird's problem, nothing changes"
 cat >>"$W/inv/host_vars/h1.yml" <<'EOF'
   tap1:
@@ -340,7 +358,7 @@ expect_output refused \
 	"ports.tap1.addresses[0]: \\\"198.18.1.300/24\\\": not an IPv4 or IPv6 address"
 expect_output refused "ports.tap1.bindings.odd.handler"
 views refused
-for n in 1 2 3; do expect_same_view "$n" apply refused; done
+for n in 1 2 3; do expect_same_view "$n" roundtrip refused; done
 in_ns 1 ip link show dev tap1 >/dev/null 2>&1 && fail "h1: a refused document created tap1"
 
 note "the example inventory's documents are ones paird accepts (h1 checks them, unchanged)"
