@@ -84,8 +84,9 @@ grep -q "config: create_port ports.cf0: create tap cf0, set mtu 1400" "$PAIRD_LO
 	fail "no log line per action"
 grep -q "config applied: 4 created, 0 changed, 0 deleted (version " "$PAIRD_LOG" ||
 	fail "no summary line"
-api GET /api/v1/ports/cf0/bindings
-expect_json '[.bindings[].name] | join(",")' dns,ping
+api GET /api/v1/config
+expect_json '.ports.cf0.bindings | keys | join(",")' dns,ping
+expect_json '.ports.cf0.bindings.dns.handler' capture
 
 note "the same document again: changed false, no actions, same ETag"
 cp "$STATE" "$W/state.before"
