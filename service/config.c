@@ -125,10 +125,17 @@ static bool all_digits(const char *key)
 	return key[0] && !key[strspn(key, "0123456789")];
 }
 
+/* "@prefix@key" into @buf: a field under an item. */
+static const char *field_of(char *buf, size_t size, const char *prefix, const char *key)
+{
+	snprintf(buf, size, "%s%s", prefix, key);
+	return buf;
+}
+
 static int decode_binding(const char *pkey, enum port_type type, const char *bkey, const json_t *v,
 			  struct binding_config *out, struct fault *f)
 {
-	char prefix[64];
+	char prefix[64], field[80];
 	struct fault sub = FAULT_INIT;
 
 	snprintf(prefix, sizeof(prefix), "ports.%s.bindings.%s.", pkey, bkey);
@@ -149,16 +156,14 @@ static int decode_binding(const char *pkey, enum port_type type, const char *bke
 	}
 	if (all_digits(bkey)) {
 		if (out->name[0]) {
-			fault_add(f, strcat(prefix, "name"),
-				  "an unnamed binding (keyed by its id, "
-				  "%s) has no name",
-				  bkey);
+			fault_add(f, field_of(field, sizeof(field), prefix, "name"),
+				  "an unnamed binding (keyed by its id, %s) has no name", bkey);
 			return -EINVAL;
 		}
 		out->id = key_id(bkey);
 	} else if (out->name[0] && strcmp(out->name, bkey) != 0) {
-		fault_add(f, strcat(prefix, "name"), "\"%s\" differs from the key, \"%s\"",
-			  out->name, bkey);
+		fault_add(f, field_of(field, sizeof(field), prefix, "name"),
+			  "\"%s\" differs from the key, \"%s\"", out->name, bkey);
 		return -EINVAL;
 	} else {
 		snprintf(out->name, sizeof(out->name), "%s", bkey);
@@ -172,7 +177,7 @@ static int decode_port(const char *key, const json_t *v, struct state_port *sp, 
 	static const char *const nullable[] = { "mtu", "mac", "up" };
 	struct fault sub = FAULT_INIT;
 	json_t *copy, *bindings, *bv;
-	char prefix[32];
+	char prefix[32], field[48];
 	const char *bkey;
 	int ret = 0;
 
@@ -203,9 +208,8 @@ static int decode_port(const char *key, const json_t *v, struct state_port *sp, 
 	if (!bindings || json_is_null(bindings))
 		goto out;
 	if (!json_is_object(bindings)) {
-		ret = fault_add(f, strcat(prefix, "bindings"),
-				"must be an object of bindings by "
-				"name");
+		ret = fault_add(f, field_of(field, sizeof(field), prefix, "bindings"),
+				"must be an object of bindings by name");
 		goto out;
 	}
 	sp->bindings = calloc(json_object_size(bindings) + 1, sizeof(*sp->bindings));
