@@ -405,32 +405,6 @@ static bool addrs_same(const struct port_config *a, const struct port_config *b)
 	return true;
 }
 
-static json_t *port_doc_json(const struct port_config *c)
-{
-	struct effective e = effective(c);
-	json_t *o = json_object(), *arr = json_array();
-	char buf[PREFIX_STR_MAX];
-
-	json_object_set_new(o, "type", json_string(port_type_name(c->type)));
-	json_object_set_new(o, "mtu", e.mtu < 0 ? json_null() : json_integer(e.mtu));
-	if (c->has_mac) {
-		mac_format(c->mac, buf);
-		json_object_set_new(o, "mac", json_string(buf));
-	} else {
-		json_object_set_new(o, "mac", json_null());
-	}
-	json_object_set_new(o, "up", e.up < 0 ? json_null() : json_boolean(e.up));
-	for (unsigned i = 0; c->has_addresses && i < c->n_addrs; i++) {
-		prefix_format(&c->addrs[i], buf);
-		json_array_append_new(arr, json_string(buf));
-	}
-	json_object_set_new(o, "addresses", arr);
-	json_object_set_new(o, "attach", json_boolean(c->attach));
-	json_object_set_new(o, "packet_info", json_boolean(c->packet_info));
-	json_object_set_new(o, "strict", json_boolean(e.strict));
-	return o;
-}
-
 static void binding_key(const struct binding_config *b, char key[KEY_MAX])
 {
 	if (b->name[0])
@@ -452,7 +426,7 @@ json_t *config_to_json(const struct portset *ps)
 	json_object_set_new(doc, "version", json_integer((json_int_t)portset_version(ps)));
 	for (size_t i = 0; (p = portset_at(ps, i)); i++) {
 		const struct stack *s = portset_stack(ps, p);
-		json_t *o = port_doc_json(port_config(p)), *bs = json_object();
+		json_t *o = portcfg_config_json(port_config(p)), *bs = json_object();
 		struct binding *b;
 		char key[KEY_MAX];
 
