@@ -99,7 +99,7 @@ expect_eq "$(header Paird-Changed)" false "Paird-Changed of an unchanged apply"
 cmp -s "$STATE" "$W/state.before" || fail "an unchanged apply wrote the state file"
 
 note "GET's document put back changes nothing; If-None-Match with the ETag is 304"
-api GET /api/v1/config -- -H "If-None-Match: $ETAG1"
+api_binary GET /api/v1/config -H "If-None-Match: $ETAG1"
 expect_status 304
 api GET /api/v1/config
 expect_eq "$(header ETag)" "$ETAG1" "ETag of GET"
