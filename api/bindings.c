@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * /api/v1/ports/{name}/bindings: list, create (POST, server-assigned id),
- * read and delete the handlers bound to a port's dispatch tree. The rules
+ * /api/v1/ports/{name}/bindings: list, create (POST, server-assigned id,
+ * optional client name), create-or-replace by name (PUT, idempotent: the
+ * same body again changes nothing), read and delete by id or name, the
+ * handlers bound to a port's dispatch tree. The rules
  * live in service/bindcfg.c and bindopts.c; the port set checks what needs other ports
  * (a forward's target) and writes the state file before we answer.
  */
@@ -11,7 +13,6 @@
 #include <string.h>
 
 #include "../service/bindcfg.h"
-#include "../service/num.h"
 #include "../service/portset.h"
 #include "../service/stack.h"
 #include "internal.h"
@@ -32,45 +33,42 @@ json_t *binding_counters_json(const struct binding *b)
 
 json_t *binding_json(const struct binding *b)
 {
-	json_t *o = bindcfg_to_json(&b->cfg);
+	json_t *o = json_object(), *st = json_object();
 
-	json_object_set_new(o, "created", json_time(b->created));
+	json_object_set_new(o, "id", json_integer(b->cfg.id));
+	json_object_set_new(o, "name", b->cfg.name[0] ? json_string(b->cfg.name) : json_null());
+	json_object_set_new(o, "version", json_integer((json_int_t)b->version));
+	json_object_set_new(o, "config", bindcfg_spec_json(&b->cfg));
+	json_object_set_new(st, "created", json_time(b->created));
+	json_object_set_new(o, "status", st);
 	json_object_set_new(o, "counters", binding_counters_json(b));
 	return o;
 }
 
-/* A binding id from the path: 1..UINT32_MAX in at most 10 decimal digits, else 404. */
-static int parse_id(const char *s, uint32_t *out)
+/* True when @key is all digits: /bindings/{key} names an id, never a name. */
+static bool is_id(const char *key)
 {
-	uint64_t v;
-
-	if (strlen(s) > 10 || num_parse_u64(s, 1, UINT32_MAX, &v) < 0)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
+	return key[0] && !key[strspn(key, "0123456789")];
 }
 
-static struct binding *find_binding(struct api *api, const struct request *rq, struct port **pp,
+/*
+ * The binding /bindings/{key} names on port @p: an id (all digits,
+ * 1..UINT32_MAX) or a name. NULL with a 404 fault.
+ */
+static struct binding *find_binding(struct api *api, struct port *p, const char *key,
 				    struct fault *f)
 {
-	struct port *p = api_find_port(api, rq, f);
-	struct binding *b;
-	uint32_t id;
+	struct binding *b = portset_find_binding(api->cfg.ports, p, key);
 
-	if (!p)
-		return NULL;
-	if (parse_id(rq->params[1], &id) < 0) {
-		fault_set(f, FAULT_NOT_FOUND, 0, NULL, "no binding %s on port %s (ids are 1..%u)",
-			  rq->params[1], port_name(p), UINT32_MAX);
-		return NULL;
-	}
-	b = stack_find(portset_stack(api->cfg.ports, p), id);
-	if (!b)
-		fault_set(f, FAULT_NOT_FOUND, 0, NULL, "port %s has no binding %u", port_name(p),
-			  id);
-	if (pp)
-		*pp = p;
-	return b;
+	if (b)
+		return b;
+	if (is_id(key))
+		fault_set(f, FAULT_NOT_FOUND, 0, NULL, "port %s has no binding %s (ids are 1..%u)",
+			  port_name(p), key, UINT32_MAX);
+	else
+		fault_set(f, FAULT_NOT_FOUND, 0, NULL, "port %s has no binding named %s",
+			  port_name(p), key);
+	return NULL;
 }
 
 int h_bindings_list(struct api *api, struct request *rq, struct response *rs, struct fault *f)
@@ -91,6 +89,21 @@ int h_bindings_list(struct api *api, struct request *rq, struct response *rs, st
 	return reply_json(rs, 200, o);
 }
 
+/* The binding's answer: its ETag, whether the request changed anything, where it lives. */
+static int reply_binding(struct response *rs, int status, const struct port *p,
+			 const struct binding *b, bool changed)
+{
+	if (status == 201 && b->cfg.name[0])
+		response_header(rs, "Location", "/api/v1/ports/%s/bindings/%s", port_name(p),
+				b->cfg.name);
+	else if (status == 201)
+		response_header(rs, "Location", "/api/v1/ports/%s/bindings/%u", port_name(p),
+				b->cfg.id);
+	reply_etag(rs, b->version);
+	reply_changed(rs, changed);
+	return reply_json(rs, status, binding_json(b));
+}
+
 int h_bindings_create(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port *p = api_find_port(api, rq, f);
@@ -109,28 +122,92 @@ int h_bindings_create(struct api *api, struct request *rq, struct response *rs, 
 		return -1;
 	if (portset_bind(api->cfg.ports, p, &cfg, &b, f) < 0)
 		return -1;
-	response_header(rs, "Location", "/api/v1/ports/%s/bindings/%u", port_name(p), b->cfg.id);
-	return reply_json(rs, 201, binding_json(b));
+	return reply_binding(rs, 201, p, b, true);
 }
 
 int h_binding_get(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
-	struct binding *b = find_binding(api, rq, NULL, f);
+	struct port *p = api_find_port(api, rq, f);
+	struct binding *b = p ? find_binding(api, p, rq->params[1], f) : NULL;
 
 	if (!b)
 		return -1;
+	if (precond_check(rq, true, b->version, rs))
+		return 0;
+	reply_etag(rs, b->version);
 	return reply_json(rs, 200, binding_json(b));
+}
+
+/*
+ * PUT /bindings/{name}: creates, replaces or leaves alone the binding of
+ * that name (portset_bind_put()). A name in the body must be the path's.
+ * PUT /bindings/{id} replaces an existing binding by its id (ids are the
+ * server's to hand out, so an absent one is 404), keeping its name.
+ */
+int h_binding_put(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	struct port *p = api_find_port(api, rq, f);
+	const char *key = rq->params[1];
+	struct binding_config cfg;
+	struct binding *b, *old;
+	bool created, changed;
+	json_t *doc;
+	int ret;
+
+	if (!p)
+		return -1;
+	if (!is_id(key) && bindcfg_name_check(key, "name", f) < 0)
+		return -1;
+	old = portset_find_binding(api->cfg.ports, p, key);
+	if (is_id(key) && !old)
+		return fault_set(f, FAULT_NOT_FOUND, 0, NULL,
+				 "port %s has no binding %s; ids are handed out by POST, so PUT "
+				 "creates bindings by name (/bindings/NAME)",
+				 port_name(p), key);
+	if (precond_check(rq, old != NULL, old ? old->version : 0, rs))
+		return 0;
+	if (body_json(rq, false, &doc, f) < 0)
+		return -1;
+	ret = bindcfg_from_json(doc, port_config(p)->type, false, &cfg, f);
+	json_decref(doc);
+	if (ret < 0)
+		return -1;
+	if (is_id(key)) {
+		if (cfg.name[0] && strcmp(cfg.name, old->cfg.name) != 0)
+			return fault_set(f, FAULT_INVALID, 0, "name",
+					 "\"%s\" is not the name of binding %s; a binding's name "
+					 "stays what it was created with",
+					 cfg.name, key);
+		cfg.id = old->cfg.id;
+	} else if (cfg.name[0] && strcmp(cfg.name, key) != 0) {
+		return fault_set(f, FAULT_INVALID, 0, "name",
+				 "\"%s\" differs from the name in the path, \"%s\"", cfg.name, key);
+	} else {
+		memcpy(cfg.name, key, strlen(key) + 1);
+	}
+	if (portset_bind_put(api->cfg.ports, p, &cfg, &created, &changed, &b, f) < 0)
+		return -1;
+	return reply_binding(rs, created ? 201 : 200, p, b, changed);
 }
 
 int h_binding_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
-	struct port *p;
-	struct binding *b = find_binding(api, rq, &p, f);
+	struct port *p = api_find_port(api, rq, f);
+	struct binding *b;
 
-	if (!b)
+	if (!p)
 		return -1;
+	b = portset_find_binding(api->cfg.ports, p, rq->params[1]);
+	if (precond_check(rq, b != NULL, b ? b->version : 0, rs))
+		return 0;
+	/* Absent: find_binding() words the 404 (an id or a name). */
+	if (!b) {
+		find_binding(api, p, rq->params[1], f);
+		return -1;
+	}
 	if (portset_unbind(api->cfg.ports, p, b->cfg.id, f) < 0)
 		return -1;
 	reply_empty(rs, 204);
+	reply_changed(rs, true);
 	return 0;
 }

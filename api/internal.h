@@ -79,6 +79,21 @@ void reply_fault_as(struct response *rs, int status, const char *slug, const str
 		    const char *instance);
 int fault_status(const struct fault *f);
 
+/* --- precond.c --- */
+/* ETag: "<version>" (strong, quoted decimal). */
+void reply_etag(struct response *rs, uint64_t version);
+/* Paird-Changed: true | false, on every PUT, PATCH, POST and DELETE that succeeded. */
+void reply_changed(struct response *rs, bool changed);
+/*
+ * The preconditions of @rq on a resource that exists (@exists) at
+ * @version: If-Match on a write that names neither "*" (when it exists)
+ * nor the current ETag is 412 (also when it does not exist), and so is
+ * If-None-Match that matches ("*": it exists) on a write; on GET/HEAD a
+ * matching If-None-Match is 304 with the ETag. Returns 0 to go on, or 1
+ * with the answer in @rs (the handler then returns 0).
+ */
+int precond_check(const struct request *rq, bool exists, uint64_t version, struct response *rs);
+
 /* --- body.c --- */
 /*
  * Parses the body as one JSON object: 415 unless Content-Type is JSON
@@ -212,6 +227,7 @@ int h_events(struct api *api, struct request *rq, struct response *rs, struct fa
 /* A port as GET /api/v1/ports/{name} shows it, and a binding as its GET does. */
 json_t *port_json(const struct api *api, const struct port *p);
 json_t *binding_json(const struct binding *b);
+int h_binding_put(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 /* --- config.c --- */
 int h_config_get(struct api *api, struct request *rq, struct response *rs, struct fault *f);

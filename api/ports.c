@@ -121,24 +121,21 @@ static json_t *drift_json(const struct port *p)
 	return arr;
 }
 
-json_t *port_json(const struct api *api, const struct port *p)
+/* What the port is: the link as the kernel reports it, its state, its errors. */
+static json_t *status_json(const struct port *p)
 {
-	const struct port_config *cfg = port_config(p);
 	const struct link_state *ls = port_link(p);
 	const char *flags[16];
 	size_t nflags = port_tun_flag_names(port_tun_flags(p), flags, 16);
 	bool open = port_ifindex(p) > 0;
-	json_t *o = json_object(), *arr = json_array();
+	json_t *o = json_object(), *arr = json_array(), *k;
 	char buf[PREFIX_STR_MAX];
 
-	json_object_set_new(o, "name", json_string(cfg->name));
-	json_object_set_new(o, "type", json_string(port_type_name(cfg->type)));
-	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
-	json_object_set_new(o, "attach", json_boolean(cfg->attach));
+	json_object_set_new(o, "state", json_string(port_state_name(port_state(p))));
+	json_object_set_new(o, "ifindex", open ? json_integer(port_ifindex(p)) : json_null());
 	for (size_t i = 0; i < nflags; i++)
 		json_array_append_new(arr, json_string(flags[i]));
 	json_object_set_new(o, "flags", arr);
-	json_object_set_new(o, "ifindex", open ? json_integer(port_ifindex(p)) : json_null());
 	json_object_set_new(o, "mtu", open ? json_integer(ls->mtu) : json_null());
 	if (open && ls->has_mac) {
 		mac_format(ls->mac, buf);
@@ -147,18 +144,31 @@ json_t *port_json(const struct api *api, const struct port *p)
 		json_object_set_new(o, "mac", json_null());
 	}
 	json_object_set_new(o, "up", json_boolean(open && (ls->flags & IFF_UP)));
-	arr = json_array();
-	for (unsigned i = 0; i < cfg->n_addrs; i++) {
-		prefix_format(&cfg->addrs[i], buf);
-		json_array_append_new(arr, json_string(buf));
-	}
-	json_object_set_new(o, "addresses", arr);
-	json_object_set_new(o, "link", kernel_link_json(p));
+	/* The kernel's global addresses; null when it cannot be asked. */
+	k = kernel_link_json(p);
+	json_object_set(o, "addresses",
+			json_is_object(k) ? json_object_get(k, "addresses") : json_null());
+	json_decref(k);
 	json_object_set_new(o, "drift", drift_json(p));
-	json_object_set_new(o, "state", json_string(port_state_name(port_state(p))));
 	json_object_set_new(o, "last_error", last_error_json(port_last_error(p)));
 	json_object_set_new(o, "created", json_time(port_created(p)));
-	json_object_set_new(o, "strict", json_boolean(cfg->strict));
+	return o;
+}
+
+/*
+ * A port: {"name", "version", "config", "status", "counters"}. "config" is
+ * what a client asked for, in the form a PUT takes back unchanged
+ * (portcfg_config_json()); "status" and "counters" are what paird observes.
+ */
+json_t *port_json(const struct api *api, const struct port *p)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(port_name(p)));
+	json_object_set_new(o, "version",
+			    json_integer((json_int_t)portset_port_version(api->cfg.ports, p)));
+	json_object_set_new(o, "config", portcfg_config_json(port_config(p)));
+	json_object_set_new(o, "status", status_json(p));
 	json_object_set_new(o, "counters", counters_json(p, portset_stack(api->cfg.ports, p)));
 	return o;
 }
@@ -206,10 +216,14 @@ static int parse_config(const struct request *rq, enum portcfg_mode mode, const 
 	return ret;
 }
 
-static int reply_port(const struct api *api, struct response *rs, int status, const struct port *p)
+/* A port's answer: its ETag and whether the request changed anything. */
+static int reply_port(const struct api *api, struct response *rs, int status, const struct port *p,
+		      bool changed)
 {
 	if (status == 201)
 		response_header(rs, "Location", "/api/v1/ports/%s", port_name(p));
+	reply_etag(rs, portset_port_version(api->cfg.ports, p));
+	reply_changed(rs, changed);
 	return reply_json(rs, status, port_json(api, p));
 }
 
@@ -222,53 +236,92 @@ int h_ports_create(struct api *api, struct request *rq, struct response *rs, str
 		return -1;
 	if (portset_create(api->cfg.ports, &cfg, &p, f) < 0)
 		return -1;
-	return reply_port(api, rs, 201, p);
+	return reply_port(api, rs, 201, p, true);
 }
 
 int h_port_get(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port *p = api_find_port(api, rq, f);
+	uint64_t v;
 
 	if (!p)
 		return -1;
+	v = portset_port_version(api->cfg.ports, p);
+	if (precond_check(rq, true, v, rs))
+		return 0;
+	reply_etag(rs, v);
 	return reply_json(rs, 200, port_json(api, p));
 }
 
+/*
+ * The port a write names, for its preconditions: NULL when absent (no
+ * fault: If-Match on an absent port is 412, not 404), with its version.
+ */
+static struct port *target(struct api *api, const struct request *rq, uint64_t *version)
+{
+	struct port *p = portset_find(api->cfg.ports, rq->params[0]);
+
+	*version = p ? portset_port_version(api->cfg.ports, p) : 0;
+	return p;
+}
+
+/*
+ * PUT: creates (201), changes (200) or, when the body asks for what the
+ * port already is, does nothing at all (200, same ETag, Paird-Changed:
+ * false): the port set leaves the version alone exactly then.
+ */
 int h_port_put(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port_config cfg;
 	struct port *p;
 	bool created;
+	uint64_t before;
 
 	if (portcfg_name_check(rq->params[0], "name", f) < 0)
 		return -1;
+	p = target(api, rq, &before);
+	if (precond_check(rq, p != NULL, before, rs))
+		return 0;
 	if (parse_config(rq, PORTCFG_CREATE, rq->params[0], &cfg, f) < 0)
 		return -1;
 	if (portset_put(api->cfg.ports, &cfg, &created, &p, f) < 0)
 		return -1;
-	return reply_port(api, rs, created ? 201 : 200, p);
+	return reply_port(api, rs, created ? 201 : 200, p,
+			  created || portset_port_version(api->cfg.ports, p) != before);
 }
 
 int h_port_patch(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port_config patch;
-	struct port *p = api_find_port(api, rq, f);
+	struct port *p;
+	uint64_t before;
 
+	p = target(api, rq, &before);
+	if (precond_check(rq, p != NULL, before, rs))
+		return 0;
+	p = api_find_port(api, rq, f);
 	if (!p)
 		return -1;
 	if (parse_config(rq, PORTCFG_PATCH, NULL, &patch, f) < 0)
 		return -1;
 	if (portset_patch(api->cfg.ports, p, &patch, f) < 0)
 		return -1;
-	return reply_json(rs, 200, port_json(api, p));
+	return reply_port(api, rs, 200, p, portset_port_version(api->cfg.ports, p) != before);
 }
 
 int h_port_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
+	struct port *p;
+	uint64_t before;
+
+	p = target(api, rq, &before);
+	if (precond_check(rq, p != NULL, before, rs))
+		return 0;
 	if (!api_find_port(api, rq, f))
 		return -1;
 	if (portset_delete(api->cfg.ports, rq->params[0], f) < 0)
 		return -1;
 	reply_empty(rs, 204);
+	reply_changed(rs, true);
 	return 0;
 }

@@ -125,10 +125,17 @@ static bool all_digits(const char *key)
 	return key[0] && !key[strspn(key, "0123456789")];
 }
 
+/* "@prefix@key" into @buf: a field under an item. */
+static const char *field_of(char *buf, size_t size, const char *prefix, const char *key)
+{
+	snprintf(buf, size, "%s%s", prefix, key);
+	return buf;
+}
+
 static int decode_binding(const char *pkey, enum port_type type, const char *bkey, const json_t *v,
 			  struct binding_config *out, struct fault *f)
 {
-	char prefix[64];
+	char prefix[64], field[80];
 	struct fault sub = FAULT_INIT;
 
 	snprintf(prefix, sizeof(prefix), "ports.%s.bindings.%s.", pkey, bkey);
@@ -149,16 +156,14 @@ static int decode_binding(const char *pkey, enum port_type type, const char *bke
 	}
 	if (all_digits(bkey)) {
 		if (out->name[0]) {
-			fault_add(f, strcat(prefix, "name"),
-				  "an unnamed binding (keyed by its id, "
-				  "%s) has no name",
-				  bkey);
+			fault_add(f, field_of(field, sizeof(field), prefix, "name"),
+				  "an unnamed binding (keyed by its id, %s) has no name", bkey);
 			return -EINVAL;
 		}
 		out->id = key_id(bkey);
 	} else if (out->name[0] && strcmp(out->name, bkey) != 0) {
-		fault_add(f, strcat(prefix, "name"), "\"%s\" differs from the key, \"%s\"",
-			  out->name, bkey);
+		fault_add(f, field_of(field, sizeof(field), prefix, "name"),
+			  "\"%s\" differs from the key, \"%s\"", out->name, bkey);
 		return -EINVAL;
 	} else {
 		snprintf(out->name, sizeof(out->name), "%s", bkey);
@@ -172,7 +177,7 @@ static int decode_port(const char *key, const json_t *v, struct state_port *sp, 
 	static const char *const nullable[] = { "mtu", "mac", "up" };
 	struct fault sub = FAULT_INIT;
 	json_t *copy, *bindings, *bv;
-	char prefix[32];
+	char prefix[32], field[48];
 	const char *bkey;
 	int ret = 0;
 
@@ -203,9 +208,8 @@ static int decode_port(const char *key, const json_t *v, struct state_port *sp, 
 	if (!bindings || json_is_null(bindings))
 		goto out;
 	if (!json_is_object(bindings)) {
-		ret = fault_add(f, strcat(prefix, "bindings"),
-				"must be an object of bindings by "
-				"name");
+		ret = fault_add(f, field_of(field, sizeof(field), prefix, "bindings"),
+				"must be an object of bindings by name");
 		goto out;
 	}
 	sp->bindings = calloc(json_object_size(bindings) + 1, sizeof(*sp->bindings));
@@ -401,32 +405,6 @@ static bool addrs_same(const struct port_config *a, const struct port_config *b)
 	return true;
 }
 
-static json_t *port_doc_json(const struct port_config *c)
-{
-	struct effective e = effective(c);
-	json_t *o = json_object(), *arr = json_array();
-	char buf[PREFIX_STR_MAX];
-
-	json_object_set_new(o, "type", json_string(port_type_name(c->type)));
-	json_object_set_new(o, "mtu", e.mtu < 0 ? json_null() : json_integer(e.mtu));
-	if (c->has_mac) {
-		mac_format(c->mac, buf);
-		json_object_set_new(o, "mac", json_string(buf));
-	} else {
-		json_object_set_new(o, "mac", json_null());
-	}
-	json_object_set_new(o, "up", e.up < 0 ? json_null() : json_boolean(e.up));
-	for (unsigned i = 0; c->has_addresses && i < c->n_addrs; i++) {
-		prefix_format(&c->addrs[i], buf);
-		json_array_append_new(arr, json_string(buf));
-	}
-	json_object_set_new(o, "addresses", arr);
-	json_object_set_new(o, "attach", json_boolean(c->attach));
-	json_object_set_new(o, "packet_info", json_boolean(c->packet_info));
-	json_object_set_new(o, "strict", json_boolean(e.strict));
-	return o;
-}
-
 static void binding_key(const struct binding_config *b, char key[KEY_MAX])
 {
 	if (b->name[0])
@@ -448,7 +426,7 @@ json_t *config_to_json(const struct portset *ps)
 	json_object_set_new(doc, "version", json_integer((json_int_t)portset_version(ps)));
 	for (size_t i = 0; (p = portset_at(ps, i)); i++) {
 		const struct stack *s = portset_stack(ps, p);
-		json_t *o = port_doc_json(port_config(p)), *bs = json_object();
+		json_t *o = portcfg_config_json(port_config(p)), *bs = json_object();
 		struct binding *b;
 		char key[KEY_MAX];
 

@@ -9,6 +9,7 @@
 #include "portcfg.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,9 @@ static int parse_flag(const json_t *v, const char *field, void *arg, struct faul
 	char *out = arg;
 
 	(void)f;
+	/* A create's null is the field left out (the canonical "config" says so with null). */
+	if (json_is_null(v))
+		return 0;
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		if (strcmp(flags[i].key, field) != 0)
 			continue;
@@ -106,6 +110,8 @@ static int parse_mtu(const json_t *v, const char *field, void *arg, struct fault
 	struct port_config *out = arg;
 	json_int_t mtu = json_integer_value(v);
 
+	if (json_is_null(v))
+		return 0;
 	if (mtu < PORT_MTU_MIN || mtu > PORT_MTU_MAX)
 		return fault_set(f, FAULT_INVALID, 0, field, "must be %d..%d (got %lld)",
 				 PORT_MTU_MIN, PORT_MTU_MAX, (long long)mtu);
@@ -119,6 +125,8 @@ static int parse_mac(const json_t *v, const char *field, void *arg, struct fault
 	struct port_config *out = arg;
 	const char *why;
 
+	if (json_is_null(v))
+		return 0;
 	if (mac_parse(json_string_value(v), out->mac, &why) < 0)
 		return fault_set(f, FAULT_INVALID, 0, field, "%s", why);
 	out->has_mac = true;
@@ -183,9 +191,10 @@ static const struct jfield create_fields[] = {
 	{ "type", JT_STRING, .read = parse_type },
 	{ "packet_info", JT_BOOLEAN, .read = parse_flag },
 	{ "attach", JT_BOOLEAN, .read = parse_flag },
-	{ "up", JT_BOOLEAN, .read = parse_flag },
-	{ "mtu", JT_INTEGER, .read = parse_mtu },
-	{ "mac", JT_STRING, .read = parse_mac },
+	/* null: not given (GET's "config" shows what paird leaves alone so). */
+	{ "up", JT_BOOLEAN, .nullable = true, .read = parse_flag },
+	{ "mtu", JT_INTEGER, .nullable = true, .read = parse_mtu },
+	{ "mac", JT_STRING, .nullable = true, .read = parse_mac },
 	{ "addresses", JT_ARRAY, .read = parse_addresses },
 	{ "strict", JT_BOOLEAN, .read = parse_flag },
 };
@@ -334,4 +343,134 @@ bool portcfg_same_device(const struct port_config *a, const struct port_config *
 {
 	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
 	       a->packet_info == b->packet_info && a->attach == b->attach;
+}
+
+json_t *portcfg_config_json(const struct port_config *cfg)
+{
+	json_t *o = json_object(), *a = json_array();
+	char buf[PREFIX_STR_MAX];
+
+	if (!o || !a) {
+		json_decref(o);
+		json_decref(a);
+		return NULL;
+	}
+	json_object_set_new(o, "type", json_string(port_type_name(cfg->type)));
+	json_object_set_new(o, "mtu", cfg->has_mtu ? json_integer(cfg->mtu) : json_null());
+	if (cfg->has_mac) {
+		mac_format(cfg->mac, buf);
+		json_object_set_new(o, "mac", json_string(buf));
+	} else {
+		json_object_set_new(o, "mac", json_null());
+	}
+	json_object_set_new(o, "up", cfg->has_up ? json_boolean(cfg->up) : json_null());
+	for (unsigned i = 0; cfg->has_addresses && i < cfg->n_addrs; i++) {
+		prefix_format(&cfg->addrs[i], buf);
+		json_array_append_new(a, json_string(buf));
+	}
+	json_object_set_new(o, "addresses", a);
+	json_object_set_new(o, "attach", json_boolean(cfg->attach));
+	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
+	json_object_set_new(o, "strict", json_boolean(cfg->has_strict && cfg->strict));
+	return o;
+}
+
+/* A configuration's addresses, none when it does not list any (the same to the kernel). */
+static unsigned n_addrs(const struct port_config *c)
+{
+	return c->has_addresses ? c->n_addrs : 0;
+}
+
+unsigned portcfg_changes(const struct port_config *a, const struct port_config *b)
+{
+	unsigned ch = 0;
+
+	if (strcmp(a->name, b->name) != 0)
+		ch |= PORTCFG_F_NAME;
+	if (a->type != b->type)
+		ch |= PORTCFG_F_TYPE;
+	if (a->packet_info != b->packet_info)
+		ch |= PORTCFG_F_PACKET_INFO;
+	if (a->attach != b->attach)
+		ch |= PORTCFG_F_ATTACH;
+	if (a->has_up != b->has_up || (a->has_up && a->up != b->up))
+		ch |= PORTCFG_F_UP;
+	if (a->has_mtu != b->has_mtu || (a->has_mtu && a->mtu != b->mtu))
+		ch |= PORTCFG_F_MTU;
+	if (a->has_mac != b->has_mac || (a->has_mac && memcmp(a->mac, b->mac, 6) != 0))
+		ch |= PORTCFG_F_MAC;
+	/* An absent strict is false, an absent list of addresses an empty one: both alike. */
+	if ((a->has_strict && a->strict) != (b->has_strict && b->strict))
+		ch |= PORTCFG_F_STRICT;
+	if (n_addrs(a) != n_addrs(b)) {
+		ch |= PORTCFG_F_ADDRESSES;
+	} else {
+		for (unsigned i = 0; i < n_addrs(a); i++)
+			if (!prefix_equal(&a->addrs[i], &b->addrs[i]))
+				ch |= PORTCFG_F_ADDRESSES;
+	}
+	return ch;
+}
+
+static const char *const change_names[] = {
+	"name", "type", "packet_info", "attach", "up", "mtu", "mac", "addresses", "strict",
+};
+
+const char *portcfg_field_name(unsigned bit)
+{
+	for (unsigned i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+		if (bit == 1u << i)
+			return change_names[i];
+	return NULL;
+}
+
+/* Appends to @buf at *@at, cut at @size; snprintf's return beyond the end is clamped. */
+static void append(char *buf, size_t size, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t size, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*at >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *at, size - *at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*at = *at + (size_t)n < size ? *at + (size_t)n : size - 1;
+}
+
+void portcfg_describe_changes(const struct port_config *a, const struct port_config *b, char *buf,
+			      size_t size)
+{
+	unsigned ch = portcfg_changes(a, b);
+	char ma[MAC_STR_MAX], mb[MAC_STR_MAX];
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned bit = 1; bit && bit <= PORTCFG_F_ALL; bit <<= 1) {
+		if (!(ch & bit))
+			continue;
+		append(buf, size, &at, "%s%s", at ? ", " : "", portcfg_field_name(bit));
+		if (bit == PORTCFG_F_MTU) {
+			snprintf(ma, sizeof(ma), a->has_mtu ? "%u" : "unset", a->mtu);
+			snprintf(mb, sizeof(mb), b->has_mtu ? "%u" : "unset", b->mtu);
+			append(buf, size, &at, " %s -> %s", ma, mb);
+		} else if (bit == PORTCFG_F_UP)
+			append(buf, size, &at, " %s -> %s",
+			       a->has_up ? (a->up ? "true" : "false") : "unset",
+			       b->has_up ? (b->up ? "true" : "false") : "unset");
+		else if (bit == PORTCFG_F_MAC) {
+			if (a->has_mac)
+				mac_format(a->mac, ma);
+			if (b->has_mac)
+				mac_format(b->mac, mb);
+			append(buf, size, &at, " %s -> %s", a->has_mac ? ma : "unset",
+			       b->has_mac ? mb : "unset");
+		} else if (bit == PORTCFG_F_STRICT)
+			append(buf, size, &at, " %s -> %s", a->strict ? "true" : "false",
+			       b->strict ? "true" : "false");
+	}
 }

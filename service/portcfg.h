@@ -10,6 +10,7 @@
 #define PAIRD_PORTCFG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fault.h"
@@ -74,6 +75,48 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 
 /* The configuration as JSON (only fields that were given). New reference. */
 struct json_t *portcfg_to_json(const struct port_config *cfg);
+
+/*
+ * The configuration as a port's "config" shows it (and GET /api/v1/config):
+ * every field a PUT body may hold but the name, always present, in a
+ * fixed form: "mtu", "mac" and "up" are null where paird leaves the link
+ * as it is (an attached device, a tap's kernel-chosen MAC), "addresses" is
+ * [] when none, "strict" false when not given. A PUT of this object (with
+ * the port's name) asks for exactly this configuration: portcfg_changes()
+ * finds nothing. New reference, NULL when out of memory.
+ */
+struct json_t *portcfg_config_json(const struct port_config *cfg);
+
+/* The fields portcfg_changes() compares, by name as portcfg_field_name() gives them. */
+enum {
+	PORTCFG_F_NAME = 1 << 0,
+	PORTCFG_F_TYPE = 1 << 1,
+	PORTCFG_F_PACKET_INFO = 1 << 2,
+	PORTCFG_F_ATTACH = 1 << 3,
+	PORTCFG_F_UP = 1 << 4,
+	PORTCFG_F_MTU = 1 << 5,
+	PORTCFG_F_MAC = 1 << 6,
+	PORTCFG_F_ADDRESSES = 1 << 7,
+	PORTCFG_F_STRICT = 1 << 8,
+	PORTCFG_F_ALL = (1 << 9) - 1,
+};
+
+/*
+ * The PORTCFG_F_* bits of the fields where @b asks for something else than
+ * @a; 0 when a change from @a to @b is no change. An absent "strict" equals
+ * false and absent "addresses" equal [] (the kernel is treated alike);
+ * "up", "mtu" and "mac" given or not differ (not given: left as it is).
+ * Addresses are compared in order.
+ */
+unsigned portcfg_changes(const struct port_config *a, const struct port_config *b);
+/* The JSON name of the single PORTCFG_F_* bit @bit ("mtu"), NULL for anything else. */
+const char *portcfg_field_name(unsigned bit);
+/*
+ * The changes from @a to @b for a log line, into @buf (cut at @size):
+ * "mtu 1500 -> 1400, addresses"; "" when none.
+ */
+void portcfg_describe_changes(const struct port_config *a, const struct port_config *b, char *buf,
+			      size_t size);
 
 /* Applies the fields present in @patch to @cfg. */
 void portcfg_merge(struct port_config *cfg, const struct port_config *patch);

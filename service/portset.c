@@ -245,13 +245,16 @@ struct portset *portset_new(struct event_base *base, struct port_io io, const ch
 	ps->senv.lookup = lookup;
 	ps->senv.lookup_arg = ps;
 	/*
-	 * Seeded from the wall clock in nanoseconds: a version is never handed
-	 * out twice across restarts (as long as fewer changes are made than
-	 * nanoseconds pass between two starts), so an ETag a client kept from
-	 * an earlier run of paird can never match by accident.
+	 * Seeded from the wall clock in microseconds: a version is never
+	 * handed out twice across restarts (each change writes and fsyncs the
+	 * state file, far slower than one per microsecond), so an ETag a client
+	 * kept from an earlier run of paird never matches by accident. Not
+	 * nanoseconds: the "version" members of the JSON bodies must stay below
+	 * 2^53 for JavaScript clients (the dashboard), which read numbers as
+	 * doubles; microseconds do until the year 2255.
 	 */
 	clock_gettime(CLOCK_REALTIME, &now);
-	ps->version = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	ps->version = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 	ps->e = calloc(ps->max_ports, sizeof(*ps->e));
 	ps->senv.scratch = malloc(PORT_FRAME_MAX);
 	ps->senv.budget = capture_budget_new(CAPTURE_MEMORY_DEFAULT);
@@ -385,7 +388,19 @@ static void kernel_not_found(struct fault *f, const struct port_config *cfg)
 static int entry_open(struct portset *ps, const struct port_config *cfg, struct entry *e,
 		      struct fault *f)
 {
-	e->port = port_open(&ps->env, cfg, f);
+	struct port_config want = *cfg;
+
+	/*
+	 * A device paird creates starts at MTU 1500 (and up, port_open()):
+	 * its configuration says so, so that it reads the same in a port's
+	 * "config" as after a PUT, which asks for 1500 when it names no MTU
+	 * (put_target()), and a PUT of what GET shows changes nothing.
+	 */
+	if (!want.attach && !want.has_mtu) {
+		want.has_mtu = true;
+		want.mtu = 1500;
+	}
+	e->port = port_open(&ps->env, &want, f);
 	if (!e->port) {
 		kernel_not_found(f, cfg);
 		return fault_ret(f);
@@ -586,6 +601,30 @@ static void put_target(const struct port_config *old, const struct port_config *
 	}
 }
 
+/*
+ * The log line of a PUT or PATCH: which fields changed, and how
+ * ("port tap0 updated: mtu 1500 -> 1400, addresses"), or that the link was
+ * brought back to an unchanged configuration.
+ */
+static void log_changes(const struct port_config *old, const struct port_config *want)
+{
+	char what[256];
+
+	portcfg_describe_changes(old, want, what, sizeof(what));
+	if (what[0])
+		log_info("port %s updated: %s", want->name, what);
+	else
+		log_info("port %s: link brought back to its configuration", want->name);
+}
+
+/* Nothing to do: the configuration is the same and the link is as it says. */
+static bool put_noop(const struct port *p, const struct port_config *old,
+		     const struct port_config *want)
+{
+	return !portcfg_changes(old, want) && !port_drift(p) && port_state(p) != PORT_STATE_GONE &&
+	       port_state(p) != PORT_STATE_ERROR;
+}
+
 /* A PUT that keeps the device: the link changes in place, undone if the save fails. */
 static int put_in_place(struct portset *ps, size_t i, const struct port_config *old,
 			const struct link_state *before, const struct port_config *want,
@@ -603,6 +642,7 @@ static int put_in_place(struct portset *ps, size_t i, const struct port_config *
 		return -EIO;
 	}
 	ps->e[i].version = bump(ps);
+	log_changes(old, want);
 	post_port(ps, &ps->e[i], EVENT_PORT_CHANGED);
 	if (out)
 		*out = p;
@@ -708,7 +748,13 @@ static int put_replace(struct portset *ps, size_t i, const struct port_config *o
 	post_port(ps, &ps->e[i], EVENT_PORT_CHANGED);
 	if (out)
 		*out = fresh;
-	log_info("port %s: replaced", want->name);
+	{
+		char what[256];
+
+		portcfg_describe_changes(old, want, what, sizeof(what));
+		log_info("port %s: replaced (new device)%s%s", want->name, what[0] ? ": " : "",
+			 what);
+	}
 	return 0;
 undo:
 	replace_undo(ps, i, p, old);
@@ -736,6 +782,12 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 	put_target(&old, cfg, &want);
 	if (portcfg_check_mtu(&want, NULL, f) < 0)
 		return -EINVAL;
+	/* No kernel operation, no counter reset, no state write, no event, same version. */
+	if (put_noop(p, &old, &want)) {
+		if (out)
+			*out = p;
+		return 0;
+	}
 	if (portcfg_same_device(&old, &want) && port_state(p) != PORT_STATE_GONE &&
 	    port_state(p) != PORT_STATE_ERROR)
 		return put_in_place(ps, (size_t)i, &old, &before, &want, out, f);
@@ -752,6 +804,8 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 	portcfg_merge(&want, patch);
 	if (portcfg_check(&want, f) < 0 || portcfg_check_mtu(&want, patch, f) < 0)
 		return fault_ret(f);
+	if (put_noop(p, &old, &want))
+		return 0;
 	if (port_reconfigure(p, &want, f) < 0) {
 		kernel_not_found(f, &want);
 		return fault_ret(f);
@@ -762,6 +816,7 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 		return -EIO;
 	}
 	entry_of(ps, p)->version = bump(ps);
+	log_changes(&old, &want);
 	post_port(ps, entry_of(ps, p), EVENT_PORT_CHANGED);
 	return 0;
 }

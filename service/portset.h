@@ -139,7 +139,8 @@ void portset_link_back(struct portset *ps, struct port *p, const struct port_con
 
 /*
  * Versions (ETags). The set keeps one 64-bit counter, seeded at
- * portset_new() from CLOCK_REALTIME in nanoseconds, and every acknowledged
+ * portset_new() from CLOCK_REALTIME in microseconds (below 2^53, so exact
+ * in JavaScript's numbers too), and every acknowledged
  * configuration change (a port created, replaced, patched or deleted, a
  * binding added, replaced or deleted) takes the next value; the port or
  * binding it changed records it (struct binding's version, and

@@ -147,6 +147,22 @@ function fmtRate(bytesPerSec, framesPerSec) {
   return `${(bits / u[0]).toFixed(u[0] === 1 ? 0 : 1)} ${u[1]} (${framesPerSec.toFixed(1)} f/s)`;
 }
 
+// The API keeps what was asked for apart from what is observed (config,
+// status); the views read one flat object: the configuration, then the
+// kernel's view of the link over it (up, mtu, mac), with the configured
+// addresses as "addresses" and the kernel's as "link.addresses".
+function flatPort(p) {
+  const c = p.config || {};
+  const s = p.status || {};
+  return { ...c, ...s, name: p.name, version: p.version, counters: p.counters, addresses: c.addresses,
+    link: s.addresses ? { addresses: s.addresses } : null };
+}
+
+// A binding: its config (match, handler, options) and status (created) beside id, name, counters.
+function flatBinding(b) {
+  return { ...b, ...b.config, ...b.status };
+}
+
 function record(ports) {
   const t = performance.now() / 1000;
   const names = new Set();
@@ -207,7 +223,7 @@ async function refreshAll() {
     }
     try {
       const data = await request('GET', '/ports');
-      state.ports = data.ports;
+      state.ports = data.ports.map(flatPort);
       record(state.ports);
       if (state.view) state.view.refresh();
     } catch { /* stale mark or token prompt already shown */ }
@@ -686,7 +702,7 @@ function portView(root, name) {
   async function loadBindings() {
     try {
       const data = await request('GET', `/ports/${encodeURIComponent(name)}/bindings`);
-      const bs = data.bindings || [];
+      const bs = (data.bindings || []).map(flatBinding);
       cap.bindings(bs.filter((b) => b.handler === 'capture').map((b) => b.id));
       bindList.replaceChildren(...bs.map((b) => {
         const c = b.counters || {};
@@ -771,7 +787,7 @@ function networkView(root) {
         for (const p of ports) {
           try {
             const d = await request('GET', `/ports/${encodeURIComponent(p.name)}/bindings`);
-            for (const b of d.bindings || [])
+            for (const b of (d.bindings || []).map(flatBinding))
               if (b.handler === 'forward') links.push({ from: p.name, to: b.options.port, b });
           } catch { /* skip a port that went away meanwhile */ }
         }

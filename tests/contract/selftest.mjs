@@ -60,24 +60,28 @@ function headers(contentType, extra = {}) {
 	return h;
 }
 
-function port(over = {}) {
+/* A port: @over replaces members, @status members of its status. */
+function port(over = {}, status = {}) {
 	return {
 		name: 'tap0',
-		type: 'tap',
-		packet_info: false,
-		attach: false,
-		flags: ['IFF_TAP', 'IFF_NO_PI'],
-		ifindex: 2,
-		mtu: 1500,
-		mac: '02:00:00:00:00:01',
-		up: true,
-		addresses: ['198.18.0.1/24', '2001:db8::1/64'],
-		link: { addresses: ['198.18.0.1/24', '2001:db8::1/64'] },
-		drift: [],
-		state: 'up',
-		last_error: null,
-		created: '2026-11-26T22:33:09.616Z',
-		strict: false,
+		version: 1795814443021781,
+		config: {
+			type: 'tap', mtu: 1500, mac: null, up: true, addresses: ['198.18.0.1/24', '2001:db8::1/64'],
+			attach: false, packet_info: false, strict: false,
+		},
+		status: {
+			state: 'up',
+			ifindex: 2,
+			flags: ['IFF_TAP', 'IFF_NO_PI'],
+			mtu: 1500,
+			mac: '02:00:00:00:00:01',
+			up: true,
+			addresses: ['198.18.0.1/24', '2001:db8::1/64'],
+			drift: [],
+			last_error: null,
+			created: '2026-11-26T22:33:09.616Z',
+			...status,
+		},
 		counters: {
 			rx_frames: 3, rx_bytes: 290, tx_frames: 0, tx_bytes: 0, truncated: 0,
 			read_errors: {}, write_errors: { EIO: 2 },
@@ -96,10 +100,14 @@ function port(over = {}) {
 function binding(over = {}) {
 	return {
 		id: 1,
-		match: { ethertype: 2048, ip_protocol: 17, udp_port: 9 },
-		handler: 'capture',
-		options: { limit: 0, snaplen: 65557, filter: '' },
-		created: '2026-11-26T22:50:31.532Z',
+		name: null,
+		version: 1795814443021782,
+		config: {
+			match: { ethertype: 2048, ip_protocol: 17, udp_port: 9 },
+			handler: 'capture',
+			options: { limit: 0, snaplen: 65557, filter: '' },
+		},
+		status: { created: '2026-11-26T22:50:31.532Z' },
 		counters: { packets: 1, bytes: 54, errors: 0, captured: 1, filtered_out: 0 },
 		...over,
 	};
@@ -136,19 +144,23 @@ function json(method, url, status, body, extraHeaders = {}) {
 	};
 }
 
-const gonePort = port({
-	name: 'g0', ifindex: null, mtu: null, mac: null, up: false, addresses: [], link: null, state: 'gone',
+const gonePort = port({ name: 'g0' }, {
+	ifindex: null, mtu: null, mac: null, up: false, addresses: null, state: 'gone',
 	last_error: {
 		operation: 'link', errno: 19, errno_name: 'ENODEV',
 		message: 'the interface was deleted outside paird', time: '2026-11-26T22:33:20.531Z',
 	},
 });
 
+const ETAG = { etag: '"1795814443021781"' };
+
 /* Each must pass on its own and next to every bad case. */
 const GOOD = {
 	'good/list.json': json('GET', '/api/v1/ports?verbose=1', 200, { ports: [port(), gonePort] }),
-	'good/created.json': json('POST', '/api/v1/ports', 201, port(), { location: '/api/v1/ports/tap0' }),
-	'good/head.json': { method: 'HEAD', url: '/api/v1/ports/tap0', status: 200, headers: headers('application/json') },
+	'good/created.json': json('POST', '/api/v1/ports', 201, port(),
+				  { location: '/api/v1/ports/tap0', ...ETAG, 'paird-changed': 'true' }),
+	'good/head.json': { method: 'HEAD', url: '/api/v1/ports/tap0', status: 200,
+			    headers: headers('application/json', ETAG) },
 	'good/options.json': { method: 'OPTIONS', url: '/api/v1/ports/tap0', status: 204,
 			       headers: headers(null, { allow: 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS' }) },
 	'good/405.json': json('PUT', '/api/v1/ports', 405, problem(405, 'method-not-allowed', 'Method Not Allowed'),
@@ -163,7 +175,7 @@ const GOOD = {
 			   headers: headers('text/css; charset=utf-8'), body: 'body { margin: 0 }\n' },
 	'good/binary.json': { method: 'GET', url: '/', status: 200, headers: headers('text/html; charset=utf-8') },
 	'good/binding.json': json('POST', '/api/v1/ports/tap0/bindings', 201, binding(),
-				  { location: '/api/v1/ports/tap0/bindings/1' }),
+				  { location: '/api/v1/ports/tap0/bindings/1', ...ETAG, 'paird-changed': 'true' }),
 	'good/captures.json': json('GET', '/api/v1/ports/tap0/captures?after=8&limit=1', 200,
 				   { records: [record], next_after: 9, oldest_seq: 1, newest_seq: 9, generation: 7,
 				     stop: 'newest' }),
@@ -189,11 +201,11 @@ const BAD = {
 		json('GET', '/api/v1/ports/tap0', 418, problem(418, 'teapot', 'I\'m a teapot')),
 		/undocumented status 418 for GET \/api\/v1\/ports\/\{name\}/],
 	'Port with an extra member': ['bad-extra.json',
-		json('GET', '/api/v1/ports/tap0', 200, port({ colour: 'blue' })),
+		json('GET', '/api/v1/ports/tap0', 200, port({ colour: 'blue' }), ETAG),
 		/body must NOT have additional properties \("colour"\)/],
 	'Port member of the wrong type': ['bad-type.json',
-		json('GET', '/api/v1/ports/tap0', 200, port({ mtu: '1500' })),
-		/body\/mtu must be integer,null/],
+		json('GET', '/api/v1/ports/tap0', 200, port({}, { mtu: '1500' }), ETAG),
+		/body\/status\/mtu must be integer,null/],
 	'nested wrong type (counters)': ['bad-counter.json',
 		json('GET', '/api/v1/ports', 200, { ports: [port({ counters: { ...port().counters, rx_frames: -1 } })] }),
 		/body\/ports\/0\/counters\/rx_frames must be >= 0/],
@@ -238,9 +250,10 @@ const BAD = {
 		/body\/counters\/replies boolean schema is false/],
 	'a binding placed where its handler cannot live': ['bad-binding-match.json',
 		json('GET', '/api/v1/ports/tap0/bindings/1', 200,
-		     binding({ handler: 'arp_reply', match: { ethertype: 2048 }, options: { addresses: ['198.18.0.2'] },
-			       counters: { packets: 0, bytes: 0, errors: 0, replies: 0 } })),
-		/body\/match\/ethertype must be equal to constant \(2054\)/],
+		     binding({ config: { handler: 'arp_reply', match: { ethertype: 2048 },
+					 options: { addresses: ['198.18.0.2'] } },
+			       counters: { packets: 0, bytes: 0, errors: 0, replies: 0 } }), ETAG),
+		/body\/config\/match\/ethertype must be equal to constant \(2054\)/],
 	'a binding 201 without Location': ['bad-binding-location.json',
 		json('POST', '/api/v1/ports/tap0/bindings', 201, binding()),
 		/missing header Location \(required for 201 of POST \/api\/v1\/ports\/\{name\}\/bindings\)/],
@@ -342,8 +355,8 @@ try {
 			(d) => delete d.components.responses.PortCreated.headers.Location,
 			/201 must require a Location header/],
 		'an example that breaks its schema': [
-			(d) => { d.components.schemas.Port.examples[0].mtu = 'big'; },
-			/components\.schemas\.Port examples\[0\]: example\/mtu must be integer,null/],
+			(d) => { d.components.schemas.Port.examples[0].status.mtu = 'big'; },
+			/components\.schemas\.Port examples\[0\]: example\/status\/mtu must be integer,null/],
 		'/metrics without the bearer scheme': [
 			(d) => { d.paths['/metrics'].get.security = []; },
 			/GET \/metrics: \/api\/ paths and \/metrics need the bearer scheme/],

@@ -84,8 +84,9 @@ grep -q "config: create_port ports.cf0: create tap cf0, set mtu 1400" "$PAIRD_LO
 	fail "no log line per action"
 grep -q "config applied: 4 created, 0 changed, 0 deleted (version " "$PAIRD_LOG" ||
 	fail "no summary line"
-api GET /api/v1/ports/cf0/bindings
-expect_json '[.bindings[].name] | join(",")' dns,ping
+api GET /api/v1/config
+expect_json '.ports.cf0.bindings | keys | join(",")' dns,ping
+expect_json '.ports.cf0.bindings.dns.handler' capture
 
 note "the same document again: changed false, no actions, same ETag"
 cp "$STATE" "$W/state.before"
@@ -97,7 +98,9 @@ expect_eq "$(header ETag)" "$ETAG1" "ETag after an unchanged apply"
 expect_eq "$(header Paird-Changed)" false "Paird-Changed of an unchanged apply"
 cmp -s "$STATE" "$W/state.before" || fail "an unchanged apply wrote the state file"
 
-note "GET's document put back changes nothing"
+note "GET's document put back changes nothing; If-None-Match with the ETag is 304"
+api_binary GET /api/v1/config -H "If-None-Match: $ETAG1"
+expect_status 304
 api GET /api/v1/config
 expect_eq "$(header ETag)" "$ETAG1" "ETag of GET"
 put_config "$(body)" ""

@@ -80,8 +80,8 @@ cap9=$(bind dp0 '{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9},"hand
 cnt9=$(bind dp0 '{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9},"handler":"count"}')
 capall=$(bind dp0 '{"match":{},"handler":"capture","options":{"snaplen":256}}')
 api GET /api/v1/ports/dp0/bindings/$cap9
-expect_json .options.snaplen 65557
-expect_json .options.filter ""
+expect_json .config.options.snaplen 65557
+expect_json .config.options.filter ""
 
 ping -c 3 -i 0.2 -W 2 198.18.30.2 >"$W/ping4" || fail "IPv4 ping of the simulated host: $(cat "$W/ping4")"
 ping -6 -c 3 -i 0.2 -W 2 2001:db8:30::2 >"$W/ping6" ||
@@ -296,7 +296,7 @@ api POST /api/v1/ports/dt0/bindings '{"match":{"ethertype":2054},"handler":"coun
 expect_problem 422 match.ethertype
 tunecho=$(bind dt0 '{"match":{"ip_protocol":1},"handler":"echo"}')
 api GET /api/v1/ports/dt0/bindings/$tunecho
-expect_json .match.ethertype 2048
+expect_json .config.match.ethertype 2048
 bind dt0 '{"handler":"capture"}' >/dev/null
 ping -c 2 -i 0.2 -W 2 198.18.31.2 >"$W/ping-tun" || fail "ping over the tun: $(cat "$W/ping-tun")"
 api_binary GET /api/v1/ports/dt0/captures.pcap

@@ -11,7 +11,7 @@ netns_enter "$@"
 start_paird
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PAIRD_PID/stat"; }
-is_gone() { curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/$1" | jq -e '.state == "gone"' >/dev/null; }
+is_gone() { curl -s --unix-socket "$SOCK" "$UBASE/api/v1/ports/$1" | jq -e '.status.state == "gone"' >/dev/null; }
 
 ip tuntap add dev gper0 mode tap
 api POST /api/v1/ports '{"name":"gtap0","type":"tap","addresses":["198.18.0.1/24"]}'
@@ -36,8 +36,8 @@ after=$(cpu_ticks)
 [ $((after - before)) -le 10 ] || fail "paird used $((after - before)) ticks in 2 s idle"
 
 api GET /api/v1/ports/gtap0
-expect_json .ifindex null
-expect_json .last_error.errno_name ENODEV
+expect_json .status.ifindex null
+expect_json .status.last_error.errno_name ENODEV
 api PATCH /api/v1/ports/gtap0 '{"mtu":1400}'
 expect_problem 409
 

@@ -20,15 +20,15 @@ api POST /api/v1/ports '{"name":"ptap0","type":"tap","mtu":1400,"mac":"02:00:00:
 expect_status 201
 expect_eq "$(header Location)" /api/v1/ports/ptap0 "Location"
 expect_json .name ptap0
-expect_json .type tap
-expect_json .state up
-expect_json .up true
-expect_json .mtu 1400
-expect_json .mac 02:00:00:00:00:11
-expect_json '.flags | join(",")' IFF_TAP,IFF_NO_PI
-expect_json '.addresses | join(",")' 198.18.0.1/24,2001:db8::1/64
+expect_json .config.type tap
+expect_json .status.state up
+expect_json .status.up true
+expect_json .status.mtu 1400
+expect_json .status.mac 02:00:00:00:00:11
+expect_json '.status.flags | join(",")' IFF_TAP,IFF_NO_PI
+expect_json '.config.addresses | join(",")' 198.18.0.1/24,2001:db8::1/64
 expect_json .counters.rx_frames 0
-ifindex=$(jqb .ifindex)
+ifindex=$(jqb .status.ifindex)
 link ptap0 | grep -q "tun type tap pi off" || fail "ptap0 is not a tap without pi: $(link ptap0)"
 link ptap0 | grep -q "mtu 1400" || fail "ptap0 MTU: $(link ptap0)"
 link ptap0 | grep -q "link/ether 02:00:00:00:00:11" || fail "ptap0 MAC: $(link ptap0)"
@@ -40,13 +40,13 @@ expect_eq "$(addrs ptap0)" "198.18.0.1/24 2001:db8::1/64 " "ptap0 addresses"
 note "create a tun (defaults: up, no packet info) and a tun with packet info, down"
 api POST /api/v1/ports '{"name":"ptun0","type":"tun"}'
 expect_status 201
-expect_json .mac null
+expect_json .status.mac null
 link ptun0 | grep -q "tun type tun pi off" || fail "ptun0: $(link ptun0)"
 link ptun0 | grep -q "<.*UP.*>" || fail "ptun0 is not up"
 api POST /api/v1/ports '{"name":"ptunpi","type":"tun","packet_info":true,"up":false}'
 expect_status 201
-expect_json .state down
-expect_json '.flags | join(",")' IFF_TUN
+expect_json .status.state down
+expect_json '.status.flags | join(",")' IFF_TUN
 link ptunpi | grep -q "tun type tun pi on" || fail "ptunpi: $(link ptunpi)"
 link ptunpi | grep -q "state DOWN" || fail "ptunpi should be down: $(link ptunpi)"
 
@@ -56,46 +56,46 @@ expect_status 200
 expect_json '[.ports[].name] | join(",")' ptap0,ptun0,ptunpi
 api GET /api/v1/ports/ptun0
 expect_status 200
-expect_json .type tun
+expect_json .config.type tun
 
 note "PATCH changes the link: MTU, down, addresses replaced"
 api PATCH /api/v1/ports/ptap0 '{"mtu":9000,"up":false,"addresses":["198.18.1.1/25"]}' \
 	application/merge-patch+json
 expect_status 200
-expect_json .mtu 9000
-expect_json .up false
-expect_json .state down
+expect_json .config.mtu 9000
+expect_json .config.up false
+expect_json .status.state down
 link ptap0 | grep -q "mtu 9000" || fail "PATCH mtu: $(link ptap0)"
 link ptap0 | grep -q "state DOWN" || fail "PATCH up=false: $(link ptap0)"
 expect_eq "$(addrs ptap0)" "198.18.1.1/25 " "addresses after PATCH"
 api PATCH /api/v1/ports/ptap0 '{"up":true,"addresses":null}'
 expect_status 200
-expect_json .addresses '[]'
+expect_json .config.addresses '[]'
 expect_eq "$(addrs ptap0)" "" "addresses after PATCH null"
 link ptap0 | grep -q "<.*UP.*>" || fail "PATCH up=true: $(link ptap0)"
 
 note "the kernel's view is reported: a change behind paird's back shows up"
 ip link set dev ptun0 mtu 1300
-wait_until 2 sh -c "curl -s --unix-socket $SOCK $UBASE/api/v1/ports/ptun0 | jq -e '.mtu == 1300' >/dev/null" ||
+wait_until 2 sh -c "curl -s --unix-socket $SOCK $UBASE/api/v1/ports/ptun0 | jq -e '.status.mtu == 1300' >/dev/null" ||
 	fail "GET does not report the MTU set behind paird's back"
 
 note "PUT creates (201), is idempotent (200, same device), updates in place, replaces"
 api PUT /api/v1/ports/pput0 '{"type":"tap","mtu":1280,"addresses":["198.18.2.1/24"]}'
 expect_status 201
 expect_eq "$(header Location)" /api/v1/ports/pput0 "Location"
-put_ifindex=$(jqb .ifindex)
+put_ifindex=$(jqb .status.ifindex)
 api PUT /api/v1/ports/pput0 '{"type":"tap","mtu":1280,"addresses":["198.18.2.1/24"]}'
 expect_status 200
-expect_json .ifindex "$put_ifindex"
+expect_json .status.ifindex "$put_ifindex"
 api PUT /api/v1/ports/pput0 '{"name":"pput0","type":"tap","mtu":1500}'
 expect_status 200
-expect_json .ifindex "$put_ifindex"
-expect_json .mtu 1500
-expect_json .addresses '[]'
+expect_json .status.ifindex "$put_ifindex"
+expect_json .config.mtu 1500
+expect_json .config.addresses '[]'
 expect_eq "$(addrs pput0)" "" "PUT without addresses removes them"
 api PUT /api/v1/ports/pput0 '{"type":"tun"}'
 expect_status 200
-expect_json .type tun
+expect_json .config.type tun
 link pput0 | grep -q "tun type tun" || fail "PUT did not replace the tap by a tun: $(link pput0)"
 
 note "DELETE removes the interface; a second DELETE is 404"

@@ -39,7 +39,13 @@ rc=0
 [ "$rc" = 0 ] || fail "the walk-through failed ($rc): $(tail -n 20 "$W/walk.err")"
 
 out() { grep -c -- "$1" "$W/walk.out" || true; }
-expect_eq "$(out '^HTTP/1.1 201 Created')" 1 "the first POST's status line"
+expect_eq "$(out '^HTTP/1.1 201 Created')" 2 "the first POST's and the first PUT's status lines"
+expect_eq "$(grep -ci '^paird-changed: false' "$W/walk.out" || true)" 1 "the repeated PUT"
+expect_eq "$(out 'urn:paird:problem:precondition-failed')" 1 "the PATCH with a stale ETag"
+expect_eq "$(grep -c '^{"id":1,"name":"dns","version":' "$W/walk.out" | tr -d ' ')" 2 \
+	"the named binding PUT twice"
+expect_eq "$(grep '^{"id":1,"name":"dns","version":' "$W/walk.out" | sort -u | wc -l | tr -d ' ')" 1 \
+	"the named binding's version after the repeated PUT"
 expect_eq "$(out '^204$')" 4 "the DELETEs (three in the loop, then sim0)"
 expect_eq "$(out 'urn:paird:problem:invalid-field')" 1 "the problem for mtu 20"
 expect_eq "$(out '"ports":\[')" 1 "the TCP call with the token"

@@ -76,7 +76,7 @@ wait_until 10 settled || fail "paird read $(paird_rx) frames, the kernel deliver
 note "kernel delivered $(kernel_tx), dropped $(ip -s -j link show dev rb0 | jq '.[0].stats64.tx.dropped')"
 
 api GET /api/v1/ports/rb0
-expect_json .state up
+expect_json .status.state up
 jq -e '.counters | .matched + (.unmatched | add) + (.malformed | add) == .rx_frames' \
 	"$W/body" >/dev/null || fail "counters do not add up: $(jq -c '.counters' "$W/body")"
 jq -e '.counters | (.malformed | add) > 0 and .matched > 0 and .unmatched.ethertype > 0 and

@@ -50,17 +50,17 @@ start_paird --state "$STATE"
 grep -q "2 port(s) restored" "$PAIRD_LOG" || fail "restore not logged"
 api GET /api/v1/ports/st0
 expect_status 200
-expect_json .mtu 1400
-expect_json .mac 02:00:00:00:00:21
-expect_json '.addresses | join(",")' 198.18.0.1/24,2001:db8::21/64
-expect_json .state up
+expect_json .status.mtu 1400
+expect_json .status.mac 02:00:00:00:00:21
+expect_json '.config.addresses | join(",")' 198.18.0.1/24,2001:db8::21/64
+expect_json .status.state up
 ip -d link show dev st0 | grep -q "mtu 1400" || fail "st0 MTU not restored"
 ip -br addr show dev st0 | grep -q "198.18.0.1/24" || fail "st0 address not restored"
 ip -br addr show dev st0 | grep -q "2001:db8::21/64" || fail "st0 IPv6 address not restored"
 api GET /api/v1/ports/st1
-expect_json .mtu 1280
-expect_json .up false
-expect_json .packet_info true
+expect_json .config.mtu 1280
+expect_json .config.up false
+expect_json .config.packet_info true
 ip -d link show dev st1 | grep -q "pi on" || fail "st1 packet info not restored"
 stop_paird INT
 expect_eq "$PAIRD_RC" 0 "exit status on SIGINT"
@@ -92,8 +92,8 @@ grep -q "1 of 2 port(s) restored, 1 in error: gone9 (ENODEV" "$PAIRD_LOG" ||
 ! grep -q ": 2 port(s) restored" "$PAIRD_LOG" || fail "a failed restore was counted as restored"
 api GET /api/v1/ports/gone9
 expect_status 200
-expect_json .state error
-expect_json .last_error.errno_name ENODEV
+expect_json .status.state error
+expect_json .status.last_error.errno_name ENODEV
 note "/healthz says degraded (still 200) and names the broken port"
 api GET /healthz
 expect_status 200
@@ -106,7 +106,7 @@ note "PUT recreates it once the device exists"
 ip tuntap add dev gone9 mode tap
 api PUT /api/v1/ports/gone9 '{"type":"tap","attach":true}'
 expect_status 200
-expect_json .state down
+expect_json .status.state down
 api GET /healthz
 expect_json .status ok
 expect_json '.failed_ports | length' 0

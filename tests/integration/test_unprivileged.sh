@@ -46,9 +46,9 @@ expect_unchanged
 note "attaching to the pre-created device works"
 api POST /api/v1/ports '{"name":"utap0","type":"tap","attach":true}'
 expect_status 201
-expect_json .attach true
-expect_json .state up
-expect_json '.flags | index("IFF_PERSIST") != null' true
+expect_json .config.attach true
+expect_json .status.state up
+expect_json '.status.flags | index("IFF_PERSIST") != null' true
 
 note "link changes need CAP_NET_ADMIN: 403, nothing changed"
 for patch in '{"mtu":1400}' '{"up":false}' '{"addresses":["198.18.9.1/24"]}'; do

@@ -25,6 +25,7 @@
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
+#include "../../service/stack.h"
 #include "support.h"
 
 #define TOKEN "0123456789abcdef-secret"
@@ -662,20 +663,31 @@ static void test_create_get_list(void **state)
 	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0");
 	doc = resp_json(rs);
 	assert_string_equal(json_string_value(json_object_get(doc, "name")), "p0");
-	assert_string_equal(json_string_value(json_object_get(doc, "type")), "tap");
-	assert_true(json_is_false(json_object_get(doc, "packet_info")));
-	assert_true(json_is_false(json_object_get(doc, "attach")));
-	assert_int_equal(json_integer_value(json_object_get(doc, "mtu")), 9000);
-	assert_true(json_is_true(json_object_get(doc, "up")));
-	assert_string_equal(json_string_value(json_object_get(doc, "state")), "up");
-	assert_true(json_integer_value(json_object_get(doc, "ifindex")) > 0);
-	assert_true(json_is_string(json_object_get(doc, "mac")));
-	assert_true(json_is_null(json_object_get(doc, "last_error")));
-	assert_true(json_is_string(json_object_get(doc, "created")));
-	assert_int_equal(json_array_size(json_object_get(doc, "addresses")), 2);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "addresses"), 1)),
+	assert_true(json_integer_value(json_object_get(doc, "version")) > 0);
+	/* What was asked for, every field present: what a PUT takes back. */
+	c = json_object_get(doc, "config");
+	assert_int_equal(json_object_size(c), 8);
+	assert_string_equal(json_string_value(json_object_get(c, "type")), "tap");
+	assert_true(json_is_false(json_object_get(c, "packet_info")));
+	assert_true(json_is_false(json_object_get(c, "attach")));
+	assert_true(json_is_false(json_object_get(c, "strict")));
+	assert_int_equal(json_integer_value(json_object_get(c, "mtu")), 9000);
+	assert_true(json_is_true(json_object_get(c, "up")));
+	assert_true(json_is_null(json_object_get(c, "mac")));
+	assert_int_equal(json_array_size(json_object_get(c, "addresses")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "addresses"), 1)),
 			    "2001:db8::1/64");
-	list = json_object_get(doc, "flags");
+	/* What paird observes. */
+	c = json_object_get(doc, "status");
+	assert_int_equal(json_integer_value(json_object_get(c, "mtu")), 9000);
+	assert_true(json_is_true(json_object_get(c, "up")));
+	assert_string_equal(json_string_value(json_object_get(c, "state")), "up");
+	assert_true(json_integer_value(json_object_get(c, "ifindex")) > 0);
+	assert_true(json_is_string(json_object_get(c, "mac")));
+	assert_true(json_is_null(json_object_get(c, "last_error")));
+	assert_true(json_is_string(json_object_get(c, "created")));
+	assert_int_equal(json_array_size(json_object_get(c, "drift")), 0);
+	list = json_object_get(c, "flags");
 	assert_true(json_is_array(list));
 	assert_string_equal(json_string_value(json_array_get(list, 0)), "IFF_TAP");
 	assert_string_equal(json_string_value(json_array_get(list, 1)), "IFF_NO_PI");
@@ -704,8 +716,11 @@ static void test_create_get_list(void **state)
 			    "p0");
 	one = json_array_get(list, 1);
 	assert_string_equal(json_string_value(json_object_get(one, "name")), "p1");
-	assert_string_equal(json_string_value(json_object_get(one, "state")), "down");
-	assert_true(json_is_null(json_object_get(one, "mac")));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(one, "status"), "state")),
+		"down");
+	assert_true(json_is_null(json_object_get(json_object_get(one, "status"), "mac")));
+	assert_true(json_is_false(json_object_get(json_object_get(one, "config"), "up")));
 	json_decref(doc);
 
 	doc = resp_json(get(fx, "/healthz"));
@@ -798,8 +813,9 @@ static void test_port_error_shown(void **state)
 	memio_inject(fx->m, MEMIO_READ, EIO);
 	port_read_ready(p);
 	doc = resp_json(get(fx, "/api/v1/ports/p0"));
-	assert_string_equal(json_string_value(json_object_get(doc, "state")), "error");
-	e = json_object_get(doc, "last_error");
+	e = json_object_get(doc, "status");
+	assert_string_equal(json_string_value(json_object_get(e, "state")), "error");
+	e = json_object_get(e, "last_error");
 	assert_string_equal(json_string_value(json_object_get(e, "operation")), "read");
 	assert_int_equal(json_integer_value(json_object_get(e, "errno")), EIO);
 	assert_string_equal(json_string_value(json_object_get(e, "errno_name")), "EIO");
@@ -830,7 +846,8 @@ static void test_put(void **state)
 	expect_status(rs, 200);
 	assert_null(resp_header(rs, "Location"));
 	doc = resp_json(rs);
-	assert_int_equal(json_integer_value(json_object_get(doc, "mtu")), 1400);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "config"), "mtu")),
+			 1400);
 	json_decref(doc);
 	/* Idempotent. */
 	expect_status(call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json",
@@ -867,8 +884,10 @@ static void test_patch(void **state)
 	rs = call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"mtu\":9000}");
 	expect_status(rs, 200);
 	doc = resp_json(rs);
-	assert_int_equal(json_integer_value(json_object_get(doc, "mtu")), 9000);
-	assert_int_equal(json_array_size(json_object_get(doc, "addresses")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "config"), "mtu")),
+			 9000);
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(doc, "config"), "addresses")), 1);
 	json_decref(doc);
 	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
 
@@ -876,8 +895,11 @@ static void test_patch(void **state)
 	rs = call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"addresses\":null,\"up\":false}");
 	expect_status(rs, 200);
 	doc = resp_json(rs);
-	assert_int_equal(json_array_size(json_object_get(doc, "addresses")), 0);
-	assert_string_equal(json_string_value(json_object_get(doc, "state")), "down");
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(doc, "config"), "addresses")), 0);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(doc, "status"), "state")),
+		"down");
 	json_decref(doc);
 	assert_int_equal(memio_addr_count(fx->m, "p0"), 0);
 
@@ -1506,6 +1528,259 @@ static void test_stream_slot_release(void **state)
 	assert_int_equal(w.freed, 2);
 }
 
+/* --- versions, conditional requests, no-op writes, named bindings (issue 10) --- */
+
+/* @m @path with @body (JSON) and one more header @h: @v (NULL: none). */
+static struct response *call_h(struct fx *fx, enum http_method m, const char *path,
+			       const char *body, const char *h, const char *v)
+{
+	struct fake_req fr;
+
+	req(&fr, m, path);
+	if (h)
+		freq_header(&fr, h, v);
+	freq_body(&fr,
+		  body ? (m == HTTP_PATCH ? "application/merge-patch+json" : "application/json")
+		       : NULL,
+		  body);
+	return run(fx, &fr);
+}
+
+/* The ETag of @rs, copied to @buf. */
+static const char *etag(const struct response *rs, char buf[32])
+{
+	const char *e = resp_header(rs, "ETag");
+
+	assert_non_null(e);
+	snprintf(buf, 32, "%s", e);
+	return buf;
+}
+
+static void expect_changed(const struct response *rs, bool changed)
+{
+	const char *h = resp_header(rs, "Paird-Changed");
+
+	if (!h || strcmp(h, changed ? "true" : "false") != 0)
+		fail_msg("Paird-Changed: %s, expected %s", h ? h : "(none)",
+			 changed ? "true" : "false");
+}
+
+static void test_port_etag_and_noop(void **state)
+{
+	struct fx *fx = *state;
+	const char *body = "{\"type\":\"tap\",\"mtu\":1400,\"addresses\":[\"198.18.0.1/24\"]}";
+	char e1[32], e2[32], other[48];
+	struct snapshot before;
+	struct response *rs;
+	json_t *doc, *cfg;
+	char *text;
+
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0", body, NULL, NULL);
+	expect_status(rs, 201);
+	expect_changed(rs, true);
+	etag(rs, e1);
+	doc = resp_json(rs);
+	snprintf(other, sizeof(other), "\"%lld\"",
+		 (long long)json_integer_value(json_object_get(doc, "version")));
+	assert_string_equal(other, e1);
+	json_decref(doc);
+
+	/* The same PUT: 200, unchanged, same ETag, and nothing touched at all. */
+	snap(fx, &before);
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0", body, NULL, NULL);
+	expect_status(rs, 200);
+	expect_changed(rs, false);
+	assert_string_equal(etag(rs, e2), e1);
+	snap_same(fx, &before);
+	/* GET's "config" PUT back is the same request. */
+	doc = resp_json(get(fx, "/api/v1/ports/p0"));
+	assert_string_equal(etag(&fx->rs, e2), e1);
+	cfg = json_object_get(doc, "config");
+	text = json_dumps(cfg, JSON_COMPACT);
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0", text, NULL, NULL);
+	expect_status(rs, 200);
+	expect_changed(rs, false);
+	free(text);
+	json_decref(doc);
+	rs = call_h(fx, HTTP_PATCH, "/api/v1/ports/p0", "{\"mtu\":1400}", NULL, NULL);
+	expect_status(rs, 200);
+	expect_changed(rs, false);
+	assert_string_equal(etag(rs, e2), e1);
+	snap_same(fx, &before);
+
+	/* GET with the ETag: 304; another one or a weak form of it: see below. */
+	rs = call_h(fx, HTTP_GET, "/api/v1/ports/p0", NULL, "If-None-Match", e1);
+	expect_status(rs, 304);
+	assert_int_equal(rs->len, 0);
+	assert_string_equal(etag(rs, e2), e1);
+	snprintf(other, sizeof(other), "\"1\", W/%s", e1);
+	expect_status(call_h(fx, HTTP_GET, "/api/v1/ports/p0", NULL, "If-None-Match", other), 304);
+	expect_status(call_h(fx, HTTP_GET, "/api/v1/ports/p0", NULL, "If-None-Match", "\"1\""),
+		      200);
+
+	/* If-Match with the current ETag: the change is made. */
+	rs = call_h(fx, HTTP_PATCH, "/api/v1/ports/p0", "{\"mtu\":1300}", "If-Match", e1);
+	expect_status(rs, 200);
+	expect_changed(rs, true);
+	assert_string_not_equal(etag(rs, e2), e1);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1300);
+
+	/* The old one is stale now: 412 on every write, and nothing changes. */
+	snap(fx, &before);
+	expect_problem(call_h(fx, HTTP_PATCH, "/api/v1/ports/p0", "{\"mtu\":1200}", "If-Match", e1),
+		       412, "precondition-failed", NULL);
+	assert_string_equal(resp_header(&fx->rs, "ETag"), e2);
+	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p0", body, "If-Match", e1), 412,
+		       "precondition-failed", NULL);
+	expect_problem(call_h(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, "If-Match", e1), 412,
+		       "precondition-failed", NULL);
+	/* A weak tag never matches If-Match (strong comparison, RFC 9110 13.1.1). */
+	snprintf(other, sizeof(other), "W/%s", e2);
+	expect_problem(call_h(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, "If-Match", other), 412,
+		       "precondition-failed", NULL);
+	/* Create-only: If-None-Match: * on an existing port. */
+	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p0", body, "If-None-Match", "*"), 412,
+		       "precondition-failed", NULL);
+	/* If-Match on a port that does not exist: 412, not a create. */
+	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p1", body, "If-Match", "*"), 412,
+		       "precondition-failed", NULL);
+	expect_problem(call_h(fx, HTTP_PATCH, "/api/v1/ports/p1", "{}", "If-Match", "\"5\""), 412,
+		       "precondition-failed", NULL);
+	snap_same(fx, &before);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1300);
+
+	/* If-None-Match: * creates; a list with the right ETag deletes. */
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p1", body, "If-None-Match", "*");
+	expect_status(rs, 201);
+	snprintf(other, sizeof(other), "\"7\", %s", e2);
+	rs = call_h(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, "If-Match", other);
+	expect_status(rs, 204);
+	expect_changed(rs, true);
+	assert_null(portset_find(fx->ps, "p0"));
+}
+
+static void test_named_bindings(void **state)
+{
+	struct fx *fx = *state;
+	const char *dns = "{\"match\":{\"ethertype\":2048,\"ip_protocol\":17,\"udp_port\":53},"
+			  "\"handler\":\"capture\"}";
+	char e1[32], e2[32];
+	struct snapshot before;
+	struct response *rs;
+	json_t *doc, *c;
+
+	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\"}"));
+	/* An unnamed one first, so that ids and names differ. */
+	rs = call_h(fx, HTTP_POST, "/api/v1/ports/p0/bindings", "{\"handler\":\"count\"}", NULL,
+		    NULL);
+	expect_status(rs, 201);
+	expect_changed(rs, true);
+	doc = resp_json(rs);
+	assert_true(json_is_null(json_object_get(doc, "name")));
+	json_decref(doc);
+
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns", dns, NULL, NULL);
+	expect_status(rs, 201);
+	expect_changed(rs, true);
+	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0/bindings/dns");
+	etag(rs, e1);
+	doc = resp_json(rs);
+	assert_int_equal(json_integer_value(json_object_get(doc, "id")), 2);
+	assert_string_equal(json_string_value(json_object_get(doc, "name")), "dns");
+	assert_true(json_integer_value(json_object_get(doc, "version")) > 0);
+	c = json_object_get(doc, "config");
+	assert_int_equal(json_object_size(c), 3);
+	assert_string_equal(json_string_value(json_object_get(c, "handler")), "capture");
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(c, "match"), "udp_port")), 53);
+	assert_true(json_is_string(json_object_get(json_object_get(doc, "status"), "created")));
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(doc, "counters"), "packets")),
+		0);
+	json_decref(doc);
+
+	/* Twice: one binding, unchanged, same ETag, nothing written. */
+	snap(fx, &before);
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns", dns, NULL, NULL);
+	expect_status(rs, 200);
+	expect_changed(rs, false);
+	assert_string_equal(etag(rs, e2), e1);
+	snap_same(fx, &before);
+	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 2);
+	/* With "name" in the body, the same; a name other than the path's is refused. */
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns",
+		    "{\"name\":\"dns\",\"match\":{\"ethertype\":2048,\"ip_protocol\":17,"
+		    "\"udp_port\":53},\"handler\":\"capture\",\"options\":{\"limit\":0}}",
+		    NULL, NULL);
+	expect_status(rs, 200);
+	expect_changed(rs, false);
+	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns",
+			      "{\"name\":\"dnz\",\"handler\":\"count\"}", NULL, NULL),
+		       422, "invalid-field", "name");
+	/* POST of a name in use: 409. */
+	expect_problem(call_h(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+			      "{\"name\":\"dns\",\"handler\":\"count\"}", NULL, NULL),
+		       409, "conflict", "name");
+	/* Names follow the port-name rule and are never all digits. */
+	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/a%b",
+			      "{\"handler\":\"count\"}", NULL, NULL),
+		       422, "invalid-field", "name");
+	expect_problem(call_h(fx, HTTP_POST, "/api/v1/ports/p0/bindings",
+			      "{\"name\":\"53\",\"handler\":\"count\"}", NULL, NULL),
+		       422, "invalid-field", "name");
+	/* An all-digit path is an id: PUT replaces that one, never creates. */
+	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/9",
+			      "{\"handler\":\"count\"}", NULL, NULL),
+		       404, "not-found", NULL);
+	snap_same(fx, &before);
+
+	/* GET by name and by id: the same binding, with its ETag; 304 when unchanged. */
+	rs = get(fx, "/api/v1/ports/p0/bindings/dns");
+	expect_status(rs, 200);
+	assert_string_equal(etag(rs, e2), e1);
+	doc = resp_json(rs);
+	rs = get(fx, "/api/v1/ports/p0/bindings/2");
+	c = resp_json(rs);
+	assert_true(json_equal(doc, c));
+	json_decref(c);
+	json_decref(doc);
+	expect_status(
+		call_h(fx, HTTP_GET, "/api/v1/ports/p0/bindings/dns", NULL, "If-None-Match", e1),
+		304);
+	expect_problem(get(fx, "/api/v1/ports/p0/bindings/dnx"), 404, "not-found", NULL);
+
+	/* Create-only PUT of an existing name, stale If-Match: 412. */
+	expect_problem(
+		call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns", dns, "If-None-Match", "*"),
+		412, "precondition-failed", NULL);
+	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns",
+			      "{\"handler\":\"count\"}", "If-Match", "\"1\""),
+		       412, "precondition-failed", NULL);
+	snap_same(fx, &before);
+
+	/* A different body replaces it: same id and name, new ETag. */
+	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns", "{\"handler\":\"count\"}",
+		    "If-Match", e1);
+	expect_status(rs, 200);
+	expect_changed(rs, true);
+	assert_string_not_equal(etag(rs, e2), e1);
+	doc = resp_json(rs);
+	assert_int_equal(json_integer_value(json_object_get(doc, "id")), 2);
+	json_decref(doc);
+	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 2);
+
+	/* DELETE by name, with a stale ETag first. */
+	expect_problem(
+		call_h(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/dns", NULL, "If-Match", e1), 412,
+		"precondition-failed", NULL);
+	rs = call_h(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/dns", NULL, "If-Match", e2);
+	expect_status(rs, 204);
+	expect_changed(rs, true);
+	expect_problem(call_h(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/dns", NULL, NULL, NULL),
+		       404, "not-found", NULL);
+	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1542,6 +1817,8 @@ int main(void)
 		T(test_own_host_names),
 		T(test_stream_wait_drain),
 		T(test_stream_slot_release),
+		T(test_port_etag_and_noop),
+		T(test_named_bindings),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);

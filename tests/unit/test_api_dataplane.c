@@ -299,10 +299,14 @@ static void test_bindings_crud(void **state)
 	doc = ok_json(rs, 201);
 	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0/bindings/1");
 	assert_int_equal(jint(doc, "id"), 1);
-	assert_string_equal(jstr(doc, "handler"), "count");
-	assert_int_equal(jint(json_object_get(doc, "match"), "udp_port"), 53);
-	assert_int_equal(json_object_size(json_object_get(doc, "options")), 0);
-	assert_true(json_is_string(json_object_get(doc, "created")));
+	assert_true(json_is_null(json_object_get(doc, "name")));
+	assert_true(jint(doc, "version") > 0);
+	c = json_object_get(doc, "config");
+	assert_int_equal(json_object_size(c), 3);
+	assert_string_equal(jstr(c, "handler"), "count");
+	assert_int_equal(jint(json_object_get(c, "match"), "udp_port"), 53);
+	assert_int_equal(json_object_size(json_object_get(c, "options")), 0);
+	assert_true(json_is_string(json_object_get(json_object_get(doc, "status"), "created")));
 	c = json_object_get(doc, "counters");
 	assert_int_equal(jint(c, "packets"), 0);
 	assert_int_equal(jint(c, "bytes"), 0);
@@ -313,7 +317,8 @@ static void test_bindings_crud(void **state)
 		  "{'handler':'capture','options':{'snaplen':64}}");
 	doc = ok_json(rs, 201);
 	assert_string_equal(resp_header(rs, "Location"), "/api/v1/ports/p0/bindings/2");
-	assert_int_equal(jint(json_object_get(doc, "options"), "snaplen"), 64);
+	assert_int_equal(
+		jint(json_object_get(json_object_get(doc, "config"), "options"), "snaplen"), 64);
 	c = json_object_get(doc, "counters");
 	assert_int_equal(jint(c, "captured"), 0);
 	assert_int_equal(jint(c, "filtered_out"), 0);
@@ -367,10 +372,11 @@ static void test_bindings_crud(void **state)
 		}
 	}
 	/* The routes' methods. */
-	rs = call(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/2", "{'handler':'count'}");
+	rs = call(fx, HTTP_PATCH, "/api/v1/ports/p0/bindings/2", "{'handler':'count'}");
 	expect_problem(rs, 405, "method-not-allowed", "");
 	assert_true(list_has(resp_header(rs, "Allow"), "DELETE"));
-	assert_false(list_has(resp_header(rs, "Allow"), "PUT"));
+	assert_true(list_has(resp_header(rs, "Allow"), "PUT"));
+	assert_false(list_has(resp_header(rs, "Allow"), "PATCH"));
 	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings", NULL), 405,
 		       "method-not-allowed", "");
 	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
@@ -488,7 +494,8 @@ static void test_bindings_forward(void **state)
 	assert_memory_equal(w, fx->buf, n);
 	doc = ok_json(get(fx, "/api/v1/ports/p0/bindings/1"), 200);
 	assert_int_equal(jint(json_object_get(doc, "counters"), "forwarded"), 1);
-	assert_string_equal(jstr(json_object_get(doc, "options"), "port"), "p1");
+	assert_string_equal(
+		jstr(json_object_get(json_object_get(doc, "config"), "options"), "port"), "p1");
 	json_decref(doc);
 }
 
@@ -568,10 +575,9 @@ static void test_bindings_persisted(void **state)
 		json_t *v;
 
 		assert_int_equal(jint(b, "id"), jint(old, "id"));
-		assert_true(json_equal(json_object_get(b, "match"), json_object_get(old, "match")));
+		assert_true(json_equal(json_object_get(b, "name"), json_object_get(old, "name")));
 		assert_true(
-			json_equal(json_object_get(b, "options"), json_object_get(old, "options")));
-		assert_string_equal(jstr(b, "handler"), jstr(old, "handler"));
+			json_equal(json_object_get(b, "config"), json_object_get(old, "config")));
 		/* Counters start again at zero. */
 		json_object_foreach(json_object_get(b, "counters"), key, v)
 			assert_int_equal(json_integer_value(v), 0);
@@ -581,7 +587,10 @@ static void test_bindings_persisted(void **state)
 	after = ok_json(get(fx, "/api/v1/ports/t0/bindings"), 200);
 	arr = json_object_get(after, "bindings");
 	assert_int_equal(json_array_size(arr), 2);
-	assert_int_equal(jint(json_object_get(json_array_get(arr, 1), "match"), "udp_port"), 7);
+	assert_int_equal(
+		jint(json_object_get(json_object_get(json_array_get(arr, 1), "config"), "match"),
+		     "udp_port"),
+		7);
 	json_decref(after);
 	/* Ids go on after the largest restored one, never reusing 2. */
 	assert_int_equal(bind_post(fx, "p0", "{'handler':'drop'}"), 5);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../service/bindcfg.h"
+#include "../../service/events.h"
 #include "../../service/log.h"
 #include "../../service/portset.h"
 #include "../fakes/portio_mem.h"
@@ -1478,8 +1479,9 @@ static void test_versions(void **state)
 
 	ps_start(fx, 0);
 	v0 = portset_version(fx->ps);
-	/* Seeded from the clock: far above any count of changes. */
-	assert_true(v0 > 1000000000ull * 1000000000ull);
+	/* Seeded from the clock (µs): far above any count of changes, exact as a JS number. */
+	assert_true(v0 > 1000000000ull * 1000000ull);
+	assert_true(v0 < (1ull << 53));
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	v1 = portset_port_version(fx->ps, p);
 	assert_int_equal(v1, v0 + 1);
@@ -1510,6 +1512,92 @@ static void test_versions(void **state)
 	assert_true(portset_port_version(fx->ps, p) > v2);
 	assert_true(stack_at(portset_stack(fx->ps, p), 0)->version >
 		    portset_port_version(fx->ps, p));
+}
+
+/*
+ * A PUT or PATCH to what is already there: no kernel operation, no counter
+ * reset, no state write, no event, the same version (issue 10).
+ */
+static void test_put_patch_noop(void **state)
+{
+	struct fx *fx = *state;
+	struct events *ev = events_new(64);
+	struct port_config c, patch;
+	struct fault f = FAULT_INIT;
+	uint8_t frame[40] = { 0x45 };
+	unsigned calls[MEMIO_OP_COUNT];
+	struct port *p, *q;
+	uint64_t v, gv, newest;
+	bool created;
+
+	assert_non_null(ev);
+	ps_start(fx, 0);
+	assert_int_equal(portset_set_events(fx->ps, ev, 0), 0);
+	/* POST without mtu: the same configuration as a PUT without one. */
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\",\"addresses\":"
+			  "[\"198.18.0.1/24\"]}");
+	assert_true(port_config(p)->has_mtu);
+	assert_int_equal(port_config(p)->mtu, 1500);
+	assert_int_equal(memio_push(fx->m, "p0", frame, sizeof(frame)), 0);
+	port_read_ready(p);
+	v = portset_port_version(fx->ps, p);
+	gv = portset_version(fx->ps);
+	newest = events_newest(ev);
+	for (int i = 0; i < MEMIO_OP_COUNT; i++)
+		calls[i] = memio_calls(fx->m, (enum memio_op)i);
+	break_state(fx); /* a write would fail the call */
+
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"addresses\":[\"198.18.0.1/24\"]}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	assert_false(created);
+	assert_ptr_equal(q, p);
+	/* The canonical form, every field spelled out, is the same request. */
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1500,\"mac\":null,"
+		     "\"up\":true,\"addresses\":[\"198.18.0.1/24\"],\"attach\":false,"
+		     "\"packet_info\":false,\"strict\":false}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	patch = patch_json("{\"mtu\":1500,\"up\":true,\"addresses\":[\"198.18.0.1/24\"]}");
+	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
+	patch = patch_json("{}");
+	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
+
+	assert_int_equal(f.kind, FAULT_NONE);
+	for (int i = 0; i < MEMIO_OP_COUNT; i++)
+		if (i != MEMIO_READ && memio_calls(fx->m, (enum memio_op)i) != calls[i])
+			fail_msg("memio op %d called %u times, was %u", i,
+				 memio_calls(fx->m, (enum memio_op)i), calls[i]);
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+	assert_int_equal(portset_port_version(fx->ps, p), v);
+	assert_int_equal(portset_version(fx->ps), gv);
+	assert_int_equal(events_newest(ev), newest);
+
+	/* A real change still is one: and it would have been refused had it been written. */
+	patch = patch_json("{\"mtu\":1400}");
+	assert_true(portset_patch(fx->ps, p, &patch, &f) < 0);
+	assert_int_equal(portset_port_version(fx->ps, p), v);
+	mend_state(fx);
+	f = (struct fault)FAULT_INIT;
+	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
+	assert_true(portset_port_version(fx->ps, p) > v);
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+
+	/* Drift is something to do: the same configuration brings the link back. */
+	v = portset_port_version(fx->ps, p);
+	{
+		struct link_change ch = { .up = -1, .mtu = 1300 };
+
+		assert_int_equal(memio_link_change(fx->m, "p0", &ch), 0);
+		port_link_update(p, memio_link(fx->m, "p0"));
+	}
+	assert_true(port_drift(p) & PORT_DRIFT_MTU);
+	c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1400,\"addresses\":"
+		     "[\"198.18.0.1/24\"]}");
+	assert_int_equal(portset_put(fx->ps, &c, &created, &q, &f), 0);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
+	assert_int_equal(port_drift(p), 0);
+	assert_true(portset_port_version(fx->ps, p) > v);
+	portset_set_events(fx->ps, NULL, 0);
+	events_free(ev);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1559,6 +1647,7 @@ int main(void)
 		T(test_restore_binding_names),
 		T(test_bind_put),
 		T(test_versions),
+		T(test_put_patch_noop),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);
