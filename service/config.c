@@ -1025,7 +1025,12 @@ int config_apply(struct portset *ps, struct config_plan *pl, struct fault *f)
 		}
 		log_error("config not applied: %s%s%s; %zu step(s) rolled back", item,
 			  item[0] ? ": " : "", why.detail, pl->n_undone);
-		fault_set(f, why.kind, why.err, item[0] ? item : NULL,
+		/*
+		 * The document's path exists: a device missing for "attach" is
+		 * a field of the document at fault (422), not a 404.
+		 */
+		fault_set(f, why.kind == FAULT_NOT_FOUND ? FAULT_INVALID : why.kind, why.err,
+			  item[0] ? item : NULL,
 			  "%s%s%s; nothing was changed (%zu step(s) rolled back)", item,
 			  item[0] ? ": " : "", why.detail, pl->n_undone);
 		return ret;
