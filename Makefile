@@ -223,6 +223,10 @@ endif
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
+# What install puts in place (tests/integration/test_ops.sh compares).
+install-list:
+	@echo $(INSTALLED)
+
 # --- dependencies (Debian 12) ---
 
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
@@ -282,6 +286,6 @@ format-check:
 clean:
 	rm -rf build
 
-.PHONY: install uninstall bench all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format format-check clean
+.PHONY: install uninstall install-list bench all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format format-check clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -431,7 +431,7 @@ struct query_check {
 	bool repeats; /* the second pass: the repeated ones */
 	struct fault f;
 	unsigned n_unknown;
-	/* The names seen, for the repeats; beyond the room a repeat is not noticed. */
+	/* The allowed names seen, for the repeats (a route takes a few: room for all). */
 	const char *seen[32];
 	unsigned n_seen;
 };
@@ -466,7 +466,7 @@ static void query_visit(void *arg, const char *name, const char *value)
 }
 
 /*
- * Refuses a query parameter @allowed (see struct route) does not name, and
+ * Refuses a query parameter @allowed (route_queries[]) does not name, and
  * one given twice: 400, every such parameter in "errors". Returns true
  * when @rs holds the refusal.
  */
@@ -499,30 +499,45 @@ static const char *route_of(const char *path)
 	return asset_find(path) ? ASSET_ROUTE : "-";
 }
 
-void api_log_request(const struct request *rq, const struct response *rs)
+/*
+ * Milliseconds since the request's first byte was handed over, until its
+ * answer (a stream: until its headers); 0 when the caller did not say.
+ */
+static double elapsed_ms(const struct request *rq)
 {
-	bool read = rq->method == HTTP_GET || rq->method == HTTP_HEAD || rq->method == HTTP_OPTIONS;
-	enum log_level level = read && rs->status < 400 ? LOG_DEBUG : LOG_INFO;
 	struct timespec now;
-	double ms = 0;
 
-	if (level > log_get_level())
-		return;
-	if (rq->started.tv_sec || rq->started.tv_nsec) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (double)(now.tv_sec - rq->started.tv_sec) * 1e3 +
-		     (double)(now.tv_nsec - rq->started.tv_nsec) / 1e6;
-	}
+	if (!rq->started.tv_sec && !rq->started.tv_nsec)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - rq->started.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - rq->started.tv_nsec) / 1e6;
+}
+
+static void log_request_line(enum log_level level, const struct request *rq,
+			     const struct response *rs)
+{
 	const struct log_field fields[] = {
 		LOG_STR("client", rq->client ? rq->client : "-"),
 		LOG_STR("method", method_names[rq->method]),
 		LOG_STR("route", route_of(rq->path)),
 		LOG_STR("path", rq->path),
 		LOG_INT("status", rs->status),
-		LOG_NUM("duration_ms", ms),
+		LOG_NUM("duration_ms", elapsed_ms(rq)),
 	};
+
 	log_fields(level, fields, sizeof(fields) / sizeof(fields[0]), "%s %s -> %d",
 		   method_names[rq->method], rq->path, rs->status);
+}
+
+void api_log_request(const struct request *rq, const struct response *rs)
+{
+	bool read = rq->method == HTTP_GET || rq->method == HTTP_HEAD || rq->method == HTTP_OPTIONS;
+	enum log_level level = read && rs->status < 400 ? LOG_DEBUG : LOG_INFO;
+
+	/* The route is looked up again only for a line that is written. */
+	if (level <= log_get_level())
+		log_request_line(level, rq, rs);
 }
 
 void api_handle(struct api *api, struct request *rq, struct response *rs)

@@ -132,7 +132,9 @@ static int read_address(const struct reply_family *k, const json_t *e, const cha
 static int read_addresses(const struct reply_family *k, const json_t *v, const char *field,
 			  struct reply_opts *ro, struct fault *f)
 {
+	bool good[REPLY_ADDR_MAX];
 	char item[64];
+	int ret = 0;
 	size_t i;
 	json_t *e;
 
@@ -143,18 +145,27 @@ static int read_addresses(const struct reply_family *k, const json_t *v, const c
 		return fault_set(f, FAULT_INVALID, 0, field,
 				 "must list 1 to %d addresses (got %zu)", REPLY_ADDR_MAX,
 				 json_array_size(v));
+	/* Every bad item is listed; a duplicate is looked for among the good ones. */
 	json_array_foreach(v, i, e) {
+		struct fault one = FAULT_INIT;
+
 		snprintf(item, sizeof(item), "%s[%zu]", field, i);
-		if (read_address(k, e, item, ro->addrs[i], f) < 0)
-			return -EINVAL;
-		for (size_t j = 0; j < i; j++)
-			if (memcmp(ro->addrs[j], ro->addrs[i], k->alen) == 0)
-				return fault_set(f, FAULT_INVALID, 0, item,
-						 "\"%s\" is listed twice (as %s[%zu])",
-						 json_string_value(e), field, j);
+		good[i] = read_address(k, e, item, ro->addrs[i], &one) == 0;
+		if (!good[i]) {
+			fault_merge(f, &one);
+			ret = -EINVAL;
+			continue;
+		}
+		for (size_t j = 0; j < i && good[i]; j++) {
+			if (good[j] && memcmp(ro->addrs[j], ro->addrs[i], k->alen) == 0) {
+				ret = fault_add(f, item, "\"%s\" is listed twice (as %s[%zu])",
+						json_string_value(e), field, j);
+				good[i] = false;
+			}
+		}
 		ro->n_addrs = (unsigned)i + 1;
 	}
-	return 0;
+	return ret;
 }
 
 static int read_arp_addresses(const json_t *v, const char *field, void *out, struct fault *f)

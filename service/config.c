@@ -557,6 +557,59 @@ static unsigned port_diff(const struct port *p, const struct port_config *want)
 	return fields;
 }
 
+/*
+ * Where the kernel no longer holds what the configuration says (changed
+ * behind paird's back and not mended by itself, port_drift()): the
+ * running state is not yet the document, so an apply brings it back.
+ */
+static unsigned drift_fields(const struct port *p)
+{
+	unsigned d = port_drift(p), fields = 0;
+
+	if (d & PORT_DRIFT_UP)
+		fields |= F_UP;
+	if (d & PORT_DRIFT_MTU)
+		fields |= F_MTU;
+	if (d & PORT_DRIFT_MAC)
+		fields |= F_MAC;
+	if (d & PORT_DRIFT_ADDRESSES)
+		fields |= F_ADDRESSES;
+	return fields;
+}
+
+/* The kernel operations that mend @drift (F_* bits) on @p toward @want. */
+static void mend_ops(struct action *a, const struct port *p, const struct port_config *want,
+		     unsigned drift)
+{
+	const struct link_state *ls = port_link(p);
+	struct effective w = effective(want);
+	const struct ip_prefix *k;
+	char buf[PREFIX_STR_MAX];
+	unsigned nk;
+
+	if ((drift & F_MTU) && w.mtu >= 0 && (uint32_t)w.mtu != ls->mtu)
+		kernel_op(a, "set mtu %u", (unsigned)w.mtu);
+	if ((drift & F_MAC) && want->has_mac) {
+		mac_format(want->mac, buf);
+		kernel_op(a, "set address %s", buf);
+	}
+	if (drift & F_ADDRESSES) {
+		k = port_kernel_addrs(p, &nk);
+		for (unsigned i = 0; want->has_addresses && i < want->n_addrs; i++) {
+			bool held = false;
+
+			for (unsigned j = 0; k && j < nk && !held; j++)
+				held = prefix_equal(&k[j], &want->addrs[i]);
+			if (held)
+				continue;
+			prefix_format(&want->addrs[i], buf);
+			kernel_op(a, "add address %s", buf);
+		}
+	}
+	if ((drift & F_UP) && w.up >= 0)
+		kernel_op(a, "set %s", w.up ? "up" : "down");
+}
+
 /* An all-digit key of the document that names no unnamed binding of the running port. */
 static void check_ids(const struct portset *ps, const struct state_doc *want, struct fault *f)
 {
@@ -678,13 +731,19 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 		struct action *a;
 		unsigned fields;
 
+		unsigned drift;
+
 		p = portset_find(ps, sp->cfg.name);
-		if (!p || !(fields = port_diff(p, &sp->cfg)))
+		if (!p)
+			continue;
+		fields = port_diff(p, &sp->cfg);
+		drift = drift_fields(p) & ~fields;
+		if (!(fields | drift))
 			continue;
 		a = plan_add(pl, OP_UPDATE_PORT, sp->cfg.name, NULL);
 		if (!a)
 			goto oom;
-		a->fields = fields;
+		a->fields = fields | drift;
 		a->want = sp->cfg;
 		a->old = *port_config(p);
 		a->before = *port_link(p);
@@ -696,6 +755,7 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 			link_ops(a, NULL, &a->want);
 		} else {
 			link_ops(a, &a->old, &a->want);
+			mend_ops(a, p, &a->want, drift);
 		}
 	}
 	/* 3: new ports. */
@@ -1025,7 +1085,12 @@ int config_apply(struct portset *ps, struct config_plan *pl, struct fault *f)
 		}
 		log_error("config not applied: %s%s%s; %zu step(s) rolled back", item,
 			  item[0] ? ": " : "", why.detail, pl->n_undone);
-		fault_set(f, why.kind, why.err, item[0] ? item : NULL,
+		/*
+		 * The document's path exists: a device missing for "attach" is
+		 * a field of the document at fault (422), not a 404.
+		 */
+		fault_set(f, why.kind == FAULT_NOT_FOUND ? FAULT_INVALID : why.kind, why.err,
+			  item[0] ? item : NULL,
 			  "%s%s%s; nothing was changed (%zu step(s) rolled back)", item,
 			  item[0] ? ": " : "", why.detail, pl->n_undone);
 		return ret;

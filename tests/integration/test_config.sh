@@ -17,11 +17,17 @@
 netns_enter "$@"
 STATE=$W/state.json
 
-# What the kernel holds, for before/after comparisons.
+# No duplicate address detection: an address's "tentative" flag would
+# otherwise go away between two views of an unchanged kernel.
+sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+
+# What the kernel holds, for before/after comparisons: links (name, flags,
+# mtu) and addresses, without what moves on its own (lifetimes, flags of
+# address autoconfiguration, the operational state).
 kernel_view() {
 	{
-		ip -o link show | sed 's/ *$//'
-		ip -o addr show | sed 's/ *$//'
+		ip -o link show | sed 's/ state [A-Z]*//; s/ *$//'
+		ip -o addr show | sed 's/\\ *valid_lft.*//; s/ tentative//; s/ *$//'
 	} >"$W/kernel.$1"
 }
 

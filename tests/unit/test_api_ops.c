@@ -206,6 +206,22 @@ static void test_binding_bad_fields(void **state)
 		422, "invalid-field", type_fields));
 }
 
+static void test_reply_addresses_listed(void **state)
+{
+	static const char *const fields[] = { "options.addresses[0]", "options.addresses[2]",
+					      "options.addresses[3]", "options.mac", NULL };
+	struct fx *fx = *state;
+
+	assert_int_equal(post(fx, "/api/v1/ports", "{\"name\":\"p0\",\"type\":\"tap\"}")->status,
+			 201);
+	json_decref(expect_errors(
+		post(fx, "/api/v1/ports/p0/bindings",
+		     "{\"match\":{\"ethertype\":2054},\"handler\":\"arp_reply\","
+		     "\"options\":{\"addresses\":[\"2001:db8::1\",\"198.18.0.1\",\"198.18.0.1\","
+		     "\"198.18.0.0/24\"],\"mac\":\"nope\"}}"),
+		422, "invalid-field", fields));
+}
+
 /* A fault with no field (a 404) carries no "errors". */
 static void test_no_field_no_errors(void **state)
 {
@@ -332,12 +348,19 @@ static void test_query_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_port_three_bad_fields),	 T(test_port_missing_and_bad),
-		T(test_one_bad_field_one_error), T(test_errors_bounded),
-		T(test_binding_bad_fields),	 T(test_no_field_no_errors),
-		T(test_unknown_query_refused),	 T(test_unknown_query_changes_nothing),
-		T(test_repeated_query_refused),	 T(test_known_query_passes),
-		T(test_query_check_order),	 T(test_query_table),
+		T(test_port_three_bad_fields),
+		T(test_port_missing_and_bad),
+		T(test_one_bad_field_one_error),
+		T(test_errors_bounded),
+		T(test_binding_bad_fields),
+		T(test_reply_addresses_listed),
+		T(test_no_field_no_errors),
+		T(test_unknown_query_refused),
+		T(test_unknown_query_changes_nothing),
+		T(test_repeated_query_refused),
+		T(test_known_query_passes),
+		T(test_query_check_order),
+		T(test_query_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
