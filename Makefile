@@ -254,7 +254,7 @@ install-list:
 
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
 		   libmnl-dev libpcap-dev libcmocka-dev libcurl4-openssl-dev
-TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy \
+TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy ansible-core \
 		   clang-14 libclang-rt-14-dev clang-format chromium systemd man-db python3
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
 

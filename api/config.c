@@ -4,7 +4,8 @@
  * with the configuration version as ETag; PUT (If-Match honoured,
  * ?dry_run=true to only plan) makes the running state equal to it through
  * service/config.c and answers with the actions carried out (or planned)
- * and the kernel operations they imply.
+ * and the kernel operations they imply. ETags and If-Match/If-None-Match
+ * go through precond.c, as for every resource with a version.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,46 +15,18 @@
 #include "../service/portset.h"
 #include "internal.h"
 
-static void etag_header(struct response *rs, uint64_t version)
-{
-	response_header(rs, "ETag", "\"%llu\"", (unsigned long long)version);
-}
-
-/*
- * If-Match (RFC 9110 section 13.1.1): "*" or a list of entity tags, one of
- * which must be the current one, compared strongly (a weak tag never
- * matches). No header: no condition.
- */
-static bool if_match_ok(const char *v, uint64_t version)
-{
-	char tag[32];
-	size_t n;
-
-	if (!v)
-		return true;
-	n = (size_t)snprintf(tag, sizeof(tag), "\"%llu\"", (unsigned long long)version);
-	while (*v) {
-		size_t len;
-
-		v += strspn(v, " \t,");
-		len = strcspn(v, " \t,");
-		if (len == 1 && v[0] == '*')
-			return true;
-		if (len == n && strncmp(v, tag, n) == 0)
-			return true;
-		v += len;
-	}
-	return false;
-}
-
 int h_config_get(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
-	json_t *doc = config_to_json(api->cfg.ports);
+	uint64_t version = portset_version(api->cfg.ports);
+	json_t *doc;
 
-	(void)rq;
+	/* If-None-Match with the current version: 304. */
+	if (precond_check(rq, true, version, rs))
+		return 0;
+	doc = config_to_json(api->cfg.ports);
 	if (!doc)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
-	etag_header(rs, portset_version(api->cfg.ports));
+	reply_etag(rs, version);
 	return reply_json(rs, 200, doc);
 }
 
@@ -75,7 +48,6 @@ static int parse_dry_run(const struct request *rq, bool *out, struct fault *f)
 int h_config_put(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct portset *ps = api->cfg.ports;
-	const char *if_match = rq->header ? rq->header(rq->lookup_ctx, "If-Match") : NULL;
 	struct config_plan *plan = NULL;
 	struct state_doc want = { 0 };
 	json_t *doc = NULL, *o;
@@ -84,17 +56,9 @@ int h_config_put(struct api *api, struct request *rq, struct response *rs, struc
 
 	if (parse_dry_run(rq, &dry_run, f) < 0)
 		return -1;
-	if (!if_match_ok(if_match, portset_version(ps))) {
-		char detail[160];
-
-		snprintf(detail, sizeof(detail),
-			 "If-Match does not match the configuration's version, now \"%llu\"; "
-			 "GET /api/v1/config again",
-			 (unsigned long long)portset_version(ps));
-		reply_problem(rs, 412, "precondition-failed", detail, rq->path);
-		etag_header(rs, portset_version(ps));
+	/* If-Match (412 when stale), before the body is looked at. */
+	if (precond_check(rq, true, portset_version(ps), rs))
 		return 0;
-	}
 	if (body_json(rq, false, &doc, f) < 0)
 		return -1;
 	if (config_decode(doc, &want, f) < 0)
@@ -114,9 +78,8 @@ int h_config_put(struct api *api, struct request *rq, struct response *rs, struc
 	json_object_set_new(o, "dry_run", json_boolean(dry_run));
 	json_object_set_new(o, "version", json_integer((json_int_t)portset_version(ps)));
 	json_object_set_new(o, "actions", config_plan_json(plan, false));
-	etag_header(rs, portset_version(ps));
-	response_header(rs, "Paird-Changed", "%s",
-			!dry_run && config_plan_count(plan) ? "true" : "false");
+	reply_etag(rs, portset_version(ps));
+	reply_changed(rs, !dry_run && config_plan_count(plan));
 	ret = reply_json(rs, 200, o);
 out:
 	config_plan_free(plan);

@@ -125,10 +125,17 @@ static bool all_digits(const char *key)
 	return key[0] && !key[strspn(key, "0123456789")];
 }
 
+/* "@prefix@key" into @buf: a field under an item. */
+static const char *field_of(char *buf, size_t size, const char *prefix, const char *key)
+{
+	snprintf(buf, size, "%s%s", prefix, key);
+	return buf;
+}
+
 static int decode_binding(const char *pkey, enum port_type type, const char *bkey, const json_t *v,
 			  struct binding_config *out, struct fault *f)
 {
-	char prefix[64];
+	char prefix[64], field[80];
 	struct fault sub = FAULT_INIT;
 
 	snprintf(prefix, sizeof(prefix), "ports.%s.bindings.%s.", pkey, bkey);
@@ -149,16 +156,14 @@ static int decode_binding(const char *pkey, enum port_type type, const char *bke
 	}
 	if (all_digits(bkey)) {
 		if (out->name[0]) {
-			fault_add(f, strcat(prefix, "name"),
-				  "an unnamed binding (keyed by its id, "
-				  "%s) has no name",
-				  bkey);
+			fault_add(f, field_of(field, sizeof(field), prefix, "name"),
+				  "an unnamed binding (keyed by its id, %s) has no name", bkey);
 			return -EINVAL;
 		}
 		out->id = key_id(bkey);
 	} else if (out->name[0] && strcmp(out->name, bkey) != 0) {
-		fault_add(f, strcat(prefix, "name"), "\"%s\" differs from the key, \"%s\"",
-			  out->name, bkey);
+		fault_add(f, field_of(field, sizeof(field), prefix, "name"),
+			  "\"%s\" differs from the key, \"%s\"", out->name, bkey);
 		return -EINVAL;
 	} else {
 		snprintf(out->name, sizeof(out->name), "%s", bkey);
@@ -172,7 +177,7 @@ static int decode_port(const char *key, const json_t *v, struct state_port *sp, 
 	static const char *const nullable[] = { "mtu", "mac", "up" };
 	struct fault sub = FAULT_INIT;
 	json_t *copy, *bindings, *bv;
-	char prefix[32];
+	char prefix[32], field[48];
 	const char *bkey;
 	int ret = 0;
 
@@ -203,9 +208,8 @@ static int decode_port(const char *key, const json_t *v, struct state_port *sp, 
 	if (!bindings || json_is_null(bindings))
 		goto out;
 	if (!json_is_object(bindings)) {
-		ret = fault_add(f, strcat(prefix, "bindings"),
-				"must be an object of bindings by "
-				"name");
+		ret = fault_add(f, field_of(field, sizeof(field), prefix, "bindings"),
+				"must be an object of bindings by name");
 		goto out;
 	}
 	sp->bindings = calloc(json_object_size(bindings) + 1, sizeof(*sp->bindings));
@@ -401,32 +405,6 @@ static bool addrs_same(const struct port_config *a, const struct port_config *b)
 	return true;
 }
 
-static json_t *port_doc_json(const struct port_config *c)
-{
-	struct effective e = effective(c);
-	json_t *o = json_object(), *arr = json_array();
-	char buf[PREFIX_STR_MAX];
-
-	json_object_set_new(o, "type", json_string(port_type_name(c->type)));
-	json_object_set_new(o, "mtu", e.mtu < 0 ? json_null() : json_integer(e.mtu));
-	if (c->has_mac) {
-		mac_format(c->mac, buf);
-		json_object_set_new(o, "mac", json_string(buf));
-	} else {
-		json_object_set_new(o, "mac", json_null());
-	}
-	json_object_set_new(o, "up", e.up < 0 ? json_null() : json_boolean(e.up));
-	for (unsigned i = 0; c->has_addresses && i < c->n_addrs; i++) {
-		prefix_format(&c->addrs[i], buf);
-		json_array_append_new(arr, json_string(buf));
-	}
-	json_object_set_new(o, "addresses", arr);
-	json_object_set_new(o, "attach", json_boolean(c->attach));
-	json_object_set_new(o, "packet_info", json_boolean(c->packet_info));
-	json_object_set_new(o, "strict", json_boolean(e.strict));
-	return o;
-}
-
 static void binding_key(const struct binding_config *b, char key[KEY_MAX])
 {
 	if (b->name[0])
@@ -448,7 +426,7 @@ json_t *config_to_json(const struct portset *ps)
 	json_object_set_new(doc, "version", json_integer((json_int_t)portset_version(ps)));
 	for (size_t i = 0; (p = portset_at(ps, i)); i++) {
 		const struct stack *s = portset_stack(ps, p);
-		json_t *o = port_doc_json(port_config(p)), *bs = json_object();
+		json_t *o = portcfg_config_json(port_config(p)), *bs = json_object();
 		struct binding *b;
 		char key[KEY_MAX];
 
@@ -579,6 +557,59 @@ static unsigned port_diff(const struct port *p, const struct port_config *want)
 	return fields;
 }
 
+/*
+ * Where the kernel no longer holds what the configuration says (changed
+ * behind paird's back and not mended by itself, port_drift()): the
+ * running state is not yet the document, so an apply brings it back.
+ */
+static unsigned drift_fields(const struct port *p)
+{
+	unsigned d = port_drift(p), fields = 0;
+
+	if (d & PORT_DRIFT_UP)
+		fields |= F_UP;
+	if (d & PORT_DRIFT_MTU)
+		fields |= F_MTU;
+	if (d & PORT_DRIFT_MAC)
+		fields |= F_MAC;
+	if (d & PORT_DRIFT_ADDRESSES)
+		fields |= F_ADDRESSES;
+	return fields;
+}
+
+/* The kernel operations that mend @drift (F_* bits) on @p toward @want. */
+static void mend_ops(struct action *a, const struct port *p, const struct port_config *want,
+		     unsigned drift)
+{
+	const struct link_state *ls = port_link(p);
+	struct effective w = effective(want);
+	const struct ip_prefix *k;
+	char buf[PREFIX_STR_MAX];
+	unsigned nk;
+
+	if ((drift & F_MTU) && w.mtu >= 0 && (uint32_t)w.mtu != ls->mtu)
+		kernel_op(a, "set mtu %u", (unsigned)w.mtu);
+	if ((drift & F_MAC) && want->has_mac) {
+		mac_format(want->mac, buf);
+		kernel_op(a, "set address %s", buf);
+	}
+	if (drift & F_ADDRESSES) {
+		k = port_kernel_addrs(p, &nk);
+		for (unsigned i = 0; want->has_addresses && i < want->n_addrs; i++) {
+			bool held = false;
+
+			for (unsigned j = 0; k && j < nk && !held; j++)
+				held = prefix_equal(&k[j], &want->addrs[i]);
+			if (held)
+				continue;
+			prefix_format(&want->addrs[i], buf);
+			kernel_op(a, "add address %s", buf);
+		}
+	}
+	if ((drift & F_UP) && w.up >= 0)
+		kernel_op(a, "set %s", w.up ? "up" : "down");
+}
+
 /* An all-digit key of the document that names no unnamed binding of the running port. */
 static void check_ids(const struct portset *ps, const struct state_doc *want, struct fault *f)
 {
@@ -700,13 +731,19 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 		struct action *a;
 		unsigned fields;
 
+		unsigned drift;
+
 		p = portset_find(ps, sp->cfg.name);
-		if (!p || !(fields = port_diff(p, &sp->cfg)))
+		if (!p)
+			continue;
+		fields = port_diff(p, &sp->cfg);
+		drift = drift_fields(p) & ~fields;
+		if (!(fields | drift))
 			continue;
 		a = plan_add(pl, OP_UPDATE_PORT, sp->cfg.name, NULL);
 		if (!a)
 			goto oom;
-		a->fields = fields;
+		a->fields = fields | drift;
 		a->want = sp->cfg;
 		a->old = *port_config(p);
 		a->before = *port_link(p);
@@ -718,6 +755,7 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 			link_ops(a, NULL, &a->want);
 		} else {
 			link_ops(a, &a->old, &a->want);
+			mend_ops(a, p, &a->want, drift);
 		}
 	}
 	/* 3: new ports. */
@@ -1047,7 +1085,12 @@ int config_apply(struct portset *ps, struct config_plan *pl, struct fault *f)
 		}
 		log_error("config not applied: %s%s%s; %zu step(s) rolled back", item,
 			  item[0] ? ": " : "", why.detail, pl->n_undone);
-		fault_set(f, why.kind, why.err, item[0] ? item : NULL,
+		/*
+		 * The document's path exists: a device missing for "attach" is
+		 * a field of the document at fault (422), not a 404.
+		 */
+		fault_set(f, why.kind == FAULT_NOT_FOUND ? FAULT_INVALID : why.kind, why.err,
+			  item[0] ? item : NULL,
 			  "%s%s%s; nothing was changed (%zu step(s) rolled back)", item,
 			  item[0] ? ": " : "", why.detail, pl->n_undone);
 		return ret;

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of service/config.c on the memory port I/O with a state file
+ * in a scratch directory: a document's every invalid item listed at once,
+ * the plan (actions in order, the kernel operations they imply), GET's
+ * document put back changing nothing, a second apply changing nothing (no
+ * kernel call, no state write, same version), and the rollback of a
+ * failed apply (a kernel refusal halfway, a state file that cannot be
+ * written): the state file, the memory kernel and the counters exactly as
+ * before.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../service/bindcfg.h"
+#include "../../service/config.h"
+#include "../../service/log.h"
+#include "../../service/port.h"
+#include "../../service/portset.h"
+#include "../../service/stack.h"
+#include "../fakes/portio_mem.h"
+#include "support.h"
+
+struct fx {
+	struct memio *m;
+	char *dir, *path, *tmp;
+	struct portset *ps;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct fault f = FAULT_INIT;
+
+	assert_non_null(fx);
+	fx->m = memio_new();
+	assert_non_null(fx->m);
+	fx->dir = tmpdir_new();
+	fx->path = path_join(fx->dir, "state.json");
+	fx->tmp = path_join(fx->dir, "state.json.tmp");
+	log_set_level(LOG_ERROR);
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
+	assert_non_null(fx->ps);
+	assert_int_equal(portset_restore(fx->ps, &f), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	portset_free(fx->ps);
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	memio_free(fx->m);
+	tmpdir_remove(fx->dir);
+	free(fx->path);
+	free(fx->tmp);
+	free(fx);
+	return 0;
+}
+
+/* Decodes @text; fails the test when it is invalid. */
+static void decode_ok(const char *text, struct state_doc *d)
+{
+	struct fault f = FAULT_INIT;
+	json_error_t je;
+	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+
+	if (!doc)
+		fail_msg("%s: %s", text, je.text);
+	if (config_decode(doc, d, &f) != 0)
+		fail_msg("%s: %s: %s", text, f.field, f.detail);
+	json_decref(doc);
+}
+
+/* Plans @text against the port set; *@plan for the caller to free. */
+static struct config_plan *plan_of(struct fx *fx, const char *text)
+{
+	struct config_plan *plan = NULL;
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+
+	decode_ok(text, &d);
+	if (config_plan_new(fx->ps, &d, &plan, &f) != 0)
+		fail_msg("plan: %s: %s", f.field, f.detail);
+	state_doc_free(&d);
+	return plan;
+}
+
+/* Applies @text; returns config_apply()'s result with @f filled, @plan_out (may be NULL) kept. */
+static int apply(struct fx *fx, const char *text, struct fault *f, struct config_plan **plan_out)
+{
+	struct config_plan *plan = plan_of(fx, text);
+	int ret = config_apply(fx->ps, plan, f);
+
+	if (plan_out)
+		*plan_out = plan;
+	else
+		config_plan_free(plan);
+	return ret;
+}
+
+static void apply_ok(struct fx *fx, const char *text)
+{
+	struct fault f = FAULT_INIT;
+
+	if (apply(fx, text, &f, NULL) != 0)
+		fail_msg("apply: %s: %s", f.field, f.detail);
+}
+
+/* The plan as compact JSON text, for comparison; free()d by the caller. */
+static char *plan_text(const struct config_plan *plan, bool rolled_back)
+{
+	json_t *j = config_plan_json(plan, rolled_back);
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	assert_non_null(s);
+	return s;
+}
+
+/* GET's document without its version: what must be unchanged after a rollback. */
+static char *running_text(const struct fx *fx)
+{
+	json_t *j = config_to_json(fx->ps);
+	char *s;
+
+	json_object_del(j, "version");
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	assert_non_null(s);
+	return s;
+}
+
+static const char base_doc[] =
+	"{\"ports\":{"
+	"\"p0\":{\"type\":\"tap\",\"mtu\":1400,\"addresses\":[\"198.18.0.1/24\"],"
+	"\"bindings\":{\"cap\":{\"match\":{},\"handler\":\"capture\"},"
+	"\"old\":{\"match\":{\"ethertype\":2054},\"handler\":\"count\"}}},"
+	"\"p9\":{\"type\":\"tap\",\"bindings\":{\"c9\":{\"match\":{},\"handler\":\"count\"}}}}}";
+
+/* --- the document --- */
+
+static bool fault_lists(const struct fault *f, const char *field)
+{
+	if (strcmp(f->field, field) == 0)
+		return true;
+	for (unsigned i = 0; i < f->n_extra; i++)
+		if (strcmp(f->extra[i].field, field) == 0)
+			return true;
+	return false;
+}
+
+static void test_decode_lists_every_error(void **state)
+{
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+	json_t *doc = json_loads(
+		"{\"ports\":{\"bad name\":{\"type\":\"tap\"},"
+		"\"t\":{\"type\":\"x\",\"mtu\":5},"
+		"\"u\":{\"type\":\"tap\",\"bindings\":{\"dns\":{\"match\":{\"udp_port\":53},"
+		"\"handler\":\"echo\"},\"f\":{\"match\":{},\"handler\":\"forward\","
+		"\"options\":{\"port\":\"zz\"}},\"0\":{\"match\":{},\"handler\":\"count\"}}}},"
+		"\"extra\":1}",
+		0, NULL);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_true(config_decode(doc, &d, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_true(fault_lists(&f, "extra"));
+	assert_true(fault_lists(&f, "ports.bad name"));
+	assert_true(fault_lists(&f, "ports.t.type"));
+	assert_true(fault_lists(&f, "ports.t.mtu"));
+	assert_true(fault_lists(&f, "ports.u.bindings.dns.match.udp_port"));
+	assert_true(fault_lists(&f, "ports.u.bindings.f.options.port"));
+	assert_true(fault_lists(&f, "ports.u.bindings.0"));
+	assert_int_equal(d.n_ports, 0);
+	json_decref(doc);
+}
+
+static void test_decode_requires_ports(void **state)
+{
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+	json_t *doc = json_loads("{\"version\":3}", 0, NULL);
+
+	(void)state;
+	assert_true(config_decode(doc, &d, &f) < 0);
+	assert_string_equal(f.field, "ports");
+	json_decref(doc);
+}
+
+/* --- plan and apply --- */
+
+static void test_plan_order_and_kernel_ops(void **state)
+{
+	struct fx *fx = *state;
+	struct config_plan *plan;
+	char *text;
+
+	apply_ok(fx, base_doc);
+	plan = plan_of(fx,
+		       "{\"ports\":{"
+		       "\"p0\":{\"type\":\"tap\",\"mtu\":1300,\"addresses\":[\"198.18.1.1/24\"],"
+		       "\"bindings\":{\"cap\":{\"match\":{},\"handler\":\"count\"},"
+		       "\"new\":{\"match\":{},\"handler\":\"forward\","
+		       "\"options\":{\"port\":\"p1\"}}}},"
+		       "\"p1\":{\"type\":\"tap\",\"up\":false}}}");
+	text = plan_text(plan, false);
+	assert_string_equal(
+		text,
+		"[{\"op\":\"remove_binding\",\"port\":\"p0\",\"binding\":\"old\",\"kernel\":[]},"
+		"{\"op\":\"update_port\",\"port\":\"p0\",\"fields\":[\"mtu\",\"addresses\"],"
+		"\"kernel\":[\"set mtu 1300\",\"remove address 198.18.0.1/24\","
+		"\"add address 198.18.1.1/24\"]},"
+		"{\"op\":\"create_port\",\"port\":\"p1\",\"kernel\":[\"create tap p1\"]},"
+		"{\"op\":\"replace_binding\",\"port\":\"p0\",\"binding\":\"cap\",\"kernel\":[]},"
+		"{\"op\":\"add_binding\",\"port\":\"p0\",\"binding\":\"new\",\"kernel\":[]},"
+		"{\"op\":\"delete_port\",\"port\":\"p9\",\"kernel\":[\"delete tap p9\"]}]");
+	free(text);
+	config_plan_free(plan);
+}
+
+/* A plan changes nothing: no kernel call, no state write, same version. */
+static void test_plan_changes_nothing(void **state)
+{
+	struct fx *fx = *state;
+	unsigned calls[MEMIO_OP_COUNT];
+	struct config_plan *plan;
+	uint64_t version;
+	char *before, *after;
+
+	apply_ok(fx, base_doc);
+	before = file_read(fx->path, NULL);
+	version = portset_version(fx->ps);
+	for (int op = 0; op < MEMIO_OP_COUNT; op++)
+		calls[op] = memio_calls(fx->m, (enum memio_op)op);
+	plan = plan_of(fx, "{\"ports\":{\"p1\":{\"type\":\"tun\"}}}");
+	assert_int_equal(config_plan_count(plan), 3); /* create p1, delete p0 and p9 */
+	config_plan_free(plan);
+	for (int op = 0; op < MEMIO_OP_COUNT; op++)
+		assert_int_equal(memio_calls(fx->m, (enum memio_op)op), calls[op]);
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	assert_true(portset_version(fx->ps) == version);
+	assert_false(memio_device_exists(fx->m, "p1"));
+	free(before);
+	free(after);
+}
+
+static void test_apply_then_again_changes_nothing(void **state)
+{
+	struct fx *fx = *state;
+	unsigned calls[MEMIO_OP_COUNT];
+	struct config_plan *plan;
+	struct fault f = FAULT_INIT;
+	struct port *p0;
+	uint64_t version;
+	char *before, *after;
+
+	apply_ok(fx, base_doc);
+	p0 = portset_find(fx->ps, "p0");
+	assert_non_null(p0);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_int_equal(stack_count(portset_stack(fx->ps, p0)), 2);
+	assert_non_null(portset_find_binding(fx->ps, p0, "cap"));
+
+	before = file_read(fx->path, NULL);
+	version = portset_version(fx->ps);
+	for (int op = 0; op < MEMIO_OP_COUNT; op++)
+		calls[op] = memio_calls(fx->m, (enum memio_op)op);
+	assert_int_equal(apply(fx, base_doc, &f, &plan), 0);
+	assert_int_equal(config_plan_count(plan), 0);
+	config_plan_free(plan);
+	for (int op = 0; op < MEMIO_OP_COUNT; op++)
+		assert_int_equal(memio_calls(fx->m, (enum memio_op)op), calls[op]);
+	after = file_read(fx->path, NULL);
+	assert_string_equal(before, after);
+	assert_true(portset_version(fx->ps) == version);
+	free(before);
+	free(after);
+}
+
+/* GET's document (nulls, effective options, all) put back is no change. */
+static void test_get_document_round_trips(void **state)
+{
+	struct fx *fx = *state;
+	struct config_plan *plan;
+	struct port_config c = { .name = "p5", .type = PORT_TUN };
+	struct fault f = FAULT_INIT;
+	struct binding_config b = { 0 };
+	json_t *doc;
+	char *text;
+
+	apply_ok(fx, base_doc);
+	/* A port made by POST without mtu or up, and an unnamed binding (keyed by id). */
+	assert_int_equal(portset_create(fx->ps, &c, NULL, &f), 0);
+	b.kind = HANDLER_COUNT;
+	assert_int_equal(portset_bind(fx->ps, portset_find(fx->ps, "p5"), &b, NULL, &f), 0);
+	doc = config_to_json(fx->ps);
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	plan = plan_of(fx, text);
+	assert_int_equal(config_plan_count(plan), 0);
+	config_plan_free(plan);
+	free(text);
+}
+
+/* Every step done before a kernel refusal is undone: file, kernel and counters as before. */
+static void test_rollback_after_kernel_refusal(void **state)
+{
+	struct fx *fx = *state;
+	static const uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,
+					   0,	 0,    0,    0,	   1,	 0x08, 0x06 };
+	struct config_plan *plan;
+	struct fault f = FAULT_INIT;
+	struct port *p0;
+	struct binding *cap, *old;
+	uint64_t cap_packets, old_packets, rx;
+	char *file_before, *file_after, *run_before, *run_after, *undone;
+
+	apply_ok(fx, base_doc);
+	p0 = portset_find(fx->ps, "p0");
+	frame_feed(fx->m, p0, frame, sizeof(frame));
+	cap = portset_find_binding(fx->ps, p0, "cap");
+	old = portset_find_binding(fx->ps, p0, "old");
+	cap_packets = cap->c.packets;
+	old_packets = old->c.packets;
+	rx = port_counters(p0)->rx_frames;
+	assert_true(cap_packets == 1 && old_packets == 1 && rx == 1);
+	file_before = file_read(fx->path, NULL);
+	run_before = running_text(fx);
+
+	/* p2's name is taken by a device paird did not make: its creation is refused. */
+	assert_int_equal(memio_device_add(fx->m, "p2", false, true), 0);
+	assert_true(apply(fx,
+			  "{\"ports\":{"
+			  "\"p0\":{\"type\":\"tap\",\"mtu\":1300,\"addresses\":[\"198.18.1.1/24\"],"
+			  "\"bindings\":{\"cap\":{\"match\":{},\"handler\":\"capture\"},"
+			  "\"new\":{\"match\":{},\"handler\":\"count\"}}},"
+			  "\"p1\":{\"type\":\"tap\"},\"p2\":{\"type\":\"tap\"}}}",
+			  &f, &plan) < 0);
+	assert_int_not_equal(f.kind, FAULT_NONE);
+	assert_string_equal(f.field, "ports.p2.name");
+	assert_non_null(strstr(f.detail, "rolled back"));
+	undone = plan_text(plan, true);
+	assert_string_equal(
+		undone, "[{\"op\":\"create_port\",\"port\":\"p1\",\"kernel\":[\"create tap p1\","
+			"\"set up\"]},{\"op\":\"update_port\",\"port\":\"p0\",\"fields\":"
+			"[\"mtu\",\"addresses\"],\"kernel\":[\"set mtu 1300\",\"remove address "
+			"198.18.0.1/24\",\"add address 198.18.1.1/24\"]},{\"op\":"
+			"\"remove_binding\",\"port\":\"p0\",\"binding\":\"old\",\"kernel\":[]}]");
+	free(undone);
+	config_plan_free(plan);
+
+	/* The state file, the running document, the kernel and the counters: as before. */
+	file_after = file_read(fx->path, NULL);
+	assert_string_equal(file_before, file_after);
+	run_after = running_text(fx);
+	assert_string_equal(run_before, run_after);
+	assert_false(memio_device_exists(fx->m, "p1"));
+	assert_true(memio_device_exists(fx->m, "p9"));
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_false(memio_has_addr(fx->m, "p0", "198.18.1.1/24"));
+	assert_true(portset_find(fx->ps, "p0") == p0);
+	assert_true(portset_find_binding(fx->ps, p0, "cap") == cap);
+	assert_true(portset_find_binding(fx->ps, p0, "old") == old);
+	assert_true(stack_at(portset_stack(fx->ps, p0), 1) == old);
+	assert_true(cap->c.packets == cap_packets && old->c.packets == old_packets);
+	assert_true(port_counters(p0)->rx_frames == rx);
+	free(file_before);
+	free(file_after);
+	free(run_before);
+	free(run_after);
+}
+
+/* A state file that cannot be written: even deleted ports and removed bindings come back. */
+static void test_rollback_when_state_cannot_be_written(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	char *file_before, *file_after, *run_before, *run_after;
+	struct port *p9;
+
+	apply_ok(fx, base_doc);
+	file_before = file_read(fx->path, NULL);
+	run_before = running_text(fx);
+	assert_int_equal(mkdir(fx->tmp, 0700), 0);
+	assert_true(apply(fx,
+			  "{\"ports\":{\"p0\":{\"type\":\"tap\",\"mtu\":1400,"
+			  "\"addresses\":[\"198.18.0.1/24\"],"
+			  "\"bindings\":{\"cap\":{\"match\":{},\"handler\":\"capture\"}}}}}",
+			  &f, NULL) < 0);
+	assert_int_equal(f.kind, FAULT_INTERNAL);
+	assert_int_equal(rmdir(fx->tmp), 0);
+	file_after = file_read(fx->path, NULL);
+	assert_string_equal(file_before, file_after);
+	run_after = running_text(fx);
+	assert_string_equal(run_before, run_after);
+	p9 = portset_find(fx->ps, "p9");
+	assert_non_null(p9);
+	assert_true(memio_device_exists(fx->m, "p9"));
+	assert_non_null(portset_find_binding(fx->ps, p9, "c9"));
+	/* The next binding id is kept, so no id is handed out twice. */
+	assert_int_equal(stack_next_id(portset_stack(fx->ps, p9)), 2);
+	free(file_before);
+	free(file_after);
+	free(run_before);
+	free(run_after);
+}
+
+/* A digit key names an existing unnamed binding; a new one needs a name. */
+static void test_digit_key_must_exist(void **state)
+{
+	struct fx *fx = *state;
+	struct config_plan *plan = NULL;
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+
+	decode_ok("{\"ports\":{\"p0\":{\"type\":\"tap\",\"bindings\":{\"7\":{\"match\":{},"
+		  "\"handler\":\"count\"}}}}}",
+		  &d);
+	assert_true(config_plan_new(fx->ps, &d, &plan, &f) < 0);
+	assert_null(plan);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "ports.p0.bindings.7");
+	state_doc_free(&d);
+}
+
+/* A port that changes type loses its bindings first and gets the document's. */
+static void test_type_change_with_bindings(void **state)
+{
+	struct fx *fx = *state;
+	struct config_plan *plan;
+	struct port *p;
+
+	apply_ok(fx, "{\"ports\":{\"p0\":{\"type\":\"tap\",\"bindings\":{\"a\":{\"match\":"
+		     "{\"ethertype\":2054},\"handler\":\"count\"}}}}}");
+	apply_ok(fx, "{\"ports\":{\"p0\":{\"type\":\"tun\",\"bindings\":{\"b\":{\"match\":"
+		     "{\"ip_protocol\":1},\"handler\":\"echo\"}}}}}");
+	p = portset_find(fx->ps, "p0");
+	assert_int_equal(port_config(p)->type, PORT_TUN);
+	assert_null(portset_find_binding(fx->ps, p, "a"));
+	assert_non_null(portset_find_binding(fx->ps, p, "b"));
+	plan = plan_of(fx, "{\"ports\":{\"p0\":{\"type\":\"tun\",\"bindings\":{\"b\":{\"match\":"
+			   "{\"ip_protocol\":1},\"handler\":\"echo\"}}}}}");
+	assert_int_equal(config_plan_count(plan), 0);
+	config_plan_free(plan);
+}
+
+/* An attached device is never deleted: the port goes, the device stays. */
+static void test_attached_port_detached(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(memio_device_add(fx->m, "pa", true, true), 0);
+	apply_ok(fx, "{\"ports\":{\"pa\":{\"type\":\"tap\",\"attach\":true}}}");
+	assert_non_null(portset_find(fx->ps, "pa"));
+	apply_ok(fx, "{\"ports\":{}}");
+	assert_null(portset_find(fx->ps, "pa"));
+	assert_true(memio_device_exists(fx->m, "pa"));
+}
+
+/* The document is the whole state: a file on disk loads the same. */
+static void test_load_file(void **state)
+{
+	struct fx *fx = *state;
+	char *path = path_join(fx->dir, "config.json");
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+
+	file_write(path, base_doc);
+	assert_int_equal(config_load(path, &d, &f), 0);
+	assert_int_equal(d.n_ports, 2);
+	state_doc_free(&d);
+	file_write(path, "{\"ports\":{\"p0\":{\"type\":\"tap\"},\"p0\":{}}}");
+	assert_true(config_load(path, &d, &f) < 0);
+	assert_non_null(strstr(f.detail, path));
+	f = (struct fault)FAULT_INIT;
+	file_write(path, "{\"ports\":{\"p0\":{\"type\":\"tap\",\"mtu\":1}}}");
+	assert_true(config_load(path, &d, &f) < 0);
+	assert_string_equal(f.field, "ports.p0.mtu");
+	assert_non_null(strstr(f.detail, path));
+	free(path);
+}
+
+/* A kernel changed behind paird's back (and not mended by itself) differs from the document. */
+static void test_drift_is_a_difference(void **state)
+{
+	struct fx *fx = *state;
+	static const char doc[] = "{\"ports\":{\"p0\":{\"type\":\"tap\",\"mtu\":1400,"
+				  "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}}}";
+	const struct link_change ch = { .up = -1, .mtu = 1200 };
+	struct link_state ls;
+	struct config_plan *plan;
+	char *text;
+
+	apply_ok(fx, doc);
+	/* An MTU below 1280 takes the IPv6 address with it, and it cannot come back. */
+	assert_int_equal(memio_link_change(fx->m, "p0", &ch), 0);
+	ls = *memio_link(fx->m, "p0");
+	portset_link_event(fx->ps, &ls, false);
+	assert_false(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_int_not_equal(port_drift(portset_find(fx->ps, "p0")), 0);
+
+	plan = plan_of(fx, doc);
+	text = plan_text(plan, false);
+	assert_string_equal(text, "[{\"op\":\"update_port\",\"port\":\"p0\",\"fields\":"
+				  "[\"mtu\",\"addresses\"],\"kernel\":[\"set mtu 1400\","
+				  "\"add address 2001:db8::1/64\"]}]");
+	free(text);
+	config_plan_free(plan);
+	apply_ok(fx, doc);
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
+	assert_true(memio_has_addr(fx->m, "p0", "2001:db8::1/64"));
+	assert_int_equal(port_drift(portset_find(fx->ps, "p0")), 0);
+	plan = plan_of(fx, doc);
+	assert_int_equal(config_plan_count(plan), 0);
+	config_plan_free(plan);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_decode_lists_every_error),
+		T(test_decode_requires_ports),
+		T(test_plan_order_and_kernel_ops),
+		T(test_plan_changes_nothing),
+		T(test_apply_then_again_changes_nothing),
+		T(test_get_document_round_trips),
+		T(test_rollback_after_kernel_refusal),
+		T(test_rollback_when_state_cannot_be_written),
+		T(test_digit_key_must_exist),
+		T(test_type_change_with_bindings),
+		T(test_attached_port_detached),
+		T(test_load_file),
+		T(test_drift_is_a_difference),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
