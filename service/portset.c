@@ -932,8 +932,9 @@ static int bind_replace(struct portset *ps, struct port *p, struct binding *old,
 		goto undo;
 	}
 	b->version = bump(ps);
-	log_info("port %s: binding %u \"%s\" replaced (%s -> %s)", port_name(p), b->cfg.id,
-		 b->cfg.name, old->ops->name, b->ops->name);
+	log_info("port %s: binding %u%s%s%s replaced (%s -> %s)", port_name(p), b->cfg.id,
+		 b->cfg.name[0] ? " \"" : "", b->cfg.name, b->cfg.name[0] ? "\"" : "",
+		 old->ops->name, b->ops->name);
 	post_binding(ps, p, EVENT_BINDING_DELETED, &old->cfg);
 	post_binding(ps, p, EVENT_BINDING_CREATED, &b->cfg);
 	stack_binding_free(old);

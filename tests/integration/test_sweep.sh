@@ -57,7 +57,7 @@ done <<'ROUTES'
 /api/v1/ports|GET, HEAD, POST, OPTIONS|DELETE|yes
 /api/v1/ports/sw0|GET, HEAD, PUT, PATCH, DELETE, OPTIONS|POST|yes
 /api/v1/ports/sw0/bindings|GET, HEAD, POST, OPTIONS|PUT|yes
-/api/v1/ports/sw0/bindings/1|GET, HEAD, DELETE, OPTIONS|PATCH|yes
+/api/v1/ports/sw0/bindings/1|GET, HEAD, PUT, DELETE, OPTIONS|PATCH|yes
 /api/v1/ports/sw0/captures|GET, HEAD, DELETE, OPTIONS|POST|yes
 /api/v1/ports/sw0/captures.pcap|GET, HEAD, OPTIONS|DELETE|yes
 /api/v1/ports/sw0/transmit|POST, OPTIONS|GET|yes
