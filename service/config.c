@@ -1075,13 +1075,17 @@ int config_apply(struct portset *ps, struct config_plan *pl, struct fault *f)
 			pl->undo_order[pl->n_undone++] = k;
 		}
 		portset_hold(ps, false);
+		item[0] = '\0';
 		if (failed) {
+			size_t n, m = strlen(why.field);
+
 			item_name(failed, item, sizeof(item));
-			if (why.field[0] && strlen(item) + 1 + strlen(why.field) < sizeof(item))
-				snprintf(item + strlen(item), sizeof(item) - strlen(item), ".%s",
-					 why.field);
-		} else {
-			snprintf(item, sizeof(item), "%s", "");
+			n = strlen(item);
+			/* The field under the item the refusal names: "ports.tap1.name". */
+			if (m && n + 1 + m < sizeof(item)) {
+				item[n] = '.';
+				memcpy(item + n + 1, why.field, m + 1);
+			}
 		}
 		log_error("config not applied: %s%s%s; %zu step(s) rolled back", item,
 			  item[0] ? ": " : "", why.detail, pl->n_undone);

@@ -61,6 +61,7 @@ done <<'ROUTES'
 /api/v1/ports/sw0/captures|GET, HEAD, DELETE, OPTIONS|POST|yes
 /api/v1/ports/sw0/captures.pcap|GET, HEAD, OPTIONS|DELETE|yes
 /api/v1/ports/sw0/transmit|POST, OPTIONS|GET|yes
+/api/v1/config|GET, HEAD, PUT, OPTIONS|POST|yes
 /metrics|GET, HEAD, OPTIONS|POST|yes
 /healthz|GET, HEAD, OPTIONS|DELETE|no
 ROUTES
