@@ -63,6 +63,8 @@ struct binding {
 	void *priv; /* the handler's own state (a compiled filter, ...) */
 	struct timespec created;
 	struct binding_counters c;
+	/* Creation order within its stack: the order bindings on one path run in. */
+	uint64_t seq;
 };
 
 #endif
