@@ -41,7 +41,7 @@ PROMTOOL	:= build/tools/promtool
 TIDY_SRCS	:= paird.c $(SERVICE_SRCS) $(API_SRCS)
 # What .clang-format keeps: every C source and header of the program, its tools and tests.
 FORMAT_SRCS	:= paird.c $(wildcard service/*.[ch] api/*.[ch] tools/*.c tests/unit/*.[ch] \
-		   tests/fakes/*.[ch] tests/fuzz/*.c)
+		   tests/fakes/*.[ch] tests/fuzz/*.c tests/bench/*.c)
 
 all: $(BUILD)/paird
 
@@ -182,9 +182,14 @@ asan: deps test-deps
 # limit and Twisted Pair in one run; results in build/bench. Needs root.
 BENCH_DEPS	:= tcpdump wrk valgrind python3-twisted ethtool
 
-bench: deps all
+bench: deps all $(BUILD)/tests/memio_bench
 	$(call install_missing,$(BENCH_DEPS))
-	$(Q)tests/bench/run.sh
+	$(Q)MEMIO_BENCH=$(CURDIR)/$(BUILD)/tests/memio_bench tests/bench/run.sh
+
+# The memory I/O harness (callgrind's instructions per frame, tests/bench/callgrind.sh).
+$(BUILD)/tests/memio_bench: $(BUILD)/tests/bench/memio_bench.o $(FAKE_OBJS) $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 run: deps all
 	$(Q)exec $(BUILD)/paird --listen 127.0.0.1:8080 $(ARGS)

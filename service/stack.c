@@ -40,6 +40,7 @@ struct dnode {
 	uint64_t key;	    /* node_key(); 0 is an empty slot */
 	uint32_t refs;	    /* bindings at this node or below: it exists while > 0 */
 	uint32_t n, cap;    /* bindings matched exactly here, in b[] */
+	uint32_t up;	    /* the parent's slot + 1; 0: the parent is the root */
 	struct binding **b; /* sorted by seq (creation order) */
 };
 
@@ -52,6 +53,7 @@ struct stack {
 	struct dnode root; /* the bindings of match {} */
 	struct dnode *tab; /* tab_size slots, a power of two (0: none yet) */
 	size_t tab_size, tab_used;
+	size_t n_mid; /* bindings at the ethertype or IP protocol level */
 	uint32_t next_id;
 	struct stack_counters c;
 	struct capture_ring *ring;
@@ -141,6 +143,15 @@ static uint64_t node_key(unsigned level, uint32_t ethertype, uint32_t ip_protoco
 	return k;
 }
 
+/* The key of the node above the one of @key (level 2 or 3). */
+static uint64_t parent_key(uint64_t key)
+{
+	unsigned level = (unsigned)(key >> 48);
+
+	return (uint64_t)(level - 1) << 48 |
+	       (key & (level == LEVEL_UDP_PORT ? 0xffffff0000ull : 0xffff000000ull));
+}
+
 static uint64_t match_key(const struct match *m, unsigned level)
 {
 	return node_key(level, m->ethertype, m->ip_protocol, m->udp_port);
@@ -205,6 +216,10 @@ static int tab_reserve(struct stack *s, size_t more)
 	s->tab = tab;
 	s->tab_size = size;
 	s->tab_used = live;
+	/* Slots moved: every node finds its parent again (a live node's parent is live). */
+	for (size_t i = 0; i < size; i++)
+		if (tab[i].key && tab[i].key >> 48 > LEVEL_ETHERTYPE)
+			tab[i].up = (uint32_t)(tab_find(s, parent_key(tab[i].key)) - tab) + 1;
 	return 0;
 }
 
@@ -252,6 +267,8 @@ static int index_add(struct stack *s, struct binding *b)
 		if (!path[lv]) {
 			path[lv] = tab_slot(s->tab, s->tab_size, key);
 			path[lv]->key = key;
+			path[lv]->up =
+				lv > LEVEL_ETHERTYPE ? (uint32_t)(path[lv - 1] - s->tab) + 1 : 0;
 			s->tab_used++;
 		}
 	}
@@ -265,6 +282,7 @@ static int index_add(struct stack *s, struct binding *b)
 	d->n++;
 	for (unsigned lv = LEVEL_ETHERTYPE; lv <= m->depth; lv++)
 		path[lv]->refs++;
+	s->n_mid += m->depth == LEVEL_ETHERTYPE || m->depth == LEVEL_IP_PROTOCOL;
 	return 0;
 }
 
@@ -278,6 +296,7 @@ static void index_del(struct stack *s, const struct binding *b)
 		d = tab_find(s, match_key(m, lv));
 		d->refs--;
 	}
+	s->n_mid -= m->depth == LEVEL_ETHERTYPE || m->depth == LEVEL_IP_PROTOCOL;
 	for (uint32_t i = 0; i < d->n; i++) {
 		if (d->b[i] != b)
 			continue;
@@ -604,10 +623,10 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 	struct stack *s = arg;
 	const struct port_config *pc = port_config(port);
 	uint32_t key[LEVEL_COUNT] = { 0 };
-	struct dnode *lists[LEVEL_COUNT];
+	struct dnode *lists[LEVEL_COUNT], *d = NULL;
 	struct frame_info fi;
 	struct dispatch_ctx dc;
-	unsigned depth, node = 0, k = 0;
+	unsigned depth, node, k = 0;
 	bool ran;
 
 	if (truncated) {
@@ -633,20 +652,29 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 	};
 	for (struct stack_tap *t = s->taps; t; t = t->next)
 		t->frame(t, &dc);
-	if (s->root.n)
-		lists[k++] = &s->root;
-	/* @node: the deepest level of the frame's path where the tree has a node. */
-	for (unsigned lv = LEVEL_ETHERTYPE; lv <= depth; lv++) {
-		struct dnode *d =
-			tab_find(s, node_key(lv, key[LEVEL_ETHERTYPE], key[LEVEL_IP_PROTOCOL],
-					     key[LEVEL_UDP_PORT]));
-
-		if (!d || !d->refs)
+	/*
+	 * @node: the deepest level of the frame's path where the tree has a
+	 * node, looked for from the bottom: the nodes above one that exists
+	 * exist too, and are reached through its parent links.
+	 */
+	for (node = depth; node > LEVEL_ROOT; node--) {
+		d = tab_find(s, node_key(node, key[LEVEL_ETHERTYPE], key[LEVEL_IP_PROTOCOL],
+					 key[LEVEL_UDP_PORT]));
+		if (d && d->refs)
 			break;
-		node = lv;
+	}
+	if (node > LEVEL_ROOT) {
 		if (d->n)
 			lists[k++] = d;
+		/* Only bindings at the middle levels can be above it (most ports have none). */
+		while (s->n_mid && d->up) {
+			d = &s->tab[d->up - 1];
+			if (d->n)
+				lists[k++] = d;
+		}
 	}
+	if (s->root.n)
+		lists[k++] = &s->root;
 	ran = k > 0;
 	if (ran)
 		run_lists(lists, k, &dc);
