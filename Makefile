@@ -85,8 +85,9 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 		echo "== crashes: $$n"; $$r tests/fixtures/crashes/$$n || fail="$$fail $$n"; \
 	done; [ -z "$$fail" ] || { echo "unit: crash inputs fail again:$$fail"; exit 1; }
 
-integration: $(BUILD)/paird $(PROMTOOL) tests/browser/node_modules
+integration: $(BUILD)/paird $(BUILD)/tests/memio_bench $(PROMTOOL) tests/browser/node_modules
 	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
+		MEMIO_BENCH=$(CURDIR)/$(BUILD)/tests/memio_bench \
 		PATH="$(CURDIR)/build/tools:$$PATH" tests/integration/run.sh
 
 contract: tests/contract/node_modules
@@ -178,9 +179,10 @@ asan: deps test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all test-run
 
-# Benchmarks (tests/bench/run.sh): measured side by side with the bare-read
-# limit and Twisted Pair in one run; results in build/bench. Needs root.
-BENCH_DEPS	:= tcpdump wrk valgrind python3-twisted ethtool
+# Benchmarks (tests/bench/run.sh): every case measured side by side with the
+# bare-read limit and Twisted Pair in one run, callgrind's instructions per
+# frame beside; results in build/bench. Needs root. BENCH_QUICK=1: a smoke run.
+BENCH_DEPS	:= tcpdump wrk valgrind python3-twisted ethtool iputils-ping
 
 bench: deps all $(BUILD)/tests/memio_bench
 	$(call install_missing,$(BENCH_DEPS))
@@ -199,7 +201,7 @@ run: deps all
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
 		   libmnl-dev libpcap-dev libcmocka-dev
 TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy \
-		   clang-14 libclang-rt-14-dev clang-format chromium
+		   clang-14 libclang-rt-14-dev clang-format chromium valgrind python3-twisted
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
 
 define install_missing
