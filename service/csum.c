@@ -70,15 +70,17 @@ uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
 	}
 	acc += w;
 	carries += acc < w;
-	/* 2^64, 2^32 and 2^16 are all 1 modulo 0xffff: fold with end-around carries. */
+	/*
+	 * 2^64 and 2^32 are 1 modulo 0xffff: fold to 32 bits with end-around
+	 * carries. Swapping the bytes of the 32-bit result swaps those of both
+	 * its 16-bit halves (and the halves, which does not change their sum):
+	 * network order without folding to 16 bits first; csum_fold() ends it.
+	 */
 	acc += carries;
 	carries = acc < carries;
 	acc += carries;
 	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-	v = ntohs((uint16_t)acc);
+	v = ntohl((uint32_t)acc + (uint32_t)(acc >> 32));
 	acc = (uint64_t)sum + v;
 	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
 }

@@ -54,6 +54,7 @@ struct stack {
 	struct dnode *tab; /* tab_size slots, a power of two (0: none yet) */
 	size_t tab_size, tab_used;
 	size_t n_mid; /* bindings at the ethertype or IP protocol level */
+	size_t n_run; /* bindings whose handler has a run() */
 	uint32_t next_id;
 	struct stack_counters c;
 	struct capture_ring *ring;
@@ -283,6 +284,7 @@ static int index_add(struct stack *s, struct binding *b)
 	for (unsigned lv = LEVEL_ETHERTYPE; lv <= m->depth; lv++)
 		path[lv]->refs++;
 	s->n_mid += m->depth == LEVEL_ETHERTYPE || m->depth == LEVEL_IP_PROTOCOL;
+	s->n_run += handlers[b->cfg.kind]->run != NULL;
 	return 0;
 }
 
@@ -297,6 +299,7 @@ static void index_del(struct stack *s, const struct binding *b)
 		d->refs--;
 	}
 	s->n_mid -= m->depth == LEVEL_ETHERTYPE || m->depth == LEVEL_IP_PROTOCOL;
+	s->n_run -= handlers[b->cfg.kind]->run != NULL;
 	for (uint32_t i = 0; i < d->n; i++) {
 		if (d->b[i] != b)
 			continue;
@@ -560,10 +563,10 @@ static unsigned frame_path(const struct frame_info *fi, uint32_t key[LEVEL_COUNT
  * Runs @b on the frame: the dispatcher counts every binding's packets and
  * bytes (the count handler has no run()); a handler's failure stops nothing.
  */
-static inline void run_binding(struct binding *b, struct dispatch_ctx *dc)
+static inline void run_binding(struct binding *b, struct dispatch_ctx *dc, size_t len)
 {
 	b->c.packets++;
-	b->c.bytes += dc->len;
+	b->c.bytes += len;
 	if (b->ops->run && b->ops->run(b, dc) < 0)
 		b->c.errors++;
 }
@@ -573,13 +576,13 @@ static inline void run_binding(struct binding *b, struct dispatch_ctx *dc)
  * the nodes the frame reaches), each in creation order, merged into one
  * creation order as a single list of every binding would have it.
  */
-static void run_lists(struct dnode *const *l, unsigned k, struct dispatch_ctx *dc)
+static void run_lists(struct dnode *const *l, unsigned k, struct dispatch_ctx *dc, size_t len)
 {
 	uint32_t at[LEVEL_COUNT] = { 0 };
 
 	if (k == 1) {
 		for (uint32_t i = 0; i < l[0]->n; i++)
-			run_binding(l[0]->b[i], dc);
+			run_binding(l[0]->b[i], dc, len);
 		return;
 	}
 	for (;;) {
@@ -595,7 +598,7 @@ static void run_lists(struct dnode *const *l, unsigned k, struct dispatch_ctx *d
 		if (!next)
 			return;
 		at[from]++;
-		run_binding(next, dc);
+		run_binding(next, dc, len);
 	}
 }
 
@@ -640,18 +643,21 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		s->c.fragments++;
 	depth = frame_path(&fi, key);
 
-	dc = (struct dispatch_ctx){
-		.port = port,
-		.frame = frame,
-		.len = len,
-		.fi = &fi,
-		.ring = s->ring,
-		.scratch = s->env->scratch,
-		.lookup = s->env->lookup ? s->env->lookup : lookup_none,
-		.lookup_arg = s->env->lookup_arg,
-	};
-	for (struct stack_tap *t = s->taps; t; t = t->next)
-		t->frame(t, &dc);
+	/* What taps and handlers see: count bindings have no run() and need none of it. */
+	if (s->taps || s->n_run) {
+		dc = (struct dispatch_ctx){
+			.port = port,
+			.frame = frame,
+			.len = len,
+			.fi = &fi,
+			.ring = s->ring,
+			.scratch = s->env->scratch,
+			.lookup = s->env->lookup ? s->env->lookup : lookup_none,
+			.lookup_arg = s->env->lookup_arg,
+		};
+		for (struct stack_tap *t = s->taps; t; t = t->next)
+			t->frame(t, &dc);
+	}
 	/*
 	 * @node: the deepest level of the frame's path where the tree has a
 	 * node, looked for from the bottom: the nodes above one that exists
@@ -677,7 +683,7 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		lists[k++] = &s->root;
 	ran = k > 0;
 	if (ran)
-		run_lists(lists, k, &dc);
+		run_lists(lists, k, &dc, len);
 	if (fi.malformed != MALFORMED_NONE)
 		s->c.malformed[fi.malformed]++;
 	else if (ran)
