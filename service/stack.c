@@ -433,8 +433,13 @@ void stack_reattach(struct stack *s, struct binding *b, size_t index)
 	memmove(&s->b[index + 1], &s->b[index], (s->n - index) * sizeof(*s->b));
 	s->b[index] = b;
 	s->n++;
-	/* Its nodes and their room are still there (index_del keeps them): no allocation. */
-	(void)index_add(s, b);
+	/*
+	 * Its nodes and their room are still there (index_del keeps them, and
+	 * only stack_bind grows the table), so this allocates nothing.
+	 */
+	if (index_add(s, b) < 0)
+		log_error("port %s: binding %u could not go back into the dispatch index",
+			  port_name(s->port), b->cfg.id);
 }
 
 void stack_binding_free(struct binding *b)

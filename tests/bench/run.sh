@@ -31,8 +31,8 @@
 # never pass/fail. Every load is bounded in frames and seconds; everything
 # runs in namespaces made here (198.18.0.0/15), removed on exit.
 #
-# Env: REPS (3), N_DRAIN (200000 frames at 64 B), N_DRAIN_BIG (100000 at
-#      1400 B), N_PY (50000, Twisted), N_PING (20000), MANY ("1 16 256 4096"),
+# Env: REPS (3), N_DRAIN (100000 frames at 64 B), N_DRAIN_BIG (50000 at
+#      1400 B), N_PY (30000, Twisted), N_PING (10000), MANY ("1 16 256 4096"),
 #      DEVS ("tun tap"), SIZES ("64 1400"), CASES (all of the above),
 #      BENCH_QUICK=1 (3,000 frames per case, one rep, 64 B, many-1 and
 #      many-4096, callgrind on tap only: proves every case produces a row;
@@ -50,12 +50,12 @@ READ_CPU=${READ_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 if [ "$quick" = 1 ]; then
 	# Every case on both devices, 64 B only (1400 B takes the same paths).
-	REPS=1 N_DRAIN=3000 N_DRAIN_BIG=3000 N_PY=2000 N_PING=300 CG_N1=200 CG_N2=1200 IDLE_MS=100
+	REPS=1 N_DRAIN=3000 N_DRAIN_BIG=3000 N_PY=2000 N_PING=300 CG_N=1000 IDLE_MS=100
 	MANY=${MANY:-"1 4096"} SIZES=${SIZES:-64}
 else
-	REPS=${REPS:-3} N_DRAIN=${N_DRAIN:-200000} N_DRAIN_BIG=${N_DRAIN_BIG:-100000}
-	N_PY=${N_PY:-50000} N_PING=${N_PING:-20000} CG_N1=${CG_N1:-2000} CG_N2=${CG_N2:-12000}
-	IDLE_MS=300
+	REPS=${REPS:-3} N_DRAIN=${N_DRAIN:-100000} N_DRAIN_BIG=${N_DRAIN_BIG:-50000}
+	N_PY=${N_PY:-30000} N_PING=${N_PING:-10000} CG_N=${CG_N:-10000}
+	IDLE_MS=200
 fi
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
@@ -320,14 +320,14 @@ if has callgrind; then
 			[ "$quick" = 1 ] && [ "$dev$size" != tap64 ] && continue
 			for c in "${svc_cases[@]}" ping; do
 				[ "$c" = ping ] && continue
-				N1=$CG_N1 N2=$CG_N2 MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
+				N=$CG_N MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
 					-c "$c" -T "$dev" -s "$size" >results/raw/cg.out 2>&1 ||
 					{ rec "fig=cg/$c/$dev/$size error=callgrind"; continue; }
 				rec "fig=cg/$c/$dev/$size $(sed -n 's/^RESULT callgrind //p' results/raw/cg.out)"
 			done
 			[ "$size" = 64 ] || continue
 			for c in "${many[@]}"; do
-				N1=$CG_N1 N2=$CG_N2 MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
+				N=$CG_N MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
 					-c countN -b "${c#many-}" -T "$dev" -s "$size" >results/raw/cg.out 2>&1 ||
 					{ rec "fig=cg/$c/$dev/$size error=callgrind"; continue; }
 				rec "fig=cg/$c/$dev/$size $(sed -n 's/^RESULT callgrind //p' results/raw/cg.out)"
