@@ -149,10 +149,11 @@ state_for() { # case dev
 		bind '"match":{'$udp',"udp_port":7},"handler":"echo"'
 		;;
 	many-*)
-		local i
-		for ((i = 0; i < ${c#many-}; i++)); do
-			bind '"match":{'$udp',"udp_port":'$((9000 + i))'},"handler":"count"'
-		done
+		# awk: appending 4,096 bindings to a shell string one by one takes ~20 s.
+		b=$(awk -v n="${c#many-}" -v m="$udp" 'BEGIN {
+			for (i = 0; i < n; i++)
+				printf "%s{\"id\":%d,\"match\":{%s,\"udp_port\":%d},\"handler\":\"count\"}",
+					i ? "," : "", i + 1, m, 9000 + i }')
 		;;
 	esac
 	ports='{"name":"'$ifn'","type":"'$dev'","attach":true,"bindings":['$b']}'$extra
