@@ -80,12 +80,15 @@ def main():
             twc = med(runs, "twisted/%s/%s" % (dev, size), "rx_cpu_ns_per_pkt")
             cpu = med(runs, "count/%s/%s" % (dev, size), "cpu_ns")
             lcpu = med(runs, "limit/%s/%s" % (dev, size), "rx_cpu_ns_per_pkt")
-            user = None
-            if twc and cpu and lcpu and cpu[0] - lcpu[0] > 0:
-                user = (twc[0] - lcpu[0]) / (cpu[0] - lcpu[0])
+            user = "n/a"
+            if twc and cpu and lcpu:
+                if cpu[0] - lcpu[0] > 0:
+                    user = "%.0fx" % ((twc[0] - lcpu[0]) / (cpu[0] - lcpu[0]))
+                else:
+                    user = "paird's CPU within the limit's"
             rows.append("| %s | %s B | %s | %s | %.1fx | %s | %s | %s | %d |" % (
                 dev, size, rate(tw[0]), rate(svc[0]), svc[0] / tw[0], num(twc and twc[0]),
-                num(cpu and cpu[0]), num(user, "%.0fx"), tw[3]))
+                num(cpu and cpu[0]), user, tw[3]))
     if rows:
         print("\nCount at UDP port 9000 against the Twisted Pair peer (same chain):\n")
         print("| dev | payload | Twisted pps | paird pps | paird / Twisted | CPU ns/frame Twisted "
