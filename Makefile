@@ -50,7 +50,7 @@ CLI_LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out cli/pairctl.c,$(CLI_SRC
 TIDY_SRCS	:= paird.c $(SERVICE_SRCS) $(API_SRCS) $(CLI_SRCS)
 # What .clang-format keeps: every C source and header of the program, its tools and tests.
 FORMAT_SRCS	:= paird.c $(wildcard service/*.[ch] api/*.[ch] cli/*.[ch] tools/*.c tests/unit/*.[ch] \
-		   tests/fakes/*.[ch] tests/fuzz/*.c)
+		   tests/fakes/*.[ch] tests/fuzz/*.c tests/bench/*.c)
 
 all: $(BUILD)/paird $(PAIRCTL)
 
@@ -108,9 +108,10 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 		echo "== crashes: $$n"; $$r tests/fixtures/crashes/$$n || fail="$$fail $$n"; \
 	done; [ -z "$$fail" ] || { echo "unit: crash inputs fail again:$$fail"; exit 1; }
 
-integration: $(BUILD)/paird $(PAIRCTL) $(PROMTOOL) tests/browser/node_modules
+integration: $(BUILD)/paird $(PAIRCTL) $(BUILD)/tests/memio_bench $(PROMTOOL) tests/browser/node_modules
 	$(Q)PAIRD=$(CURDIR)/$(BUILD)/paird PAIRCTL=$(CURDIR)/$(PAIRCTL) \
 		EXCHANGES=$(CURDIR)/$(BUILD)/exchanges \
+		MEMIO_BENCH=$(CURDIR)/$(BUILD)/tests/memio_bench \
 		PATH="$(CURDIR)/build/tools:$$PATH" tests/integration/run.sh
 
 contract: tests/contract/node_modules
@@ -202,13 +203,19 @@ asan: deps test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all test-run
 
-# Benchmarks (tests/bench/run.sh): measured side by side with the bare-read
-# limit and Twisted Pair in one run; results in build/bench. Needs root.
-BENCH_DEPS	:= tcpdump wrk valgrind python3-twisted ethtool
+# Benchmarks (tests/bench/run.sh): every case measured side by side with the
+# bare-read limit and Twisted Pair in one run, callgrind's instructions per
+# frame beside; results in build/bench. Needs root. BENCH_QUICK=1: a smoke run.
+BENCH_DEPS	:= tcpdump wrk valgrind python3-twisted ethtool iputils-ping
 
-bench: deps all
+bench: deps all $(BUILD)/tests/memio_bench
 	$(call install_missing,$(BENCH_DEPS))
-	$(Q)tests/bench/run.sh
+	$(Q)MEMIO_BENCH=$(CURDIR)/$(BUILD)/tests/memio_bench tests/bench/run.sh
+
+# The memory I/O harness (callgrind's instructions per frame, tests/bench/callgrind.sh).
+$(BUILD)/tests/memio_bench: $(BUILD)/tests/bench/memio_bench.o $(FAKE_OBJS) $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 run: deps all
 	$(Q)exec $(BUILD)/paird --listen 127.0.0.1:8080 $(ARGS)
@@ -255,7 +262,8 @@ install-list:
 BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libevent-dev \
 		   libmnl-dev libpcap-dev libcmocka-dev libcurl4-openssl-dev
 TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy ansible-core \
-		   clang-14 libclang-rt-14-dev clang-format chromium systemd man-db python3
+		   clang-14 libclang-rt-14-dev clang-format chromium systemd man-db python3 valgrind \
+		   python3-twisted
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
 
 define install_missing

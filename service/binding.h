@@ -76,6 +76,8 @@ struct binding {
 	 */
 	uint64_t version;
 	struct binding_counters c;
+	/* Creation order within its stack: the order bindings on one path run in. */
+	uint64_t seq;
 };
 
 #endif

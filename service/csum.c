@@ -11,42 +11,78 @@
 
 uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
-	uint64_t acc = 0;
-	uint16_t half;
+	uint64_t acc = 0, carries = 0, w;
 	uint32_t v;
 
 	/*
 	 * RFC 1071 2(B): the one's-complement sum does not depend on byte
-	 * order. Sum the bytes as native 32-bit words (copied, so nothing is
-	 * assumed of alignment), fold to 16 bits, and put that one result in
-	 * network order: a few instructions per 8 bytes instead of a load, a
-	 * shift and an add per 2 (the per-frame cost of verifying a UDP
-	 * checksum over a 1400-byte payload).
+	 * order. Sum the bytes as native 64-bit words (copied, so nothing is
+	 * assumed of alignment), keeping the carries out of the top apart,
+	 * fold to 16 bits, and put that one result in network order: about
+	 * two instructions per 8 bytes, four words per turn (the per-frame
+	 * cost of verifying a UDP checksum, issue 11). An odd last byte is
+	 * the high byte of a zero-padded 16-bit word (RFC 1071 4.1).
 	 */
+	for (; len >= 32; data += 32, len -= 32) {
+		/* Four copies, not one of 32 bytes: that one goes through the stack. */
+		uint64_t x0, x1, x2, x3;
+
+		memcpy(&x0, data, 8);
+		memcpy(&x1, data + 8, 8);
+		memcpy(&x2, data + 16, 8);
+		memcpy(&x3, data + 24, 8);
+		acc += x0;
+		carries += acc < x0;
+		acc += x1;
+		carries += acc < x1;
+		acc += x2;
+		carries += acc < x2;
+		acc += x3;
+		carries += acc < x3;
+	}
 	for (; len >= 8; data += 8, len -= 8) {
-		uint64_t w;
-
 		memcpy(&w, data, 8);
-		acc += (w & 0xffffffffu) + (w >> 32);
+		acc += w;
+		carries += acc < w;
 	}
-	for (; len >= 2; data += 2, len -= 2) {
-		memcpy(&half, data, 2);
-		acc += half;
-	}
-	if (len) {
-		/* The odd last byte is the high byte of a zero-padded word (RFC 1071 4.1). */
-		uint8_t pad[2] = { data[0], 0 };
+	/* Native 32- and 16-bit words: the same byte positions as in a 64-bit one. */
+	w = 0;
+	if (len & 4) {
+		uint32_t v4;
 
-		memcpy(&half, pad, 2);
-		acc += half;
+		memcpy(&v4, data, 4);
+		w += v4;
+		data += 4;
 	}
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	v = ntohs((uint16_t)acc);
+	if (len & 2) {
+		uint16_t v2;
+
+		memcpy(&v2, data, 2);
+		w += v2;
+		data += 2;
+	}
+	if (len & 1) {
+		uint8_t pad[2] = { data[0], 0 };
+		uint16_t v2;
+
+		memcpy(&v2, pad, 2);
+		w += v2;
+	}
+	acc += w;
+	carries += acc < w;
+	/*
+	 * 2^64 and 2^32 are 1 modulo 0xffff: fold to 32 bits with end-around
+	 * carries. Swapping the bytes of the 32-bit result swaps those of both
+	 * its 16-bit halves (and the halves, which does not change their sum):
+	 * network order without folding to 16 bits first; csum_fold() ends it.
+	 */
+	acc += carries;
+	carries = acc < carries;
+	acc += carries;
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	v = ntohl((uint32_t)acc + (uint32_t)(acc >> 32));
 	acc = (uint64_t)sum + v;
-	while (acc >> 32)
-		acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
+	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
 }
 
 uint16_t csum_fold(uint32_t sum)
@@ -58,9 +94,10 @@ uint16_t csum_fold(uint32_t sum)
 
 uint32_t csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t len)
 {
-	uint32_t s = csum_add(0, src, 4);
+	/* The four 16-bit words of the addresses, as csum_add() would read them. */
+	uint32_t s = (uint32_t)(src[0] << 8 | src[1]) + (uint32_t)(src[2] << 8 | src[3]) +
+		     (uint32_t)(dst[0] << 8 | dst[1]) + (uint32_t)(dst[2] << 8 | dst[3]);
 
-	s = csum_add(s, dst, 4);
 	return s + proto + (len & 0xffff);
 }
 

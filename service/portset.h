@@ -24,7 +24,7 @@ struct stack;
 struct state_doc;
 
 #define PORTSET_DEFAULT_MAX	     64
-#define PORTSET_DEFAULT_MAX_BINDINGS 64
+#define PORTSET_DEFAULT_MAX_BINDINGS 1024
 
 /*
  * @state_path may be NULL (nothing persisted). @io and @base are used by

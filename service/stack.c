@@ -12,9 +12,16 @@
  * frame's own deepest level. A frame with no ethertype at all (IEEE 802.3)
  * stops at the ethertype level.
  *
- * Bindings are few (--max-bindings, 64 by default), so a linear walk in
- * creation order is both the simplest and, at this size, the fastest
- * structure; it allocates nothing per frame.
+ * A frame visits only the bindings of its own path, whatever their number
+ * (issue 11): every node of the tree that some binding's match names is an
+ * entry of one open-addressing hash table per stack, keyed by (level,
+ * ethertype, IP protocol, UDP port), holding the bindings matched exactly
+ * there in creation order and how many bindings sit at it or below it (the
+ * node exists while that is non-zero, which is what the unmatched counters
+ * need). A frame looks up at most three nodes and merges their lists, and
+ * the root's, by creation order; nothing is allocated per frame. The index
+ * grows when a binding is added and never shrinks when one goes, so a
+ * binding taken out (stack_detach) goes back without allocating.
  */
 #include "stack.h"
 
@@ -25,11 +32,29 @@
 #include "log.h"
 #include "port.h"
 
+/*
+ * A node of the dispatch tree below the root. 32 bytes; the table keeps at
+ * most half of its slots in use, so a node costs 64 to 128 bytes of table.
+ */
+struct dnode {
+	uint64_t key;	    /* node_key(); 0 is an empty slot */
+	uint32_t refs;	    /* bindings at this node or below: it exists while > 0 */
+	uint32_t n, cap;    /* bindings matched exactly here, in b[] */
+	uint32_t up;	    /* the parent's slot + 1; 0: the parent is the root */
+	struct binding **b; /* sorted by seq (creation order) */
+};
+
 struct stack {
 	const struct stack_env *env;
 	struct port *port;
-	struct binding **b;
-	size_t n;
+	struct binding **b; /* creation order */
+	size_t n, cap;
+	uint64_t next_seq;
+	struct dnode root; /* the bindings of match {} */
+	struct dnode *tab; /* tab_size slots, a power of two (0: none yet) */
+	size_t tab_size, tab_used;
+	size_t n_mid; /* bindings at the ethertype or IP protocol level */
+	size_t n_run; /* bindings whose handler has a run() */
 	uint32_t next_id;
 	struct stack_counters c;
 	struct capture_ring *ring;
@@ -67,13 +92,6 @@ struct stack *stack_new(const struct stack_env *env, struct port *port)
 
 	if (!s)
 		return NULL;
-	/* s->b holds pointers: sizeof(*s->b) is a pointer's size, as meant. */
-	// NOLINTNEXTLINE(bugprone-sizeof-expression)
-	s->b = calloc(env->max_bindings ? env->max_bindings : 1, sizeof(*s->b));
-	if (!s->b) {
-		free(s);
-		return NULL;
-	}
 	s->env = env;
 	s->next_id = 1;
 	clock_gettime(CLOCK_REALTIME, &s->since);
@@ -103,8 +121,194 @@ void stack_free(struct stack *s)
 	for (size_t i = 0; i < s->n; i++)
 		binding_free(s->b[i]);
 	capture_ring_free(s->ring);
+	for (size_t i = 0; i < s->tab_size; i++)
+		free(s->tab[i].b);
+	free(s->tab);
+	free(s->root.b);
 	free(s->b);
 	free(s);
+}
+
+/* --- the dispatch index --- */
+
+/* A node's key: its level and the keys of the path down to it, the rest 0. */
+static uint64_t node_key(unsigned level, uint32_t ethertype, uint32_t ip_protocol,
+			 uint32_t udp_port)
+{
+	uint64_t k = (uint64_t)level << 48 | (uint64_t)ethertype << 24;
+
+	if (level >= LEVEL_IP_PROTOCOL)
+		k |= (uint64_t)ip_protocol << 16;
+	if (level >= LEVEL_UDP_PORT)
+		k |= udp_port;
+	return k;
+}
+
+/* The key of the node above the one of @key (level 2 or 3). */
+static uint64_t parent_key(uint64_t key)
+{
+	unsigned level = (unsigned)(key >> 48);
+
+	return (uint64_t)(level - 1) << 48 |
+	       (key & (level == LEVEL_UDP_PORT ? 0xffffff0000ull : 0xffff000000ull));
+}
+
+static uint64_t match_key(const struct match *m, unsigned level)
+{
+	return node_key(level, m->ethertype, m->ip_protocol, m->udp_port);
+}
+
+static size_t slot_of(uint64_t key, size_t size)
+{
+	/* Fibonacci hashing: UDP ports in a row land apart. */
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (size_t)(size - 1);
+}
+
+/* The node of @key, NULL when the table has no slot for it. */
+static struct dnode *tab_find(const struct stack *s, uint64_t key)
+{
+	size_t i;
+
+	if (!s->tab_size)
+		return NULL;
+	/* At most half the slots are used, so an empty slot ends every probe. */
+	for (i = slot_of(key, s->tab_size);; i = (i + 1) & (s->tab_size - 1)) {
+		if (s->tab[i].key == key)
+			return &s->tab[i];
+		if (!s->tab[i].key)
+			return NULL;
+	}
+}
+
+static struct dnode *tab_slot(struct dnode *tab, size_t size, uint64_t key)
+{
+	size_t i = slot_of(key, size);
+
+	while (tab[i].key)
+		i = (i + 1) & (size - 1);
+	return &tab[i];
+}
+
+/*
+ * Room for @more new nodes: a larger table when they would fill more than
+ * half of it, nodes left without bindings (refs 0) dropped on the way.
+ */
+static int tab_reserve(struct stack *s, size_t more)
+{
+	size_t live = 0, size = 16;
+	struct dnode *tab;
+
+	if ((s->tab_used + more) * 2 <= s->tab_size)
+		return 0;
+	for (size_t i = 0; i < s->tab_size; i++)
+		live += s->tab[i].refs > 0;
+	while (size < (live + more) * 4)
+		size *= 2;
+	tab = calloc(size, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->tab_size; i++) {
+		if (s->tab[i].refs)
+			*tab_slot(tab, size, s->tab[i].key) = s->tab[i];
+		else
+			free(s->tab[i].b);
+	}
+	free(s->tab);
+	s->tab = tab;
+	s->tab_size = size;
+	s->tab_used = live;
+	/* Slots moved: every node finds its parent again (a live node's parent is live). */
+	for (size_t i = 0; i < size; i++)
+		if (tab[i].key && tab[i].key >> 48 > LEVEL_ETHERTYPE)
+			tab[i].up = (uint32_t)(tab_find(s, parent_key(tab[i].key)) - tab) + 1;
+	return 0;
+}
+
+/* Grows @d's list to hold one more binding. */
+static int node_reserve(struct dnode *d)
+{
+	struct binding **b;
+	uint32_t cap;
+
+	if (d->n < d->cap)
+		return 0;
+	cap = d->cap ? d->cap * 2 : 1;
+	/* d->b holds pointers: sizeof(*b) is a pointer's size, as meant. */
+	// NOLINTNEXTLINE(bugprone-sizeof-expression)
+	b = reallocarray(d->b, cap, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	d->b = b;
+	d->cap = cap;
+	return 0;
+}
+
+/*
+ * Puts @b into the index: its nodes made where missing, @b into its own
+ * node's list by seq, the path's refs raised. Fails (-ENOMEM) leaving the
+ * bindings as they were; never allocates for a binding stack_detach() took
+ * out, whose nodes and room are still there.
+ */
+static int index_add(struct stack *s, struct binding *b)
+{
+	const struct match *m = &b->cfg.match;
+	struct dnode *path[LEVEL_COUNT] = { &s->root };
+	size_t missing = 0;
+	struct dnode *d;
+	uint32_t i;
+
+	for (unsigned lv = LEVEL_ETHERTYPE; lv <= m->depth; lv++)
+		missing += !tab_find(s, match_key(m, lv));
+	if (tab_reserve(s, missing) < 0)
+		return -ENOMEM;
+	for (unsigned lv = LEVEL_ETHERTYPE; lv <= m->depth; lv++) {
+		uint64_t key = match_key(m, lv);
+
+		path[lv] = tab_find(s, key);
+		if (!path[lv]) {
+			path[lv] = tab_slot(s->tab, s->tab_size, key);
+			path[lv]->key = key;
+			path[lv]->up =
+				lv > LEVEL_ETHERTYPE ? (uint32_t)(path[lv - 1] - s->tab) + 1 : 0;
+			s->tab_used++;
+		}
+	}
+	d = path[m->depth];
+	/* A node made above and left empty by a failure here is no node (refs 0). */
+	if (node_reserve(d) < 0)
+		return -ENOMEM;
+	for (i = d->n; i > 0 && d->b[i - 1]->seq > b->seq; i--)
+		d->b[i] = d->b[i - 1];
+	d->b[i] = b;
+	d->n++;
+	for (unsigned lv = LEVEL_ETHERTYPE; lv <= m->depth; lv++)
+		path[lv]->refs++;
+	s->n_mid += m->depth == LEVEL_ETHERTYPE || m->depth == LEVEL_IP_PROTOCOL;
+	s->n_run += handlers[b->cfg.kind]->run != NULL;
+	return 0;
+}
+
+/* Takes @b out of the index; its nodes and their room stay. */
+static void index_del(struct stack *s, const struct binding *b)
+{
+	const struct match *m = &b->cfg.match;
+	struct dnode *d = &s->root;
+
+	for (unsigned lv = LEVEL_ETHERTYPE; lv <= m->depth; lv++) {
+		d = tab_find(s, match_key(m, lv));
+		d->refs--;
+	}
+	s->n_mid -= m->depth == LEVEL_ETHERTYPE || m->depth == LEVEL_IP_PROTOCOL;
+	s->n_run -= handlers[b->cfg.kind]->run != NULL;
+	for (uint32_t i = 0; i < d->n; i++) {
+		if (d->b[i] != b)
+			continue;
+		/* d->b holds pointers: sizeof(*d->b) is a pointer's size, as meant. */
+		// NOLINTNEXTLINE(bugprone-sizeof-expression)
+		memmove(&d->b[i], &d->b[i + 1], (d->n - i - 1) * sizeof(*d->b));
+		d->n--;
+		break;
+	}
 }
 
 void stack_attach(struct stack *s, struct port *port)
@@ -135,6 +339,20 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 		return fault_set(f, FAULT_CONFLICT, EEXIST, "name",
 				 "port %s already has a binding named %s", port_name(s->port),
 				 cfg->name);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct binding **grown;
+
+		if (cap > s->env->max_bindings)
+			cap = s->env->max_bindings;
+		/* s->b holds pointers: sizeof(*s->b) is a pointer's size, as meant. */
+		// NOLINTNEXTLINE(bugprone-sizeof-expression)
+		grown = reallocarray(s->b, cap, sizeof(*s->b));
+		if (!grown)
+			return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		s->b = grown;
+		s->cap = cap;
+	}
 	if (cfg->kind == HANDLER_CAPTURE && !s->ring) {
 		s->ring = capture_ring_new(s->env->budget, s->env->ring_bytes, f);
 		if (!s->ring)
@@ -153,6 +371,13 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 		ret = fault_ret(f);
 		goto fail;
 	}
+	b->seq = s->next_seq;
+	if (index_add(s, b) < 0) {
+		binding_free(b);
+		ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	s->next_seq++;
 	if (!b->cfg.id) {
 		/*
 		 * After a restored UINT32_MAX the count wraps: 0 is no id (no
@@ -196,6 +421,7 @@ struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index)
 		// NOLINTNEXTLINE(bugprone-sizeof-expression)
 		memmove(&s->b[i], &s->b[i + 1], (s->n - i - 1) * sizeof(*s->b));
 		s->n--;
+		index_del(s, b);
 		*index = i;
 		return b;
 	}
@@ -211,6 +437,13 @@ void stack_reattach(struct stack *s, struct binding *b, size_t index)
 	memmove(&s->b[index + 1], &s->b[index], (s->n - index) * sizeof(*s->b));
 	s->b[index] = b;
 	s->n++;
+	/*
+	 * Its nodes and their room are still there (index_del keeps them, and
+	 * only stack_bind grows the table), so this allocates nothing.
+	 */
+	if (index_add(s, b) < 0)
+		log_error("port %s: binding %u could not go back into the dispatch index",
+			  port_name(s->port), b->cfg.id);
 }
 
 void stack_binding_free(struct binding *b)
@@ -345,15 +578,47 @@ static unsigned frame_path(const struct frame_info *fi, uint32_t key[LEVEL_COUNT
 	return LEVEL_UDP_PORT;
 }
 
-/* How many leading levels of @m agree with the frame's path. */
-static unsigned agreement(const struct match *m, unsigned depth, const uint32_t key[LEVEL_COUNT])
+/*
+ * Runs @b on the frame: the dispatcher counts every binding's packets and
+ * bytes (the count handler has no run()); a handler's failure stops nothing.
+ */
+static inline void run_binding(struct binding *b, struct dispatch_ctx *dc, size_t len)
 {
-	const uint32_t want[LEVEL_COUNT] = { 0, m->ethertype, m->ip_protocol, m->udp_port };
-	unsigned a = 0;
+	b->c.packets++;
+	b->c.bytes += len;
+	if (b->ops->run && b->ops->run(b, dc) < 0)
+		b->c.errors++;
+}
 
-	while (a < m->depth && a < depth && want[a + 1] == key[a + 1])
-		a++;
-	return a;
+/*
+ * Runs the bindings of the frame's path: @k lists (the root's and those of
+ * the nodes the frame reaches), each in creation order, merged into one
+ * creation order as a single list of every binding would have it.
+ */
+static void run_lists(struct dnode *const *l, unsigned k, struct dispatch_ctx *dc, size_t len)
+{
+	uint32_t at[LEVEL_COUNT] = { 0 };
+
+	if (k == 1) {
+		for (uint32_t i = 0; i < l[0]->n; i++)
+			run_binding(l[0]->b[i], dc, len);
+		return;
+	}
+	for (;;) {
+		struct binding *next = NULL;
+		unsigned from = 0;
+
+		for (unsigned j = 0; j < k; j++) {
+			if (at[j] < l[j]->n && (!next || l[j]->b[at[j]]->seq < next->seq)) {
+				next = l[j]->b[at[j]];
+				from = j;
+			}
+		}
+		if (!next)
+			return;
+		at[from]++;
+		run_binding(next, dc, len);
+	}
 }
 
 static void count_checksums(struct stack_counters *c, const struct frame_info *fi)
@@ -380,10 +645,11 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 	struct stack *s = arg;
 	const struct port_config *pc = port_config(port);
 	uint32_t key[LEVEL_COUNT] = { 0 };
+	struct dnode *lists[LEVEL_COUNT], *d = NULL;
 	struct frame_info fi;
 	struct dispatch_ctx dc;
-	unsigned depth, node = 0;
-	bool ran = false;
+	unsigned depth, node, k = 0;
+	bool ran;
 
 	if (truncated) {
 		/* The tail is lost: nothing downstream could trust its lengths. */
@@ -396,32 +662,47 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		s->c.fragments++;
 	depth = frame_path(&fi, key);
 
-	dc = (struct dispatch_ctx){
-		.port = port,
-		.frame = frame,
-		.len = len,
-		.fi = &fi,
-		.ring = s->ring,
-		.scratch = s->env->scratch,
-		.lookup = s->env->lookup ? s->env->lookup : lookup_none,
-		.lookup_arg = s->env->lookup_arg,
-	};
-	for (struct stack_tap *t = s->taps; t; t = t->next)
-		t->frame(t, &dc);
-	for (size_t i = 0; i < s->n; i++) {
-		struct binding *b = s->b[i];
-		unsigned a = agreement(&b->cfg.match, depth, key);
-
-		if (a > node)
-			node = a;
-		if (a != b->cfg.match.depth)
-			continue;
-		ran = true;
-		b->c.packets++;
-		b->c.bytes += len;
-		if (b->ops->run && b->ops->run(b, &dc) < 0)
-			b->c.errors++;
+	/* What taps and handlers see: count bindings have no run() and need none of it. */
+	if (s->taps || s->n_run) {
+		dc = (struct dispatch_ctx){
+			.port = port,
+			.frame = frame,
+			.len = len,
+			.fi = &fi,
+			.ring = s->ring,
+			.scratch = s->env->scratch,
+			.lookup = s->env->lookup ? s->env->lookup : lookup_none,
+			.lookup_arg = s->env->lookup_arg,
+		};
+		for (struct stack_tap *t = s->taps; t; t = t->next)
+			t->frame(t, &dc);
 	}
+	/*
+	 * @node: the deepest level of the frame's path where the tree has a
+	 * node, looked for from the bottom: the nodes above one that exists
+	 * exist too, and are reached through its parent links.
+	 */
+	for (node = depth; node > LEVEL_ROOT; node--) {
+		d = tab_find(s, node_key(node, key[LEVEL_ETHERTYPE], key[LEVEL_IP_PROTOCOL],
+					 key[LEVEL_UDP_PORT]));
+		if (d && d->refs)
+			break;
+	}
+	if (node > LEVEL_ROOT) {
+		if (d->n)
+			lists[k++] = d;
+		/* Only bindings at the middle levels can be above it (most ports have none). */
+		while (s->n_mid && d->up) {
+			d = &s->tab[d->up - 1];
+			if (d->n)
+				lists[k++] = d;
+		}
+	}
+	if (s->root.n)
+		lists[k++] = &s->root;
+	ran = k > 0;
+	if (ran)
+		run_lists(lists, k, &dc, len);
 	if (fi.malformed != MALFORMED_NONE)
 		s->c.malformed[fi.malformed]++;
 	else if (ran)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../service/csum.h"
 
@@ -48,6 +49,51 @@ static void test_matches_reference(void **state)
 	}
 }
 
+/*
+ * Long runs of 0xff carry out of every word the sum is taken in (the
+ * 64-bit words' carries are kept apart), and any 32-bit running sum folds.
+ */
+static void test_carries(void **state)
+{
+	static uint8_t buf[9000];
+	static const uint32_t sums[] = { 0, 1, 0xffff, 0x10000, 0xfffffff0u, 0xffffffffu };
+
+	(void)state;
+	srand(768);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)(round == 0	? 0xff
+					   : round == 1 ? (i & 1 ? 0xff : 0xfe)
+							: rand());
+		for (size_t s = 0; s < sizeof(sums) / sizeof(sums[0]); s++)
+			for (size_t len = 1000; len <= sizeof(buf); len += 997)
+				assert_int_equal(csum_fold(csum_add(sums[s], buf + 1, len)),
+						 reference(sums[s], buf + 1, len));
+	}
+}
+
+/* The pseudo header of IPv4 is the sum csum_add() gives of its fields. */
+static void test_pseudo4_as_bytes(void **state)
+{
+	(void)state;
+	srand(791);
+	for (int i = 0; i < 10000; i++) {
+		uint8_t a[8], p[12];
+		uint8_t proto = (uint8_t)rand();
+		uint32_t len = (uint32_t)rand() & 0x1ffff;
+
+		for (int j = 0; j < 8; j++)
+			a[j] = (uint8_t)rand();
+		memcpy(p, a, 8);
+		p[8] = 0;
+		p[9] = proto;
+		p[10] = (uint8_t)(len >> 8);
+		p[11] = (uint8_t)len;
+		assert_int_equal(csum_fold(csum_pseudo4(a, a + 4, proto, len)),
+				 reference(0, p, sizeof(p)));
+	}
+}
+
 static void test_known_values(void **state)
 {
 	/* RFC 1071 3's example words 0001 f203 f4f5 f6f7 sum to ddf2; the checksum is 220d. */
@@ -70,6 +116,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_reference),
 		cmocka_unit_test(test_known_values),
+		cmocka_unit_test(test_carries),
+		cmocka_unit_test(test_pseudo4_as_bytes),
 	};
 
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);

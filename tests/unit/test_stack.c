@@ -1554,6 +1554,253 @@ static void test_fixture_dispatch(void **state)
 	print_message("%u fixture frames dispatched along their documented paths\n", used);
 }
 
+/* --- the dispatch index against the linear walk it replaced (issue 11) --- */
+
+/* The order bindings ran in, by id: a run() put in place of the count handler's none. */
+static uint32_t ran_ids[64];
+static size_t ran_n;
+
+static int record_run(struct binding *b, struct dispatch_ctx *dc)
+{
+	(void)dc;
+	if (ran_n < sizeof(ran_ids) / sizeof(ran_ids[0]))
+		ran_ids[ran_n] = b->cfg.id;
+	ran_n++;
+	return 0;
+}
+
+static const struct handler_ops record_ops = {
+	.name = "count",
+	.levels = LEVELS_ALL,
+	.run = record_run,
+};
+
+/* What the model knows of a binding: its id and match, in creation order. */
+struct ref_binding {
+	uint32_t id;
+	struct match m;
+};
+
+/* A frame's path: depth and the key at each level, as frame_path() works it out. */
+struct ref_path {
+	unsigned depth;
+	uint32_t key[LEVEL_COUNT];
+};
+
+/*
+ * The dispatcher before the index, kept here as the reference: every
+ * binding in creation order, run when its match is a prefix of the path;
+ * the frame unmatched at the level after the deepest agreement.
+ */
+static void ref_dispatch(const struct ref_binding *rb, size_t n, const struct ref_path *p,
+			 uint32_t *ids, size_t *n_ids, unsigned *unmatched_level)
+{
+	unsigned node = 0;
+
+	*n_ids = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t want[LEVEL_COUNT] = { 0, rb[i].m.ethertype, rb[i].m.ip_protocol,
+						     rb[i].m.udp_port };
+		unsigned a = 0;
+
+		while (a < rb[i].m.depth && a < p->depth && want[a + 1] == p->key[a + 1])
+			a++;
+		if (a > node)
+			node = a;
+		if (a == rb[i].m.depth)
+			ids[(*n_ids)++] = rb[i].id;
+	}
+	*unmatched_level = 0;
+	if (!*n_ids)
+		*unmatched_level = p->depth == LEVEL_ROOT ? LEVEL_ETHERTYPE
+				   : node < p->depth	  ? node + 1
+							  : p->depth;
+}
+
+static uint32_t rnd_next(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+static const uint16_t ref_ets[] = { 0x0800, 0x86dd, 0x0806, 0x88cc };
+static const uint8_t ref_protos[] = { 17, 6, 1, 58 };
+static const uint16_t ref_ports[] = { 53, 7, 9000, 9001, 5353 };
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A random match of the forms bindcfg accepts on a tap port. */
+static struct match ref_match(uint32_t *x)
+{
+	struct match m = { .depth = (uint8_t)(rnd_next(x) % 4) };
+
+	if (m.depth >= 1)
+		m.ethertype = ref_ets[rnd_next(x) % (m.depth >= 2 ? 2 : N_OF(ref_ets))];
+	if (m.depth >= 2)
+		m.ip_protocol = m.depth == 3 ? 17 : ref_protos[rnd_next(x) % N_OF(ref_protos)];
+	if (m.depth == 3)
+		m.udp_port = ref_ports[rnd_next(x) % N_OF(ref_ports)];
+	return m;
+}
+
+/* A random frame, built, with the path the model gives it. */
+static size_t ref_frame(struct fx *fx, uint32_t *x, struct ref_path *p)
+{
+	unsigned kind = rnd_next(x) % 7;
+	uint16_t port = ref_ports[rnd_next(x) % N_OF(ref_ports)];
+
+	memset(p, 0, sizeof(*p));
+	if (rnd_next(x) % 8 == 0)
+		port = 40000; /* nobody's */
+	switch (kind) {
+	case 0:
+	case 1:
+		*p = (struct ref_path){ 3, { 0, 0x0800, 17, port } };
+		return udp4(fx->buf, port);
+	case 2:
+		*p = (struct ref_path){ 3, { 0, 0x86dd, 17, port } };
+		return udp6(fx->buf, port);
+	case 3:
+		*p = (struct ref_path){ 2, { 0, 0x0800, 1 } };
+		return icmp_frame(fx->buf, LINK_ETHERNET, AF_INET);
+	case 4:
+		*p = (struct ref_path){ 2, { 0, 0x0800, 6 } };
+		return proto4(fx->buf, 6);
+	case 5:
+		*p = (struct ref_path){ 1, { 0, 0x0806 } };
+		return arp_frame(fx->buf);
+	default:
+		*p = (struct ref_path){ 1, { 0, 0x88b5 } };
+		return other_frame(fx->buf, 0x88b5);
+	}
+}
+
+static struct binding *bind_match(struct dut *d, const struct match *m)
+{
+	struct binding *b = bind_raw(d, m->depth, m->ethertype, m->ip_protocol, m->udp_port);
+
+	b->ops = &record_ops;
+	return b;
+}
+
+/*
+ * Random bindings on every level, made, deleted, taken out and put back
+ * (stack_detach/stack_reattach, as a failed save undoes a delete), and
+ * random frames: every frame runs the bindings the linear walk ran, in
+ * its order, and lands in the counter bucket it chose.
+ */
+static void test_index_same_as_linear_walk(void **state)
+{
+	struct fx *fx = *state;
+	struct ref_binding rb[64];
+	uint32_t want[64];
+	size_t n = 0;
+	uint32_t x = 0x2545f491;
+	struct dut *d;
+
+	fx->senv.max_bindings = 64;
+	d = tap_open(fx, "tap0");
+	for (unsigned round = 0; round < 3000; round++) {
+		unsigned op = rnd_next(&x) % 10;
+
+		if (op < 3 && n < N_OF(rb)) {
+			struct match m = ref_match(&x);
+
+			rb[n].m = m;
+			rb[n].id = bind_match(d, &m)->cfg.id;
+			n++;
+		} else if (op == 3 && n) {
+			size_t i = rnd_next(&x) % n;
+			struct fault f = FAULT_INIT;
+
+			assert_int_equal(stack_unbind(d->s, rb[i].id, &f), 0);
+			memmove(&rb[i], &rb[i + 1], (n - i - 1) * sizeof(rb[0]));
+			n--;
+		} else if (op == 4 && n) {
+			size_t i = rnd_next(&x) % n, at;
+			struct binding *b = stack_detach(d->s, rb[i].id, &at);
+
+			assert_non_null(b);
+			assert_int_equal(at, i);
+			stack_reattach(d->s, b, at);
+		} else {
+			struct stack_counters before = *stack_counters(d->s);
+			const struct stack_counters *after = stack_counters(d->s);
+			struct ref_path p;
+			size_t len = ref_frame(fx, &x, &p), n_want;
+			unsigned lv;
+
+			ref_dispatch(rb, n, &p, want, &n_want, &lv);
+			ran_n = 0;
+			feed(fx, d, fx->buf, len);
+			assert_int_equal(ran_n, n_want);
+			for (size_t i = 0; i < n_want; i++)
+				assert_int_equal(ran_ids[i], want[i]);
+			assert_int_equal(after->matched, before.matched + (n_want > 0));
+			for (unsigned l = 0; l < LEVEL_COUNT; l++)
+				assert_int_equal(after->unmatched[l],
+						 before.unmatched[l] + (n_want == 0 && l == lv));
+		}
+		assert_int_equal(stack_count(d->s), n);
+	}
+	ran_n = 0;
+}
+
+/*
+ * 4,096 count bindings on distinct UDP ports of one port, plus one at the
+ * IPv4 UDP node: a frame runs its port's binding and the UDP node's, and
+ * no other; a port nobody bound is unmatched at the UDP port level. Then
+ * all are deleted and made again (the index drops its emptied nodes when
+ * it grows), with the same results.
+ */
+static void test_index_4096_bindings(void **state)
+{
+	struct fx *fx = *state;
+	struct binding *udp, *b;
+	struct fault f = FAULT_INIT;
+	struct dut *d;
+	size_t len;
+
+	fx->senv.max_bindings = 4097;
+	d = tap_open(fx, "tap0");
+	for (int round = 0; round < 2; round++) {
+		uint32_t first;
+
+		udp = bind_match(d, &(struct match){ 2, 0x0800, 17, 0 });
+		first = bind_match(d, &(struct match){ 3, 0x0800, 17, 1000 })->cfg.id;
+		for (uint16_t port = 1001; port < 1000 + 4096; port++)
+			bind_match(d, &(struct match){ 3, 0x0800, 17, port });
+		assert_int_equal(stack_count(d->s), 4097);
+		for (uint16_t port = 1000; port < 1000 + 4096; port += 97) {
+			len = udp4(fx->buf, port);
+			ran_n = 0;
+			feed(fx, d, fx->buf, len);
+			/* The UDP node's binding was made first, so it runs first. */
+			assert_int_equal(ran_n, 2);
+			assert_int_equal(ran_ids[0], udp->cfg.id);
+			assert_int_equal(ran_ids[1], first + (port - 1000u));
+			b = stack_find(d->s, first + (port - 1000u));
+			assert_int_equal(b->c.packets, 1);
+		}
+		assert_int_equal(stack_find(d->s, first + 1)->c.packets, 0);
+		/* Without the UDP node's binding, port 999 stops at the UDP port level. */
+		assert_int_equal(stack_unbind(d->s, udp->cfg.id, &f), 0);
+		len = udp4(fx->buf, 999);
+		ran_n = 0;
+		feed(fx, d, fx->buf, len);
+		assert_int_equal(ran_n, 0);
+		assert_int_equal(stack_counters(d->s)->unmatched[LEVEL_UDP_PORT], round + 1);
+		while (stack_count(d->s))
+			assert_int_equal(stack_unbind(d->s, stack_at(d->s, 0)->cfg.id, &f), 0);
+		/* No node left: the same frame now stops at the ethertype level. */
+		feed(fx, d, fx->buf, len);
+		assert_int_equal(stack_counters(d->s)->unmatched[LEVEL_ETHERTYPE], round + 1);
+	}
+	ran_n = 0;
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1577,6 +1824,8 @@ int main(void)
 		T(test_free_detaches),
 		T(test_no_allocation_per_frame),
 		T(test_fixture_dispatch),
+		T(test_index_same_as_linear_walk),
+		T(test_index_4096_bindings),
 	};
 
 	return cmocka_run_group_tests_name("stack", tests, NULL, NULL);

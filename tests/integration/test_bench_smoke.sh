@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make bench` must not rot (issue 11): its quick mode (BENCH_QUICK=1: 3,000
+# frames per case, one repetition) runs every case on tun and tap, and each
+# produces a row with frames counted: the bare-read limit, count, capture,
+# echo, forward, the simulated host (drained and under ping -f), 1 and 4,096
+# count bindings, the Twisted Pair peer, and callgrind's instructions per
+# frame on the memory I/O harness; the report prints them. Nothing is timed
+# or judged here: the figures are the bench's business, the rows are ours.
+# The bench makes its own namespaces (198.18.0.0/15, bounded loads) and
+# removes them; this script runs it from a private one of its own.
+. "$(dirname "$0")/lib.sh"
+netns_enter "$@"
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+src=${BENCH_SRC:-$root/../shared/bench}
+memio=${MEMIO_BENCH:-$root/build/tests/memio_bench}
+[ -d "$src" ] || skip "the bench's generator and limit reader ($src) are missing"
+[ -x "$memio" ] || fail "$memio is missing (make build/tests/memio_bench)"
+/usr/bin/python3 -c 'import twisted.pair.tuntap' 2>/dev/null ||
+	skip "python3-twisted is missing (the Twisted Pair peer)"
+command -v valgrind >/dev/null || skip "valgrind is missing (instructions per frame)"
+cases="limit count capture echo forward host ping many twisted callgrind"
+# callgrind cannot run a sanitized harness (make asan): the other cases still run.
+if nm "$memio" 2>/dev/null | grep -q __asan_init; then
+	cases=${cases% callgrind}
+	note "the harness is built with ASan: callgrind's figures are left out"
+fi
+
+out=$W/bench
+BENCH_QUICK=1 CASES=$cases OUT=$out PAIRD=$PAIRD MEMIO_BENCH=$memio BENCH_SRC=$src \
+	"$root/tests/bench/run.sh" >"$W/bench.log" 2>&1 || {
+	tail -n 40 "$W/bench.log" >&2
+	fail "tests/bench/run.sh failed"
+}
+runs=$out/runs.tsv
+[ -s "$runs" ] || fail "no runs.tsv"
+if grep -E '^fig=.* error=' "$runs" >&2; then
+	fail "runs with errors (above)"
+fi
+
+# One row per figure with frames read: rx_pkts for the rates, ir_per_frame
+# for callgrind.
+row() { # fig key
+	local v
+	v=$(grep -m1 "^fig=$1 " "$runs" | grep -o " $2=[0-9.]*" | cut -d= -f2)
+	[ -n "$v" ] || fail "no row for $1 (or no $2 in it)"
+	awk -v v="$v" 'BEGIN { exit !(v > 0) }' || fail "$1: $2=$v"
+}
+for dev in tun tap; do
+	for c in limit count capture echo forward host ping many-1 many-4096 twisted; do
+		row "$c/$dev/64" rx_pkts
+	done
+	# paird's drains count every frame the generator queued.
+	for c in count capture echo forward host many-1 many-4096; do
+		n=$(grep -m1 "^fig=$c/$dev/64 " "$runs" | grep -o ' rx_pkts=[0-9]*' | cut -d= -f2)
+		[ "$n" -ge 3000 ] || fail "$c/$dev/64: paird read $n of 3000 frames"
+	done
+done
+if [ "${cases%callgrind}" != "$cases" ]; then
+	for c in count capture echo forward host many-1 many-4096; do
+		row "cg/$c/tap/64" ir_per_frame
+	done
+fi
+
+# The report has a line per case and device, and the Twisted comparison.
+for c in count capture echo forward host ping many-1 many-4096; do
+	for dev in tun tap; do
+		grep -q "^| $c | $dev | 64 B | " "$out/ratios.md" || fail "ratios.md has no $c/$dev row"
+	done
+done
+grep -q "against the Twisted Pair peer" "$out/ratios.md" || fail "ratios.md has no Twisted table"
+note "every bench case produced its row ($(grep -c '^fig=' "$runs") runs)"
