@@ -74,6 +74,7 @@ struct action {
 	bool done, undone;
 	struct binding *detached; /* remove_binding: taken out, not yet freed */
 	size_t at;		  /* remove_binding: where it stood */
+	uint64_t seq;		  /* remove_binding: its place in dispatch order */
 	bool finished;		  /* remove_binding: freed through portset_unbind() */
 	uint32_t new_id;	  /* add_binding: the id it got */
 	struct state_port saved;  /* delete_port: its bindings, for a rollback */
@@ -906,6 +907,8 @@ static int do_action(struct portset *ps, struct action *a, struct fault *f)
 	case OP_REMOVE_BINDING:
 		/* Taken out, counters and all, until every other step is done. */
 		a->detached = stack_detach(s, a->bold.id, &a->at);
+		if (a->detached)
+			a->seq = a->detached->seq;
 		return 0;
 	case OP_UPDATE_PORT:
 	case OP_CREATE_PORT:
@@ -981,6 +984,7 @@ static void undo_action(struct portset *ps, struct action *a)
 		ret = portset_bind(ps, p, &a->bold, &b, &f);
 		if (ret == 0) {
 			stack_detach(s, b->cfg.id, &at);
+			b->seq = a->seq; /* and in dispatch order too */
 			stack_reattach(s, b, a->at);
 		}
 		break;

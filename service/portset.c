@@ -896,12 +896,17 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 	return 0;
 }
 
-/* Moves binding @b of @s to position @at (where the binding it replaced stood). */
-static void move_to(struct stack *s, struct binding *b, size_t at)
+/*
+ * Puts binding @b of @s where the binding it replaced stood: at @at in the
+ * list and, with @seq, at the same place in dispatch order (the index runs
+ * a node's bindings by seq), as a restart would.
+ */
+static void move_to(struct stack *s, struct binding *b, size_t at, uint64_t seq)
 {
 	size_t from;
 
 	stack_detach(s, b->cfg.id, &from);
+	b->seq = seq;
 	stack_reattach(s, b, at);
 }
 
@@ -925,7 +930,7 @@ static int bind_replace(struct portset *ps, struct port *p, struct binding *old,
 	stack_detach(s, old->cfg.id, &at);
 	if (stack_bind(s, &want, &b, f) < 0)
 		goto undo;
-	move_to(s, b, at);
+	move_to(s, b, at, old->seq);
 	if (save(ps, f) < 0) {
 		stack_detach(s, b->cfg.id, &at);
 		stack_binding_free(b);

@@ -1368,6 +1368,47 @@ static void test_restore_binding_names(void **state)
 	portset_free(ps);
 }
 
+/*
+ * A replaced binding keeps its place in dispatch order, not only in the
+ * list: two capture bindings on every frame record in creation order, and
+ * after the first is replaced it still records first (as it will after a
+ * restart, which recreates bindings in list order).
+ */
+static void test_bind_put_keeps_dispatch_order(void **state)
+{
+	struct fx *fx = *state;
+	struct binding_config bc;
+	struct fault f = FAULT_INIT;
+	struct binding *a = NULL, *b;
+	struct capture_record rec;
+	uint8_t frame[60] = { 0 };
+	bool created, changed;
+	struct stack *s;
+	struct port *p;
+
+	ps_start(fx, 0);
+	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"up\":true}");
+	bc = bind_json(PORT_TAP, "{\"handler\":\"capture\"}");
+	memcpy(bc.name, "first", 6);
+	assert_int_equal(portset_bind_put(fx->ps, p, &bc, &created, &changed, &a, &f), 0);
+	b = bind_ok(fx, p, "{\"handler\":\"capture\"}");
+	bc = bind_json(PORT_TAP, "{\"handler\":\"capture\",\"options\":{\"snaplen\":32}}");
+	memcpy(bc.name, "first", 6);
+	assert_int_equal(portset_bind_put(fx->ps, p, &bc, &created, &changed, &a, &f), 0);
+	assert_true(changed);
+
+	s = portset_stack(fx->ps, p);
+	assert_ptr_equal(stack_at(s, 0), a);
+	frame[12] = 0x88; /* an ethertype no binding names: every-frame bindings only */
+	frame[13] = 0xb5;
+	assert_int_equal(memio_push(fx->m, "p0", frame, sizeof(frame)), 0);
+	port_read_ready(p);
+	assert_true(capture_ring_next(stack_ring(s), 0, 0, &rec));
+	assert_int_equal(rec.binding_id, a->cfg.id);
+	assert_true(capture_ring_next(stack_ring(s), rec.seq, 0, &rec));
+	assert_int_equal(rec.binding_id, b->cfg.id);
+}
+
 static void test_bind_put(void **state)
 {
 	struct fx *fx = *state;
@@ -1646,6 +1687,7 @@ int main(void)
 		T(test_binding_names),
 		T(test_restore_binding_names),
 		T(test_bind_put),
+		T(test_bind_put_keeps_dispatch_order),
 		T(test_versions),
 		T(test_put_patch_noop),
 	};
