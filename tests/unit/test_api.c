@@ -1626,6 +1626,7 @@ static void test_port_etag_and_noop(void **state)
 	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1300);
 
 	/* The old one is stale now: 412 on every write, and nothing changes. */
+	snap_free(&before);
 	snap(fx, &before);
 	expect_problem(call_h(fx, HTTP_PATCH, "/api/v1/ports/p0", "{\"mtu\":1200}", "If-Match", e1),
 		       412, "precondition-failed", NULL);
@@ -1657,6 +1658,7 @@ static void test_port_etag_and_noop(void **state)
 	expect_status(rs, 204);
 	expect_changed(rs, true);
 	assert_null(portset_find(fx->ps, "p0"));
+	snap_free(&before);
 }
 
 static void test_named_bindings(void **state)
@@ -1779,6 +1781,7 @@ static void test_named_bindings(void **state)
 	expect_problem(call_h(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/dns", NULL, NULL, NULL),
 		       404, "not-found", NULL);
 	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 1);
+	snap_free(&before);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
