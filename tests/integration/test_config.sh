@@ -8,11 +8,12 @@
 # the document creates) rolls back the first port and names the item; a
 # stale If-Match is 412; every invalid item is listed at once; --config
 # applies at start after --state, a bad file stops the start (exit 2);
-# SIGHUP re-applies a changed file, and a bad file on SIGHUP changes nothing.
+# SIGHUP re-applies a changed file, and a bad file or a kernel refusal on
+# SIGHUP changes nothing.
 #
 # Topology: one private network namespace with lo, the ports paird creates
-# (cf0 tap, cf1 tun, cf2 tap, cf3 tap) and a squatter device (cf3, not a
-# tun/tap) made with ip link.
+# (cf0 tap, cf1 tun, cf2 tap, cf5 tap) and squatter devices (cf3, cf4: a
+# dummy or a bridge, no tun/tap) made with ip link.
 . "$(dirname "$0")/lib.sh"
 netns_enter "$@"
 STATE=$W/state.json
@@ -216,6 +217,23 @@ kernel_view after
 diff -u "$W/kernel.before" "$W/kernel.after" >&2 || fail "a bad file on SIGHUP changed the kernel"
 cmp -s "$STATE" "$W/state.before" || fail "a bad file on SIGHUP wrote the state file"
 kill -0 "$PAIRD_PID" || fail "a bad file on SIGHUP stopped paird"
+
+note "a kernel refusal on SIGHUP is logged, undone, and changes nothing"
+ip link add cf4 type dummy 2>/dev/null || ip link add cf4 type bridge
+cat >"$W/config.json" <<'EOF2'
+{"ports":{"cf0":{"type":"tap","mtu":1300,"addresses":["198.18.0.1/24"]},
+	"cf2":{"type":"tap","bindings":{"c":{"match":{},"handler":"count"}}},
+	"cf1":{"type":"tun"},"cf5":{"type":"tap"},"cf4":{"type":"tap"}}}
+EOF2
+kernel_view before
+cp "$STATE" "$W/state.before"
+kill -HUP "$PAIRD_PID"
+wait_until 5 grep -q "SIGHUP received: --config $W/config.json not applied: ports.cf4" \
+	"$PAIRD_LOG" || fail "the refusal on SIGHUP was not logged"
+kernel_view after
+diff -u "$W/kernel.before" "$W/kernel.after" >&2 || fail "a refused SIGHUP apply changed the kernel"
+cmp -s "$STATE" "$W/state.before" || fail "a refused SIGHUP apply wrote the state file"
+ip link del cf4
 
 note "a bad file at start: exit 2 with one line, no port made"
 stop_paird TERM
