@@ -77,8 +77,10 @@ const json_t *jget(const json_t *obj, const char *section, const char *key);
 /* A JSON value as table text: scalars as they are, arrays joined by ",". */
 void jtext(const json_t *v, char *buf, size_t len);
 
-/* Fills the ncols cells (TABLE_CELL_MAX bytes each) of one table row from item. */
-#define TABLE_CELL_MAX 512
+#define TABLE_CELL_MAX 512 /* bytes of one table cell, its NUL included */
+#define TABLE_COLS_MAX 16
+
+/* Fills the ncols cells of one table row from item. */
 typedef void (*table_fill_fn)(const json_t *item, char (*cells)[TABLE_CELL_MAX]);
 
 /*
@@ -86,7 +88,6 @@ typedef void (*table_fill_fn)(const json_t *item, char (*cells)[TABLE_CELL_MAX])
  * filled by fill (at most TABLE_COLS_MAX columns). EXIT_OK, or EXIT_ERROR
  * having printed that memory ran out.
  */
-#define TABLE_COLS_MAX 16
 int print_table(unsigned ncols, const char *const *head, const json_t *list, table_fill_fn fill);
 
 /* Pretty JSON on stdout. */
