@@ -104,21 +104,29 @@ static int reply_binding(struct response *rs, int status, const struct port *p,
 	return reply_json(rs, status, binding_json(b));
 }
 
+/* The request body as a binding of port p's type into *cfg. 0, or -1 with f set. */
+static int binding_body(struct request *rq, const struct port *p, struct binding_config *cfg,
+			struct fault *f)
+{
+	json_t *doc;
+	int ret;
+
+	if (body_json(rq, false, &doc, f) < 0)
+		return -1;
+	ret = bindcfg_from_json(doc, port_config(p)->type, false, cfg, f);
+	json_decref(doc);
+	return ret < 0 ? -1 : 0;
+}
+
 int h_bindings_create(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct port *p = api_find_port(api, rq, f);
 	struct binding_config cfg;
 	struct binding *b;
-	json_t *doc;
-	int ret;
 
 	if (!p)
 		return -1;
-	if (body_json(rq, false, &doc, f) < 0)
-		return -1;
-	ret = bindcfg_from_json(doc, port_config(p)->type, false, &cfg, f);
-	json_decref(doc);
-	if (ret < 0)
+	if (binding_body(rq, p, &cfg, f) < 0)
 		return -1;
 	if (portset_bind(api->cfg.ports, p, &cfg, &b, f) < 0)
 		return -1;
@@ -151,8 +159,6 @@ int h_binding_put(struct api *api, struct request *rq, struct response *rs, stru
 	struct binding_config cfg;
 	struct binding *b, *old;
 	bool created, changed;
-	json_t *doc;
-	int ret;
 
 	if (!p)
 		return -1;
@@ -166,11 +172,7 @@ int h_binding_put(struct api *api, struct request *rq, struct response *rs, stru
 				 port_name(p), key);
 	if (precond_check(rq, old != NULL, old ? old->version : 0, rs))
 		return 0;
-	if (body_json(rq, false, &doc, f) < 0)
-		return -1;
-	ret = bindcfg_from_json(doc, port_config(p)->type, false, &cfg, f);
-	json_decref(doc);
-	if (ret < 0)
+	if (binding_body(rq, p, &cfg, f) < 0)
 		return -1;
 	if (is_id(key)) {
 		if (cfg.name[0] && strcmp(cfg.name, old->cfg.name) != 0)

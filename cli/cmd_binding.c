@@ -11,13 +11,12 @@
 
 #include "match.h"
 #include "pairctl.h"
-#include "table.h"
-
-#define TEXT_MAX 512
 
 static int run_bind(struct ctx *ctx, const struct args *a)
 {
 	const char *port = a->pos[0], *name = args_value(a, "name");
+	const struct request rq = { .if_match = args_value(a, "if-match"),
+				    .if_none_match = args_flag(a, "create-only") ? "*" : NULL };
 	const char *const *kvs;
 	json_t *body = NULL, *match = NULL, *opts = NULL, *b = NULL;
 	struct response r = { 0 };
@@ -54,16 +53,7 @@ static int run_bind(struct ctx *ctx, const struct args *a)
 		}
 		snprintf(path + n, sizeof(path) - n, "/%s", esc);
 	}
-	{
-		char *text = json_dumps(body, JSON_COMPACT);
-		struct request rq = { .body = text,
-				      .body_len = text ? strlen(text) : 0,
-				      .if_match = args_value(a, "if-match"),
-				      .if_none_match = args_flag(a, "create-only") ? "*" : NULL };
-
-		ret = api_call(ctx, name ? "PUT" : "POST", path, &rq, &b, &r);
-		free(text);
-	}
+	ret = api_send_json(ctx, name ? "PUT" : "POST", path, body, &rq, &b, &r);
 	if (ret)
 		goto out;
 	if (ctx->json) {
@@ -107,45 +97,22 @@ static int run_unbind(struct ctx *ctx, const struct args *a)
 	return ret;
 }
 
-static int bindings_table(const json_t *list)
+/* One row of `bindings`. */
+static void binding_row(const json_t *b, char (*cells)[TABLE_CELL_MAX])
 {
-	static const char *const head[] = { "ID",      "NAME",	"MATCH",  "HANDLER",
-					    "PACKETS", "BYTES", "ERRORS", "OPTIONS" };
-	struct table *t = table_new(8, head);
-	const json_t *b;
-	size_t i;
+	const json_t *opts = jget(b, "config", "options");
 
-	if (!t) {
-		fprintf(stderr, "pairctl: out of memory\n");
-		return EXIT_ERROR;
-	}
-	json_array_foreach(list, i, b) {
-		char cells[8][TEXT_MAX];
-		const char *row[8];
-		const json_t *opts = jget(b, "config", "options");
-
-		jtext(json_object_get(b, "id"), cells[0], TEXT_MAX);
-		jtext(json_object_get(b, "name"), cells[1], TEXT_MAX);
-		match_format(jget(b, "config", "match"), cells[2], TEXT_MAX);
-		jtext(jget(b, "config", "handler"), cells[3], TEXT_MAX);
-		jtext(jget(b, "counters", "packets"), cells[4], TEXT_MAX);
-		jtext(jget(b, "counters", "bytes"), cells[5], TEXT_MAX);
-		jtext(jget(b, "counters", "errors"), cells[6], TEXT_MAX);
-		if (json_object_size(opts))
-			jtext(opts, cells[7], TEXT_MAX);
-		else
-			snprintf(cells[7], TEXT_MAX, "-");
-		for (int c = 0; c < 8; c++)
-			row[c] = cells[c];
-		if (table_add(t, row) < 0) {
-			table_free(t);
-			fprintf(stderr, "pairctl: out of memory\n");
-			return EXIT_ERROR;
-		}
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return EXIT_OK;
+	jtext(json_object_get(b, "id"), cells[0], TABLE_CELL_MAX);
+	jtext(json_object_get(b, "name"), cells[1], TABLE_CELL_MAX);
+	match_format(jget(b, "config", "match"), cells[2], TABLE_CELL_MAX);
+	jtext(jget(b, "config", "handler"), cells[3], TABLE_CELL_MAX);
+	jtext(jget(b, "counters", "packets"), cells[4], TABLE_CELL_MAX);
+	jtext(jget(b, "counters", "bytes"), cells[5], TABLE_CELL_MAX);
+	jtext(jget(b, "counters", "errors"), cells[6], TABLE_CELL_MAX);
+	if (json_object_size(opts))
+		jtext(opts, cells[7], TABLE_CELL_MAX);
+	else
+		snprintf(cells[7], TABLE_CELL_MAX, "-");
 }
 
 static int run_bindings(struct ctx *ctx, const struct args *a)
@@ -174,7 +141,10 @@ static int run_bindings(struct ctx *ctx, const struct args *a)
 				       json_integer_value(json_object_get(b, "id")));
 		}
 	} else {
-		ret = bindings_table(arr);
+		static const char *const head[] = { "ID",      "NAME",	"MATCH",  "HANDLER",
+						    "PACKETS", "BYTES", "ERRORS", "OPTIONS" };
+
+		ret = print_table(8, head, arr, binding_row);
 	}
 out:
 	json_decref(list);

@@ -179,14 +179,9 @@ static int run_config(struct ctx *ctx, const struct args *a)
 	return ret;
 }
 
+/* diff takes apply's options but --dry-run (it is one): the table after its first entry. */
 static const struct arg_opt apply_opts[] = {
 	{ "dry-run", ARG_FLAG, NULL, "show what would change, change nothing" },
-	{ "if-match", ARG_VALUE, "ETAG",
-	  "only if the configuration's ETag is still this (else 412)" },
-	{ NULL, 0, NULL, NULL },
-};
-
-static const struct arg_opt diff_opts[] = {
 	{ "if-match", ARG_VALUE, "ETAG",
 	  "only if the configuration's ETag is still this (else 412)" },
 	{ NULL, 0, NULL, NULL },
@@ -210,7 +205,7 @@ const struct command diff_command = {
 	.summary = "show what 'apply FILE' would change; exit status 3 when anything would",
 	.help = "A dry run of apply (PUT /api/v1/config?dry_run=true): exit status 0 when paird "
 		"already matches FILE, 3 when changes are pending.",
-	.opts = diff_opts,
+	.opts = &apply_opts[1],
 	.min_ops = 1,
 	.max_ops = 1,
 	.run = run_diff,

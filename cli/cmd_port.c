@@ -16,52 +16,28 @@
 
 #define TEXT_MAX 512
 
-/* The port columns of `ports`. */
-static int ports_table(const json_t *ports)
+/* One row of `ports`. */
+static void port_row(const json_t *p, char (*cells)[TABLE_CELL_MAX])
 {
-	static const char *const head[] = { "NAME",	 "TYPE", "STATE", "MTU",     "MAC",
-					    "ADDRESSES", "RX",	 "TX",	  "BINDINGS" };
-	char cells[9][TEXT_MAX];
-	const char *row[9];
-	struct table *t = table_new(9, head);
-	const json_t *p;
-	size_t i;
+	const json_t *drift = jget(p, "status", "drift");
+	const json_t *binds = json_object_get(json_object_get(p, "counters"), "bindings");
 
-	if (!t) {
-		fprintf(stderr, "pairctl: out of memory\n");
-		return EXIT_ERROR;
+	jtext(json_object_get(p, "name"), cells[0], TABLE_CELL_MAX);
+	jtext(jget(p, "config", "type"), cells[1], TABLE_CELL_MAX);
+	jtext(jget(p, "status", "state"), cells[2], TABLE_CELL_MAX);
+	if (json_array_size(drift) > 0) {
+		char d[TABLE_CELL_MAX];
+		size_t n = strlen(cells[2]);
+
+		jtext(drift, d, sizeof(d));
+		snprintf(cells[2] + n, TABLE_CELL_MAX - n, " (drift: %s)", d);
 	}
-	json_array_foreach(ports, i, p) {
-		const json_t *drift = jget(p, "status", "drift");
-		const json_t *binds = json_object_get(json_object_get(p, "counters"), "bindings");
-
-		jtext(json_object_get(p, "name"), cells[0], TEXT_MAX);
-		jtext(jget(p, "config", "type"), cells[1], TEXT_MAX);
-		jtext(jget(p, "status", "state"), cells[2], TEXT_MAX);
-		if (json_array_size(drift) > 0) {
-			char d[TEXT_MAX];
-			size_t n = strlen(cells[2]);
-
-			jtext(drift, d, sizeof(d));
-			snprintf(cells[2] + n, TEXT_MAX - n, " (drift: %s)", d);
-		}
-		jtext(jget(p, "status", "mtu"), cells[3], TEXT_MAX);
-		jtext(jget(p, "status", "mac"), cells[4], TEXT_MAX);
-		jtext(jget(p, "config", "addresses"), cells[5], TEXT_MAX);
-		jtext(jget(p, "counters", "rx_frames"), cells[6], TEXT_MAX);
-		jtext(jget(p, "counters", "tx_frames"), cells[7], TEXT_MAX);
-		snprintf(cells[8], TEXT_MAX, "%zu", json_array_size(binds));
-		for (int c = 0; c < 9; c++)
-			row[c] = cells[c];
-		if (table_add(t, row) < 0) {
-			table_free(t);
-			fprintf(stderr, "pairctl: out of memory\n");
-			return EXIT_ERROR;
-		}
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return EXIT_OK;
+	jtext(jget(p, "status", "mtu"), cells[3], TABLE_CELL_MAX);
+	jtext(jget(p, "status", "mac"), cells[4], TABLE_CELL_MAX);
+	jtext(jget(p, "config", "addresses"), cells[5], TABLE_CELL_MAX);
+	jtext(jget(p, "counters", "rx_frames"), cells[6], TABLE_CELL_MAX);
+	jtext(jget(p, "counters", "tx_frames"), cells[7], TABLE_CELL_MAX);
+	snprintf(cells[8], TABLE_CELL_MAX, "%zu", json_array_size(binds));
 }
 
 static int run_ports(struct ctx *ctx, const struct args *a)
@@ -82,7 +58,10 @@ static int run_ports(struct ctx *ctx, const struct args *a)
 			printf("%s\n", json_string_value(json_object_get(p, "name")));
 		}
 	} else {
-		ret = ports_table(ports);
+		static const char *const head[] = { "NAME",	 "TYPE", "STATE", "MTU",     "MAC",
+						    "ADDRESSES", "RX",	 "TX",	  "BINDINGS" };
+
+		ret = print_table(9, head, ports, port_row);
 	}
 out:
 	json_decref(list);
@@ -262,25 +241,6 @@ static int link_options(struct ctx *ctx, const struct args *a, json_t *body)
 	return EXIT_OK;
 }
 
-static int send_body(struct ctx *ctx, const char *method, const char *path, json_t *body,
-		     const char *ctype, const char *if_match, json_t **out, struct response *r)
-{
-	char *text = json_dumps(body, JSON_COMPACT);
-	struct request rq = { .body = text,
-			      .body_len = text ? strlen(text) : 0,
-			      .content_type = ctype,
-			      .if_match = if_match };
-	int ret;
-
-	if (!text) {
-		fprintf(stderr, "pairctl: out of memory\n");
-		return EXIT_ERROR;
-	}
-	ret = api_call(ctx, method, path, &rq, out, r);
-	free(text);
-	return ret;
-}
-
 static int run_port_add(struct ctx *ctx, const struct args *a)
 {
 	const char *type = args_value(a, "type");
@@ -300,7 +260,7 @@ static int run_port_add(struct ctx *ctx, const struct args *a)
 		json_object_set_new(body, "attach", json_true());
 	if (args_flag(a, "packet-info"))
 		json_object_set_new(body, "packet_info", json_true());
-	ret = send_body(ctx, "POST", "/api/v1/ports", body, NULL, NULL, &port, NULL);
+	ret = api_send_json(ctx, "POST", "/api/v1/ports", body, NULL, &port, NULL);
 	if (ret)
 		goto out;
 	if (ctx->json)
@@ -323,6 +283,8 @@ static void say_changed(const char *what, const struct response *r)
 
 static int run_port_set(struct ctx *ctx, const struct args *a)
 {
+	const struct request rq = { .content_type = "application/merge-patch+json",
+				    .if_match = args_value(a, "if-match") };
 	json_t *body = json_object(), *port = NULL;
 	struct response r = { 0 };
 	char path[512], what[64];
@@ -351,8 +313,7 @@ static int run_port_set(struct ctx *ctx, const struct args *a)
 		ret = usage_error(ctx, "nothing to change (give --addr, --mtu, --mac, --up, ...)");
 		goto out;
 	}
-	ret = send_body(ctx, "PATCH", path, body, "application/merge-patch+json",
-			args_value(a, "if-match"), &port, &r);
+	ret = api_send_json(ctx, "PATCH", path, body, &rq, &port, &r);
 	if (ret)
 		goto out;
 	if (ctx->json) {
@@ -381,6 +342,17 @@ static int run_port_del(struct ctx *ctx, const struct args *a)
 	return ret;
 }
 
+/* What link_options reads, for both port add and port set. */
+/* clang-format off */
+#define LINK_OPTS \
+	{ "addr", ARG_LIST, "PREFIX", "an address with its prefix length (repeatable)" }, \
+	{ "mtu", ARG_VALUE, "N", "the link MTU" }, \
+	{ "mac", ARG_VALUE, "MAC", "the link's MAC address (tap)" }, \
+	{ "up", ARG_FLAG, NULL, "bring the link up" }, \
+	{ "down", ARG_FLAG, NULL, "take the link down" }, \
+	{ "strict", ARG_FLAG, NULL, "a bad checksum makes a frame malformed" }
+/* clang-format on */
+
 static const struct arg_opt ports_opts[] = {
 	{ "quiet", ARG_FLAG, NULL, "print the port names only, one a line" },
 	{ NULL, 0, NULL, NULL },
@@ -388,24 +360,14 @@ static const struct arg_opt ports_opts[] = {
 
 static const struct arg_opt add_opts[] = {
 	{ "type", ARG_VALUE, "tun|tap", "the device kind (required)" },
-	{ "addr", ARG_LIST, "PREFIX", "an address with its prefix length (repeatable)" },
-	{ "mtu", ARG_VALUE, "N", "the link MTU" },
-	{ "mac", ARG_VALUE, "MAC", "the link's MAC address (tap)" },
-	{ "up", ARG_FLAG, NULL, "bring the link up" },
-	{ "down", ARG_FLAG, NULL, "take the link down" },
-	{ "strict", ARG_FLAG, NULL, "a bad checksum makes a frame malformed" },
+	LINK_OPTS,
 	{ "attach", ARG_FLAG, NULL, "attach to an existing persistent device" },
 	{ "packet-info", ARG_FLAG, NULL, "frames carry the 4-byte packet information header" },
 	{ NULL, 0, NULL, NULL },
 };
 
 static const struct arg_opt set_opts[] = {
-	{ "addr", ARG_LIST, "PREFIX", "an address with its prefix length (repeatable)" },
-	{ "mtu", ARG_VALUE, "N", "the link MTU" },
-	{ "mac", ARG_VALUE, "MAC", "the link's MAC address (tap)" },
-	{ "up", ARG_FLAG, NULL, "bring the link up" },
-	{ "down", ARG_FLAG, NULL, "take the link down" },
-	{ "strict", ARG_FLAG, NULL, "a bad checksum makes a frame malformed" },
+	LINK_OPTS,
 	{ "no-addresses", ARG_FLAG, NULL, "remove every address paird configured" },
 	{ "no-strict", ARG_FLAG, NULL, "only count bad checksums" },
 	{ "if-match", ARG_VALUE, "ETAG", "only if the port's ETag is still this (else 412)" },

@@ -60,6 +60,14 @@ int usage_error(const struct ctx *ctx, const char *fmt, ...) __attribute__((form
 int api_call(struct ctx *ctx, const char *method, const char *path, const struct request *rq,
 	     json_t **out, struct response *r);
 
+/*
+ * api_call with body as the request's JSON text; rq (may be NULL) gives
+ * the content type and conditions. EXIT_ERROR, printed, when body cannot
+ * be serialised.
+ */
+int api_send_json(struct ctx *ctx, const char *method, const char *path, const json_t *body,
+		  const struct request *rq, json_t **out, struct response *r);
+
 /* "/api/v1/ports/NAME" + suffix into buf; EXIT_OK or a usage error. */
 int port_path(const struct ctx *ctx, char *buf, size_t len, const char *port, const char *suffix);
 
@@ -68,6 +76,19 @@ const json_t *jget(const json_t *obj, const char *section, const char *key);
 
 /* A JSON value as table text: scalars as they are, arrays joined by ",". */
 void jtext(const json_t *v, char *buf, size_t len);
+
+#define TABLE_CELL_MAX 512 /* bytes of one table cell, its NUL included */
+#define TABLE_COLS_MAX 16
+
+/* Fills the ncols cells of one table row from item. */
+typedef void (*table_fill_fn)(const json_t *item, char (*cells)[TABLE_CELL_MAX]);
+
+/*
+ * Prints a table of ncols columns named by head, a row per element of list
+ * filled by fill (at most TABLE_COLS_MAX columns). EXIT_OK, or EXIT_ERROR
+ * having printed that memory ran out.
+ */
+int print_table(unsigned ncols, const char *const *head, const json_t *list, table_fill_fn fill);
 
 /* Pretty JSON on stdout. */
 void print_json(const json_t *v);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pairctl.h"
+#include "table.h"
 
 int usage_error(const struct ctx *ctx, const char *fmt, ...)
 {
@@ -52,6 +53,24 @@ int api_call(struct ctx *ctx, const char *method, const char *path, const struct
 out:
 	if (!r)
 		response_fini(resp);
+	return ret;
+}
+
+int api_send_json(struct ctx *ctx, const char *method, const char *path, const json_t *body,
+		  const struct request *rq, json_t **out, struct response *r)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct request send = rq ? *rq : (struct request){ 0 };
+	int ret;
+
+	if (!text) {
+		fprintf(stderr, "pairctl: out of memory\n");
+		return EXIT_ERROR;
+	}
+	send.body = text;
+	send.body_len = strlen(text);
+	ret = api_call(ctx, method, path, &send, out, r);
+	free(text);
 	return ret;
 }
 
@@ -142,6 +161,33 @@ void jtext(const json_t *v, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		break;
 	}
+}
+
+int print_table(unsigned ncols, const char *const *head, const json_t *list, table_fill_fn fill)
+{
+	char cells[TABLE_COLS_MAX][TABLE_CELL_MAX];
+	const char *row[TABLE_COLS_MAX];
+	struct table *t = ncols <= TABLE_COLS_MAX ? table_new(ncols, head) : NULL;
+	const json_t *item;
+	size_t i;
+	int ret = EXIT_ERROR;
+
+	if (!t)
+		goto out;
+	for (unsigned c = 0; c < ncols; c++)
+		row[c] = cells[c];
+	json_array_foreach(list, i, item) {
+		fill(item, cells);
+		if (table_add(t, row) < 0)
+			goto out;
+	}
+	table_print(t, stdout);
+	ret = EXIT_OK;
+out:
+	if (ret)
+		fprintf(stderr, "pairctl: out of memory\n");
+	table_free(t);
+	return ret;
 }
 
 void print_json(const json_t *v)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Shared unit test helpers (see support.h): fake requests for api_handle(),
- * response and problem+json checks, scratch directories and file helpers,
+ * response and problem+json checks, the API fixture, scratch directories and file helpers,
  * hex and frame builders. Every unit test binary links this file.
  */
 #include "support.h"
@@ -9,7 +9,9 @@
 #include "../../service/netaddr.h"
 
 #include "../../service/csum.h"
+#include "../../service/log.h"
 #include "../../service/port.h"
+#include "../../service/portset.h"
 #include "../fakes/portio_mem.h"
 
 #include <stdarg.h>
@@ -188,6 +190,75 @@ bool list_has(const char *list, const char *item)
 		list = strchr(list, ',');
 	}
 	return false;
+}
+
+void expect_status(const struct response *rs, int status)
+{
+	if (rs->status != status)
+		fail_msg("status %d, expected %d: %.*s", rs->status, status, (int)rs->len,
+			 resp_text(rs));
+}
+
+/* --- the API fixture --- */
+
+void api_fx_init(struct api_fx *fx, unsigned max_ports)
+{
+	log_set_level(LOG_ERROR);
+	fx->m = memio_new();
+	assert_non_null(fx->m);
+	fx->dir = tmpdir_new();
+	fx->path = path_join(fx->dir, "state.json");
+	fx->max_ports = max_ports;
+	fx->cfg.listen_host = "127.0.0.1";
+	fx->cfg.listen_port = 8080;
+}
+
+void api_fx_start(struct api_fx *fx)
+{
+	struct fault f = FAULT_INIT;
+
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, fx->max_ports);
+	assert_non_null(fx->ps);
+	if (portset_restore(fx->ps, &f) != 0)
+		fail_msg("restore: %s", f.detail);
+	fx->cfg.ports = fx->ps;
+	fx->api = api_new(&fx->cfg);
+	assert_non_null(fx->api);
+}
+
+void api_fx_restart(struct api_fx *fx)
+{
+	api_free(fx->api);
+	fx->api = api_new(&fx->cfg);
+	assert_non_null(fx->api);
+}
+
+void api_fx_stop(struct api_fx *fx)
+{
+	/* The last response may hold a stream on the port set: it goes first. */
+	response_fini(&fx->rs);
+	api_free(fx->api);
+	portset_free(fx->ps);
+	fx->api = NULL;
+	fx->ps = NULL;
+}
+
+void api_fx_fini(struct api_fx *fx)
+{
+	api_fx_stop(fx);
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	memio_free(fx->m);
+	tmpdir_remove(fx->dir);
+	free(fx->path);
+}
+
+struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr)
+{
+	response_fini(&fx->rs);
+	api_handle(fx->api, &fr->rq, &fx->rs);
+	/* Capture and event bodies are streamed: read them to the end. */
+	assert_int_equal(response_drain(&fx->rs), 0);
+	return &fx->rs;
 }
 
 /* --- files and directories --- */

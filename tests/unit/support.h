@@ -2,8 +2,8 @@
 /*
  * Helpers shared by the unit tests (tests/unit/test_*.c): a fake HTTP
  * request for api_handle() with header and query tables, response
- * inspection (JSON body, headers, the RFC 9457 problem members), a
- * scratch directory per test, whole-file reads, hex/frame builders, and
+ * inspection (JSON body, headers, the RFC 9457 problem members), the
+ * API fixture the test_api*.c files share, a scratch directory per test, whole-file reads, hex/frame builders, and
  * a frame fed through a port's read loop on the memory I/O. Linked into
  * every unit test binary; failures are reported through cmocka's
  * assertions, so callers need no error handling.
@@ -53,6 +53,42 @@ json_t *assert_problem(const struct response *rs, int status, const char *field)
 /* True when the comma-separated @list holds @item. */
 bool list_has(const char *list, const char *item);
 
+/* Asserts the response status, showing the body when it differs. */
+void expect_status(const struct response *rs, int status);
+
+struct memio;
+struct portset;
+/*
+ * An API over a port set on the memory port I/O whose state file,
+ * state.json, is in a scratch directory: what the test_api*.c files test
+ * through api_handle().
+ */
+struct api_fx {
+	struct memio *m;
+	char *dir, *path; /* the scratch directory and its state.json */
+	unsigned max_ports;
+	struct portset *ps;
+	struct api *api;
+	struct api_config cfg; /* listens on 127.0.0.1:8080; ports is ps */
+	struct response rs;    /* the last response, until the next request */
+};
+
+/*
+ * Quiets the log and makes the memory I/O and the scratch directory; the
+ * port set and the API come with api_fx_start(), so cfg can be set first.
+ */
+void api_fx_init(struct api_fx *fx, unsigned max_ports);
+/* A port set restored from the state file, and an API over it. */
+void api_fx_start(struct api_fx *fx);
+/* A new API with cfg as it is now, over the same port set. */
+void api_fx_restart(struct api_fx *fx);
+/* Frees the API and the port set (a later api_fx_start() restores them from the file). */
+void api_fx_stop(struct api_fx *fx);
+/* api_fx_stop(), asserts no device fd is left open, removes the scratch directory. */
+void api_fx_fini(struct api_fx *fx);
+/* Runs @fr and reads its body to the end as a client would; returns &fx->rs. */
+struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr);
+
 /* A fresh directory under $TMPDIR (or /tmp); remove it with tmpdir_remove(). */
 char *tmpdir_new(void);
 /* Removes @dir recursively and frees the string. NULL is a no-op. */
@@ -76,7 +112,6 @@ void frame_fill(uint8_t *buf, size_t len, unsigned seed);
 /* Recomputes the header checksum of the IPv4 header at @ip (IHL taken from it). */
 void ipv4_checksum_fix(uint8_t *ip);
 
-struct memio;
 struct port;
 /*
  * Queues @len bytes at @frame on @port's device of the memory I/O and runs

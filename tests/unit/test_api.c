@@ -32,41 +32,20 @@
 #define TOKEN "0123456789abcdef-secret"
 
 struct fx {
-	struct memio *m;
-	char *dir, *path, *tmp;
-	struct portset *ps;
-	struct api *api;
-	struct api_config cfg;
+	struct api_fx a;
+	char *tmp; /* the state file's temporary name */
 	const char *allow[4];
-	struct response rs;
 };
-
-static void api_restart(struct fx *fx)
-{
-	api_free(fx->api);
-	fx->api = api_new(&fx->cfg);
-	assert_non_null(fx->api);
-}
 
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	struct fault f = FAULT_INIT;
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
-	fx->tmp = path_join(fx->dir, "state.json.tmp");
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 4);
-	assert_non_null(fx->ps);
-	assert_int_equal(portset_restore(fx->ps, &f), 0);
-	fx->cfg.ports = fx->ps;
-	fx->cfg.listen_host = "127.0.0.1";
-	fx->cfg.listen_port = 8080;
-	fx->cfg.allow_hosts = fx->allow;
-	api_restart(fx);
+	api_fx_init(&fx->a, 4);
+	fx->tmp = path_join(fx->a.dir, "state.json.tmp");
+	fx->a.cfg.allow_hosts = fx->allow;
+	api_fx_start(&fx->a);
 	*state = fx;
 	return 0;
 }
@@ -75,13 +54,7 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	response_fini(&fx->rs);
-	api_free(fx->api);
-	portset_free(fx->ps);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
+	api_fx_fini(&fx->a);
 	free(fx->tmp);
 	free(fx);
 	return 0;
@@ -94,15 +67,14 @@ static void req(struct fake_req *fr, enum http_method m, const char *path)
 	freq_header(fr, "Host", "127.0.0.1:8080");
 }
 
-/* Runs @fr; the response is fx->rs until the next call. */
+/* Runs @fr; the response is fx->a.rs until the next call. */
 static struct response *run(struct fx *fx, struct fake_req *fr)
 {
-	response_fini(&fx->rs);
-	api_handle(fx->api, &fr->rq, &fx->rs);
-	assert_int_equal(response_drain(&fx->rs), 0);
+	struct response *rs = api_fx_run(&fx->a, fr);
+
 	/* The router's captures must not outlive the call. */
 	assert_null(fr->rq.params[0]);
-	return &fx->rs;
+	return rs;
 }
 
 static struct response *call(struct fx *fx, enum http_method m, const char *path, const char *ct,
@@ -118,13 +90,6 @@ static struct response *call(struct fx *fx, enum http_method m, const char *path
 static struct response *get(struct fx *fx, const char *path)
 {
 	return call(fx, HTTP_GET, path, NULL, NULL);
-}
-
-static void expect_status(const struct response *rs, int status)
-{
-	if (rs->status != status)
-		fail_msg("status %d, expected %d: %.*s", rs->status, status, (int)rs->len,
-			 resp_text(rs));
 }
 
 /* Asserts a problem of @status whose type ends in @slug; @field as in assert_problem(). */
@@ -159,11 +124,11 @@ static void snap(struct fx *fx, struct snapshot *s)
 
 	expect_status(rs, 200);
 	s->list = strdup(resp_text(rs));
-	s->state = file_read(fx->path, NULL);
+	s->state = file_read(fx->a.path, NULL);
 	assert_non_null(s->state);
-	s->opens = memio_calls(fx->m, MEMIO_OPEN);
-	s->link_sets = memio_calls(fx->m, MEMIO_LINK_SET);
-	s->addr_sets = memio_calls(fx->m, MEMIO_ADDR_SET);
+	s->opens = memio_calls(fx->a.m, MEMIO_OPEN);
+	s->link_sets = memio_calls(fx->a.m, MEMIO_LINK_SET);
+	s->addr_sets = memio_calls(fx->a.m, MEMIO_ADDR_SET);
 }
 
 static void snap_same(struct fx *fx, struct snapshot *before)
@@ -272,7 +237,7 @@ static void test_method_not_allowed(void **state)
 	assert_true(list_has(allow, "GET") && list_has(allow, "HEAD") && list_has(allow, "PUT") &&
 		    list_has(allow, "PATCH") && list_has(allow, "DELETE"));
 	assert_false(list_has(allow, "POST"));
-	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(portset_count(fx->a.ps), 0);
 
 	rs = call(fx, HTTP_OTHER, "/api/v1/ports", NULL, NULL);
 	expect_problem(rs, 405, "method-not-allowed", "");
@@ -389,8 +354,8 @@ static void test_healthz_degraded(void **state)
 	json_decref(doc);
 
 	/* p0's reads fail: state error. */
-	p = portset_find(fx->ps, "p0");
-	memio_inject(fx->m, MEMIO_READ, EIO);
+	p = portset_find(fx->a.ps, "p0");
+	memio_inject(fx->a.m, MEMIO_READ, EIO);
 	port_read_ready(p);
 	assert_int_equal(port_state(p), PORT_STATE_ERROR);
 	doc = health(fx);
@@ -407,8 +372,8 @@ static void test_healthz_degraded(void **state)
 	json_decref(doc);
 
 	/* p1's interface is deleted behind paird's back: gone. A down port is fine. */
-	ls = *port_link(portset_find(fx->ps, "p1"));
-	portset_link_event(fx->ps, &ls, true);
+	ls = *port_link(portset_find(fx->a.ps, "p1"));
+	portset_link_event(fx->a.ps, &ls, true);
 	doc = health(fx);
 	failed = json_object_get(doc, "failed_ports");
 	assert_int_equal(json_array_size(failed), 2);
@@ -473,26 +438,26 @@ static void test_too_large(void **state)
 	freq_body(&fr, "application/json", "{\"name\":\"p0\",\"type\":\"tap\"}");
 	fr.rq.body_too_large = true;
 	expect_problem(run(fx, &fr), 413, "body-too-large", "");
-	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(portset_count(fx->a.ps), 0);
 
 	/* Refused on the headers alone, before a byte of the body is read. */
 	req(&fr, HTTP_POST, "/api/v1/ports");
 	freq_header(&fr, "Content-Length", "65537");
 	memset(&rs, 0, sizeof(rs));
-	assert_true(api_precheck(fx->api, &fr.rq, &rs));
+	assert_true(api_precheck(fx->a.api, &fr.rq, &rs));
 	expect_problem(&rs, 413, "body-too-large", "");
 	response_fini(&rs);
 	expect_problem(run(fx, &fr), 413, "body-too-large", "");
 
 	freq_header(&fr, "Content-Length", "99999999999999999999999999");
 	memset(&rs, 0, sizeof(rs));
-	assert_true(api_precheck(fx->api, &fr.rq, &rs));
+	assert_true(api_precheck(fx->a.api, &fr.rq, &rs));
 	expect_problem(&rs, 413, "body-too-large", "");
 	response_fini(&rs);
 
 	freq_header(&fr, "Content-Length", "65536");
 	memset(&rs, 0, sizeof(rs));
-	assert_false(api_precheck(fx->api, &fr.rq, &rs));
+	assert_false(api_precheck(fx->a.api, &fr.rq, &rs));
 	assert_int_equal(rs.status, 0);
 	response_fini(&rs);
 }
@@ -560,7 +525,7 @@ static void test_media_type(void **state)
 		       "unsupported-media-type", "");
 	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p0", "text/plain", body), 415,
 		       "unsupported-media-type", "");
-	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(portset_count(fx->a.ps), 0);
 
 	/* Parameters and case do not matter. */
 	expect_status(call(fx, HTTP_POST, "/api/v1/ports", "Application/JSON; charset=utf-8", body),
@@ -577,7 +542,7 @@ static void test_media_type(void **state)
 		       415, "unsupported-media-type", "");
 	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", NULL, "{\"mtu\":1200}"), 415,
 		       "unsupported-media-type", "");
-	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1300);
+	assert_int_equal(memio_link(fx->a.m, "p0")->mtu, 1300);
 }
 
 static void test_bad_json(void **state)
@@ -609,8 +574,8 @@ static void test_bad_json(void **state)
 	req(&fr, HTTP_POST, "/api/v1/ports");
 	freq_header(&fr, "Content-Type", "application/json");
 	expect_problem(run(fx, &fr), 400, "malformed-body", "");
-	assert_int_equal(portset_count(fx->ps), 0);
-	assert_int_equal(memio_calls(fx->m, MEMIO_OPEN), 0);
+	assert_int_equal(portset_count(fx->a.ps), 0);
+	assert_int_equal(memio_calls(fx->a.m, MEMIO_OPEN), 0);
 }
 
 static void test_unprocessable(void **state)
@@ -643,8 +608,8 @@ static void test_unprocessable(void **state)
 		expect_problem(
 			call(fx, HTTP_POST, "/api/v1/ports", "application/json", bad[i].body), 422,
 			"invalid-field", bad[i].field);
-	assert_int_equal(portset_count(fx->ps), 0);
-	assert_int_equal(memio_calls(fx->m, MEMIO_OPEN), 0);
+	assert_int_equal(portset_count(fx->a.ps), 0);
+	assert_int_equal(memio_calls(fx->a.m, MEMIO_OPEN), 0);
 }
 
 /* --- the port resource --- */
@@ -740,7 +705,7 @@ static void test_create_conflicts(void **state)
 			    "{\"name\":\"p0\",\"type\":\"tun\"}"),
 		       409, "conflict", "name");
 	/* An interface paird did not create: 409 unless attach is asked for. */
-	assert_int_equal(memio_device_add(fx->m, "pre0", true, false), 0);
+	assert_int_equal(memio_device_add(fx->a.m, "pre0", true, false), 0);
 	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json",
 			    "{\"name\":\"pre0\",\"type\":\"tap\"}"),
 		       409, "conflict", "name");
@@ -756,7 +721,7 @@ static void test_create_conflicts(void **state)
 	expect_problem(call(fx, HTTP_POST, "/api/v1/ports", "application/json",
 			    "{\"name\":\"p9\",\"type\":\"tun\"}"),
 		       409, "limit-reached", NULL);
-	assert_false(memio_device_exists(fx->m, "p9"));
+	assert_false(memio_device_exists(fx->a.m, "p9"));
 }
 
 static void test_kernel_faults(void **state)
@@ -765,7 +730,7 @@ static void test_kernel_faults(void **state)
 	struct response *rs;
 	json_t *doc;
 
-	memio_set_privileged(fx->m, false);
+	memio_set_privileged(fx->a.m, false);
 	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
 		  "{\"name\":\"p0\",\"type\":\"tap\"}");
 	expect_problem(rs, 403, "forbidden", NULL);
@@ -773,31 +738,31 @@ static void test_kernel_faults(void **state)
 	assert_string_equal(json_string_value(json_object_get(doc, "errno_name")), "EPERM");
 	assert_int_equal(json_integer_value(json_object_get(doc, "errno")), EPERM);
 	json_decref(doc);
-	memio_set_privileged(fx->m, true);
+	memio_set_privileged(fx->a.m, true);
 
 	/* No /dev/net/tun is a server problem, never a 404 on a collection. */
-	memio_inject(fx->m, MEMIO_OPEN, ENOENT);
+	memio_inject(fx->a.m, MEMIO_OPEN, ENOENT);
 	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
 		  "{\"name\":\"p0\",\"type\":\"tap\"}");
 	expect_problem(rs, 500, "kernel-error", NULL);
 
-	memio_inject(fx->m, MEMIO_ADDR_SET, ENOSPC);
+	memio_inject(fx->a.m, MEMIO_ADDR_SET, ENOSPC);
 	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
 		  "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
 	expect_problem(rs, 500, "kernel-error", "addresses");
 	doc = resp_json(rs);
 	assert_string_equal(json_string_value(json_object_get(doc, "errno_name")), "ENOSPC");
 	json_decref(doc);
-	assert_int_equal(portset_count(fx->ps), 0);
-	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(portset_count(fx->a.ps), 0);
+	assert_false(memio_device_exists(fx->a.m, "p0"));
 
 	/* The state file cannot be written: 500, and the port is not kept. */
 	assert_int_equal(mkdir(fx->tmp, 0700), 0);
 	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
 		  "{\"name\":\"p0\",\"type\":\"tap\"}");
 	expect_problem(rs, 500, "internal-error", NULL);
-	assert_int_equal(portset_count(fx->ps), 0);
-	assert_false(memio_device_exists(fx->m, "p0"));
+	assert_int_equal(portset_count(fx->a.ps), 0);
+	assert_false(memio_device_exists(fx->a.m, "p0"));
 	assert_int_equal(rmdir(fx->tmp), 0);
 }
 
@@ -808,10 +773,10 @@ static void test_port_error_shown(void **state)
 	json_t *doc, *e;
 
 	json_decref(create(fx, "{\"name\":\"p0\",\"type\":\"tap\"}"));
-	p = portset_find(fx->ps, "p0");
-	assert_int_equal(memio_push(fx->m, "p0", "0123456789abcdef", 16), 0);
+	p = portset_find(fx->a.ps, "p0");
+	assert_int_equal(memio_push(fx->a.m, "p0", "0123456789abcdef", 16), 0);
 	port_read_ready(p);
-	memio_inject(fx->m, MEMIO_READ, EIO);
+	memio_inject(fx->a.m, MEMIO_READ, EIO);
 	port_read_ready(p);
 	doc = resp_json(get(fx, "/api/v1/ports/p0"));
 	e = json_object_get(doc, "status");
@@ -854,7 +819,7 @@ static void test_put(void **state)
 	expect_status(call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json",
 			   "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1400}"),
 		      200);
-	assert_int_equal(portset_count(fx->ps), 1);
+	assert_int_equal(portset_count(fx->a.ps), 1);
 
 	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p0", "application/json",
 			    "{\"name\":\"p1\",\"type\":\"tap\"}"),
@@ -870,7 +835,7 @@ static void test_put(void **state)
 		       422, "invalid-field", "name");
 	expect_problem(call(fx, HTTP_PUT, "/api/v1/ports/p1", "application/json", "{}"), 422,
 		       "invalid-field", "type");
-	assert_int_equal(portset_count(fx->ps), 1);
+	assert_int_equal(portset_count(fx->a.ps), 1);
 }
 
 static void test_patch(void **state)
@@ -890,7 +855,7 @@ static void test_patch(void **state)
 	assert_int_equal(
 		json_array_size(json_object_get(json_object_get(doc, "config"), "addresses")), 1);
 	json_decref(doc);
-	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
+	assert_int_equal(memio_link(fx->a.m, "p0")->mtu, 9000);
 
 	/* RFC 7396: null removes the member; for addresses that is none. */
 	rs = call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"addresses\":null,\"up\":false}");
@@ -902,7 +867,7 @@ static void test_patch(void **state)
 		json_string_value(json_object_get(json_object_get(doc, "status"), "state")),
 		"down");
 	json_decref(doc);
-	assert_int_equal(memio_addr_count(fx->m, "p0"), 0);
+	assert_int_equal(memio_addr_count(fx->a.m, "p0"), 0);
 
 	expect_status(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{}"), 200);
 	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", mp, "{\"name\":\"p1\"}"), 422,
@@ -930,15 +895,15 @@ static void test_delete(void **state)
 	rs = call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, NULL);
 	expect_status(rs, 204);
 	assert_int_equal(rs->len, 0);
-	assert_false(memio_device_exists(fx->m, "p0"));
-	text = file_read(fx->path, NULL);
+	assert_false(memio_device_exists(fx->a.m, "p0"));
+	text = file_read(fx->a.path, NULL);
 	assert_null(strstr(text, "\"p0\""));
 	assert_non_null(strstr(text, "\"p1\""));
 	free(text);
 	expect_problem(call(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, NULL), 404, "not-found",
 		       NULL);
 	expect_problem(get(fx, "/api/v1/ports/p0"), 404, "not-found", NULL);
-	assert_int_equal(portset_count(fx->ps), 1);
+	assert_int_equal(portset_count(fx->a.ps), 1);
 }
 
 static void test_rejections_change_nothing(void **state)
@@ -989,15 +954,15 @@ static void test_rejections_change_nothing(void **state)
 	}
 
 	/* Refused by the kernel half-way: the link is put back. */
-	memio_inject(fx->m, MEMIO_ADDR_SET, 0);
-	memio_inject(fx->m, MEMIO_ADDR_SET, EACCES);
+	memio_inject(fx->a.m, MEMIO_ADDR_SET, 0);
+	memio_inject(fx->a.m, MEMIO_ADDR_SET, EACCES);
 	expect_problem(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "application/merge-patch+json",
 			    "{\"mtu\":9000,\"addresses\":[\"198.18.0.1/24\",\"198.18.1.1/24\","
 			    "\"198.18.2.1/24\"]}"),
 		       403, "forbidden", "addresses");
 	snap_same(fx, &s);
-	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
-	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
+	assert_int_equal(memio_link(fx->a.m, "p0")->mtu, 1500);
+	assert_int_equal(memio_addr_count(fx->a.m, "p0"), 1);
 
 	/* Refused by the state file: undone as well. */
 	assert_int_equal(mkdir(fx->tmp, 0700), 0);
@@ -1015,10 +980,10 @@ static void test_rejections_change_nothing(void **state)
 	assert_int_equal(rmdir(fx->tmp), 0);
 	s.opens++; /* the POST opened p2's device before the state file refused it */
 	snap_same(fx, &s);
-	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1500);
-	assert_int_equal(memio_link(fx->m, "p1")->mtu, 1500);
-	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
-	assert_false(memio_device_exists(fx->m, "p2"));
+	assert_int_equal(memio_link(fx->a.m, "p0")->mtu, 1500);
+	assert_int_equal(memio_link(fx->a.m, "p1")->mtu, 1500);
+	assert_int_equal(memio_addr_count(fx->a.m, "p0"), 1);
+	assert_false(memio_device_exists(fx->a.m, "p2"));
 
 	/* Refused by the security checks. */
 	req(&fr, HTTP_DELETE, "/api/v1/ports/p0");
@@ -1034,7 +999,7 @@ static void test_rejections_change_nothing(void **state)
 	fr.rq.body_too_large = true;
 	expect_problem(run(fx, &fr), 413, "body-too-large", "");
 	snap_same(fx, &s);
-	assert_true(memio_device_exists(fx->m, "p0"));
+	assert_true(memio_device_exists(fx->a.m, "p0"));
 	snap_free(&s);
 }
 
@@ -1093,10 +1058,10 @@ static void test_host(void **state)
 	expect_status(run(fx, &fr), 200);
 
 	/* The address paird listens on, and --allow-host names. */
-	fx->cfg.listen_host = "198.18.0.5";
+	fx->a.cfg.listen_host = "198.18.0.5";
 	fx->allow[0] = "paird.example";
-	fx->cfg.n_allow_hosts = 1;
-	api_restart(fx);
+	fx->a.cfg.n_allow_hosts = 1;
+	api_fx_restart(&fx->a);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "198.18.0.5:8080"), 200);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "198.18.0.5"), 200);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird.example:8080"), 200);
@@ -1107,8 +1072,8 @@ static void test_host(void **state)
 
 	/* '*' switches the Host check off. */
 	fx->allow[1] = "*";
-	fx->cfg.n_allow_hosts = 2;
-	api_restart(fx);
+	fx->a.cfg.n_allow_hosts = 2;
+	api_fx_restart(&fx->a);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "anything.example:80"), 200);
 }
 
@@ -1214,8 +1179,8 @@ static void test_token(void **state)
 	struct response *rs;
 	const char *www;
 
-	fx->cfg.token = TOKEN;
-	api_restart(fx);
+	fx->a.cfg.token = TOKEN;
+	api_fx_restart(&fx->a);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		rs = with_auth(fx, "/api/v1/ports", refused[i]);
 		if (rs->status != 401)
@@ -1236,7 +1201,7 @@ static void test_token(void **state)
 	rs = call(fx, HTTP_POST, "/api/v1/ports", "application/json",
 		  "{\"name\":\"p0\",\"type\":\"tap\"}");
 	expect_problem(rs, 401, "unauthorized", "");
-	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(portset_count(fx->a.ps), 0);
 	rs = call(fx, HTTP_OPTIONS, "/api/v1/ports", NULL, NULL);
 	expect_problem(rs, 401, "unauthorized", "");
 
@@ -1288,8 +1253,8 @@ static void test_unix_socket(void **state)
 	struct fx *fx = *state;
 	struct fake_req fr;
 
-	fx->cfg.token = TOKEN;
-	api_restart(fx);
+	fx->a.cfg.token = TOKEN;
+	api_fx_restart(&fx->a);
 	/* The socket's permissions admitted the client: no token, no Host check. */
 	freq_init(&fr, HTTP_POST, "/api/v1/ports");
 	fr.rq.via = REQ_VIA_UNIX;
@@ -1306,7 +1271,7 @@ static void test_unix_socket(void **state)
 	expect_problem(run(fx, &fr), 413, "body-too-large", "");
 	/* The same requests over TCP (the zero value of via) need the token. */
 	expect_problem(with_auth(fx, "/metrics", NULL), 401, "unauthorized", "");
-	assert_int_equal(portset_count(fx->ps), 1);
+	assert_int_equal(portset_count(fx->a.ps), 1);
 }
 
 static void test_login_session(void **state)
@@ -1317,16 +1282,16 @@ static void test_login_session(void **state)
 	struct response *rs;
 
 	/* No auth on TCP, nothing to log in to. */
-	assert_int_equal(api_login_code(fx->api, code, sizeof(code)), -EPERM);
+	assert_int_equal(api_login_code(fx->a.api, code, sizeof(code)), -EPERM);
 	expect_problem(login(fx, HTTP_GET, ""), 403, "login-refused", "");
 
-	fx->cfg.token = TOKEN;
-	api_restart(fx);
+	fx->a.cfg.token = TOKEN;
+	api_fx_restart(&fx->a);
 	expect_problem(login(fx, HTTP_GET, NULL), 403, "login-refused", "");
 	expect_problem(login(fx, HTTP_GET, "0"), 403, "login-refused", "");
-	assert_int_equal(api_login_code(fx->api, code, sizeof(code)), 0);
+	assert_int_equal(api_login_code(fx->a.api, code, sizeof(code)), 0);
 	assert_int_equal(strlen(code), API_LOGIN_CODE_SIZE - 1);
-	assert_int_equal(api_login_code(fx->api, code2, sizeof(code2)), 0);
+	assert_int_equal(api_login_code(fx->a.api, code2, sizeof(code2)), 0);
 	assert_string_not_equal(code, code2);
 	/* A new code replaces the old one. */
 	expect_problem(login(fx, HTTP_GET, code), 403, "login-refused", "");
@@ -1372,7 +1337,7 @@ static void test_login_session(void **state)
 		       "unauthorized", "");
 
 	/* A new token (SIGHUP) ends the sessions; the new token works, the old does not. */
-	assert_int_equal(api_set_token(fx->api, "another-token-0123456789"), 0);
+	assert_int_equal(api_set_token(fx->a.api, "another-token-0123456789"), 0);
 	expect_problem(with_cookie(fx, "/api/v1/ports", cookie, NULL), 401, "unauthorized", "");
 	expect_problem(with_auth(fx, "/api/v1/ports", "Bearer " TOKEN), 401, "unauthorized", "");
 	expect_status(with_auth(fx, "/api/v1/ports", "Bearer another-token-0123456789"), 200);
@@ -1382,10 +1347,10 @@ static void test_own_host_names(void **state)
 {
 	struct fx *fx = *state;
 
-	fx->cfg.listen_host = "2001:db8::5";
-	fx->cfg.listen_name = "paird-listen.example";
-	fx->cfg.hostname = "paird-host";
-	api_restart(fx);
+	fx->a.cfg.listen_host = "2001:db8::5";
+	fx->a.cfg.listen_name = "paird-listen.example";
+	fx->a.cfg.hostname = "paird-host";
+	api_fx_restart(&fx->a);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8::5]:8080"), 200);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8:0:0::5]"), 200);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird-listen.example:8080"), 200);
@@ -1394,10 +1359,10 @@ static void test_own_host_names(void **state)
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8::6]:8080"), 403);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "paird-host.evil.example"), 403);
 	/* A wildcard listen serves the machine's addresses, and only those. */
-	fx->cfg.listen_host = "::";
-	fx->cfg.hostname = NULL;
-	fx->cfg.listen_any = true;
-	api_restart(fx);
+	fx->a.cfg.listen_host = "::";
+	fx->a.cfg.hostname = NULL;
+	fx->a.cfg.listen_any = true;
+	api_fx_restart(&fx->a);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[::1]:8080"), 200);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "127.0.0.2:8080"), 403);
 	assert_int_equal(status_with_host(fx, "/api/v1/ports", "[2001:db8::6]:8080"), 403);
@@ -1514,7 +1479,7 @@ static void test_stream_slot_release(void **state)
 			       .long_lived = true,
 			       .stream_slot = &count };
 
-	assert_int_equal(api_streams(fx->api), 0);
+	assert_int_equal(api_streams(fx->a.api), 0);
 	assert_int_equal(response_drain(&rs), 0);
 	assert_int_equal(count, 1);
 	response_stream_release(&rs);
@@ -1595,7 +1560,7 @@ static void test_port_etag_and_noop(void **state)
 	snap_same(fx, &before);
 	/* GET's "config" PUT back is the same request. */
 	doc = resp_json(get(fx, "/api/v1/ports/p0"));
-	assert_string_equal(etag(&fx->rs, e2), e1);
+	assert_string_equal(etag(&fx->a.rs, e2), e1);
 	cfg = json_object_get(doc, "config");
 	text = json_dumps(cfg, JSON_COMPACT);
 	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0", text, NULL, NULL);
@@ -1624,14 +1589,14 @@ static void test_port_etag_and_noop(void **state)
 	expect_status(rs, 200);
 	expect_changed(rs, true);
 	assert_string_not_equal(etag(rs, e2), e1);
-	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1300);
+	assert_int_equal(memio_link(fx->a.m, "p0")->mtu, 1300);
 
 	/* The old one is stale now: 412 on every write, and nothing changes. */
 	snap_free(&before);
 	snap(fx, &before);
 	expect_problem(call_h(fx, HTTP_PATCH, "/api/v1/ports/p0", "{\"mtu\":1200}", "If-Match", e1),
 		       412, "precondition-failed", NULL);
-	assert_string_equal(resp_header(&fx->rs, "ETag"), e2);
+	assert_string_equal(resp_header(&fx->a.rs, "ETag"), e2);
 	expect_problem(call_h(fx, HTTP_PUT, "/api/v1/ports/p0", body, "If-Match", e1), 412,
 		       "precondition-failed", NULL);
 	expect_problem(call_h(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, "If-Match", e1), 412,
@@ -1649,7 +1614,7 @@ static void test_port_etag_and_noop(void **state)
 	expect_problem(call_h(fx, HTTP_PATCH, "/api/v1/ports/p1", "{}", "If-Match", "\"5\""), 412,
 		       "precondition-failed", NULL);
 	snap_same(fx, &before);
-	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1300);
+	assert_int_equal(memio_link(fx->a.m, "p0")->mtu, 1300);
 
 	/* If-None-Match: * creates; a list with the right ETag deletes. */
 	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p1", body, "If-None-Match", "*");
@@ -1658,7 +1623,7 @@ static void test_port_etag_and_noop(void **state)
 	rs = call_h(fx, HTTP_DELETE, "/api/v1/ports/p0", NULL, "If-Match", other);
 	expect_status(rs, 204);
 	expect_changed(rs, true);
-	assert_null(portset_find(fx->ps, "p0"));
+	assert_null(portset_find(fx->a.ps, "p0"));
 	snap_free(&before);
 }
 
@@ -1709,7 +1674,7 @@ static void test_named_bindings(void **state)
 	expect_changed(rs, false);
 	assert_string_equal(etag(rs, e2), e1);
 	snap_same(fx, &before);
-	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 2);
+	assert_int_equal(stack_count(portset_stack(fx->a.ps, portset_find(fx->a.ps, "p0"))), 2);
 	/* With "name" in the body, the same; a name other than the path's is refused. */
 	rs = call_h(fx, HTTP_PUT, "/api/v1/ports/p0/bindings/dns",
 		    "{\"name\":\"dns\",\"match\":{\"ethertype\":2048,\"ip_protocol\":17,"
@@ -1770,7 +1735,7 @@ static void test_named_bindings(void **state)
 	doc = resp_json(rs);
 	assert_int_equal(json_integer_value(json_object_get(doc, "id")), 2);
 	json_decref(doc);
-	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 2);
+	assert_int_equal(stack_count(portset_stack(fx->a.ps, portset_find(fx->a.ps, "p0"))), 2);
 
 	/* DELETE by name, with a stale ETag first. */
 	expect_problem(
@@ -1781,7 +1746,7 @@ static void test_named_bindings(void **state)
 	expect_changed(rs, true);
 	expect_problem(call_h(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/dns", NULL, NULL, NULL),
 		       404, "not-found", NULL);
-	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 1);
+	assert_int_equal(stack_count(portset_stack(fx->a.ps, portset_find(fx->a.ps, "p0"))), 1);
 	snap_free(&before);
 }
 
@@ -1810,8 +1775,8 @@ static void test_info(void **state)
 	expect_problem(call(fx, HTTP_POST, "/api/v1/info", "application/json", "{}"), 405,
 		       "method-not-allowed", "");
 
-	fx->cfg.token = TOKEN;
-	api_restart(fx);
+	fx->a.cfg.token = TOKEN;
+	api_fx_restart(&fx->a);
 	expect_problem(with_auth(fx, "/api/v1/info", NULL), 401, "unauthorized", "");
 	expect_status(with_auth(fx, "/api/v1/info", "Bearer " TOKEN), 200);
 }

@@ -25,33 +25,17 @@
 #include "support.h"
 
 struct fx {
-	struct memio *m;
-	char *dir, *path;
-	struct portset *ps;
-	struct api *api;
-	struct api_config cfg;
-	struct response rs;
+	struct api_fx a;
 	char etag[32];
 };
 
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	struct fault f = FAULT_INIT;
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 8);
-	assert_non_null(fx->ps);
-	assert_int_equal(portset_restore(fx->ps, &f), 0);
-	fx->cfg.ports = fx->ps;
-	fx->cfg.listen_host = "127.0.0.1";
-	fx->cfg.listen_port = 8080;
-	fx->api = api_new(&fx->cfg);
-	assert_non_null(fx->api);
+	api_fx_init(&fx->a, 8);
+	api_fx_start(&fx->a);
 	*state = fx;
 	return 0;
 }
@@ -60,13 +44,7 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	response_fini(&fx->rs);
-	api_free(fx->api);
-	portset_free(fx->ps);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
+	api_fx_fini(&fx->a);
 	free(fx);
 	return 0;
 }
@@ -85,17 +63,7 @@ static struct response *call(struct fx *fx, enum http_method m, const char *body
 		freq_header(&fr, m == HTTP_GET ? "If-None-Match" : "If-Match", if_match);
 	if (dry_run)
 		freq_query(&fr, "dry_run", dry_run);
-	response_fini(&fx->rs);
-	api_handle(fx->api, &fr.rq, &fx->rs);
-	assert_int_equal(response_drain(&fx->rs), 0);
-	return &fx->rs;
-}
-
-static void expect_status(const struct response *rs, int status)
-{
-	if (rs->status != status)
-		fail_msg("status %d, expected %d: %.*s", rs->status, status, (int)rs->len,
-			 resp_text(rs));
+	return api_fx_run(&fx->a, &fr);
 }
 
 static const char doc[] = "{\"ports\":{\"t0\":{\"type\":\"tap\",\"mtu\":1400,"
@@ -105,7 +73,7 @@ static const char doc[] = "{\"ports\":{\"t0\":{\"type\":\"tap\",\"mtu\":1400,"
 
 static void keep_etag(struct fx *fx)
 {
-	const char *e = resp_header(&fx->rs, "ETag");
+	const char *e = resp_header(&fx->a.rs, "ETag");
 
 	assert_non_null(e);
 	snprintf(fx->etag, sizeof(fx->etag), "%s", e);
@@ -118,11 +86,11 @@ static void test_get_and_304(void **state)
 
 	expect_status(call(fx, HTTP_GET, NULL, NULL, NULL), 200);
 	keep_etag(fx);
-	j = resp_json(&fx->rs);
+	j = resp_json(&fx->a.rs);
 	assert_int_equal(json_object_size(json_object_get(j, "ports")), 0);
 	json_decref(j);
 	expect_status(call(fx, HTTP_GET, NULL, fx->etag, NULL), 304);
-	assert_string_equal(resp_header(&fx->rs, "ETag"), fx->etag);
+	assert_string_equal(resp_header(&fx->a.rs, "ETag"), fx->etag);
 }
 
 static void test_dry_run_apply_again(void **state)
@@ -136,36 +104,36 @@ static void test_dry_run_apply_again(void **state)
 	snprintf(first, sizeof(first), "%s", fx->etag);
 
 	expect_status(call(fx, HTTP_PUT, doc, NULL, "true"), 200);
-	j = resp_json(&fx->rs);
+	j = resp_json(&fx->a.rs);
 	assert_true(json_is_true(json_object_get(j, "dry_run")));
 	assert_true(json_is_false(json_object_get(j, "changed")));
 	assert_int_equal(json_array_size(json_object_get(j, "actions")), 3);
 	json_decref(j);
-	assert_string_equal(resp_header(&fx->rs, "ETag"), first);
-	assert_string_equal(resp_header(&fx->rs, "Paird-Changed"), "false");
-	assert_false(memio_device_exists(fx->m, "t0"));
+	assert_string_equal(resp_header(&fx->a.rs, "ETag"), first);
+	assert_string_equal(resp_header(&fx->a.rs, "Paird-Changed"), "false");
+	assert_false(memio_device_exists(fx->a.m, "t0"));
 
 	expect_status(call(fx, HTTP_PUT, doc, first, NULL), 200);
-	j = resp_json(&fx->rs);
+	j = resp_json(&fx->a.rs);
 	assert_true(json_is_true(json_object_get(j, "changed")));
 	json_decref(j);
-	assert_string_equal(resp_header(&fx->rs, "Paird-Changed"), "true");
+	assert_string_equal(resp_header(&fx->a.rs, "Paird-Changed"), "true");
 	keep_etag(fx);
 	assert_string_not_equal(fx->etag, first);
-	assert_true(memio_device_exists(fx->m, "t0"));
-	assert_int_equal(memio_link(fx->m, "t0")->mtu, 1400);
+	assert_true(memio_device_exists(fx->a.m, "t0"));
+	assert_int_equal(memio_link(fx->a.m, "t0")->mtu, 1400);
 
 	expect_status(call(fx, HTTP_PUT, doc, NULL, NULL), 200);
-	j = resp_json(&fx->rs);
+	j = resp_json(&fx->a.rs);
 	assert_true(json_is_false(json_object_get(j, "changed")));
 	assert_int_equal(json_array_size(json_object_get(j, "actions")), 0);
 	json_decref(j);
-	assert_string_equal(resp_header(&fx->rs, "ETag"), fx->etag);
+	assert_string_equal(resp_header(&fx->a.rs, "ETag"), fx->etag);
 
 	/* The ETag the client had before the change is stale now: 412, nothing done. */
 	expect_status(call(fx, HTTP_PUT, "{\"ports\":{}}", first, NULL), 412);
-	json_decref(assert_problem(&fx->rs, 412, NULL));
-	assert_true(memio_device_exists(fx->m, "t0"));
+	json_decref(assert_problem(&fx->a.rs, 412, NULL));
+	assert_true(memio_device_exists(fx->a.m, "t0"));
 	/* Checked before the body: even a body that is not JSON gets the 412. */
 	expect_status(call(fx, HTTP_PUT, "{", first, NULL), 412);
 }
@@ -182,7 +150,7 @@ static void test_invalid_lists_every_item(void **state)
 			   "{\"port\":\"gone\"}}}}}}",
 			   NULL, NULL),
 		      422);
-	j = assert_problem(&fx->rs, 422, "ports.a.mtu");
+	j = assert_problem(&fx->a.rs, 422, "ports.a.mtu");
 	errors = json_object_get(j, "errors");
 	assert_int_equal(json_array_size(errors), 3);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 1), "field")),
@@ -190,11 +158,11 @@ static void test_invalid_lists_every_item(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 2), "field")),
 			    "ports.c.bindings.x.options.port");
 	json_decref(j);
-	assert_int_equal(portset_count(fx->ps), 0);
+	assert_int_equal(portset_count(fx->a.ps), 0);
 
 	expect_status(call(fx, HTTP_PUT, doc, NULL, "perhaps"), 400);
-	json_decref(assert_problem(&fx->rs, 400, "query.dry_run"));
-	assert_int_equal(portset_count(fx->ps), 0);
+	json_decref(assert_problem(&fx->a.rs, 400, "query.dry_run"));
+	assert_int_equal(portset_count(fx->a.ps), 0);
 }
 
 static void test_refusal_names_item_and_rolls_back(void **state)
@@ -204,14 +172,14 @@ static void test_refusal_names_item_and_rolls_back(void **state)
 
 	expect_status(call(fx, HTTP_PUT, doc, NULL, NULL), 200);
 	/* x1's name is taken by a device paird did not make. */
-	assert_int_equal(memio_device_add(fx->m, "x1", false, true), 0);
+	assert_int_equal(memio_device_add(fx->a.m, "x1", false, true), 0);
 	expect_status(call(fx, HTTP_PUT,
 			   "{\"ports\":{\"t0\":{\"type\":\"tap\",\"mtu\":1400,"
 			   "\"addresses\":[\"198.18.0.1/24\"]},\"u0\":{\"type\":\"tun\"},"
 			   "\"x0\":{\"type\":\"tap\"},\"x1\":{\"type\":\"tap\"}}}",
 			   NULL, NULL),
 		      409);
-	j = assert_problem(&fx->rs, 409, "ports.x1.name");
+	j = assert_problem(&fx->a.rs, 409, "ports.x1.name");
 	rb = json_object_get(j, "rolled_back");
 	assert_int_equal(json_array_size(rb), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(rb, 0), "port")),
@@ -219,8 +187,8 @@ static void test_refusal_names_item_and_rolls_back(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(rb, 1), "op")),
 			    "remove_binding");
 	json_decref(j);
-	assert_false(memio_device_exists(fx->m, "x0"));
-	assert_int_equal(portset_count(fx->ps), 2);
+	assert_false(memio_device_exists(fx->a.m, "x0"));
+	assert_int_equal(portset_count(fx->a.ps), 2);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

@@ -42,50 +42,17 @@
 #define PROMTOOL "/usr/bin/promtool"
 
 struct fx {
-	struct memio *m;
-	char *dir, *path;
-	struct portset *ps;
-	struct api *api;
-	struct api_config cfg;
-	struct response rs;
+	struct api_fx a;
 	uint8_t buf[PORT_FRAME_MAX + 16];
 };
-
-static void fx_start(struct fx *fx)
-{
-	struct fault f = FAULT_INIT;
-
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 8);
-	assert_non_null(fx->ps);
-	if (portset_restore(fx->ps, &f) != 0)
-		fail_msg("restore: %s", f.detail);
-	fx->cfg.ports = fx->ps;
-	fx->api = api_new(&fx->cfg);
-	assert_non_null(fx->api);
-}
-
-static void fx_stop(struct fx *fx)
-{
-	response_fini(&fx->rs);
-	api_free(fx->api);
-	portset_free(fx->ps);
-	fx->api = NULL;
-	fx->ps = NULL;
-}
 
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
-	fx->cfg.listen_host = "127.0.0.1";
-	fx->cfg.listen_port = 8080;
-	fx_start(fx);
+	api_fx_init(&fx->a, 8);
+	api_fx_start(&fx->a);
 	*state = fx;
 	return 0;
 }
@@ -94,25 +61,12 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	fx_stop(fx);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
+	api_fx_fini(&fx->a);
 	free(fx);
 	return 0;
 }
 
 /* --- requests --- */
-
-static struct response *run(struct fx *fx, struct fake_req *fr)
-{
-	response_fini(&fx->rs);
-	api_handle(fx->api, &fr->rq, &fx->rs);
-	/* Capture bodies are streamed: read them to the end as a client would. */
-	assert_int_equal(response_drain(&fx->rs), 0);
-	return &fx->rs;
-}
 
 /* @body is JSON with ' for ", or NULL; @query holds name, value pairs, NULL-terminated. */
 static struct response *callq(struct fx *fx, enum http_method m, const char *path, const char *body,
@@ -132,7 +86,7 @@ static struct response *callq(struct fx *fx, enum http_method m, const char *pat
 	}
 	for (i = 0; query && query[i]; i += 2)
 		freq_query(&fr, query[i], query[i + 1]);
-	return run(fx, &fr);
+	return api_fx_run(&fx->a, &fr);
 }
 
 static struct response *call(struct fx *fx, enum http_method m, const char *path, const char *body)
@@ -143,13 +97,6 @@ static struct response *call(struct fx *fx, enum http_method m, const char *path
 static struct response *get(struct fx *fx, const char *path)
 {
 	return call(fx, HTTP_GET, path, NULL);
-}
-
-static void expect_status(const struct response *rs, int status)
-{
-	if (rs->status != status)
-		fail_msg("status %d, expected %d: %.*s", rs->status, status, (int)rs->len,
-			 resp_text(rs));
 }
 
 /* A problem of @status whose type ends in @slug (NULL: any), naming @field. Returns it. */
@@ -272,10 +219,10 @@ static size_t arp_frame(uint8_t *buf)
 
 static void push(struct fx *fx, const char *port, const void *frame, size_t len)
 {
-	struct port *p = portset_find(fx->ps, port);
+	struct port *p = portset_find(fx->a.ps, port);
 
 	assert_non_null(p);
-	frame_feed(fx->m, p, frame, len);
+	frame_feed(fx->a.m, p, frame, len);
 }
 
 static void hex_of(const uint8_t *p, size_t n, char *out)
@@ -413,7 +360,7 @@ static void test_bindings_invalid(void **state)
 
 	port_create(fx, "{'name':'p0','type':'tap'}");
 	port_create(fx, "{'name':'t0','type':'tun'}");
-	before = file_read(fx->path, NULL);
+	before = file_read(fx->a.path, NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings", bad[i].body), 422,
 			       "invalid-field", bad[i].field);
@@ -435,10 +382,10 @@ static void test_bindings_invalid(void **state)
 	freq_init(&fr, HTTP_POST, "/api/v1/ports/p0/bindings");
 	freq_header(&fr, "Host", "127.0.0.1:8080");
 	freq_body(&fr, "text/plain", "{\"handler\":\"count\"}");
-	expect_problem(run(fx, &fr), 415, "unsupported-media-type", "");
+	expect_problem(api_fx_run(&fx->a, &fr), 415, "unsupported-media-type", "");
 
 	/* Nothing changed. */
-	after = file_read(fx->path, NULL);
+	after = file_read(fx->a.path, NULL);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -487,8 +434,8 @@ static void test_bindings_forward(void **state)
 	n = udp4(fx->buf, 53);
 	push(fx, "p0", fx->buf, n);
 	push(fx, "p0", fx->buf, arp_frame(fx->buf)); /* not under 2048 */
-	assert_int_equal(memio_written_count(fx->m, "p1"), 1);
-	w = memio_written(fx->m, "p1", 0, &wlen);
+	assert_int_equal(memio_written_count(fx->a.m, "p1"), 1);
+	w = memio_written(fx->a.m, "p1", 0, &wlen);
 	assert_int_equal(wlen, n);
 	udp4(fx->buf, 53);
 	assert_memory_equal(w, fx->buf, n);
@@ -502,7 +449,7 @@ static void test_bindings_forward(void **state)
 static json_t *state_bindings(const struct fx *fx, const char *port)
 {
 	json_error_t jerr;
-	json_t *doc = json_load_file(fx->path, JSON_REJECT_DUPLICATES, &jerr), *p, *b = NULL;
+	json_t *doc = json_load_file(fx->a.path, JSON_REJECT_DUPLICATES, &jerr), *p, *b = NULL;
 	size_t i;
 
 	if (!doc)
@@ -564,8 +511,8 @@ static void test_bindings_persisted(void **state)
 		1);
 
 	/* A restart: a new port set from the same file. */
-	fx_stop(fx);
-	fx_start(fx);
+	api_fx_stop(&fx->a);
+	api_fx_start(&fx->a);
 	after = ok_json(get(fx, "/api/v1/ports/p0/bindings"), 200);
 	arr = json_object_get(after, "bindings");
 	assert_int_equal(json_array_size(arr), 3);
@@ -600,12 +547,12 @@ static void test_bindings_persisted(void **state)
 	after = ok_json(get(fx, "/api/v1/ports/p0/bindings/3"), 200);
 	assert_int_equal(jint(json_object_get(after, "counters"), "captured"), 1);
 	json_decref(after);
-	assert_int_equal(memio_written_count(fx->m, "p1"), 1);
+	assert_int_equal(memio_written_count(fx->a.m, "p1"), 1);
 
 	/* Deleting the newest before a restart does not give its id out again. */
 	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0/bindings/5", NULL), 204);
-	fx_stop(fx);
-	fx_start(fx);
+	api_fx_stop(&fx->a);
+	api_fx_start(&fx->a);
 	assert_int_equal(bind_post(fx, "p0", "{'handler':'drop'}"), 6);
 }
 
@@ -613,7 +560,7 @@ static void test_bindings_persisted(void **state)
 static void test_binding_delete_undone(void **state)
 {
 	struct fx *fx = *state;
-	char *tmp = path_join(fx->dir, "state.json.tmp");
+	char *tmp = path_join(fx->a.dir, "state.json.tmp");
 	json_t *before, *after;
 
 	port_create(fx, "{'name':'p0','type':'tap'}");
@@ -668,19 +615,19 @@ static void test_bindings_limits(void **state)
 	char *before, *after;
 
 	/* --max-bindings 2, and capture memory for one ring of 64 KiB only. */
-	assert_int_equal(portset_set_dataplane(fx->ps, 100 << 10, 64 << 10, 2), 0);
+	assert_int_equal(portset_set_dataplane(fx->a.ps, 100 << 10, 64 << 10, 2), 0);
 	port_create(fx, "{'name':'p0','type':'tap'}");
 	port_create(fx, "{'name':'p1','type':'tap'}");
-	assert_int_equal(portset_set_dataplane(fx->ps, 1 << 20, 1 << 20, 8), -EBUSY);
+	assert_int_equal(portset_set_dataplane(fx->a.ps, 1 << 20, 1 << 20, 8), -EBUSY);
 	assert_int_equal(bind_post(fx, "p0", "{'handler':'count'}"), 1);
 	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 2);
-	before = file_read(fx->path, NULL);
+	before = file_read(fx->a.path, NULL);
 	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p0/bindings", "{'handler':'count'}"), 409,
 		       "limit-reached", NULL);
 	/* The capture ring of p1 would pass --capture-memory. */
 	expect_problem(call(fx, HTTP_POST, "/api/v1/ports/p1/bindings", "{'handler':'capture'}"),
 		       409, "limit-reached", NULL);
-	after = file_read(fx->path, NULL);
+	after = file_read(fx->a.path, NULL);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -860,7 +807,7 @@ static void test_captures_gone_and_clear(void **state)
 	json_t *doc, *recs;
 	char a[24];
 
-	assert_int_equal(portset_set_dataplane(fx->ps, 1 << 20, 8192, 16), 0);
+	assert_int_equal(portset_set_dataplane(fx->a.ps, 1 << 20, 8192, 16), 0);
 	port_create(fx, "{'name':'p0','type':'tap'}");
 	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
 	for (int i = 0; i < 60; i++)
@@ -1053,7 +1000,7 @@ static void rx_start(struct fx *fx, struct rx *rx, const char *path, const char 
 	freq_header(&fr, "Host", "127.0.0.1:8080");
 	for (size_t i = 0; query && query[i]; i += 2)
 		freq_query(&fr, query[i], query[i + 1]);
-	api_handle(fx->api, &fr.rq, &rx->rs);
+	api_handle(fx->a.api, &fr.rq, &rx->rs);
 	expect_status(&rx->rs, 200);
 	assert_non_null(rx->rs.read); /* streamed, not built in memory */
 	assert_null(rx->rs.body);
@@ -1161,14 +1108,14 @@ static void test_captures_page_budget(void **state)
 		n = json_array_size(recs);
 		assert_true(n > 0 && n < 1000);
 		/* No record is started past 1 MiB: the page ends within one record of it. */
-		assert_true(fx->rs.len < (1u << 20) + 8 * 1024);
+		assert_true(fx->a.rs.len < (1u << 20) + 8 * 1024);
 		for (size_t i = 0; i < n; i++)
 			assert_int_equal(jint(json_array_get(recs, i), "seq"), ++seq);
 		assert_int_equal(jint(doc, "next_after"), seq);
 		after = seq;
 		pages++;
 		if (seq < 1200) {
-			assert_true(fx->rs.len >= 1u << 20);
+			assert_true(fx->a.rs.len >= 1u << 20);
 			assert_string_equal(jstr(doc, "stop"), "bytes");
 		} else {
 			assert_string_equal(jstr(doc, "stop"), "newest");
@@ -1230,7 +1177,7 @@ static void test_captures_stream_evicted(void **state)
 	json_t *doc, *recs;
 	char a[24];
 
-	assert_int_equal(portset_set_dataplane(fx->ps, 1 << 20, 64 * 1024, 16), 0);
+	assert_int_equal(portset_set_dataplane(fx->a.ps, 1 << 20, 64 * 1024, 16), 0);
 	port_create(fx, "{'name':'p0','type':'tap'}");
 	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
 	first_len = big_udp(first, 1000, 1);
@@ -1409,7 +1356,7 @@ static void stream_start(struct fx *fx, struct response *rs, const char *path,
 	for (size_t i = 0; query && query[i]; i += 2)
 		freq_query(&fr, query[i], query[i + 1]);
 	memset(rs, 0, sizeof(*rs));
-	api_handle(fx->api, &fr.rq, rs);
+	api_handle(fx->a.api, &fr.rq, rs);
 	tw->w.wake = twake_fn;
 	tw->n = 0;
 	if (rs->attach_wake)
@@ -1431,9 +1378,9 @@ static void test_follow_pcap(void **state)
 	uint8_t fr[128];
 	size_t len = udp4(fr, 53), rec = 16 + len;
 
-	fx_stop(fx);
-	fx->cfg.max_streams = 1;
-	fx_start(fx);
+	api_fx_stop(&fx->a);
+	fx->a.cfg.max_streams = 1;
+	api_fx_start(&fx->a);
 	port_create(fx, "{'name':'p0','type':'tap'}");
 	/* Nothing to follow without a capture binding. */
 	expect_problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures.pcap", NULL, q), 409,
@@ -1444,7 +1391,7 @@ static void test_follow_pcap(void **state)
 	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcap", q, &w1);
 	expect_status(&f1, 200);
 	assert_true(f1.long_lived);
-	assert_int_equal(api_streams(fx->api), 1);
+	assert_int_equal(api_streams(fx->a.api), 1);
 	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
 	assert_int_equal(f1.len, 24 + 2 * rec);
 	assert_int_equal(w1.n, 0);
@@ -1469,7 +1416,7 @@ static void test_follow_pcap(void **state)
 	assert_int_equal(w1.n, 3);
 	assert_int_equal(response_drain(&f1), 0);
 	assert_int_equal(f1.len, 24 + 5 * rec);
-	assert_int_equal(api_streams(fx->api), 0);
+	assert_int_equal(api_streams(fx->a.api), 0);
 	response_fini(&f1);
 }
 
@@ -1578,7 +1525,7 @@ static void test_pcapng(void **state)
 	freq_init(&freq, HTTP_GET, "/api/v1/ports/p0/captures.pcap");
 	freq_header(&freq, "Host", "127.0.0.1:8080");
 	freq_header(&freq, "Accept", "application/x-pcapng");
-	rs = run(fx, &freq);
+	rs = api_fx_run(&fx->a, &freq);
 	assert_string_equal(rs->content_type, "application/x-pcapng");
 
 	/* Two ports, one interface each, in order; a tun's packets are LINKTYPE_RAW. */
@@ -1617,14 +1564,14 @@ static void test_pcapng(void **state)
 		struct capture_stats st;
 		uint64_t before;
 
-		capture_ring_stats(stack_ring(portset_stack(fx->ps, portset_find(fx->ps, "p0"))),
-				   &st);
+		capture_ring_stats(
+			stack_ring(portset_stack(fx->a.ps, portset_find(fx->a.ps, "p0"))), &st);
 		before = st.evictions;
 		/* 8 MiB ring, ~170-byte records: about 50000 records fill it. */
 		for (int i = 0; i < 40000; i++)
 			push(fx, "p0", fr, len);
-		capture_ring_stats(stack_ring(portset_stack(fx->ps, portset_find(fx->ps, "p0"))),
-				   &st);
+		capture_ring_stats(
+			stack_ring(portset_stack(fx->a.ps, portset_find(fx->a.ps, "p0"))), &st);
 		assert_true(st.evictions > before);
 	}
 	assert_int_equal(w1.n, 1);
@@ -1720,7 +1667,7 @@ static void test_follow_own_capture(void **state)
 	struct response f1;
 	struct twake w1;
 	uint8_t fr[128];
-	size_t len, used0 = capture_budget_used(portset_budget(fx->ps));
+	size_t len, used0 = capture_budget_used(portset_budget(fx->a.ps));
 	const uint8_t *p;
 
 	port_create(fx, "{'name':'p0','type':'tap'}");
@@ -1733,7 +1680,7 @@ static void test_follow_own_capture(void **state)
 		400, NULL, "filter");
 	stream_start(fx, &f1, "/api/v1/ports/p0/captures.pcap", q, &w1);
 	expect_status(&f1, 200);
-	assert_true(capture_budget_used(portset_budget(fx->ps)) > used0);
+	assert_true(capture_budget_used(portset_budget(fx->a.ps)) > used0);
 	assert_int_equal(response_drain(&f1), RESPONSE_WAIT);
 	assert_int_equal(f1.len, 24);
 	len = udp4(fr, 54);
@@ -1748,10 +1695,10 @@ static void test_follow_own_capture(void **state)
 	assert_int_equal(rd32(p + 8), 20);   /* incl_len: snaplen */
 	assert_int_equal(rd32(p + 12), len); /* orig_len */
 	/* No binding, no port ring: the stream's capture is its own. */
-	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 0);
-	assert_null(stack_ring(portset_stack(fx->ps, portset_find(fx->ps, "p0"))));
+	assert_int_equal(stack_count(portset_stack(fx->a.ps, portset_find(fx->a.ps, "p0"))), 0);
+	assert_null(stack_ring(portset_stack(fx->a.ps, portset_find(fx->a.ps, "p0"))));
 	response_fini(&f1); /* the client goes */
-	assert_int_equal(capture_budget_used(portset_budget(fx->ps)), used0);
+	assert_int_equal(capture_budget_used(portset_budget(fx->a.ps)), used0);
 	push(fx, "p0", fr, len); /* the tap is gone with it */
 
 	/* The port deleted under a stream: the stream ends with what it had. */
@@ -1768,7 +1715,7 @@ static void test_follow_own_capture(void **state)
 		assert_string_equal(ng.last_comment, "stream capture");
 	}
 	response_fini(&f1);
-	assert_int_equal(capture_budget_used(portset_budget(fx->ps)), used0);
+	assert_int_equal(capture_budget_used(portset_budget(fx->a.ps)), used0);
 }
 
 static void test_captures_pcap(void **state)
@@ -1866,7 +1813,7 @@ static void test_captures_pcap(void **state)
 static void written_parse(struct fx *fx, const char *port, size_t i, enum frame_link link,
 			  struct frame_info *fi, const uint8_t **frame, size_t *len)
 {
-	*frame = memio_written(fx->m, port, i, len);
+	*frame = memio_written(fx->a.m, port, i, len);
 	assert_non_null(*frame);
 	frame_parse(*frame, *len, link, true, fi);
 	if (fi->malformed != MALFORMED_NONE)
@@ -1887,7 +1834,7 @@ static void test_transmit(void **state)
 	port_create(fx, "{'name':'p0','type':'tap'}");
 	port_create(fx, "{'name':'t0','type':'tun'}");
 	port_create(fx, "{'name':'t1','type':'tun','packet_info':true}");
-	ls = port_link(portset_find(fx->ps, "p0"));
+	ls = port_link(portset_find(fx->a.ps, "p0"));
 
 	/* Raw bytes, written as given. */
 	n = udp4(fx->buf, 9);
@@ -1897,7 +1844,7 @@ static void test_transmit(void **state)
 	assert_int_equal(jint(doc, "length"), n);
 	assert_string_equal(jstr(doc, "data"), hex);
 	json_decref(doc);
-	w = memio_written(fx->m, "p0", 0, &wlen);
+	w = memio_written(fx->a.m, "p0", 0, &wlen);
 	assert_int_equal(wlen, n);
 	assert_memory_equal(w, fx->buf, n);
 	tx_bytes += n;
@@ -1999,10 +1946,10 @@ static void test_transmit(void **state)
 	assert_int_equal(jint(c, "tx_frames"), 5);
 	assert_int_equal(jint(json_object_get(c, "write_errors"), "EIO"), 1);
 	json_decref(c);
-	assert_int_equal(memio_written_count(fx->m, "p0"), 5);
+	assert_int_equal(memio_written_count(fx->a.m, "p0"), 5);
 	expect_status(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "{'up':true}"), 200);
 	expect_status(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit", body), 200);
-	assert_int_equal(memio_written_count(fx->m, "p0"), 6);
+	assert_int_equal(memio_written_count(fx->a.m, "p0"), 6);
 }
 
 static void test_transmit_refused(void **state)
@@ -2087,8 +2034,8 @@ static void test_transmit_refused(void **state)
 		       "not-found", NULL);
 	expect_problem(call(fx, HTTP_GET, "/api/v1/ports/p0/transmit", NULL), 405,
 		       "method-not-allowed", "");
-	assert_int_equal(memio_written_count(fx->m, "p0"), 0);
-	assert_int_equal(memio_written_count(fx->m, "t0"), 0);
+	assert_int_equal(memio_written_count(fx->a.m, "p0"), 0);
+	assert_int_equal(memio_written_count(fx->a.m, "t0"), 0);
 	c = port_counters_json(fx, "p0");
 	assert_int_equal(jint(c, "tx_frames"), 0);
 	json_decref(c);

@@ -23,62 +23,34 @@
 #include "../fakes/portio_mem.h"
 #include "support.h"
 
-struct fx {
-	struct memio *m;
-	char *dir, *path;
-	struct portset *ps;
-	struct api *api;
-	struct response rs;
-};
-
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	struct fault f = FAULT_INIT;
-	struct api_config cfg = { 0 };
+	struct api_fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 4);
-	assert_non_null(fx->ps);
-	assert_int_equal(portset_restore(fx->ps, &f), 0);
-	cfg.ports = fx->ps;
-	cfg.listen_host = "127.0.0.1";
-	cfg.listen_port = 8080;
-	fx->api = api_new(&cfg);
-	assert_non_null(fx->api);
+	api_fx_init(fx, 4);
+	api_fx_start(fx);
 	*state = fx;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 
-	response_fini(&fx->rs);
-	api_free(fx->api);
-	portset_free(fx->ps);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
+	api_fx_fini(fx);
 	free(fx);
 	return 0;
 }
 
 /* Runs @fr (over the Unix socket: no token); the response is fx->rs until the next call. */
-static struct response *run(struct fx *fx, struct fake_req *fr)
+static struct response *run(struct api_fx *fx, struct fake_req *fr)
 {
 	fr->rq.via = REQ_VIA_UNIX;
-	response_fini(&fx->rs);
-	api_handle(fx->api, &fr->rq, &fx->rs);
-	assert_int_equal(response_drain(&fx->rs), 0);
-	return &fx->rs;
+	return api_fx_run(fx, fr);
 }
 
-static struct response *post(struct fx *fx, const char *path, const char *body)
+static struct response *post(struct api_fx *fx, const char *path, const char *body)
 {
 	struct fake_req fr;
 
@@ -123,7 +95,7 @@ static json_t *expect_errors(const struct response *rs, int status, const char *
 static void test_port_three_bad_fields(void **state)
 {
 	static const char *const fields[] = { "name", "type", "mtu", NULL };
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 
 	json_decref(expect_errors(
 		post(fx, "/api/v1/ports", "{\"name\":\"a b\",\"type\":\"tuntap\",\"mtu\":5}"), 422,
@@ -137,7 +109,7 @@ static void test_port_missing_and_bad(void **state)
 	static const char *const fields[] = {
 		"colour", "addresses[0]", "addresses[2]", "addresses[3]", "name", "type", NULL
 	};
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 
 	/* Unknown member, bad items of a list (and a duplicate), then the required ones. */
 	json_decref(expect_errors(post(fx, "/api/v1/ports",
@@ -150,7 +122,7 @@ static void test_port_missing_and_bad(void **state)
 static void test_one_bad_field_one_error(void **state)
 {
 	static const char *const fields[] = { "mtu", NULL };
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 
 	json_decref(expect_errors(
 		post(fx, "/api/v1/ports", "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":\"1500\"}"),
@@ -159,7 +131,7 @@ static void test_one_bad_field_one_error(void **state)
 
 static void test_errors_bounded(void **state)
 {
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 	char body[1024];
 	size_t n = 0;
 	json_t *doc;
@@ -186,7 +158,7 @@ static void test_binding_bad_fields(void **state)
 	static const char *const opt_fields[] = { "options.limit", "options.snaplen", NULL };
 	static const char *const handler_fields[] = { "colour", "handler", NULL };
 	static const char *const type_fields[] = { "handler", "colour", NULL };
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 
 	assert_int_equal(post(fx, "/api/v1/ports", "{\"name\":\"p0\",\"type\":\"tap\"}")->status,
 			 201);
@@ -210,7 +182,7 @@ static void test_reply_addresses_listed(void **state)
 {
 	static const char *const fields[] = { "options.addresses[0]", "options.addresses[2]",
 					      "options.addresses[3]", "options.mac", NULL };
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 
 	assert_int_equal(post(fx, "/api/v1/ports", "{\"name\":\"p0\",\"type\":\"tap\"}")->status,
 			 201);
@@ -225,7 +197,7 @@ static void test_reply_addresses_listed(void **state)
 /* A fault with no field (a 404) carries no "errors". */
 static void test_no_field_no_errors(void **state)
 {
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 	struct fake_req fr;
 	json_t *doc;
 
@@ -254,7 +226,7 @@ static void test_unknown_query_refused(void **state)
 		"/index.html",
 		"/openapi.yaml",
 	};
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 	struct fake_req fr;
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -269,7 +241,7 @@ static void test_unknown_query_refused(void **state)
 static void test_unknown_query_changes_nothing(void **state)
 {
 	static const char *const fields[] = { "query.dry_run", NULL };
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 	struct fake_req fr;
 
 	freq_init(&fr, HTTP_POST, "/api/v1/ports");
@@ -284,7 +256,7 @@ static void test_repeated_query_refused(void **state)
 {
 	static const char *const fields[] = { "query.after", NULL };
 	static const char *const both[] = { "query.colour", "query.after", NULL };
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 	struct fake_req fr;
 
 	freq_init(&fr, HTTP_GET, "/api/v1/ports/p0/captures");
@@ -300,7 +272,7 @@ static void test_repeated_query_refused(void **state)
 /* A route's own parameters pass the check and reach the handler. */
 static void test_known_query_passes(void **state)
 {
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 	struct fake_req fr;
 
 	assert_int_equal(post(fx, "/api/v1/ports", "{\"name\":\"p0\",\"type\":\"tap\"}")->status,
@@ -323,7 +295,7 @@ static void test_known_query_passes(void **state)
 /* 404 and 405 come first; OPTIONS answers whatever the query. */
 static void test_query_check_order(void **state)
 {
-	struct fx *fx = *state;
+	struct api_fx *fx = *state;
 	struct fake_req fr;
 
 	freq_init(&fr, HTTP_GET, "/nosuch");
