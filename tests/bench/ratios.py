@@ -187,7 +187,7 @@ def mem_table(runs):
 
 
 def strace_table(runs, raw):
-    rows = []
+    rows, notes = [], []
     for r in runs:
         if not r["fig"].startswith("strace/"):
             continue
@@ -202,6 +202,11 @@ def strace_table(runs, raw):
         rows.append("| %s | %d | %d | %d | %+d | %d | %d | %d | %d | %d |" % (
             c, fr, reads, rerr, reads - rerr - fr, writes, sc.get("epoll_wait", 0), clock,
             other, sc.get("total", 0)))
+        if fr:
+            notes.append("%s: %.3f reads per frame besides the EAGAINs, %.3f writes, %.4f "
+                         "epoll_wait and %d clock_gettime syscalls per frame" % (
+                             c, (reads - rerr) / fr, writes / fr, sc.get("epoll_wait", 0) / fr,
+                             clock))
     if not rows:
         return
     print("\nSyscalls of paird over a drain (strace -c -f attached, the device queue "
@@ -212,6 +217,7 @@ def strace_table(runs, raw):
           "| clock_gettime | other | total |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    print("\n" + "\n".join("- " + n for n in notes))
     for r in runs:
         if r["fig"].startswith("strace/"):
             c = r["fig"].split("/")[1]
