@@ -432,7 +432,8 @@ http_run() {
 		if [ "$load" = sat ]; then
 			# UDP GSO through the route: the fastest ordinary-frame source.
 			ip netns exec "$ns" ./bin/gen -d "$dst" -g 64 -s 64 -n 200000000 \
-				-t $((HTTP_DUR * 5 + 30)) -c "$GEN_CPU" >"$log.gen" 2>&1 &
+				-t $(((2 + 2 * $(wc -w <<<"$HTTP_CONNS")) * HTTP_DUR + 30)) \
+				-c "$GEN_CPU" >"$log.gen" 2>&1 &
 			gp=$!
 			PIDS+=("$gp")
 			sleep 0.5
@@ -564,11 +565,12 @@ mem_run() {
 		coproc HOLD { ip netns exec "$ns" python3 "$root/tests/bench/clients.py" hold \
 			--port "$HTTP_PORT" --token-file "$TOKF" -n "$MEM_CLIENTS" --kind "$kind" \
 			--path "$path" --max-s 30 2>&1; }
-		local hp=$HOLD_PID line=
+		local hp=$HOLD_PID hin=${HOLD[1]} line=
 		PIDS+=("$hp")
 		read -r -t 20 line <&"${HOLD[0]}"
 		case $line in READY*) ;; *)
 			rec "fig=mem/client-$kind rep=$rep error=clients_${line// /_}"
+			exec {hin}>&-
 			stop_pid "$hp"
 			continue
 			;;
@@ -576,7 +578,7 @@ mem_run() {
 		sleep 0.3
 		r1=$(rss_kb "$SP") p1=$(pss_kb "$SP")
 		memrec "client-$kind" "$MEM_CLIENTS"
-		exec {HOLD[1]}>&-
+		exec {hin}>&- # the clients see EOF on stdin and close
 		stop_pid "$hp"
 	done
 	stop_pid "$SP"
