@@ -205,8 +205,9 @@ asan: deps test-deps
 
 # Benchmarks (tests/bench/run.sh): every case measured side by side with the
 # bare-read limit and Twisted Pair in one run, callgrind's instructions per
-# frame beside; results in build/bench. Needs root. BENCH_QUICK=1: a smoke run.
-BENCH_DEPS	:= tcpdump wrk valgrind python3-twisted ethtool iputils-ping
+# frame beside, the API under wrk, memory per item, strace -c of a drain;
+# results in build/bench. Needs root. BENCH_QUICK=1: a smoke run.
+BENCH_DEPS	:= tcpdump wrk strace valgrind python3-twisted ethtool iputils-ping
 
 bench: deps all $(BUILD)/tests/memio_bench
 	$(call install_missing,$(BENCH_DEPS))
@@ -263,7 +264,7 @@ BUILD_DEPS	:= gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev lib
 		   libmnl-dev libpcap-dev libcmocka-dev libcurl4-openssl-dev
 TEST_DEPS	:= iproute2 util-linux procps curl jq iputils-ping tshark python3-scapy ansible-core \
 		   clang-14 libclang-rt-14-dev clang-format chromium systemd man-db python3 valgrind \
-		   python3-twisted
+		   python3-twisted wrk strace
 CHECK_DEPS	:= clang-format cppcheck clang-tidy
 
 define install_missing

@@ -5,8 +5,11 @@ one run: for every case, paird's drain rate as a median of the run's
 repetitions and as a ratio to the bare-read limit of the same run, CPU per
 frame beside it (the limit's, paird's, and their difference: paird's own
 user-space work), and callgrind's instructions per frame on the memory I/O
-harness; then paird against the Twisted Pair peer on the count chain.
-Medians, never pass/fail."""
+harness; then paird against the Twisted Pair peer on the count chain; the
+API under load (wrk, followers) with the data plane idle and saturated;
+resident memory per item; the syscalls of a drain (strace -c) and their
+count per frame. Medians, never pass/fail."""
+import os
 import statistics
 import sys
 
@@ -95,6 +98,132 @@ def main():
               "| CPU ns/frame paird | user-space CPU, Twisted / paird | runs |")
         print("|---|---|---|---|---|---|---|---|---|")
         print("\n".join(rows))
+    http_table(runs)
+    mem_table(runs)
+    strace_table(runs, os.path.join(os.path.dirname(sys.argv[1]), "raw"))
+
+
+def http_table(runs):
+    figs = {r["fig"] for r in runs}
+    if not any(f.startswith("http/") for f in figs):
+        return
+    one = next(r for r in runs if r["fig"].startswith("http/"))
+    print("\nThe API over TCP (wrk, one thread, C connections; followers: N streams of "
+          "captures.pcap?follow=true reading a ring of %s records), the data plane idle or "
+          "saturated (the generator at full speed into a count binding); paird's frames/s in "
+          "the same window, and as a ratio to its rate with no API load (the mean of the two "
+          "windows without requests):\n" % one.get("ring_records", "?"))
+    print("| request | C | data plane | requests/s | p50 ms | p99 ms | errors "
+          "| paird frames/s meanwhile | / no API load | runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    noapi = [x for x in (med(runs, "http/noapi/sat", "dp_pps"),
+                         med(runs, "http/noapi2/sat", "dp_pps")) if x]
+    base = statistics.mean(x[0] for x in noapi) if noapi else None
+    names = {"ports": "GET /api/v1/ports/{name}", "captures": "GET .../captures?limit=100"}
+    conns = sorted({f.split("/")[1].split("@")[1] for f in figs if "@" in f}, key=int)
+    for what, c, load in ((w, c, l) for w in ("ports", "captures") for c in conns
+                          for l in ("idle", "sat")):
+        fig = "http/%s@%s/%s" % (what, c, load)
+        rps = med(runs, fig, "rps")
+        if not rps:
+            continue
+        p50, p99 = med(runs, fig, "p50_us"), med(runs, fig, "p99_us")
+        err = med(runs, fig, "errors")
+        dp = med(runs, fig, "dp_pps") if load == "sat" else None
+        print("| %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %d |" % (
+            names[what], c, "saturated" if load == "sat" else "idle", rate(rps[0]),
+            p50[0] / 1e3, p99[0] / 1e3, num(err and err[0]), rate(dp and dp[0]),
+            "%.2f" % (dp[0] / base) if dp and base else "n/a", rps[3]))
+    if base:
+        print("| (no requests) | | saturated | | | | | %s | 1.00 | %d |" % (rate(base), len(noapi)))
+    rows = []
+    for load in ("idle", "sat"):
+        fig = "http/follow/%s" % load
+        agg = med(runs, fig, "agg_rps")
+        if not agg:
+            continue
+        r = next(x for x in runs if x["fig"] == fig)
+        dp = med(runs, fig, "dp_pps") if load == "sat" else None
+        rows.append("| %s | %s | %s | %.2f | %.2f | %s of %s | %s | %s | %d |" % (
+            r.get("n", "?"), "saturated" if load == "sat" else "idle", rate(agg[0]),
+            med(runs, fig, "ttfb_p50_ms")[0],
+            med(runs, fig, "ttfb_p99_ms")[0], r.get("done", "?"), r.get("n", "?"),
+            rate(dp and dp[0]), "%.2f" % (dp[0] / base) if dp and base else "n/a", agg[3]))
+    if rows:
+        print("\nFollowers: N streams opened at once, each reading the ring's records; "
+              "time to the first record (p50, p99 over the N), records/s delivered to all of "
+              "them together (first request to last record):\n")
+        print("| followers | data plane | records/s | first record p50 ms | p99 ms | finished "
+              "| paird frames/s meanwhile | / no API load | runs |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(rows))
+
+
+def mem_table(runs):
+    names = [("port", "port (a tap device paird made, no bindings)"),
+             ("binding", "binding (count, on one port)"),
+             ("captured-frame", "captured frame (ring filled; includes the ring)"),
+             ("client-idle", "HTTP client, idle keep-alive connection"),
+             ("client-stalled", "HTTP client, follower that never reads")]
+    rows = []
+    for key, label in names:
+        fig = "mem/" + key
+        b = med(runs, fig, "bytes_per")
+        if not b:
+            continue
+        r = next(x for x in runs if x["fig"] == fig)
+        extra = ""
+        if key == "captured-frame" and r.get("ring_bytes"):
+            extra = " (ring %s KiB: %.0f B of ring a record)" % (
+                int(r["ring_bytes"]) // 1024, int(r["ring_bytes"]) / int(r["n"]))
+        rows.append("| %s | %s | %s | %s | %s%s |" % (
+            label, r["n"], r["rss0_kb"], r["rss1_kb"], num(b[0]), extra))
+    if rows:
+        print("\nResident memory (VmRSS of paird, before and after adding N of an item; "
+              "bytes each = the difference / N, rounded to pages by the kernel):\n")
+        print("| item | N | RSS before, KiB | RSS after, KiB | bytes each |")
+        print("|---|---|---|---|---|")
+        print("\n".join(rows))
+
+
+def strace_table(runs, raw):
+    rows, notes = [], []
+    for r in runs:
+        if not r["fig"].startswith("strace/"):
+            continue
+        c = r["fig"].split("/")[1]
+        fr = int(r.get("frames", 0))
+        sc = {k[3:]: int(v) for k, v in r.items() if k.startswith("sc_")}
+        reads = sc.get("read", 0) + sc.get("readv", 0)
+        rerr = sc.get("read_err", 0) + sc.get("readv_err", 0)
+        writes = sc.get("write", 0) + sc.get("writev", 0)
+        clock = sc.get("clock_gettime", 0) + sc.get("gettimeofday", 0)
+        other = sc.get("total", 0) - reads - writes - sc.get("epoll_wait", 0) - clock
+        rows.append("| %s | %d | %d | %d | %+d | %d | %d | %d | %d | %d |" % (
+            c, fr, reads, rerr, reads - rerr - fr, writes, sc.get("epoll_wait", 0), clock,
+            other, sc.get("total", 0)))
+        if fr:
+            notes.append("%s: %.3f reads per frame besides the EAGAINs, %.3f writes, %.4f "
+                         "epoll_wait and %d clock_gettime syscalls per frame" % (
+                             c, (reads - rerr) / fr, writes / fr, sc.get("epoll_wait", 0) / fr,
+                             clock))
+    if not rows:
+        return
+    print("\nSyscalls of paird over a drain (strace -c -f attached, the device queue "
+          "pre-raised; a few HTTP calls that read the counters are in `other`). Per frame "
+          "there should be one read, plus one EAGAIN per burst, and one write where the "
+          "handler writes; no clock_gettime (vDSO):\n")
+    print("| case | frames | read | read EAGAIN | read - EAGAIN - frames | write | epoll_wait "
+          "| clock_gettime | other | total |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print("\n" + "\n".join("- " + n for n in notes))
+    for r in runs:
+        if r["fig"].startswith("strace/"):
+            c = r["fig"].split("/")[1]
+            path = os.path.join(raw, "strace-%s.strace" % c)
+            if os.path.exists(path):
+                print("\nstrace -c -f, %s drain:\n\n```\n%s```" % (c, open(path).read()))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,12 @@
 #      tests/integration/test_bench_smoke.sh),
 #      BENCH_SRC (../shared/bench), PAIRD (build/paird), MEMIO_BENCH
 #      (build/tests/memio_bench), OUT (build/bench), READ_CPU (1), GEN_CPU (0).
+# The API, memory and syscalls (cases http, memory, strace; on API_DEV, tap):
+#      HTTP_DUR (5 s a wrk run), HTTP_CONNS ("1 16": wrk connections, a run
+#      each), HTTP_REPS (1), N_FOLLOW (16 followers), N_CAPREC (2000 records
+#      in the ring they read), MEM_PORTS (32), MEM_BINDINGS (1024),
+#      MEM_RING (4M, the ring filled with N_MEMFILL 60000 frames),
+#      MEM_CLIENTS (128 connections of each kind), N_STRACE (20000 frames).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 src=${BENCH_SRC:-$root/../shared/bench}
@@ -52,15 +58,24 @@ if [ "$quick" = 1 ]; then
 	# Every case on both devices, 64 B only (1400 B takes the same paths).
 	REPS=1 N_DRAIN=3000 N_DRAIN_BIG=3000 N_PY=2000 N_PING=300 CG_N=1000 IDLE_MS=100
 	MANY=${MANY:-"1 4096"} SIZES=${SIZES:-64}
+	HTTP_REPS=1 HTTP_DUR=1 N_FOLLOW=4 N_CAPREC=300 MEM_PORTS=4 MEM_CLIENTS=16
+	HTTP_CONNS=${HTTP_CONNS:-8}
+	MEM_RING=256K N_MEMFILL=4000 N_STRACE=2000 MEM_BINDINGS=128
 else
 	REPS=${REPS:-3} N_DRAIN=${N_DRAIN:-100000} N_DRAIN_BIG=${N_DRAIN_BIG:-50000}
 	N_PY=${N_PY:-30000} N_PING=${N_PING:-10000} CG_N=${CG_N:-10000}
 	IDLE_MS=200
+	HTTP_REPS=${HTTP_REPS:-1} HTTP_DUR=${HTTP_DUR:-5} N_FOLLOW=${N_FOLLOW:-16}
+	N_CAPREC=${N_CAPREC:-2000} MEM_PORTS=${MEM_PORTS:-32} MEM_CLIENTS=${MEM_CLIENTS:-128}
+	MEM_RING=${MEM_RING:-4M} N_MEMFILL=${N_MEMFILL:-60000} N_STRACE=${N_STRACE:-20000}
+	MEM_BINDINGS=${MEM_BINDINGS:-1024}
 fi
+API_DEV=${API_DEV:-tap}
+HTTP_CONNS=${HTTP_CONNS:-"1 16"}
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
 SIZES=${SIZES:-"64 1400"}
-CASES=${CASES:-"limit count capture echo forward host ping many twisted callgrind"}
+CASES=${CASES:-"limit count capture echo forward host ping many twisted callgrind http memory strace"}
 PY_TWISTED=${PY_TWISTED:-/usr/bin/python3}
 RING_MAX=524288 # the largest txqueuelen the tun ptr_ring accepts
 HTTP_PORT=18090
@@ -72,10 +87,12 @@ die() {
 [ "$(id -u)" = 0 ] || { echo "SKIP bench: needs root for network namespaces" >&2; exit 77; }
 [ -d "$src" ] || die "$src is missing (../shared/bench: the generator and the limit reader)"
 [ -x "$paird" ] || die "$paird is missing (make all)"
+has() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
 for t in ip curl taskset ping valgrind; do
 	command -v "$t" >/dev/null || die "$t is missing"
 done
-has() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
+has http && { command -v wrk >/dev/null || die "wrk is missing (apt-get install wrk)"; }
+has strace && { command -v strace >/dev/null || die "strace is missing (apt-get install strace)"; }
 if has twisted && ! "$PY_TWISTED" -c 'import twisted.pair.tuntap' 2>/dev/null; then
 	die "$PY_TWISTED cannot import twisted.pair (apt-get install python3-twisted), or leave twisted out of CASES"
 fi
@@ -334,6 +351,292 @@ if has callgrind; then
 				rec "fig=cg/$c/$dev/$size $(sed -n 's/^RESULT callgrind //p' results/raw/cg.out)"
 			done
 		done
+	done
+fi
+
+# --- The API, memory and syscalls (issue 11). One device (API_DEV, tap by
+# default), 64 B frames; paird on READ_CPU, the generator and the clients on
+# GEN_CPU (2 CPUs: the clients share the generator's).
+TOKF=$scratch/token
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKF"
+echo >>"$TOKF"
+AUTH="Authorization: Bearer $(head -n 1 "$TOKF")"
+acurl() { # ns path [curl args]: paird's API over TCP with the token
+	local ns=$1 p=$2
+	shift 2
+	ip netns exec "$ns" curl -s -m 10 -H "$AUTH" "$@" "http://127.0.0.1:$HTTP_PORT$p"
+}
+port_json() { # ns name filter: a field of GET /api/v1/ports/NAME
+	acurl "$1" "/api/v1/ports/$2" | python3 -c \
+		'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$3" \
+		2>/dev/null || echo 0
+}
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
+pss_kb() { sed -n 's/^Pss:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+
+# api_start DEV STATE LOG [ARGS]: paird with the token on TCP; sets SP.
+api_start() {
+	local ns i
+	ns=$(dev_ns "$1")
+	ip netns exec "$ns" taskset -c "$READ_CPU" "$paird" --listen "127.0.0.1:$HTTP_PORT" \
+		--token-file "$TOKF" --socket none --state "$2" --log-level error "${@:4}" >"$3" 2>&1 &
+	SP=$!
+	PIDS+=("$SP")
+	for i in $(seq 100); do
+		acurl "$ns" /api/v1/ports -o /dev/null -f && return 0
+		kill -0 "$SP" 2>/dev/null || break
+		sleep 0.05
+	done
+	stop_pid "$SP"
+	return 1
+}
+
+# wrk_run NS PATH LOG CONNS: wrk for HTTP_DUR seconds; prints the RESULT fields.
+wrk_run() {
+	ip netns exec "$1" timeout $((HTTP_DUR + 10)) taskset -c "$GEN_CPU" wrk -t1 \
+		-c "$4" -d "${HTTP_DUR}s" -H "$AUTH" -s "$root/tests/bench/wrk_report.lua" \
+		"http://127.0.0.1:$HTTP_PORT$2" >"$3" 2>&1
+	sed -n 's/^RESULT wrk //p' "$3"
+}
+
+# http_run REP: GET /api/v1/ports/{name}, a page of 100 captured records and
+# N_FOLLOW followers of the capture stream, with the data plane idle and
+# saturated (the generator at full speed into a count binding, bounded by
+# frames and seconds); while saturated, paird's frames/s in each window (no
+# API load, wrk on each path) for the ratio loaded / idle API.
+http_run() {
+	local rep=$1 dev=$API_DEV ns ifn dst log state load gp f0 f1 t0 t1 r w c
+	ns=$(dev_ns "$dev")
+	ifn=$(dev_if "$dev")
+	dst=$(dev_dst "$dev")
+	log=results/raw/http.r$rep
+	state=$scratch/state-http.json
+	printf '{"format":1,"ports":[{"name":"%s","type":"%s","attach":true,"bindings":[%s,%s]}]}\n' \
+		"$ifn" "$dev" '{"id":1,"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"count"}' \
+		'{"id":2,"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9001},"handler":"capture"}' \
+		>"$state"
+	if ! api_start "$dev" "$state" "$log.paird" --max-streams 128 --max-connections 256; then
+		rec "fig=http/ports/idle rep=$rep error=paird_not_ready"
+		return
+	fi
+	# The ring the pages and the followers read: N_CAPREC records at UDP 9001.
+	ip netns exec "$ns" ./bin/gen -d "$dst" -m packet -i "$ifn" -p 9001 -n "$N_CAPREC" \
+		-r 200000 -c "$GEN_CPU" -t 10 >"$log.fill" 2>&1
+	for w in $(seq 50); do
+		[ "$(port_json "$ns" "$ifn" 'd["counters"]["capture"]["records"]')" -ge "$N_CAPREC" ] && break
+		sleep 0.1
+	done
+	r=$(port_json "$ns" "$ifn" 'd["counters"]["capture"]["records"]')
+	for load in idle sat; do
+		gp=
+		if [ "$load" = sat ]; then
+			# UDP GSO through the route: the fastest ordinary-frame source.
+			ip netns exec "$ns" ./bin/gen -d "$dst" -g 64 -s 64 -n 200000000 \
+				-t $(((2 + 2 * $(wc -w <<<"$HTTP_CONNS")) * HTTP_DUR + 30)) \
+				-c "$GEN_CPU" >"$log.gen" 2>&1 &
+			gp=$!
+			PIDS+=("$gp")
+			sleep 0.5
+		fi
+		# win NAME CMD...: CMD's run is a window; records paird's frames/s in it.
+		win() {
+			local name=$1 res
+			shift
+			f0=$(port_json "$ns" "$ifn" 'd["counters"]["rx_frames"]')
+			t0=$(date +%s.%N)
+			res=$("$@")
+			t1=$(date +%s.%N)
+			f1=$(port_json "$ns" "$ifn" 'd["counters"]["rx_frames"]')
+			rec "fig=http/$name/$load rep=$rep dev=$dev ring_records=$r $res" \
+				"dp_pps=$(awk -v a="$f0" -v b="$f1" -v s="$t0" -v e="$t1" \
+					'BEGIN { printf "%.0f", (b - a) / (e - s) }')"
+		}
+		[ "$load" = sat ] && win noapi sleep "$HTTP_DUR"
+		for c in $HTTP_CONNS; do
+			win "ports@$c" wrk_run "$ns" "/api/v1/ports/$ifn" "$log.ports-$c-$load" "$c"
+		done
+		for c in $HTTP_CONNS; do
+			win "captures@$c" wrk_run "$ns" "/api/v1/ports/$ifn/captures?limit=100" \
+				"$log.captures-$c-$load" "$c"
+		done
+		[ "$load" = sat ] && win noapi2 sleep "$HTTP_DUR"
+		win follow sh -c "ip netns exec $ns taskset -c $GEN_CPU python3 \
+			$root/tests/bench/clients.py follow --port $HTTP_PORT --token-file $TOKF \
+			-n $N_FOLLOW --records $N_CAPREC --max-s 20 \
+			--path '/api/v1/ports/$ifn/captures.pcap?follow=true' 2>&1 |
+			sed -n 's/^RESULT follow //p'"
+		[ -n "$gp" ] && stop_pid "$gp"
+	done
+	stop_pid "$SP"
+}
+
+# mem_run REP: paird's resident memory (VmRSS, and Pss) per port, per
+# binding (1,024 on one port), per captured frame (a ring of known size
+# filled), per idle keep-alive HTTP connection and per stalled follower.
+mem_run() {
+	local rep=$1 dev=$API_DEV ns ifn dst log state r0 r1 p0 p1 doc i recs
+	ns=$(dev_ns "$dev")
+	ifn=$(dev_if "$dev")
+	dst=$(dev_dst "$dev")
+	log=results/raw/mem.r$rep
+	state=$scratch/state-mem.json
+	echo '{"format":1,"ports":[]}' >"$state"
+	if ! api_start "$dev" "$state" "$log.paird" --capture-ring "$MEM_RING" \
+		--max-connections $((MEM_CLIENTS + 16)) --max-streams $((MEM_CLIENTS + 16)) \
+		--max-ports $((MEM_PORTS + 8)); then
+		rec "fig=mem/port rep=$rep error=paird_not_ready"
+		return
+	fi
+	# step FIG N METHOD PATH [BODY-FILE]: one request, RSS before and after.
+	step() {
+		local fig=$1 n=$2 m=$3 p=$4 body=${5:-} st
+		sleep 0.2
+		r0=$(rss_kb "$SP") p0=$(pss_kb "$SP")
+		st=$(acurl "$ns" "$p" -o "$log.$fig.body" -w '%{http_code}' -X "$m" \
+			${body:+-H 'Content-Type: application/json' --data-binary @"$body"})
+		sleep 0.2
+		r1=$(rss_kb "$SP") p1=$(pss_kb "$SP")
+		case $st in 2*) ;; *)
+			rec "fig=mem/$fig rep=$rep error=http_$st"
+			return 1
+			;;
+		esac
+		memrec "$fig" "$n"
+	}
+	memrec() { # fig n [fields]: the record of r0/r1 (and p0/p1) over n items
+		rec "fig=mem/$1 rep=$rep n=$2 ${3:-} rss0_kb=$r0 rss1_kb=$r1 pss0_kb=$p0 pss1_kb=$p1" \
+			"bytes_per=$(((r1 - r0) * 1024 / $2)) pss_bytes_per=$(((p1 - p0) * 1024 / $2))"
+	}
+	# Ports: MEM_PORTS tap ports made by paird, no bindings.
+	doc=$scratch/mem-ports.json
+	awk -v n="$MEM_PORTS" 'BEGIN { printf "{\"ports\":{"
+		for (i = 0; i < n; i++) printf "%s\"mp%d\":{\"type\":\"tap\"}", i ? "," : "", i
+		print "}}" }' >"$doc"
+	step port "$MEM_PORTS" PUT /api/v1/config "$doc" || { stop_pid "$SP"; return; }
+	# Bindings: MEM_BINDINGS (1,024) count bindings on mp0 on distinct UDP ports, POSTed by
+	# one curl over one kept-alive connection (a config document holding
+	# them all is over the 64 KiB body limit).
+	doc=$scratch/mem-bind.curl
+	awk -v n="$MEM_BINDINGS" -v url="http://127.0.0.1:$HTTP_PORT/api/v1/ports/mp0/bindings" -v auth="$AUTH" 'BEGIN {
+		for (j = 0; j < n; j++) {
+			if (j) print "next"
+			printf "url = \"%s\"\nheader = \"%s\"\nheader = \"Content-Type: application/json\"\n", url, auth
+			printf "data = \"{\\\"match\\\":{\\\"ethertype\\\":2048,\\\"ip_protocol\\\":17,\\\"udp_port\\\":%d},\\\"handler\\\":\\\"count\\\"}\"\n", 10000 + j
+			print "output = \"/dev/null\"\nwrite-out = \"%{http_code}\\n\""
+		}
+	}' >"$doc"
+	sleep 0.2
+	r0=$(rss_kb "$SP") p0=$(pss_kb "$SP")
+	ip netns exec "$ns" curl -s -m 120 -K "$doc" >"$log.bind" 2>&1
+	sleep 0.2
+	r1=$(rss_kb "$SP") p1=$(pss_kb "$SP")
+	if [ "$(grep -c '^201$' "$log.bind")" = "$MEM_BINDINGS" ]; then
+		memrec binding "$MEM_BINDINGS"
+	else
+		rec "fig=mem/binding rep=$rep error=$(grep -vc '^201$' "$log.bind")_not_created"
+	fi
+	# Captured frames: a capture binding on the bench's device, its ring
+	# (MEM_RING) filled past full by the generator; over the records it holds.
+	printf '{"type":"%s","attach":true}' "$dev" >"$scratch/mem-cap.json"
+	sleep 0.2
+	r0=$(rss_kb "$SP") p0=$(pss_kb "$SP")
+	acurl "$ns" "/api/v1/ports/$ifn" -o /dev/null -X PUT -H 'Content-Type: application/json' \
+		--data-binary @"$scratch/mem-cap.json" &&
+		acurl "$ns" "/api/v1/ports/$ifn/bindings" -o /dev/null -f -X POST \
+			-H 'Content-Type: application/json' --data-binary '{"handler":"capture"}' ||
+		{ rec "fig=mem/captured-frame rep=$rep error=capture_binding"; stop_pid "$SP"; return; }
+	ip netns exec "$ns" ./bin/gen -d "$dst" -m packet -i "$ifn" -n "$N_MEMFILL" -r 200000 \
+		-c "$GEN_CPU" -t 20 >"$log.fill" 2>&1
+	for i in $(seq 50); do
+		[ "$(port_json "$ns" "$ifn" 'd["counters"]["rx_frames"]')" -ge "$N_MEMFILL" ] && break
+		sleep 0.1
+	done
+	r1=$(rss_kb "$SP") p1=$(pss_kb "$SP")
+	recs=$(port_json "$ns" "$ifn" 'd["counters"]["capture"]["records"]')
+	[ "${recs:-0}" -gt 0 ] && memrec captured-frame "$recs" \
+		"ring_bytes=$(port_json "$ns" "$ifn" 'd["counters"]["capture"]["capacity"]')"
+	# HTTP clients: MEM_CLIENTS idle keep-alive connections, then as many
+	# followers of the full ring that never read.
+	for kind in idle stalled; do
+		local path=/api/v1/ports/$ifn
+		[ "$kind" = stalled ] && path="/api/v1/ports/$ifn/captures.pcap?follow=true"
+		sleep 0.2
+		r0=$(rss_kb "$SP") p0=$(pss_kb "$SP")
+		coproc HOLD { ip netns exec "$ns" python3 "$root/tests/bench/clients.py" hold \
+			--port "$HTTP_PORT" --token-file "$TOKF" -n "$MEM_CLIENTS" --kind "$kind" \
+			--path "$path" --max-s 30 2>&1; }
+		local hp=$HOLD_PID hin=${HOLD[1]} line=
+		PIDS+=("$hp")
+		read -r -t 20 line <&"${HOLD[0]}"
+		case $line in READY*) ;; *)
+			rec "fig=mem/client-$kind rep=$rep error=clients_${line// /_}"
+			exec {hin}>&-
+			stop_pid "$hp"
+			continue
+			;;
+		esac
+		sleep 0.3
+		r1=$(rss_kb "$SP") p1=$(pss_kb "$SP")
+		memrec "client-$kind" "$MEM_CLIENTS"
+		exec {hin}>&- # the clients see EOF on stdin and close
+		stop_pid "$hp"
+	done
+	stop_pid "$SP"
+}
+
+# strace_run CASE: the syscalls paird makes over a drain of N_STRACE frames
+# (strace -c -f attached around it; the device queue raised so none is
+# dropped while strace slows paird down).
+strace_run() {
+	local c=$1 dev=$API_DEV ns ifn log q0 f0 f1 stp i prev=-1 cur
+	ns=$(dev_ns "$dev")
+	ifn=$(dev_if "$dev")
+	log=results/raw/strace-$c
+	if ! paird_start "$c" "$dev" "$log.paird"; then
+		rec "fig=strace/$c rep=1 error=paird_not_ready"
+		return
+	fi
+	q0=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/tx_queue_len")
+	ip -n "$ns" link set "$ifn" txqueuelen "$RING_MAX"
+	f0=$(rx_frames "$ns")
+	strace -c -f -q -p "$SP" -o "$log.strace" &
+	stp=$!
+	PIDS+=("$stp")
+	sleep 0.5
+	ip netns exec "$ns" ./bin/gen -d "$(dev_dst "$dev")" -m packet -i "$ifn" -n "$N_STRACE" \
+		-c "$GEN_CPU" -t 20 >"$log.gen" 2>&1
+	# Until paird has read them all (bounded); these polls are a few
+	# accept/recv/send calls of their own, not per frame.
+	for i in $(seq 100); do
+		sleep 0.2
+		cur=$(rx_frames "$ns")
+		[ "$cur" = "$prev" ] && break
+		prev=$cur
+	done
+	kill -INT "$stp" 2>/dev/null
+	for i in $(seq 100); do kill -0 "$stp" 2>/dev/null || break; sleep 0.05; done
+	stop_pid "$stp"
+	f1=$(rx_frames "$ns")
+	stop_pid "$SP"
+	ip -n "$ns" link set "$ifn" txqueuelen "$q0"
+	rec "fig=strace/$c rep=1 case=$c dev=$dev frames=$((f1 - f0))" \
+		"$(python3 "$root/tests/bench/strace_sum.py" "$log.strace")"
+}
+
+if has http; then
+	for rep in $(seq "$HTTP_REPS"); do
+		progress "http rep $rep: ports, captures, followers; data plane idle and saturated"
+		http_run "$rep"
+	done
+fi
+if has memory; then
+	progress "memory: per port, binding, captured frame, HTTP client"
+	mem_run 1
+fi
+if has strace; then
+	for c in count echo; do
+		progress "strace -c: $c drain of $N_STRACE frames"
+		strace_run "$c"
 	done
 fi
 

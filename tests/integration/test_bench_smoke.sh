@@ -5,7 +5,9 @@
 # produces a row with frames counted: the bare-read limit, count, capture,
 # echo, forward, the simulated host (drained and under ping -f), 1 and 4,096
 # count bindings, the Twisted Pair peer, and callgrind's instructions per
-# frame on the memory I/O harness; the report prints them. Nothing is timed
+# frame on the memory I/O harness; the API under wrk and followers with the
+# data plane idle and saturated, resident memory per item and the syscalls
+# of a drain (strace -c); the report prints them. Nothing is timed
 # or judged here: the figures are the bench's business, the rows are ours.
 # The bench makes its own namespaces (198.18.0.0/15, bounded loads) and
 # removes them; this script runs it from a private one of its own.
@@ -20,7 +22,9 @@ memio=${MEMIO_BENCH:-$root/build/tests/memio_bench}
 /usr/bin/python3 -c 'import twisted.pair.tuntap' 2>/dev/null ||
 	skip "python3-twisted is missing (the Twisted Pair peer)"
 command -v valgrind >/dev/null || skip "valgrind is missing (instructions per frame)"
-cases="limit count capture echo forward host ping many twisted callgrind"
+command -v wrk >/dev/null || skip "wrk is missing (the API under load)"
+command -v strace >/dev/null || skip "strace is missing (syscalls per frame)"
+cases="limit count capture echo forward host ping many twisted http memory strace callgrind"
 # callgrind cannot run a sanitized harness (make asan): the other cases still run.
 if nm "$memio" 2>/dev/null | grep -q __asan_init; then
 	cases=${cases% callgrind}
@@ -70,4 +74,36 @@ for c in count capture echo forward host ping many-1 many-4096; do
 	done
 done
 grep -q "against the Twisted Pair peer" "$out/ratios.md" || fail "ratios.md has no Twisted table"
+
+# The API: wrk answered every request (rps > 0, no errors) on each path (8
+# connections in quick mode), the data plane idle and saturated; while saturated
+# paird counted frames in every window; every follower got every record.
+for load in idle sat; do
+	for c in ports@8 captures@8; do
+		row "http/$c/$load" requests
+		row "http/$c/$load" p99_us
+		grep -m1 "^fig=http/$c/$load " "$runs" | grep -q ' errors=0 ' ||
+			fail "http/$c/$load: wrk saw errors"
+		[ "$load" = sat ] && row "http/$c/$load" dp_pps
+	done
+	row "http/follow/$load" agg_rps
+	grep -m1 "^fig=http/follow/$load " "$runs" | grep -q ' done=4 ' ||
+		fail "http/follow/$load: not every follower got every record"
+done
+row http/noapi/sat dp_pps
+# Memory: a figure for every item.
+for m in port binding captured-frame client-idle client-stalled; do
+	row "mem/$m" n
+	grep -q "^fig=mem/$m .* bytes_per=-\?[0-9]" "$runs" || fail "mem/$m: no bytes_per"
+done
+# Syscalls: strace saw the drain's reads (at least one per frame).
+for c in count echo; do
+	row "strace/$c" sc_read
+	n=$(grep -m1 "^fig=strace/$c " "$runs" | grep -o ' frames=[0-9]*' | cut -d= -f2)
+	r=$(grep -m1 "^fig=strace/$c " "$runs" | grep -o ' sc_read=[0-9]*' | cut -d= -f2)
+	[ "${n:-0}" -ge 2000 ] && [ "$r" -ge "$n" ] || fail "strace/$c: $r reads for $n frames"
+done
+for t in "The API over TCP" "Followers:" "Resident memory" "Syscalls of paird" "strace -c -f, count"; do
+	grep -q "$t" "$out/ratios.md" || fail "ratios.md has no '$t' table"
+done
 note "every bench case produced its row ($(grep -c '^fig=' "$runs") runs)"
