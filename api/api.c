@@ -297,12 +297,18 @@ static bool origin_allowed(const struct api *api, const char *origin)
 	return num_parse_u64(port, 0, 65535, &pn) == 0 && pn == api->cfg.listen_port;
 }
 
-/* 413: the body is or would be larger than API_BODY_MAX. */
+size_t api_body_max(const char *path)
+{
+	return strcmp(path, "/api/v1/config") == 0 ? API_CONFIG_BODY_MAX : API_BODY_MAX;
+}
+
+/* 413: the body is or would be larger than api_body_max(). */
 static void reply_too_large(struct response *rs, const char *path)
 {
-	char detail[64];
+	char detail[80];
 
-	snprintf(detail, sizeof(detail), "request bodies are limited to %d bytes", API_BODY_MAX);
+	snprintf(detail, sizeof(detail), "request bodies to this resource are limited to %zu bytes",
+		 api_body_max(path));
 	reply_problem(rs, 413, "body-too-large", detail, path);
 }
 
@@ -353,7 +359,7 @@ body:
 	v = header(rq, "Content-Length");
 	/* A decimal beyond the cap (or beyond 20 digits): too large either way. */
 	if (v && *v && !v[strspn(v, "0123456789")] &&
-	    num_parse_u64(v, 0, API_BODY_MAX, &clen) < 0) {
+	    num_parse_u64(v, 0, api_body_max(rq->path), &clen) < 0) {
 		reply_too_large(rs, rq->path);
 		return true;
 	}

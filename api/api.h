@@ -25,6 +25,17 @@ struct event_base;
 #define API_PATH_PARAMS 2
 #define API_HEADERS_MAX 6
 
+/*
+ * PUT /api/v1/config carries every port and binding in one document: what
+ * GET /api/v1/config answers must fit in it (64 ports x 1,024 bindings of
+ * about 200 bytes is ~13 MiB). Only a client that passed the socket's
+ * permissions or the token gets this far.
+ */
+#define API_CONFIG_BODY_MAX (16 << 20)
+
+/* The most bytes of body a request to @path may carry (API_BODY_MAX, or more for a few routes). */
+size_t api_body_max(const char *path);
+
 enum http_method {
 	HTTP_GET,
 	HTTP_HEAD,
@@ -62,7 +73,7 @@ struct request {
 	void *lookup_ctx;
 	const char *body; /* NULL when the request has none */
 	size_t body_len;
-	bool body_too_large; /* more than API_BODY_MAX bytes arrived and were dropped */
+	bool body_too_large; /* more than api_body_max() bytes arrived and were dropped */
 	bool prechecked;     /* api_precheck() passed when the headers arrived */
 	const char *params[API_PATH_PARAMS]; /* path segments captured by the router */
 	/* For the request log: who asked ("unix", or the peer's address) and since when. */

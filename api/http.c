@@ -3,7 +3,7 @@
  * libmicrohttpd glue. The access handler runs three times per request in
  * MHD's state machine: headers (the security prechecks run here, so a
  * refused request's body is never read), body chunks (accumulated up to
- * API_BODY_MAX, the rest dropped and answered 413), and the final call,
+ * api_body_max(), the rest dropped and answered 413), and the final call,
  * where api_handle() builds the response.
  *
  * Every client costs bounded time and memory (DESIGN.md, "Security"): a
@@ -714,7 +714,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (st->rq.body_too_large || st->len + n > API_BODY_MAX) {
+		if (st->rq.body_too_large || st->len + n > api_body_max(st->rq.path)) {
 			st->rq.body_too_large = true;
 			return MHD_YES;
 		}

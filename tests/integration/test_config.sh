@@ -138,6 +138,32 @@ jq -e '[.errors[].field] as $f | ($f | index("ports.cf0.mtu")) != null and
 kernel_view after
 diff -u "$W/kernel.before" "$W/kernel.after" >&2 || fail "a 422 changed the kernel"
 
+note "a document larger than other bodies' 64 KiB limit is taken (GET's answer must PUT back)"
+# The applied document plus 700 named count bindings on cf0: ~80 KiB.
+python3 - "$DOC" >"$W/big.json" <<'PY'
+import json, sys
+doc = json.loads(sys.argv[1])
+b = doc["ports"]["cf0"]["bindings"]
+for i in range(700):
+    b["n%d" % i] = {"match": {"ethertype": 2048, "ip_protocol": 17, "udp_port": 1000 + i},
+                    "handler": "count"}
+json.dump(doc, sys.stdout)
+PY
+[ "$(stat -c %s "$W/big.json")" -gt 65536 ] || fail "the large document is not over 64 KiB"
+api_binary PUT '/api/v1/config?dry_run=true' -H 'Content-Type: application/json' \
+	--data-binary "@$W/big.json"
+expect_status 200
+expect_json '[.actions[] | select(.op == "add_binding")] | length' 700
+expect_json '.actions | length' 700
+api_binary POST /api/v1/ports -H 'Content-Type: application/json' --data-binary "@$W/big.json"
+expect_status 413
+# Over the config document's own limit (16 MiB): 413, judged from Content-Length.
+{ cat "$W/big.json"; head -c $((16 << 20)) /dev/zero | tr '\0' ' '; } >"$W/huge.json"
+api_binary PUT /api/v1/config -H 'Content-Type: application/json' --data-binary "@$W/huge.json"
+expect_status 413
+expect_json .detail "request bodies to this resource are limited to 16777216 bytes"
+rm -f "$W/huge.json"
+
 note "a port a staying forward needs cannot be deleted (422)"
 put_config '{"ports":{"cf0":{"type":"tap","bindings":{"fw":{"match":{},"handler":"forward",
 	"options":{"port":"cf2"}}}}}}' ""

@@ -462,24 +462,46 @@ static void test_too_large(void **state)
 	response_fini(&rs);
 }
 
-/* The 413's words name the limit, API_BODY_MAX, on both paths that refuse. */
+/*
+ * The 413's words name the limit on both paths that refuse: API_BODY_MAX,
+ * and API_CONFIG_BODY_MAX for the whole-config document, which must take
+ * whatever GET /api/v1/config answers.
+ */
 static void test_too_large_detail(void **state)
 {
 	struct fx *fx = *state;
+	struct response rs;
 	struct fake_req fr;
+	char big[24];
 	json_t *doc;
 
 	req(&fr, HTTP_POST, "/api/v1/ports");
 	fr.rq.body_too_large = true;
 	doc = resp_json(run(fx, &fr));
 	assert_string_equal(json_string_value(json_object_get(doc, "detail")),
-			    "request bodies are limited to 65536 bytes");
+			    "request bodies to this resource are limited to 65536 bytes");
 	json_decref(doc);
 	req(&fr, HTTP_POST, "/api/v1/ports");
 	freq_header(&fr, "Content-Length", "65537");
 	doc = resp_json(run(fx, &fr));
 	assert_string_equal(json_string_value(json_object_get(doc, "detail")),
-			    "request bodies are limited to 65536 bytes");
+			    "request bodies to this resource are limited to 65536 bytes");
+	json_decref(doc);
+
+	/* The config document may be larger, up to its own limit. */
+	assert_int_equal(api_body_max("/api/v1/config"), API_CONFIG_BODY_MAX);
+	assert_int_equal(api_body_max("/api/v1/config/"), API_BODY_MAX);
+	req(&fr, HTTP_PUT, "/api/v1/config");
+	freq_header(&fr, "Content-Length", "65537");
+	memset(&rs, 0, sizeof(rs));
+	assert_false(api_precheck(fx->a.api, &fr.rq, &rs));
+	response_fini(&rs);
+	snprintf(big, sizeof(big), "%d", API_CONFIG_BODY_MAX + 1);
+	req(&fr, HTTP_PUT, "/api/v1/config");
+	freq_header(&fr, "Content-Length", big);
+	doc = resp_json(run(fx, &fr));
+	assert_string_equal(json_string_value(json_object_get(doc, "detail")),
+			    "request bodies to this resource are limited to 16777216 bytes");
 	json_decref(doc);
 }
 
