@@ -3,7 +3,7 @@
 # Every route answers the HTTP-level refusals the contract documents for it:
 # OPTIONS (204 + Allow), a method it lacks (405 + Allow), no token (401 on
 # /api/ and /metrics), a Host off the allow-list (403), a body over 64 KiB
-# (413), and HEAD like GET, over TCP (where the token and Host checks
+# (16 MiB on /api/v1/config, whose document holds everything) (413), and HEAD like GET, over TCP (where the token and Host checks
 # apply). The exchanges are recorded, so the contract step checks each
 # answer against openapi.yaml.
 #
@@ -26,6 +26,7 @@ expect_status 201
 CURL_EXTRA=()
 
 head -c 70000 /dev/zero | tr '\0' ' ' >"$W/big"
+head -c $(((16 << 20) + 1)) /dev/zero | tr '\0' ' ' >"$W/huge"
 # path | methods it has | a method it lacks | guarded
 while IFS='|' read -r path methods lacks guarded; do
 	[ -n "$path" ] || continue
@@ -38,7 +39,9 @@ while IFS='|' read -r path methods lacks guarded; do
 	expect_eq "$(header Allow)" "$methods" "Allow of a 405 on $path"
 	api GET "$path" -- -H "Host: evil.example"
 	expect_problem 403
-	api POST "$path" -- -H 'Content-Type: application/json' --data-binary @"$W/big"
+	big=$W/big
+	[ "$path" != /api/v1/config ] || big=$W/huge
+	api POST "$path" -- -H 'Content-Type: application/json' --data-binary @"$big"
 	expect_problem 413
 	case "$methods" in
 	GET*)
