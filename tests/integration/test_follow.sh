@@ -23,6 +23,10 @@ command -v tshark >/dev/null || fail "tshark is missing"
 PY=/usr/bin/python3
 # 64 followers and the test's own calls fit; a 1 MiB ring keeps the RSS figure readable.
 start_paird --max-streams 66 --max-connections 100 --capture-ring 1M
+# The capture bindings take every frame, and the long polls below expect the
+# test's own datagram first: no IPv6 on the ports of this private namespace,
+# so no router solicitation or MLD report of the kernel's comes in between.
+sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 
 for i in 0 1; do
 	api POST /api/v1/ports "{\"name\":\"fl$i\",\"type\":\"tap\",\"mac\":\"02:00:00:00:4$i:01\",
