@@ -30,7 +30,10 @@ int h_config_get(struct api *api, struct request *rq, struct response *rs, struc
 	return reply_json(rs, 200, doc);
 }
 
-/* ?dry_run: true or false (also 1 or 0); anything else is a 400 naming it. */
+/*
+ * ?dry_run: true or false (also 1 or 0, and a bare ?dry_run, which errs on
+ * the side of changing nothing); anything else is a 400 naming it.
+ */
 static int parse_dry_run(const struct request *rq, bool *out, struct fault *f)
 {
 	const char *v = rq->query ? rq->query(rq->lookup_ctx, "dry_run") : NULL;

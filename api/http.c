@@ -285,9 +285,18 @@ static const char *lookup_header(void *ctx, const char *name)
 	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
 
+/*
+ * A query argument's value; "" for a bare "?name" (MHD gives it no value),
+ * so a present flag is never mistaken for an absent one.
+ */
 static const char *lookup_query(void *ctx, const char *name)
 {
-	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+	const char *v = NULL;
+
+	if (MHD_lookup_connection_value_n(ctx, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+					  NULL) != MHD_YES)
+		return NULL;
+	return v ? v : "";
 }
 
 /* What query_each() hands MHD's iterator. */

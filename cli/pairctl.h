@@ -71,7 +71,7 @@ int api_send_json(struct ctx *ctx, const char *method, const char *path, const j
 /* "/api/v1/ports/NAME" + suffix into buf; EXIT_OK or a usage error. */
 int port_path(const struct ctx *ctx, char *buf, size_t len, const char *port, const char *suffix);
 
-/* obj.section.key, or obj.key when obj has no section (the older flat body). */
+/* obj.section.key (e.g. a port's "status"."mtu"); NULL when absent. */
 const json_t *jget(const json_t *obj, const char *section, const char *key);
 
 /* A JSON value as table text: scalars as they are, arrays joined by ",". */

@@ -2,9 +2,8 @@
 /*
  * Helpers every pairctl command uses (pairctl.h): the API call with its
  * error reporting in one place, paths with escaped names, and JSON values
- * turned into text for tables. The API's bodies moved from flat ports to
- * config/status/counters sections; jget reads either, so pairctl shows the
- * same table against an older paird.
+ * turned into text for tables (a body's config/status/counters sections
+ * read through jget).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -88,11 +87,7 @@ int port_path(const struct ctx *ctx, char *buf, size_t len, const char *port, co
 
 const json_t *jget(const json_t *obj, const char *section, const char *key)
 {
-	const json_t *sec = section ? json_object_get(obj, section) : NULL;
-
-	if (json_is_object(sec))
-		return json_object_get(sec, key);
-	return json_object_get(obj, key);
+	return json_object_get(json_object_get(obj, section), key);
 }
 
 static size_t put(char *buf, size_t len, size_t o, const char *s)

@@ -174,6 +174,9 @@ put_config "$DOC" "?dryrun=true"
 expect_problem 400
 put_config "$DOC" "?dry_run=maybe"
 expect_problem 400 query.dry_run
+put_config "$DOC" "?dry_run"
+expect_status 200
+expect_json .dry_run true
 
 note "a kernel refusal halfway: the first new port is rolled back, the item named"
 # cf3's name is taken by a device that is no tun/tap, so opening it is refused.
