@@ -75,7 +75,9 @@ static json_t *failed_ports(const struct portset *ps)
  * 200 even when degraded: /healthz is what liveness probes poll, and
  * restarting paird cannot bring back a device that is missing; it would
  * only drop every working port for a moment. "status" says degraded and
- * which ports fail, for monitoring and readiness checks to act on.
+ * "failed" how many ports fail, for monitoring and readiness checks to act
+ * on. Which ports, and their kernel errors, only a client that may see the
+ * ports learns: anyone who reaches the listener may read /healthz.
  */
 int h_healthz(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
@@ -83,7 +85,6 @@ int h_healthz(struct api *api, struct request *rq, struct response *rs, struct f
 	json_t *o = json_object();
 	json_t *failed = failed_ports(api->cfg.ports);
 
-	(void)rq;
 	(void)f;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	json_object_set_new(o, "status", json_string(json_array_size(failed) ? "degraded" : "ok"));
@@ -92,7 +93,11 @@ int h_healthz(struct api *api, struct request *rq, struct response *rs, struct f
 	json_object_set_new(o, "uptime_seconds",
 			    json_integer((json_int_t)(now.tv_sec - api->started_mono.tv_sec)));
 	json_object_set_new(o, "ports", json_integer((json_int_t)portset_count(api->cfg.ports)));
-	json_object_set_new(o, "failed_ports", failed);
+	json_object_set_new(o, "failed", json_integer((json_int_t)json_array_size(failed)));
+	if (auth_ok(api, rq))
+		json_object_set_new(o, "failed_ports", failed);
+	else
+		json_decref(failed);
 	return reply_json(rs, 200, o);
 }
 

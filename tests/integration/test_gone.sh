@@ -35,6 +35,14 @@ sleep 2
 after=$(cpu_ticks)
 [ $((after - before)) -le 10 ] || fail "paird used $((after - before)) ticks in 2 s idle"
 
+note "/healthz counts the failing ports for anyone, names them only for an authenticated client"
+curl -s --max-time 10 "$BASE/healthz" >"$W/health" || fail "GET /healthz over TCP failed"
+jq -e '.status == "degraded" and .failed == 3 and (has("failed_ports") | not)' "$W/health" \
+	>/dev/null || fail "unauthenticated /healthz: $(cat "$W/health")"
+grep -q gtap0 "$W/health" && fail "unauthenticated /healthz names a port: $(cat "$W/health")"
+api GET /healthz
+expect_json '.failed_ports | map(.name) | join(",")' gtap0,gtun0,gper0
+
 api GET /api/v1/ports/gtap0
 expect_json .status.ifindex null
 expect_json .status.last_error.errno_name ENODEV

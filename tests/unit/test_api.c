@@ -1174,6 +1174,44 @@ static struct response *with_auth(struct fx *fx, const char *path, const char *a
 	return run(fx, &fr);
 }
 
+/*
+ * Anyone who reaches the listener may read /healthz: without the token it
+ * says how many ports fail, never which ones or their kernel errors.
+ */
+static void test_healthz_hides_ports(void **state)
+{
+	struct fx *fx = *state;
+	struct response *rs;
+	json_t *doc;
+
+	fx->a.cfg.token = TOKEN;
+	api_fx_restart(&fx->a);
+	{
+		struct fake_req fr;
+
+		freq_init(&fr, HTTP_POST, "/api/v1/ports");
+		fr.rq.via = REQ_VIA_UNIX;
+		freq_body(&fr, "application/json", "{\"name\":\"secret0\",\"type\":\"tap\"}");
+		expect_status(run(fx, &fr), 201);
+	}
+	memio_inject(fx->a.m, MEMIO_READ, EIO);
+	port_read_ready(portset_find(fx->a.ps, "secret0"));
+
+	rs = with_auth(fx, "/healthz", NULL);
+	doc = resp_json(rs);
+	assert_string_equal(json_string_value(json_object_get(doc, "status")), "degraded");
+	assert_int_equal(json_integer_value(json_object_get(doc, "failed")), 1);
+	assert_null(json_object_get(doc, "failed_ports"));
+	json_decref(doc);
+	assert_null(memmem(rs->body, rs->len, "secret0", 7));
+	assert_null(memmem(rs->body, rs->len, "EIO", 3));
+
+	doc = resp_json(with_auth(fx, "/healthz", "Bearer " TOKEN));
+	assert_int_equal(json_integer_value(json_object_get(doc, "failed")), 1);
+	assert_int_equal(json_array_size(json_object_get(doc, "failed_ports")), 1);
+	json_decref(doc);
+}
+
 static void test_token(void **state)
 {
 	static const char *const refused[] = {
@@ -1815,6 +1853,7 @@ int main(void)
 		T(test_info),
 		T(test_json_newline),
 		T(test_healthz_degraded),
+		T(test_healthz_hides_ports),
 		T(test_too_large),
 		T(test_too_large_detail),
 		T(test_precheck_once),
