@@ -229,14 +229,95 @@ static void explain_socket(const char *path)
 	}
 }
 
+static int add_header(struct curl_slist **hdrs, const char *line)
+{
+	struct curl_slist *h = curl_slist_append(*hdrs, line);
+
+	if (!h)
+		return -ENOMEM;
+	*hdrs = h;
+	return 0;
+}
+
+/* The request's headers: the token, the body's type, If-Match, If-None-Match. */
+static int request_headers(const struct client *c, const struct request *rq,
+			   struct curl_slist **hdrs)
+{
+	char line[1024];
+
+	if (c->auth[0] && add_header(hdrs, c->auth) < 0)
+		return -ENOMEM;
+	if (!rq)
+		return 0;
+	if (rq->body) {
+		snprintf(line, sizeof(line), "Content-Type: %s",
+			 rq->content_type ? rq->content_type : "application/json");
+		/* No "Expect: 100-continue" round trip for small bodies. */
+		if (add_header(hdrs, line) < 0 || add_header(hdrs, "Expect:") < 0)
+			return -ENOMEM;
+	}
+	if (rq->if_match) {
+		/* A bare version (as `port show` prints it) is the strong ETag "VERSION". */
+		bool bare = strspn(rq->if_match, "0123456789") == strlen(rq->if_match);
+
+		snprintf(line, sizeof(line), bare ? "If-Match: \"%s\"" : "If-Match: %s",
+			 rq->if_match);
+		if (add_header(hdrs, line) < 0)
+			return -ENOMEM;
+	}
+	if (rq->if_none_match) {
+		snprintf(line, sizeof(line), "If-None-Match: %s", rq->if_none_match);
+		if (add_header(hdrs, line) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* What curl's answer @rc means for the caller, said on stderr: 0 or -errno. */
+static int outcome(const struct client *c, CURLcode rc, const struct sink *s, const char *method,
+		   const char *path)
+{
+	if ((rc == CURLE_WRITE_ERROR && s->reader_gone) ||
+	    (rc == CURLE_PARTIAL_FILE && s->streaming)) {
+		/*
+		 * The reader went away (tshark -c 1, head), or paird ended a
+		 * stream (its port was deleted) without the last chunk: the end.
+		 */
+		return 0;
+	}
+	if (rc == CURLE_COULDNT_CONNECT && !c->cfg.url) {
+		explain_socket(c->cfg.socket);
+		return -ECONNREFUSED;
+	}
+	if (rc == CURLE_WRITE_ERROR && s->too_big) {
+		fprintf(stderr, "pairctl: %s %s: the answer is over %u bytes\n", method, path,
+			BODY_MAX);
+		return -EFBIG;
+	}
+	if (rc == CURLE_WRITE_ERROR && s->streaming) {
+		fprintf(stderr, "pairctl: writing the stream failed: %s\n",
+			strerror(-s->write_err));
+		return -EIO;
+	}
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "pairctl: %s %s: %s\n", method,
+			c->cfg.url ? c->cfg.url : c->cfg.socket,
+			c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		return rc == CURLE_COULDNT_CONNECT	? -ECONNREFUSED
+		       : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+							: -EIO;
+	}
+	return 0;
+}
+
 static int perform(struct client *c, const char *method, const char *path, const struct request *rq,
 		   struct response *r, int fd)
 {
-	struct curl_slist *hdrs = NULL, *h;
+	struct curl_slist *hdrs = NULL;
 	struct sink s = { .r = r, .curl = c->curl, .fd = fd };
-	char url[4096], line[1024];
+	char url[4096];
 	CURLcode rc;
-	int ret = 0;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->changed = -1;
@@ -261,79 +342,28 @@ static int perform(struct client *c, const char *method, const char *path, const
 	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "pairctl/" PAIRD_VERSION);
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
-	c->errbuf[0] = '\0';
-
-	if (c->auth[0] && !(hdrs = curl_slist_append(hdrs, c->auth)))
-		goto nomem;
 	if (rq && rq->body) {
-		snprintf(line, sizeof(line), "Content-Type: %s",
-			 rq->content_type ? rq->content_type : "application/json");
-		if (!(h = curl_slist_append(hdrs, line)))
-			goto nomem;
-		hdrs = h;
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, rq->body);
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-		/* No "Expect: 100-continue" round trip for small bodies. */
-		if (!(h = curl_slist_append(hdrs, "Expect:")))
-			goto nomem;
-		hdrs = h;
 	}
-	if (rq && rq->if_match) {
-		/* A bare version (as `port show` prints it) is the strong ETag "VERSION". */
-		bool bare = strspn(rq->if_match, "0123456789") == strlen(rq->if_match);
+	c->errbuf[0] = '\0';
 
-		snprintf(line, sizeof(line), bare ? "If-Match: \"%s\"" : "If-Match: %s",
-			 rq->if_match);
-		if (!(h = curl_slist_append(hdrs, line)))
-			goto nomem;
-		hdrs = h;
-	}
-	if (rq && rq->if_none_match) {
-		snprintf(line, sizeof(line), "If-None-Match: %s", rq->if_none_match);
-		if (!(h = curl_slist_append(hdrs, line)))
-			goto nomem;
-		hdrs = h;
+	ret = request_headers(c, rq, &hdrs);
+	if (ret < 0) {
+		fprintf(stderr, "pairctl: out of memory\n");
+		goto out;
 	}
 	if (hdrs)
 		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
-
 	rc = curl_easy_perform(c->curl);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
-	if ((rc == CURLE_WRITE_ERROR && s.reader_gone) ||
-	    (rc == CURLE_PARTIAL_FILE && s.streaming)) {
-		/*
-		 * The reader went away (tshark -c 1, head), or paird ended a
-		 * stream (its port was deleted) without the last chunk: the end.
-		 */
-		ret = 0;
-	} else if (rc == CURLE_COULDNT_CONNECT && !c->cfg.url) {
-		explain_socket(c->cfg.socket);
-		ret = -ECONNREFUSED;
-	} else if (rc == CURLE_WRITE_ERROR && s.too_big) {
-		fprintf(stderr, "pairctl: %s %s: the answer is over %u bytes\n", method, path,
-			BODY_MAX);
-		ret = -EFBIG;
-	} else if (rc == CURLE_WRITE_ERROR && s.streaming) {
-		fprintf(stderr, "pairctl: writing the stream failed: %s\n", strerror(-s.write_err));
-		ret = -EIO;
-	} else if (rc != CURLE_OK) {
-		fprintf(stderr, "pairctl: %s %s: %s\n", method,
-			c->cfg.url ? c->cfg.url : c->cfg.socket,
-			c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-		ret = rc == CURLE_COULDNT_CONNECT      ? -ECONNREFUSED
-		      : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
-						       : -EIO;
-	}
+	ret = outcome(c, rc, &s, method, path);
 	if (!r->body && ret == 0 && !s.streaming) {
 		/* An empty body is still a string for the callers. */
 		r->body = strdup("");
 		if (!r->body)
 			ret = -ENOMEM;
 	}
-	goto out;
-nomem:
-	fprintf(stderr, "pairctl: out of memory\n");
-	ret = -ENOMEM;
 out:
 	curl_slist_free_all(hdrs);
 	return ret;

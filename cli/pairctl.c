@@ -161,50 +161,107 @@ static char *read_token(const char *path)
 	return strdup(line);
 }
 
+/* pairctl help [COMMAND [SUB]] */
+static int help_word(int argc, char **argv, int w)
+{
+	int w2 = find_word(argc, argv, w + 1);
+	const struct command *cmd = w2 > 0 ? lookup(argv[w2]) : NULL;
+
+	if (w2 > 0 && !cmd) {
+		fprintf(stderr, "pairctl: unknown command '%s'\n", argv[w2]);
+		return EXIT_USAGE;
+	}
+	if (cmd)
+		command_help(cmd->name, cmd);
+	else
+		usage(stdout);
+	return EXIT_OK;
+}
+
+/*
+ * Finds the command named by the first word (at @w, none when <= 0) and its
+ * sub-command, whose word index goes to @sw. Returns 0, or EXIT_USAGE after
+ * saying which word is unknown.
+ */
+static int find_command(int argc, char **argv, int w, const struct command **cmd,
+			const struct command **sub, int *sw)
+{
+	*cmd = NULL;
+	*sub = NULL;
+	*sw = -1;
+	if (w <= 0)
+		return 0;
+	*cmd = lookup(argv[w]);
+	if (!*cmd) {
+		fprintf(stderr, "pairctl: unknown command '%s'\n", argv[w]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!(*cmd)->sub)
+		return 0;
+	*sw = find_word(argc, argv, w + 1);
+	*sub = *sw > 0 ? lookup_sub(*cmd, argv[*sw]) : NULL;
+	if (*sw > 0 && !*sub) {
+		fprintf(stderr, "pairctl: %s: unknown sub-command '%s'\n", (*cmd)->name, argv[*sw]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Where to reach paird: --url, else $PAIRD_URL, else --socket, $PAIRD_SOCKET
+ * or the default socket; the token from --token-file or $PAIRD_TOKEN (kept
+ * in *@token for the caller to free). Returns 0 or an exit code.
+ */
+static int connect_paird(struct ctx *ctx, const struct args *a, char **token)
+{
+	struct client_cfg cfg = { 0 };
+
+	cfg.url = args_value(a, "url");
+	cfg.socket = args_value(a, "socket");
+	if (!cfg.url && !cfg.socket)
+		cfg.url = getenv("PAIRD_URL");
+	if (!cfg.socket)
+		cfg.socket = getenv("PAIRD_SOCKET");
+	if (!cfg.socket || !cfg.socket[0])
+		cfg.socket = DEFAULT_SOCKET;
+	if (cfg.url && !cfg.url[0])
+		cfg.url = NULL;
+	if (args_value(a, "token-file")) {
+		*token = read_token(args_value(a, "token-file"));
+		if (!*token)
+			return EXIT_ERROR;
+	}
+	cfg.token = *token ? *token : getenv("PAIRD_TOKEN");
+	/* The URL's path is paird's root: no trailing slash before /api/v1. */
+	if (cfg.url && cfg.url[strlen(cfg.url) - 1] == '/')
+		return usage_error(ctx, "--url '%s': give the base URL without a trailing '/'",
+				   cfg.url);
+	ctx->client = client_new(&cfg);
+	if (!ctx->client) {
+		fprintf(stderr, "pairctl: cannot start libcurl: %s\n", strerror(errno));
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd = NULL, *sub = NULL;
 	const struct arg_opt *opts = NULL;
-	struct client_cfg cfg = { 0 };
 	struct ctx ctx = { .cmd = "pairctl" };
 	struct args a = { 0 };
 	char **rest = NULL, cmdname[64];
 	char *token = NULL;
-	int ret = EXIT_USAGE, w, sw = -1, nrest = 0;
+	int ret, w, sw, nrest = 0;
 
 	w = find_word(argc, argv, 1);
-	if (w > 0 && strcmp(argv[w], "help") == 0) {
-		/* pairctl help [COMMAND [SUB]] */
-		int w2 = find_word(argc, argv, w + 1);
-
-		cmd = w2 > 0 ? lookup(argv[w2]) : NULL;
-		if (w2 > 0 && !cmd) {
-			fprintf(stderr, "pairctl: unknown command '%s'\n", argv[w2]);
-			return EXIT_USAGE;
-		}
-		if (cmd)
-			command_help(cmd->name, cmd);
-		else
-			usage(stdout);
-		return EXIT_OK;
-	}
-	if (w > 0) {
-		cmd = lookup(argv[w]);
-		if (!cmd) {
-			fprintf(stderr, "pairctl: unknown command '%s'\n", argv[w]);
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		if (cmd->sub) {
-			sw = find_word(argc, argv, w + 1);
-			sub = sw > 0 ? lookup_sub(cmd, argv[sw]) : NULL;
-			if (sw > 0 && !sub) {
-				fprintf(stderr, "pairctl: %s: unknown sub-command '%s'\n",
-					cmd->name, argv[sw]);
-				return EXIT_USAGE;
-			}
-		}
-	}
+	if (w > 0 && strcmp(argv[w], "help") == 0)
+		return help_word(argc, argv, w);
+	ret = find_command(argc, argv, w, &cmd, &sub, &sw);
+	if (ret)
+		return ret;
+	ret = EXIT_USAGE;
 	snprintf(cmdname, sizeof(cmdname), "%s%s%s", cmd ? cmd->name : "pairctl", sub ? " " : "",
 		 sub ? sub->name : "");
 	ctx.cmd = cmdname;
@@ -258,39 +315,10 @@ int main(int argc, char **argv)
 				  cmdname, sub->operands);
 		goto out;
 	}
-
 	ctx.json = args_flag(&a, "json");
-	cfg.url = args_value(&a, "url");
-	cfg.socket = args_value(&a, "socket");
-	if (!cfg.url && !cfg.socket)
-		cfg.url = getenv("PAIRD_URL");
-	if (!cfg.socket)
-		cfg.socket = getenv("PAIRD_SOCKET");
-	if (!cfg.socket || !cfg.socket[0])
-		cfg.socket = DEFAULT_SOCKET;
-	if (cfg.url && !cfg.url[0])
-		cfg.url = NULL;
-	if (args_value(&a, "token-file")) {
-		token = read_token(args_value(&a, "token-file"));
-		if (!token) {
-			ret = EXIT_ERROR;
-			goto out;
-		}
-	}
-	cfg.token = token ? token : getenv("PAIRD_TOKEN");
-	/* The URL's path is paird's root: no trailing slash before /api/v1. */
-	if (cfg.url && cfg.url[strlen(cfg.url) - 1] == '/') {
-		ret = usage_error(&ctx, "--url '%s': give the base URL without a trailing '/'",
-				  cfg.url);
-		goto out;
-	}
-	ctx.client = client_new(&cfg);
-	if (!ctx.client) {
-		fprintf(stderr, "pairctl: cannot start libcurl: %s\n", strerror(errno));
-		ret = EXIT_ERROR;
-		goto out;
-	}
-	ret = sub->run(&ctx, &a);
+	ret = connect_paird(&ctx, &a, &token);
+	if (ret == 0)
+		ret = sub->run(&ctx, &a);
 out:
 	client_free(ctx.client);
 	free(token);
