@@ -702,6 +702,61 @@ static int plan_adds(struct config_plan *pl, const struct portset *ps, const str
 	return 0;
 }
 
+/* Step 2: a port that both hold, whose configuration differs or drifted. */
+static int plan_port_update(struct config_plan *pl, struct port *p, const struct state_port *sp)
+{
+	unsigned fields = port_diff(p, &sp->cfg);
+	unsigned drift = drift_fields(p) & ~fields;
+	struct action *a;
+
+	if (!(fields | drift))
+		return 0;
+	a = plan_add(pl, OP_UPDATE_PORT, sp->cfg.name, NULL);
+	if (!a)
+		return -ENOMEM;
+	a->fields = fields | drift;
+	a->want = sp->cfg;
+	a->old = *port_config(p);
+	a->before = *port_link(p);
+	a->new_device = !portcfg_same_device(&a->old, &a->want) || (fields & F_STATE);
+	if (a->new_device) {
+		if (port_ifindex(p) > 0)
+			close_op(a, &a->old);
+		open_op(a, &a->want);
+		link_ops(a, NULL, &a->want);
+	} else {
+		link_ops(a, &a->old, &a->want);
+		mend_ops(a, p, &a->want, drift);
+	}
+	return 0;
+}
+
+/* Step 3: a port only the document holds. */
+static int plan_port_create(struct config_plan *pl, const struct state_port *sp)
+{
+	struct action *a = plan_add(pl, OP_CREATE_PORT, sp->cfg.name, NULL);
+
+	if (!a)
+		return -ENOMEM;
+	a->want = sp->cfg;
+	open_op(a, &a->want);
+	link_ops(a, NULL, &a->want);
+	return 0;
+}
+
+/* Step 6: a port the document leaves out. */
+static int plan_port_delete(struct config_plan *pl, struct port *p)
+{
+	struct action *a = plan_add(pl, OP_DELETE_PORT, port_name(p), NULL);
+
+	if (!a)
+		return -ENOMEM;
+	a->old = *port_config(p);
+	if (port_ifindex(p) > 0)
+		close_op(a, &a->old);
+	return 0;
+}
+
 int config_plan_new(const struct portset *ps, const struct state_doc *want,
 		    struct config_plan **out, struct fault *f)
 {
@@ -726,53 +781,16 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 		    plan_bindings(pl, ps, p, sp, sp->cfg.type != port_config(p)->type, &later) < 0)
 			goto oom;
 	}
-	/* 2: ports that change. */
+	/* 2: ports that change; 3: new ports. */
 	for (size_t i = 0; i < want->n_ports; i++) {
-		const struct state_port *sp = &want->ports[i];
-		struct action *a;
-		unsigned fields;
-
-		unsigned drift;
-
-		p = portset_find(ps, sp->cfg.name);
-		if (!p)
-			continue;
-		fields = port_diff(p, &sp->cfg);
-		drift = drift_fields(p) & ~fields;
-		if (!(fields | drift))
-			continue;
-		a = plan_add(pl, OP_UPDATE_PORT, sp->cfg.name, NULL);
-		if (!a)
+		p = portset_find(ps, want->ports[i].cfg.name);
+		if (p && plan_port_update(pl, p, &want->ports[i]) < 0)
 			goto oom;
-		a->fields = fields | drift;
-		a->want = sp->cfg;
-		a->old = *port_config(p);
-		a->before = *port_link(p);
-		a->new_device = !portcfg_same_device(&a->old, &a->want) || (fields & F_STATE);
-		if (a->new_device) {
-			if (port_ifindex(p) > 0)
-				close_op(a, &a->old);
-			open_op(a, &a->want);
-			link_ops(a, NULL, &a->want);
-		} else {
-			link_ops(a, &a->old, &a->want);
-			mend_ops(a, p, &a->want, drift);
-		}
 	}
-	/* 3: new ports. */
-	for (size_t i = 0; i < want->n_ports; i++) {
-		const struct state_port *sp = &want->ports[i];
-		struct action *a;
-
-		if (portset_find(ps, sp->cfg.name))
-			continue;
-		a = plan_add(pl, OP_CREATE_PORT, sp->cfg.name, NULL);
-		if (!a)
+	for (size_t i = 0; i < want->n_ports; i++)
+		if (!portset_find(ps, want->ports[i].cfg.name) &&
+		    plan_port_create(pl, &want->ports[i]) < 0)
 			goto oom;
-		a->want = sp->cfg;
-		open_op(a, &a->want);
-		link_ops(a, NULL, &a->want);
-	}
 	/* 4, then 5. */
 	for (size_t i = 0; i < later.n; i++) {
 		struct action *a = plan_add(pl, later.a[i].op, later.a[i].port, later.a[i].key);
@@ -789,18 +807,9 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 			goto oom;
 	}
 	/* 6: ports the document leaves out. */
-	for (size_t i = 0; (p = portset_at(ps, i)); i++) {
-		struct action *a;
-
-		if (doc_port(want, port_name(p)))
-			continue;
-		a = plan_add(pl, OP_DELETE_PORT, port_name(p), NULL);
-		if (!a)
+	for (size_t i = 0; (p = portset_at(ps, i)); i++)
+		if (!doc_port(want, port_name(p)) && plan_port_delete(pl, p) < 0)
 			goto oom;
-		a->old = *port_config(p);
-		if (port_ifindex(p) > 0)
-			close_op(a, &a->old);
-	}
 	free(later.a);
 	*out = pl;
 	return 0;
