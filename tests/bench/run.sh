@@ -18,7 +18,12 @@
 #             reply in turn: a rate, no limit to compare with)
 #   many-N    N count bindings on distinct UDP ports (N in MANY), frames spread
 #             over min(N, 4096) ports; 64 B
+#   limit     also runs the bare read-and-write loop (tests/bench/rwloop.c)
+#             for echo and forward: what a program that writes a frame per
+#             frame read can reach, beside the read-only limit
 #   twisted   the Twisted Pair peer on the count chain
+#             (../shared/bench/peers/twisted_peer.py) and on every other
+#             case in CASES (tests/bench/twisted_cases.py)
 #   callgrind paird's instructions per frame for each case on the memory I/O
 #             harness (tests/bench/callgrind.sh; no kernel, deterministic)
 # Each rate is a drain: the reader is stopped, the generator pre-fills the
@@ -102,6 +107,7 @@ export NS_PREFIX=pb$$
 NS_TUN=$NS_PREFIX-tun
 NS_TAP=$NS_PREFIX-tap
 PIDS=()
+RGEN=()
 cleanup() {
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] || continue
@@ -123,6 +129,9 @@ cp -r "$src/." "$scratch/"
 sed -i 's/^#define MAX_FLOWS 256$/#define MAX_FLOWS 4096/' "$scratch/src/gen.c"
 grep -q 'MAX_FLOWS 4096' "$scratch/src/gen.c" || die "could not adapt gen.c"
 make -s -C "$scratch" >/dev/null || die "building ../shared/bench failed"
+# The bare read-and-write loop the writing cases are also set beside.
+cc -O2 -o "$scratch/bin/rwloop" "$root/tests/bench/rwloop.c" -levent ||
+	die "building tests/bench/rwloop.c failed"
 cd "$scratch" || die "no scratch directory"
 ./netns.sh up >/dev/null || die "netns.sh up failed"
 # Frames paird forwards or echoes go into these namespaces' stacks: never routed on.
@@ -243,7 +252,8 @@ service_run() {
 			sed -E 's/^RESULT drain //; s/(^| )([a-z_]+)=/\1rx_\2=/g; s/rx_cpu_ns=/cpu_ns=/')"
 }
 
-# reader_run FIG REP DEV SIZE N -- CMD: a reader that times itself (limit, Twisted).
+# reader_run FIG REP DEV SIZE N -- CMD: a reader that times itself (limit, Twisted);
+# RGEN holds extra arguments for the generator (host: -p 7).
 reader_run() {
 	local fig=$1 rep=$2 dev=$3 size=$4 n=$5 ns ifn log q0 rp i r
 	shift 6
@@ -263,7 +273,7 @@ reader_run() {
 	ip -n "$ns" link set "$ifn" txqueuelen "$RING_MAX"
 	kill -STOP "$rp"
 	ip netns exec "$ns" ./bin/gen -d "$(dev_dst "$dev")" -m packet -i "$ifn" -s "$size" -n "$n" \
-		-c "$GEN_CPU" -t 20 >"$log.gen" 2>&1
+		-c "$GEN_CPU" -t 20 ${RGEN[@]+"${RGEN[@]}"} >"$log.gen" 2>&1
 	sleep 0.1
 	kill -CONT "$rp"
 	for i in $(seq 600); do kill -0 "$rp" 2>/dev/null || break; sleep 0.05; done
@@ -299,6 +309,40 @@ ping_run() {
 			'BEGIN { if (p > 0) printf "%.0f", (b - a) / p; else print 0 }')"
 }
 
+# twisted_case CASE REP DEV SIZE: the Twisted Pair peer doing CASE's work
+# (tests/bench/twisted_cases.py); forward gets a persistent second device
+# for the run only (paird's own forward case creates fwd0 itself).
+twisted_case() {
+	local c=$1 rep=$2 dev=$3 size=$4 ns
+	ns=$(dev_ns "$dev")
+	RGEN=()
+	[ "$c" = host ] && RGEN=(-p 7)
+	if [ "$c" = forward ]; then
+		ip -n "$ns" tuntap add dev fwd0 mode "$dev" && ip -n "$ns" link set fwd0 up ||
+			{ rec "fig=twisted-$c/$dev/$size rep=$rep error=no_fwd0"; return; }
+	fi
+	reader_run "twisted-$c/$dev/$size" "$rep" "$dev" "$size" "$N_PY" -- \
+		"$PY_TWISTED" "$root/tests/bench/twisted_cases.py" -c "$c" -w 400 -t 40 \
+		-C "$READ_CPU" -i "$(dev_if "$dev")" -T "$dev" --to fwd0 --addr "$(dev_dst "$dev")"
+	[ "$c" = forward ] && ip -n "$ns" link del fwd0
+	RGEN=()
+}
+
+# rw_run MODE REP DEV SIZE: the bare read-and-write loop (tests/bench/rwloop.c)
+# echoing or forwarding, the least a writing case can cost.
+rw_run() {
+	local c=$1 rep=$2 dev=$3 size=$4 ns
+	ns=$(dev_ns "$dev")
+	if [ "$c" = forward ]; then
+		ip -n "$ns" tuntap add dev fwd0 mode "$dev" && ip -n "$ns" link set fwd0 up ||
+			{ rec "fig=rw-$c/$dev/$size rep=$rep error=no_fwd0"; return; }
+	fi
+	reader_run "rw-$c/$dev/$size" "$rep" "$dev" "$size" "$(frames_for "$size")" -- \
+		./bin/rwloop -m "$c" -w 300 -t 30 -C "$READ_CPU" -i "$(dev_if "$dev")" -T "$dev" \
+		-o fwd0
+	[ "$c" = forward ] && ip -n "$ns" link del fwd0
+}
+
 svc_cases=()
 for c in count capture echo forward host; do has "$c" && svc_cases+=("$c"); done
 many=()
@@ -316,12 +360,18 @@ for rep in $(seq "$REPS"); do
 			progress "rep $rep: $dev ${size} B"
 			has limit && reader_run "limit/$dev/$size" "$rep" "$dev" "$size" "$n" -- \
 				./bin/tunread -w 300 -t 30 -C "$READ_CPU" -i "$(dev_if "$dev")" -T "$dev" -m event
+			if has limit; then
+				for c in echo forward; do has "$c" && rw_run "$c" "$rep" "$dev" "$size"; done
+			fi
 			for c in "${svc_cases[@]}"; do service_run "$c" "$rep" "$dev" "$size"; done
 			has ping && ping_run "$rep" "$dev" "$size"
 			if has twisted; then
 				reader_run "twisted/$dev/$size" "$rep" "$dev" "$size" "$N_PY" -- \
 					"$PY_TWISTED" peers/twisted_peer.py -w 400 -t 40 -C "$READ_CPU" \
 					-i "$(dev_if "$dev")" -T "$dev"
+				for c in "${svc_cases[@]}"; do
+					[ "$c" = count ] || twisted_case "$c" "$rep" "$dev" "$size"
+				done
 			fi
 			if [ "$size" = 64 ]; then
 				for c in "${many[@]}"; do service_run "$c" "$rep" "$dev" "$size"; done

@@ -52,8 +52,13 @@ row() { # fig key
 	awk -v v="$v" 'BEGIN { exit !(v > 0) }' || fail "$1: $2=$v"
 }
 for dev in tun tap; do
-	for c in limit count capture echo forward host ping many-1 many-4096 twisted; do
+	for c in limit count capture echo forward host ping many-1 many-4096 twisted \
+		twisted-capture twisted-echo twisted-forward twisted-host rw-echo rw-forward; do
 		row "$c/$dev/64" rx_pkts
+	done
+	# The writing references wrote what they read.
+	for c in rw-echo rw-forward; do
+		row "$c/$dev/64" rx_writes
 	done
 	# paird's drains count every frame the generator queued.
 	for c in count capture echo forward host many-1 many-4096; do
@@ -73,7 +78,14 @@ for c in count capture echo forward host ping many-1 many-4096; do
 		grep -q "^| $c | $dev | 64 B | " "$out/ratios.md" || fail "ratios.md has no $c/$dev row"
 	done
 done
-grep -q "against the Twisted Pair peer" "$out/ratios.md" || fail "ratios.md has no Twisted table"
+for c in count capture echo forward host; do
+	for dev in tun tap; do
+		grep -q "^| $c | $dev | 64 B | .*x |" <(sed -n '/Twisted Pair peer doing the same work/,$p' \
+			"$out/ratios.md") || fail "ratios.md has no Twisted row for $c/$dev"
+	done
+done
+grep -q "^| echo | tap | 64 B | .* | 1 |" <(sed -n '/bare read-and-write loop/,$p' "$out/ratios.md") ||
+	fail "ratios.md has no bare read-and-write table"
 
 # The API: wrk answered every request (rps > 0, no errors) on each path (8
 # connections in quick mode), the data plane idle and saturated; while saturated
