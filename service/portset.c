@@ -434,13 +434,14 @@ int portset_snapshot(const struct portset *ps, struct state_doc *out)
 		sp->next_binding_id = stack_next_id(e->stack) ? stack_next_id(e->stack) : 1;
 		if (!stack_count(e->stack))
 			continue;
-		sp->bindings = calloc(stack_count(e->stack), sizeof(*sp->bindings));
-		if (!sp->bindings) {
+		/* Borrowed, not copied: a save holds a pointer per binding. */
+		sp->borrowed = calloc(stack_count(e->stack), sizeof(*sp->borrowed));
+		if (!sp->borrowed) {
 			state_doc_free(out);
 			return -ENOMEM;
 		}
 		for (size_t j = 0; (b = stack_at(e->stack, j)); j++)
-			sp->bindings[sp->n_bindings++] = b->cfg;
+			sp->borrowed[sp->n_bindings++] = &b->cfg;
 	}
 	return 0;
 }
