@@ -359,12 +359,13 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 			return -ENOSPC;
 		new_ring = true;
 	}
-	b = calloc(1, sizeof(*b));
+	b = calloc(1, binding_alloc_size(cfg->kind));
 	if (!b) {
 		ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 		goto fail;
 	}
-	b->cfg = *cfg;
+	/* What the binding has of its configuration: its kind's options and no more. */
+	memcpy(&b->cfg, cfg, offsetof(struct binding_config, o) + handlers[cfg->kind]->options);
 	b->ops = handlers[cfg->kind];
 	if (b->ops->init && b->ops->init(b, port_config(s->port), f) < 0) {
 		free(b);
