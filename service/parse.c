@@ -247,7 +247,7 @@ static enum malformed parse_ipv4(struct parser *ps, size_t off, size_t len)
 	fi->l3_len = fi->ip4.total_length;
 
 	/* The header checksum covers the header only, options included (IHL words). */
-	fi->ip4.checksum_status = csum_words_ok(c.p, hlen) ? CSUM_OK : CSUM_BAD;
+	fi->ip4.checksum_status = csum_ipv4_header_ok(c.p, hlen) ? CSUM_OK : CSUM_BAD;
 	if (fi->ip4.checksum_status == CSUM_BAD && ps->strict)
 		return MAL_ipv4_bad_checksum;
 
