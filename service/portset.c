@@ -434,7 +434,12 @@ int portset_snapshot(const struct portset *ps, struct state_doc *out)
 		sp->next_binding_id = stack_next_id(e->stack) ? stack_next_id(e->stack) : 1;
 		if (!stack_count(e->stack))
 			continue;
-		/* Borrowed, not copied: a save holds a pointer per binding. */
+		/*
+		 * Borrowed, not copied: a save holds a pointer per binding.
+		 * sp->borrowed holds pointers: sizeof(*sp->borrowed) is a
+		 * pointer's size, as meant.
+		 */
+		// NOLINTNEXTLINE(bugprone-sizeof-expression)
 		sp->borrowed = calloc(stack_count(e->stack), sizeof(*sp->borrowed));
 		if (!sp->borrowed) {
 			state_doc_free(out);

@@ -514,9 +514,8 @@ static void test_write_streams_same_bytes(void **state)
 		    "{\"name\":\"t1\",\"type\":\"tun\"}]}");
 	for (int i = 0; i < 600; i++)
 		json_array_append_new(many, json_pack("{s:i, s:{s:i, s:i, s:i}, s:s}", "id", i + 1,
-						      "match", "ethertype", 2048, "ip_protocol",
-						      17, "udp_port", 10000 + i, "handler",
-						      "count"));
+						      "match", "ethertype", 2048, "ip_protocol", 17,
+						      "udp_port", 10000 + i, "handler", "count"));
 	doc = json_pack("{s:i, s:[{s:s, s:s, s:o}]}", "format", 1, "ports", "name", "p0", "type",
 			"tap", "bindings", many);
 	text = json_dumps(doc, JSON_COMPACT);
@@ -528,11 +527,21 @@ static void test_write_streams_same_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_save_exact),	   T(test_save_load_round_trip),   T(test_save_replaces),
-		T(test_save_failures),	   T(test_save_failure_keeps_old), T(test_load_missing),
-		T(test_load_not_regular),  T(test_load_too_large),	   T(test_load_corrupt),
-		T(test_load_ok_any_shape), T(test_save_through_symlink),   T(test_dangling_symlink),
-		T(test_check_writable),	   T(test_decode_encode),	   T(test_decode_refused),
+		T(test_save_exact),
+		T(test_save_load_round_trip),
+		T(test_save_replaces),
+		T(test_save_failures),
+		T(test_save_failure_keeps_old),
+		T(test_load_missing),
+		T(test_load_not_regular),
+		T(test_load_too_large),
+		T(test_load_corrupt),
+		T(test_load_ok_any_shape),
+		T(test_save_through_symlink),
+		T(test_dangling_symlink),
+		T(test_check_writable),
+		T(test_decode_encode),
+		T(test_decode_refused),
 		T(test_write_streams_same_bytes),
 	};
 
