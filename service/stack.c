@@ -144,7 +144,11 @@ static uint64_t node_key(unsigned level, uint32_t ethertype, uint32_t ip_protoco
 	return k;
 }
 
-/* The key of the node above the one of @key (level 2 or 3; level 1 gives garbage). */
+/*
+ * The key of the node above the one of @key (level 2 or 3). Of a level-1
+ * key it gives a level-0 one, which no slot holds (the root is not in the
+ * table).
+ */
 static uint64_t parent_key(uint64_t key)
 {
 	unsigned level = (unsigned)(key >> 48);
@@ -681,7 +685,8 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 	/*
 	 * @node: the deepest level of the frame's path where the tree has a
 	 * node, looked for from the bottom: the nodes above one that exists
-	 * exist too, and are reached through its parent links.
+	 * exist too, and are reached through its parent links. The frame's key
+	 * is built once, at its depth; a level up is a mask of it.
 	 */
 	for (node = depth; node > LEVEL_ROOT; node--, key = parent_key(key)) {
 		d = tab_find(s, key);
