@@ -167,6 +167,12 @@ int state_check_writable(const char *path, struct fault *f)
 
 /* --- writing --- */
 
+/* A port that never had a binding says nothing about them (no "bindings", no next id). */
+static bool says_bindings(const struct state_port *sp)
+{
+	return sp->n_bindings || (sp->has_next_id && sp->next_binding_id != 1);
+}
+
 /* The configuration of the @i-th binding of @sp, its own or borrowed. */
 static const struct binding_config *state_binding(const struct state_port *sp, size_t i)
 {
@@ -269,7 +275,7 @@ static void out_port(struct out *o, const struct state_port *sp)
 	const char *key;
 	bool first = true;
 
-	if (!pj || (!sp->n_bindings && (!sp->has_next_id || sp->next_binding_id == 1))) {
+	if (!pj || !says_bindings(sp)) {
 		out_json_new(o, pj, 2);
 		return;
 	}
@@ -598,8 +604,7 @@ static json_t *encode_port(const struct state_port *sp)
 {
 	json_t *pj = portcfg_to_json(&sp->cfg), *arr;
 
-	/* A port that never had a binding says nothing about them. */
-	if (!pj || (!sp->n_bindings && (!sp->has_next_id || sp->next_binding_id == 1)))
+	if (!pj || !says_bindings(sp))
 		return pj;
 	arr = json_array();
 	for (size_t i = 0; i < sp->n_bindings; i++)
