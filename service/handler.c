@@ -37,7 +37,7 @@ size_t binding_alloc_size(enum handler_kind kind)
 {
 	size_t n = OPTIONS_AT + handlers[kind]->options;
 
-	/* Whole words: what follows in an array or the allocator's rounding stays aligned. */
+	/* Whole words, as struct binding is aligned to them (malloc rounds so anyway). */
 	return (n + sizeof(uint64_t) - 1) & ~(sizeof(uint64_t) - 1);
 }
 
