@@ -17,17 +17,40 @@
 #include "../service/stack.h"
 #include "internal.h"
 
+_Static_assert(BINDING_COUNTERS_MAX == 3 + BINDING_EXTRA_MAX, "the counters of a binding");
+
+size_t binding_counter_list(const struct handler_ops *ops, const struct binding_counters *c,
+			    struct binding_counter out[BINDING_COUNTERS_MAX])
+{
+	static const struct binding_counters none;
+	size_t n = 0;
+
+	if (!c)
+		c = &none;
+	out[n++] = (struct binding_counter){ "packets", "Frames that reached the binding.",
+					     c->packets };
+	out[n++] =
+		(struct binding_counter){ "bytes", "Bytes of the frames that reached the binding.",
+					  c->bytes };
+	out[n++] = (struct binding_counter){ "errors", "Frames the binding's handler failed on.",
+					     c->errors };
+	for (int i = 0; i < BINDING_EXTRA_MAX; i++)
+		if (ops->extra[i])
+			out[n++] = (struct binding_counter){
+				ops->extra[i], "A handler's own counter (see the binding's JSON).",
+				c->extra[i]
+			};
+	return n;
+}
+
 json_t *binding_counters_json(const struct binding *b)
 {
+	struct binding_counter bc[BINDING_COUNTERS_MAX];
+	size_t n = binding_counter_list(b->ops, &b->c, bc);
 	json_t *o = json_object();
 
-	json_object_set_new(o, "packets", json_integer((json_int_t)b->c.packets));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)b->c.bytes));
-	json_object_set_new(o, "errors", json_integer((json_int_t)b->c.errors));
-	for (int i = 0; i < BINDING_EXTRA_MAX; i++)
-		if (b->ops->extra[i])
-			json_object_set_new(o, b->ops->extra[i],
-					    json_integer((json_int_t)b->c.extra[i]));
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, bc[i].name, json_integer((json_int_t)bc[i].value));
 	return o;
 }
 

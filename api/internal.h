@@ -115,6 +115,26 @@ struct frame_info;
 /* The port named by the first path parameter; NULL with a 404 fault. */
 struct port *api_find_port(struct api *api, const struct request *rq, struct fault *f);
 json_t *binding_counters_json(const struct binding *b);
+struct handler_ops;
+struct binding_counters;
+
+/* One counter of a binding, as the JSON views and /metrics both give it. */
+struct binding_counter {
+	const char *name; /* the JSON member; the metric is paird_binding_NAME_total */
+	const char *help; /* the metric's HELP text */
+	uint64_t value;
+};
+
+/* Every binding's packets, bytes and errors, and a handler's own (BINDING_EXTRA_MAX). */
+#define BINDING_COUNTERS_MAX 5
+
+/*
+ * The counters a binding with handler @ops has, in the order both views
+ * give them (packets, bytes, errors, then the handler's own), with their
+ * values from @c (0 when @c is NULL: the names alone). Returns how many.
+ */
+size_t binding_counter_list(const struct handler_ops *ops, const struct binding_counters *c,
+			    struct binding_counter out[BINDING_COUNTERS_MAX]);
 struct port_error;
 /* A port's last error as the API shows it, JSON null when it never met one. */
 json_t *last_error_json(const struct port_error *e);

@@ -69,75 +69,50 @@ static void capture_families(struct emit *e)
 	}
 }
 
+/*
+ * One family per counter name any binding can have (binding_counter_list():
+ * packets, bytes, errors, then the handlers' own in handler order), a
+ * sample per binding that has it.
+ */
 static void binding_families(struct emit *e)
 {
-	static const char *const names[] = { "paird_binding_packets_total",
-					     "paird_binding_bytes_total",
-					     "paird_binding_errors_total" };
-	static const char *const helps[] = { "Frames that reached the binding.",
-					     "Bytes of the frames that reached the binding.",
-					     "Frames the binding's handler failed on." };
-	struct binding *b;
-	struct port *p;
-
-	for (int k = 0; k < 3; k++) {
-		family(e, names[k], "counter", helps[k]);
-		for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
-			const struct stack *s = portset_stack(e->ps, p);
-
-			for (size_t j = 0; (b = stack_at(s, j)); j++) {
-				uint64_t v = k == 0   ? b->c.packets
-					     : k == 1 ? b->c.bytes
-						      : b->c.errors;
-
-				fprintf(e->out,
-					"%s{port=\"%s\",binding=\"%u\",handler=\"%s\"} %llu\n",
-					names[k], port_name(p), b->cfg.id, b->ops->name,
-					(unsigned long long)v);
-			}
-		}
-	}
-}
-
-/*
- * The handlers' own counters (captured, filtered_out, replies, forwarded):
- * one family per name, a sample per binding whose handler has it.
- */
-static void extra_families(struct emit *e)
-{
-	const char *done[HANDLER_KIND_COUNT * BINDING_EXTRA_MAX] = { NULL };
+	const char *done[HANDLER_KIND_COUNT * BINDING_COUNTERS_MAX];
+	struct binding_counter names[BINDING_COUNTERS_MAX], bc[BINDING_COUNTERS_MAX];
 	size_t ndone = 0;
 
 	for (int k = 0; k < HANDLER_KIND_COUNT; k++) {
-		for (int x = 0; x < BINDING_EXTRA_MAX; x++) {
-			const char *name = handlers[k]->extra[x];
+		size_t nn = binding_counter_list(handlers[k], NULL, names);
+
+		for (size_t x = 0; x < nn; x++) {
+			const char *name = names[x].name;
 			char fam[96];
 			struct port *p;
 			size_t d;
 
-			for (d = 0; name && d < ndone; d++)
+			for (d = 0; d < ndone; d++)
 				if (strcmp(done[d], name) == 0)
 					break;
-			if (!name || d < ndone)
+			if (d < ndone)
 				continue;
 			done[ndone++] = name;
 			snprintf(fam, sizeof(fam), "paird_binding_%s_total", name);
-			family(e, fam, "counter",
-			       "A handler's own counter (see the binding's JSON).");
+			family(e, fam, "counter", names[x].help);
 			for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
 				const struct stack *s = portset_stack(e->ps, p);
 				struct binding *b;
 
-				for (size_t j = 0; (b = stack_at(s, j)); j++)
-					for (int y = 0; y < BINDING_EXTRA_MAX; y++)
-						if (b->ops->extra[y] &&
-						    strcmp(b->ops->extra[y], name) == 0)
+				for (size_t j = 0; (b = stack_at(s, j)); j++) {
+					size_t n = binding_counter_list(b->ops, &b->c, bc);
+
+					for (size_t y = 0; y < n; y++)
+						if (strcmp(bc[y].name, name) == 0)
 							fprintf(e->out,
 								"%s{port=\"%s\",binding=\"%u\","
 								"handler=\"%s\"} %llu\n",
 								fam, port_name(p), b->cfg.id,
 								b->ops->name,
-								(unsigned long long)b->c.extra[y]);
+								(unsigned long long)bc[y].value);
+				}
 			}
 		}
 	}
@@ -187,7 +162,6 @@ int h_metrics(struct api *api, struct request *rq, struct response *rs, struct f
 		port_family(&e, &port_counter_table[i]);
 	capture_families(&e);
 	binding_families(&e);
-	extra_families(&e);
 	if (fclose(e.out) != 0) {
 		free(text);
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");

@@ -66,7 +66,6 @@ struct binding_counters {
 };
 
 struct binding {
-	struct binding_config cfg;
 	const struct handler_ops *ops;
 	void *priv; /* the handler's own state (a compiled filter, ...) */
 	struct timespec created;
@@ -78,6 +77,16 @@ struct binding {
 	struct binding_counters c;
 	/* Creation order within its stack: the order bindings on one path run in. */
 	uint64_t seq;
+	/*
+	 * Last, and allocated only as far as its own kind's options reach
+	 * (binding_alloc_size(), handler.h): the options union is sized for
+	 * the largest kind (a capture filter's 512 bytes), which a count
+	 * binding would carry for nothing, a thousand times on a busy port
+	 * (issue 11). So it is never copied whole: binding_config_get()
+	 * copies what there is. Pointers to it are full configurations to
+	 * whatever reads only what its kind has (bindcfg, the handlers).
+	 */
+	struct binding_config cfg;
 };
 
 #endif

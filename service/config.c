@@ -665,12 +665,12 @@ static int plan_bindings(struct config_plan *pl, const struct portset *ps, const
 			a = plan_add(pl, OP_REMOVE_BINDING, sp->cfg.name, key);
 			if (!a)
 				return -ENOMEM;
-			a->bold = b->cfg;
+			binding_config_get(b, &a->bold);
 		} else if (!bindcfg_same(&b->cfg, w)) {
 			a = plan_add(later, OP_REPLACE_BINDING, sp->cfg.name, key);
 			if (!a)
 				return -ENOMEM;
-			a->bold = b->cfg;
+			binding_config_get(b, &a->bold);
 			a->bcfg = *w;
 			a->bcfg.id = b->cfg.id;
 		}
@@ -935,7 +935,7 @@ static int do_action(struct portset *ps, struct action *a, struct fault *f)
 		if (!a->saved.bindings)
 			return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 		for (size_t j = 0; (b = stack_at(s, j)); j++)
-			a->saved.bindings[a->saved.n_bindings++] = b->cfg;
+			binding_config_get(b, &a->saved.bindings[a->saved.n_bindings++]);
 		a->saved.next_binding_id = stack_next_id(s);
 		return portset_delete(ps, a->port, f);
 	default:

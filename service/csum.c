@@ -85,22 +85,6 @@ uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
 	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
 }
 
-uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-uint32_t csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t len)
-{
-	/* The four 16-bit words of the addresses, as csum_add() would read them. */
-	uint32_t s = (uint32_t)(src[0] << 8 | src[1]) + (uint32_t)(src[2] << 8 | src[3]) +
-		     (uint32_t)(dst[0] << 8 | dst[1]) + (uint32_t)(dst[2] << 8 | dst[3]);
-
-	return s + proto + (len & 0xffff);
-}
-
 uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
 		      uint32_t len)
 {

@@ -130,6 +130,7 @@ const struct handler_ops handler_capture = {
 		  (1u << LEVEL_UDP_PORT),
 	.placement = "at any node",
 	.extra = { "captured", "filtered_out" },
+	.options = sizeof(struct capture_opts),
 	.check = capture_check,
 	.init = capture_init,
 	.fini = capture_fini,

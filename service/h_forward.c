@@ -42,5 +42,6 @@ const struct handler_ops handler_forward = {
 	.levels = LEVELS_ALL,
 	.placement = "at any node",
 	.extra = { "forwarded" },
+	.options = sizeof(struct forward_opts),
 	.run = forward_run,
 };

@@ -181,6 +181,7 @@ const struct handler_ops handler_arp_reply = {
 	.levels = 1u << LEVEL_ETHERTYPE,
 	.placement = "at ethertype 2054 of a tap port",
 	.extra = { "replies" },
+	.options = sizeof(struct reply_opts),
 	.fits = arp_fits,
 	.run = arp_run,
 };
@@ -190,6 +191,7 @@ const struct handler_ops handler_ndp_reply = {
 	.levels = 1u << LEVEL_IP_PROTOCOL,
 	.placement = "at ip_protocol 58 (ethertype 34525) of a tap port",
 	.extra = { "replies" },
+	.options = sizeof(struct reply_opts),
 	.fits = ndp_fits,
 	.run = ndp_run,
 };

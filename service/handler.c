@@ -8,6 +8,7 @@
  */
 #include "handler.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "h_capture.h"
@@ -28,6 +29,25 @@ const struct handler_ops *const handlers[HANDLER_KIND_COUNT] = {
 	[HANDLER_DROP] = &handler_drop,
 };
 /* clang-format on */
+
+/* Where a binding's own options start: binding_config.o within struct binding. */
+#define OPTIONS_AT (offsetof(struct binding, cfg) + offsetof(struct binding_config, o))
+
+size_t binding_alloc_size(enum handler_kind kind)
+{
+	size_t n = OPTIONS_AT + handlers[kind]->options;
+
+	/* Whole words, as struct binding is aligned to them (malloc rounds so anyway). */
+	return (n + sizeof(uint64_t) - 1) & ~(sizeof(uint64_t) - 1);
+}
+
+void binding_config_get(const struct binding *b, struct binding_config *out)
+{
+	size_t n = offsetof(struct binding_config, o) + handlers[b->cfg.kind]->options;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out, &b->cfg, n);
+}
 
 bool addr4_is_unicast(const uint8_t a[4])
 {

@@ -61,6 +61,8 @@ struct handler_ops {
 	unsigned levels;       /* bit (1 << enum level) for each level it may live at */
 	const char *placement; /* words for errors: "at a UDP port or an ICMP node" */
 	const char *extra[BINDING_EXTRA_MAX]; /* names of extra counters, NULL if unused */
+	/* Bytes of binding_config.o its options take, 0 for none: what its bindings allocate. */
+	size_t options;
 	/*
 	 * Whether the handler may live at @m of a @ptype port beyond @levels
 	 * (e.g. echo needs ICMP or ICMPv6 at the IP protocol level). NULL:
@@ -85,6 +87,11 @@ struct handler_ops {
 
 /* The handler table, indexed by enum handler_kind. */
 extern const struct handler_ops *const handlers[HANDLER_KIND_COUNT];
+
+/* Bytes of a binding of @kind: struct binding up to the end of its kind's options. */
+size_t binding_alloc_size(enum handler_kind kind);
+/* Copies @b's configuration into @out whole: the options past its kind's zeroed. */
+void binding_config_get(const struct binding *b, struct binding_config *out);
 
 /*
  * True when @a can be a peer's own address: not unspecified (0.0.0.0, ::),

@@ -61,7 +61,7 @@ static enum csum_status csum_verdict(uint32_t sum)
 }
 
 /* The pseudo-header sum of the IP layer below: RFC 768 for IPv4, RFC 8200 8.1 for IPv6. */
-static uint32_t pseudo_sum(const struct frame_info *fi, uint8_t proto, uint32_t len)
+static inline uint32_t pseudo_sum(const struct frame_info *fi, uint8_t proto, uint32_t len)
 {
 	/*
 	 * RFC 8200 8.1 uses the final destination when there is a Routing
@@ -246,8 +246,8 @@ static enum malformed parse_ipv4(struct parser *ps, size_t off, size_t len)
 	/* Whatever follows the total length is link padding, not ours. */
 	fi->l3_len = fi->ip4.total_length;
 
-	/* The header checksum covers the header only, options included. */
-	fi->ip4.checksum_status = csum_verdict(csum_add(0, c.p, hlen));
+	/* The header checksum covers the header only, options included (IHL words). */
+	fi->ip4.checksum_status = csum_ipv4_header_ok(c.p, hlen) ? CSUM_OK : CSUM_BAD;
 	if (fi->ip4.checksum_status == CSUM_BAD && ps->strict)
 		return MAL_ipv4_bad_checksum;
 

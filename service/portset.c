@@ -154,14 +154,14 @@ static void post_if_changed(struct portset *ps, struct entry *e)
 }
 
 static void post_binding(struct portset *ps, const struct port *p, enum event_kind kind,
-			 const struct binding_config *cfg)
+			 const struct binding *b)
 {
 	struct event ev = { .kind = kind };
 
 	if (!ps->events)
 		return;
 	snprintf(ev.port, sizeof(ev.port), "%s", port_name(p));
-	ev.u.binding = *cfg;
+	binding_config_get(b, &ev.u.binding);
 	events_post(ps->events, &ev);
 }
 
@@ -434,13 +434,19 @@ int portset_snapshot(const struct portset *ps, struct state_doc *out)
 		sp->next_binding_id = stack_next_id(e->stack) ? stack_next_id(e->stack) : 1;
 		if (!stack_count(e->stack))
 			continue;
-		sp->bindings = calloc(stack_count(e->stack), sizeof(*sp->bindings));
-		if (!sp->bindings) {
+		/*
+		 * Borrowed, not copied: a save holds a pointer per binding.
+		 * sp->borrowed holds pointers: sizeof(*sp->borrowed) is a
+		 * pointer's size, as meant.
+		 */
+		// NOLINTNEXTLINE(bugprone-sizeof-expression)
+		sp->borrowed = calloc(stack_count(e->stack), sizeof(*sp->borrowed));
+		if (!sp->borrowed) {
 			state_doc_free(out);
 			return -ENOMEM;
 		}
 		for (size_t j = 0; (b = stack_at(e->stack, j)); j++)
-			sp->bindings[sp->n_bindings++] = b->cfg;
+			sp->borrowed[sp->n_bindings++] = &b->cfg;
 	}
 	return 0;
 }
@@ -890,7 +896,7 @@ int portset_bind(struct portset *ps, struct port *p, const struct binding_config
 			 b->cfg.name, b->ops->name);
 	else
 		log_info("port %s: binding %u (%s) added", port_name(p), b->cfg.id, b->ops->name);
-	post_binding(ps, p, EVENT_BINDING_CREATED, &b->cfg);
+	post_binding(ps, p, EVENT_BINDING_CREATED, b);
 	if (out)
 		*out = b;
 	return 0;
@@ -940,8 +946,8 @@ static int bind_replace(struct portset *ps, struct port *p, struct binding *old,
 	log_info("port %s: binding %u%s%s%s replaced (%s -> %s)", port_name(p), b->cfg.id,
 		 b->cfg.name[0] ? " \"" : "", b->cfg.name, b->cfg.name[0] ? "\"" : "",
 		 old->ops->name, b->ops->name);
-	post_binding(ps, p, EVENT_BINDING_DELETED, &old->cfg);
-	post_binding(ps, p, EVENT_BINDING_CREATED, &b->cfg);
+	post_binding(ps, p, EVENT_BINDING_DELETED, old);
+	post_binding(ps, p, EVENT_BINDING_CREATED, b);
 	stack_binding_free(old);
 	*out = b;
 	return 0;
@@ -1023,7 +1029,7 @@ int portset_unbind(struct portset *ps, struct port *p, uint32_t id, struct fault
 		return -EIO;
 	}
 	bump(ps);
-	post_binding(ps, p, EVENT_BINDING_DELETED, &b->cfg);
+	post_binding(ps, p, EVENT_BINDING_DELETED, b);
 	stack_binding_free(b);
 	log_info("port %s: binding %u deleted", port_name(p), id);
 	return 0;

@@ -57,7 +57,9 @@ int portset_restore(struct portset *ps, struct fault *f);
 /*
  * The desired state as the state file keeps it: every port's configuration,
  * its bindings and next binding id, into @out (released with
- * state_doc_free()). Returns 0 or -ENOMEM with @out empty.
+ * state_doc_free()). The bindings' configurations are borrowed (@out's
+ * ports[].borrowed), valid until a binding changes: for state_write() and
+ * state_encode() at once. Returns 0 or -ENOMEM with @out empty.
  */
 int portset_snapshot(const struct portset *ps, struct state_doc *out);
 

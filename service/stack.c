@@ -144,7 +144,11 @@ static uint64_t node_key(unsigned level, uint32_t ethertype, uint32_t ip_protoco
 	return k;
 }
 
-/* The key of the node above the one of @key (level 2 or 3). */
+/*
+ * The key of the node above the one of @key (level 2 or 3). Of a level-1
+ * key it gives a level-0 one, which no slot holds (the root is not in the
+ * table).
+ */
 static uint64_t parent_key(uint64_t key)
 {
 	unsigned level = (unsigned)(key >> 48);
@@ -359,12 +363,13 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 			return -ENOSPC;
 		new_ring = true;
 	}
-	b = calloc(1, sizeof(*b));
+	b = calloc(1, binding_alloc_size(cfg->kind));
 	if (!b) {
 		ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 		goto fail;
 	}
-	b->cfg = *cfg;
+	/* What the binding has of its configuration: its kind's options and no more. */
+	memcpy(&b->cfg, cfg, offsetof(struct binding_config, o) + handlers[cfg->kind]->options);
 	b->ops = handlers[cfg->kind];
 	if (b->ops->init && b->ops->init(b, port_config(s->port), f) < 0) {
 		free(b);
@@ -556,25 +561,25 @@ struct timespec stack_since(const struct stack *s)
 }
 
 /*
- * How deep the frame validly goes and its key at each level. A frame
- * reaches the UDP port level only when its UDP header parsed cleanly and it
- * is not a fragment (DESIGN.md: fragments stop at the IP protocol node).
+ * How deep the frame validly goes, and the key of its node at that depth
+ * (0 at the root). A frame reaches the UDP port level only when its UDP
+ * header parsed cleanly and it is not a fragment (DESIGN.md: fragments
+ * stop at the IP protocol node).
  */
-static unsigned frame_path(const struct frame_info *fi, uint32_t key[LEVEL_COUNT])
+static unsigned frame_path(const struct frame_info *fi, uint64_t *key)
 {
-	unsigned depth = 0;
-
+	*key = 0;
 	if (!fi->has_ethertype)
-		return depth;
-	key[LEVEL_ETHERTYPE] = fi->ethertype;
-	depth = LEVEL_ETHERTYPE;
-	if (!fi->has_ip_protocol)
-		return depth;
-	key[LEVEL_IP_PROTOCOL] = fi->ip_protocol;
-	depth = LEVEL_IP_PROTOCOL;
-	if (fi->l4 != L4_UDP || fi->fragment || fi->malformed != MALFORMED_NONE)
-		return depth;
-	key[LEVEL_UDP_PORT] = fi->udp.dport;
+		return LEVEL_ROOT;
+	if (!fi->has_ip_protocol) {
+		*key = node_key(LEVEL_ETHERTYPE, fi->ethertype, 0, 0);
+		return LEVEL_ETHERTYPE;
+	}
+	if (fi->l4 != L4_UDP || fi->fragment || fi->malformed != MALFORMED_NONE) {
+		*key = node_key(LEVEL_IP_PROTOCOL, fi->ethertype, fi->ip_protocol, 0);
+		return LEVEL_IP_PROTOCOL;
+	}
+	*key = node_key(LEVEL_UDP_PORT, fi->ethertype, fi->ip_protocol, fi->udp.dport);
 	return LEVEL_UDP_PORT;
 }
 
@@ -644,11 +649,11 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 {
 	struct stack *s = arg;
 	const struct port_config *pc = port_config(port);
-	uint32_t key[LEVEL_COUNT] = { 0 };
 	struct dnode *lists[LEVEL_COUNT], *d = NULL;
 	struct frame_info fi;
 	struct dispatch_ctx dc;
 	unsigned depth, node, k = 0;
+	uint64_t key;
 	bool ran;
 
 	if (truncated) {
@@ -660,7 +665,7 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 	count_checksums(&s->c, &fi);
 	if (fi.fragment)
 		s->c.fragments++;
-	depth = frame_path(&fi, key);
+	depth = frame_path(&fi, &key);
 
 	/* What taps and handlers see: count bindings have no run() and need none of it. */
 	if (s->taps || s->n_run) {
@@ -680,11 +685,11 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 	/*
 	 * @node: the deepest level of the frame's path where the tree has a
 	 * node, looked for from the bottom: the nodes above one that exists
-	 * exist too, and are reached through its parent links.
+	 * exist too, and are reached through its parent links. The frame's key
+	 * is built once, at its depth; a level up is a mask of it.
 	 */
-	for (node = depth; node > LEVEL_ROOT; node--) {
-		d = tab_find(s, node_key(node, key[LEVEL_ETHERTYPE], key[LEVEL_IP_PROTOCOL],
-					 key[LEVEL_UDP_PORT]));
+	for (node = depth; node > LEVEL_ROOT; node--, key = parent_key(key)) {
+		d = tab_find(s, key);
 		if (d && d->refs)
 			break;
 	}

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * Atomic state file I/O. The document is serialized in memory first, so a
- * serialization failure never touches the disk; then written to a sibling
- * temp file, fsync'ed and renamed over the old file, and the directory is
- * fsync'ed so the rename itself survives a crash. A state path that is a
- * symbolic link is written through: the temp file goes next to the file
- * the link finally names and is renamed over it, so the link stays (an
- * operator's /etc/paird/state.json -> /var/lib/paird/state.json).
+ * Atomic state file I/O. The document is written to a sibling temp file,
+ * fsync'ed and renamed over the old file, and the directory is fsync'ed so
+ * the rename itself survives a crash; a failure on the way (out of memory
+ * while serializing, a full disk) removes the temp file and leaves the old
+ * file as it was. The document is serialized as it is written, a port's
+ * configuration or a binding at a time, never whole in memory: a thousand
+ * bindings made the whole document's JSON tree and text about 2 KB a
+ * binding, which the allocator then kept resident (issue 11). A state path
+ * that is a symbolic link is written through: the temp file goes next to
+ * the file the link finally names and is renamed over it, so the link
+ * stays (an operator's /etc/paird/state.json -> /var/lib/paird/state.json).
  *
  * The document's form: state_decode() reads it into plain structs, checked
  * by the same code as the API (portcfg, bindcfg), and state_encode() writes
@@ -161,36 +165,217 @@ int state_check_writable(const char *path, struct fault *f)
 	return 0;
 }
 
-int state_save(const char *path, const json_t *doc, struct fault *f)
+/* --- writing --- */
+
+/* A port that never had a binding says nothing about them (no "bindings", no next id). */
+static bool says_bindings(const struct state_port *sp)
+{
+	return sp->n_bindings || (sp->has_next_id && sp->next_binding_id != 1);
+}
+
+/* The configuration of the @i-th binding of @sp, its own or borrowed. */
+static const struct binding_config *state_binding(const struct state_port *sp, size_t i)
+{
+	return sp->borrowed ? sp->borrowed[i] : &sp->bindings[i];
+}
+
+#define STATE_INDENT 2
+#define STATE_DUMP   (JSON_INDENT(STATE_INDENT) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+
+/*
+ * A buffered writer of the temp file that dumps JSON values at a depth:
+ * jansson indents what it dumps as if it were the whole document, so after
+ * each newline of a dumped value the writer adds @depth levels. Newlines
+ * only ever separate tokens (jansson escapes those inside strings).
+ */
+struct out {
+	int fd;
+	int err;	/* the first failure, -errno: nothing is written after it */
+	unsigned depth; /* levels added after each newline */
+	size_t n;	/* bytes in buf */
+	char buf[16384];
+};
+
+static void out_flush(struct out *o)
+{
+	if (!o->err && o->n)
+		o->err = write_all(o->fd, o->buf, o->n);
+	o->n = 0;
+}
+
+static void out_byte(struct out *o, char c)
+{
+	if (o->n == sizeof(o->buf))
+		out_flush(o);
+	o->buf[o->n++] = c;
+}
+
+/* json_dump_callback()'s: @len bytes, each newline followed by o->depth levels. */
+static int out_cb(const char *s, size_t len, void *arg)
+{
+	struct out *o = arg;
+
+	for (size_t i = 0; i < len && !o->err; i++) {
+		out_byte(o, s[i]);
+		if (s[i] == '\n')
+			for (unsigned k = 0; k < o->depth * STATE_INDENT; k++)
+				out_byte(o, ' ');
+	}
+	return o->err ? -1 : 0;
+}
+
+/* Text without newlines. */
+static void out_str(struct out *o, const char *s)
+{
+	out_cb(s, strlen(s), o);
+}
+
+/* A newline, then the indentation of @depth levels. */
+static void out_nl(struct out *o, unsigned depth)
+{
+	o->depth = depth;
+	out_cb("\n", 1, o);
+}
+
+/* @v as jansson dumps it @depth levels deep. */
+static void out_json(struct out *o, const json_t *v, unsigned depth)
+{
+	o->depth = depth;
+	if (json_dump_callback(v, out_cb, o, STATE_DUMP) < 0 && !o->err)
+		o->err = -ENOMEM;
+}
+
+/* The same for a new value, stolen; NULL is out of memory. */
+static void out_json_new(struct out *o, json_t *v, unsigned depth)
+{
+	if (!v && !o->err)
+		o->err = -ENOMEM;
+	if (v)
+		out_json(o, v, depth);
+	json_decref(v);
+}
+
+/* A member of an object @depth levels deep, after its predecessor's comma if any. */
+static void out_member(struct out *o, const char *key, const json_t *v, unsigned depth)
+{
+	out_nl(o, depth);
+	out_json_new(o, json_string(key), depth);
+	out_str(o, ": ");
+	out_json(o, v, depth);
+}
+
+/*
+ * One port as encode_port() has it, two levels deep (doc, ports): its
+ * configuration, then its bindings one at a time, each dumped and freed
+ * before the next is encoded.
+ */
+static void out_port(struct out *o, const struct state_port *sp)
+{
+	json_t *pj = portcfg_to_json(&sp->cfg), *v;
+	const char *key;
+	bool first = true;
+
+	if (!pj || !says_bindings(sp)) {
+		out_json_new(o, pj, 2);
+		return;
+	}
+	out_str(o, "{");
+	json_object_foreach(pj, key, v) {
+		out_str(o, first ? "" : ",");
+		out_member(o, key, v, 3);
+		first = false;
+	}
+	json_decref(pj);
+	out_str(o, first ? "" : ",");
+	out_nl(o, 3);
+	out_str(o, "\"bindings\": [");
+	for (size_t i = 0; i < sp->n_bindings; i++) {
+		out_str(o, i ? "," : "");
+		out_nl(o, 4);
+		out_json_new(o, bindcfg_to_json(state_binding(sp, i)), 4);
+	}
+	if (sp->n_bindings)
+		out_nl(o, 3);
+	out_str(o, "]");
+	if (sp->has_next_id) {
+		out_str(o, ",");
+		out_nl(o, 3);
+		out_str(o, "\"next_binding_id\": ");
+		out_json_new(o, json_integer(sp->next_binding_id), 3);
+	}
+	out_nl(o, 2);
+	out_str(o, "}");
+}
+
+/* What json_dumps(state_encode(@d)) gives, a port or a binding at a time. */
+static void out_doc(struct out *o, const void *arg)
+{
+	const struct state_doc *d = arg;
+
+	out_str(o, "{");
+	out_nl(o, 1);
+	out_str(o, "\"format\": ");
+	out_json_new(o, json_integer(STATE_FORMAT), 1);
+	out_str(o, ",");
+	out_nl(o, 1);
+	out_str(o, "\"ports\": [");
+	for (size_t i = 0; i < d->n_ports; i++) {
+		out_str(o, i ? "," : "");
+		out_nl(o, 2);
+		out_port(o, &d->ports[i]);
+	}
+	if (d->n_ports)
+		out_nl(o, 1);
+	out_str(o, "]");
+	out_nl(o, 0);
+	out_str(o, "}");
+}
+
+static void out_whole(struct out *o, const void *arg)
+{
+	out_json(o, arg, 0);
+}
+
+/*
+ * Replaces @path with what @fill writes, and a newline: into the temp
+ * file, fsync'ed, renamed over the target, the directory fsync'ed.
+ */
+static int replace(const char *path, void (*fill)(struct out *o, const void *arg), const void *arg,
+		   struct fault *f)
 {
 	char target[PATH_MAX];
 	char tmp[PATH_MAX];
 	char dir[PATH_MAX];
-	char *text = NULL;
-	int fd = -1, dfd = -1;
+	struct out *o = NULL;
+	int dfd = -1;
 	int ret;
 
 	ret = paths(path, target, tmp, f);
 	if (ret < 0)
 		return ret;
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!text)
+	o = calloc(1, sizeof(*o));
+	if (!o)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
 				 "cannot serialize the state file: out of memory");
-	fd = open(tmp, TMP_FLAGS, 0600);
-	if (fd < 0) {
+	o->fd = open(tmp, TMP_FLAGS, 0600);
+	if (o->fd < 0) {
 		ret = fault_errno(f, errno, NULL, "cannot write state file %s", tmp);
 		goto out;
 	}
-	ret = write_all(fd, text, strlen(text));
-	if (ret == 0)
-		ret = write_all(fd, "\n", 1);
-	if (ret == 0 && fsync(fd) < 0)
+	fill(o, arg);
+	out_str(o, "\n");
+	out_flush(o);
+	ret = o->err;
+	if (ret == 0 && fsync(o->fd) < 0)
 		ret = -errno;
-	if (close(fd) < 0 && ret == 0)
+	if (close(o->fd) < 0 && ret == 0)
 		ret = -errno;
 	if (ret < 0) {
-		fault_errno(f, -ret, NULL, "cannot write state file %s", tmp);
+		if (ret == -ENOMEM)
+			fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
+				  "cannot serialize the state file: out of memory");
+		else
+			fault_errno(f, -ret, NULL, "cannot write state file %s", tmp);
 		unlink(tmp);
 		goto out;
 	}
@@ -213,14 +398,21 @@ int state_save(const char *path, const json_t *doc, struct fault *f)
 		close(dfd);
 	}
 out:
-	free(text);
+	free(o);
 	return ret;
+}
+
+int state_save(const char *path, const json_t *doc, struct fault *f)
+{
+	return replace(path, out_whole, doc, f);
 }
 
 void state_doc_free(struct state_doc *d)
 {
-	for (size_t i = 0; d->ports && i < d->n_ports; i++)
+	for (size_t i = 0; d->ports && i < d->n_ports; i++) {
 		free(d->ports[i].bindings);
+		free(d->ports[i].borrowed);
+	}
 	free(d->ports);
 	d->ports = NULL;
 	d->n_ports = 0;
@@ -412,12 +604,11 @@ static json_t *encode_port(const struct state_port *sp)
 {
 	json_t *pj = portcfg_to_json(&sp->cfg), *arr;
 
-	/* A port that never had a binding says nothing about them. */
-	if (!pj || (!sp->n_bindings && (!sp->has_next_id || sp->next_binding_id == 1)))
+	if (!pj || !says_bindings(sp))
 		return pj;
 	arr = json_array();
 	for (size_t i = 0; i < sp->n_bindings; i++)
-		json_array_append_new(arr, bindcfg_to_json(&sp->bindings[i]));
+		json_array_append_new(arr, bindcfg_to_json(state_binding(sp, i)));
 	json_object_set_new(pj, "bindings", arr);
 	/* So that an id deleted before a restart is not handed out again after it. */
 	if (sp->has_next_id)
@@ -449,12 +640,5 @@ json_t *state_encode(const struct state_doc *d)
 
 int state_write(const char *path, const struct state_doc *d, struct fault *f)
 {
-	json_t *doc = state_encode(d);
-	int ret;
-
-	if (!doc)
-		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
-	ret = state_save(path, doc, f);
-	json_decref(doc);
-	return ret;
+	return replace(path, out_doc, d, f);
 }

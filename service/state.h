@@ -33,6 +33,13 @@
 struct state_port {
 	struct port_config cfg;
 	struct binding_config *bindings; /* n_bindings of them, in order; owned */
+	/*
+	 * Instead of @bindings when not NULL, for encoding only: the
+	 * configurations held elsewhere (a port set's live bindings),
+	 * borrowed; the array is owned. A save then copies a pointer per
+	 * binding, not a whole configuration (issue 11: memory per binding).
+	 */
+	const struct binding_config **borrowed;
 	size_t n_bindings;
 	bool has_next_id; /* next_binding_id was given */
 	uint32_t next_binding_id;
@@ -71,7 +78,11 @@ int state_binding_fault(struct fault *f, const char *path, size_t i, size_t j,
 /* @d as the state file's document (new reference), or NULL when out of memory. */
 json_t *state_encode(const struct state_doc *d);
 
-/* Encodes @d and replaces @path with it (state_save()). Returns 0 or -errno with @f filled. */
+/*
+ * Replaces @path with @d as state_encode() has it, as state_save() would,
+ * but encoding a port or a binding at a time while writing: the whole
+ * document is never in memory. Returns 0 or -errno with @f filled.
+ */
 int state_write(const char *path, const struct state_doc *d, struct fault *f);
 
 void state_doc_free(struct state_doc *d);

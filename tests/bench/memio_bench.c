@@ -12,9 +12,11 @@
  * CASE is one of the bench's: count (a count binding at UDP port 9000),
  * capture (a capture binding at the root: every frame), echo (UDP echo at
  * port 9000, a reply written per frame), forward (every frame written to a
- * second port), host (ARP reply on tap, ICMP echo and UDP echo; the frames
- * are ICMP echo requests, a ping flood), countN (-b count bindings on UDP
- * ports 9000.., frames spread over all of them). tests/bench/callgrind.sh
+ * second port), host (ARP reply on tap, ICMP echo and UDP echo at port 7;
+ * the frames are UDP datagrams to port 7, as the bench's host case sends),
+ * ping (the same host fed ICMP echo requests, the bench's ping -f case),
+ * countN (-b count bindings on UDP ports 9000.., frames spread over all of
+ * them). tests/bench/callgrind.sh
  * runs it twice under callgrind and prints instructions per frame as the
  * difference, so start-up cancels out. The read op copies the frame into
  * paird's buffer, as the kernel's read() would: that copy is counted.
@@ -218,7 +220,7 @@ int main(int argc, char **argv)
 			 port_name(ports[1]));
 		bind_json(stacks[0], type, spec);
 		add_frame(buf, build_udp(buf, sizeof(buf), &l, &ip, 40000, 9000, payload, plen));
-	} else if (strcmp(kase, "host") == 0) {
+	} else if (strcmp(kase, "host") == 0 || strcmp(kase, "ping") == 0) {
 		if (type == PORT_TAP)
 			bind_json(stacks[0], type,
 				  "{\"match\":{\"ethertype\":2054},\"handler\":\"arp_reply\","
@@ -229,10 +231,14 @@ int main(int argc, char **argv)
 		bind_json(stacks[0], type,
 			  "{\"match\":{\"ethertype\":2048,\"ip_protocol\":17,\"udp_port\":7},"
 			  "\"handler\":\"echo\"}");
-		add_frame(buf,
-			  build_icmp_echo(buf, sizeof(buf), &l, &ip, false, 1, 1, payload, plen));
+		if (strcmp(kase, "ping") == 0)
+			add_frame(buf, build_icmp_echo(buf, sizeof(buf), &l, &ip, false, 1, 1,
+						       payload, plen));
+		else
+			add_frame(buf,
+				  build_udp(buf, sizeof(buf), &l, &ip, 40000, 7, payload, plen));
 	} else {
-		die(kase, "unknown case (count capture echo forward host countN)");
+		die(kase, "unknown case (count capture echo forward host ping countN)");
 	}
 
 	while (done < n) {

@@ -386,8 +386,7 @@ if has callgrind; then
 		for size in $SIZES; do
 			# Quick: one device and size, enough to prove the figure comes out.
 			[ "$quick" = 1 ] && [ "$dev$size" != tap64 ] && continue
-			for c in "${svc_cases[@]}" ping; do
-				[ "$c" = ping ] && continue
+			for c in "${svc_cases[@]}" $(has ping && echo ping); do
 				N=$CG_N MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
 					-c "$c" -T "$dev" -s "$size" >results/raw/cg.out 2>&1 ||
 					{ rec "fig=cg/$c/$dev/$size error=callgrind"; continue; }

@@ -67,7 +67,7 @@ for dev in tun tap; do
 	done
 done
 if [ "${cases%callgrind}" != "$cases" ]; then
-	for c in count capture echo forward host many-1 many-4096; do
+	for c in count capture echo forward host ping many-1 many-4096; do
 		row "cg/$c/tap/64" ir_per_frame
 	done
 fi

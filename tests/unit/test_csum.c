@@ -94,6 +94,58 @@ static void test_pseudo4_as_bytes(void **state)
 	}
 }
 
+/*
+ * csum_ipv4_header_ok() (the parser's IPv4 header check) says what the
+ * full sum says, for every header length (20..60), with and without a
+ * correct checksum, at any alignment, and for words of all ones (carries
+ * out of every word).
+ */
+static void test_ipv4_header_words(void **state)
+{
+	uint8_t buf[72];
+
+	(void)state;
+	srand(791);
+	for (int round = 0; round < 4000; round++) {
+		size_t off = (size_t)round % 8, len = 4 * (size_t)(5 + round % 11);
+		uint8_t *h = buf + off;
+		uint16_t c;
+
+		for (size_t i = 0; i < len; i++)
+			h[i] = (uint8_t)(round % 5 == 0 ? 0xff : round % 5 == 1 ? 0 : rand());
+		if (len >= 12 && round % 3) {
+			/* Fill in the checksum field (bytes 10-11) so the header is correct. */
+			h[10] = h[11] = 0;
+			c = csum_fold(csum_add(0, h, len));
+			h[10] = (uint8_t)(c >> 8);
+			h[11] = (uint8_t)c;
+			if (round % 3 == 2)
+				h[round % len] ^= (uint8_t)(1u << (round % 8));
+		}
+		assert_int_equal(csum_ipv4_header_ok(h, len), csum_fold(csum_add(0, h, len)) == 0);
+	}
+}
+
+/* Two folds take any 32-bit sum to 16 bits, as folding until nothing is left over does. */
+static void test_fold_any_32_bit_sum(void **state)
+{
+	/* Both halves from these: no carry, one into the low half, one out of it again. */
+	static const uint32_t halves[] = { 0, 1, 0xfffe, 0xffff };
+
+	(void)state;
+	for (size_t i = 0; i < 16; i++) {
+		uint32_t s = halves[i / 4] << 16 | halves[i % 4];
+
+		assert_int_equal(csum_fold(s), reference(s, NULL, 0));
+	}
+	srand(1624);
+	for (int i = 0; i < 100000; i++) {
+		uint32_t s = (uint32_t)rand() << 16 ^ (uint32_t)rand();
+
+		assert_int_equal(csum_fold(s), reference(s, NULL, 0));
+	}
+}
+
 static void test_known_values(void **state)
 {
 	/* RFC 1071 3's example words 0001 f203 f4f5 f6f7 sum to ddf2; the checksum is 220d. */
@@ -118,6 +170,8 @@ int main(void)
 		cmocka_unit_test(test_known_values),
 		cmocka_unit_test(test_carries),
 		cmocka_unit_test(test_pseudo4_as_bytes),
+		cmocka_unit_test(test_ipv4_header_words),
+		cmocka_unit_test(test_fold_any_32_bit_sum),
 	};
 
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);

@@ -22,6 +22,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1801,6 +1802,79 @@ static void test_index_4096_bindings(void **state)
 	ran_n = 0;
 }
 
+/*
+ * A binding is allocated only as far as its kind's options reach (binding.h):
+ * a count binding carries none of the options union, and every kind holds,
+ * byte for byte, the options it was asked for, largest ones included (a
+ * filter of almost CAPTURE_FILTER_MAX bytes, REPLY_ADDR_MAX addresses, a
+ * port name of PORT_NAME_MAX). Under ASan (make unit-asan) an allocation
+ * short of what a kind reads is a heap overflow here.
+ */
+static void test_binding_sized_by_kind(void **state)
+{
+	struct fx *fx = *state;
+	struct dut *d = tap_open(fx, "p0");
+	char filter[CAPTURE_FILTER_MAX], fwd[PORT_NAME_MAX + 1];
+	json_t *specs = json_array(), *v4 = json_array(), *v6 = json_array(), *spec;
+	size_t i, at = 0;
+
+	memset(fwd, 'f', PORT_NAME_MAX);
+	fwd[PORT_NAME_MAX] = '\0';
+	tap_open(fx, fwd);
+	for (unsigned port = 1; at + 20 < sizeof(filter); port++)
+		at += (size_t)snprintf(filter + at, sizeof(filter) - at, "%sudp port %u",
+				       port > 1 ? " or " : "", port);
+	for (i = 0; i < REPLY_ADDR_MAX; i++) {
+		char a[64];
+
+		snprintf(a, sizeof(a), "198.18.1.%zu", i + 1);
+		json_array_append_new(v4, json_string(a));
+		snprintf(a, sizeof(a), "2001:db8::%zx", i + 1);
+		json_array_append_new(v6, json_string(a));
+	}
+	json_array_append_new(specs, json_pack("{s:{}, s:s}", "match", "handler", "count"));
+	json_array_append_new(specs, json_pack("{s:{}, s:s}", "match", "handler", "drop"));
+	json_array_append_new(specs,
+			      json_pack("{s:{s:i, s:i, s:i}, s:s}", "match", "ethertype", 2048,
+					"ip_protocol", 17, "udp_port", 7, "handler", "echo"));
+	json_array_append_new(specs, json_pack("{s:{}, s:s, s:{s:s, s:i, s:i}}", "match", "handler",
+					       "capture", "options", "filter", filter, "snaplen",
+					       100, "limit", 3));
+	json_array_append_new(specs, json_pack("{s:{s:i}, s:s, s:{s:o, s:s}}", "match", "ethertype",
+					       2054, "handler", "arp_reply", "options", "addresses",
+					       v4, "mac", "02:00:00:00:00:09"));
+	json_array_append_new(specs,
+			      json_pack("{s:{s:i, s:i}, s:s, s:{s:o, s:s}}", "match", "ethertype",
+					34525, "ip_protocol", 58, "handler", "ndp_reply", "options",
+					"addresses", v6, "mac", "02:00:00:00:00:09"));
+	json_array_append_new(specs, json_pack("{s:{}, s:s, s:{s:s}}", "match", "handler",
+					       "forward", "options", "port", fwd));
+	json_array_foreach(specs, i, spec) {
+		struct binding_config want, got;
+		struct fault f = FAULT_INIT;
+		struct binding *b = NULL;
+
+		if (bindcfg_from_json(spec, PORT_TAP, false, &want, &f) < 0)
+			fail_msg("spec %zu: %s: %s", i, f.field, f.detail);
+		snprintf(want.name, sizeof(want.name), "b%u", (unsigned)i % 100);
+		if (stack_bind(d->s, &want, &b, &f) < 0)
+			fail_msg("spec %zu: %s", i, f.detail);
+		want.id = b->cfg.id;
+		binding_config_get(b, &got);
+		/* The whole union: the options asked for, zero past them (bindopts zeroes it too). */
+		assert_memory_equal(&got, &want, sizeof(got));
+		assert_true(bindcfg_same(&b->cfg, &want));
+		assert_true(malloc_usable_size(b) >= binding_alloc_size(want.kind));
+		if (!handlers[want.kind]->options)
+			assert_true(binding_alloc_size(want.kind) <
+				    sizeof(struct binding) - sizeof(want.o) + sizeof(uint64_t));
+	}
+	/* A count binding is a fraction of the largest kind's, the capture's. */
+	assert_int_equal(binding_alloc_size(HANDLER_CAPTURE), sizeof(struct binding));
+	assert_true(binding_alloc_size(HANDLER_COUNT) * 4 < sizeof(struct binding));
+	json_decref(specs);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1826,6 +1900,7 @@ int main(void)
 		T(test_fixture_dispatch),
 		T(test_index_same_as_linear_walk),
 		T(test_index_4096_bindings),
+		T(test_binding_sized_by_kind),
 	};
 
 	return cmocka_run_group_tests_name("stack", tests, NULL, NULL);
