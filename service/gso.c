@@ -182,8 +182,11 @@ int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size
 	it->frame = frame;
 	it->len = len;
 	it->data_valid = h->flags & GSO_F_DATA_VALID;
-	/* tun_get_user()'s own rule for what it is given: the linear part within the frame. */
-	if (len < base || h->hdr_len > len - base)
+	/*
+	 * An empty frame is no datagram; tun_get_user()'s own rule for what it
+	 * is given: the linear part within the frame.
+	 */
+	if (len == 0 || len < base || h->hdr_len > len - base)
 		return -EINVAL;
 	ret = link_offset(&c, link, &it->l3, &etype);
 	if (ret < 0)

@@ -82,7 +82,7 @@ struct gso_iter {
  * asks for a partial checksum to be completed (GSO_F_NEEDS_CSUM without
  * GSO) has it completed in place, in @frame. Segments will be built in a
  * buffer of @out_size bytes. Returns 0, or -EINVAL for a header or length
- * that does not hold together, -EPROTONOSUPPORT for what is not segmented
+ * that does not hold together (an empty frame too), -EPROTONOSUPPORT for what is not segmented
  * here (UFO, IPv6 extension headers, IP fragments, more than one VLAN
  * tag), -E2BIG for more than GSO_SEGS_MAX segments or a segment
  * larger than @out_size; @it is then unusable.
