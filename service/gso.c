@@ -9,6 +9,11 @@
  * UDP length, and the TCP or UDP checksum over the segment. port.c calls
  * it from the read loop of a port with a virtio-net header.
  *
+ * Segments are built where the super-frame lies: the saved headers are
+ * written just in front of each segment's payload, over the end of the
+ * segment before, which the caller is done with by then. No payload byte
+ * is copied; the one pass over it is the checksum's.
+ *
  * Everything is checked in gso_begin(), before any byte is written, so
  * gso_next() cannot fail and a refused super-frame leaves nothing behind
  * (but a completed partial checksum, which is only done once the frame
@@ -168,7 +173,7 @@ static int ip_version(const struct cursor *c, size_t l3, uint16_t etype, enum fr
 }
 
 int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size_t len,
-	      enum frame_link link, size_t out_size)
+	      enum frame_link link)
 {
 	struct cursor c = cur_init(frame, len);
 	/* csum_start counts from the kernel's frame: after the packet information. */
@@ -235,15 +240,17 @@ int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size
 	it->off = it->hlen;
 	if (it->n > GSO_SEGS_MAX)
 		return -E2BIG;
-	if (it->hlen + (payload < it->mss ? payload : it->mss) > out_size)
-		return -E2BIG;
+	/* Cannot be longer by construction (link, IP and TCP headers at their longest). */
+	if (it->hlen > GSO_HDR_MAX)
+		return -EINVAL;
+	memcpy(it->hdr, frame, it->hlen);
 	return 0;
 }
 
-size_t gso_next(struct gso_iter *it, uint8_t *out, const uint8_t **seg)
+size_t gso_next(struct gso_iter *it, const uint8_t **seg)
 {
 	size_t chunk, len, l4len;
-	uint8_t *l3, *l4;
+	uint8_t *out, *l3, *l4;
 	uint32_t sum;
 	unsigned v, at;
 	bool last;
@@ -258,8 +265,9 @@ size_t gso_next(struct gso_iter *it, uint8_t *out, const uint8_t **seg)
 	chunk = it->end - it->off < it->mss ? it->end - it->off : it->mss;
 	last = it->i + 1 == it->n;
 	len = it->hlen + chunk;
-	memcpy(out, it->frame, it->hlen);
-	memcpy(out + it->hlen, it->frame + it->off, chunk);
+	/* In front of this segment's payload, over the end of the last one (or where they were). */
+	out = it->frame + (it->off - it->hlen);
+	memcpy(out, it->hdr, it->hlen);
 	l3 = out + it->l3;
 	l4 = out + it->l4;
 	l4len = len - it->l4;

@@ -10,7 +10,8 @@
  * the UDP_SEGMENT socket option) and a partial checksum completed
  * (RFC 1071) where the header asks for it.
  *
- * Pure and allocation-free: the caller owns every buffer. Every field of
+ * Pure and allocation-free: the caller owns every buffer, and segments are
+ * built in the super-frame's own bytes (no payload is copied). Every field of
  * the header and every length of the frame is a claim, checked before the
  * first byte is written; a super-frame that does not hold together is
  * refused whole, with a negative errno, and nothing is produced.
@@ -28,6 +29,8 @@
 #define GSO_VNET_HDR_LEN 10
 /* More segments than this in one super-frame is refused (a UDP socket sends at most 128). */
 #define GSO_SEGS_MAX 1024
+/* The longest headers a segment repeats: Ethernet, a VLAN tag, IPv4 or IPv6, TCP, options. */
+#define GSO_HDR_MAX (18 + 60 + 60)
 
 /*
  * The header's fields. tun writes them in the host's byte order (legacy
@@ -73,6 +76,7 @@ struct gso_iter {
 	uint8_t tcp_flags;
 	uint16_t ip_id;
 	uint32_t seq;
+	uint8_t hdr[GSO_HDR_MAX]; /* the super-frame's headers, as they came */
 };
 
 /*
@@ -80,22 +84,23 @@ struct gso_iter {
  * port reads it, the packet information header included) and prepares
  * @it. A frame that needs no segmenting passes through; one whose header
  * asks for a partial checksum to be completed (GSO_F_NEEDS_CSUM without
- * GSO) has it completed in place, in @frame. Segments will be built in a
- * buffer of @out_size bytes. Returns 0, or -EINVAL for a header or length
- * that does not hold together (an empty frame too), -EPROTONOSUPPORT for what is not segmented
- * here (UFO, IPv6 extension headers, IP fragments, more than one VLAN
- * tag), -E2BIG for more than GSO_SEGS_MAX segments or a segment
- * larger than @out_size; @it is then unusable.
+ * GSO) has it completed in place. Returns 0, or -EINVAL for a header or
+ * length that does not hold together (an empty frame too),
+ * -EPROTONOSUPPORT for what is not segmented here (UFO, IPv6 extension
+ * headers, IP fragments, more than one VLAN tag), -E2BIG for more than
+ * GSO_SEGS_MAX segments; @it is then unusable and @frame unchanged.
  */
 int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size_t len,
-	      enum frame_link link, size_t out_size);
+	      enum frame_link link);
 
 /*
- * The next logical datagram: its length, with *@seg pointing at it (the
- * frame itself when it passes through, else @out, of the size given to
- * gso_begin()); 0 when every one was produced. Cannot fail.
+ * The next logical datagram: its length, with *@seg pointing at it inside
+ * the frame given to gso_begin(); 0 when every one was produced. Cannot
+ * fail. Segment i is built over the last bytes of segment i - 1 (its
+ * headers written in front of its own payload), so a segment is only
+ * valid until the next call, and the frame is used up.
  */
-size_t gso_next(struct gso_iter *it, uint8_t *out, const uint8_t **seg);
+size_t gso_next(struct gso_iter *it, const uint8_t **seg);
 
 /* How many datagrams gso_next() produces in all. */
 static inline unsigned gso_count(const struct gso_iter *it)

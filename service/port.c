@@ -57,7 +57,6 @@ struct port {
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
 	uint8_t *buf;	   /* PORT_VNET_READ_MAX bytes */
-	uint8_t *seg;	   /* vnet_hdr: a segment of a super-frame, PORT_VNET_READ_MAX bytes */
 	uint8_t *tx;	   /* vnet_hdr: a frame to write behind its header */
 };
 
@@ -151,13 +150,10 @@ static struct port *port_alloc(const struct port_env *env, const struct port_con
 	if (!p)
 		return NULL;
 	p->buf = malloc(PORT_VNET_READ_MAX);
-	if (cfg->vnet_hdr) {
-		p->seg = malloc(PORT_VNET_READ_MAX);
+	if (cfg->vnet_hdr)
 		p->tx = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
-	}
-	if (!p->buf || (cfg->vnet_hdr && (!p->seg || !p->tx))) {
+	if (!p->buf || (cfg->vnet_hdr && !p->tx)) {
 		free(p->tx);
-		free(p->seg);
 		free(p->buf);
 		free(p);
 		return NULL;
@@ -186,7 +182,6 @@ static void port_destroy(struct port *p)
 	if (p->ev)
 		event_free(p->ev);
 	free(p->tx);
-	free(p->seg);
 	free(p->buf);
 	free(p);
 }
@@ -932,12 +927,12 @@ static void vnet_input(struct port *p, size_t n)
 			p->sink(p, frame, len, true, p->sink_arg);
 		return;
 	}
-	if (gso_begin(&it, &h, frame, len, port_frame_link(p), PORT_VNET_READ_MAX) < 0) {
+	if (gso_begin(&it, &h, frame, len, port_frame_link(p)) < 0) {
 		p->c.rx_gso_bad++;
 		return;
 	}
 	/* The sink may close the port (port_free() from a handler): then stop. */
-	while (p->fd >= 0 && (m = gso_next(&it, p->seg, &seg)) > 0) {
+	while (p->fd >= 0 && (m = gso_next(&it, &seg)) > 0) {
 		p->c.rx_frames++;
 		p->c.rx_bytes += m;
 		if (p->sink)
