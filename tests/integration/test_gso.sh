@@ -17,6 +17,10 @@
 #   both vnet_hdr, joined by forward bindings; 4 MiB over TCP from gsa to
 #   gsb arrive intact (SHA-256 compared), ta0 read super-frames, and every
 #   segment ta0 read was written to tb0.
+# (3) A tap (198.18.35.1/24) with vnet_hdr: paird's ARP answer, written with
+#   an empty header, is taken by the kernel, and its UDP super-frames come
+#   as Ethernet frames. A dry run of the desired state with vnet_hdr changed
+#   replaces the device.
 # paird creates the tuns in the test's namespace (unshare -n); ta0 and tb0
 # are then moved into gsa-$$ and gsb-$$ (deleted by the trap).
 . "$(dirname "$0")/lib.sh"
@@ -150,6 +154,33 @@ api GET /api/v1/ports/gsopi0
 expect_json .counters.rx_gso_bad 0
 expect_json '[.counters.malformed[]] | add' 0
 [ "$uso" != true ] || expect_json '.counters.rx_gso_frames > 0' true
+
+note "a tap: paird answers ARP through the header it writes, then reads Ethernet super-frames"
+api POST /api/v1/ports '{"name":"gsotap0","type":"tap","vnet_hdr":true,"addresses":["198.18.35.1/24"]}'
+expect_status 201
+api POST /api/v1/ports/gsotap0/bindings \
+	'{"match":{"ethertype":2054},"handler":"arp_reply","options":{"addresses":["198.18.35.2"]}}'
+expect_status 201
+api POST /api/v1/ports/gsotap0/bindings \
+	'{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"count"}'
+expect_status 201
+udp_send 198.18.35.2 5
+counted_tap() {
+	api GET /api/v1/ports/gsotap0/bindings
+	[ "$(jqb '.bindings[1].counters.packets')" = $((5 * PER)) ]
+}
+wait_until 5 counted_tap || fail "gsotap0 counted $(jqb '.bindings[1].counters.packets') of $((5 * PER))"
+api GET /api/v1/ports/gsotap0
+expect_json .counters.rx_gso_bad 0
+expect_json '.counters.tx_frames >= 1' true
+[ "$uso" != true ] || expect_json '.counters.rx_gso_frames > 0' true
+
+note "the desired state: vnet_hdr changes the device, like packet_info"
+api PUT '/api/v1/config?dry_run=true' \
+	"$(api GET /api/v1/config >/dev/null; jq -c '.ports.gsotap0.vnet_hdr = false' "$W/body")"
+expect_status 200
+expect_json '[.actions[] | select(.port == "gsotap0") | .fields[]] | index("vnet_hdr") != null' true
+expect_json '[.actions[] | select(.port == "gsotap0") | .kernel[]] | index("delete tap gsotap0") != null' true
 
 note "TSO: 4 MiB over TCP across two vnet_hdr tuns joined by forward bindings"
 for side in "ta0 198.18.33.1" "tb0 198.18.33.2"; do
