@@ -51,14 +51,13 @@ expect_json '.status.offloads' '[]'
 api DELETE /api/v1/ports/plain0
 expect_status 204
 PAIRCTL=${PAIRCTL:-$(dirname "$PAIRD")/pairctl}
-if [ -x "$PAIRCTL" ]; then
-	timeout 20 "$PAIRCTL" --socket "$SOCK" port add gsocli0 --type tap --vnet-hdr >"$W/out" 2>&1 ||
-		fail "pairctl port add --vnet-hdr: $(cat "$W/out")"
-	api GET /api/v1/ports/gsocli0
-	expect_json .config.vnet_hdr true
-	api DELETE /api/v1/ports/gsocli0
-	expect_status 204
-fi
+[ -x "$PAIRCTL" ] || fail "no pairctl at $PAIRCTL (make all builds it)"
+timeout 20 "$PAIRCTL" --socket "$SOCK" port add gsocli0 --type tap --vnet-hdr >"$W/out" 2>&1 ||
+	fail "pairctl port add --vnet-hdr: $(cat "$W/out")"
+api GET /api/v1/ports/gsocli0
+expect_json .config.vnet_hdr true
+api DELETE /api/v1/ports/gsocli0
+expect_status 204
 
 api GET /api/v1/ports/gso0
 uso=$(jqb '.status.offloads | index("TUN_F_USO4") != null')
