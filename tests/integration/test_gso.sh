@@ -16,7 +16,8 @@
 #   [gsa-$$: ta0 198.18.33.1/24] ==tun== paird ==tun== [gsb-$$: tb0 198.18.33.2/24]
 #   both vnet_hdr, joined by forward bindings; 4 MiB over TCP from gsa to
 #   gsb arrive intact (SHA-256 compared), ta0 read super-frames, and every
-#   segment ta0 read was written to tb0.
+#   segment ta0 read was written to tb0; then 2 MiB over IPv6
+#   (2001:db8:33::1 -> ::2), TCPv6 super-frames.
 # (3) A tap (198.18.35.1/24) with vnet_hdr: paird's ARP answer, written with
 #   an empty header, is taken by the kernel, and its UDP super-frames come
 #   as Ethernet frames. A dry run of the desired state with vnet_hdr changed
@@ -213,12 +214,12 @@ if command -v ethtool >/dev/null; then
 		fail "ta0 has TSO off: $(ip netns exec "$NSA" ethtool -k ta0 | head -20)"
 fi
 
-ip netns exec "$NSB" timeout 30 "$PY" - >"$W/rx.out" 2>&1 <<'EOF' &
-import hashlib, socket
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("198.18.33.2", 5001))
-ls.listen(1)
+# tcp_transfer DST MIB: MIB MiB from gsa to DST (in gsb) over TCP, SHA-256 compared.
+tcp_transfer() {
+	ip netns exec "$NSB" timeout 30 "$PY" - "$1" >"$W/rx.out" 2>&1 <<'EOF' &
+import hashlib, socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+ls = socket.create_server((sys.argv[1], 5001), family=fam)
 print("READY", flush=True)
 c, _ = ls.accept()
 h, n = hashlib.sha256(), 0
@@ -230,22 +231,25 @@ while True:
     n += len(b)
 print("got", n, h.hexdigest(), flush=True)
 EOF
-rxp=$!
-wait_until 5 grep -q READY "$W/rx.out" || fail "the TCP receiver did not start: $(cat "$W/rx.out")"
-ip netns exec "$NSA" timeout 30 "$PY" - >"$W/tx.out" 2>&1 <<'EOF' || fail "the TCP sender failed: $(cat "$W/tx.out")"
-import hashlib, random, socket
-data = random.Random(11).randbytes(4 << 20)
-s = socket.create_connection(("198.18.33.2", 5001), timeout=20)
+	rxp=$!
+	wait_until 5 grep -q READY "$W/rx.out" || fail "the TCP receiver did not start: $(cat "$W/rx.out")"
+	ip netns exec "$NSA" timeout 30 "$PY" - "$1" "$2" >"$W/tx.out" 2>&1 <<'EOF' ||
+import hashlib, random, socket, sys
+data = random.Random(11).randbytes(int(sys.argv[2]) << 20)
+s = socket.create_connection((sys.argv[1], 5001), timeout=20)
 s.sendall(data)
 s.shutdown(socket.SHUT_WR)
 s.recv(1)
 s.close()
 print("got", len(data), hashlib.sha256(data).hexdigest(), flush=True)
 EOF
-wait "$rxp" || fail "the TCP receiver failed: $(cat "$W/rx.out")"
-sent=$(grep '^got' "$W/tx.out") got=$(grep '^got' "$W/rx.out")
-[ -n "$sent" ] && [ "$sent" = "$got" ] || fail "sent '$sent', received '$got'"
-note "4 MiB intact: ${got#got }"
+		fail "the TCP sender failed: $(cat "$W/tx.out")"
+	wait "$rxp" || fail "the TCP receiver failed: $(cat "$W/rx.out")"
+	sent=$(grep '^got' "$W/tx.out") got=$(grep '^got' "$W/rx.out")
+	[ -n "$sent" ] && [ "$sent" = "$got" ] || fail "sent '$sent', received '$got'"
+	note "$2 MiB to $1 intact: ${got#got }"
+}
+tcp_transfer 198.18.33.2 4
 
 api GET /api/v1/ports/ta0
 expect_json .counters.rx_gso_bad 0
@@ -260,5 +264,17 @@ api GET /api/v1/ports/ta0/bindings
 expect_json .bindings[0].counters.forwarded "$ta_rx"
 expect_json .bindings[0].counters.errors 0
 note "TSO: $ta_gso super-frames on ta0 became $ta_rx segments, all written to tb0"
+
+note "TSO over IPv6 (GSO_TCPV6): 2 MiB between 2001:db8:33::1 and ::2"
+ip -n "$NSA" addr add 2001:db8:33::1/64 dev ta0 nodad
+ip -n "$NSB" addr add 2001:db8:33::2/64 dev tb0 nodad
+tcp_transfer 2001:db8:33::2 2
+api GET /api/v1/ports/ta0
+expect_json .counters.rx_gso_bad 0
+expect_json ".counters.rx_gso_frames > $ta_gso" true
+ta_rx=$(jqb .counters.rx_frames) ta_rxb=$(jqb .counters.rx_bytes)
+api GET /api/v1/ports/tb0
+expect_json .counters.tx_frames "$ta_rx"
+expect_json .counters.tx_bytes "$ta_rxb"
 api GET /healthz
 expect_status 200
