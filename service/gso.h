@@ -108,4 +108,12 @@ static inline unsigned gso_count(const struct gso_iter *it)
 	return it->n;
 }
 
+/* The length of the longest datagram gso_next() produces. */
+static inline size_t gso_seg_max(const struct gso_iter *it)
+{
+	if (!it->kind)
+		return it->len;
+	return it->hlen + (it->end - it->hlen < it->mss ? it->end - it->hlen : it->mss);
+}
+
 #endif

@@ -902,10 +902,6 @@ static void vnet_input(struct port *p, size_t n)
 	struct gso_hdr h;
 	uint8_t *frame;
 
-	if (truncated) {
-		n = PORT_VNET_READ_MAX;
-		p->c.truncated++;
-	}
 	if (!gso_hdr_read(p->buf + (n < pi ? n : pi), n < pi ? 0 : n - pi, &h)) {
 		p->c.rx_gso_bad++;
 		return;
@@ -915,19 +911,18 @@ static void vnet_input(struct port *p, size_t n)
 	memmove(frame, p->buf, pi);
 	if (h.gso_type != GSO_TYPE_NONE)
 		p->c.rx_gso_frames++;
-	if (truncated) {
-		/* Only a frame that needs nothing done is worth its first bytes, as on a plain port. */
-		if (h.gso_type != GSO_TYPE_NONE || (h.flags & GSO_F_NEEDS_CSUM)) {
-			p->c.rx_gso_bad++;
-			return;
-		}
+	/* Longer than a plain port reads, a frame that asks nothing is cut and counted as there. */
+	if (len > PORT_FRAME_MAX && h.gso_type == GSO_TYPE_NONE && !(h.flags & GSO_F_NEEDS_CSUM)) {
+		p->c.truncated++;
 		p->c.rx_frames++;
 		p->c.rx_bytes += len;
 		if (p->sink)
-			p->sink(p, frame, len, true, p->sink_arg);
+			p->sink(p, frame, PORT_FRAME_MAX, true, p->sink_arg);
 		return;
 	}
-	if (gso_begin(&it, &h, frame, len, port_frame_link(p)) < 0) {
+	/* Cut short, or holding a datagram longer than a plain port reads: not segmented. */
+	if (truncated || gso_begin(&it, &h, frame, len, port_frame_link(p)) < 0 ||
+	    gso_seg_max(&it) > PORT_FRAME_MAX) {
 		p->c.rx_gso_bad++;
 		return;
 	}

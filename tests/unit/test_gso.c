@@ -984,6 +984,40 @@ static void test_port_bad_counted(void **state)
 	json_decref(doc);
 }
 
+/*
+ * The largest IPv6 datagram (65,575 bytes) is longer than a plain port
+ * reads: asking nothing it is cut and counted truncated as there; as one
+ * segment it is refused; cut in 1,400-byte segments it is read whole.
+ */
+static void test_port_longest(void **state)
+{
+	struct afx *fx = *state;
+	struct spec s = { .link = LINK_IP, .v6 = true, .proto = 17, .dport = 9000 };
+	struct gso_hdr none = { 0 }, one = hdr_for(&s, GSO_TYPE_UDP_L4, 65535),
+		       cut = hdr_for(&s, GSO_TYPE_UDP_L4, 1400);
+	json_t *doc, *c;
+	size_t len;
+
+	post(fx, "/api/v1/ports", "{'name':'g0','type':'tun','vnet_hdr':true}", 201);
+	fill(fx->payload, 65527, 9);
+	len = build(fx->buf, &s, fx->payload, 65527, false);
+	assert_int_equal(len, 65575);
+	feed_vnet(fx, "g0", &s, &none, fx->buf, len);
+	len = build(fx->buf, &s, fx->payload, 65527, true);
+	feed_vnet(fx, "g0", &s, &one, fx->buf, len);
+	len = build(fx->buf, &s, fx->payload, 65527, true);
+	feed_vnet(fx, "g0", &s, &cut, fx->buf, len);
+	doc = get_json(fx, "g0", "");
+	c = json_object_get(doc, "counters");
+	assert_int_equal(json_integer_value(json_object_get(c, "truncated")), 1);
+	assert_int_equal(json_integer_value(json_object_get(c, "rx_gso_bad")), 1);
+	assert_int_equal(json_integer_value(json_object_get(c, "rx_gso_frames")), 2);
+	assert_int_equal(json_integer_value(json_object_get(c, "rx_frames")), 1 + 47);
+	assert_int_equal(json_integer_value(json_object_get(c, "rx_bytes")),
+			 65575 + 65527 + 47 * 48);
+	json_decref(doc);
+}
+
 /* Echo and forward write through a vnet_hdr port: a zero header after the packet information. */
 static void test_port_writers(void **state)
 {
@@ -1143,6 +1177,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_equivalence_tun_pi, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_equivalence_tap, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_bad_counted, asetup, ateardown),
+		cmocka_unit_test_setup_teardown(test_port_longest, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_writers, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_offloads, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_config, asetup, ateardown),
