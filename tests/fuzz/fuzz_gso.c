@@ -82,6 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while ((m = gso_next(&it, &seg)) > 0) {
 		n++;
+		if (m > gso_seg_max(&it))
+			BAD("segment %u: %zu bytes, longer than the longest announced\n", n, m);
 		if (!it.kind) {
 			if (seg != frame || m != len)
 				BAD("a frame passed through changed\n");
