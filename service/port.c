@@ -639,6 +639,13 @@ static int read_back_flags(struct port *p, struct fault *f)
 	return 0;
 }
 
+/* TUNSETOFFLOAD takes the bits themselves as its argument, not a pointer to them. */
+static int set_offload(struct port *p, unsigned long bits)
+{
+	// NOLINTNEXTLINE(performance-no-int-to-ptr)
+	return OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)bits);
+}
+
 /*
  * A vnet_hdr port: the header is struct virtio_net_hdr, and the kernel may
  * hand over checksum-partial frames and TCP super-frames (TSO, with ECN),
@@ -659,10 +666,10 @@ static int set_offloads(struct port *p, struct fault *f)
 	if (ret < 0)
 		return fault_errno(f, -ret, "vnet_hdr", "TUNSETVNETHDRSZ %d on %s failed", sz,
 				   p->cfg.name);
-	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)want);
+	ret = set_offload(p, want);
 	if (ret == -EINVAL) {
 		want = TUN_F_TSO_ALL;
-		ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)want);
+		ret = set_offload(p, want);
 	}
 	if (ret < 0)
 		return fault_errno(f, -ret, "vnet_hdr", "TUNSETOFFLOAD on %s failed", p->cfg.name);
