@@ -27,6 +27,8 @@ VALUE(get_rx_bytes, port_counters(p)->rx_bytes)
 VALUE(get_tx_frames, port_counters(p)->tx_frames)
 VALUE(get_tx_bytes, port_counters(p)->tx_bytes)
 VALUE(get_truncated, port_counters(p)->truncated)
+VALUE(get_rx_gso_frames, port_counters(p)->rx_gso_frames)
+VALUE(get_rx_gso_bad, port_counters(p)->rx_gso_bad)
 VALUE(get_matched, stack_counters(s)->matched)
 VALUE(get_fragments, stack_counters(s)->fragments)
 
@@ -85,6 +87,12 @@ const struct port_counter port_counter_table[] = {
 	ONE("tx_bytes", "paird_port_tx_bytes_total", "counter", "Bytes written.", get_tx_bytes),
 	ONE("truncated", "paird_port_truncated_frames_total", "counter",
 	    "Frames longer than the read buffer.", get_truncated),
+	ONE("rx_gso_frames", "paird_port_rx_gso_frames_total", "counter",
+	    "GSO super-frames read (vnet_hdr), each counted in rx_frames as its datagrams.",
+	    get_rx_gso_frames),
+	ONE("rx_gso_bad", "paird_port_rx_gso_bad_frames_total", "counter",
+	    "Frames dropped because their virtio-net header did not hold together (vnet_hdr).",
+	    get_rx_gso_bad),
 	BY_ERRNO("read_errors", "paird_port_read_errors_total", "Failed reads, by errno.",
 		 get_read_errors),
 	BY_ERRNO("write_errors", "paird_port_write_errors_total", "Failed writes, by errno.",

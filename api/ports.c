@@ -136,6 +136,11 @@ static json_t *status_json(const struct port *p)
 	for (size_t i = 0; i < nflags; i++)
 		json_array_append_new(arr, json_string(flags[i]));
 	json_object_set_new(o, "flags", arr);
+	arr = json_array();
+	nflags = port_offload_names(port_offloads(p), flags, 16);
+	for (size_t i = 0; i < nflags; i++)
+		json_array_append_new(arr, json_string(flags[i]));
+	json_object_set_new(o, "offloads", arr);
 	json_object_set_new(o, "mtu", open ? json_integer(ls->mtu) : json_null());
 	if (open && ls->has_mac) {
 		mac_format(ls->mac, buf);

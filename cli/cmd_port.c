@@ -260,6 +260,8 @@ static int run_port_add(struct ctx *ctx, const struct args *a)
 		json_object_set_new(body, "attach", json_true());
 	if (args_flag(a, "packet-info"))
 		json_object_set_new(body, "packet_info", json_true());
+	if (args_flag(a, "vnet-hdr"))
+		json_object_set_new(body, "vnet_hdr", json_true());
 	ret = api_send_json(ctx, "POST", "/api/v1/ports", body, NULL, &port, NULL);
 	if (ret)
 		goto out;
@@ -363,6 +365,7 @@ static const struct arg_opt add_opts[] = {
 	LINK_OPTS,
 	{ "attach", ARG_FLAG, NULL, "attach to an existing persistent device" },
 	{ "packet-info", ARG_FLAG, NULL, "frames carry the 4-byte packet information header" },
+	{ "vnet-hdr", ARG_FLAG, NULL, "a virtio-net header: GSO super-frames, segmented by paird" },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -23,12 +23,20 @@
 
 #include "log.h"
 
+/* Not in the uapi headers of kernels before 6.2 (Debian 12 builds with 6.1's). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+#define TUN_F_TSO_ALL (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+
 struct port {
 	struct port_config cfg; /* the configuration the link was brought to */
 	const struct port_env *env;
 	int fd;
 	int ifindex;
 	unsigned int tun_flags;
+	unsigned int offloads; /* TUN_F_* the kernel accepted (vnet_hdr) */
 	enum port_state state;
 	struct link_state link;
 	struct port_counters c;
@@ -48,8 +56,28 @@ struct port {
 	struct ip_prefix found_addrs[PORT_KADDR_MAX];
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
-	uint8_t *buf;	   /* PORT_FRAME_MAX bytes */
+	uint8_t *buf;	   /* PORT_VNET_READ_MAX bytes */
+	uint8_t *tx;	   /* vnet_hdr: a frame to write behind its header */
 };
+
+static const struct {
+	unsigned int flag;
+	const char *name;
+} offload_names[] = {
+	{ TUN_F_CSUM, "TUN_F_CSUM" }, { TUN_F_TSO4, "TUN_F_TSO4" },
+	{ TUN_F_TSO6, "TUN_F_TSO6" }, { TUN_F_TSO_ECN, "TUN_F_TSO_ECN" },
+	{ TUN_F_USO4, "TUN_F_USO4" }, { TUN_F_USO6, "TUN_F_USO6" },
+};
+
+size_t port_offload_names(unsigned int offloads, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(offload_names) / sizeof(offload_names[0]); i++)
+		if ((offloads & offload_names[i].flag) && n < max)
+			names[n++] = offload_names[i].name;
+	return n;
+}
 
 static const struct {
 	unsigned int flag;
@@ -121,8 +149,12 @@ static struct port *port_alloc(const struct port_env *env, const struct port_con
 
 	if (!p)
 		return NULL;
-	p->buf = malloc(PORT_FRAME_MAX);
-	if (!p->buf) {
+	p->buf = malloc(PORT_VNET_READ_MAX);
+	if (cfg->vnet_hdr)
+		p->tx = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
+	if (!p->buf || (cfg->vnet_hdr && !p->tx)) {
+		free(p->tx);
+		free(p->buf);
 		free(p);
 		return NULL;
 	}
@@ -149,6 +181,7 @@ static void port_destroy(struct port *p)
 	port_release(p);
 	if (p->ev)
 		event_free(p->ev);
+	free(p->tx);
 	free(p->buf);
 	free(p);
 }
@@ -606,6 +639,50 @@ static int read_back_flags(struct port *p, struct fault *f)
 	return 0;
 }
 
+/* TUNSETOFFLOAD takes the bits themselves as its argument, not a pointer to them. */
+static int set_offload(struct port *p, unsigned long bits)
+{
+	// NOLINTNEXTLINE(performance-no-int-to-ptr)
+	return OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)bits);
+}
+
+/*
+ * A vnet_hdr port: the header is struct virtio_net_hdr, and the kernel may
+ * hand over checksum-partial frames and TCP super-frames (TSO, with ECN),
+ * and UDP ones (USO) where it knows them: tun's set_offload() answers
+ * EINVAL to a bit it does not know, as kernels before 6.2 do to USO, so
+ * the set is asked again without it.
+ */
+static int set_offloads(struct port *p, struct fault *f)
+{
+	const char *names[8];
+	char list[96] = "";
+	int sz = GSO_VNET_HDR_LEN;
+	unsigned long want = TUN_F_TSO_ALL | TUN_F_USO4 | TUN_F_USO6;
+	size_t n, at = 0;
+	int ret;
+
+	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETVNETHDRSZ, &sz);
+	if (ret < 0)
+		return fault_errno(f, -ret, "vnet_hdr", "TUNSETVNETHDRSZ %d on %s failed", sz,
+				   p->cfg.name);
+	ret = set_offload(p, want);
+	if (ret == -EINVAL) {
+		want = TUN_F_TSO_ALL;
+		ret = set_offload(p, want);
+	}
+	if (ret < 0)
+		return fault_errno(f, -ret, "vnet_hdr", "TUNSETOFFLOAD on %s failed", p->cfg.name);
+	p->offloads = (unsigned int)want;
+	n = port_offload_names(p->offloads, names, 8);
+	for (size_t i = 0; i < n && at < sizeof(list); i++)
+		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? " " : "",
+				       names[i]);
+	log_info("port %s: virtio-net header, offloads %s%s", p->cfg.name, list,
+		 (want & TUN_F_USO4) ? "" : " (UDP segmentation refused: kernel before 6.2)");
+	return 0;
+}
+
 static int open_device(struct port *p, struct fault *f)
 {
 	const struct port_config *cfg = &p->cfg;
@@ -633,7 +710,8 @@ static int open_device(struct port *p, struct fault *f)
 	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
 	ifr.ifr_flags =
 		(short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
-			(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL));
+			(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL) |
+			(cfg->vnet_hdr ? IFF_VNET_HDR : 0));
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETIFF, &ifr);
 	if (ret < 0)
 		return setiff_fault(cfg, -ret, f);
@@ -641,10 +719,16 @@ static int open_device(struct port *p, struct fault *f)
 	if (ret < 0)
 		return ret;
 
-	/* Offload settings outlive their owner; without a vnet header we want none. */
-	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)0UL);
-	if (ret < 0 && ret != -EINVAL)
-		log_debug("port %s: TUNSETOFFLOAD 0: %s", cfg->name, strerror(-ret));
+	if (cfg->vnet_hdr) {
+		ret = set_offloads(p, f);
+		if (ret < 0)
+			return ret;
+	} else {
+		/* Offload settings outlive their owner; without a vnet header we want none. */
+		ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)0UL);
+		if (ret < 0 && ret != -EINVAL)
+			log_debug("port %s: TUNSETOFFLOAD 0: %s", cfg->name, strerror(-ret));
+	}
 
 	ret = OPS(p)->link_index(IOCTX(p), cfg->name);
 	if (ret < 0)
@@ -680,6 +764,7 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 	none.type = cfg->type;
 	none.packet_info = cfg->packet_info;
 	none.attach = cfg->attach;
+	none.vnet_hdr = cfg->vnet_hdr;
 
 	p = port_alloc(env, &none);
 	if (!p) {
@@ -808,6 +893,55 @@ void port_link_update(struct port *p, const struct link_state *ls)
 	refresh_state(p);
 }
 
+/*
+ * One read of a vnet_hdr port: [packet info][virtio-net header][frame], in
+ * that order (tun_put_user()). The header goes, the packet information is
+ * moved up against the frame (4 bytes), and each logical datagram of the
+ * frame reaches the sink and the counters as a plain port would have read
+ * it. A frame whose header does not hold together is counted and dropped.
+ */
+static void vnet_input(struct port *p, size_t n)
+{
+	size_t pi = p->cfg.packet_info ? PI_HDR_LEN : 0, len, m;
+	bool truncated = n > PORT_VNET_READ_MAX;
+	const uint8_t *seg;
+	struct gso_iter it;
+	struct gso_hdr h;
+	uint8_t *frame;
+
+	if (!gso_hdr_read(p->buf + (n < pi ? n : pi), n < pi ? 0 : n - pi, &h)) {
+		p->c.rx_gso_bad++;
+		return;
+	}
+	frame = p->buf + GSO_VNET_HDR_LEN;
+	len = n - GSO_VNET_HDR_LEN;
+	memmove(frame, p->buf, pi);
+	if (h.gso_type != GSO_TYPE_NONE)
+		p->c.rx_gso_frames++;
+	/* Longer than a plain port reads, a frame that asks nothing is cut and counted as there. */
+	if (len > PORT_FRAME_MAX && h.gso_type == GSO_TYPE_NONE && !(h.flags & GSO_F_NEEDS_CSUM)) {
+		p->c.truncated++;
+		p->c.rx_frames++;
+		p->c.rx_bytes += len;
+		if (p->sink)
+			p->sink(p, frame, PORT_FRAME_MAX, true, p->sink_arg);
+		return;
+	}
+	/* Cut short, or holding a datagram longer than a plain port reads: not segmented. */
+	if (truncated || gso_begin(&it, &h, frame, len, port_frame_link(p)) < 0 ||
+	    gso_seg_max(&it) > PORT_FRAME_MAX) {
+		p->c.rx_gso_bad++;
+		return;
+	}
+	/* The sink may close the port (port_free() from a handler): then stop. */
+	while (p->fd >= 0 && (m = gso_next(&it, &seg)) > 0) {
+		p->c.rx_frames++;
+		p->c.rx_bytes += m;
+		if (p->sink)
+			p->sink(p, seg, m, false, p->sink_arg);
+	}
+}
+
 void port_read_ready(struct port *p)
 {
 	size_t budget = p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET;
@@ -815,7 +949,8 @@ void port_read_ready(struct port *p)
 
 	p->in_callback++;
 	while (spent < budget && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
-		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf, PORT_FRAME_MAX);
+		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf,
+					 p->cfg.vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX);
 		bool truncated;
 
 		if (n == -EAGAIN || n == -EINTR)
@@ -829,6 +964,11 @@ void port_read_ready(struct port *p)
 			p->c.read_errors[errno_slot((int)-n)]++;
 			port_fail(p, "read", (int)-n);
 			break;
+		}
+		if (p->cfg.vnet_hdr) {
+			spent += n > 0 ? (size_t)n : 1;
+			vnet_input(p, (size_t)n);
+			continue;
 		}
 		truncated = (size_t)n > PORT_FRAME_MAX;
 		p->c.rx_frames++;
@@ -851,6 +991,20 @@ int port_write(struct port *p, const void *frame, size_t len)
 
 	if (p->fd < 0)
 		return p->state == PORT_STATE_GONE ? -ENODEV : -EBADF;
+	if (p->cfg.vnet_hdr) {
+		size_t pi = p->cfg.packet_info ? PI_HDR_LEN : 0;
+
+		if (len > PORT_FRAME_MAX || len < pi) {
+			p->c.write_errors[errno_slot(EMSGSIZE)]++;
+			return -EMSGSIZE;
+		}
+		/* tun reads [packet info][virtio-net header][frame]; a zero header asks nothing. */
+		memcpy(p->tx, frame, pi);
+		memset(p->tx + pi, 0, GSO_VNET_HDR_LEN);
+		memcpy(p->tx + pi + GSO_VNET_HDR_LEN, (const uint8_t *)frame + pi, len - pi);
+		frame = p->tx;
+		len += GSO_VNET_HDR_LEN;
+	}
 	do
 		n = OPS(p)->write(IOCTX(p), p->fd, frame, len);
 	while (n == -EINTR && ++tries < 16);
@@ -859,7 +1013,7 @@ int port_write(struct port *p, const void *frame, size_t len)
 		return (int)n;
 	}
 	p->c.tx_frames++;
-	p->c.tx_bytes += (uint64_t)n;
+	p->c.tx_bytes += (uint64_t)n - (p->cfg.vnet_hdr ? GSO_VNET_HDR_LEN : 0);
 	return 0;
 }
 
@@ -909,6 +1063,11 @@ int port_ifindex(const struct port *p)
 unsigned int port_tun_flags(const struct port *p)
 {
 	return p->tun_flags;
+}
+
+unsigned int port_offloads(const struct port *p)
+{
+	return p->offloads;
 }
 
 const struct link_state *port_link(const struct port *p)

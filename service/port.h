@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "fault.h"
+#include "gso.h"
 #include "parse.h"
 #include "portcfg.h"
 #include "portio.h"
@@ -25,10 +26,16 @@ struct event_base;
 struct port;
 
 /* The largest frame: MTU 65535 plus Ethernet, one VLAN tag and the PI header. */
-#define PORT_FRAME_MAX	 (65535 + 14 + 4 + 4)
-#define PORT_READ_BUDGET ((size_t)256 * 1024)
-#define PORT_ERRNO_SLOTS 134 /* errno values 1..133; slot 0 collects any other */
-#define PORT_KADDR_MAX	 32  /* kernel addresses a port keeps track of */
+#define PORT_FRAME_MAX (65535 + 14 + 4 + 4)
+/*
+ * What one read of a port with a virtio-net header may bring: the header
+ * and the largest GSO super-frame (an IPv6 payload of 65535 bytes after
+ * its 40-byte header).
+ */
+#define PORT_VNET_READ_MAX (GSO_VNET_HDR_LEN + PORT_FRAME_MAX + 40)
+#define PORT_READ_BUDGET   ((size_t)256 * 1024)
+#define PORT_ERRNO_SLOTS   134 /* errno values 1..133; slot 0 collects any other */
+#define PORT_KADDR_MAX	   32  /* kernel addresses a port keeps track of */
 
 /* Where the link differs from the port's configuration (port_drift()). */
 enum {
@@ -44,6 +51,13 @@ struct port_counters {
 	uint64_t rx_frames, rx_bytes;
 	uint64_t tx_frames, tx_bytes;
 	uint64_t truncated;
+	/*
+	 * vnet_hdr ports: GSO super-frames read (each also counted as the
+	 * datagrams it holds in rx_frames and rx_bytes), and frames refused
+	 * because their virtio-net header or lengths did not hold together
+	 * (dropped, in neither rx_frames nor rx_bytes).
+	 */
+	uint64_t rx_gso_frames, rx_gso_bad;
 	uint64_t read_errors[PORT_ERRNO_SLOTS];
 	uint64_t write_errors[PORT_ERRNO_SLOTS];
 };
@@ -144,7 +158,11 @@ const struct ip_prefix *port_kernel_addrs(const struct port *port, unsigned *n);
  */
 unsigned port_drift(const struct port *port);
 
-/* Writes one frame. EINTR is retried; other errors are counted and returned. */
+/*
+ * Writes one frame. EINTR is retried; other errors are counted and
+ * returned. On a vnet_hdr port a zeroed virtio-net header goes with it
+ * (after the packet information, where tun reads it): no offload asked.
+ */
 int port_write(struct port *port, const void *frame, size_t len);
 
 /* The read loop body: drains the device within the byte budget. */
@@ -173,6 +191,10 @@ const char *port_state_name(enum port_state state);
 int port_ifindex(const struct port *port);
 /* TUNGETIFF flags as the kernel reported them at open (IFF_TAP, IFF_NO_PI, ...). */
 unsigned int port_tun_flags(const struct port *port);
+/* The TUN_F_* offloads the kernel accepted at open (vnet_hdr ports); 0 otherwise. */
+unsigned int port_offloads(const struct port *port);
+/* Writes the names of @offloads ("TUN_F_CSUM", ...) to @names; returns how many. */
+size_t port_offload_names(unsigned int offloads, const char **names, size_t max);
 const struct link_state *port_link(const struct port *port);
 const struct port_counters *port_counters(const struct port *port);
 const struct port_error *port_last_error(const struct port *port);

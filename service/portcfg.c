@@ -82,6 +82,7 @@ static const struct {
 } flags[] = {
 	{ "packet_info", offsetof(struct port_config, packet_info), 0 },
 	{ "attach", offsetof(struct port_config, attach), 0 },
+	{ "vnet_hdr", offsetof(struct port_config, vnet_hdr), 0 },
 	{ "up", offsetof(struct port_config, up), offsetof(struct port_config, has_up) },
 	{ "strict", offsetof(struct port_config, strict),
 	  offsetof(struct port_config, has_strict) },
@@ -191,6 +192,7 @@ static const struct jfield create_fields[] = {
 	{ "type", JT_STRING, .read = parse_type },
 	{ "packet_info", JT_BOOLEAN, .read = parse_flag },
 	{ "attach", JT_BOOLEAN, .read = parse_flag },
+	{ "vnet_hdr", JT_BOOLEAN, .read = parse_flag },
 	/* null: not given (GET's "config" shows what paird leaves alone so). */
 	{ "up", JT_BOOLEAN, .nullable = true, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .nullable = true, .read = parse_mtu },
@@ -205,6 +207,7 @@ static const struct jfield patch_fields[] = {
 	{ "type", JT_ANY, .read = create_only },
 	{ "packet_info", JT_ANY, .read = create_only },
 	{ "attach", JT_ANY, .read = create_only },
+	{ "vnet_hdr", JT_ANY, .read = create_only },
 	{ "up", JT_BOOLEAN, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .read = parse_mtu },
 	{ "mac", JT_STRING, .read = parse_mac },
@@ -292,6 +295,9 @@ json_t *portcfg_to_json(const struct port_config *cfg)
 	json_object_set_new(o, "type", json_string(port_type_name(cfg->type)));
 	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
 	json_object_set_new(o, "attach", json_boolean(cfg->attach));
+	/* Only when set: a state file without it is what older versions read. */
+	if (cfg->vnet_hdr)
+		json_object_set_new(o, "vnet_hdr", json_true());
 	if (cfg->has_up)
 		json_object_set_new(o, "up", json_boolean(cfg->up));
 	if (cfg->has_mtu)
@@ -342,7 +348,8 @@ void portcfg_merge(struct port_config *cfg, const struct port_config *patch)
 bool portcfg_same_device(const struct port_config *a, const struct port_config *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
-	       a->packet_info == b->packet_info && a->attach == b->attach;
+	       a->packet_info == b->packet_info && a->attach == b->attach &&
+	       a->vnet_hdr == b->vnet_hdr;
 }
 
 json_t *portcfg_config_json(const struct port_config *cfg)
@@ -371,6 +378,7 @@ json_t *portcfg_config_json(const struct port_config *cfg)
 	json_object_set_new(o, "addresses", a);
 	json_object_set_new(o, "attach", json_boolean(cfg->attach));
 	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
+	json_object_set_new(o, "vnet_hdr", json_boolean(cfg->vnet_hdr));
 	json_object_set_new(o, "strict", json_boolean(cfg->has_strict && cfg->strict));
 	return o;
 }
@@ -393,6 +401,8 @@ unsigned portcfg_changes(const struct port_config *a, const struct port_config *
 		ch |= PORTCFG_F_PACKET_INFO;
 	if (a->attach != b->attach)
 		ch |= PORTCFG_F_ATTACH;
+	if (a->vnet_hdr != b->vnet_hdr)
+		ch |= PORTCFG_F_VNET_HDR;
 	if (a->has_up != b->has_up || (a->has_up && a->up != b->up))
 		ch |= PORTCFG_F_UP;
 	if (a->has_mtu != b->has_mtu || (a->has_mtu && a->mtu != b->mtu))
@@ -413,7 +423,8 @@ unsigned portcfg_changes(const struct port_config *a, const struct port_config *
 }
 
 static const char *const change_names[] = {
-	"name", "type", "packet_info", "attach", "up", "mtu", "mac", "addresses", "strict",
+	"name", "type", "packet_info", "attach", "up",
+	"mtu",	"mac",	"addresses",   "strict", "vnet_hdr",
 };
 
 const char *portcfg_field_name(unsigned bit)

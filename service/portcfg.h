@@ -32,6 +32,7 @@ struct port_config {
 	enum port_type type;
 	bool packet_info; /* false: IFF_NO_PI */
 	bool attach;	  /* use an existing (persistent) device; never delete it */
+	bool vnet_hdr;	  /* IFF_VNET_HDR with GSO offloads: super-frames segmented (gso.c) */
 	bool has_up, has_mtu, has_mac, has_addresses, has_strict;
 	bool up;
 	bool strict; /* a bad checksum stops a frame (malformed) instead of being counted */
@@ -98,7 +99,8 @@ enum {
 	PORTCFG_F_MAC = 1 << 6,
 	PORTCFG_F_ADDRESSES = 1 << 7,
 	PORTCFG_F_STRICT = 1 << 8,
-	PORTCFG_F_ALL = (1 << 9) - 1,
+	PORTCFG_F_VNET_HDR = 1 << 9,
+	PORTCFG_F_ALL = (1 << 10) - 1,
 };
 
 /*

@@ -21,6 +21,9 @@
 #   limit     also runs the bare read-and-write loop (tests/bench/rwloop.c)
 #             for echo and forward: what a program that writes a frame per
 #             frame read can reach, beside the read-only limit
+#   gso       (case g) the count binding on a vnet_hdr tun fed UDP_SEGMENT
+#             super-frames (gen -m udp -g, up to 64 KiB a send): logical
+#             datagrams/s against the limit's reads/s of the same payload
 #   twisted   the Twisted Pair peer on the count chain
 #             (../shared/bench/peers/twisted_peer.py) and on every other
 #             case in CASES (tests/bench/twisted_cases.py)
@@ -80,7 +83,7 @@ HTTP_CONNS=${HTTP_CONNS:-"1 16"}
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
 SIZES=${SIZES:-"64 1400"}
-CASES=${CASES:-"limit count capture echo forward host ping many twisted callgrind http memory strace"}
+CASES=${CASES:-"limit count capture echo forward host ping many gso twisted callgrind http memory strace"}
 PY_TWISTED=${PY_TWISTED:-/usr/bin/python3}
 RING_MAX=524288 # the largest txqueuelen the tun ptr_ring accepts
 HTTP_PORT=18090
@@ -154,7 +157,7 @@ frames_for() { [ "$1" = 64 ] && echo "$N_DRAIN" || echo "$N_DRAIN_BIG"; }
 # The state file paird starts from for CASE on DEV: the port attached to the
 # bench's device, and the case's bindings.
 state_for() { # case dev
-	local c=$1 dev=$2 ifn b='' udp='"ethertype":2048,"ip_protocol":17' ports extra='' id=0
+	local c=$1 dev=$2 ifn b='' udp='"ethertype":2048,"ip_protocol":17' ports extra='' id=0 vnet=''
 	ifn=$(dev_if "$dev")
 	bind() { # the rest of a binding's JSON after its id
 		id=$((id + 1))
@@ -162,6 +165,10 @@ state_for() { # case dev
 	}
 	case $c in
 	count) bind '"match":{'$udp',"udp_port":9000},"handler":"count"' ;;
+	gso)
+		bind '"match":{'$udp',"udp_port":9000},"handler":"count"'
+		vnet=',"vnet_hdr":true'
+		;;
 	capture) bind '"handler":"capture"' ;;
 	echo) bind '"match":{'$udp',"udp_port":9000},"handler":"echo"' ;;
 	forward)
@@ -182,7 +189,7 @@ state_for() { # case dev
 					i ? "," : "", i + 1, m, 9000 + i }')
 		;;
 	esac
-	ports='{"name":"'$ifn'","type":"'$dev'","attach":true,"bindings":['$b']}'$extra
+	ports='{"name":"'$ifn'","type":"'$dev'","attach":true'$vnet',"bindings":['$b']}'$extra
 	printf '{"format":1,"ports":[%s]}\n' "$ports" >"$scratch/state-$c-$dev.json"
 	echo "$scratch/state-$c-$dev.json"
 }
@@ -248,6 +255,40 @@ service_run() {
 	ip -n "$ns" link set "$ifn" txqueuelen "$q0"
 	stop_pid "$SP"
 	rec "fig=$c/$dev/$size rep=$rep case=$c dev=$dev size=$size" \
+		"$(grep -m1 '^RESULT drain ' "$log.drive" |
+			sed -E 's/^RESULT drain //; s/(^| )([a-z_]+)=/\1rx_\2=/g; s/rx_cpu_ns=/cpu_ns=/')"
+}
+
+# gso_run REP SIZE (case g): paird's count binding on a vnet_hdr tun drains N
+# datagrams the kernel hands over as UDP GSO super-frames (SIZE-byte segments,
+# up to 64 a send and 64 KiB). Its rx_frames count the datagrams, so the rate
+# is logical datagrams/s, set against limit/tun/SIZE: one read per datagram.
+gso_run() {
+	local rep=$1 size=$2 ns=$NS_TUN ifn=atun0 n log q0 per gso
+	n=$(frames_for "$size")
+	per=$((64000 / size < 64 ? 64000 / size : 64))
+	log=results/raw/gso-tun-$size.r$rep
+	if ! paird_start gso tun "$log.paird"; then
+		rec "fig=gso/tun/$size rep=$rep error=paird_not_ready"
+		return
+	fi
+	q0=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/tx_queue_len")
+	ip -n "$ns" link set "$ifn" txqueuelen "$RING_MAX"
+	ip netns exec "$ns" python3 "$root/tests/bench/drain.py" --port "$HTTP_PORT" --name "$ifn" \
+		--pid "$SP" --idle-ms "$IDLE_MS" --max-s 30 -- \
+		ip netns exec "$ns" ./bin/gen -d "$(dev_dst tun)" -m udp -g "$per" -s "$size" \
+		-n "$n" -c "$GEN_CPU" -t 20 >"$log.drive" 2>&1
+	ip -n "$ns" link set "$ifn" txqueuelen "$q0"
+	gso=$(ip netns exec "$ns" curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/api/v1/ports/$ifn" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["rx_gso_frames"])' \
+			2>/dev/null || echo 0)
+	stop_pid "$SP"
+	# Offloads outlive their owner; the other cases read the device without a header.
+	ip netns exec "$ns" python3 -c 'import fcntl, os, struct, sys
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", sys.argv[1].encode(), 0x1001))
+fcntl.ioctl(fd, 0x400454D0, 0)' "$ifn" || progress "could not switch the offloads of $ifn off"
+	rec "fig=gso/tun/$size rep=$rep case=gso dev=tun size=$size per=$per rx_gso_frames=${gso:-0}" \
 		"$(grep -m1 '^RESULT drain ' "$log.drive" |
 			sed -E 's/^RESULT drain //; s/(^| )([a-z_]+)=/\1rx_\2=/g; s/rx_cpu_ns=/cpu_ns=/')"
 }
@@ -376,6 +417,7 @@ for rep in $(seq "$REPS"); do
 			if [ "$size" = 64 ]; then
 				for c in "${many[@]}"; do service_run "$c" "$rep" "$dev" "$size"; done
 			fi
+			[ "$dev" = tun ] && has gso && gso_run "$rep" "$size"
 		done
 	done
 done

@@ -67,12 +67,13 @@ function port(over = {}, status = {}) {
 		version: 1795814443021781,
 		config: {
 			type: 'tap', mtu: 1500, mac: null, up: true, addresses: ['198.18.0.1/24', '2001:db8::1/64'],
-			attach: false, packet_info: false, strict: false,
+			attach: false, packet_info: false, vnet_hdr: false, strict: false,
 		},
 		status: {
 			state: 'up',
 			ifindex: 2,
 			flags: ['IFF_TAP', 'IFF_NO_PI'],
+			offloads: [],
 			mtu: 1500,
 			mac: '02:00:00:00:00:01',
 			up: true,
@@ -84,6 +85,7 @@ function port(over = {}, status = {}) {
 		},
 		counters: {
 			rx_frames: 3, rx_bytes: 290, tx_frames: 0, tx_bytes: 0, truncated: 0,
+			rx_gso_frames: 0, rx_gso_bad: 0,
 			read_errors: {}, write_errors: { EIO: 2 },
 			matched: 1, unmatched: { ethertype: 2, ip_protocol: 0, udp_port: 0 },
 			malformed: Object.fromEntries(MALFORMED.map((r) => [r, 0])),

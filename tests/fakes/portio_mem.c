@@ -33,7 +33,10 @@ struct mem_dev {
 	char name[IFNAMSIZ];
 	int attached_fd; /* -1 when no fd is attached */
 	bool no_pi;
-	bool keep_addrs; /* net.ipv6.conf.<name>.keep_addr_on_down */
+	bool vnet_hdr;		/* IFF_VNET_HDR */
+	int vnet_hdr_sz;	/* TUNSETVNETHDRSZ */
+	unsigned long offloads; /* TUNSETOFFLOAD */
+	bool keep_addrs;	/* net.ipv6.conf.<name>.keep_addr_on_down */
 	struct link_state link;
 	unsigned n_addrs;
 	struct ip_prefix addrs[MEM_ADDRS];
@@ -60,7 +63,15 @@ struct memio {
 	unsigned calls[MEMIO_OP_COUNT];
 	bool write_limited;
 	size_t write_left;
+	bool offload_mask_set;
+	unsigned long offload_mask;
 };
+
+void memio_set_offload_mask(struct memio *m, unsigned long mask)
+{
+	m->offload_mask_set = true;
+	m->offload_mask = mask;
+}
 
 static int take_injected(struct memio *m, enum memio_op op)
 {
@@ -302,6 +313,20 @@ size_t memio_queued(const struct memio *m, const char *name)
 	return d ? d->rx_count : 0;
 }
 
+unsigned long memio_offloads(const struct memio *m, const char *name)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	return d ? d->offloads : 0;
+}
+
+bool memio_vnet_hdr(const struct memio *m, const char *name)
+{
+	const struct mem_dev *d = dev_by_name(m, name);
+
+	return d && d->vnet_hdr && d->vnet_hdr_sz == 10;
+}
+
 size_t memio_written_count(const struct memio *m, const char *name)
 {
 	const struct mem_dev *d = dev_by_name(m, name);
@@ -375,6 +400,8 @@ static int tun_setiff(struct memio *m, struct mem_fd *s, struct ifreq *ifr)
 	}
 	d->attached_fd = s->fd;
 	d->no_pi = ifr->ifr_flags & IFF_NO_PI;
+	d->vnet_hdr = ifr->ifr_flags & IFF_VNET_HDR;
+	d->vnet_hdr_sz = 10;
 	s->dev = (int)(d - m->devs);
 	if (d->rx_count)
 		signal_fd(s->fd, true);
@@ -403,11 +430,28 @@ static int m_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 		ifr->ifr_flags = (short)((m->devs[s->dev].tap ? IFF_TAP : IFF_TUN) |
 					 (m->devs[s->dev].no_pi ? IFF_NO_PI : 0) |
 					 (m->devs[s->dev].persistent ? IFF_PERSIST : 0) |
+					 (m->devs[s->dev].vnet_hdr ? IFF_VNET_HDR : 0) |
 					 /* as tun: set whenever no socket filter is attached */
 					 IFF_NOFILTER);
 		return 0;
-	case TUNSETOFFLOAD:
-		return s->dev < 0 ? -EBADFD : 0;
+	case TUNSETOFFLOAD: {
+		/* TUN_F_CSUM .. TUN_F_USO6 (0x7f); kernels before 6.2 know up to 0x1f. */
+		unsigned long mask = m->offload_mask_set ? m->offload_mask : 0x7f;
+
+		if (s->dev < 0)
+			return -EBADFD;
+		if ((unsigned long)arg & ~mask)
+			return -EINVAL;
+		m->devs[s->dev].offloads = (unsigned long)arg;
+		return 0;
+	}
+	case TUNSETVNETHDRSZ:
+		if (s->dev < 0)
+			return -EBADFD;
+		if (*(int *)arg < 10)
+			return -EINVAL;
+		m->devs[s->dev].vnet_hdr_sz = *(int *)arg;
+		return 0;
 	default:
 		return -ENOTTY;
 	}

@@ -70,6 +70,16 @@ int memio_addr_remove(struct memio *m, const char *name, const char *prefix);
 /* net.ipv6.conf.<name>.keep_addr_on_down as paird left it. */
 bool memio_keeps_addrs(const struct memio *m, const char *name);
 
+/*
+ * The TUN_F_* bits TUNSETOFFLOAD accepts (all of 6.2's by default); a
+ * request with any other bit fails EINVAL, as tun's set_offload() does:
+ * without TUN_F_USO4/6 this is a kernel before 6.2.
+ */
+void memio_set_offload_mask(struct memio *m, unsigned long mask);
+/* What TUNSETOFFLOAD last set on @name, and whether it has IFF_VNET_HDR (size 10). */
+unsigned long memio_offloads(const struct memio *m, const char *name);
+bool memio_vnet_hdr(const struct memio *m, const char *name);
+
 /* fds currently open through this I/O. */
 unsigned memio_open_fds(const struct memio *m);
 

@@ -7,7 +7,7 @@
 # stripped, hex decoded with sed, awk and printf only: no xxd, no python).
 # fuzz_json gets request bodies, each prefixed by the byte that picks its
 # route in fuzz_json.c; fuzz_api requests in its own format (fuzz_api.c);
-# fuzz_state state files. Every target also gets its past crash inputs
+# fuzz_state state files, fuzz_gso super-frames. Every target also gets its past crash inputs
 # (tests/fixtures/crashes/NAME/). Any other NAME has no seeds; that is not an
 # error.
 set -eu
@@ -99,6 +99,27 @@ if [ "$name" = fuzz_state ]; then
 	st '{"format":1,"ports":[{"name":"fz3","type":"tap","bindings":[{"id":1,"match":{"ethertype":1500},"handler":"count"}]}]}'
 	st '{"format":2,"ports":[]}'
 	st '{"format":1,"ports":[{"name":"a","type":"tap"},{"name":"a","type":"tap"}]}'
+	exit 0
+fi
+if [ "$name" = fuzz_gso ]; then
+	# A link byte (0 tap, 1 tun, 2 tun with packet information), a virtio-net
+	# header (little-endian, as on x86) and a frame: TCPv4 and UDP super-frames
+	# on tun, a UDPv6 one on tap, a partial checksum to complete.
+	gseed() { # NAME HEX
+		printf "$(printf '%s' "$2" | awk '{
+			for (i = 1; i < length($0); i += 2) {
+				v = 0
+				for (j = i; j < i + 2; j++)
+					v = v * 16 + index("0123456789abcdef", substr($0, j, 1)) - 1
+				printf "\\%03o", v
+			}
+		}')" >"$dir/$1"
+	}
+	pay=$(printf '%0600d' 0)
+	gseed tcp4 "0101012800640014001000450001540001400040060000c6120001c61200029c40005000000001000000005018ffff00000000$pay"
+	gseed udp4-pi "020105""1c00""6400""1400""0600""00000800450001480001400040110000c6120001c61200029c4023280134""0000$pay"
+	gseed udp6-tap "000105""3e00""6400""3600""0600""020000000002020000000001""86dd600000000134114020010db800000000000000000000000120010db80000000000000000000000029c4023280134""0000$pay"
+	gseed needs-csum "010100""1c00""0000""1400""0600""450001480001400040110000c6120001c61200029c4023280134""0000$pay"
 	exit 0
 fi
 [ "$name" = fuzz_parse ] || exit 0

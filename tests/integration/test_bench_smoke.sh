@@ -4,8 +4,9 @@
 # frames per case, one repetition) runs every case on tun and tap, and each
 # produces a row with frames counted: the bare-read limit, count, capture,
 # echo, forward, the simulated host (drained and under ping -f), 1 and 4,096
-# count bindings, the Twisted Pair peer, and callgrind's instructions per
-# frame on the memory I/O harness; the API under wrk and followers with the
+# count bindings, count on a vnet_hdr tun fed GSO super-frames (tun only),
+# the Twisted Pair peer, and callgrind's instructions per frame on the
+# memory I/O harness; the API under wrk and followers with the
 # data plane idle and saturated, resident memory per item and the syscalls
 # of a drain (strace -c); the report prints them. Nothing is timed
 # or judged here: the figures are the bench's business, the rows are ours.
@@ -24,7 +25,7 @@ memio=${MEMIO_BENCH:-$root/build/tests/memio_bench}
 command -v valgrind >/dev/null || skip "valgrind is missing (instructions per frame)"
 command -v wrk >/dev/null || skip "wrk is missing (the API under load)"
 command -v strace >/dev/null || skip "strace is missing (syscalls per frame)"
-cases="limit count capture echo forward host ping many twisted http memory strace callgrind"
+cases="limit count capture echo forward host ping many gso twisted http memory strace callgrind"
 # callgrind cannot run a sanitized harness (make asan): the other cases still run.
 if nm "$memio" 2>/dev/null | grep -q __asan_init; then
 	cases=${cases% callgrind}
@@ -66,6 +67,17 @@ for dev in tun tap; do
 		[ "$n" -ge 3000 ] || fail "$c/$dev/64: paird read $n of 3000 frames"
 	done
 done
+# Case g: the datagrams of UDP GSO super-frames, all counted, super-frames seen.
+row gso/tun/64 rx_pkts
+# USO (Linux 6.2 and later); before, the kernel segments and paird reads datagrams.
+if [ "$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')" -ge 6002 ]; then
+	row gso/tun/64 rx_gso_frames
+else
+	note "kernel $(uname -r) has no USO: case gso read the kernel's segments"
+fi
+n=$(grep -m1 "^fig=gso/tun/64 " "$runs" | grep -o ' rx_pkts=[0-9]*' | cut -d= -f2)
+[ "$n" -ge 3000 ] || fail "gso/tun/64: paird read $n of 3000 datagrams"
+grep -q "^| gso | tun | 64 B | " "$out/ratios.md" || fail "ratios.md has no gso/tun row"
 if [ "${cases%callgrind}" != "$cases" ]; then
 	for c in count capture echo forward host ping many-1 many-4096; do
 		row "cg/$c/tap/64" ir_per_frame

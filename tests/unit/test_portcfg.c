@@ -121,6 +121,7 @@ static void test_minimal_create(void **state)
 	assert_int_equal(cfg.type, PORT_TAP);
 	assert_false(cfg.packet_info);
 	assert_false(cfg.attach);
+	assert_false(cfg.vnet_hdr); /* absent (older state files and documents): false */
 	assert_false(cfg.has_up);
 	assert_false(cfg.has_mtu);
 	assert_false(cfg.has_mac);
@@ -187,6 +188,8 @@ static void test_wrong_types(void **state)
 		{ "attach", "1" },
 		{ "attach", "\"true\"" },
 		{ "attach", "{}" },
+		{ "vnet_hdr", "1" },
+		{ "vnet_hdr", "\"true\"" },
 		{ "up", "\"true\"" },
 		{ "up", "1" },
 		{ "mtu", "\"1500\"" },
@@ -260,6 +263,7 @@ static void test_config_json_round_trip(void **state)
 		"\"strict\":true}",
 		"{\"name\":\"p0\",\"type\":\"tap\",\"mac\":\"02:00:00:00:00:01\","
 		"\"addresses\":[]}",
+		"{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":true}",
 	};
 
 	(void)state;
@@ -271,7 +275,8 @@ static void test_config_json_round_trip(void **state)
 		assert_int_equal(portcfg_from_json(ja, PORTCFG_CREATE, NULL, &a, &f), 0);
 		c = portcfg_config_json(&a);
 		/* Every field, always. */
-		assert_int_equal(json_object_size(c), 8);
+		assert_int_equal(json_object_size(c), 9);
+		assert_true(json_is_boolean(json_object_get(c, "vnet_hdr")));
 		assert_int_equal(portcfg_from_json(c, PORTCFG_CREATE, "p0", &b, &f), 0);
 		if (portcfg_changes(&a, &b))
 			fail_msg("%s: its config reads back with changes %#x", cases[i],
@@ -447,6 +452,7 @@ static void test_patch_mode(void **state)
 	refused("{\"type\":\"tap\"}", PORTCFG_PATCH, "type");
 	refused("{\"attach\":true}", PORTCFG_PATCH, "attach");
 	refused("{\"packet_info\":false}", PORTCFG_PATCH, "packet_info");
+	refused("{\"vnet_hdr\":false}", PORTCFG_PATCH, "vnet_hdr");
 	refused("{\"mtu\":1500,\"name\":null}", PORTCFG_PATCH, "name");
 }
 
@@ -605,6 +611,11 @@ static void test_check_and_same_device(void **state)
 	b = a;
 	b.attach = true;
 	assert_false(portcfg_same_device(&a, &b));
+	b = a;
+	b.vnet_hdr = true;
+	assert_false(portcfg_same_device(&a, &b));
+	assert_int_equal(portcfg_changes(&a, &b), PORTCFG_F_VNET_HDR);
+	assert_string_equal(portcfg_field_name(PORTCFG_F_VNET_HDR), "vnet_hdr");
 	b = a;
 	strcpy(b.name, "p1");
 	assert_false(portcfg_same_device(&a, &b));
