@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "../service/log.h"
+#include "../service/loopshare.h"
 #include "../service/num.h"
 #include "api.h"
 
@@ -58,6 +59,7 @@ struct httpd {
 	struct event *deadline; /* the oldest reading connection's */
 	struct event *waiting;	/* the listening socket, watched at the limit */
 	struct api *api;
+	struct loopshare *share; /* NULL: no data plane to share the loop with */
 	enum request_via via;
 	unsigned max_connections;
 	uint64_t request_timeout_ms;
@@ -790,6 +792,13 @@ static void __attribute__((format(printf, 2, 0))) mhd_log(void *cls, const char 
 
 /* --- the loop --- */
 
+/*
+ * How long MHD may run in one callback before the rest of its ready work
+ * waits for the next loop turn: what a port's frames wait at most for their
+ * turn because of the API (besides a single run's own length).
+ */
+#define MHD_SLICE_NS ((uint64_t)1000 * 1000)
+
 static void rearm(struct httpd *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
@@ -863,13 +872,29 @@ static void on_waiting(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void on_mhd(evutil_socket_t fd, short what, void *arg)
+static uint64_t clock_ns(const struct httpd *h)
 {
-	struct httpd *h = arg;
+	struct timespec ts;
+
+	if (h->share)
+		return loopshare_now(h->share);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void timer_in_ns(struct httpd *h, uint64_t ns)
+{
+	uint64_t us = (ns + 999) / 1000;
+	struct timeval tv = { .tv_sec = (time_t)(us / 1000000),
+			      .tv_usec = (suseconds_t)(us % 1000000) };
+
+	evtimer_add(h->timer, &tv);
+}
+
+static void run_once(struct httpd *h)
+{
 	bool was_full = connections(h) >= h->max_connections;
 
-	(void)fd;
-	(void)what;
 	MHD_run(h->d);
 	/*
 	 * At the connection limit MHD takes the listening socket out of its
@@ -879,6 +904,49 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	 */
 	if (was_full && connections(h) < h->max_connections)
 		MHD_run(h->d);
+}
+
+/* MHD has work it can do now (a connection ready, a body to send on): it says 0 ms. */
+static bool ready_now(struct httpd *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	return MHD_get_timeout(h->d, &ms) == MHD_YES && ms == 0;
+}
+
+/*
+ * MHD's runs from the loop. One run moves each ready connection one step
+ * (read a request, or send one buffer of a response), so a capture page
+ * of 70 KB takes five runs; one run per loop turn made it wait for five
+ * turns of the ports. So MHD runs again while it has work ready, within
+ * MHD_SLICE_NS, and (with a loopshare) only within the API's share while a
+ * port has frames waiting: past it, MHD waits for its credit on the timer.
+ */
+static void on_mhd(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+	uint64_t start = clock_ns(h), t0 = start, t1, wait = 0;
+
+	(void)fd;
+	(void)what;
+	if (h->share) {
+		wait = loopshare_api_wait(h->share, start);
+		if (wait) {
+			timer_in_ns(h, wait);
+			return;
+		}
+	}
+	for (;;) {
+		run_once(h);
+		t1 = clock_ns(h);
+		if (h->share)
+			loopshare_api_spent(h->share, t1 - t0);
+		t0 = t1;
+		if (t1 - start >= MHD_SLICE_NS || !ready_now(h))
+			break;
+		if (h->share && (wait = loopshare_api_wait(h->share, t1)) != 0)
+			break;
+	}
 	check_peer_closed(h);
 	/* Watch the backlog while MHD does not: a waiting client may displace a slow one. */
 	if (connections(h) >= h->max_connections) {
@@ -889,6 +957,8 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	}
 	deadline_rearm(h);
 	rearm(h);
+	if (wait)
+		timer_in_ns(h, wait);
 }
 
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
@@ -905,6 +975,7 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	h->api = api;
 	h->via = via;
 	h->base = base;
+	h->share = limits->share;
 	h->max_connections = limits->max_connections;
 	h->request_timeout_ms = (uint64_t)limits->request_timeout_s * 1000;
 	TAILQ_INIT(&h->reading);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "loopshare.h"
 
 struct port {
 	struct port_config cfg; /* the configuration the link was brought to */
@@ -48,6 +49,7 @@ struct port {
 	struct ip_prefix found_addrs[PORT_KADDR_MAX];
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
+	bool backlog;	   /* the last read turn left frames waiting */
 	uint8_t *buf;	   /* PORT_FRAME_MAX bytes */
 };
 
@@ -133,9 +135,20 @@ static struct port *port_alloc(const struct port_env *env, const struct port_con
 	return p;
 }
 
+/* Tells the loop's sharing (loopshare.h) whether frames wait on @p after its turn. */
+static void set_backlog(struct port *p, bool backlog)
+{
+	if (p->backlog == backlog)
+		return;
+	p->backlog = backlog;
+	if (p->env->share)
+		loopshare_backlog(p->env->share, backlog ? 1 : -1);
+}
+
 /* Stops I/O and gives the device back; the memory stays until port_destroy(). */
 static void port_release(struct port *p)
 {
+	set_backlog(p, false);
 	if (p->ev)
 		event_del(p->ev);
 	if (p->fd >= 0) {
@@ -765,6 +778,7 @@ static void port_fail(struct port *p, const char *op, int err)
 	record_error(p, op, err, msg);
 	if (p->ev)
 		event_del(p->ev);
+	set_backlog(p, false);
 	p->state = PORT_STATE_ERROR;
 	log_error("port %s: %s; reading stopped", p->cfg.name, msg);
 	if (p->env->on_event)
@@ -811,15 +825,21 @@ void port_link_update(struct port *p, const struct link_state *ls)
 void port_read_ready(struct port *p)
 {
 	size_t budget = p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET;
+	unsigned cap = p->env->read_frames ? p->env->read_frames : PORT_READ_FRAMES;
 	size_t spent = 0;
+	unsigned frames = 0;
+	bool more = true; /* no EAGAIN yet: frames may be waiting */
 
 	p->in_callback++;
-	while (spent < budget && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
+	while (spent < budget && frames < cap && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
 		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf, PORT_FRAME_MAX);
 		bool truncated;
 
-		if (n == -EAGAIN || n == -EINTR)
+		if (n == -EAGAIN || n == -EINTR) {
+			/* EINTR: the rest comes at the next turn; nothing is known to wait. */
+			more = false;
 			break;
+		}
 		if (n == -EBADFD) {
 			/* tun answers EBADFD once its device was unregistered. */
 			port_mark_gone(p);
@@ -836,10 +856,20 @@ void port_read_ready(struct port *p)
 		if (truncated)
 			p->c.truncated++;
 		spent += n > 0 ? (size_t)n : 1;
+		frames++;
 		if (p->sink)
 			p->sink(p, p->buf, truncated ? PORT_FRAME_MAX : (size_t)n, truncated,
 				p->sink_arg);
 	}
+	/*
+	 * Stopped by the cap or the budget: frames wait. A port counted so
+	 * stays counted while its turns still read half the cap: a queue that
+	 * empties for an instant between bursts of a nearly saturated link is
+	 * not a data plane gone idle, and a long run of the API then would
+	 * overflow it.
+	 */
+	set_backlog(p, (more || (p->backlog && frames >= cap / 2)) && p->fd >= 0 &&
+			       p->state != PORT_STATE_ERROR);
 	if (--p->in_callback == 0 && p->free_pending)
 		port_destroy(p);
 }
