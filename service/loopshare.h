@@ -7,9 +7,9 @@
  * run now, and says how long it ran. While no port has frames waiting the
  * API runs whenever it has work; while one has, the API gets at most
  * LOOPSHARE_API_DIV-th of the loop's time over the long run, after a burst
- * of LOOPSHARE_API_BURST_NS, so neither side can starve the other. The
- * ports read the clock only when the first starts or the last stops having
- * frames waiting, never per frame or per turn.
+ * of LOOPSHARE_API_BURST_NS, so neither side can starve the other. Time is
+ * paird's own CPU time; the ports read the clock only when the first of
+ * them starts having frames waiting, never per frame or per turn.
  *
  * Single-threaded: one loopshare per event loop, owned by whoever made the
  * loop (paird.c), shared by the port set and every HTTP server on it.
@@ -37,12 +37,13 @@
 
 struct loopshare;
 
-/* Nanoseconds on a monotonic clock; @arg is the one given to loopshare_new(). */
+/* Nanoseconds of a clock that never goes back; @arg is the one given to loopshare_new(). */
 typedef uint64_t (*loopshare_clock_fn)(void *arg);
 
 /*
- * @clock NULL means CLOCK_MONOTONIC; tests give a clock of their own, so
- * what the API "costs" is decided by the test, not by the machine.
+ * @clock NULL means the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID):
+ * the loop's thread must be the one that calls. Tests give a clock of their
+ * own, so what the API "costs" is decided by the test, not by the machine.
  * NULL with errno ENOMEM.
  */
 struct loopshare *loopshare_new(loopshare_clock_fn clock, void *arg);
@@ -61,10 +62,7 @@ bool loopshare_backlogged(const struct loopshare *ls);
  * (its credit back to zero, if no port empties its queue first).
  */
 uint64_t loopshare_api_wait(struct loopshare *ls, uint64_t now);
-/*
- * The API ran for @ns: charged to its credit (while no frames wait, the
- * time that passes pays it back in full).
- */
+/* The API ran for @ns: charged to its credit while frames wait. */
 void loopshare_api_spent(struct loopshare *ls, uint64_t ns);
 
 #endif

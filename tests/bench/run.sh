@@ -41,8 +41,8 @@
 #      (build/tests/memio_bench), OUT (build/bench), READ_CPU (1), GEN_CPU (0).
 # The API, memory and syscalls (cases http, memory, strace; http on HTTP_DEVS,
 #      "tun tap" (tap in quick mode); memory and strace on API_DEV, tap):
-#      HTTP_DUR (3 s a wrk run and a quiet window), HTTP_CONNS ("1 16": wrk
-#      connections, a run each), HTTP_REPS (3), LIGHT_N (60 requests of the
+#      HTTP_DUR (3 s a wrk run and a quiet window), HTTP_CONNS (16: wrk
+#      connections; "1 16" is a run each), HTTP_REPS (3), LIGHT_N (60 requests of the
 #      light client) at LIGHT_RATE (10 a second), N_FOLLOW (16 followers),
 #      N_CAPREC (2000 records in the ring they read), MEM_REPS (3),
 #      MEM_PORTS (32), MEM_BINDINGS (1024), MEM_RING (4M, the ring filled with
@@ -76,7 +76,7 @@ else
 fi
 API_DEV=${API_DEV:-tap}
 HTTP_DEVS=${HTTP_DEVS:-"tun tap"}
-HTTP_CONNS=${HTTP_CONNS:-"1 16"}
+HTTP_CONNS=${HTTP_CONNS:-16}
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
 SIZES=${SIZES:-"64 1400"}
