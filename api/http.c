@@ -799,8 +799,13 @@ static void __attribute__((format(printf, 2, 0))) mhd_log(void *cls, const char 
  * turn because of the API (besides a single run's own length).
  */
 #define MHD_SLICE_NS ((uint64_t)1000 * 1000)
-/* Turns of the loop MHD lets pass before it looks at its credit again. */
-#define DEFER_TURNS 8
+/*
+ * Waiting for its credit, MHD looks at it again after this many turns of
+ * the loop, or on its timer, never sooner than DEFER_MIN_NS: each look
+ * reads paird's CPU clock, a system call.
+ */
+#define DEFER_TURNS  8
+#define DEFER_MIN_NS ((uint64_t)500 * 1000)
 
 static void rearm(struct httpd *h)
 {
@@ -894,6 +899,12 @@ static void timer_in_ns(struct httpd *h, uint64_t ns)
 	evtimer_add(h->timer, &tv);
 }
 
+static void defer(struct httpd *h, uint64_t ns)
+{
+	h->deferred = DEFER_TURNS;
+	timer_in_ns(h, ns > DEFER_MIN_NS ? ns : DEFER_MIN_NS);
+}
+
 static void run_once(struct httpd *h)
 {
 	bool was_full = connections(h) >= h->max_connections;
@@ -944,8 +955,7 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	if (h->share) {
 		wait = loopshare_api_wait(h->share, start);
 		if (wait) {
-			h->deferred = DEFER_TURNS;
-			timer_in_ns(h, wait);
+			defer(h, wait);
 			return;
 		}
 	}
@@ -970,10 +980,8 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	}
 	deadline_rearm(h);
 	rearm(h);
-	if (wait) {
-		h->deferred = DEFER_TURNS;
-		timer_in_ns(h, wait);
-	}
+	if (wait)
+		defer(h, wait);
 }
 
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,

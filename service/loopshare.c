@@ -2,13 +2,16 @@
 /*
  * The loop's sharing between the data plane and the API (loopshare.h): a
  * count of ports with frames waiting, and the API's credit, a token bucket
- * in nanoseconds of paird's CPU time, up to LOOPSHARE_API_BURST_NS. While
- * frames wait, the API's runs spend it, it grows by 1/LOOPSHARE_API_DIV of
- * the CPU time that passes, and the API waits while it is spent. While no
- * frames wait nothing is counted and the bucket is full: an idle data plane
- * leaves the whole loop to the API. (The ports keep counting as waiting
- * while their turns still read half their cap, port.c: a queue that empties
- * for an instant does not hand the API a fresh burst.)
+ * in nanoseconds, up to LOOPSHARE_API_BURST_NS. While frames wait, the
+ * API's runs spend it, it grows by 1/LOOPSHARE_API_DIV of paird's CPU time,
+ * and the API waits while it is spent. While no frames wait nothing is
+ * counted: the API runs freely, and the time the ports stay idle (on the
+ * wall clock: paird may be asleep) is credited in full when frames wait
+ * again. So a queue that empties for an instant between bursts (a
+ * generator that is itself short of CPU) does not hand the API a fresh
+ * burst, and a quiet spell of a few milliseconds gives it back. (The ports
+ * also keep counting as waiting while their turns read half their cap,
+ * port.c.)
  *
  * Why CPU time and not the wall clock: on a shared host paird is off its
  * CPU for a part of the time, and a share of the wall clock would then be a
@@ -31,12 +34,22 @@
 #include <time.h>
 
 struct loopshare {
-	loopshare_clock_fn clock;
+	loopshare_clock_fn clock, idle_clock;
 	void *clock_arg;
+	uint64_t idle_since; /* idle_clock when the last port stopped having frames waiting */
 	unsigned backlogged; /* ports whose last turn left frames waiting */
 	int64_t credit;	     /* ns the API may still spend; negative: it waits */
 	uint64_t last;	     /* when the credit was brought up to date */
 };
+
+static uint64_t monotonic_ns(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t thread_cpu_ns(void *arg)
 {
@@ -56,9 +69,11 @@ struct loopshare *loopshare_new(loopshare_clock_fn clock, void *arg)
 		return NULL;
 	}
 	ls->clock = clock ? clock : thread_cpu_ns;
+	ls->idle_clock = clock ? clock : monotonic_ns;
 	ls->clock_arg = arg;
 	ls->credit = LOOPSHARE_API_BURST_NS;
 	ls->last = ls->clock(ls->clock_arg);
+	ls->idle_since = ls->idle_clock(ls->clock_arg);
 	return ls;
 }
 
@@ -72,16 +87,14 @@ uint64_t loopshare_now(const struct loopshare *ls)
 	return ls->clock(ls->clock_arg);
 }
 
-/* Brings the credit up to @now: 1/DIV of the time since, full while nothing waits. */
+/* Brings the credit up to @now while frames wait: 1/DIV of the time since. */
 static void accrue(struct loopshare *ls, uint64_t now)
 {
 	uint64_t dt = now > ls->last ? now - ls->last : 0;
 
 	ls->last = now > ls->last ? now : ls->last;
-	if (!ls->backlogged) {
-		ls->credit = LOOPSHARE_API_BURST_NS;
+	if (!ls->backlogged)
 		return;
-	}
 	/* Capped before the add: a long spell cannot overflow it. */
 	if (dt > (uint64_t)LOOPSHARE_API_BURST_NS * LOOPSHARE_API_DIV)
 		dt = (uint64_t)LOOPSHARE_API_BURST_NS * LOOPSHARE_API_DIV;
@@ -98,9 +111,21 @@ void loopshare_backlog(struct loopshare *ls, int delta)
 		n = 0; /* defensive: never wraps */
 	else
 		n = (unsigned)((int)n + delta);
-	/* Frames start waiting: the credit grows from now on, from a full bucket. */
-	if (n && !ls->backlogged)
+	if (n && !ls->backlogged) {
+		/* Frames wait again: the idle spell is credited in full. */
+		uint64_t now = ls->idle_clock(ls->clock_arg);
+		uint64_t idle = now > ls->idle_since ? now - ls->idle_since : 0;
+
+		if (idle > (uint64_t)2 * LOOPSHARE_API_BURST_NS)
+			idle = (uint64_t)2 * LOOPSHARE_API_BURST_NS;
+		ls->credit += (int64_t)idle;
+		if (ls->credit > LOOPSHARE_API_BURST_NS)
+			ls->credit = LOOPSHARE_API_BURST_NS;
+		ls->last = ls->clock(ls->clock_arg);
+	} else if (!n && ls->backlogged) {
 		accrue(ls, ls->clock(ls->clock_arg));
+		ls->idle_since = ls->idle_clock(ls->clock_arg);
+	}
 	ls->backlogged = n;
 }
 

@@ -68,10 +68,17 @@ static void test_wait_is_proportional(void **state)
 	/* Halfway there: still waiting, for the other half. */
 	fake_now += MS * LOOPSHARE_API_DIV;
 	assert_int_equal(loopshare_api_wait(ls, fake_now), (MS + 1) * LOOPSHARE_API_DIV);
-	/* The ports empty their queues: the API runs at once, and its bucket is full again. */
+	/* The ports empty their queues: the API runs at once, uncounted. */
 	loopshare_backlog(ls, -1);
 	assert_int_equal(loopshare_api_wait(ls, fake_now), 0);
-	loopshare_api_spent(ls, 1000 * MS); /* not counted */
+	loopshare_api_spent(ls, 1000 * MS);
+	/* Frames wait again an instant later: the debt is still there. */
+	fake_now += 1000;
+	loopshare_backlog(ls, 1);
+	assert_int_equal(loopshare_api_wait(ls, fake_now), (MS - 1000 + 1) * LOOPSHARE_API_DIV);
+	/* Idle for longer: that time is credited in full, up to the burst. */
+	loopshare_backlog(ls, -1);
+	fake_now += MS + (uint64_t)LOOPSHARE_API_BURST_NS;
 	loopshare_backlog(ls, 1);
 	loopshare_api_spent(ls, (uint64_t)LOOPSHARE_API_BURST_NS - 1);
 	assert_int_equal(loopshare_api_wait(ls, fake_now), 0);
