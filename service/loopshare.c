@@ -2,16 +2,15 @@
 /*
  * The loop's sharing between the data plane and the API (loopshare.h): a
  * count of ports with frames waiting, and the API's credit, a token bucket
- * in nanoseconds, up to LOOPSHARE_API_BURST_NS. While frames wait, the
- * API's runs spend it, it grows by 1/LOOPSHARE_API_DIV of paird's CPU time,
- * and the API waits while it is spent. While no frames wait nothing is
- * counted: the API runs freely, and the time the ports stay idle (on the
- * wall clock: paird may be asleep) is credited in full when frames wait
- * again. So a queue that empties for an instant between bursts (a
- * generator that is itself short of CPU) does not hand the API a fresh
- * burst, and a quiet spell of a few milliseconds gives it back. (The ports
- * also keep counting as waiting while their turns read half their cap,
- * port.c.)
+ * in nanoseconds, up to LOOPSHARE_API_BURST_NS. The API's runs spend it.
+ * While frames wait it grows by 1/LOOPSHARE_API_DIV of paird's CPU time,
+ * and the API waits while it is spent. While no frames wait the API never
+ * waits, and the idle spell is credited at its length on the wall clock
+ * (paird may be asleep) when frames wait again. So a queue that empties for
+ * an instant between bursts (a generator itself short of CPU) gives the API
+ * only that instant, not a fresh burst; what the API ran meanwhile is
+ * charged all the same; a quiet spell of a few milliseconds fills the
+ * bucket again.
  *
  * Why CPU time and not the wall clock: on a shared host paird is off its
  * CPU for a part of the time, and a share of the wall clock would then be a
@@ -93,8 +92,6 @@ static void accrue(struct loopshare *ls, uint64_t now)
 	uint64_t dt = now > ls->last ? now - ls->last : 0;
 
 	ls->last = now > ls->last ? now : ls->last;
-	if (!ls->backlogged)
-		return;
 	/* Capped before the add: a long spell cannot overflow it. */
 	if (dt > (uint64_t)LOOPSHARE_API_BURST_NS * LOOPSHARE_API_DIV)
 		dt = (uint64_t)LOOPSHARE_API_BURST_NS * LOOPSHARE_API_DIV;
@@ -136,8 +133,10 @@ bool loopshare_backlogged(const struct loopshare *ls)
 
 uint64_t loopshare_api_wait(struct loopshare *ls, uint64_t now)
 {
+	if (!ls->backlogged)
+		return 0;
 	accrue(ls, now);
-	if (!ls->backlogged || ls->credit > 0)
+	if (ls->credit > 0)
 		return 0;
 	/* Long enough for the credit to be positive again, whatever the rounding. */
 	return ((uint64_t)(-ls->credit) + 1) * LOOPSHARE_API_DIV;
@@ -145,8 +144,6 @@ uint64_t loopshare_api_wait(struct loopshare *ls, uint64_t now)
 
 void loopshare_api_spent(struct loopshare *ls, uint64_t ns)
 {
-	if (!ls->backlogged)
-		return;
 	/* One run cannot cost more than a second, whatever the clock says. */
 	if (ns > 1000000000u)
 		ns = 1000000000u;

@@ -62,7 +62,10 @@ bool loopshare_backlogged(const struct loopshare *ls);
  * (its credit back to zero, if no port empties its queue first).
  */
 uint64_t loopshare_api_wait(struct loopshare *ls, uint64_t now);
-/* The API ran for @ns: charged to its credit while frames wait. */
+/*
+ * The API ran for @ns: charged to its credit (while no frames wait, the
+ * idle spell pays it back when they do again).
+ */
 void loopshare_api_spent(struct loopshare *ls, uint64_t ns);
 
 #endif

@@ -862,14 +862,12 @@ void port_read_ready(struct port *p)
 				p->sink_arg);
 	}
 	/*
-	 * Stopped by the cap or the budget: frames wait. A port counted so
-	 * stays counted while its turns still read half the cap: a queue that
-	 * empties for an instant between bursts of a nearly saturated link is
-	 * not a data plane gone idle, and a long run of the API then would
-	 * overflow it.
+	 * Stopped by the cap or the budget: frames wait, and the port's fd,
+	 * still readable, brings the next turn. (A queue that empties for an
+	 * instant between bursts is weighed by loopshare.c, not here: a port
+	 * counted as waiting after its EAGAIN would get no turn to undo it.)
 	 */
-	set_backlog(p, (more || (p->backlog && frames >= cap / 2)) && p->fd >= 0 &&
-			       p->state != PORT_STATE_ERROR);
+	set_backlog(p, more && p->fd >= 0 && p->state != PORT_STATE_ERROR);
 	if (--p->in_callback == 0 && p->free_pending)
 		port_destroy(p);
 }

@@ -161,7 +161,7 @@ int port_write(struct port *port, const void *frame, size_t len);
 /*
  * The read loop body: drains the device within the byte budget and the
  * frame cap; a turn that stops on either leaves the port backlogged (its
- * env's loopshare is told) until a turn reads less than half the cap.
+ * env's loopshare is told) until a turn ends on EAGAIN.
  */
 void port_read_ready(struct port *port);
 

@@ -337,6 +337,67 @@ static void test_flood_keeps_share(void **state)
 	assert_int_equal(port_counters(fx->p0)->rx_frames - rx0, turns * PORT_READ_FRAMES);
 }
 
+/* Reads what came on every client; returns the whole answers among it (all 200). */
+static unsigned read_answers(struct fx *fx)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fx->n_clients; i++) {
+		client_read(&fx->c[i]);
+		while (fx->c[i].len) {
+			int status = client_answer(&fx->c[i]);
+
+			if (!status)
+				break;
+			assert_int_equal(status, 200);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Once the ports have read all there was, the API is not held to its
+ * share any more, whatever it owes: the requests left from a flood are
+ * answered within a few turns, and new ones at once.
+ */
+static void test_drained_port_frees_api(void **state)
+{
+	struct fx *fx = *state;
+	unsigned turns, outstanding = 0;
+
+	fx->frame_ns = 2000;
+	fx->byte_ns = 100;
+	push_frames(fx, 4 * PORT_READ_FRAMES + PORT_READ_FRAMES / 2);
+	for (unsigned i = 0; i < CLIENTS_MAX; i++) {
+		struct client *c = client_new(fx);
+
+		for (unsigned k = 0; k < 4; k++)
+			client_send(c, "/api/v1/ports/p0");
+		outstanding += 4;
+	}
+	/* Five turns of the port at its cap, the last one with half a cap and EAGAIN. */
+	for (turns = 0; turns < 5; turns++) {
+		assert_int_equal(event_base_loop(fx->base, EVLOOP_ONCE), 0);
+		outstanding -= read_answers(fx);
+	}
+	assert_int_equal(memio_queued(fx->a.m, "p0"), 0);
+	assert_false(loopshare_backlogged(fx->ls));
+	for (turns = 0; outstanding && turns < 8; turns++) {
+		assert_int_equal(event_base_loop(fx->base, EVLOOP_ONCE), 0);
+		outstanding -= read_answers(fx);
+	}
+	assert_int_equal(outstanding, 0);
+	for (unsigned i = 0; i < fx->n_clients; i++)
+		client_send(&fx->c[i], "/api/v1/ports/p0");
+	outstanding = fx->n_clients;
+	for (turns = 0; outstanding && turns < 2; turns++) {
+		assert_int_equal(event_base_loop(fx->base, EVLOOP_ONCE), 0);
+		outstanding -= read_answers(fx);
+	}
+	assert_int_equal(outstanding, 0);
+}
+
 /* With no frames waiting the API is not held back: the same flood is answered at once. */
 static void test_flood_idle_data_plane(void **state)
 {
@@ -365,6 +426,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_page_while_saturated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_keeps_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_idle_data_plane, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drained_port_frees_api, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
