@@ -932,9 +932,10 @@ static bool ready_now(struct httpd *h)
  * MHD's runs from the loop. One run moves each ready connection one step
  * (read a request, or send one buffer of a response), so a page of 100
  * capture records (~60 KB) takes about eight runs; one run per loop turn
- * made it wait for eight turns of the ports. So MHD runs again while it has work ready, within
- * MHD_SLICE_NS, and (with a loopshare) only within the API's share while a
- * port has frames waiting: past it, MHD waits for its credit on the timer.
+ * made it wait for eight turns of the ports. So MHD runs again while it
+ * has work ready, within MHD_SLICE_NS, and (with a loopshare) only within
+ * the API's share while a port has frames waiting: past it, MHD waits for
+ * its credit on the timer.
  */
 static void on_mhd(evutil_socket_t fd, short what, void *arg)
 {
