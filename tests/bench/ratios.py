@@ -296,7 +296,9 @@ def strace_table(runs, raw):
     print("\nSyscalls of paird over a drain (strace -c -f attached, the device queue "
           "pre-raised; a few HTTP calls that read the counters are in `other`). Per frame "
           "there should be one read, plus one EAGAIN per burst, and one write where the "
-          "handler writes; no clock_gettime (vDSO):\n")
+          "handler writes; an epoll_wait per 256 frames at most (a read turn's cap); "
+          "clock_gettime only around the API's runs and where the ports' backlog begins or "
+          "ends (paird's CPU clock), never per frame:\n")
     print("| case | frames | read | read EAGAIN | read - EAGAIN - frames | write | epoll_wait "
           "| clock_gettime | other | total |")
     print("|---|---|---|---|---|---|---|---|---|---|")
