@@ -287,8 +287,8 @@ def strace_table(runs, raw):
             c, fr, reads, rerr, reads - rerr - fr, writes, sc.get("epoll_wait", 0), clock,
             other, sc.get("total", 0)))
         if fr:
-            notes.append("%s: %.3f reads per frame besides the EAGAINs, %.3f writes, %.4f "
-                         "epoll_wait and %d clock_gettime syscalls per frame" % (
+            notes.append("%s: %.3f reads per frame besides the EAGAINs, %.3f writes and "
+                         "%.4f epoll_wait per frame; %d clock_gettime syscalls in all" % (
                              c, (reads - rerr) / fr, writes / fr, sc.get("epoll_wait", 0) / fr,
                              clock))
     if not rows:
