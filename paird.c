@@ -30,6 +30,7 @@
 #include "service/events.h"
 #include "service/linkmon.h"
 #include "service/log.h"
+#include "service/loopshare.h"
 #include "service/notify.h"
 #include "service/num.h"
 #include "service/portio_kernel.h"
@@ -672,6 +673,7 @@ struct paird {
 	int unix_fd;	       /* -1 once httpd_unix owns it */
 	struct stat sock_st;   /* the socket file we made: removed at exit */
 	struct event_base *base;
+	struct loopshare *share; /* the loop between the ports and the API */
 	struct port_io io;
 	struct portset *ports;
 	struct events *events; /* the port set posts to it; outlives both */
@@ -749,9 +751,11 @@ static int build_service(struct paird *d)
 	ret = portio_kernel_init(&d->io);
 	if (ret < 0)
 		return start_error("cannot open rtnetlink: %s", strerror(-ret));
+	d->share = loopshare_new(NULL, NULL);
 	d->ports = portset_new(d->base, d->io, o->state, (unsigned)o->max_ports);
-	if (!d->ports)
+	if (!d->share || !d->ports)
 		return start_error("out of memory");
+	portset_set_share(d->ports, d->share);
 	if (portset_set_dataplane(d->ports, o->capture_memory, o->capture_ring,
 				  (unsigned)o->max_bindings) < 0)
 		return start_error("out of memory");
@@ -799,6 +803,7 @@ static int build_api(struct paird *d)
 		.max_connections = (unsigned)o->max_connections,
 		.timeout_s = (unsigned)o->http_timeout,
 		.request_timeout_s = (unsigned)o->request_timeout,
+		.share = d->share,
 	};
 
 	/* Beyond loopback, clients name the machine: its name is a Host paird serves. */
@@ -917,6 +922,7 @@ static void paird_fini(struct paird *d)
 	api_free(d->api);
 	linkmon_free(d->lm);
 	portset_free(d->ports);
+	loopshare_free(d->share);
 	events_free(d->events);
 	if (d->io.ops)
 		portio_kernel_fini(&d->io);

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "../service/log.h"
+#include "../service/loopshare.h"
 #include "../service/num.h"
 #include "api.h"
 
@@ -58,6 +59,8 @@ struct httpd {
 	struct event *deadline; /* the oldest reading connection's */
 	struct event *waiting;	/* the listening socket, watched at the limit */
 	struct api *api;
+	struct loopshare *share; /* NULL: no data plane to share the loop with */
+	unsigned deferred;	 /* MHD waits for its credit: turns until it looks again */
 	enum request_via via;
 	unsigned max_connections;
 	uint64_t request_timeout_ms;
@@ -790,6 +793,20 @@ static void __attribute__((format(printf, 2, 0))) mhd_log(void *cls, const char 
 
 /* --- the loop --- */
 
+/*
+ * How long MHD may run in one callback before the rest of its ready work
+ * waits for the next loop turn: what a port's frames wait at most for their
+ * turn because of the API (besides a single run's own length).
+ */
+#define MHD_SLICE_NS ((uint64_t)1000 * 1000)
+/*
+ * Waiting for its credit, MHD looks at it again after this many turns of
+ * the loop, or on its timer, never sooner than DEFER_MIN_NS: each look
+ * reads paird's CPU clock, a system call.
+ */
+#define DEFER_TURNS  8
+#define DEFER_MIN_NS ((uint64_t)500 * 1000)
+
 static void rearm(struct httpd *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
@@ -863,13 +880,35 @@ static void on_waiting(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void on_mhd(evutil_socket_t fd, short what, void *arg)
+static uint64_t clock_ns(const struct httpd *h)
 {
-	struct httpd *h = arg;
+	struct timespec ts;
+
+	if (h->share)
+		return loopshare_now(h->share);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void timer_in_ns(struct httpd *h, uint64_t ns)
+{
+	uint64_t us = (ns + 999) / 1000;
+	struct timeval tv = { .tv_sec = (time_t)(us / 1000000),
+			      .tv_usec = (suseconds_t)(us % 1000000) };
+
+	evtimer_add(h->timer, &tv);
+}
+
+static void defer(struct httpd *h, uint64_t ns)
+{
+	h->deferred = DEFER_TURNS;
+	timer_in_ns(h, ns > DEFER_MIN_NS ? ns : DEFER_MIN_NS);
+}
+
+static void run_once(struct httpd *h)
+{
 	bool was_full = connections(h) >= h->max_connections;
 
-	(void)fd;
-	(void)what;
 	MHD_run(h->d);
 	/*
 	 * At the connection limit MHD takes the listening socket out of its
@@ -879,6 +918,59 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	 */
 	if (was_full && connections(h) < h->max_connections)
 		MHD_run(h->d);
+}
+
+/* MHD has work it can do now (a connection ready, a body to send on): it says 0 ms. */
+static bool ready_now(struct httpd *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	return MHD_get_timeout(h->d, &ms) == MHD_YES && ms == 0;
+}
+
+/*
+ * MHD's runs from the loop. One run moves each ready connection one step
+ * (read a request, or send one buffer of a response), so a page of 100
+ * capture records (~60 KB) takes about eight runs; one run per loop turn
+ * made it wait for eight turns of the ports. So MHD runs again while it
+ * has work ready, within MHD_SLICE_NS, and (with a loopshare) only within
+ * the API's share while a port has frames waiting: past it, MHD waits for
+ * its credit on the timer.
+ */
+static void on_mhd(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+	uint64_t start, t0, t1, wait = 0;
+
+	(void)fd;
+	/*
+	 * Waiting for its credit, MHD's fd (still readable) is let be for a few
+	 * turns, or until the timer: the clock (a system call) is not read on
+	 * every turn of the ports. Unless no frames wait any more: then the
+	 * API need not wait at all.
+	 */
+	if (h->deferred && !(what & EV_TIMEOUT) && loopshare_backlogged(h->share) && --h->deferred)
+		return;
+	h->deferred = 0;
+	start = t0 = clock_ns(h);
+	if (h->share) {
+		wait = loopshare_api_wait(h->share, start);
+		if (wait) {
+			defer(h, wait);
+			return;
+		}
+	}
+	for (;;) {
+		run_once(h);
+		t1 = clock_ns(h);
+		if (h->share)
+			loopshare_api_spent(h->share, t1 - t0);
+		t0 = t1;
+		if (t1 - start >= MHD_SLICE_NS || !ready_now(h))
+			break;
+		if (h->share && (wait = loopshare_api_wait(h->share, t1)) != 0)
+			break;
+	}
 	check_peer_closed(h);
 	/* Watch the backlog while MHD does not: a waiting client may displace a slow one. */
 	if (connections(h) >= h->max_connections) {
@@ -889,6 +981,8 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	}
 	deadline_rearm(h);
 	rearm(h);
+	if (wait)
+		defer(h, wait);
 }
 
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
@@ -905,6 +999,7 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	h->api = api;
 	h->via = via;
 	h->base = base;
+	h->share = limits->share;
 	h->max_connections = limits->max_connections;
 	h->request_timeout_ms = (uint64_t)limits->request_timeout_s * 1000;
 	TAILQ_INIT(&h->reading);

@@ -4,6 +4,8 @@
  * thread). MHD's epoll fd is a persistent read event and a timer is
  * re-armed from MHD_get_timeout() after every MHD_run(), as DESIGN.md
  * ("Threads and the loop") lays out. Requests are handed to api_handle().
+ * With a loopshare, the server runs MHD only within the API's share of the
+ * loop while a port has frames waiting (loopshare.h).
  */
 #ifndef PAIRD_HTTP_H
 #define PAIRD_HTTP_H
@@ -18,6 +20,7 @@
 struct api;
 struct event_base;
 struct httpd;
+struct loopshare;
 
 struct http_listen {
 	int fd;
@@ -30,6 +33,7 @@ struct httpd_limits {
 	unsigned max_connections;
 	unsigned timeout_s;	    /* idle: nothing received or sent for this long */
 	unsigned request_timeout_s; /* a request's headers and body, whole */
+	struct loopshare *share;    /* NULL: MHD runs whenever it has work */
 };
 
 /*

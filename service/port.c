@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "loopshare.h"
 
 /* Not in the uapi headers of kernels before 6.2 (Debian 12 builds with 6.1's). */
 #ifndef TUN_F_USO4
@@ -56,6 +57,7 @@ struct port {
 	struct ip_prefix found_addrs[PORT_KADDR_MAX];
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
+	bool backlog;	   /* the last read turn left frames waiting */
 	uint8_t *buf;	   /* PORT_VNET_READ_MAX bytes */
 	uint8_t *tx;	   /* vnet_hdr: a frame to write behind its header */
 };
@@ -165,9 +167,20 @@ static struct port *port_alloc(const struct port_env *env, const struct port_con
 	return p;
 }
 
+/* Tells the loop's sharing (loopshare.h) whether frames wait on @p after its turn. */
+static void set_backlog(struct port *p, bool backlog)
+{
+	if (p->backlog == backlog)
+		return;
+	p->backlog = backlog;
+	if (p->env->share)
+		loopshare_backlog(p->env->share, backlog ? 1 : -1);
+}
+
 /* Stops I/O and gives the device back; the memory stays until port_destroy(). */
 static void port_release(struct port *p)
 {
+	set_backlog(p, false);
 	if (p->ev)
 		event_del(p->ev);
 	if (p->fd >= 0) {
@@ -850,6 +863,7 @@ static void port_fail(struct port *p, const char *op, int err)
 	record_error(p, op, err, msg);
 	if (p->ev)
 		event_del(p->ev);
+	set_backlog(p, false);
 	p->state = PORT_STATE_ERROR;
 	log_error("port %s: %s; reading stopped", p->cfg.name, msg);
 	if (p->env->on_event)
@@ -945,16 +959,22 @@ static void vnet_input(struct port *p, size_t n)
 void port_read_ready(struct port *p)
 {
 	size_t budget = p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET;
+	unsigned cap = p->env->read_frames ? p->env->read_frames : PORT_READ_FRAMES;
 	size_t spent = 0;
+	unsigned frames = 0;
+	bool more = true; /* no EAGAIN yet: frames may be waiting */
 
 	p->in_callback++;
-	while (spent < budget && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
+	while (spent < budget && frames < cap && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
 		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf,
 					 p->cfg.vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX);
 		bool truncated;
 
-		if (n == -EAGAIN || n == -EINTR)
+		if (n == -EAGAIN || n == -EINTR) {
+			/* EINTR: the rest comes at the next turn; nothing is known to wait. */
+			more = false;
 			break;
+		}
 		if (n == -EBADFD) {
 			/* tun answers EBADFD once its device was unregistered. */
 			port_mark_gone(p);
@@ -967,6 +987,7 @@ void port_read_ready(struct port *p)
 		}
 		if (p->cfg.vnet_hdr) {
 			spent += n > 0 ? (size_t)n : 1;
+			frames++;
 			vnet_input(p, (size_t)n);
 			continue;
 		}
@@ -976,10 +997,18 @@ void port_read_ready(struct port *p)
 		if (truncated)
 			p->c.truncated++;
 		spent += n > 0 ? (size_t)n : 1;
+		frames++;
 		if (p->sink)
 			p->sink(p, p->buf, truncated ? PORT_FRAME_MAX : (size_t)n, truncated,
 				p->sink_arg);
 	}
+	/*
+	 * Stopped by the cap or the budget: frames wait, and the port's fd,
+	 * still readable, brings the next turn. (A queue that empties for an
+	 * instant between bursts is weighed by loopshare.c, not here: a port
+	 * counted as waiting after its EAGAIN would get no turn to undo it.)
+	 */
+	set_backlog(p, more && p->fd >= 0 && p->state != PORT_STATE_ERROR);
 	if (--p->in_callback == 0 && p->free_pending)
 		port_destroy(p);
 }

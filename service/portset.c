@@ -283,6 +283,11 @@ int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring
 	return 0;
 }
 
+void portset_set_share(struct portset *ps, struct loopshare *ls)
+{
+	ps->env.share = ls;
+}
+
 uint8_t *portset_scratch(const struct portset *ps)
 {
 	return ps->senv.scratch;

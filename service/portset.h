@@ -44,6 +44,12 @@ void portset_free(struct portset *ps);
 int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring_bytes,
 			  unsigned max_bindings);
 const struct capture_budget *portset_budget(const struct portset *ps);
+/*
+ * The loop's sharing (loopshare.h) every port tells when frames wait after
+ * its read turn; NULL (the default) tells nobody. @ls must outlive the set.
+ */
+struct loopshare;
+void portset_set_share(struct portset *ps, struct loopshare *ls);
 
 /*
  * Recreates the ports of the state file. A missing file is an empty start;

@@ -11,6 +11,12 @@
           ttfb: request sent to the first record's bytes; rps: records per
           second one follower received (first to last record); agg_rps: all
           records of all followers over the whole span.
+  latency a light client: -n requests of PATH, --rate a second (paced,
+          one at a time), each timed from its request to its last byte
+          (--kind get: one kept-alive connection, the whole answer by
+          Content-Length or chunked encoding) or to its first pcap record
+          (--kind stream: a new connection each, closed after it). Prints
+            RESULT latency kind=K rate=R n=N p50_ms p90_ms p99_ms max_ms errors=E
   hold    N connections held open, then `READY n=N` on stdout; they stay
           until stdin closes (or --max-s). --kind idle: a GET of PATH
           answered on each, the connection kept alive; --kind stalled: PATH
@@ -155,6 +161,81 @@ def follow(a, token):
     return 0 if done == a.n else 1
 
 
+def read_answer(sock, deadline):
+    """Reads one HTTP/1.1 answer whole; returns its status line."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += recv_some(sock, deadline)
+    head, body = buf.split(b"\r\n\r\n", 1)
+    lines = head.split(b"\r\n")
+    hdrs = {ln.split(b":", 1)[0].strip().lower(): ln.split(b":", 1)[1].strip()
+            for ln in lines[1:] if b":" in ln}
+    if b"content-length" in hdrs:
+        n = int(hdrs[b"content-length"])
+        while len(body) < n:
+            body += recv_some(sock, deadline)
+    elif hdrs.get(b"transfer-encoding", b"").lower() == b"chunked":
+        # The answer ends with the zero-size chunk and its blank line.
+        while not (body.endswith(b"\r\n0\r\n\r\n") or body == b"0\r\n\r\n"):
+            body += recv_some(sock, deadline)
+    return lines[0]
+
+
+def recv_some(sock, deadline):
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("no answer in time")
+    sock.settimeout(left)
+    data = sock.recv(1 << 18)
+    if not data:
+        raise ConnectionError("closed by paird")
+    return data
+
+
+def latency(a, token):
+    ms, errors = [], 0
+    sock = None
+    t0 = time.monotonic()
+    deadline = t0 + a.max_s
+    for i in range(a.n):
+        due = t0 + i / a.rate
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        if due > now:
+            time.sleep(due - now)
+        try:
+            if a.kind == "stream" or sock is None:
+                sock = connect(a.port)
+            start = time.monotonic()
+            sock.sendall(request(a.path, token, a.port))
+            if a.kind == "stream":
+                f = Follower(sock)
+                while f.records == 0 and not f.closed:
+                    f.feed(recv_some(sock, start + 10), time.monotonic())
+                ok = f.records > 0
+                sock.close()
+                sock = None
+            else:
+                ok = b" 200 " in read_answer(sock, start + 10)
+            if not ok:
+                raise RuntimeError("no record or not 200")
+            ms.append((time.monotonic() - start) * 1e3)
+        except (OSError, RuntimeError, ValueError) as e:
+            errors += 1
+            print("latency: %s" % e, file=sys.stderr)
+            if sock:
+                sock.close()
+            sock = None
+    if sock:
+        sock.close()
+    print("RESULT latency kind=%s rate=%g n=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+          "max_ms=%.3f errors=%d" % (a.kind, a.rate, len(ms), pct(ms, 50), pct(ms, 90),
+                                     pct(ms, 99),
+                         max(ms) if ms else 0, errors), flush=True)
+    return 0 if ms and not errors else 1
+
+
 def hold(a, token):
     socks = []
     for _ in range(a.n):
@@ -194,18 +275,20 @@ def hold(a, token):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("follow", "hold"))
+    ap.add_argument("mode", choices=("follow", "hold", "latency"))
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--token-file", required=True)
     ap.add_argument("--path", required=True)
     ap.add_argument("-n", type=int, default=8)
     ap.add_argument("--records", type=int, default=1000)
-    ap.add_argument("--kind", choices=("idle", "stalled"), default="idle")
+    ap.add_argument("--kind", choices=("idle", "stalled", "get", "stream"), default="idle")
+    ap.add_argument("--rate", type=float, default=50, help="latency: requests a second")
     ap.add_argument("--max-s", type=float, default=20)
     a = ap.parse_args()
     with open(a.token_file) as f:
         token = f.readline().strip()
-    return follow(a, token) if a.mode == "follow" else hold(a, token)
+    modes = {"follow": follow, "hold": hold, "latency": latency}
+    return modes[a.mode](a, token)
 
 
 if __name__ == "__main__":

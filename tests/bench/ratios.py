@@ -147,59 +147,141 @@ def twisted_table(runs):
         print("\n".join(rows))
 
 
+LAT_TARGET_MS = 5.0  # issue 11: API p99 below 5 ms with the data plane saturated
+DP_TARGET = 0.9  # issue 11: the data plane keeps >= 90 % of its rate while the API is loaded
+
+
+def neighbour_ratio(runs, r, per_cpu=False):
+    """A window's frames/s over the mean of the quiet windows just before and after it;
+    per_cpu: frames per second of paird's CPU time instead (what other processes took
+    from paird's CPU cancels out)."""
+    def val(x):
+        v = float(x.get("dp_pps", 0))
+        if per_cpu:
+            c = float(x.get("cpu_pct", 0))
+            return v / c if c > 0 else 0
+        return v
+    near = [x for x in runs if x["fig"] == "http/%s/noapi/sat" % r["dev"]
+            and x.get("rep") == r.get("rep") and x.get("seq")
+            and abs(int(x["seq"]) - int(r["seq"])) == 1 and val(x) > 0]
+    if not near or "dp_pps" not in r or (per_cpu and "cpu_pct" not in r):
+        return None
+    return val(r) / statistics.mean(val(x) for x in near)
+
+
+def verdict(ok):
+    return "pass" if ok else "**fail**"
+
+
 def http_table(runs):
     figs = {r["fig"] for r in runs}
     if not any(f.startswith("http/") for f in figs):
         return
+    devs = [d for d in ("tun", "tap") if any(f.startswith("http/%s/" % d) for f in figs)]
     one = next(r for r in runs if r["fig"].startswith("http/"))
-    print("\nThe API over TCP (wrk, one thread, C connections; followers: N streams of "
-          "captures.pcap?follow=true reading a ring of %s records), the data plane idle or "
-          "saturated (the generator at full speed into a count binding); paird's frames/s in "
-          "the same window, and as a ratio to its rate with no API load (the mean of the two "
-          "windows without requests):\n" % one.get("ring_records", "?"))
-    print("| request | C | data plane | requests/s | p50 ms | p99 ms | errors "
-          "| paird frames/s meanwhile | / no API load | runs |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    noapi = [x for x in (med(runs, "http/noapi/sat", "dp_pps"),
-                         med(runs, "http/noapi2/sat", "dp_pps")) if x]
-    base = statistics.mean(x[0] for x in noapi) if noapi else None
-    names = {"ports": "GET /api/v1/ports/{name}", "captures": "GET .../captures?limit=100"}
-    conns = sorted({f.split("/")[1].split("@")[1] for f in figs if "@" in f}, key=int)
-    for what, c, load in ((w, c, l) for w in ("ports", "captures") for c in conns
-                          for l in ("idle", "sat")):
-        fig = "http/%s@%s/%s" % (what, c, load)
-        rps = med(runs, fig, "rps")
-        if not rps:
-            continue
-        p50, p99 = med(runs, fig, "p50_us"), med(runs, fig, "p99_us")
-        err = med(runs, fig, "errors")
-        dp = med(runs, fig, "dp_pps") if load == "sat" else None
-        print("| %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %d |" % (
-            names[what], c, "saturated" if load == "sat" else "idle", rate(rps[0]),
-            p50[0] / 1e3, p99[0] / 1e3, num(err and err[0]), rate(dp and dp[0]),
-            "%.2f" % (dp[0] / base) if dp and base else "n/a", rps[3]))
-    if base:
-        print("| (no requests) | | saturated | | | | | %s | 1.00 | %d |" % (rate(base), len(noapi)))
+    lat = {"light-ports": "GET /api/v1/ports/{name}",
+           "light-captures": "GET .../captures?limit=100",
+           "light-follow": "captures.pcap?follow=true, first record"}
     rows = []
-    for load in ("idle", "sat"):
-        fig = "http/follow/%s" % load
-        agg = med(runs, fig, "agg_rps")
-        if not agg:
-            continue
-        r = next(x for x in runs if x["fig"] == fig)
-        dp = med(runs, fig, "dp_pps") if load == "sat" else None
-        rows.append("| %s | %s | %s | %.2f | %.2f | %s of %s | %s | %s | %d |" % (
-            r.get("n", "?"), "saturated" if load == "sat" else "idle", rate(agg[0]),
-            med(runs, fig, "ttfb_p50_ms")[0],
-            med(runs, fig, "ttfb_p99_ms")[0], r.get("done", "?"), r.get("n", "?"),
-            rate(dp and dp[0]), "%.2f" % (dp[0] / base) if dp and base else "n/a", agg[3]))
+    for dev in devs:
+        for what in ("light-ports", "light-captures", "light-follow"):
+            for load in ("idle", "sat"):
+                fig = "http/%s/%s/%s" % (dev, what, load)
+                p99 = med(runs, fig, "p99_ms")
+                if not p99:
+                    continue
+                p50 = med(runs, fig, "p50_ms")
+                dp = med(runs, fig, "dp_pps")
+                target = ("p99 < %.0f ms: %s" % (LAT_TARGET_MS, verdict(p99[0] < LAT_TARGET_MS))
+                          if load == "sat" else "")
+                rows.append("| %s | %s | %s | %.2f | %.2f (%.2f..%.2f) | %s | %s | %d |" % (
+                    dev, lat[what], "saturated" if load == "sat" else "idle", p50[0], p99[0],
+                    p99[1], p99[2], target, rate(dp and dp[0]) if load == "sat" else "n/a",
+                    p99[3]))
+    if rows:
+        r = next((x for x in runs if x["fig"].startswith("http/") and "light" in x["fig"]), one)
+        print("\nThe API's latency for a light client (one request at a time, %s a second, "
+              "%s requests a run; each timed from its request to its last byte, or to the first "
+              "record of a followed stream on a new connection), the data plane idle or "
+              "saturated (the generator at full speed into a count binding); medians over the "
+              "runs of each run's p50 and p99 (min..max of the p99s):\n" % (
+                  r.get("rate", "25"), r.get("n", "?")))
+        print("| dev | request | data plane | p50 ms | p99 ms | target | paird frames/s "
+              "meanwhile | runs |")
+        print("|---|---|---|---|---|---|---|---|")
+        print("\n".join(rows))
+    print("\nThe API under load over TCP (wrk, one thread, C connections, on a ring of %s "
+          "records), the data plane idle or saturated; paird's frames/s in the same window, "
+          "as a ratio to the windows with no requests just before and after it (median over "
+          "the runs of each run's ratio; 'per CPU s': the same ratio of frames per second of "
+          "paird's own CPU time, which other processes taking paird's CPU do not move), "
+          "paird's CPU time over the window's, and the frames the device dropped for want "
+          "of a reader (> 0: the data plane was saturated):\n" % one.get("ring_records", "?"))
+    print("| dev | request | C | data plane | requests/s | p50 ms | p99 ms | errors "
+          "| paird frames/s meanwhile | / no API load | target | per CPU s | paird CPU % "
+          "| dropped/s | runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    names = {"ports": "GET /api/v1/ports/{name}", "captures": "GET .../captures?limit=100"}
+    conns = sorted({f.split("/")[2].split("@")[1] for f in figs if "@" in f}, key=int)
+    for dev in devs:
+        for what, c, load in ((w, c, l) for w in ("ports", "captures") for c in conns
+                              for l in ("idle", "sat")):
+            fig = "http/%s/%s@%s/%s" % (dev, what, c, load)
+            rps = med(runs, fig, "rps")
+            if not rps:
+                continue
+            p50, p99 = med(runs, fig, "p50_us"), med(runs, fig, "p99_us")
+            err = med(runs, fig, "errors")
+            dp = drop = ratio = cratio = cpu = None
+            if load == "sat":
+                dp = med(runs, fig, "dp_pps")
+                drop = med(runs, fig, "drop_pps")
+                cpu = med(runs, fig, "cpu_pct")
+                rs = [x for x in (neighbour_ratio(runs, r) for r in runs if r["fig"] == fig)
+                      if x is not None]
+                ratio = statistics.median(rs) if rs else None
+                rs = [x for x in (neighbour_ratio(runs, r, True) for r in runs
+                                  if r["fig"] == fig) if x is not None]
+                cratio = statistics.median(rs) if rs else None
+            print("| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s "
+                  "| %d |" % (
+                      dev, names[what], c, "saturated" if load == "sat" else "idle",
+                      rate(rps[0]), p50[0] / 1e3, p99[0] / 1e3, num(err and err[0]),
+                      rate(dp and dp[0]), "%.2f" % ratio if ratio is not None else "n/a",
+                      ">= %.1f: %s" % (DP_TARGET, verdict(ratio >= DP_TARGET))
+                      if ratio is not None else "",
+                      "%.2f" % cratio if cratio is not None else "n/a",
+                      num(cpu and cpu[0]), rate(drop and drop[0]), rps[3]))
+        base = med(runs, "http/%s/noapi/sat" % dev, "dp_pps")
+        if base:
+            drop = med(runs, "http/%s/noapi/sat" % dev, "drop_pps")
+            cpu = med(runs, "http/%s/noapi/sat" % dev, "cpu_pct")
+            print("| %s | (no requests) | | saturated | | | | | %s | 1.00 | | 1.00 | %s | %s "
+                  "| %d |" % (dev, rate(base[0]), num(cpu and cpu[0]), rate(drop and drop[0]),
+                              base[3]))
+    rows = []
+    for dev in devs:
+        for load in ("idle", "sat"):
+            fig = "http/%s/follow/%s" % (dev, load)
+            agg = med(runs, fig, "agg_rps")
+            if not agg:
+                continue
+            r = next(x for x in runs if x["fig"] == fig)
+            dp = med(runs, fig, "dp_pps") if load == "sat" else None
+            rs = [x for x in (neighbour_ratio(runs, y) for y in runs if y["fig"] == fig)
+                  if x is not None] if load == "sat" else []
+            rows.append("| %s | %s | %s | %s | %.2f | %.2f | %s of %s | %s | %s | %d |" % (
+                dev, r.get("n", "?"), "saturated" if load == "sat" else "idle", rate(agg[0]),
+                med(runs, fig, "ttfb_p50_ms")[0], med(runs, fig, "ttfb_p99_ms")[0],
+                r.get("done", "?"), r.get("n", "?"), rate(dp and dp[0]),
+                "%.2f" % statistics.median(rs) if rs else "n/a", agg[3]))
     if rows:
         print("\nFollowers: N streams opened at once, each reading the ring's records; "
               "time to the first record (p50, p99 over the N), records/s delivered to all of "
               "them together (first request to last record):\n")
-        print("| followers | data plane | records/s | first record p50 ms | p99 ms | finished "
-              "| paird frames/s meanwhile | / no API load | runs |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| dev | followers | data plane | records/s | first record p50 ms | p99 ms "
+              "| finished | paird frames/s meanwhile | / no API load | runs |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         print("\n".join(rows))
 
 
@@ -220,13 +302,15 @@ def mem_table(runs):
         if key == "captured-frame" and r.get("ring_bytes"):
             extra = " (ring %s KiB: %.0f B of ring a record)" % (
                 int(r["ring_bytes"]) // 1024, int(r["ring_bytes"]) / int(r["n"]))
-        rows.append("| %s | %s | %s | %s | %s%s |" % (
-            label, r["n"], r["rss0_kb"], r["rss1_kb"], num(b[0]), extra))
+        rows.append("| %s | %s | %s | %s | %s (%s..%s)%s | %d |" % (
+            label, r["n"], r["rss0_kb"], r["rss1_kb"], num(b[0]), num(b[1]), num(b[2]), extra,
+            b[3]))
     if rows:
-        print("\nResident memory (VmRSS of paird, before and after adding N of an item; "
-              "bytes each = the difference / N, rounded to pages by the kernel):\n")
-        print("| item | N | RSS before, KiB | RSS after, KiB | bytes each |")
-        print("|---|---|---|---|---|")
+        print("\nResident memory (VmRSS of paird, before and after adding N of an item, "
+              "from the first run; bytes each = the difference / N, rounded to pages by the "
+              "kernel: the median over the runs, min..max):\n")
+        print("| item | N | RSS before, KiB | RSS after, KiB | bytes each | runs |")
+        print("|---|---|---|---|---|---|")
         print("\n".join(rows))
 
 
@@ -247,8 +331,8 @@ def strace_table(runs, raw):
             c, fr, reads, rerr, reads - rerr - fr, writes, sc.get("epoll_wait", 0), clock,
             other, sc.get("total", 0)))
         if fr:
-            notes.append("%s: %.3f reads per frame besides the EAGAINs, %.3f writes, %.4f "
-                         "epoll_wait and %d clock_gettime syscalls per frame" % (
+            notes.append("%s: %.3f reads per frame besides the EAGAINs, %.3f writes and "
+                         "%.4f epoll_wait per frame; %d clock_gettime syscalls in all" % (
                              c, (reads - rerr) / fr, writes / fr, sc.get("epoll_wait", 0) / fr,
                              clock))
     if not rows:
@@ -256,7 +340,9 @@ def strace_table(runs, raw):
     print("\nSyscalls of paird over a drain (strace -c -f attached, the device queue "
           "pre-raised; a few HTTP calls that read the counters are in `other`). Per frame "
           "there should be one read, plus one EAGAIN per burst, and one write where the "
-          "handler writes; no clock_gettime (vDSO):\n")
+          "handler writes; an epoll_wait per 256 frames at most (a read turn's cap); "
+          "clock_gettime only around the API's runs and where the ports' backlog begins or "
+          "ends (paird's CPU clock), never per frame:\n")
     print("| case | frames | read | read EAGAIN | read - EAGAIN - frames | write | epoll_wait "
           "| clock_gettime | other | total |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -47,12 +47,15 @@
 #      tests/integration/test_bench_smoke.sh),
 #      BENCH_SRC (../shared/bench), PAIRD (build/paird), MEMIO_BENCH
 #      (build/tests/memio_bench), OUT (build/bench), READ_CPU (1), GEN_CPU (0).
-# The API, memory and syscalls (cases http, memory, strace; on API_DEV, tap):
-#      HTTP_DUR (5 s a wrk run), HTTP_CONNS ("1 16": wrk connections, a run
-#      each), HTTP_REPS (1), N_FOLLOW (16 followers), N_CAPREC (2000 records
-#      in the ring they read), MEM_PORTS (32), MEM_BINDINGS (1024),
-#      MEM_RING (4M, the ring filled with N_MEMFILL 60000 frames),
-#      MEM_CLIENTS (128 connections of each kind), N_STRACE (20000 frames).
+# The API, memory and syscalls (cases http, memory, strace; http on HTTP_DEVS,
+#      "tun tap" (tap in quick mode); memory and strace on API_DEV, tap):
+#      HTTP_DUR (3 s a wrk run and a quiet window), HTTP_CONNS (16: wrk
+#      connections; "1 16" is a run each), HTTP_REPS (3), LIGHT_N (60 requests of the
+#      light client) at LIGHT_RATE (10 a second), N_FOLLOW (16 followers),
+#      N_CAPREC (2000 records in the ring they read), MEM_REPS (3),
+#      MEM_PORTS (32), MEM_BINDINGS (1024), MEM_RING (4M, the ring filled with
+#      N_MEMFILL 60000 frames), MEM_CLIENTS (128 connections of each kind),
+#      N_STRACE (20000 frames).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 src=${BENCH_SRC:-$root/../shared/bench}
@@ -67,19 +70,22 @@ if [ "$quick" = 1 ]; then
 	REPS=1 N_DRAIN=3000 N_DRAIN_BIG=3000 N_PY=2000 N_PING=300 CG_N=1000 IDLE_MS=100
 	MANY=${MANY:-"1 4096"} SIZES=${SIZES:-64}
 	HTTP_REPS=1 HTTP_DUR=1 N_FOLLOW=4 N_CAPREC=300 MEM_PORTS=4 MEM_CLIENTS=16
-	HTTP_CONNS=${HTTP_CONNS:-8}
+	HTTP_CONNS=${HTTP_CONNS:-8} HTTP_DEVS=${HTTP_DEVS:-tap} LIGHT_N=10 LIGHT_RATE=20 MEM_REPS=1
 	MEM_RING=256K N_MEMFILL=4000 N_STRACE=2000 MEM_BINDINGS=128
 else
 	REPS=${REPS:-3} N_DRAIN=${N_DRAIN:-100000} N_DRAIN_BIG=${N_DRAIN_BIG:-50000}
 	N_PY=${N_PY:-30000} N_PING=${N_PING:-10000} CG_N=${CG_N:-10000}
 	IDLE_MS=200
-	HTTP_REPS=${HTTP_REPS:-1} HTTP_DUR=${HTTP_DUR:-5} N_FOLLOW=${N_FOLLOW:-16}
+	HTTP_REPS=${HTTP_REPS:-3} HTTP_DUR=${HTTP_DUR:-3} N_FOLLOW=${N_FOLLOW:-16}
+	LIGHT_N=${LIGHT_N:-60} LIGHT_RATE=${LIGHT_RATE:-10} MEM_REPS=${MEM_REPS:-3}
 	N_CAPREC=${N_CAPREC:-2000} MEM_PORTS=${MEM_PORTS:-32} MEM_CLIENTS=${MEM_CLIENTS:-128}
 	MEM_RING=${MEM_RING:-4M} N_MEMFILL=${N_MEMFILL:-60000} N_STRACE=${N_STRACE:-20000}
 	MEM_BINDINGS=${MEM_BINDINGS:-1024}
 fi
 API_DEV=${API_DEV:-tap}
-HTTP_CONNS=${HTTP_CONNS:-"1 16"}
+RT=$(command -v chrt >/dev/null && echo "chrt -f 1")
+HTTP_DEVS=${HTTP_DEVS:-"tun tap"}
+HTTP_CONNS=${HTTP_CONNS:-16}
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
 SIZES=${SIZES:-"64 1400"}
@@ -445,9 +451,10 @@ if has callgrind; then
 	done
 fi
 
-# --- The API, memory and syscalls (issue 11). One device (API_DEV, tap by
-# default), 64 B frames; paird on READ_CPU, the generator and the clients on
-# GEN_CPU (2 CPUs: the clients share the generator's).
+# --- The API, memory and syscalls (issue 11). The API on HTTP_DEVS, memory
+# and syscalls on API_DEV (tap by default), 64 B frames; paird on READ_CPU,
+# the generator and the clients on GEN_CPU (2 CPUs: the clients share the
+# generator's).
 TOKF=$scratch/token
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKF"
 echo >>"$TOKF"
@@ -490,24 +497,33 @@ wrk_run() {
 	sed -n 's/^RESULT wrk //p' "$3"
 }
 
-# http_run REP: GET /api/v1/ports/{name}, a page of 100 captured records and
-# N_FOLLOW followers of the capture stream, with the data plane idle and
-# saturated (the generator at full speed into a count binding, bounded by
-# frames and seconds); while saturated, paird's frames/s in each window (no
-# API load, wrk on each path) for the ratio loaded / idle API.
+# http_run REP DEV: the API with the data plane idle, then saturated (the
+# generator at full speed into a count binding, bounded by frames and
+# seconds):
+#  - a light client (clients.py latency: LIGHT_N requests, LIGHT_RATE a
+#    second, one at a time) on GET /api/v1/ports/{name}, on a page of 100
+#    captured records and on the first record of a followed pcap stream: the
+#    API's latency as a dashboard sees it (the p99 < 5 ms target);
+#  - wrk (HTTP_CONNS connections) on the port and on the page: requests/s,
+#    and paird's frames/s meanwhile against the windows with no requests
+#    just before and after (the >= 0.9 target);
+#  - N_FOLLOW followers of the capture stream opened at once.
+# Every window records paird's frames/s and the frames the device dropped
+# for want of a reader (drop_pps > 0: the data plane was saturated), in
+# order (seq), so ratios.py can pair each window with its neighbours.
 http_run() {
-	local rep=$1 dev=$API_DEV ns ifn dst log state load gp f0 f1 t0 t1 r w c
+	local rep=$1 dev=$2 ns ifn dst log state load gp r w c seq=0 nwin newest
 	ns=$(dev_ns "$dev")
 	ifn=$(dev_if "$dev")
 	dst=$(dev_dst "$dev")
-	log=results/raw/http.r$rep
+	log=results/raw/http-$dev.r$rep
 	state=$scratch/state-http.json
 	printf '{"format":1,"ports":[{"name":"%s","type":"%s","attach":true,"bindings":[%s,%s]}]}\n' \
 		"$ifn" "$dev" '{"id":1,"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"count"}' \
 		'{"id":2,"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9001},"handler":"capture"}' \
 		>"$state"
 	if ! api_start "$dev" "$state" "$log.paird" --max-streams 128 --max-connections 256; then
-		rec "fig=http/ports/idle rep=$rep error=paird_not_ready"
+		rec "fig=http/$dev/ports@1/idle rep=$rep error=paird_not_ready"
 		return
 	fi
 	# The ring the pages and the followers read: N_CAPREC records at UDP 9001.
@@ -518,44 +534,73 @@ http_run() {
 		sleep 0.1
 	done
 	r=$(port_json "$ns" "$ifn" 'd["counters"]["capture"]["records"]')
+	# The light follower starts after the newest record but one: one record to send.
+	newest=$(acurl "$ns" "/api/v1/ports/$ifn/captures?limit=1" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["newest_seq"])' 2>/dev/null || echo 1)
+	# Windows while saturated: wrk and its quiet neighbours, the light clients, the followers.
+	nwin=$((4 * $(wc -w <<<"$HTTP_CONNS") + 3))
 	for load in idle sat; do
 		gp=
 		if [ "$load" = sat ]; then
 			# UDP GSO through the route: the fastest ordinary-frame source.
-			ip netns exec "$ns" ./bin/gen -d "$dst" -g 64 -s 64 -n 200000000 \
-				-t $(((2 + 2 * $(wc -w <<<"$HTTP_CONNS")) * HTTP_DUR + 30)) \
-				-c "$GEN_CPU" >"$log.gen" 2>&1 &
+			ip netns exec "$ns" ./bin/gen -d "$dst" -g 64 -s 64 -n 2000000000 \
+				-t $((nwin * HTTP_DUR + 3 * LIGHT_N / LIGHT_RATE + 40)) \
+				-c "$GEN_CPU" >"$log.gen-$load" 2>&1 &
 			gp=$!
 			PIDS+=("$gp")
 			sleep 0.5
 		fi
 		# win NAME CMD...: CMD's run is a window; records paird's frames/s in it.
 		win() {
-			local name=$1 res
+			local name=$1 res f0 f1 d0 d1 t0 t1 c0 c1
 			shift
+			seq=$((seq + 1))
 			f0=$(port_json "$ns" "$ifn" 'd["counters"]["rx_frames"]')
+			d0=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/statistics/tx_dropped")
+			c0=$(cpu_ns "$SP")
 			t0=$(date +%s.%N)
 			res=$("$@")
 			t1=$(date +%s.%N)
+			c1=$(cpu_ns "$SP")
+			d1=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/statistics/tx_dropped")
 			f1=$(port_json "$ns" "$ifn" 'd["counters"]["rx_frames"]')
-			rec "fig=http/$name/$load rep=$rep dev=$dev ring_records=$r $res" \
-				"dp_pps=$(awk -v a="$f0" -v b="$f1" -v s="$t0" -v e="$t1" \
-					'BEGIN { printf "%.0f", (b - a) / (e - s) }')"
+			# cpu_pct: paird's CPU time over the window's (under 100: others took its CPU).
+			rec "fig=http/$dev/$name/$load rep=$rep seq=$seq dev=$dev ring_records=$r $res" \
+				"$(awk -v a="$f0" -v b="$f1" -v c="$d0" -v d="$d1" -v s="$t0" -v e="$t1" \
+					-v x="$c0" -v y="$c1" 'BEGIN { printf "dp_pps=%.0f drop_pps=%.0f cpu_pct=%.1f",
+					(b - a) / (e - s), (d - c) / (e - s), (y - x) / (e - s) / 1e7 }')"
 		}
-		[ "$load" = sat ] && win noapi sleep "$HTTP_DUR"
+		quiet() { [ "$load" = sat ] && win noapi sleep "$HTTP_DUR"; }
+		# The light client shares GEN_CPU with the generator, a CPU hog: at a
+		# real-time priority it runs as soon as an answer comes, instead of
+		# waiting up to a scheduler slice (~3 ms), which would be its own
+		# latency, not paird's.
+		light() { # kind path
+			ip netns exec "$ns" taskset -c "$GEN_CPU" $RT python3 "$root/tests/bench/clients.py" \
+				latency --port "$HTTP_PORT" --token-file "$TOKF" --kind "$1" -n "$LIGHT_N" \
+				--rate "$LIGHT_RATE" --max-s $((LIGHT_N / LIGHT_RATE + 20)) --path "$2" \
+				2>>"$log.light" | sed -n 's/^RESULT latency //p'
+		}
+		quiet
+		win light-ports light get "/api/v1/ports/$ifn"
+		win light-captures light get "/api/v1/ports/$ifn/captures?limit=100"
+		win light-follow light stream "/api/v1/ports/$ifn/captures.pcap?follow=true&after=$((newest - 1))"
+		quiet
 		for c in $HTTP_CONNS; do
 			win "ports@$c" wrk_run "$ns" "/api/v1/ports/$ifn" "$log.ports-$c-$load" "$c"
+			quiet
 		done
 		for c in $HTTP_CONNS; do
 			win "captures@$c" wrk_run "$ns" "/api/v1/ports/$ifn/captures?limit=100" \
 				"$log.captures-$c-$load" "$c"
+			quiet
 		done
-		[ "$load" = sat ] && win noapi2 sleep "$HTTP_DUR"
 		win follow sh -c "ip netns exec $ns taskset -c $GEN_CPU python3 \
 			$root/tests/bench/clients.py follow --port $HTTP_PORT --token-file $TOKF \
 			-n $N_FOLLOW --records $N_CAPREC --max-s 20 \
 			--path '/api/v1/ports/$ifn/captures.pcap?follow=true' 2>&1 |
 			sed -n 's/^RESULT follow //p'"
+		quiet
 		[ -n "$gp" ] && stop_pid "$gp"
 	done
 	stop_pid "$SP"
@@ -716,13 +761,17 @@ strace_run() {
 
 if has http; then
 	for rep in $(seq "$HTTP_REPS"); do
-		progress "http rep $rep: ports, captures, followers; data plane idle and saturated"
-		http_run "$rep"
+		for dev in $HTTP_DEVS; do
+			progress "http rep $rep, $dev: light clients, wrk, followers; data plane idle and saturated"
+			http_run "$rep" "$dev"
+		done
 	done
 fi
 if has memory; then
-	progress "memory: per port, binding, captured frame, HTTP client"
-	mem_run 1
+	for rep in $(seq "$MEM_REPS"); do
+		progress "memory rep $rep: per port, binding, captured frame, HTTP client"
+		mem_run "$rep"
+	done
 fi
 if has strace; then
 	for c in count echo; do

@@ -6,8 +6,8 @@
 # echo, forward, the simulated host (drained and under ping -f), 1 and 4,096
 # count bindings, count on a vnet_hdr tun fed GSO super-frames (tun only),
 # the Twisted Pair peer, and callgrind's instructions per frame on the
-# memory I/O harness; the API under wrk and followers with the
-# data plane idle and saturated, resident memory per item and the syscalls
+# memory I/O harness; the API for a light client, under wrk and followers
+# with the data plane idle and saturated, resident memory per item and the syscalls
 # of a drain (strace -c); the report prints them. Nothing is timed
 # or judged here: the figures are the bench's business, the rows are ours.
 # The bench makes its own namespaces (198.18.0.0/15, bounded loads) and
@@ -99,22 +99,29 @@ done
 grep -q "^| echo | tap | 64 B | .* | 1 |" <(sed -n '/bare read-and-write loop/,$p' "$out/ratios.md") ||
 	fail "ratios.md has no bare read-and-write table"
 
-# The API: wrk answered every request (rps > 0, no errors) on each path (8
-# connections in quick mode), the data plane idle and saturated; while saturated
-# paird counted frames in every window; every follower got every record.
+# The API (on tap in quick mode): the light client got every answer on each
+# path, wrk answered every request (rps > 0, no errors) on each path (8
+# connections in quick mode), the data plane idle and saturated; while
+# saturated paird counted frames in every window; every follower got every
+# record.
 for load in idle sat; do
-	for c in ports@8 captures@8; do
-		row "http/$c/$load" requests
-		row "http/$c/$load" p99_us
-		grep -m1 "^fig=http/$c/$load " "$runs" | grep -q ' errors=0 ' ||
-			fail "http/$c/$load: wrk saw errors"
-		[ "$load" = sat ] && row "http/$c/$load" dp_pps
+	for c in light-ports light-captures light-follow; do
+		row "http/tap/$c/$load" p99_ms
+		grep -m1 "^fig=http/tap/$c/$load " "$runs" | grep -q ' errors=0 ' ||
+			fail "http/tap/$c/$load: the light client saw errors"
 	done
-	row "http/follow/$load" agg_rps
-	grep -m1 "^fig=http/follow/$load " "$runs" | grep -q ' done=4 ' ||
-		fail "http/follow/$load: not every follower got every record"
+	for c in ports@8 captures@8; do
+		row "http/tap/$c/$load" requests
+		row "http/tap/$c/$load" p99_us
+		grep -m1 "^fig=http/tap/$c/$load " "$runs" | grep -q ' errors=0 ' ||
+			fail "http/tap/$c/$load: wrk saw errors"
+		[ "$load" = sat ] && row "http/tap/$c/$load" dp_pps
+	done
+	row "http/tap/follow/$load" agg_rps
+	grep -m1 "^fig=http/tap/follow/$load " "$runs" | grep -q ' done=4 ' ||
+		fail "http/tap/follow/$load: not every follower got every record"
 done
-row http/noapi/sat dp_pps
+row http/tap/noapi/sat dp_pps
 # Memory: a figure for every item.
 for m in port binding captured-frame client-idle client-stalled; do
 	row "mem/$m" n
@@ -127,7 +134,8 @@ for c in count echo; do
 	r=$(grep -m1 "^fig=strace/$c " "$runs" | grep -o ' sc_read=[0-9]*' | cut -d= -f2)
 	[ "${n:-0}" -ge 2000 ] && [ "$r" -ge "$n" ] || fail "strace/$c: $r reads for $n frames"
 done
-for t in "The API over TCP" "Followers:" "Resident memory" "Syscalls of paird" "strace -c -f, count"; do
+for t in "light client" "The API under load" "Followers:" "Resident memory" "Syscalls of paird" \
+	"strace -c -f, count"; do
 	grep -q "$t" "$out/ratios.md" || fail "ratios.md has no '$t' table"
 done
 note "every bench case produced its row ($(grep -c '^fig=' "$runs") runs)"

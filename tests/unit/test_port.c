@@ -3,7 +3,8 @@
  * Unit tests of service/port.c on the memory port I/O (portio_mem.h): open
  * and its failures at every step (nothing left behind, undo on attached
  * devices, the fault naming kind, errno and field), unprivileged attach,
- * the read loop (EAGAIN, EINTR, byte budget, truncation, fatal errnos,
+ * the read loop (EAGAIN, EINTR, byte budget, frame cap and the backlog it
+ * reports to the loop's sharing, truncation, fatal errnos,
  * deleted devices, port_free() from inside callbacks, a real libevent
  * loop), writes and port_reconfigure() with undo. No root, no devices.
  */
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "../../service/log.h"
+#include "../../service/loopshare.h"
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
 #include "support.h"
@@ -39,6 +41,7 @@ struct fx {
 	bool last_truncated;
 	unsigned truncated;
 	unsigned free_at; /* port_free() from the sink at this frame (1-based), 0 never */
+	bool endless;	  /* the sink queues a frame again for each one read */
 	uint8_t *expect;  /* when set, the delivered bytes must match its prefix */
 };
 
@@ -65,6 +68,8 @@ static void sink(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		assert_memory_equal(frame, fx->expect, len);
 	if (fx->free_at && fx->frames == fx->free_at)
 		port_free(port);
+	if (fx->endless)
+		assert_int_equal(memio_push(fx->m, port_name(port), frame, len), 0);
 }
 
 static int setup(void **state)
@@ -684,6 +689,105 @@ static void test_read_default_budget(void **state)
 	port_free(p);
 }
 
+/*
+ * Small frames stop at the frame cap long before the byte budget: 64-byte
+ * frames would otherwise be read 4,096 to a turn (8-10 ms on a slow host)
+ * while the API and the other ports wait.
+ */
+static void test_read_frame_cap(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_of("p0", PORT_TAP);
+	struct port *p = open_ok(fx, &c);
+
+	push_frames(fx, "p0", 2 * PORT_READ_FRAMES + 10, 64, 0);
+	port_read_ready(p);
+	assert_int_equal(fx->frames, PORT_READ_FRAMES);
+	assert_int_equal(memio_queued(fx->m, "p0"), PORT_READ_FRAMES + 10);
+	port_read_ready(p);
+	assert_int_equal(fx->frames, 2 * PORT_READ_FRAMES);
+	port_read_ready(p);
+	assert_int_equal(fx->frames, 2 * PORT_READ_FRAMES + 10);
+	assert_int_equal(memio_queued(fx->m, "p0"), 0);
+	port_free(p);
+
+	/* A cap of the environment's own; the byte budget still applies under it. */
+	c = cfg_of("p1", PORT_TAP);
+	fx->frames = 0;
+	fx->env.read_frames = 7;
+	p = open_ok(fx, &c);
+	push_frames(fx, "p1", 20, 64, 0);
+	port_read_ready(p);
+	assert_int_equal(fx->frames, 7);
+	fx->env.read_budget = 3 * 64;
+	port_read_ready(p);
+	assert_int_equal(fx->frames, 10);
+	port_free(p);
+}
+
+/*
+ * A port whose turn ends on the cap or the budget tells the loop's sharing
+ * that frames wait, until a turn ends on EAGAIN; an error, a deleted device
+ * or port_free() take it back, so the API is never held to its share by a
+ * port that cannot read (or has nothing left to).
+ */
+static void test_read_backlog(void **state)
+{
+	struct fx *fx = *state;
+	struct loopshare *ls = loopshare_new(NULL, NULL);
+	struct port_config c0 = cfg_of("p0", PORT_TAP), c1 = cfg_of("p1", PORT_TUN);
+	struct port *p0, *p1;
+
+	assert_non_null(ls);
+	fx->env.share = ls;
+	fx->env.read_frames = 4;
+	p0 = open_ok(fx, &c0);
+	p1 = open_ok(fx, &c1);
+	assert_false(loopshare_backlogged(ls));
+	push_frames(fx, "p0", 10, 64, 0);
+	push_frames(fx, "p1", 10, 64, 0);
+	port_read_ready(p0);
+	assert_true(loopshare_backlogged(ls));
+	port_read_ready(p1);
+	port_read_ready(p0); /* the cap again: counted once */
+	port_read_ready(p0); /* the last 2, then EAGAIN: p0 is done, p1 still waits */
+	assert_int_equal(memio_queued(fx->m, "p0"), 0);
+	assert_true(loopshare_backlogged(ls));
+	port_read_ready(p1);
+	port_read_ready(p1);
+	assert_false(loopshare_backlogged(ls));
+	/* A turn that ends on EAGAIN never starts it. */
+	push_frames(fx, "p0", 3, 64, 0);
+	port_read_ready(p0);
+	assert_false(loopshare_backlogged(ls));
+
+	/* Exactly the cap left: the next turn's EAGAIN clears it. */
+	push_frames(fx, "p0", 4, 64, 0);
+	port_read_ready(p0);
+	assert_true(loopshare_backlogged(ls));
+	port_read_ready(p0);
+	assert_false(loopshare_backlogged(ls));
+
+	/* A read error stops the port: nothing waits any more. */
+	push_frames(fx, "p0", 10, 64, 0);
+	port_read_ready(p0);
+	assert_true(loopshare_backlogged(ls));
+	memio_inject(fx->m, MEMIO_READ, EIO);
+	port_read_ready(p0);
+	assert_int_equal(port_state(p0), PORT_STATE_ERROR);
+	assert_false(loopshare_backlogged(ls));
+
+	/* Freed while frames wait, from its own sink too. */
+	push_frames(fx, "p1", 10, 64, 0);
+	port_read_ready(p1);
+	assert_true(loopshare_backlogged(ls));
+	fx->free_at = fx->frames + 2;
+	port_read_ready(p1);
+	assert_false(loopshare_backlogged(ls));
+	port_free(p0);
+	loopshare_free(ls);
+}
+
 static void test_read_truncated(void **state)
 {
 	struct fx *fx = *state;
@@ -885,6 +989,32 @@ static void test_event_loop(void **state)
 	assert_int_equal(fx->frames, 4);
 	assert_int_equal(memio_open_fds(fx->m), 0);
 	assert_int_equal(event_base_loop(base, EVLOOP_NONBLOCK), 1); /* no events left */
+	event_base_free(base);
+}
+
+/*
+ * A port that never runs dry (its sink queues a frame for each one read)
+ * gives the loop back after PORT_READ_FRAMES frames of 64 bytes, turn after
+ * turn: everything else on the loop gets its turn that often.
+ */
+static void test_event_loop_endless(void **state)
+{
+	struct fx *fx = *state;
+	struct port_config c = cfg_of("p0", PORT_TAP);
+	struct event_base *base = event_base_new();
+	struct port *p;
+
+	assert_non_null(base);
+	fx->env.base = base;
+	p = open_ok(fx, &c);
+	push_frames(fx, "p0", 1, 64, 1);
+	fx->endless = true;
+	for (unsigned turn = 1; turn <= 3; turn++) {
+		assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+		assert_int_equal(fx->frames, turn * PORT_READ_FRAMES);
+		assert_int_equal(memio_queued(fx->m, "p0"), 1);
+	}
+	port_free(p);
 	event_base_free(base);
 }
 
@@ -1400,6 +1530,8 @@ int main(void)
 		T(test_read_eintr),
 		T(test_read_budget),
 		T(test_read_default_budget),
+		T(test_read_frame_cap),
+		T(test_read_backlog),
 		T(test_read_truncated),
 		T(test_read_truncated_len),
 		T(test_read_fatal_errno),
@@ -1409,6 +1541,7 @@ int main(void)
 		T(test_free_from_sink),
 		T(test_free_from_event),
 		T(test_event_loop),
+		T(test_event_loop_endless),
 		T(test_write),
 		T(test_write_eintr),
 		T(test_write_errors),
