@@ -20,14 +20,17 @@
 json_t *binding_counters_json(const struct binding *b)
 {
 	json_t *o = json_object();
+	struct binding_counters c;
 
-	json_object_set_new(o, "packets", json_integer((json_int_t)b->c.packets));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)b->c.bytes));
-	json_object_set_new(o, "errors", json_integer((json_int_t)b->c.errors));
+	/* Summed over the port's queues (service/queue.h). */
+	binding_counters_sum(b, &c);
+	json_object_set_new(o, "packets", json_integer((json_int_t)c.packets));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)c.bytes));
+	json_object_set_new(o, "errors", json_integer((json_int_t)c.errors));
 	for (int i = 0; i < BINDING_EXTRA_MAX; i++)
 		if (b->ops->extra[i])
 			json_object_set_new(o, b->ops->extra[i],
-					    json_integer((json_int_t)b->c.extra[i]));
+					    json_integer((json_int_t)c.extra[i]));
 	return o;
 }
 

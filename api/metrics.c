@@ -86,9 +86,11 @@ static void binding_families(struct emit *e)
 			const struct stack *s = portset_stack(e->ps, p);
 
 			for (size_t j = 0; (b = stack_at(s, j)); j++) {
-				uint64_t v = k == 0   ? b->c.packets
-					     : k == 1 ? b->c.bytes
-						      : b->c.errors;
+				struct binding_counters c;
+				uint64_t v;
+
+				binding_counters_sum(b, &c);
+				v = k == 0 ? c.packets : k == 1 ? c.bytes : c.errors;
 
 				fprintf(e->out,
 					"%s{port=\"%s\",binding=\"%u\",handler=\"%s\"} %llu\n",
@@ -128,7 +130,10 @@ static void extra_families(struct emit *e)
 				const struct stack *s = portset_stack(e->ps, p);
 				struct binding *b;
 
-				for (size_t j = 0; (b = stack_at(s, j)); j++)
+				for (size_t j = 0; (b = stack_at(s, j)); j++) {
+					struct binding_counters c;
+
+					binding_counters_sum(b, &c);
 					for (int y = 0; y < BINDING_EXTRA_MAX; y++)
 						if (b->ops->extra[y] &&
 						    strcmp(b->ops->extra[y], name) == 0)
@@ -137,7 +142,8 @@ static void extra_families(struct emit *e)
 								"handler=\"%s\"} %llu\n",
 								fam, port_name(p), b->cfg.id,
 								b->ops->name,
-								(unsigned long long)b->c.extra[y]);
+								(unsigned long long)c.extra[y]);
+				}
 			}
 		}
 	}

@@ -76,6 +76,12 @@ struct binding {
 	 */
 	uint64_t version;
 	struct binding_counters c;
+	/*
+	 * On a multi-queue port, the counters of queues 1..N-1 (queue.h):
+	 * PORTCFG_QUEUES_MAX - 1 blocks, each written by its queue's worker
+	 * only; NULL on a single-queue port. binding_counters_sum() adds them.
+	 */
+	struct binding_counters *qc;
 	/* Creation order within its stack: the order bindings on one path run in. */
 	uint64_t seq;
 };

@@ -43,4 +43,5 @@ const struct handler_ops handler_forward = {
 	.placement = "at any node",
 	.extra = { "forwarded" },
 	.run = forward_run,
+	.main_loop = true,
 };

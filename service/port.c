@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "queue.h"
 
 struct port {
 	struct port_config cfg; /* the configuration the link was brought to */
@@ -49,6 +50,9 @@ struct port {
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
 	uint8_t *buf;	   /* PORT_FRAME_MAX bytes */
+	/* Queues 1..N-1 of a multi-queue port (queue.h); NULL with one queue. */
+	struct queues *qs;
+	struct port_counters *sum; /* port_counters() of a multi-queue port */
 };
 
 static const struct {
@@ -138,6 +142,9 @@ static void port_release(struct port *p)
 {
 	if (p->ev)
 		event_del(p->ev);
+	/* The workers stop (and are joined) before their fds close. */
+	queues_free(p->qs);
+	p->qs = NULL;
 	if (p->fd >= 0) {
 		OPS(p)->close(IOCTX(p), p->fd);
 		p->fd = -1;
@@ -150,6 +157,7 @@ static void port_destroy(struct port *p)
 	if (p->ev)
 		event_free(p->ev);
 	free(p->buf);
+	free(p->sum);
 	free(p);
 }
 
@@ -383,7 +391,10 @@ static int link_refresh(struct port *p)
 	int ret = OPS(p)->link_get(IOCTX(p), p->ifindex, &ls);
 
 	if (ret == 0) {
+		/* Workers read the link (a reply's source MAC): changed with them paused. */
+		port_pause(p);
 		p->link = ls;
+		port_resume(p);
 		refresh_state(p);
 	}
 	return ret;
@@ -416,7 +427,10 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 		addrs_refresh(p);
 		return fault_ret(f);
 	}
+	/* Workers read the configuration (strict, framing): changed with them paused. */
+	port_pause(p);
 	p->cfg = *want;
+	port_resume(p);
 	link_refresh(p);
 	addrs_refresh(p);
 	return 0;
@@ -547,6 +561,13 @@ static int setiff_fault(const struct port_config *cfg, int err, struct fault *f)
 {
 	const char *type = port_type_name(cfg->type);
 
+	/* tun_set_iff(): a device's IFF_MULTI_QUEUE must match the request's. */
+	if (err == EINVAL && cfg->attach && portcfg_queues(cfg) > 1)
+		return fault_errno(f, err, "queues",
+				   "%s is not a multi-queue %s device (ip tuntap add dev %s mode %s "
+				   "multi_queue user USER)",
+				   cfg->name, type, cfg->name, type);
+
 	for (size_t i = 0; i < sizeof(setiff_refusals) / sizeof(setiff_refusals[0]); i++) {
 		const struct setiff_refusal *r = &setiff_refusals[i];
 
@@ -631,9 +652,10 @@ static int open_device(struct port *p, struct fault *f)
 
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
-	ifr.ifr_flags =
-		(short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
-			(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL));
+	ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
+				(cfg->packet_info ? 0 : IFF_NO_PI) |
+				(cfg->attach ? 0 : IFF_TUN_EXCL) |
+				(portcfg_queues(cfg) > 1 ? IFF_MULTI_QUEUE : 0));
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETIFF, &ifr);
 	if (ret < 0)
 		return setiff_fault(cfg, -ret, f);
@@ -653,6 +675,60 @@ static int open_device(struct port *p, struct fault *f)
 	ret = link_refresh(p);
 	if (ret < 0)
 		return fault_errno(f, -ret, NULL, "cannot read the link state of %s", cfg->name);
+	return 0;
+}
+
+static void on_queue_report(void *arg, unsigned q, int err);
+
+/*
+ * Queues 1..N-1 of a multi-queue device: the same name opened again with
+ * IFF_MULTI_QUEUE (never IFF_TUN_EXCL: the device exists now), each fd
+ * handed to the queue set, which owns it from then on.
+ */
+static int open_queues(struct port *p, struct fault *f)
+{
+	const struct port_config *cfg = &p->cfg;
+	unsigned n = portcfg_queues(cfg) - 1, i;
+	int fds[PORTCFG_QUEUES_MAX];
+	struct ifreq ifr;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		ret = OPS(p)->open(IOCTX(p), "/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (ret < 0) {
+			fault_errno(f, -ret, "queues", "cannot open /dev/net/tun for queue %u of %s",
+				    i + 1, cfg->name);
+			break;
+		}
+		fds[i] = ret;
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
+		ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
+					(cfg->packet_info ? 0 : IFF_NO_PI) | IFF_MULTI_QUEUE);
+		ret = OPS(p)->ioctl(IOCTX(p), fds[i], TUNSETIFF, &ifr);
+		if (ret < 0) {
+			OPS(p)->close(IOCTX(p), fds[i]);
+			fault_errno(f, -ret, "queues", "TUNSETIFF for queue %u of %s failed", i + 1,
+				    cfg->name);
+			break;
+		}
+	}
+	if (ret < 0) {
+		while (i > 0)
+			OPS(p)->close(IOCTX(p), fds[--i]);
+		return ret;
+	}
+	p->sum = calloc(1, sizeof(*p->sum));
+	if (p->sum)
+		p->qs = queues_new(p->env->base, &p->env->io,
+				   p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET, fds,
+				   n, on_queue_report, p);
+	else
+		for (i = 0; i < n; i++)
+			OPS(p)->close(IOCTX(p), fds[i]);
+	if (!p->qs)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
+				 "cannot set up the queues of %s", cfg->name);
 	return 0;
 }
 
@@ -680,6 +756,7 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 	none.type = cfg->type;
 	none.packet_info = cfg->packet_info;
 	none.attach = cfg->attach;
+	none.queues = cfg->queues;
 
 	p = port_alloc(env, &none);
 	if (!p) {
@@ -687,6 +764,8 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 		return NULL;
 	}
 	if (open_device(p, f) < 0)
+		goto fail;
+	if (portcfg_queues(cfg) > 1 && open_queues(p, f) < 0)
 		goto fail;
 	if (cfg->attach) {
 		p->found = p->link;
@@ -703,6 +782,12 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 			port_unconfigure(p);
 			goto fail;
 		}
+	}
+	/* The workers start last: from here on the port only needs releasing. */
+	if (p->qs && queues_start(p->qs) < 0) {
+		fault_set(f, FAULT_UNAVAILABLE, EAGAIN, "queues", "cannot start the queue threads");
+		port_unconfigure(p);
+		goto fail;
 	}
 	log_info("port %s: %s %s (ifindex %d, mtu %u, %s)", p->cfg.name,
 		 cfg->attach ? "attached to" : "created", port_type_name(cfg->type), p->ifindex,
@@ -765,6 +850,8 @@ static void port_fail(struct port *p, const char *op, int err)
 	record_error(p, op, err, msg);
 	if (p->ev)
 		event_del(p->ev);
+	if (p->qs)
+		queues_halt(p->qs);
 	p->state = PORT_STATE_ERROR;
 	log_error("port %s: %s; reading stopped", p->cfg.name, msg);
 	if (p->env->on_event)
@@ -804,7 +891,9 @@ void port_link_update(struct port *p, const struct link_state *ls)
 {
 	if (p->state == PORT_STATE_GONE || p->moved || ls->ifindex != p->ifindex)
 		return;
+	port_pause(p);
 	p->link = *ls;
+	port_resume(p);
 	refresh_state(p);
 }
 
@@ -918,7 +1007,74 @@ const struct link_state *port_link(const struct port *p)
 
 const struct port_counters *port_counters(const struct port *p)
 {
-	return &p->c;
+	if (!p->qs)
+		return &p->c;
+	*p->sum = p->c;
+	for (unsigned q = 1; q <= queues_count(p->qs); q++)
+		queues_counters_add(p->qs, q, p->sum);
+	return p->sum;
+}
+
+/* --- queues (queue.h) --- */
+
+/* In the main loop: worker @q stopped on @err, which is the port's as queue 0's would be. */
+static void on_queue_report(void *arg, unsigned q, int err)
+{
+	struct port *p = arg;
+
+	log_debug("port %s: queue %u: %s", p->cfg.name, q, strerror(err));
+	if (err == EBADFD)
+		port_mark_gone(p);
+	else if (p->state != PORT_STATE_ERROR)
+		port_fail(p, "read", err);
+}
+
+unsigned port_queues(const struct port *p)
+{
+	return p->qs ? queues_count(p->qs) + 1 : 1;
+}
+
+uint64_t port_queue_rx_frames(const struct port *p, unsigned q)
+{
+	if (q == 0)
+		return p->c.rx_frames;
+	return p->qs && q <= queues_count(p->qs) ? queues_rx_frames(p->qs, q) : 0;
+}
+
+void port_pause(struct port *p)
+{
+	if (p->qs)
+		queues_lock(p->qs);
+}
+
+void port_resume(struct port *p)
+{
+	if (p->qs)
+		queues_unlock(p->qs);
+}
+
+void port_set_queue_sink(struct port *p, port_queue_frame_fn fn, port_queue_drain_fn drain,
+			 void *arg)
+{
+	if (p->qs)
+		queues_set_sink(p->qs, fn, drain, arg);
+}
+
+int port_queue_write(struct port *p, unsigned q, const void *frame, size_t len)
+{
+	return queues_write(p->qs, q, frame, len);
+}
+
+void port_queue_read_ready(struct port *p, unsigned q)
+{
+	if (p->qs && q >= 1 && q <= queues_count(p->qs))
+		queues_read_ready(p->qs, q);
+}
+
+void port_queues_service(struct port *p)
+{
+	if (p->qs)
+		queues_service(p->qs);
 }
 
 const struct port_error *port_last_error(const struct port *p)

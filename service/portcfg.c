@@ -105,6 +105,18 @@ static int parse_flag(const json_t *v, const char *field, void *arg, struct faul
 	return 0;
 }
 
+static int parse_queues(const json_t *v, const char *field, void *arg, struct fault *f)
+{
+	struct port_config *out = arg;
+	json_int_t n = json_integer_value(v);
+
+	if (n < 1 || n > PORTCFG_QUEUES_MAX)
+		return fault_set(f, FAULT_INVALID, 0, field, "must be 1..%d (got %lld)",
+				 PORTCFG_QUEUES_MAX, (long long)n);
+	out->queues = (uint8_t)n;
+	return 0;
+}
+
 static int parse_mtu(const json_t *v, const char *field, void *arg, struct fault *f)
 {
 	struct port_config *out = arg;
@@ -191,6 +203,7 @@ static const struct jfield create_fields[] = {
 	{ "type", JT_STRING, .read = parse_type },
 	{ "packet_info", JT_BOOLEAN, .read = parse_flag },
 	{ "attach", JT_BOOLEAN, .read = parse_flag },
+	{ "queues", JT_INTEGER, .read = parse_queues },
 	/* null: not given (GET's "config" shows what paird leaves alone so). */
 	{ "up", JT_BOOLEAN, .nullable = true, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .nullable = true, .read = parse_mtu },
@@ -205,6 +218,7 @@ static const struct jfield patch_fields[] = {
 	{ "type", JT_ANY, .read = create_only },
 	{ "packet_info", JT_ANY, .read = create_only },
 	{ "attach", JT_ANY, .read = create_only },
+	{ "queues", JT_ANY, .read = create_only },
 	{ "up", JT_BOOLEAN, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .read = parse_mtu },
 	{ "mac", JT_STRING, .read = parse_mac },
@@ -292,6 +306,7 @@ json_t *portcfg_to_json(const struct port_config *cfg)
 	json_object_set_new(o, "type", json_string(port_type_name(cfg->type)));
 	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
 	json_object_set_new(o, "attach", json_boolean(cfg->attach));
+	json_object_set_new(o, "queues", json_integer(portcfg_queues(cfg)));
 	if (cfg->has_up)
 		json_object_set_new(o, "up", json_boolean(cfg->up));
 	if (cfg->has_mtu)
@@ -342,7 +357,8 @@ void portcfg_merge(struct port_config *cfg, const struct port_config *patch)
 bool portcfg_same_device(const struct port_config *a, const struct port_config *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
-	       a->packet_info == b->packet_info && a->attach == b->attach;
+	       a->packet_info == b->packet_info && a->attach == b->attach &&
+	       portcfg_queues(a) == portcfg_queues(b);
 }
 
 json_t *portcfg_config_json(const struct port_config *cfg)
@@ -370,6 +386,7 @@ json_t *portcfg_config_json(const struct port_config *cfg)
 	}
 	json_object_set_new(o, "addresses", a);
 	json_object_set_new(o, "attach", json_boolean(cfg->attach));
+	json_object_set_new(o, "queues", json_integer(portcfg_queues(cfg)));
 	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
 	json_object_set_new(o, "strict", json_boolean(cfg->has_strict && cfg->strict));
 	return o;
@@ -393,6 +410,8 @@ unsigned portcfg_changes(const struct port_config *a, const struct port_config *
 		ch |= PORTCFG_F_PACKET_INFO;
 	if (a->attach != b->attach)
 		ch |= PORTCFG_F_ATTACH;
+	if (portcfg_queues(a) != portcfg_queues(b))
+		ch |= PORTCFG_F_QUEUES;
 	if (a->has_up != b->has_up || (a->has_up && a->up != b->up))
 		ch |= PORTCFG_F_UP;
 	if (a->has_mtu != b->has_mtu || (a->has_mtu && a->mtu != b->mtu))
@@ -413,7 +432,7 @@ unsigned portcfg_changes(const struct port_config *a, const struct port_config *
 }
 
 static const char *const change_names[] = {
-	"name", "type", "packet_info", "attach", "up", "mtu", "mac", "addresses", "strict",
+	"name", "type", "packet_info", "attach", "up", "mtu", "mac", "addresses", "strict", "queues",
 };
 
 const char *portcfg_field_name(unsigned bit)
