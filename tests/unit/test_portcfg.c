@@ -260,6 +260,7 @@ static void test_config_json_round_trip(void **state)
 		"\"strict\":true}",
 		"{\"name\":\"p0\",\"type\":\"tap\",\"mac\":\"02:00:00:00:00:01\","
 		"\"addresses\":[]}",
+		"{\"name\":\"p0\",\"type\":\"tun\",\"queues\":4}",
 	};
 
 	(void)state;
@@ -271,7 +272,7 @@ static void test_config_json_round_trip(void **state)
 		assert_int_equal(portcfg_from_json(ja, PORTCFG_CREATE, NULL, &a, &f), 0);
 		c = portcfg_config_json(&a);
 		/* Every field, always. */
-		assert_int_equal(json_object_size(c), 8);
+		assert_int_equal(json_object_size(c), 9);
 		assert_int_equal(portcfg_from_json(c, PORTCFG_CREATE, "p0", &b, &f), 0);
 		if (portcfg_changes(&a, &b))
 			fail_msg("%s: its config reads back with changes %#x", cases[i],
@@ -614,6 +615,44 @@ static void test_check_and_same_device(void **state)
 }
 
 /* The kernel drops IPv6 addresses below MTU 1280: the rule names both fields. */
+/* "queues": create-only, 1..8, 1 when absent (old documents and state files). */
+static void test_queues(void **state)
+{
+	struct port_config a, b;
+	json_t *j;
+
+	(void)state;
+	accepted("{\"name\":\"p0\",\"type\":\"tun\"}", PORTCFG_CREATE, &a);
+	assert_int_equal(portcfg_queues(&a), 1);
+	j = portcfg_config_json(&a);
+	assert_int_equal(json_integer_value(json_object_get(j, "queues")), 1);
+	json_decref(j);
+	j = portcfg_to_json(&a);
+	assert_int_equal(json_integer_value(json_object_get(j, "queues")), 1);
+	json_decref(j);
+
+	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":8}", PORTCFG_CREATE, &b);
+	assert_int_equal(portcfg_queues(&b), 8);
+	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":1}", PORTCFG_CREATE, &a);
+	assert_int_equal(portcfg_changes(&a, &b), PORTCFG_F_QUEUES);
+	assert_string_equal(portcfg_field_name(PORTCFG_F_QUEUES), "queues");
+	/* Another queue count is another device, as another packet_info is. */
+	assert_false(portcfg_same_device(&a, &b));
+	/* 0 (a struct built by hand) is 1. */
+	a.queues = 0;
+	assert_int_equal(portcfg_changes(&a, &a), 0);
+	b.queues = 1;
+	assert_int_equal(portcfg_changes(&a, &b), 0);
+
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":0}", PORTCFG_CREATE, "queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":9}", PORTCFG_CREATE, "queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":\"2\"}", PORTCFG_CREATE,
+		"queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":null}", PORTCFG_CREATE,
+		"queues");
+	refused("{\"queues\":2}", PORTCFG_PATCH, "queues");
+}
+
 static void test_ipv6_mtu_rule(void **state)
 {
 	struct port_config cfg, patch, merged;
@@ -681,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_check_and_same_device),
 		cmocka_unit_test(test_ipv6_mtu_rule),
+		cmocka_unit_test(test_queues),
 	};
 
 	return cmocka_run_group_tests_name("portcfg", tests, NULL, NULL);
