@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -169,6 +170,11 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 static void *queue_thread(void *arg)
 {
 	struct queue *q = arg;
+	char name[16];
+
+	/* What `top -H` and /proc/PID/task/TID/comm show. */
+	snprintf(name, sizeof(name), "paird-q%u", q->index);
+	pthread_setname_np(pthread_self(), name);
 
 	event_base_dispatch(q->base);
 	return NULL;

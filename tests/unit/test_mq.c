@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -387,15 +388,28 @@ static void test_open_refusals(void **state)
 
 /* --- real worker threads --- */
 
-static unsigned task_count(void)
+/* Threads of this process named as queue workers are ("paird-q1", ...). */
+static unsigned worker_count(void)
 {
 	DIR *d = opendir("/proc/self/task");
 	struct dirent *e;
 	unsigned n = 0;
 
 	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
+	while ((e = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strncmp(comm, "paird-q", 7) == 0)
+			n++;
+		fclose(f);
+	}
 	closedir(d);
 	return n;
 }
@@ -435,7 +449,6 @@ static void test_threads_mutation_under_traffic(void **state)
 {
 	struct fx *fx = *state;
 	uint8_t buf[PORT_FRAME_MAX];
-	unsigned before = task_count();
 	struct count_tap ct = { .tap = { .frame = count_tap_frame, .gone = count_tap_gone } };
 	struct binding_counters c;
 	struct binding *root;
@@ -449,7 +462,10 @@ static void test_threads_mutation_under_traffic(void **state)
 	assert_non_null(fx->base);
 	fx->penv.base = fx->base;
 	p = tun_open(fx, "mt", 3);
-	assert_int_equal(task_count(), before + 2);
+	/* A thread names itself when it starts: bounded wait, 5 s at most. */
+	for (turns = 0; turns < 5000 && worker_count() != 2; turns++)
+		sleep_ms(1);
+	assert_int_equal(worker_count(), 2);
 	s = stack_new(&fx->senv, p);
 	assert_non_null(s);
 	root = bind_ok(s, "{\"match\":{},\"handler\":\"count\"}");
@@ -502,7 +518,7 @@ static void test_threads_mutation_under_traffic(void **state)
 	stack_free(s);
 	port_free(p);
 	/* The workers are joined: no thread is left. */
-	assert_int_equal(task_count(), before);
+	assert_int_equal(worker_count(), 0);
 	fx->penv.base = NULL;
 }
 
