@@ -52,10 +52,12 @@ enum {
 	F_ADDRESSES = 1u << 6,
 	F_STRICT = 1u << 7,
 	F_STATE = 1u << 8, /* a port in state error or gone is opened again */
+	F_QUEUES = 1u << 9,
 };
 
 static const char *const field_names[] = { "type", "packet_info", "attach", "up",   "mtu",
-					   "mac",  "addresses",	  "strict", "state" };
+					   "mac",  "addresses",	  "strict", "state",
+					   "queues" };
 
 struct action {
 	enum config_op op;
@@ -543,6 +545,8 @@ static unsigned port_diff(const struct port *p, const struct port_config *want)
 		fields |= F_PACKET_INFO;
 	if (old->attach != want->attach)
 		fields |= F_ATTACH;
+	if (portcfg_queues(old) != portcfg_queues(want))
+		fields |= F_QUEUES;
 	if (o.up != w.up && w.up >= 0)
 		fields |= F_UP;
 	if (o.mtu != w.mtu && w.mtu >= 0)
