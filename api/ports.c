@@ -133,7 +133,8 @@ static json_t *queues_json(const struct port *p, const struct stack *s)
 	for (unsigned q = 0; q < port_queues(p); q++) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "rx_frames", json_integer((json_int_t)port_queue_rx_frames(p, q)));
+		json_object_set_new(o, "rx_frames",
+				    json_integer((json_int_t)port_queue_rx_frames(p, q)));
 		json_object_set_new(o, "handoff_dropped",
 				    json_integer((json_int_t)(s ? stack_queue_dropped(s, q) : 0)));
 		json_array_append_new(arr, o);

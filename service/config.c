@@ -55,9 +55,8 @@ enum {
 	F_QUEUES = 1u << 9,
 };
 
-static const char *const field_names[] = { "type", "packet_info", "attach", "up",   "mtu",
-					   "mac",  "addresses",	  "strict", "state",
-					   "queues" };
+static const char *const field_names[] = { "type", "packet_info", "attach", "up",    "mtu",
+					   "mac",  "addresses",	  "strict", "state", "queues" };
 
 struct action {
 	enum config_op op;

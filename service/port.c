@@ -563,10 +563,11 @@ static int setiff_fault(const struct port_config *cfg, int err, struct fault *f)
 
 	/* tun_set_iff(): a device's IFF_MULTI_QUEUE must match the request's. */
 	if (err == EINVAL && cfg->attach && portcfg_queues(cfg) > 1)
-		return fault_errno(f, err, "queues",
-				   "%s is not a multi-queue %s device (ip tuntap add dev %s mode %s "
-				   "multi_queue user USER)",
-				   cfg->name, type, cfg->name, type);
+		return fault_errno(
+			f, err, "queues",
+			"%s is not a multi-queue %s device (ip tuntap add dev %s mode %s "
+			"multi_queue user USER)",
+			cfg->name, type, cfg->name, type);
 
 	for (size_t i = 0; i < sizeof(setiff_refusals) / sizeof(setiff_refusals[0]); i++) {
 		const struct setiff_refusal *r = &setiff_refusals[i];
@@ -652,10 +653,12 @@ static int open_device(struct port *p, struct fault *f)
 
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
-	ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
-				(cfg->packet_info ? 0 : IFF_NO_PI) |
-				(cfg->attach ? 0 : IFF_TUN_EXCL) |
-				(portcfg_queues(cfg) > 1 ? IFF_MULTI_QUEUE : 0));
+	ifr.ifr_flags =
+		(short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
+			(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL));
+	/* Queue 0 of a multi-queue device (queue.h); open_queues() adds the others. */
+	if (portcfg_queues(cfg) > 1)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETIFF, &ifr);
 	if (ret < 0)
 		return setiff_fault(cfg, -ret, f);
@@ -696,8 +699,9 @@ static int open_queues(struct port *p, struct fault *f)
 	for (i = 0; i < n; i++) {
 		ret = OPS(p)->open(IOCTX(p), "/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (ret < 0) {
-			fault_errno(f, -ret, "queues", "cannot open /dev/net/tun for queue %u of %s",
-				    i + 1, cfg->name);
+			fault_errno(f, -ret, "queues",
+				    "cannot open /dev/net/tun for queue %u of %s", i + 1,
+				    cfg->name);
 			break;
 		}
 		fds[i] = ret;
@@ -721,8 +725,8 @@ static int open_queues(struct port *p, struct fault *f)
 	p->sum = calloc(1, sizeof(*p->sum));
 	if (p->sum)
 		p->qs = queues_new(p->env->base, &p->env->io,
-				   p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET, fds,
-				   n, on_queue_report, p);
+				   p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET,
+				   fds, n, on_queue_report, p);
 	else
 		for (i = 0; i < n; i++)
 			OPS(p)->close(IOCTX(p), fds[i]);

@@ -306,7 +306,9 @@ json_t *portcfg_to_json(const struct port_config *cfg)
 	json_object_set_new(o, "type", json_string(port_type_name(cfg->type)));
 	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
 	json_object_set_new(o, "attach", json_boolean(cfg->attach));
-	json_object_set_new(o, "queues", json_integer(portcfg_queues(cfg)));
+	/* Only when not 1: a single-queue port's state stays as older paird wrote and reads it. */
+	if (portcfg_queues(cfg) > 1)
+		json_object_set_new(o, "queues", json_integer(portcfg_queues(cfg)));
 	if (cfg->has_up)
 		json_object_set_new(o, "up", json_boolean(cfg->up));
 	if (cfg->has_mtu)
@@ -432,7 +434,8 @@ unsigned portcfg_changes(const struct port_config *a, const struct port_config *
 }
 
 static const char *const change_names[] = {
-	"name", "type", "packet_info", "attach", "up", "mtu", "mac", "addresses", "strict", "queues",
+	"name", "type", "packet_info", "attach", "up",
+	"mtu",	"mac",	"addresses",   "strict", "queues",
 };
 
 const char *portcfg_field_name(unsigned bit)

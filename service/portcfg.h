@@ -24,6 +24,8 @@ struct json_t;
 #define PORT_MTU_MIN  68
 #define PORT_MTU_MAX  65535
 #define PORT_MTU_IPV6 1280 /* the IPv6 minimum, RFC 8200 section 5 */
+
+/* IFF_MULTI_QUEUE queues a port may have ("queues"). */
 #define PORTCFG_QUEUES_MAX 8
 
 enum port_type { PORT_TUN = 1, PORT_TAP = 2 };

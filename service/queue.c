@@ -31,10 +31,10 @@ struct queue {
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock;
-	bool halted;	  /* under lock: stop reading */
-	int report;	  /* atomic: an errno for the main loop, 0 none */
-	bool reported;	  /* main thread: the report was acted on */
-	uint8_t *buf;	  /* PORT_FRAME_MAX bytes */
+	bool halted;		/* under lock: stop reading */
+	int report;		/* atomic: an errno for the main loop, 0 none */
+	bool reported;		/* main thread: the report was acted on */
+	uint8_t *buf;		/* PORT_FRAME_MAX bytes */
 	struct port_counters c; /* written by the worker only (QUEUE_CTR_ADD) */
 };
 
@@ -272,7 +272,8 @@ static void queues_stop(struct queues *qs)
 		if (!q->running)
 			continue;
 		if (write(q->stop_fd, &one, sizeof(one)) < 0)
-			log_error("queue %u: cannot stop its thread: %s", q->index, strerror(errno));
+			log_error("queue %u: cannot stop its thread: %s", q->index,
+				  strerror(errno));
 		pthread_join(q->thread, NULL);
 		q->running = false;
 	}

@@ -86,7 +86,7 @@ typedef void (*queue_drain_fn)(void *arg, unsigned q);
 typedef void (*queue_report_fn)(void *arg, unsigned q, int err);
 
 /* Single-writer counters: the owner stores with this, readers load with queue_ctr_load(). */
-#define QUEUE_CTR_ADD(x, v)                                                                    \
+#define QUEUE_CTR_ADD(x, v)                                                             \
 	__atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + (uint64_t)(v), \
 			 __ATOMIC_RELAXED)
 

@@ -842,9 +842,10 @@ static int lane_defer(struct stack_lane *l, struct binding *b, struct dispatch_c
  * On a worker (@q > 0) the counts go to the queue's block, and a handler
  * that needs the main loop is handed to it.
  */
-static inline __attribute__((always_inline)) void
-run_binding(struct binding *b, struct dispatch_ctx *dc, size_t len, const unsigned q,
-	    struct stack_lane *l)
+static inline __attribute__((always_inline)) void run_binding(struct binding *b,
+							      struct dispatch_ctx *dc, size_t len,
+							      const unsigned q,
+							      struct stack_lane *l)
 {
 	struct binding_counters *c = q ? &b->qc[q - 1] : &b->c;
 
@@ -866,9 +867,10 @@ run_binding(struct binding *b, struct dispatch_ctx *dc, size_t len, const unsign
  * the nodes the frame reaches), each in creation order, merged into one
  * creation order as a single list of every binding would have it.
  */
-static inline __attribute__((always_inline)) void
-run_lists(struct dnode *const *l, unsigned k, struct dispatch_ctx *dc, size_t len,
-	  const unsigned q, struct stack_lane *lane)
+static inline __attribute__((always_inline)) void run_lists(struct dnode *const *l, unsigned k,
+							    struct dispatch_ctx *dc, size_t len,
+							    const unsigned q,
+							    struct stack_lane *lane)
 {
 	uint32_t at[LEVEL_COUNT] = { 0 };
 
@@ -920,9 +922,9 @@ static struct port *lookup_none(void *arg, const char *name)
  * single-queue dispatcher), 1..N-1 a worker (stack_queue_input(), with
  * the port paused for the main thread: queue.h).
  */
-static inline __attribute__((always_inline)) void
-dispatch(struct stack *s, struct port *port, const uint8_t *frame, size_t len, bool truncated,
-	 const unsigned q)
+static inline __attribute__((always_inline)) void dispatch(struct stack *s, struct port *port,
+							   const uint8_t *frame, size_t len,
+							   bool truncated, const unsigned q)
 {
 	struct stack_lane *lane = q ? &s->lanes[q - 1] : NULL;
 	struct stack_counters *c = q ? &lane->c : &s->c;

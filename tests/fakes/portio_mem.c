@@ -43,7 +43,7 @@ struct mem_dev {
 	size_t rx_count;
 	struct mem_frame **tx; /* written by paird */
 	size_t tx_count, tx_cap;
-	bool multi_queue;	    /* IFF_MULTI_QUEUE: more fds may attach */
+	bool multi_queue;	  /* IFF_MULTI_QUEUE: more fds may attach */
 	int queue_fd[MEM_QUEUES]; /* queues 1..: their fds, -1 when none */
 };
 

@@ -30,6 +30,7 @@
 #include "../../service/log.h"
 #include "../../service/port.h"
 #include "../../service/stack.h"
+#include "../../service/state.h"
 #include "../fakes/portio_mem.h"
 #include "support.h"
 
@@ -111,7 +112,9 @@ static struct binding *bind_ok(struct stack *s, const char *spec)
 static size_t udp_frame(uint8_t *buf, uint16_t sport, uint16_t dport, unsigned seed)
 {
 	struct build_link l = { .link = LINK_IP };
-	struct build_ip ip = { .family = AF_INET, .src = { 198, 18, 0, 2 }, .dst = { 198, 18, 0, 1 } };
+	struct build_ip ip = { .family = AF_INET,
+			       .src = { 198, 18, 0, 2 },
+			       .dst = { 198, 18, 0, 1 } };
 	uint8_t payload[64];
 	ssize_t n;
 
@@ -144,11 +147,13 @@ struct run {
 
 static void run_bind(struct run *r)
 {
-	r->b[0] = bind_ok(r->s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":7},\"handler\":\"echo\"}");
+	r->b[0] = bind_ok(r->s,
+			  "{\"match\":{\"ip_protocol\":17,\"udp_port\":7},\"handler\":\"echo\"}");
 	r->b[1] = bind_ok(r->s, "{\"match\":{},\"handler\":\"capture\"}");
 	r->b[2] = bind_ok(r->s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":9},\"handler\":"
 				"\"capture\",\"options\":{\"snaplen\":40,\"filter\":\"udp\"}}");
-	r->b[3] = bind_ok(r->s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":11},\"handler\":\"count\"}");
+	r->b[3] = bind_ok(r->s,
+			  "{\"match\":{\"ip_protocol\":17,\"udp_port\":11},\"handler\":\"count\"}");
 }
 
 /* Frame i goes to queue i % queues, read by that queue's turn as it would be. */
@@ -386,6 +391,31 @@ static void test_open_refusals(void **state)
 	assert_false(memio_device_exists(fx->m, "fail3"));
 }
 
+/* The state file keeps "queues" when it is not 1; without it (an older file) a port has 1. */
+static void test_state_round_trip(void **state)
+{
+	static const struct state_limits lim = { 4, 4 };
+	const char *text = "{\"format\":1,\"ports\":[{\"name\":\"t0\",\"type\":\"tun\","
+			   "\"packet_info\":false,\"attach\":false,\"queues\":4},"
+			   "{\"name\":\"t1\",\"type\":\"tun\",\"packet_info\":false,"
+			   "\"attach\":false}]}";
+	json_t *doc = json_loads(text, 0, NULL), *want = json_loads(text, 0, NULL), *back;
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+
+	(void)state;
+	assert_int_equal(state_decode(doc, "s.json", &lim, &d, &f), 0);
+	assert_int_equal(portcfg_queues(&d.ports[0].cfg), 4);
+	assert_int_equal(portcfg_queues(&d.ports[1].cfg), 1);
+	back = state_encode(&d);
+	if (!json_equal(back, want))
+		fail_msg("encoded: %s", json_dumps(back, JSON_COMPACT));
+	json_decref(back);
+	json_decref(want);
+	json_decref(doc);
+	state_doc_free(&d);
+}
+
 /* --- real worker threads --- */
 
 /* Threads of this process named as queue workers are ("paird-q1", ...). */
@@ -475,9 +505,11 @@ static void test_threads_mutation_under_traffic(void **state)
 		assert_int_equal(memio_push_queue(fx->m, "mt", 1 + i % 2, buf, n), 0);
 		if (i % 50 == 0) {
 			struct binding *b1 = bind_ok(
-				s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":7},\"handler\":\"echo\"}");
-			struct binding *b2 = bind_ok(s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":9},"
-							"\"handler\":\"capture\"}");
+				s,
+				"{\"match\":{\"ip_protocol\":17,\"udp_port\":7},\"handler\":\"echo\"}");
+			struct binding *b2 =
+				bind_ok(s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":9},"
+					   "\"handler\":\"capture\"}");
 			struct fault f = FAULT_INIT;
 
 			if (i % 100 == 0)
@@ -530,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_read_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_device_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
+		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test_setup_teardown(test_threads_mutation_under_traffic, setup,
 						teardown),
 	};

@@ -627,12 +627,16 @@ static void test_queues(void **state)
 	j = portcfg_config_json(&a);
 	assert_int_equal(json_integer_value(json_object_get(j, "queues")), 1);
 	json_decref(j);
+	/* The state file's form leaves a single queue out (older paird reads it too). */
 	j = portcfg_to_json(&a);
-	assert_int_equal(json_integer_value(json_object_get(j, "queues")), 1);
+	assert_null(json_object_get(j, "queues"));
 	json_decref(j);
 
 	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":8}", PORTCFG_CREATE, &b);
 	assert_int_equal(portcfg_queues(&b), 8);
+	j = portcfg_to_json(&b);
+	assert_int_equal(json_integer_value(json_object_get(j, "queues")), 8);
+	json_decref(j);
 	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":1}", PORTCFG_CREATE, &a);
 	assert_int_equal(portcfg_changes(&a, &b), PORTCFG_F_QUEUES);
 	assert_string_equal(portcfg_field_name(PORTCFG_F_QUEUES), "queues");
@@ -646,10 +650,8 @@ static void test_queues(void **state)
 
 	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":0}", PORTCFG_CREATE, "queues");
 	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":9}", PORTCFG_CREATE, "queues");
-	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":\"2\"}", PORTCFG_CREATE,
-		"queues");
-	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":null}", PORTCFG_CREATE,
-		"queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":\"2\"}", PORTCFG_CREATE, "queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":null}", PORTCFG_CREATE, "queues");
 	refused("{\"queues\":2}", PORTCFG_PATCH, "queues");
 }
 
