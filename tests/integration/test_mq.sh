@@ -115,6 +115,32 @@ done
 expect_eq "$(wc -l <"$W/ports")" "$N" "captured records"
 expect_eq "$(sort -u "$W/ports" | wc -l)" 64 "flows in the capture"
 
+note "a long poll wakes for a frame a worker read (handed to the main loop)"
+# One datagram per flow until one takes queue 1: each is awaited by a long
+# poll started before it is sent, which must answer with it.
+woke=
+for k in $(seq 0 31); do
+	api GET /api/v1/ports/mq0
+	q1=$(jqb '.status.queues[1].rx_frames')
+	curl -s --max-time 15 --unix-socket "$SOCK" \
+		"$UBASE/api/v1/ports/mq0/captures?after=$after&wait=10" >"$W/poll" &
+	POLL=$!
+	sleep 0.2
+	"$PY" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.50.1", 41000 + int(__import__("sys").argv[1])))
+s.sendto(b"paird-mq poll", ("198.18.50.2", 9))' "$k"
+	wait "$POLL" || fail "the long poll failed"
+	expect_eq "$(jq '.records | length' "$W/poll")" 1 "records the long poll answered"
+	after=$(jq .next_after "$W/poll")
+	api GET /api/v1/ports/mq0
+	if [ "$(jqb '.status.queues[1].rx_frames')" -gt "$q1" ]; then
+		woke=$k
+		break
+	fi
+done
+[ -n "$woke" ] || fail "no datagram of 32 flows took queue 1"
+note "flow $k took queue 1 and woke the long poll"
+
 note "delete and make the port again while traffic flows"
 send 2000000 64 6 >"$W/bg" &
 SENDER=$!
