@@ -342,6 +342,8 @@ void queues_halt(struct queues *qs)
 	for (unsigned i = 0; i < qs->n; i++)
 		qs->q[i].halted = true;
 	queues_unlock(qs);
+	/* A failed port's threads end now; their counters stay for reading. */
+	queues_stop(qs);
 }
 
 void queues_set_sink(struct queues *qs, queue_frame_fn frame, queue_drain_fn drain, void *arg)

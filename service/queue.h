@@ -55,7 +55,8 @@
  *    worker's reading and is reported to the main loop through the same
  *    eventfd, which puts the port in state error (or gone) as queue 0's
  *    error would. Threads start once the port is open and are stopped and
- *    joined before its fds close (delete, replace, gone, shutdown). They
+ *    joined when it fails and before its fds close (delete, replace, gone,
+ *    shutdown). They
  *    block every signal: signals are the main loop's.
  *
  * Without a main event_base (unit tests on the memory I/O) no thread
@@ -110,7 +111,7 @@ void queues_free(struct queues *qs);
 /* Takes (nested) / gives back every queue's mutex: see rule 2 above. */
 void queues_lock(struct queues *qs);
 void queues_unlock(struct queues *qs);
-/* Stops every worker's reading (the port failed); their threads stay until queues_free(). */
+/* Stops every worker's reading and joins its thread (the port failed); counters stay. */
 void queues_halt(struct queues *qs);
 
 /* Sets the sinks (under queues_lock()): NULL @frame: frames are counted, not dispatched. */

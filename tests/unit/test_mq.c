@@ -551,6 +551,22 @@ static void test_threads_mutation_under_traffic(void **state)
 	port_free(p);
 	/* The workers are joined: no thread is left. */
 	assert_int_equal(worker_count(), 0);
+
+	/* A read error on a worker's queue: the port fails and its threads are joined. */
+	p = tun_open(fx, "mt", 3);
+	for (turns = 0; turns < 5000 && worker_count() != 2; turns++)
+		sleep_ms(1);
+	assert_int_equal(worker_count(), 2);
+	memio_inject(fx->m, MEMIO_READ, EIO);
+	assert_int_equal(memio_push_queue(fx->m, "mt", 2, buf, udp_frame(buf, 5, 9, 0)), 0);
+	for (turns = 0; turns < 5000 && port_state(p) != PORT_STATE_ERROR; turns++) {
+		event_base_loop(fx->base, EVLOOP_NONBLOCK);
+		sleep_ms(1);
+	}
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	assert_int_equal(worker_count(), 0);
+	assert_int_equal(port_counters(p)->read_errors[EIO], 1);
+	port_free(p);
 	fx->penv.base = NULL;
 }
 
