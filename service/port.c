@@ -142,9 +142,17 @@ static void port_release(struct port *p)
 {
 	if (p->ev)
 		event_del(p->ev);
-	/* The workers stop (and are joined) before their fds close. */
-	queues_free(p->qs);
-	p->qs = NULL;
+	/*
+	 * The workers stop (and are joined) before their fds close; what they
+	 * counted joins queue 0's counters, so the port's totals stay.
+	 */
+	if (p->qs) {
+		queues_halt(p->qs);
+		for (unsigned q = 1; q <= queues_count(p->qs); q++)
+			queues_counters_add(p->qs, q, &p->c);
+		queues_free(p->qs);
+		p->qs = NULL;
+	}
 	if (p->fd >= 0) {
 		OPS(p)->close(IOCTX(p), p->fd);
 		p->fd = -1;

@@ -346,14 +346,21 @@ static void test_queue_device_gone(void **state)
 	struct fx *fx = *state;
 	struct port *p = tun_open(fx, "gone", 2);
 	struct stack *s = stack_new(&fx->senv, p);
+	uint8_t buf[PORT_FRAME_MAX];
 
 	assert_non_null(s);
+	assert_int_equal(memio_push_queue(fx->m, "gone", 1, buf, udp_frame(buf, 5, 9, 0)), 0);
+	port_queue_read_ready(p, 1);
+	assert_int_equal(port_counters(p)->rx_frames, 1);
 	assert_int_equal(memio_device_delete(fx->m, "gone"), 0);
 	port_queue_read_ready(p, 1);
 	/* The report releases the queues from inside their own service turn. */
 	port_queues_service(p);
 	assert_int_equal(port_state(p), PORT_STATE_GONE);
 	assert_int_equal(port_queues(p), 1);
+	/* What the worker counted is still the port's. */
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+	assert_int_equal(port_queue_rx_frames(p, 0), 1);
 	stack_free(s);
 	port_free(p);
 }
