@@ -5,8 +5,10 @@
 # (one UDP source port each) from a kernel socket are spread by the kernel
 # over both queues by flow hash; the count binding sees every one, the
 # capture keeps every one (the same set of flows as sent), and status shows
-# each queue's frames. The port is deleted and made again while traffic
-# flows; paird's threads come back to their number before the port, and
+# each queue's frames; a long poll wakes for a frame a worker read. The
+# port is deleted and made again while traffic flows, and paird's threads
+# come back to their number before the port; the interface deleted behind
+# paird makes the port gone with its threads joined and its counts kept;
 # paird stops cleanly. "queues" is create-only (PATCH: 422; PUT with another
 # count: a new device) and shown in the canonical config.
 #
@@ -173,6 +175,22 @@ counted() {
 	[ "$(jqb .counters.packets)" -ge "$sent" ]
 }
 wait_until 10 counted || fail "after the replace the count binding saw $(jqb .counters.packets) of $sent"
+
+note "the interface deleted behind paird: gone, its workers joined, its counts kept"
+api GET /api/v1/ports/mq0
+rx=$(jqb .counters.rx_frames)
+ip link del mq0
+gone() {
+	api GET /api/v1/ports/mq0
+	[ "$(jqb .status.state)" = gone ]
+}
+wait_until 5 gone || fail "mq0 is $(jqb .status.state) after ip link del"
+expect_eq "$(threads)" "$BASE_THREADS" "threads of a gone port"
+expect_json '.counters.rx_frames >= '"$rx" true
+expect_json '.status.queues | length' 1
+api DELETE /api/v1/ports/mq0
+expect_status 204
+make_port
 
 note "paird stops cleanly with the workers running"
 stop_paird TERM
