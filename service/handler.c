@@ -55,7 +55,7 @@ int handler_send(struct binding *b, struct dispatch_ctx *dc, ssize_t n)
 		ret = port_queue_write(dc->port, dc->queue, dc->scratch, (size_t)n);
 		if (ret < 0)
 			return ret;
-		QUEUE_CTR_ADD(b->qc[dc->queue - 1].extra[0], 1);
+		QUEUE_CTR_ADD(b->qc[dc->queue].c.extra[0], 1);
 		return 0;
 	}
 	ret = port_write(dc->port, dc->scratch, (size_t)n);

@@ -81,7 +81,6 @@ struct stack {
 	size_t n_mid; /* bindings at the ethertype or IP protocol level */
 	size_t n_run; /* bindings whose handler has a run() */
 	uint32_t next_id;
-	struct stack_counters c;
 	struct capture_ring *ring;
 	struct timespec since;
 	struct stack_tap *taps;
@@ -90,6 +89,12 @@ struct stack {
 	unsigned n_lanes;
 	struct stack_counters *sum; /* stack_counters() of a multi-queue port */
 	int paused;		    /* stack_pause() nesting */
+	/*
+	 * Last and on cache lines of its own: the main loop writes it per
+	 * frame while queue workers read the fields above (a shared line
+	 * would bounce between their cores on every frame).
+	 */
+	struct stack_counters c __attribute__((aligned(64)));
 };
 
 static const char *const level_names[LEVEL_COUNT] = {
@@ -118,10 +123,12 @@ const char *csum_proto_name(enum csum_proto p)
 
 struct stack *stack_new(const struct stack_env *env, struct port *port)
 {
-	struct stack *s = calloc(1, sizeof(*s));
+	/* Aligned: the counters' cache lines are the counters' only (struct stack). */
+	struct stack *s = aligned_alloc(64, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	memset(s, 0, sizeof(*s));
 	s->env = env;
 	s->next_id = 1;
 	clock_gettime(CLOCK_REALTIME, &s->since);
@@ -133,6 +140,17 @@ struct stack *stack_new(const struct stack_env *env, struct port *port)
 	return s;
 }
 
+/* A binding's per-queue counters: PORTCFG_QUEUES_MAX blocks, a cache line each. */
+static struct binding_qcounters *qc_new(void)
+{
+	size_t n = PORTCFG_QUEUES_MAX * sizeof(struct binding_qcounters);
+	struct binding_qcounters *qc = aligned_alloc(64, n);
+
+	if (qc)
+		memset(qc, 0, n);
+	return qc;
+}
+
 static void binding_free(struct binding *b)
 {
 	if (b->ops->fini)
@@ -142,6 +160,8 @@ static void binding_free(struct binding *b)
 }
 
 static void lane_drain(struct stack *s, unsigned q);
+static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+			   void *arg);
 
 /*
  * The one gate of every change to what a queue worker reads (queue.h, rule
@@ -406,7 +426,7 @@ int stack_reserve_queues(struct stack *s, unsigned queues)
 	/* Every binding gets its queues' counters (as many as any port may have). */
 	for (size_t i = 0; i < s->n && !ret; i++)
 		if (!s->b[i]->qc) {
-			s->b[i]->qc = calloc(PORTCFG_QUEUES_MAX - 1, sizeof(*s->b[i]->qc));
+			s->b[i]->qc = qc_new();
 			if (!s->b[i]->qc)
 				ret = -ENOMEM;
 		}
@@ -453,7 +473,7 @@ void stack_attach(struct stack *s, struct port *port)
 	if (!port)
 		return;
 	port_pause(port);
-	port_set_sink(port, stack_input, s);
+	port_set_sink(port, mq ? stack_input_mq : stack_input, s);
 	if (mq)
 		port_set_queue_sink(port, stack_queue_input, stack_queue_drain, s);
 	port_resume(port);
@@ -505,7 +525,7 @@ static int bind_paused(struct stack *s, const struct binding_config *cfg, struct
 	b->cfg = *cfg;
 	b->ops = handlers[cfg->kind];
 	if (s->n_lanes) {
-		b->qc = calloc(PORTCFG_QUEUES_MAX - 1, sizeof(*b->qc));
+		b->qc = qc_new();
 		if (!b->qc) {
 			free(b);
 			ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
@@ -652,7 +672,7 @@ void stack_restart(struct stack *s)
 	for (size_t i = 0; i < s->n; i++) {
 		memset(&s->b[i]->c, 0, sizeof(s->b[i]->c));
 		if (s->b[i]->qc)
-			memset(s->b[i]->qc, 0, (PORTCFG_QUEUES_MAX - 1) * sizeof(*s->b[i]->qc));
+			memset(s->b[i]->qc, 0, PORTCFG_QUEUES_MAX * sizeof(*s->b[i]->qc));
 	}
 	for (unsigned q = 0; q < s->n_lanes; q++) {
 		memset(&s->lanes[q].c, 0, sizeof(s->lanes[q].c));
@@ -715,8 +735,8 @@ const struct stack_counters *stack_counters(const struct stack *s)
 void binding_counters_sum(const struct binding *b, struct binding_counters *out)
 {
 	*out = b->c;
-	for (unsigned q = 0; b->qc && q < PORTCFG_QUEUES_MAX - 1; q++) {
-		const struct binding_counters *c = &b->qc[q];
+	for (unsigned q = 0; b->qc && q < PORTCFG_QUEUES_MAX; q++) {
+		const struct binding_counters *c = &b->qc[q].c;
 
 		out->packets += queue_ctr_load(&c->packets);
 		out->bytes += queue_ctr_load(&c->bytes);
@@ -844,13 +864,13 @@ static int lane_defer(struct stack_lane *l, struct binding *b, struct dispatch_c
  */
 static inline __attribute__((always_inline)) void run_binding(struct binding *b,
 							      struct dispatch_ctx *dc, size_t len,
-							      const unsigned q,
+							      const unsigned q, const bool mq,
 							      struct stack_lane *l)
 {
-	struct binding_counters *c = q ? &b->qc[q - 1] : &b->c;
+	struct binding_counters *c = mq ? &b->qc[q].c : &b->c;
 
-	CTR(q, c->packets, 1);
-	CTR(q, c->bytes, len);
+	CTR(mq, c->packets, 1);
+	CTR(mq, c->bytes, len);
 	if (!b->ops->run)
 		return;
 	if (q && b->ops->main_loop) {
@@ -859,7 +879,7 @@ static inline __attribute__((always_inline)) void run_binding(struct binding *b,
 		return;
 	}
 	if (b->ops->run(b, dc) < 0)
-		CTR(q, c->errors, 1);
+		CTR(mq, c->errors, 1);
 }
 
 /*
@@ -869,14 +889,14 @@ static inline __attribute__((always_inline)) void run_binding(struct binding *b,
  */
 static inline __attribute__((always_inline)) void run_lists(struct dnode *const *l, unsigned k,
 							    struct dispatch_ctx *dc, size_t len,
-							    const unsigned q,
+							    const unsigned q, const bool mq,
 							    struct stack_lane *lane)
 {
 	uint32_t at[LEVEL_COUNT] = { 0 };
 
 	if (k == 1) {
 		for (uint32_t i = 0; i < l[0]->n; i++)
-			run_binding(l[0]->b[i], dc, len, q, lane);
+			run_binding(l[0]->b[i], dc, len, q, mq, lane);
 		return;
 	}
 	for (;;) {
@@ -892,7 +912,7 @@ static inline __attribute__((always_inline)) void run_lists(struct dnode *const 
 		if (!next)
 			return;
 		at[from]++;
-		run_binding(next, dc, len, q, lane);
+		run_binding(next, dc, len, q, mq, lane);
 	}
 }
 
@@ -924,7 +944,8 @@ static struct port *lookup_none(void *arg, const char *name)
  */
 static inline __attribute__((always_inline)) void dispatch(struct stack *s, struct port *port,
 							   const uint8_t *frame, size_t len,
-							   bool truncated, const unsigned q)
+							   bool truncated, const unsigned q,
+							   const bool mq)
 {
 	struct stack_lane *lane = q ? &s->lanes[q - 1] : NULL;
 	struct stack_counters *c = q ? &lane->c : &s->c;
@@ -992,7 +1013,7 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 		lists[k++] = &s->root;
 	ran = k > 0;
 	if (ran)
-		run_lists(lists, k, &dc, len, q, lane);
+		run_lists(lists, k, &dc, len, q, mq, lane);
 	if (fi.malformed != MALFORMED_NONE)
 		CTR(q, c->malformed[fi.malformed], 1);
 	else if (ran)
@@ -1010,7 +1031,18 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 
 void stack_input(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg)
 {
-	dispatch(arg, port, frame, len, truncated, 0);
+	dispatch(arg, port, frame, len, truncated, 0, false);
+}
+
+/*
+ * Queue 0 of a multi-queue port: the main loop counts its bindings' frames
+ * in their queue-0 block (b->qc[0], a cache line of its own), not in b->c,
+ * which shares lines with what the workers read of the binding.
+ */
+static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+			   void *arg)
+{
+	dispatch(arg, port, frame, len, truncated, 0, true);
 }
 
 bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, bool truncated)
@@ -1019,7 +1051,7 @@ bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, 
 	struct stack_lane *l = &s->lanes[q - 1];
 
 	l->pending = false;
-	dispatch(s, s->port, frame, len, truncated, q);
+	dispatch(s, s->port, frame, len, truncated, q, true);
 	return l->pending;
 }
 
