@@ -36,7 +36,8 @@
 /*
  * A queue worker's share of the stack (queue.h): its counters, its reply
  * scratch, the ring it hands frames to the main loop through, and the
- * frames that did not fit there. Written by that worker only.
+ * frames that did not fit there. Written by that worker only, and on
+ * cache lines of its own (two workers never write one line).
  */
 struct stack_lane {
 	struct stack_counters c;
@@ -44,7 +45,7 @@ struct stack_lane {
 	struct qring *ring;
 	uint64_t dropped; /* hand-offs lost to a full ring */
 	bool pending;	  /* handed off in the current burst */
-};
+} __attribute__((aligned(64)));
 
 /* A frame handed from a worker to the main loop: @b's run(), or the taps when NULL. */
 struct deferred {
@@ -411,9 +412,10 @@ int stack_reserve_queues(struct stack *s, unsigned queues)
 
 	if (n <= s->n_lanes)
 		return 0;
-	lanes = calloc(n, sizeof(*lanes));
+	lanes = aligned_alloc(64, n * sizeof(*lanes));
 	if (!lanes)
 		return -ENOMEM;
+	memset(lanes, 0, n * sizeof(*lanes));
 	if (!s->sum)
 		s->sum = calloc(1, sizeof(*s->sum));
 	ret = s->sum ? 0 : -ENOMEM;
