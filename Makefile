@@ -189,11 +189,19 @@ unit-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
+# The multi-queue test (real worker threads changing under the main thread)
+# under ThreadSanitizer: a data race the queue locking rule missed fails it.
+unit-tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+		build/tsan/tests/test_mq
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/test_mq
+
 test: deps test-deps
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test-run
 	$(Q)$(MAKE) --no-print-directory unit-asan
+	$(Q)$(MAKE) --no-print-directory unit-tsan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	@echo "make test: every suite passed"
 
@@ -318,6 +326,6 @@ format-check:
 clean:
 	rm -rf build
 
-.PHONY: install uninstall install-list bench all unit unit-asan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format format-check clean
+.PHONY: install uninstall install-list bench all unit unit-asan unit-tsan integration contract contract-selftest fuzz test-run test asan run deps test-deps check format format-check clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

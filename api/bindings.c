@@ -46,8 +46,13 @@ size_t binding_counter_list(const struct handler_ops *ops, const struct binding_
 json_t *binding_counters_json(const struct binding *b)
 {
 	struct binding_counter bc[BINDING_COUNTERS_MAX];
-	size_t n = binding_counter_list(b->ops, &b->c, bc);
+	struct binding_counters c;
 	json_t *o = json_object();
+	size_t n;
+
+	/* Summed over the port's queues (service/queue.h). */
+	binding_counters_sum(b, &c);
+	n = binding_counter_list(b->ops, &c, bc);
 
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(o, bc[i].name, json_integer((json_int_t)bc[i].value));

@@ -102,8 +102,12 @@ static void binding_families(struct emit *e)
 				struct binding *b;
 
 				for (size_t j = 0; (b = stack_at(s, j)); j++) {
-					size_t n = binding_counter_list(b->ops, &b->c, bc);
+					struct binding_counters c;
+					size_t n;
 
+					/* Summed over the port's queues (service/queue.h). */
+					binding_counters_sum(b, &c);
+					n = binding_counter_list(b->ops, &c, bc);
 					for (size_t y = 0; y < n; y++)
 						if (strcmp(bc[y].name, name) == 0)
 							fprintf(e->out,

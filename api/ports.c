@@ -121,6 +121,27 @@ static json_t *drift_json(const struct port *p)
 	return arr;
 }
 
+/*
+ * The queues running (service/queue.h): one entry each, queue 0 the main
+ * loop's, with the frames it read and, for a worker's, the frames it could
+ * not hand to the main loop (a capture, forward or stream tap behind).
+ */
+static json_t *queues_json(const struct port *p, const struct stack *s)
+{
+	json_t *arr = json_array();
+
+	for (unsigned q = 0; q < port_queues(p); q++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "rx_frames",
+				    json_integer((json_int_t)port_queue_rx_frames(p, q)));
+		json_object_set_new(o, "handoff_dropped",
+				    json_integer((json_int_t)(s ? stack_queue_dropped(s, q) : 0)));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 /* What the port is: the link as the kernel reports it, its state, its errors. */
 static json_t *status_json(const struct port *p)
 {
@@ -174,6 +195,8 @@ json_t *port_json(const struct api *api, const struct port *p)
 			    json_integer((json_int_t)portset_port_version(api->cfg.ports, p)));
 	json_object_set_new(o, "config", portcfg_config_json(port_config(p)));
 	json_object_set_new(o, "status", status_json(p));
+	json_object_set_new(json_object_get(o, "status"), "queues",
+			    queues_json(p, portset_stack(api->cfg.ports, p)));
 	json_object_set_new(o, "counters", counters_json(p, portset_stack(api->cfg.ports, p)));
 	return o;
 }

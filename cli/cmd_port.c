@@ -262,6 +262,17 @@ static int run_port_add(struct ctx *ctx, const struct args *a)
 		json_object_set_new(body, "packet_info", json_true());
 	if (args_flag(a, "vnet-hdr"))
 		json_object_set_new(body, "vnet_hdr", json_true());
+	if (args_value(a, "queues")) {
+		unsigned long long n;
+
+		/* paird checks the range (1..8); here only that it is a number. */
+		if (args_uint(args_value(a, "queues"), 0, 255, &n) < 0) {
+			ret = usage_error(ctx, "--queues '%s' is not a number",
+					  args_value(a, "queues"));
+			goto out;
+		}
+		json_object_set_new(body, "queues", json_integer((json_int_t)n));
+	}
 	ret = api_send_json(ctx, "POST", "/api/v1/ports", body, NULL, &port, NULL);
 	if (ret)
 		goto out;
@@ -366,6 +377,8 @@ static const struct arg_opt add_opts[] = {
 	{ "attach", ARG_FLAG, NULL, "attach to an existing persistent device" },
 	{ "packet-info", ARG_FLAG, NULL, "frames carry the 4-byte packet information header" },
 	{ "vnet-hdr", ARG_FLAG, NULL, "a virtio-net header: GSO super-frames, segmented by paird" },
+	{ "queues", ARG_VALUE, "N",
+	  "device queues, 1..8 (IFF_MULTI_QUEUE, a thread per extra queue)" },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -65,6 +65,11 @@ struct binding_counters {
 	uint64_t extra[BINDING_EXTRA_MAX];
 };
 
+/* One queue's counters of a binding, alone on its cache line. */
+struct binding_qcounters {
+	struct binding_counters c;
+} __attribute__((aligned(64)));
+
 struct binding {
 	const struct handler_ops *ops;
 	void *priv; /* the handler's own state (a compiled filter, ...) */
@@ -75,6 +80,14 @@ struct binding {
 	 */
 	uint64_t version;
 	struct binding_counters c;
+	/*
+	 * On a multi-queue port, each queue's counters (queue.h): one block
+	 * per queue, PORTCFG_QUEUES_MAX of them, each on a cache line of its
+	 * own and written by its queue's thread only (queue 0's by the main
+	 * loop, which then leaves @c to the handlers it runs itself); NULL on
+	 * a single-queue port. binding_counters_sum() adds them to @c.
+	 */
+	struct binding_qcounters *qc;
 	/* Creation order within its stack: the order bindings on one path run in. */
 	uint64_t seq;
 	/*

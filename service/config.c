@@ -53,10 +53,12 @@ enum {
 	F_STRICT = 1u << 7,
 	F_STATE = 1u << 8, /* a port in state error or gone is opened again */
 	F_VNET_HDR = 1u << 9,
+	F_QUEUES = 1u << 10,
 };
 
-static const char *const field_names[] = { "type", "packet_info", "attach", "up",    "mtu",
-					   "mac",  "addresses",	  "strict", "state", "vnet_hdr" };
+static const char *const field_names[] = { "type",  "packet_info", "attach",	"up",
+					   "mtu",   "mac",	   "addresses", "strict",
+					   "state", "vnet_hdr",	   "queues" };
 
 struct action {
 	enum config_op op;
@@ -546,6 +548,8 @@ static unsigned port_diff(const struct port *p, const struct port_config *want)
 		fields |= F_ATTACH;
 	if (old->vnet_hdr != want->vnet_hdr)
 		fields |= F_VNET_HDR;
+	if (portcfg_queues(old) != portcfg_queues(want))
+		fields |= F_QUEUES;
 	if (o.up != w.up && w.up >= 0)
 		fields |= F_UP;
 	if (o.mtu != w.mtu && w.mtu >= 0)

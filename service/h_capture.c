@@ -135,4 +135,5 @@ const struct handler_ops handler_capture = {
 	.init = capture_init,
 	.fini = capture_fini,
 	.run = capture_run,
+	.main_loop = true,
 };

@@ -44,4 +44,5 @@ const struct handler_ops handler_forward = {
 	.extra = { "forwarded" },
 	.options = sizeof(struct forward_opts),
 	.run = forward_run,
+	.main_loop = true,
 };

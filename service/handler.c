@@ -17,6 +17,7 @@
 #include "h_echo.h"
 #include "h_forward.h"
 #include "h_reply.h"
+#include "queue.h"
 
 /* clang-format off */
 const struct handler_ops *const handlers[HANDLER_KIND_COUNT] = {
@@ -69,6 +70,14 @@ int handler_send(struct binding *b, struct dispatch_ctx *dc, ssize_t n)
 
 	if (n <= 0)
 		return (int)n;
+	/* A queue worker answers on its own queue, counting on its own counters (queue.h). */
+	if (dc->queue) {
+		ret = port_queue_write(dc->port, dc->queue, dc->scratch, (size_t)n);
+		if (ret < 0)
+			return ret;
+		QUEUE_CTR_ADD(b->qc[dc->queue].c.extra[0], 1);
+		return 0;
+	}
 	ret = port_write(dc->port, dc->scratch, (size_t)n);
 	if (ret < 0)
 		return ret;

@@ -41,6 +41,8 @@ struct dispatch_ctx {
 	/* Finds another port by name (forward); NULL when there is none. */
 	struct port *(*lookup)(void *arg, const char *name);
 	void *lookup_arg;
+	/* The queue the frame came from: 0 in the main loop, 1..N-1 on a queue's worker. */
+	unsigned queue;
 };
 
 /*
@@ -83,6 +85,12 @@ struct handler_ops {
 	 * NULL when the dispatcher's counting of the binding is all (count, drop).
 	 */
 	int (*run)(struct binding *b, struct dispatch_ctx *dc);
+	/*
+	 * run() touches the main loop's state (the capture ring and its
+	 * followers, other ports): on a multi-queue port a queue worker hands
+	 * the frame to the main loop, which runs it there (queue.h, rule 3).
+	 */
+	bool main_loop;
 };
 
 /* The handler table, indexed by enum handler_kind. */

@@ -30,6 +30,7 @@
 #define TUN_F_USO6 0x40
 #endif
 #define TUN_F_TSO_ALL (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+#include "queue.h"
 
 struct port {
 	struct port_config cfg; /* the configuration the link was brought to */
@@ -60,6 +61,9 @@ struct port {
 	bool backlog;	   /* the last read turn left frames waiting */
 	uint8_t *buf;	   /* PORT_VNET_READ_MAX bytes */
 	uint8_t *tx;	   /* vnet_hdr: a frame to write behind its header */
+	/* Queues 1..N-1 of a multi-queue port (queue.h); NULL with one queue. */
+	struct queues *qs;
+	struct port_counters *sum; /* port_counters() of a multi-queue port */
 };
 
 static const struct {
@@ -183,6 +187,17 @@ static void port_release(struct port *p)
 	set_backlog(p, false);
 	if (p->ev)
 		event_del(p->ev);
+	/*
+	 * The workers stop (and are joined) before their fds close; what they
+	 * counted joins queue 0's counters, so the port's totals stay.
+	 */
+	if (p->qs) {
+		queues_halt(p->qs);
+		for (unsigned q = 1; q <= queues_count(p->qs); q++)
+			queues_counters_add(p->qs, q, &p->c);
+		queues_free(p->qs);
+		p->qs = NULL;
+	}
 	if (p->fd >= 0) {
 		OPS(p)->close(IOCTX(p), p->fd);
 		p->fd = -1;
@@ -196,6 +211,7 @@ static void port_destroy(struct port *p)
 		event_free(p->ev);
 	free(p->tx);
 	free(p->buf);
+	free(p->sum);
 	free(p);
 }
 
@@ -429,7 +445,10 @@ static int link_refresh(struct port *p)
 	int ret = OPS(p)->link_get(IOCTX(p), p->ifindex, &ls);
 
 	if (ret == 0) {
+		/* Workers read the link (a reply's source MAC): changed with them paused. */
+		port_pause(p);
 		p->link = ls;
+		port_resume(p);
 		refresh_state(p);
 	}
 	return ret;
@@ -462,7 +481,10 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 		addrs_refresh(p);
 		return fault_ret(f);
 	}
+	/* Workers read the configuration (strict, framing): changed with them paused. */
+	port_pause(p);
 	p->cfg = *want;
+	port_resume(p);
 	link_refresh(p);
 	addrs_refresh(p);
 	return 0;
@@ -592,6 +614,14 @@ static const struct setiff_refusal {
 static int setiff_fault(const struct port_config *cfg, int err, struct fault *f)
 {
 	const char *type = port_type_name(cfg->type);
+
+	/* tun_set_iff(): a device's IFF_MULTI_QUEUE must match the request's. */
+	if (err == EINVAL && cfg->attach && portcfg_queues(cfg) > 1)
+		return fault_errno(
+			f, err, "queues",
+			"%s is not a multi-queue %s device (ip tuntap add dev %s mode %s "
+			"multi_queue user USER)",
+			cfg->name, type, cfg->name, type);
 
 	for (size_t i = 0; i < sizeof(setiff_refusals) / sizeof(setiff_refusals[0]); i++) {
 		const struct setiff_refusal *r = &setiff_refusals[i];
@@ -725,6 +755,9 @@ static int open_device(struct port *p, struct fault *f)
 		(short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
 			(cfg->packet_info ? 0 : IFF_NO_PI) | (cfg->attach ? 0 : IFF_TUN_EXCL) |
 			(cfg->vnet_hdr ? IFF_VNET_HDR : 0));
+	/* Queue 0 of a multi-queue device (queue.h); open_queues() adds the others. */
+	if (portcfg_queues(cfg) > 1)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	ret = OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETIFF, &ifr);
 	if (ret < 0)
 		return setiff_fault(cfg, -ret, f);
@@ -753,6 +786,61 @@ static int open_device(struct port *p, struct fault *f)
 	return 0;
 }
 
+static void on_queue_report(void *arg, unsigned q, int err);
+
+/*
+ * Queues 1..N-1 of a multi-queue device: the same name opened again with
+ * IFF_MULTI_QUEUE (never IFF_TUN_EXCL: the device exists now), each fd
+ * handed to the queue set, which owns it from then on.
+ */
+static int open_queues(struct port *p, struct fault *f)
+{
+	const struct port_config *cfg = &p->cfg;
+	unsigned n = portcfg_queues(cfg) - 1, i;
+	int fds[PORTCFG_QUEUES_MAX];
+	struct ifreq ifr;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		ret = OPS(p)->open(IOCTX(p), "/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (ret < 0) {
+			fault_errno(f, -ret, "queues",
+				    "cannot open /dev/net/tun for queue %u of %s", i + 1,
+				    cfg->name);
+			break;
+		}
+		fds[i] = ret;
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
+		ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
+					(cfg->packet_info ? 0 : IFF_NO_PI) | IFF_MULTI_QUEUE);
+		ret = OPS(p)->ioctl(IOCTX(p), fds[i], TUNSETIFF, &ifr);
+		if (ret < 0) {
+			OPS(p)->close(IOCTX(p), fds[i]);
+			fault_errno(f, -ret, "queues", "TUNSETIFF for queue %u of %s failed", i + 1,
+				    cfg->name);
+			break;
+		}
+	}
+	if (ret < 0) {
+		while (i > 0)
+			OPS(p)->close(IOCTX(p), fds[--i]);
+		return ret;
+	}
+	p->sum = calloc(1, sizeof(*p->sum));
+	if (p->sum)
+		p->qs = queues_new(p->env->base, &p->env->io,
+				   p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET,
+				   fds, n, on_queue_report, p);
+	else
+		for (i = 0; i < n; i++)
+			OPS(p)->close(IOCTX(p), fds[i]);
+	if (!p->qs)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
+				 "cannot set up the queues of %s", cfg->name);
+	return 0;
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -778,6 +866,7 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 	none.packet_info = cfg->packet_info;
 	none.attach = cfg->attach;
 	none.vnet_hdr = cfg->vnet_hdr;
+	none.queues = cfg->queues;
 
 	p = port_alloc(env, &none);
 	if (!p) {
@@ -785,6 +874,8 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 		return NULL;
 	}
 	if (open_device(p, f) < 0)
+		goto fail;
+	if (portcfg_queues(cfg) > 1 && open_queues(p, f) < 0)
 		goto fail;
 	if (cfg->attach) {
 		p->found = p->link;
@@ -801,6 +892,12 @@ struct port *port_open(const struct port_env *env, const struct port_config *cfg
 			port_unconfigure(p);
 			goto fail;
 		}
+	}
+	/* The workers start last: from here on the port only needs releasing. */
+	if (p->qs && queues_start(p->qs) < 0) {
+		fault_set(f, FAULT_UNAVAILABLE, EAGAIN, "queues", "cannot start the queue threads");
+		port_unconfigure(p);
+		goto fail;
 	}
 	log_info("port %s: %s %s (ifindex %d, mtu %u, %s)", p->cfg.name,
 		 cfg->attach ? "attached to" : "created", port_type_name(cfg->type), p->ifindex,
@@ -864,6 +961,8 @@ static void port_fail(struct port *p, const char *op, int err)
 	if (p->ev)
 		event_del(p->ev);
 	set_backlog(p, false);
+	if (p->qs)
+		queues_halt(p->qs);
 	p->state = PORT_STATE_ERROR;
 	log_error("port %s: %s; reading stopped", p->cfg.name, msg);
 	if (p->env->on_event)
@@ -903,7 +1002,9 @@ void port_link_update(struct port *p, const struct link_state *ls)
 {
 	if (p->state == PORT_STATE_GONE || p->moved || ls->ifindex != p->ifindex)
 		return;
+	port_pause(p);
 	p->link = *ls;
+	port_resume(p);
 	refresh_state(p);
 }
 
@@ -1106,7 +1207,74 @@ const struct link_state *port_link(const struct port *p)
 
 const struct port_counters *port_counters(const struct port *p)
 {
-	return &p->c;
+	if (!p->qs)
+		return &p->c;
+	*p->sum = p->c;
+	for (unsigned q = 1; q <= queues_count(p->qs); q++)
+		queues_counters_add(p->qs, q, p->sum);
+	return p->sum;
+}
+
+/* --- queues (queue.h) --- */
+
+/* In the main loop: worker @q stopped on @err, which is the port's as queue 0's would be. */
+static void on_queue_report(void *arg, unsigned q, int err)
+{
+	struct port *p = arg;
+
+	log_debug("port %s: queue %u: %s", p->cfg.name, q, strerror(err));
+	if (err == EBADFD)
+		port_mark_gone(p);
+	else if (p->state != PORT_STATE_ERROR)
+		port_fail(p, "read", err);
+}
+
+unsigned port_queues(const struct port *p)
+{
+	return p->qs ? queues_count(p->qs) + 1 : 1;
+}
+
+uint64_t port_queue_rx_frames(const struct port *p, unsigned q)
+{
+	if (q == 0)
+		return p->c.rx_frames;
+	return p->qs && q <= queues_count(p->qs) ? queues_rx_frames(p->qs, q) : 0;
+}
+
+void port_pause(struct port *p)
+{
+	if (p->qs)
+		queues_lock(p->qs);
+}
+
+void port_resume(struct port *p)
+{
+	if (p->qs)
+		queues_unlock(p->qs);
+}
+
+void port_set_queue_sink(struct port *p, port_queue_frame_fn fn, port_queue_drain_fn drain,
+			 void *arg)
+{
+	if (p->qs)
+		queues_set_sink(p->qs, fn, drain, arg);
+}
+
+int port_queue_write(struct port *p, unsigned q, const void *frame, size_t len)
+{
+	return queues_write(p->qs, q, frame, len);
+}
+
+void port_queue_read_ready(struct port *p, unsigned q)
+{
+	if (p->qs && q >= 1 && q <= queues_count(p->qs))
+		queues_read_ready(p->qs, q);
+}
+
+void port_queues_service(struct port *p)
+{
+	if (p->qs)
+		queues_service(p->qs);
 }
 
 const struct port_error *port_last_error(const struct port *p)

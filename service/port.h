@@ -225,6 +225,34 @@ struct timespec port_created(const struct port *port);
  */
 bool port_peer_mac(const struct port *port, uint8_t mac[6]);
 
+/*
+ * Multi-queue ports (queue.h has the design and the threading rule).
+ * port_queues(): the queues running (1 for a single-queue port, or one
+ * whose device is released). port_pause()/port_resume(): every change to
+ * what a queue worker reads (the configuration, the link, the sinks, the
+ * stack's bindings) is made between them; nested, main thread only, and a
+ * no-op with one queue.
+ */
+unsigned port_queues(const struct port *port);
+uint64_t port_queue_rx_frames(const struct port *port, unsigned q);
+void port_pause(struct port *port);
+void port_resume(struct port *port);
+/*
+ * The sink of queues 1..N-1: called on queue @q's worker thread with it
+ * paused for the main thread; returns true when it handed work off, which
+ * @drain then runs in the main loop. Set with the queues paused.
+ */
+typedef bool (*port_queue_frame_fn)(void *arg, unsigned q, const uint8_t *frame, size_t len,
+				    bool truncated);
+typedef void (*port_queue_drain_fn)(void *arg, unsigned q);
+void port_set_queue_sink(struct port *port, port_queue_frame_fn fn, port_queue_drain_fn drain,
+			 void *arg);
+/* From queue @q's worker (1..N-1): one frame on its own fd, counted on its own counters. */
+int port_queue_write(struct port *port, unsigned q, const void *frame, size_t len);
+/* Tests without a main event_base: a worker's read turn, and the main loop's turn. */
+void port_queue_read_ready(struct port *port, unsigned q);
+void port_queues_service(struct port *port);
+
 /* Writes the names of @flags ("IFF_TAP", ...) to @names; returns how many. */
 size_t port_tun_flag_names(unsigned int flags, const char **names, size_t max);
 

@@ -106,6 +106,18 @@ static int parse_flag(const json_t *v, const char *field, void *arg, struct faul
 	return 0;
 }
 
+static int parse_queues(const json_t *v, const char *field, void *arg, struct fault *f)
+{
+	struct port_config *out = arg;
+	json_int_t n = json_integer_value(v);
+
+	if (n < 1 || n > PORTCFG_QUEUES_MAX)
+		return fault_set(f, FAULT_INVALID, 0, field, "must be 1..%d (got %lld)",
+				 PORTCFG_QUEUES_MAX, (long long)n);
+	out->queues = (uint8_t)n;
+	return 0;
+}
+
 static int parse_mtu(const json_t *v, const char *field, void *arg, struct fault *f)
 {
 	struct port_config *out = arg;
@@ -193,6 +205,7 @@ static const struct jfield create_fields[] = {
 	{ "packet_info", JT_BOOLEAN, .read = parse_flag },
 	{ "attach", JT_BOOLEAN, .read = parse_flag },
 	{ "vnet_hdr", JT_BOOLEAN, .read = parse_flag },
+	{ "queues", JT_INTEGER, .read = parse_queues },
 	/* null: not given (GET's "config" shows what paird leaves alone so). */
 	{ "up", JT_BOOLEAN, .nullable = true, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .nullable = true, .read = parse_mtu },
@@ -208,6 +221,7 @@ static const struct jfield patch_fields[] = {
 	{ "packet_info", JT_ANY, .read = create_only },
 	{ "attach", JT_ANY, .read = create_only },
 	{ "vnet_hdr", JT_ANY, .read = create_only },
+	{ "queues", JT_ANY, .read = create_only },
 	{ "up", JT_BOOLEAN, .read = parse_flag },
 	{ "mtu", JT_INTEGER, .read = parse_mtu },
 	{ "mac", JT_STRING, .read = parse_mac },
@@ -231,6 +245,11 @@ int portcfg_check(const struct port_config *out, struct fault *f)
 		ret = fault_add(f, "type", "is required (\"tun\" or \"tap\")");
 	if (out->has_mac && out->type == PORT_TUN)
 		ret = fault_add(f, "mac", "a tun device carries IP packets and has no MAC address");
+	/* The queue threads (queue.c) read plain frames; segmenting is port.c's, queue 0 only. */
+	if (out->vnet_hdr && portcfg_queues(out) > 1)
+		ret = fault_add(f, "queues",
+				"a vnet_hdr port has one queue: GSO super-frames are segmented "
+				"on the main loop only");
 	return ret;
 }
 
@@ -298,6 +317,9 @@ json_t *portcfg_to_json(const struct port_config *cfg)
 	/* Only when set: a state file without it is what older versions read. */
 	if (cfg->vnet_hdr)
 		json_object_set_new(o, "vnet_hdr", json_true());
+	/* Only when not 1: a single-queue port's state stays as older paird wrote and reads it. */
+	if (portcfg_queues(cfg) > 1)
+		json_object_set_new(o, "queues", json_integer(portcfg_queues(cfg)));
 	if (cfg->has_up)
 		json_object_set_new(o, "up", json_boolean(cfg->up));
 	if (cfg->has_mtu)
@@ -349,7 +371,7 @@ bool portcfg_same_device(const struct port_config *a, const struct port_config *
 {
 	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
 	       a->packet_info == b->packet_info && a->attach == b->attach &&
-	       a->vnet_hdr == b->vnet_hdr;
+	       a->vnet_hdr == b->vnet_hdr && portcfg_queues(a) == portcfg_queues(b);
 }
 
 json_t *portcfg_config_json(const struct port_config *cfg)
@@ -377,6 +399,7 @@ json_t *portcfg_config_json(const struct port_config *cfg)
 	}
 	json_object_set_new(o, "addresses", a);
 	json_object_set_new(o, "attach", json_boolean(cfg->attach));
+	json_object_set_new(o, "queues", json_integer(portcfg_queues(cfg)));
 	json_object_set_new(o, "packet_info", json_boolean(cfg->packet_info));
 	json_object_set_new(o, "vnet_hdr", json_boolean(cfg->vnet_hdr));
 	json_object_set_new(o, "strict", json_boolean(cfg->has_strict && cfg->strict));
@@ -403,6 +426,8 @@ unsigned portcfg_changes(const struct port_config *a, const struct port_config *
 		ch |= PORTCFG_F_ATTACH;
 	if (a->vnet_hdr != b->vnet_hdr)
 		ch |= PORTCFG_F_VNET_HDR;
+	if (portcfg_queues(a) != portcfg_queues(b))
+		ch |= PORTCFG_F_QUEUES;
 	if (a->has_up != b->has_up || (a->has_up && a->up != b->up))
 		ch |= PORTCFG_F_UP;
 	if (a->has_mtu != b->has_mtu || (a->has_mtu && a->mtu != b->mtu))
@@ -423,8 +448,8 @@ unsigned portcfg_changes(const struct port_config *a, const struct port_config *
 }
 
 static const char *const change_names[] = {
-	"name", "type", "packet_info", "attach", "up",
-	"mtu",	"mac",	"addresses",   "strict", "vnet_hdr",
+	"name", "type",	     "packet_info", "attach",	"up",	  "mtu",
+	"mac",	"addresses", "strict",	    "vnet_hdr", "queues",
 };
 
 const char *portcfg_field_name(unsigned bit)

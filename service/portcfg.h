@@ -25,6 +25,9 @@ struct json_t;
 #define PORT_MTU_MAX  65535
 #define PORT_MTU_IPV6 1280 /* the IPv6 minimum, RFC 8200 section 5 */
 
+/* IFF_MULTI_QUEUE queues a port may have ("queues"). */
+#define PORTCFG_QUEUES_MAX 8
+
 enum port_type { PORT_TUN = 1, PORT_TAP = 2 };
 
 struct port_config {
@@ -33,6 +36,12 @@ struct port_config {
 	bool packet_info; /* false: IFF_NO_PI */
 	bool attach;	  /* use an existing (persistent) device; never delete it */
 	bool vnet_hdr;	  /* IFF_VNET_HDR with GSO offloads: super-frames segmented (gso.c) */
+	/*
+	 * IFF_MULTI_QUEUE queues, 1..PORTCFG_QUEUES_MAX; 0 reads as 1 (see
+	 * portcfg_queues()). Queue 0 is read by the main loop, each other one
+	 * by a thread of its own (service/queue.h).
+	 */
+	uint8_t queues;
 	bool has_up, has_mtu, has_mac, has_addresses, has_strict;
 	bool up;
 	bool strict; /* a bad checksum stops a frame (malformed) instead of being counted */
@@ -100,7 +109,8 @@ enum {
 	PORTCFG_F_ADDRESSES = 1 << 7,
 	PORTCFG_F_STRICT = 1 << 8,
 	PORTCFG_F_VNET_HDR = 1 << 9,
-	PORTCFG_F_ALL = (1 << 10) - 1,
+	PORTCFG_F_QUEUES = 1 << 10,
+	PORTCFG_F_ALL = (1 << 11) - 1,
 };
 
 /*
@@ -130,5 +140,11 @@ void portcfg_merge(struct port_config *cfg, const struct port_config *patch);
 bool portcfg_same_device(const struct port_config *a, const struct port_config *b);
 
 const char *port_type_name(enum port_type type);
+
+/* The port's queue count: @cfg->queues, or 1 when it was left at 0. */
+static inline unsigned portcfg_queues(const struct port_config *cfg)
+{
+	return cfg->queues ? cfg->queues : 1;
+}
 
 #endif

@@ -729,6 +729,9 @@ static int put_replace(struct portset *ps, size_t i, const struct port_config *o
 				 "delete the port and create a persistent device first (ip tuntap "
 				 "add dev %s mode %s user USER)",
 				 old->name, old->name, port_type_name(want->type));
+	/* The new device's queues need room in the stack: found out before anything goes. */
+	if (stack_reserve_queues(stack, portcfg_queues(want)) < 0)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 	/* A port with no device keeps its record until the new one is saved. */
 	stack_attach(stack, NULL);
 	if (had_device) {

@@ -31,6 +31,32 @@
 
 #include "log.h"
 #include "port.h"
+#include "queue.h"
+
+/*
+ * A queue worker's share of the stack (queue.h): its counters, its reply
+ * scratch, the ring it hands frames to the main loop through, and the
+ * frames that did not fit there. Written by that worker only, and on
+ * cache lines of its own (two workers never write one line).
+ */
+struct stack_lane {
+	struct stack_counters c;
+	uint8_t *scratch;
+	struct qring *ring;
+	uint64_t dropped; /* hand-offs lost to a full ring */
+	bool pending;	  /* handed off in the current burst */
+} __attribute__((aligned(64)));
+
+/* A frame handed from a worker to the main loop: @b's run(), or the taps when NULL. */
+struct deferred {
+	struct binding *b;
+	struct timespec ts;
+	size_t len;
+	struct frame_info fi;
+	uint8_t frame[];
+};
+
+#define LANE_RING_BYTES ((size_t)512 * 1024)
 
 /*
  * A node of the dispatch tree below the root. 32 bytes; the table keeps at
@@ -56,10 +82,20 @@ struct stack {
 	size_t n_mid; /* bindings at the ethertype or IP protocol level */
 	size_t n_run; /* bindings whose handler has a run() */
 	uint32_t next_id;
-	struct stack_counters c;
 	struct capture_ring *ring;
 	struct timespec since;
 	struct stack_tap *taps;
+	/* Queues 1..n_lanes of a multi-queue port (queue.h); none with one queue. */
+	struct stack_lane *lanes;
+	unsigned n_lanes;
+	struct stack_counters *sum; /* stack_counters() of a multi-queue port */
+	int paused;		    /* stack_pause() nesting */
+	/*
+	 * Last and on cache lines of its own: the main loop writes it per
+	 * frame while queue workers read the fields above (a shared line
+	 * would bounce between their cores on every frame).
+	 */
+	struct stack_counters c __attribute__((aligned(64)));
 };
 
 static const char *const level_names[LEVEL_COUNT] = {
@@ -88,30 +124,81 @@ const char *csum_proto_name(enum csum_proto p)
 
 struct stack *stack_new(const struct stack_env *env, struct port *port)
 {
-	struct stack *s = calloc(1, sizeof(*s));
+	/* Aligned: the counters' cache lines are the counters' only (struct stack). */
+	struct stack *s = aligned_alloc(64, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	memset(s, 0, sizeof(*s));
 	s->env = env;
 	s->next_id = 1;
 	clock_gettime(CLOCK_REALTIME, &s->since);
+	if (port && stack_reserve_queues(s, port_queues(port)) < 0) {
+		stack_free(s);
+		return NULL;
+	}
 	stack_attach(s, port);
 	return s;
+}
+
+/* A binding's per-queue counters: PORTCFG_QUEUES_MAX blocks, a cache line each. */
+static struct binding_qcounters *qc_new(void)
+{
+	size_t n = PORTCFG_QUEUES_MAX * sizeof(struct binding_qcounters);
+	struct binding_qcounters *qc = aligned_alloc(64, n);
+
+	if (qc)
+		memset(qc, 0, n);
+	return qc;
 }
 
 static void binding_free(struct binding *b)
 {
 	if (b->ops->fini)
 		b->ops->fini(b);
+	free(b->qc);
 	free(b);
+}
+
+static void lane_drain(struct stack *s, unsigned q);
+static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+			   void *arg);
+
+/*
+ * The one gate of every change to what a queue worker reads (queue.h, rule
+ * 2): the port's queues paused, and what they handed off run first, so no
+ * pending record outlives the binding it names. Nested.
+ */
+static void stack_pause(struct stack *s)
+{
+	if (s->paused++ > 0)
+		return;
+	if (s->port)
+		port_pause(s->port);
+	for (unsigned q = 1; q <= s->n_lanes; q++)
+		lane_drain(s, q);
+}
+
+static void stack_resume(struct stack *s)
+{
+	if (--s->paused > 0)
+		return;
+	if (s->port)
+		port_resume(s->port);
 }
 
 void stack_free(struct stack *s)
 {
 	if (!s)
 		return;
-	if (s->port)
+	stack_pause(s);
+	if (s->port) {
 		port_set_sink(s->port, NULL, NULL);
+		port_set_queue_sink(s->port, NULL, NULL, NULL);
+		port_resume(s->port);
+	}
+	s->paused = 0;
+	s->port = NULL;
 	while (s->taps) {
 		struct stack_tap *t = s->taps;
 
@@ -126,6 +213,12 @@ void stack_free(struct stack *s)
 	free(s->tab);
 	free(s->root.b);
 	free(s->b);
+	for (unsigned i = 0; i < s->n_lanes; i++) {
+		free(s->lanes[i].scratch);
+		qring_free(s->lanes[i].ring);
+	}
+	free(s->lanes);
+	free(s->sum);
 	free(s);
 }
 
@@ -315,18 +408,85 @@ static void index_del(struct stack *s, const struct binding *b)
 	}
 }
 
-void stack_attach(struct stack *s, struct port *port)
+int stack_reserve_queues(struct stack *s, unsigned queues)
 {
-	/* The port left behind must not go on feeding (or, once freed, outlive) us. */
-	if (s->port && s->port != port)
-		port_set_sink(s->port, NULL, NULL);
-	s->port = port;
-	if (port)
-		port_set_sink(port, stack_input, s);
+	unsigned n = queues > 1 ? queues - 1 : 0;
+	struct stack_lane *lanes;
+	int ret = 0;
+
+	if (n <= s->n_lanes)
+		return 0;
+	lanes = aligned_alloc(64, n * sizeof(*lanes));
+	if (!lanes)
+		return -ENOMEM;
+	memset(lanes, 0, n * sizeof(*lanes));
+	if (!s->sum)
+		s->sum = calloc(1, sizeof(*s->sum));
+	ret = s->sum ? 0 : -ENOMEM;
+	for (unsigned i = s->n_lanes; i < n && !ret; i++) {
+		lanes[i].scratch = malloc(PORT_FRAME_MAX);
+		lanes[i].ring = qring_new(LANE_RING_BYTES);
+		if (!lanes[i].scratch || !lanes[i].ring)
+			ret = -ENOMEM;
+	}
+	/* Every binding gets its queues' counters (as many as any port may have). */
+	for (size_t i = 0; i < s->n && !ret; i++)
+		if (!s->b[i]->qc) {
+			s->b[i]->qc = qc_new();
+			if (!s->b[i]->qc)
+				ret = -ENOMEM;
+		}
+	if (ret < 0) {
+		for (unsigned i = s->n_lanes; i < n; i++) {
+			free(lanes[i].scratch);
+			qring_free(lanes[i].ring);
+		}
+		free(lanes);
+		return ret;
+	}
+	stack_pause(s);
+	if (s->n_lanes)
+		memcpy(lanes, s->lanes, s->n_lanes * sizeof(*lanes));
+	free(s->lanes);
+	s->lanes = lanes;
+	s->n_lanes = n;
+	stack_resume(s);
+	return 0;
 }
 
-int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding **out,
-	       struct fault *f)
+void stack_attach(struct stack *s, struct port *port)
+{
+	struct port *old = s->port;
+	unsigned queues = port ? port_queues(port) : 1;
+	bool mq = false;
+
+	/* What the old port's workers handed off runs while the port is still the stack's. */
+	stack_pause(s);
+	/* The port left behind must not go on feeding (or, once freed, outlive) us. */
+	if (old && old != port) {
+		port_set_sink(old, NULL, NULL);
+		port_set_queue_sink(old, NULL, NULL, NULL);
+	}
+	stack_resume(s);
+	/* portset.c reserves first where a failure can still be answered; this is the rest. */
+	if (queues > 1) {
+		mq = stack_reserve_queues(s, queues) == 0;
+		if (!mq)
+			log_error("port %s: out of memory for its queues; they count frames only",
+				  port_name(port));
+	}
+	s->port = port;
+	if (!port)
+		return;
+	port_pause(port);
+	port_set_sink(port, mq ? stack_input_mq : stack_input, s);
+	if (mq)
+		port_set_queue_sink(port, stack_queue_input, stack_queue_drain, s);
+	port_resume(port);
+}
+
+static int bind_paused(struct stack *s, const struct binding_config *cfg, struct binding **out,
+		       struct fault *f)
 {
 	struct binding *b;
 	bool new_ring = false;
@@ -371,7 +531,16 @@ int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding
 	/* What the binding has of its configuration: its kind's options and no more. */
 	memcpy(&b->cfg, cfg, offsetof(struct binding_config, o) + handlers[cfg->kind]->options);
 	b->ops = handlers[cfg->kind];
+	if (s->n_lanes) {
+		b->qc = qc_new();
+		if (!b->qc) {
+			free(b);
+			ret = fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+			goto fail;
+		}
+	}
 	if (b->ops->init && b->ops->init(b, port_config(s->port), f) < 0) {
+		free(b->qc);
 		free(b);
 		ret = fault_ret(f);
 		goto fail;
@@ -406,6 +575,17 @@ fail:
 	return ret;
 }
 
+int stack_bind(struct stack *s, const struct binding_config *cfg, struct binding **out,
+	       struct fault *f)
+{
+	int ret;
+
+	stack_pause(s);
+	ret = bind_paused(s, cfg, out, f);
+	stack_resume(s);
+	return ret;
+}
+
 void stack_ring_release(struct stack *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -415,7 +595,7 @@ void stack_ring_release(struct stack *s)
 	s->ring = NULL;
 }
 
-struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index)
+static struct binding *detach_paused(struct stack *s, uint32_t id, size_t *index)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct binding *b = s->b[i];
@@ -433,8 +613,19 @@ struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index)
 	return NULL;
 }
 
+struct binding *stack_detach(struct stack *s, uint32_t id, size_t *index)
+{
+	struct binding *b;
+
+	stack_pause(s);
+	b = detach_paused(s, id, index);
+	stack_resume(s);
+	return b;
+}
+
 void stack_reattach(struct stack *s, struct binding *b, size_t index)
 {
+	stack_pause(s);
 	if (index > s->n)
 		index = s->n;
 	/* s->b holds pointers: sizeof(*s->b) is a pointer's size, as meant. */
@@ -449,6 +640,7 @@ void stack_reattach(struct stack *s, struct binding *b, size_t index)
 	if (index_add(s, b) < 0)
 		log_error("port %s: binding %u could not go back into the dispatch index",
 			  port_name(s->port), b->cfg.id);
+	stack_resume(s);
 }
 
 void stack_binding_free(struct binding *b)
@@ -482,10 +674,19 @@ void stack_set_next_id(struct stack *s, uint32_t id)
 
 void stack_restart(struct stack *s)
 {
+	stack_pause(s);
 	memset(&s->c, 0, sizeof(s->c));
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		memset(&s->b[i]->c, 0, sizeof(s->b[i]->c));
+		if (s->b[i]->qc)
+			memset(s->b[i]->qc, 0, PORTCFG_QUEUES_MAX * sizeof(*s->b[i]->qc));
+	}
+	for (unsigned q = 0; q < s->n_lanes; q++) {
+		memset(&s->lanes[q].c, 0, sizeof(s->lanes[q].c));
+		s->lanes[q].dropped = 0;
+	}
 	clock_gettime(CLOCK_REALTIME, &s->since);
+	stack_resume(s);
 }
 
 size_t stack_count(const struct stack *s)
@@ -516,25 +717,66 @@ struct binding *stack_find_name(const struct stack *s, const char *name)
 	return NULL;
 }
 
+static void stack_counters_add(struct stack_counters *sum, const struct stack_counters *c)
+{
+	sum->matched += queue_ctr_load(&c->matched);
+	sum->fragments += queue_ctr_load(&c->fragments);
+	for (int i = 0; i < LEVEL_COUNT; i++)
+		sum->unmatched[i] += queue_ctr_load(&c->unmatched[i]);
+	for (int i = 0; i < MALFORMED_COUNT; i++)
+		sum->malformed[i] += queue_ctr_load(&c->malformed[i]);
+	for (int i = 0; i < CSUM_PROTO_COUNT; i++)
+		sum->bad_checksum[i] += queue_ctr_load(&c->bad_checksum[i]);
+}
+
 const struct stack_counters *stack_counters(const struct stack *s)
 {
-	return &s->c;
+	if (!s->n_lanes)
+		return &s->c;
+	*s->sum = s->c;
+	for (unsigned q = 0; q < s->n_lanes; q++)
+		stack_counters_add(s->sum, &s->lanes[q].c);
+	return s->sum;
+}
+
+void binding_counters_sum(const struct binding *b, struct binding_counters *out)
+{
+	*out = b->c;
+	for (unsigned q = 0; b->qc && q < PORTCFG_QUEUES_MAX; q++) {
+		const struct binding_counters *c = &b->qc[q].c;
+
+		out->packets += queue_ctr_load(&c->packets);
+		out->bytes += queue_ctr_load(&c->bytes);
+		out->errors += queue_ctr_load(&c->errors);
+		for (int i = 0; i < BINDING_EXTRA_MAX; i++)
+			out->extra[i] += queue_ctr_load(&c->extra[i]);
+	}
+}
+
+uint64_t stack_queue_dropped(const struct stack *s, unsigned q)
+{
+	return q >= 1 && q <= s->n_lanes ? queue_ctr_load(&s->lanes[q - 1].dropped) : 0;
 }
 
 void stack_tap_add(struct stack *s, struct stack_tap *t)
 {
+	stack_pause(s);
 	t->s = s;
 	t->prev = NULL;
 	t->next = s->taps;
 	if (s->taps)
 		s->taps->prev = t;
 	s->taps = t;
+	stack_resume(s);
 }
 
 void stack_tap_remove(struct stack_tap *t)
 {
-	if (!t->s)
+	struct stack *s = t->s;
+
+	if (!s)
 		return;
+	stack_pause(s);
 	if (t->prev)
 		t->prev->next = t->next;
 	else
@@ -543,6 +785,7 @@ void stack_tap_remove(struct stack_tap *t)
 		t->next->prev = t->prev;
 	t->s = NULL;
 	t->next = t->prev = NULL;
+	stack_resume(s);
 }
 
 struct capture_budget *stack_budget(const struct stack *s)
@@ -584,15 +827,66 @@ static unsigned frame_path(const struct frame_info *fi, uint64_t *key)
 }
 
 /*
+ * Adds @v to the counter @x of queue @q's block: a plain add in the main
+ * loop (q 0, a constant there, so it costs what it always did), a
+ * single-writer relaxed atomic store on a worker (queue.h, rule 1).
+ */
+#define CTR(q, x, v)                          \
+	do {                                  \
+		if (q)                        \
+			QUEUE_CTR_ADD(x, v);  \
+		else                          \
+			(x) += (uint64_t)(v); \
+	} while (0)
+
+/*
+ * A worker hands @b's run() (or, @b NULL, the stream taps) to the main
+ * loop: the frame, its parse and its time into the lane's ring (queue.h,
+ * rule 3). -ENOBUFS when the ring is full: the main loop is behind.
+ */
+static int lane_defer(struct stack_lane *l, struct binding *b, struct dispatch_ctx *dc)
+{
+	size_t n = sizeof(struct deferred) + dc->len;
+	struct deferred *d = qring_reserve(l->ring, n);
+
+	if (!d) {
+		QUEUE_CTR_ADD(l->dropped, 1);
+		return -ENOBUFS;
+	}
+	d->b = b;
+	d->ts = *dispatch_time(dc);
+	d->len = dc->len;
+	d->fi = *dc->fi;
+	memcpy(d->frame, dc->frame, dc->len);
+	qring_commit(l->ring, n);
+	l->pending = true;
+	return 0;
+}
+
+/*
  * Runs @b on the frame: the dispatcher counts every binding's packets and
  * bytes (the count handler has no run()); a handler's failure stops nothing.
+ * On a worker (@q > 0) the counts go to the queue's block, and a handler
+ * that needs the main loop is handed to it.
  */
-static inline void run_binding(struct binding *b, struct dispatch_ctx *dc, size_t len)
+static inline __attribute__((always_inline)) void run_binding(struct binding *b,
+							      struct dispatch_ctx *dc, size_t len,
+							      const unsigned q, const bool mq,
+							      struct stack_lane *l)
 {
-	b->c.packets++;
-	b->c.bytes += len;
-	if (b->ops->run && b->ops->run(b, dc) < 0)
-		b->c.errors++;
+	struct binding_counters *c = mq ? &b->qc[q].c : &b->c;
+
+	CTR(mq, c->packets, 1);
+	CTR(mq, c->bytes, len);
+	if (!b->ops->run)
+		return;
+	if (q && b->ops->main_loop) {
+		if (lane_defer(l, b, dc) < 0)
+			QUEUE_CTR_ADD(c->errors, 1);
+		return;
+	}
+	if (b->ops->run(b, dc) < 0)
+		CTR(mq, c->errors, 1);
 }
 
 /*
@@ -600,13 +894,16 @@ static inline void run_binding(struct binding *b, struct dispatch_ctx *dc, size_
  * the nodes the frame reaches), each in creation order, merged into one
  * creation order as a single list of every binding would have it.
  */
-static void run_lists(struct dnode *const *l, unsigned k, struct dispatch_ctx *dc, size_t len)
+static inline __attribute__((always_inline)) void run_lists(struct dnode *const *l, unsigned k,
+							    struct dispatch_ctx *dc, size_t len,
+							    const unsigned q, const bool mq,
+							    struct stack_lane *lane)
 {
 	uint32_t at[LEVEL_COUNT] = { 0 };
 
 	if (k == 1) {
 		for (uint32_t i = 0; i < l[0]->n; i++)
-			run_binding(l[0]->b[i], dc, len);
+			run_binding(l[0]->b[i], dc, len, q, mq, lane);
 		return;
 	}
 	for (;;) {
@@ -622,20 +919,21 @@ static void run_lists(struct dnode *const *l, unsigned k, struct dispatch_ctx *d
 		if (!next)
 			return;
 		at[from]++;
-		run_binding(next, dc, len);
+		run_binding(next, dc, len, q, mq, lane);
 	}
 }
 
-static void count_checksums(struct stack_counters *c, const struct frame_info *fi)
+static inline __attribute__((always_inline)) void
+count_checksums(struct stack_counters *c, const struct frame_info *fi, const unsigned q)
 {
 	if (fi->ip4.checksum_status == CSUM_BAD)
-		c->bad_checksum[CSUM_IPV4]++;
+		CTR(q, c->bad_checksum[CSUM_IPV4], 1);
 	if (fi->l4 == L4_UDP && fi->udp.checksum_status == CSUM_BAD)
-		c->bad_checksum[CSUM_UDP]++;
+		CTR(q, c->bad_checksum[CSUM_UDP], 1);
 	if (fi->l4 == L4_ICMP && fi->icmp.checksum_status == CSUM_BAD)
-		c->bad_checksum[CSUM_ICMP]++;
+		CTR(q, c->bad_checksum[CSUM_ICMP], 1);
 	if (fi->l4 == L4_ICMPV6 && fi->icmp.checksum_status == CSUM_BAD)
-		c->bad_checksum[CSUM_ICMPV6]++;
+		CTR(q, c->bad_checksum[CSUM_ICMPV6], 1);
 }
 
 static struct port *lookup_none(void *arg, const char *name)
@@ -645,9 +943,19 @@ static struct port *lookup_none(void *arg, const char *name)
 	return NULL;
 }
 
-void stack_input(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg)
+/*
+ * Parses and dispatches one frame read by queue @q: 0 is the main loop
+ * (stack_input(), where @q is a constant and this compiles to the
+ * single-queue dispatcher), 1..N-1 a worker (stack_queue_input(), with
+ * the port paused for the main thread: queue.h).
+ */
+static inline __attribute__((always_inline)) void dispatch(struct stack *s, struct port *port,
+							   const uint8_t *frame, size_t len,
+							   bool truncated, const unsigned q,
+							   const bool mq)
 {
-	struct stack *s = arg;
+	struct stack_lane *lane = q ? &s->lanes[q - 1] : NULL;
+	struct stack_counters *c = q ? &lane->c : &s->c;
 	const struct port_config *pc = port_config(port);
 	struct dnode *lists[LEVEL_COUNT], *d = NULL;
 	struct frame_info fi;
@@ -658,13 +966,13 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 
 	if (truncated) {
 		/* The tail is lost: nothing downstream could trust its lengths. */
-		s->c.malformed[MAL_truncated]++;
+		CTR(q, c->malformed[MAL_truncated], 1);
 		return;
 	}
 	frame_parse(frame, len, port_frame_link(port), pc->strict, &fi);
-	count_checksums(&s->c, &fi);
+	count_checksums(c, &fi, q);
 	if (fi.fragment)
-		s->c.fragments++;
+		CTR(q, c->fragments, 1);
 	depth = frame_path(&fi, &key);
 
 	/* What taps and handlers see: count bindings have no run() and need none of it. */
@@ -674,13 +982,18 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 			.frame = frame,
 			.len = len,
 			.fi = &fi,
-			.ring = s->ring,
-			.scratch = s->env->scratch,
-			.lookup = s->env->lookup ? s->env->lookup : lookup_none,
+			/* A worker never touches the ring, the shared scratch or other ports. */
+			.ring = q ? NULL : s->ring,
+			.scratch = q ? lane->scratch : s->env->scratch,
+			.lookup = !q && s->env->lookup ? s->env->lookup : lookup_none,
 			.lookup_arg = s->env->lookup_arg,
+			.queue = q,
 		};
-		for (struct stack_tap *t = s->taps; t; t = t->next)
-			t->frame(t, &dc);
+		if (q && s->taps)
+			lane_defer(lane, NULL, &dc);
+		else
+			for (struct stack_tap *t = s->taps; t; t = t->next)
+				t->frame(t, &dc);
 	}
 	/*
 	 * @node: the deepest level of the frame's path where the tree has a
@@ -707,18 +1020,79 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
 		lists[k++] = &s->root;
 	ran = k > 0;
 	if (ran)
-		run_lists(lists, k, &dc, len);
+		run_lists(lists, k, &dc, len, q, mq, lane);
 	if (fi.malformed != MALFORMED_NONE)
-		s->c.malformed[fi.malformed]++;
+		CTR(q, c->malformed[fi.malformed], 1);
 	else if (ran)
-		s->c.matched++;
+		CTR(q, c->matched, 1);
 	else if (depth == LEVEL_ROOT)
 		/*
 		 * No ethertype to dispatch on (an IEEE 802.3 frame, whose
 		 * type/length field is a length): the tree stopped at the
 		 * ethertype level, whatever bindings there are.
 		 */
-		s->c.unmatched[LEVEL_ETHERTYPE]++;
+		CTR(q, c->unmatched[LEVEL_ETHERTYPE], 1);
 	else
-		s->c.unmatched[node < depth ? node + 1 : depth]++;
+		CTR(q, c->unmatched[node < depth ? node + 1 : depth], 1);
+}
+
+void stack_input(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg)
+{
+	dispatch(arg, port, frame, len, truncated, 0, false);
+}
+
+/*
+ * Queue 0 of a multi-queue port: the main loop counts its bindings' frames
+ * in their queue-0 block (b->qc[0], a cache line of its own), not in b->c,
+ * which shares lines with what the workers read of the binding.
+ */
+static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+			   void *arg)
+{
+	dispatch(arg, port, frame, len, truncated, 0, true);
+}
+
+bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, bool truncated)
+{
+	struct stack *s = arg;
+	struct stack_lane *l = &s->lanes[q - 1];
+
+	l->pending = false;
+	dispatch(s, s->port, frame, len, truncated, q, true);
+	return l->pending;
+}
+
+/* In the main loop: runs what worker @q handed off, as the main loop would have. */
+static void lane_drain(struct stack *s, unsigned q)
+{
+	struct stack_lane *l = &s->lanes[q - 1];
+	struct deferred *d;
+	size_t n;
+
+	while ((d = qring_peek(l->ring, &n))) {
+		struct dispatch_ctx dc = {
+			.port = s->port,
+			.frame = d->frame,
+			.len = d->len,
+			.fi = &d->fi,
+			.ts = d->ts,
+			.ring = s->ring,
+			.scratch = s->env->scratch,
+			.lookup = s->env->lookup ? s->env->lookup : lookup_none,
+			.lookup_arg = s->env->lookup_arg,
+		};
+
+		/* A stack without a port (being moved or freed) has nobody to run for. */
+		if (s->port && d->b && d->b->ops->run(d->b, &dc) < 0)
+			d->b->c.errors++;
+		else if (s->port && !d->b)
+			for (struct stack_tap *t = s->taps; t; t = t->next)
+				t->frame(t, &dc);
+		qring_pop(l->ring);
+	}
+}
+
+void stack_queue_drain(void *arg, unsigned q)
+{
+	lane_drain(arg, q);
 }

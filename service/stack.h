@@ -48,7 +48,11 @@ struct stack_env {
 struct stack *stack_new(const struct stack_env *env, struct port *port);
 /* Frees the bindings and the capture ring. NULL is a no-op. */
 void stack_free(struct stack *s);
-/* Moves the stack to another port (a port replaced by PUT keeps its bindings). */
+/*
+ * Moves the stack to another port (a port replaced by PUT keeps its
+ * bindings). Like every function here that changes the stack, it pauses
+ * the port's queue workers meanwhile (queue.h, rule 2).
+ */
 void stack_attach(struct stack *s, struct port *port);
 
 /*
@@ -121,6 +125,24 @@ struct timespec stack_since(const struct stack *s);
 
 /* The port's frame sink: parses and dispatches one frame. */
 void stack_input(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg);
+
+/*
+ * Multi-queue ports (queue.h): the sink of queues 1..N-1, on a worker
+ * with the port paused for the main thread (true: it handed frames to the
+ * main loop), and the main loop's run of what was handed off.
+ */
+bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, bool truncated);
+void stack_queue_drain(void *arg, unsigned q);
+/*
+ * Gets the stack ready for a port of @queues queues (its lanes, every
+ * binding's queue counters) before it is attached to one: 0 or -ENOMEM,
+ * nothing changed then. stack_attach() does it too, but cannot fail.
+ */
+int stack_reserve_queues(struct stack *s, unsigned queues);
+/* Hand-offs queue @q (1..N-1) lost to a full ring (binding errors count them too). */
+uint64_t stack_queue_dropped(const struct stack *s, unsigned q);
+/* @b's counters summed over its port's queues (b->c alone on a single-queue port). */
+void binding_counters_sum(const struct binding *b, struct binding_counters *out);
 
 /* The level names of the API and /metrics: "ethertype", "ip_protocol", "udp_port". */
 const char *level_name(enum level lv);

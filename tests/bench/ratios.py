@@ -82,6 +82,7 @@ def main():
                     num(own), num(ir and ir[0]), svc[3]))
     rw_table(runs)
     twisted_table(runs)
+    mq_table(runs)
     http_table(runs)
     mem_table(runs)
     strace_table(runs, os.path.join(os.path.dirname(sys.argv[1]), "raw"))
@@ -108,6 +109,32 @@ def rw_table(runs):
               "runs its receive path for a written frame inside write(), so this is the "
               "ceiling of every case that writes a frame per frame read:\n")
         print("| mode | dev | payload | pps | / limit | CPU ns/frame | runs |")
+        print("|---|---|---|---|---|---|---|")
+        print("\n".join(rows))
+
+
+def mq_table(runs):
+    """Case h: a count binding on a tun read by one queue and by two (a worker thread)."""
+    rows = []
+    for size in ("64", "1400"):
+        one = med(runs, "mq-1/tun/%s" % size, "rx_pps")
+        two = med(runs, "mq-2/tun/%s" % size, "rx_pps")
+        if one is None and two is None:
+            continue
+        c1 = med(runs, "mq-1/tun/%s" % size, "cpu_ns")
+        c2 = med(runs, "mq-2/tun/%s" % size, "cpu_ns")
+        ratio = "%.2f" % (two[0] / one[0]) if one and two and one[0] else "n/a"
+        rows.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            size, rate(one and one[0]), rate(two and two[0]), ratio, num(c1 and c1[0]),
+            num(c2 and c2[0]),
+            (one or two)[3] if (one or two) else 0))
+    if rows:
+        print("\n(h) Count over every UDP port of a tun, one queue against two (\"queues\": 2, "
+              "a worker thread per extra queue), the generator sending many flows the kernel "
+              "spreads by flow hash; paird may use every CPU (target: 2 queues >= 1.5 x 1 queue "
+              "on two cores; CPU ns/frame sums every thread):\n")
+        print("| payload | 1 queue pps | 2 queues pps | 2 / 1 | CPU ns/frame 1 queue "
+              "| CPU ns/frame 2 queues | runs |")
         print("|---|---|---|---|---|---|---|")
         print("\n".join(rows))
 

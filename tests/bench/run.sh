@@ -27,6 +27,11 @@
 #   twisted   the Twisted Pair peer on the count chain
 #             (../shared/bench/peers/twisted_peer.py) and on every other
 #             case in CASES (tests/bench/twisted_cases.py)
+#   mq        (h) a count binding over every UDP port of a tun read by one
+#             queue (mq-1, atun0) and by two (mq-2, atunmq0: "queues": 2, a
+#             worker thread for queue 1), the generator sending MQ_FLOWS
+#             flows (destination ports) the kernel spreads over the queues
+#             by flow hash; paird may use every CPU here (tun only)
 #   callgrind paird's instructions per frame for each case on the memory I/O
 #             harness (tests/bench/callgrind.sh; no kernel, deterministic)
 # Each rate is a drain: the reader is stopped, the generator pre-fills the
@@ -89,7 +94,8 @@ HTTP_CONNS=${HTTP_CONNS:-16}
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
 SIZES=${SIZES:-"64 1400"}
-CASES=${CASES:-"limit count capture echo forward host ping many gso twisted callgrind http memory strace"}
+CASES=${CASES:-"limit count capture echo forward host ping many gso mq twisted callgrind http memory strace"}
+MQ_FLOWS=${MQ_FLOWS:-1024}
 PY_TWISTED=${PY_TWISTED:-/usr/bin/python3}
 RING_MAX=524288 # the largest txqueuelen the tun ptr_ring accepts
 HTTP_PORT=18090
@@ -159,11 +165,14 @@ dev_ns() { [ "$1" = tap ] && echo "$NS_TAP" || echo "$NS_TUN"; }
 dev_if() { [ "$1" = tap ] && echo atap0 || echo atun0; }
 dev_dst() { [ "$1" = tap ] && echo 198.19.0.2 || echo 198.18.0.2; }
 frames_for() { [ "$1" = 64 ] && echo "$N_DRAIN" || echo "$N_DRAIN_BIG"; }
+# Case h: mq-2 runs on netns.sh's multi-queue tun, mq-1 on the plain one.
+mq_if() { [ "$1" = mq-2 ] && echo atunmq0 || echo atun0; }
+mq_dst() { [ "$1" = mq-2 ] && echo 198.18.1.2 || echo 198.18.0.2; }
 
 # The state file paird starts from for CASE on DEV: the port attached to the
 # bench's device, and the case's bindings.
 state_for() { # case dev
-	local c=$1 dev=$2 ifn b='' udp='"ethertype":2048,"ip_protocol":17' ports extra='' id=0 vnet=''
+	local c=$1 dev=$2 ifn b='' udp='"ethertype":2048,"ip_protocol":17' ports extra='' id=0 vnet='' q=
 	ifn=$(dev_if "$dev")
 	bind() { # the rest of a binding's JSON after its id
 		id=$((id + 1))
@@ -187,6 +196,11 @@ state_for() { # case dev
 		bind '"match":{"ethertype":2048,"ip_protocol":1},"handler":"echo"'
 		bind '"match":{'$udp',"udp_port":7},"handler":"echo"'
 		;;
+	mq-*)
+		bind '"match":{'$udp'},"handler":"count"'
+		ifn=$(mq_if "$c")
+		q=',"queues":'${c#mq-}
+		;;
 	many-*)
 		# awk: appending 4,096 bindings to a shell string one by one takes ~20 s.
 		b=$(awk -v n="${c#many-}" -v m="$udp" 'BEGIN {
@@ -195,7 +209,7 @@ state_for() { # case dev
 					i ? "," : "", i + 1, m, 9000 + i }')
 		;;
 	esac
-	ports='{"name":"'$ifn'","type":"'$dev'","attach":true'$vnet',"bindings":['$b']}'$extra
+	ports='{"name":"'$ifn'","type":"'$dev'","attach":true'$vnet$q',"bindings":['$b']}'$extra
 	printf '{"format":1,"ports":[%s]}\n' "$ports" >"$scratch/state-$c-$dev.json"
 	echo "$scratch/state-$c-$dev.json"
 }
@@ -220,11 +234,13 @@ rx_frames() { # ns: paird's rx_frames on its first port
 
 # Starts paird for CASE on DEV in its namespace, pinned to READ_CPU; sets SP.
 paird_start() { # case dev log
-	local ns state i args=()
+	local ns state i args=() cpus=$READ_CPU
 	ns=$(dev_ns "$2")
 	state=$(state_for "$1" "$2")
 	case $1 in many-*) args=(--max-bindings 4096) ;; esac
-	ip netns exec "$ns" taskset -c "$READ_CPU" "$paird" --listen "127.0.0.1:$HTTP_PORT" \
+	# Case h measures what a second core brings: every CPU (the generator is done by then).
+	case $1 in mq-*) cpus=0-$(($(nproc) - 1)) ;; esac
+	ip netns exec "$ns" taskset -c "$cpus" "$paird" --listen "127.0.0.1:$HTTP_PORT" \
 		--no-auth --socket none --state "$state" --log-level error "${args[@]}" >"$3" 2>&1 &
 	SP=$!
 	PIDS+=("$SP")
@@ -239,14 +255,16 @@ paird_start() { # case dev log
 
 # service_run CASE REP DEV SIZE: paird drains N pre-filled datagrams.
 service_run() {
-	local c=$1 rep=$2 dev=$3 size=$4 ns ifn n log q0 genargs=()
+	local c=$1 rep=$2 dev=$3 size=$4 ns ifn n log q0 genargs=() dst
 	ns=$(dev_ns "$dev")
 	ifn=$(dev_if "$dev")
+	dst=$(dev_dst "$dev")
 	n=$(frames_for "$size")
 	log=results/raw/$c-$dev-$size.r$rep
 	case $c in
 	host) genargs=(-p 7) ;;
 	many-*) genargs=(-F "$((${c#many-} < 4096 ? ${c#many-} : 4096))") ;;
+	mq-*) genargs=(-F "$MQ_FLOWS") ifn=$(mq_if "$c") dst=$(mq_dst "$c") ;;
 	esac
 	if ! paird_start "$c" "$dev" "$log.paird"; then
 		rec "fig=$c/$dev/$size rep=$rep error=paird_not_ready"
@@ -256,7 +274,7 @@ service_run() {
 	ip -n "$ns" link set "$ifn" txqueuelen "$RING_MAX"
 	ip netns exec "$ns" python3 "$root/tests/bench/drain.py" --port "$HTTP_PORT" --name "$ifn" \
 		--pid "$SP" --idle-ms "$IDLE_MS" --max-s 30 -- \
-		ip netns exec "$ns" ./bin/gen -d "$(dev_dst "$dev")" -m packet -i "$ifn" -s "$size" \
+		ip netns exec "$ns" ./bin/gen -d "$dst" -m packet -i "$ifn" -s "$size" \
 		-n "$n" -c "$GEN_CPU" -t 20 "${genargs[@]}" >"$log.drive" 2>&1
 	ip -n "$ns" link set "$ifn" txqueuelen "$q0"
 	stop_pid "$SP"
@@ -424,6 +442,9 @@ for rep in $(seq "$REPS"); do
 				for c in "${many[@]}"; do service_run "$c" "$rep" "$dev" "$size"; done
 			fi
 			[ "$dev" = tun ] && has gso && gso_run "$rep" "$size"
+			if has mq && [ "$dev" = tun ]; then
+				for c in mq-1 mq-2; do service_run "$c" "$rep" "$dev" "$size"; done
+			fi
 		done
 	done
 done

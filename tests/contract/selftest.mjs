@@ -67,7 +67,7 @@ function port(over = {}, status = {}) {
 		version: 1795814443021781,
 		config: {
 			type: 'tap', mtu: 1500, mac: null, up: true, addresses: ['198.18.0.1/24', '2001:db8::1/64'],
-			attach: false, packet_info: false, vnet_hdr: false, strict: false,
+			attach: false, queues: 1, packet_info: false, vnet_hdr: false, strict: false,
 		},
 		status: {
 			state: 'up',
@@ -81,6 +81,7 @@ function port(over = {}, status = {}) {
 			drift: [],
 			last_error: null,
 			created: '2026-11-26T22:33:09.616Z',
+			queues: [{ rx_frames: 3, handoff_dropped: 0 }],
 			...status,
 		},
 		counters: {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -21,6 +22,7 @@
 #define MEM_FDS	   32
 #define MEM_INJECT 16
 #define MEM_ADDRS  32
+#define MEM_QUEUES 8
 
 struct mem_frame {
 	struct mem_frame *next;
@@ -44,15 +46,22 @@ struct mem_dev {
 	size_t rx_count;
 	struct mem_frame **tx; /* written by paird */
 	size_t tx_count, tx_cap;
+	bool multi_queue;	  /* IFF_MULTI_QUEUE: more fds may attach */
+	int queue_fd[MEM_QUEUES]; /* queues 1..: their fds, -1 when none */
 };
 
 struct mem_fd {
 	int fd;	 /* the eventfd; -1 when the slot is free */
 	int dev; /* index into devs, -1 before TUNSETIFF */
 	bool dev_gone;
+	unsigned queue;			     /* 0, or its queue of a multi-queue device */
+	struct mem_frame *rx_head, *rx_tail; /* queue > 0: its own frames */
+	size_t rx_count;
 };
 
 struct memio {
+	/* Queue workers read and write from their threads: every entry point locks (recursive). */
+	pthread_mutex_t lock;
 	bool unprivileged;
 	int next_ifindex;
 	unsigned next_unit;
@@ -155,6 +164,8 @@ static struct mem_dev *dev_new(struct memio *m, const char *name, bool tap)
 		d->used = true;
 		d->tap = tap;
 		d->attached_fd = -1;
+		for (int q = 0; q < MEM_QUEUES; q++)
+			d->queue_fd[q] = -1;
 		snprintf(d->name, sizeof(d->name), "%s", name);
 		d->link.ifindex = m->next_ifindex++;
 		d->link.mtu = 1500;
@@ -167,6 +178,18 @@ static struct mem_dev *dev_new(struct memio *m, const char *name, bool tap)
 		return d;
 	}
 	return NULL;
+}
+
+static void fd_rx_free(struct mem_fd *s)
+{
+	while (s->rx_head) {
+		struct mem_frame *next = s->rx_head->next;
+
+		free(s->rx_head);
+		s->rx_head = next;
+	}
+	s->rx_tail = NULL;
+	s->rx_count = 0;
 }
 
 static void dev_free(struct mem_dev *d)
@@ -194,6 +217,14 @@ struct memio *memio_new(void)
 	m->next_ifindex = 10;
 	for (int i = 0; i < MEM_FDS; i++)
 		m->fds[i].fd = -1;
+	{
+		pthread_mutexattr_t a;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&m->lock, &a);
+		pthread_mutexattr_destroy(&a);
+	}
 	return m;
 }
 
@@ -207,6 +238,9 @@ void memio_free(struct memio *m)
 	for (int i = 0; i < MEM_DEVS; i++)
 		if (m->devs[i].used)
 			dev_free(&m->devs[i]);
+	for (int i = 0; i < MEM_FDS; i++)
+		fd_rx_free(&m->fds[i]);
+	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
@@ -236,6 +270,15 @@ int memio_device_delete(struct memio *m, const char *name)
 		s->dev = -1;
 		s->dev_gone = true;
 		signal_fd(s->fd, true); /* tun reports EPOLLERR; wake the reader */
+	}
+	for (int q = 1; q < MEM_QUEUES; q++) {
+		struct mem_fd *s = d->queue_fd[q] >= 0 ? fd_slot(m, d->queue_fd[q]) : NULL;
+
+		if (!s)
+			continue;
+		s->dev = -1;
+		s->dev_gone = true;
+		signal_fd(s->fd, true);
 	}
 	dev_free(d);
 	return 0;
@@ -283,7 +326,19 @@ unsigned memio_open_fds(const struct memio *m)
 	return n;
 }
 
+static int push_locked(struct memio *m, const char *name, const void *frame, size_t len);
+
 int memio_push(struct memio *m, const char *name, const void *frame, size_t len)
+{
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = push_locked(m, name, frame, len);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int push_locked(struct memio *m, const char *name, const void *frame, size_t len)
 {
 	struct mem_dev *d = dev_by_name(m, name);
 	struct mem_frame *f;
@@ -304,6 +359,38 @@ int memio_push(struct memio *m, const char *name, const void *frame, size_t len)
 	if (d->rx_count++ == 0 && d->attached_fd >= 0)
 		signal_fd(d->attached_fd, true);
 	return 0;
+}
+
+int memio_push_queue(struct memio *m, const char *name, unsigned q, const void *frame, size_t len)
+{
+	struct mem_dev *d;
+	struct mem_frame *f;
+	struct mem_fd *s;
+	int ret = 0;
+
+	if (q == 0)
+		return memio_push(m, name, frame, len);
+	pthread_mutex_lock(&m->lock);
+	d = dev_by_name(m, name);
+	s = d && q < MEM_QUEUES && d->queue_fd[q] >= 0 ? fd_slot(m, d->queue_fd[q]) : NULL;
+	f = s ? malloc(sizeof(*f) + len) : NULL;
+	if (!f) {
+		ret = s ? -ENOMEM : -ENODEV;
+		goto out;
+	}
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, frame, len);
+	if (s->rx_tail)
+		s->rx_tail->next = f;
+	else
+		s->rx_head = f;
+	s->rx_tail = f;
+	if (s->rx_count++ == 0)
+		signal_fd(s->fd, true);
+out:
+	pthread_mutex_unlock(&m->lock);
+	return ret;
 }
 
 size_t memio_queued(const struct memio *m, const char *name)
@@ -329,9 +416,15 @@ bool memio_vnet_hdr(const struct memio *m, const char *name)
 
 size_t memio_written_count(const struct memio *m, const char *name)
 {
-	const struct mem_dev *d = dev_by_name(m, name);
+	struct memio *w = (struct memio *)m; /* the lock only */
+	const struct mem_dev *d;
+	size_t n;
 
-	return d ? d->tx_count : 0;
+	pthread_mutex_lock(&w->lock);
+	d = dev_by_name(m, name);
+	n = d ? d->tx_count : 0;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 const uint8_t *memio_written(const struct memio *m, const char *name, size_t i, size_t *len)
@@ -346,7 +439,7 @@ const uint8_t *memio_written(const struct memio *m, const char *name, size_t i, 
 
 /* --- the operations --- */
 
-static int m_open(void *ctx, const char *path, int flags)
+static int m_open_locked(void *ctx, const char *path, int flags)
 {
 	struct memio *m = ctx;
 	int ret = take_injected(m, MEMIO_OPEN);
@@ -372,6 +465,7 @@ static int m_open(void *ctx, const char *path, int flags)
 static int tun_setiff(struct memio *m, struct mem_fd *s, struct ifreq *ifr)
 {
 	bool tap = ifr->ifr_flags & IFF_TAP;
+	bool mq = ifr->ifr_flags & IFF_MULTI_QUEUE;
 	struct mem_dev *d;
 	char name[IFNAMSIZ];
 
@@ -383,10 +477,22 @@ static int tun_setiff(struct memio *m, struct mem_fd *s, struct ifreq *ifr)
 	if (d) {
 		if (ifr->ifr_flags & IFF_TUN_EXCL)
 			return -EBUSY;
-		if (d->tap != tap)
+		if (d->tap != tap || d->multi_queue != mq)
 			return -EINVAL;
 		if (m->unprivileged && !d->ours)
 			return -EPERM;
+		if (d->attached_fd >= 0 && mq) {
+			/* Another queue of a multi-queue device: it reads its own frames. */
+			for (unsigned q = 1; q < MEM_QUEUES; q++) {
+				if (d->queue_fd[q] >= 0)
+					continue;
+				d->queue_fd[q] = s->fd;
+				s->queue = q;
+				s->dev = (int)(d - m->devs);
+				return 0;
+			}
+			return -EBUSY;
+		}
 		if (d->attached_fd >= 0)
 			return -EBUSY;
 	} else {
@@ -397,6 +503,7 @@ static int tun_setiff(struct memio *m, struct mem_fd *s, struct ifreq *ifr)
 		d = dev_new(m, name, tap);
 		if (!d)
 			return -ENOMEM;
+		d->multi_queue = mq;
 	}
 	d->attached_fd = s->fd;
 	d->no_pi = ifr->ifr_flags & IFF_NO_PI;
@@ -408,7 +515,7 @@ static int tun_setiff(struct memio *m, struct mem_fd *s, struct ifreq *ifr)
 	return 0;
 }
 
-static int m_ioctl(void *ctx, int fd, unsigned long request, void *arg)
+static int m_ioctl_locked(void *ctx, int fd, unsigned long request, void *arg)
 {
 	struct memio *m = ctx;
 	struct mem_fd *s = fd_slot(m, fd);
@@ -431,6 +538,7 @@ static int m_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 					 (m->devs[s->dev].no_pi ? IFF_NO_PI : 0) |
 					 (m->devs[s->dev].persistent ? IFF_PERSIST : 0) |
 					 (m->devs[s->dev].vnet_hdr ? IFF_VNET_HDR : 0) |
+					 (m->devs[s->dev].multi_queue ? IFF_MULTI_QUEUE : 0) |
 					 /* as tun: set whenever no socket filter is attached */
 					 IFF_NOFILTER);
 		return 0;
@@ -457,7 +565,7 @@ static int m_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 	}
 }
 
-static ssize_t m_read(void *ctx, int fd, void *buf, size_t len)
+static ssize_t m_read_locked(void *ctx, int fd, void *buf, size_t len)
 {
 	struct memio *m = ctx;
 	struct mem_fd *s = fd_slot(m, fd);
@@ -473,21 +581,32 @@ static ssize_t m_read(void *ctx, int fd, void *buf, size_t len)
 	if (s->dev_gone || s->dev < 0)
 		return -EBADFD;
 	d = &m->devs[s->dev];
-	f = d->rx_head;
-	if (!f)
-		return -EAGAIN;
-	d->rx_head = f->next;
-	if (!d->rx_head)
-		d->rx_tail = NULL;
-	if (--d->rx_count == 0)
-		signal_fd(fd, false);
+	if (s->queue) {
+		f = s->rx_head;
+		if (!f)
+			return -EAGAIN;
+		s->rx_head = f->next;
+		if (!s->rx_head)
+			s->rx_tail = NULL;
+		if (--s->rx_count == 0)
+			signal_fd(fd, false);
+	} else {
+		f = d->rx_head;
+		if (!f)
+			return -EAGAIN;
+		d->rx_head = f->next;
+		if (!d->rx_head)
+			d->rx_tail = NULL;
+		if (--d->rx_count == 0)
+			signal_fd(fd, false);
+	}
 	memcpy(buf, f->data, f->len < len ? f->len : len);
 	n = (ssize_t)f->len; /* the full length, as tun does */
 	free(f);
 	return n;
 }
 
-static ssize_t m_write(void *ctx, int fd, const void *buf, size_t len)
+static ssize_t m_write_locked(void *ctx, int fd, const void *buf, size_t len)
 {
 	struct memio *m = ctx;
 	struct mem_fd *s = fd_slot(m, fd);
@@ -528,7 +647,7 @@ static ssize_t m_write(void *ctx, int fd, const void *buf, size_t len)
 	return (ssize_t)len;
 }
 
-static int m_close(void *ctx, int fd)
+static int m_close_locked(void *ctx, int fd)
 {
 	struct memio *m = ctx;
 	struct mem_fd *s = fd_slot(m, fd);
@@ -536,13 +655,17 @@ static int m_close(void *ctx, int fd)
 
 	if (!s)
 		return -EBADF;
-	if (s->dev >= 0) {
+	if (s->dev >= 0 && s->queue) {
+		m->devs[s->dev].queue_fd[s->queue] = -1;
+	} else if (s->dev >= 0) {
 		struct mem_dev *d = &m->devs[s->dev];
 
 		d->attached_fd = -1;
 		if (!d->persistent)
 			dev_free(d);
 	}
+	fd_rx_free(s);
+	s->queue = 0;
 	/* Like close(2), the fd is released even when an error is reported. */
 	close(s->fd);
 	s->fd = -1;
@@ -562,7 +685,7 @@ static int m_link_index(void *ctx, const char *name)
 	return d ? d->link.ifindex : -ENODEV;
 }
 
-static int m_link_get(void *ctx, int ifindex, struct link_state *out)
+static int m_link_get_locked(void *ctx, int ifindex, struct link_state *out)
 {
 	struct memio *m = ctx;
 	struct mem_dev *d;
@@ -613,7 +736,7 @@ static void dev_link_apply(struct mem_dev *d, const struct link_change *ch)
 	}
 }
 
-static int m_link_set(void *ctx, int ifindex, const struct link_change *ch)
+static int m_link_set_locked(void *ctx, int ifindex, const struct link_change *ch)
 {
 	struct memio *m = ctx;
 	struct mem_dev *d;
@@ -734,6 +857,83 @@ static int m_keep_addrs(void *ctx, const char *name)
 		return -EACCES;
 	d->keep_addrs = true;
 	return 0;
+}
+
+static int m_open(void *ctx, const char *path, int flags)
+{
+	struct memio *m = ctx;
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = m_open_locked(ctx, path, flags);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int m_ioctl(void *ctx, int fd, unsigned long request, void *arg)
+{
+	struct memio *m = ctx;
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = m_ioctl_locked(ctx, fd, request, arg);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static ssize_t m_read(void *ctx, int fd, void *buf, size_t len)
+{
+	struct memio *m = ctx;
+	ssize_t ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = m_read_locked(ctx, fd, buf, len);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static ssize_t m_write(void *ctx, int fd, const void *buf, size_t len)
+{
+	struct memio *m = ctx;
+	ssize_t ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = m_write_locked(ctx, fd, buf, len);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int m_close(void *ctx, int fd)
+{
+	struct memio *m = ctx;
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = m_close_locked(ctx, fd);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int m_link_get(void *ctx, int ifindex, struct link_state *out)
+{
+	struct memio *m = ctx;
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = m_link_get_locked(ctx, ifindex, out);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int m_link_set(void *ctx, int ifindex, const struct link_change *ch)
+{
+	struct memio *m = ctx;
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = m_link_set_locked(ctx, ifindex, ch);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
 }
 
 static const struct port_io_ops mem_ops = {

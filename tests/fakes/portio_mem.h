@@ -85,6 +85,12 @@ unsigned memio_open_fds(const struct memio *m);
 
 /* Queues a frame for paird to read from @name. Returns 0 or -errno. */
 int memio_push(struct memio *m, const char *name, const void *frame, size_t len);
+/*
+ * Queues a frame on queue @q of a multi-queue device (IFF_MULTI_QUEUE):
+ * 0 is the first fd attached, 1.. the others in the order they attached.
+ * Safe from any thread (every entry point of the fake locks).
+ */
+int memio_push_queue(struct memio *m, const char *name, unsigned q, const void *frame, size_t len);
 size_t memio_queued(const struct memio *m, const char *name);
 /* Frames paird wrote to @name, oldest first. */
 size_t memio_written_count(const struct memio *m, const char *name);

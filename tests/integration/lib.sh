@@ -284,7 +284,7 @@ snapshot() {
 	via_args /api/v1/ports
 	{
 		curl -s --max-time 5 ${CURL_EXTRA[@]+"${CURL_EXTRA[@]}"} "${VIA[@]}" |
-			jq -S '.ports | map(del(.counters, .status.last_error))'
+			jq -S '.ports | map(del(.counters, .status.last_error, .status.queues))'
 		ip -d -br link show | sed 's/ *$//'
 		ip -br addr show | sed 's/ *$//'
 	} >"$W/snapshot.$1"

@@ -25,7 +25,7 @@ memio=${MEMIO_BENCH:-$root/build/tests/memio_bench}
 command -v valgrind >/dev/null || skip "valgrind is missing (instructions per frame)"
 command -v wrk >/dev/null || skip "wrk is missing (the API under load)"
 command -v strace >/dev/null || skip "strace is missing (syscalls per frame)"
-cases="limit count capture echo forward host ping many gso twisted http memory strace callgrind"
+cases="limit count capture echo forward host ping many gso mq twisted http memory strace callgrind"
 # callgrind cannot run a sanitized harness (make asan): the other cases still run.
 if nm "$memio" 2>/dev/null | grep -q __asan_init; then
 	cases=${cases% callgrind}
@@ -78,6 +78,12 @@ fi
 n=$(grep -m1 "^fig=gso/tun/64 " "$runs" | grep -o ' rx_pkts=[0-9]*' | cut -d= -f2)
 [ "$n" -ge 3000 ] || fail "gso/tun/64: paird read $n of 3000 datagrams"
 grep -q "^| gso | tun | 64 B | " "$out/ratios.md" || fail "ratios.md has no gso/tun row"
+# Case h: both queue counts drained every frame, and the report has its table.
+for c in mq-1 mq-2; do
+	n=$(grep -m1 "^fig=$c/tun/64 " "$runs" | grep -o ' rx_pkts=[0-9]*' | cut -d= -f2)
+	[ "${n:-0}" -ge 3000 ] || fail "$c/tun/64: paird read ${n:-no} of 3000 frames"
+done
+grep -q "^| 64 | .* | .* | [0-9.]* | " "$out/ratios.md" || fail "ratios.md has no (h) row"
 if [ "${cases%callgrind}" != "$cases" ]; then
 	for c in count capture echo forward host ping many-1 many-4096; do
 		row "cg/$c/tap/64" ir_per_frame

@@ -82,6 +82,7 @@ usage "--mtu 'big' is not a number" port add tap9 --type tap --mtu big
 usage "--up and --down contradict" port add tap9 --type tap --up --down
 usage "nothing to change" port set tap0
 usage "needs a value" port add tap9 --type
+usage "--queues 'two' is not a number" port add tap9 --type tun --queues two
 usage "unknown MATCH 'dns'" bind tap0 dns capture
 usage "not a number 0..65535" bind tap0 udp/65536 capture
 usage "expected KEY=VALUE" bind tap0 udp/9 capture --opt limit
@@ -136,6 +137,13 @@ ip -br addr show dev tap0 | grep -q "2001:db8::1/64" || fail "tap0 has no 2001:d
 pc port add tap1 --type tun --down
 expect_rc 0
 ip -o link show dev tap1 | grep -q "<.*UP.*>" && fail "tap1 is up after --down"
+pc --json port add mq1 --type tun --queues 2
+expect_rc 0
+expect_eq "$(jq -c '[.config.queues, (.status.queues | length)]' "$W/out")" "[2,2]" \
+	"pairctl port add --queues 2"
+ip -d link show dev mq1 | grep -q multi_queue || fail "mq1 is not a multi-queue tun"
+pc port del mq1
+expect_rc 0
 
 pc ports
 expect_rc 0

@@ -654,8 +654,12 @@ static void test_create_get_list(void **state)
 	assert_true(json_integer_value(json_object_get(doc, "version")) > 0);
 	/* What was asked for, every field present: what a PUT takes back. */
 	c = json_object_get(doc, "config");
-	assert_int_equal(json_object_size(c), 9);
+	assert_int_equal(json_object_size(c), 10);
 	assert_string_equal(json_string_value(json_object_get(c, "type")), "tap");
+	assert_int_equal(json_integer_value(json_object_get(c, "queues")), 1);
+	/* One queue read, the main loop's (service/queue.h). */
+	assert_int_equal(json_array_size(json_object_get(json_object_get(doc, "status"), "queues")),
+			 1);
 	assert_true(json_is_false(json_object_get(c, "packet_info")));
 	assert_true(json_is_false(json_object_get(c, "vnet_hdr")));
 	assert_true(json_is_false(json_object_get(c, "attach")));

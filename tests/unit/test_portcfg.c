@@ -264,6 +264,7 @@ static void test_config_json_round_trip(void **state)
 		"{\"name\":\"p0\",\"type\":\"tap\",\"mac\":\"02:00:00:00:00:01\","
 		"\"addresses\":[]}",
 		"{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":true}",
+		"{\"name\":\"p0\",\"type\":\"tun\",\"queues\":4}",
 	};
 
 	(void)state;
@@ -275,7 +276,7 @@ static void test_config_json_round_trip(void **state)
 		assert_int_equal(portcfg_from_json(ja, PORTCFG_CREATE, NULL, &a, &f), 0);
 		c = portcfg_config_json(&a);
 		/* Every field, always. */
-		assert_int_equal(json_object_size(c), 9);
+		assert_int_equal(json_object_size(c), 10);
 		assert_true(json_is_boolean(json_object_get(c, "vnet_hdr")));
 		assert_int_equal(portcfg_from_json(c, PORTCFG_CREATE, "p0", &b, &f), 0);
 		if (portcfg_changes(&a, &b))
@@ -367,6 +368,20 @@ static void test_mac_rules(void **state)
 	refused("{\"name\":\"p0\",\"type\":\"tap\",\"mac\":\"02-00-00-00-00-01\"}", PORTCFG_CREATE,
 		"mac");
 	refused("{\"mac\":\"nope\"}", PORTCFG_PATCH, "mac");
+}
+
+/* The queue threads read plain frames: a vnet_hdr port keeps one queue. */
+static void test_vnet_hdr_one_queue(void **state)
+{
+	struct port_config cfg;
+
+	(void)state;
+	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":true,\"queues\":1}",
+		 PORTCFG_CREATE, &cfg);
+	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":false,\"queues\":2}",
+		 PORTCFG_CREATE, &cfg);
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":true,\"queues\":2}", PORTCFG_CREATE,
+		"queues");
 }
 
 static void test_addresses(void **state)
@@ -625,6 +640,46 @@ static void test_check_and_same_device(void **state)
 }
 
 /* The kernel drops IPv6 addresses below MTU 1280: the rule names both fields. */
+/* "queues": create-only, 1..8, 1 when absent (old documents and state files). */
+static void test_queues(void **state)
+{
+	struct port_config a, b;
+	json_t *j;
+
+	(void)state;
+	accepted("{\"name\":\"p0\",\"type\":\"tun\"}", PORTCFG_CREATE, &a);
+	assert_int_equal(portcfg_queues(&a), 1);
+	j = portcfg_config_json(&a);
+	assert_int_equal(json_integer_value(json_object_get(j, "queues")), 1);
+	json_decref(j);
+	/* The state file's form leaves a single queue out (older paird reads it too). */
+	j = portcfg_to_json(&a);
+	assert_null(json_object_get(j, "queues"));
+	json_decref(j);
+
+	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":8}", PORTCFG_CREATE, &b);
+	assert_int_equal(portcfg_queues(&b), 8);
+	j = portcfg_to_json(&b);
+	assert_int_equal(json_integer_value(json_object_get(j, "queues")), 8);
+	json_decref(j);
+	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":1}", PORTCFG_CREATE, &a);
+	assert_int_equal(portcfg_changes(&a, &b), PORTCFG_F_QUEUES);
+	assert_string_equal(portcfg_field_name(PORTCFG_F_QUEUES), "queues");
+	/* Another queue count is another device, as another packet_info is. */
+	assert_false(portcfg_same_device(&a, &b));
+	/* 0 (a struct built by hand) is 1. */
+	a.queues = 0;
+	assert_int_equal(portcfg_changes(&a, &a), 0);
+	b.queues = 1;
+	assert_int_equal(portcfg_changes(&a, &b), 0);
+
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":0}", PORTCFG_CREATE, "queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":9}", PORTCFG_CREATE, "queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":\"2\"}", PORTCFG_CREATE, "queues");
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"queues\":null}", PORTCFG_CREATE, "queues");
+	refused("{\"queues\":2}", PORTCFG_PATCH, "queues");
+}
+
 static void test_ipv6_mtu_rule(void **state)
 {
 	struct port_config cfg, patch, merged;
@@ -684,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_mtu_range),
 		cmocka_unit_test(test_mac_rules),
+		cmocka_unit_test(test_vnet_hdr_one_queue),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_patch_mode),
 		cmocka_unit_test(test_path_name),
@@ -692,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_check_and_same_device),
 		cmocka_unit_test(test_ipv6_mtu_rule),
+		cmocka_unit_test(test_queues),
 	};
 
 	return cmocka_run_group_tests_name("portcfg", tests, NULL, NULL);

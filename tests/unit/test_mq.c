@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Multi-queue ports (service/queue.h) on the memory port I/O: the same
+ * frames through one queue and through two give the same counters, the
+ * same captures and the same replies; counters restart on every queue; a
+ * queue's read error or a deleted device reaches the port's state; an
+ * attach to a single-queue device is refused on "queues"; and, with real
+ * worker threads, the bindings change under traffic without a race (run
+ * under ASan/UBSan by `make unit-asan`, and under TSan by `make unit-tsan`).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../service/bindcfg.h"
+#include "../../service/build.h"
+#include "../../service/capture.h"
+#include "../../service/log.h"
+#include "../../service/port.h"
+#include "../../service/stack.h"
+#include "../../service/state.h"
+#include "../fakes/portio_mem.h"
+#include "support.h"
+
+struct fx {
+	struct memio *m;
+	struct port_env penv;
+	struct stack_env senv;
+	struct event_base *base;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	log_set_level(LOG_ERROR);
+	fx->m = memio_new();
+	assert_non_null(fx->m);
+	fx->penv.io = memio_io(fx->m);
+	fx->senv.budget = capture_budget_new(8u << 20);
+	assert_non_null(fx->senv.budget);
+	fx->senv.ring_bytes = 2u << 20;
+	fx->senv.max_bindings = 16;
+	fx->senv.scratch = malloc(PORT_FRAME_MAX);
+	assert_non_null(fx->senv.scratch);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(capture_budget_used(fx->senv.budget), 0);
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	capture_budget_free(fx->senv.budget);
+	free(fx->senv.scratch);
+	if (fx->base)
+		event_base_free(fx->base);
+	memio_free(fx->m);
+	free(fx);
+	return 0;
+}
+
+static struct port *tun_open(struct fx *fx, const char *name, unsigned queues)
+{
+	struct fault f = FAULT_INIT;
+	struct port_config c;
+	struct port *p;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	c.type = PORT_TUN;
+	c.queues = (uint8_t)queues;
+	p = port_open(&fx->penv, &c, &f);
+	if (!p)
+		fail_msg("port_open %s: %s", name, f.detail);
+	assert_int_equal(port_queues(p), queues);
+	return p;
+}
+
+static struct binding *bind_ok(struct stack *s, const char *spec)
+{
+	struct fault f = FAULT_INIT;
+	struct binding_config cfg;
+	struct binding *b = NULL;
+	json_t *doc = json_loads(spec, 0, NULL);
+
+	assert_non_null(doc);
+	if (bindcfg_from_json(doc, PORT_TUN, false, &cfg, &f) < 0)
+		fail_msg("%s: %s", spec, f.detail);
+	json_decref(doc);
+	if (stack_bind(s, &cfg, &b, &f) < 0)
+		fail_msg("%s: %s", spec, f.detail);
+	return b;
+}
+
+/* A UDP datagram 198.18.0.2:@sport -> 198.18.0.1:@dport as a tun reads it. */
+static size_t udp_frame(uint8_t *buf, uint16_t sport, uint16_t dport, unsigned seed)
+{
+	struct build_link l = { .link = LINK_IP };
+	struct build_ip ip = { .family = AF_INET,
+			       .src = { 198, 18, 0, 2 },
+			       .dst = { 198, 18, 0, 1 } };
+	uint8_t payload[64];
+	ssize_t n;
+
+	frame_fill(payload, sizeof(payload), seed);
+	n = build_udp(buf, PORT_FRAME_MAX, &l, &ip, sport, dport, payload, 8 + seed % 50);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* The traffic both runs see: four UDP ports (three bound), and frames cut short. */
+static size_t traffic_frame(uint8_t *buf, unsigned i)
+{
+	static const uint16_t dports[] = { 7, 9, 11, 13 };
+
+	if (i % 17 == 16) {
+		size_t n = udp_frame(buf, 1000, 7, i);
+
+		return n - 20; /* IPv4 total length beyond the bytes: malformed */
+	}
+	return udp_frame(buf, (uint16_t)(1024 + i), dports[i % 4], i);
+}
+
+#define TRAFFIC 120
+
+struct run {
+	struct port *p;
+	struct stack *s;
+	struct binding *b[4];
+};
+
+static void run_bind(struct run *r)
+{
+	r->b[0] = bind_ok(r->s,
+			  "{\"match\":{\"ip_protocol\":17,\"udp_port\":7},\"handler\":\"echo\"}");
+	r->b[1] = bind_ok(r->s, "{\"match\":{},\"handler\":\"capture\"}");
+	r->b[2] = bind_ok(r->s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":9},\"handler\":"
+				"\"capture\",\"options\":{\"snaplen\":40,\"filter\":\"udp\"}}");
+	r->b[3] = bind_ok(r->s,
+			  "{\"match\":{\"ip_protocol\":17,\"udp_port\":11},\"handler\":\"count\"}");
+}
+
+/* Frame i goes to queue i % queues, read by that queue's turn as it would be. */
+static void run_traffic(struct fx *fx, struct run *r, const char *name, unsigned queues)
+{
+	uint8_t buf[PORT_FRAME_MAX];
+
+	for (unsigned i = 0; i < TRAFFIC; i++) {
+		size_t n = traffic_frame(buf, i);
+		unsigned q = i % queues;
+
+		assert_int_equal(memio_push_queue(fx->m, name, q, buf, n), 0);
+		if (q == 0)
+			port_read_ready(r->p);
+		else
+			port_queue_read_ready(r->p, q);
+	}
+	port_queues_service(r->p);
+}
+
+/* Every record of @ring as "binding:len:caplen:bytes" lines, sorted: a set to compare. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t ring_set(const struct capture_ring *ring, char **out, size_t max)
+{
+	struct capture_record rec;
+	uint64_t after = 0;
+	size_t n = 0;
+
+	while (capture_ring_next(ring, after, 0, &rec)) {
+		char *line = malloc(64 + 2 * rec.caplen);
+		int at;
+
+		assert_non_null(line);
+		assert_true(n < max);
+		at = sprintf(line, "%u:%u:%u:", rec.binding_id, rec.len, rec.caplen);
+		for (uint32_t i = 0; i < rec.caplen; i++)
+			at += sprintf(line + at, "%02x", rec.data[i]);
+		out[n++] = line;
+		after = rec.seq;
+	}
+	qsort(out, n, sizeof(*out), cmp_str);
+	return n;
+}
+
+static void test_same_as_one_queue(void **state)
+{
+	struct fx *fx = *state;
+	struct run one = { 0 }, two = { 0 };
+	char *set1[2 * TRAFFIC], *set2[2 * TRAFFIC];
+	const struct port_counters *pc;
+	struct port_counters c1;
+	struct stack_counters s1;
+	size_t n1, n2;
+
+	one.p = tun_open(fx, "one", 1);
+	two.p = tun_open(fx, "two", 2);
+	one.s = stack_new(&fx->senv, one.p);
+	two.s = stack_new(&fx->senv, two.p);
+	assert_non_null(one.s);
+	assert_non_null(two.s);
+	run_bind(&one);
+	run_bind(&two);
+	run_traffic(fx, &one, "one", 1);
+	run_traffic(fx, &two, "two", 2);
+
+	/* Both queues read: the split is real. */
+	assert_int_equal(port_queue_rx_frames(two.p, 0), TRAFFIC / 2);
+	assert_int_equal(port_queue_rx_frames(two.p, 1), TRAFFIC / 2);
+	assert_int_equal(stack_queue_dropped(two.s, 1), 0);
+
+	/* Port counters: rx, and tx (echo replies, half of them on queue 1's fd). */
+	c1 = *port_counters(one.p);
+	pc = port_counters(two.p);
+	assert_int_equal(c1.rx_frames, TRAFFIC);
+	assert_int_equal(pc->rx_frames, c1.rx_frames);
+	assert_int_equal(pc->rx_bytes, c1.rx_bytes);
+	assert_true(c1.tx_frames > 0);
+	assert_int_equal(pc->tx_frames, c1.tx_frames);
+	assert_int_equal(pc->tx_bytes, c1.tx_bytes);
+	assert_int_equal(memio_written_count(fx->m, "two"), memio_written_count(fx->m, "one"));
+
+	/* The stack's counters, every one of them. */
+	s1 = *stack_counters(one.s);
+	assert_true(s1.matched > 0 && s1.malformed[MAL_ipv4_bad_total_length] > 0);
+	assert_memory_equal(stack_counters(two.s), &s1, sizeof(s1));
+
+	/* Each binding's counters, summed over the queues (handlers' own ones too). */
+	for (int i = 0; i < 4; i++) {
+		struct binding_counters a, b;
+
+		binding_counters_sum(one.b[i], &a);
+		binding_counters_sum(two.b[i], &b);
+		assert_true(a.packets > 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+
+	/* The same captured frames, whatever their order across queues. */
+	n1 = ring_set(stack_ring(one.s), set1, 2 * TRAFFIC);
+	n2 = ring_set(stack_ring(two.s), set2, 2 * TRAFFIC);
+	assert_true(n1 > TRAFFIC);
+	assert_int_equal(n1, n2);
+	for (size_t i = 0; i < n1; i++) {
+		assert_string_equal(set1[i], set2[i]);
+		free(set1[i]);
+		free(set2[i]);
+	}
+
+	/* A restart zeroes every queue's share. */
+	stack_restart(two.s);
+	{
+		struct binding_counters z, b;
+
+		memset(&z, 0, sizeof(z));
+		binding_counters_sum(two.b[3], &b);
+		assert_memory_equal(&b, &z, sizeof(z));
+		assert_int_equal(stack_counters(two.s)->matched, 0);
+	}
+	stack_free(one.s);
+	stack_free(two.s);
+	port_free(one.p);
+	port_free(two.p);
+}
+
+/* A capture's limit holds across queues: the main loop applies it to every hand-off. */
+static void test_capture_limit_across_queues(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t buf[PORT_FRAME_MAX];
+	struct binding_counters c;
+	struct capture_stats st;
+	struct port *p = tun_open(fx, "lim", 3);
+	struct stack *s = stack_new(&fx->senv, p);
+	struct binding *b;
+
+	assert_non_null(s);
+	b = bind_ok(s, "{\"match\":{},\"handler\":\"capture\",\"options\":{\"limit\":5}}");
+	for (unsigned i = 0; i < 12; i++) {
+		size_t n = udp_frame(buf, (uint16_t)(2000 + i), 9, i);
+
+		assert_int_equal(memio_push_queue(fx->m, "lim", i % 3, buf, n), 0);
+		if (i % 3)
+			port_queue_read_ready(p, i % 3);
+		else
+			port_read_ready(p);
+	}
+	port_queues_service(p);
+	capture_ring_stats(stack_ring(s), &st);
+	assert_int_equal(st.records, 5);
+	binding_counters_sum(b, &c);
+	assert_int_equal(c.packets, 12);
+	assert_int_equal(c.extra[0], 5);
+	stack_free(s);
+	port_free(p);
+}
+
+/* A worker's read error puts the port in state error, as queue 0's does. */
+static void test_queue_read_error(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t buf[PORT_FRAME_MAX];
+	size_t n = udp_frame(buf, 1, 7, 0);
+	struct port *p = tun_open(fx, "err", 2);
+	struct stack *s = stack_new(&fx->senv, p);
+
+	assert_non_null(s);
+	assert_int_equal(memio_push_queue(fx->m, "err", 1, buf, n), 0);
+	memio_inject(fx->m, MEMIO_READ, EIO);
+	port_queue_read_ready(p, 1);
+	/* Seen by the main loop's turn, not before. */
+	assert_int_not_equal(port_state(p), PORT_STATE_ERROR);
+	port_queues_service(p);
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	assert_int_equal(port_last_error(p)->err, EIO);
+	assert_string_equal(port_last_error(p)->op, "read");
+	assert_int_equal(port_counters(p)->read_errors[EIO], 1);
+	/* The queue reads no more. */
+	port_queue_read_ready(p, 1);
+	assert_int_equal(port_counters(p)->rx_frames, 0);
+	stack_free(s);
+	port_free(p);
+}
+
+/* A device deleted under a worker: EBADFD on its queue makes the port gone, safely. */
+static void test_queue_device_gone(void **state)
+{
+	struct fx *fx = *state;
+	struct port *p = tun_open(fx, "gone", 2);
+	struct stack *s = stack_new(&fx->senv, p);
+	uint8_t buf[PORT_FRAME_MAX];
+
+	assert_non_null(s);
+	assert_int_equal(memio_push_queue(fx->m, "gone", 1, buf, udp_frame(buf, 5, 9, 0)), 0);
+	port_queue_read_ready(p, 1);
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+	assert_int_equal(memio_device_delete(fx->m, "gone"), 0);
+	port_queue_read_ready(p, 1);
+	/* The report releases the queues from inside their own service turn. */
+	port_queues_service(p);
+	assert_int_equal(port_state(p), PORT_STATE_GONE);
+	assert_int_equal(port_queues(p), 1);
+	/* What the worker counted is still the port's. */
+	assert_int_equal(port_counters(p)->rx_frames, 1);
+	assert_int_equal(port_queue_rx_frames(p, 0), 1);
+	stack_free(s);
+	port_free(p);
+}
+
+static void test_open_refusals(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	struct port_config c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "pers");
+	c.type = PORT_TUN;
+	c.attach = true;
+	c.queues = 2;
+	/* A persistent device made without multi_queue cannot take a second queue. */
+	assert_int_equal(memio_device_add(fx->m, "pers", false, true), 0);
+	assert_null(port_open(&fx->penv, &c, &f));
+	assert_string_equal(f.field, "queues");
+	assert_non_null(strstr(f.detail, "multi-queue"));
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	assert_int_equal(memio_device_delete(fx->m, "pers"), 0);
+
+	/* The third queue's open fails: nothing is left behind. */
+	f = (struct fault)FAULT_INIT;
+	c.attach = false;
+	c.queues = 3;
+	snprintf(c.name, sizeof(c.name), "fail3");
+	memio_inject(fx->m, MEMIO_OPEN, 0);
+	memio_inject(fx->m, MEMIO_OPEN, 0);
+	memio_inject(fx->m, MEMIO_OPEN, EMFILE);
+	assert_null(port_open(&fx->penv, &c, &f));
+	assert_string_equal(f.field, "queues");
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	assert_false(memio_device_exists(fx->m, "fail3"));
+}
+
+/* The state file keeps "queues" when it is not 1; without it (an older file) a port has 1. */
+static void test_state_round_trip(void **state)
+{
+	static const struct state_limits lim = { 4, 4 };
+	const char *text = "{\"format\":1,\"ports\":[{\"name\":\"t0\",\"type\":\"tun\","
+			   "\"packet_info\":false,\"attach\":false,\"queues\":4},"
+			   "{\"name\":\"t1\",\"type\":\"tun\",\"packet_info\":false,"
+			   "\"attach\":false}]}";
+	json_t *doc = json_loads(text, 0, NULL), *want = json_loads(text, 0, NULL), *back;
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+
+	(void)state;
+	assert_int_equal(state_decode(doc, "s.json", &lim, &d, &f), 0);
+	assert_int_equal(portcfg_queues(&d.ports[0].cfg), 4);
+	assert_int_equal(portcfg_queues(&d.ports[1].cfg), 1);
+	back = state_encode(&d);
+	if (!json_equal(back, want))
+		fail_msg("encoded: %s", json_dumps(back, JSON_COMPACT));
+	json_decref(back);
+	json_decref(want);
+	json_decref(doc);
+	state_doc_free(&d);
+}
+
+/* --- real worker threads --- */
+
+/* Threads of this process named as queue workers are ("paird-q1", ...). */
+static unsigned worker_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strncmp(comm, "paird-q", 7) == 0)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+struct count_tap {
+	struct stack_tap tap;
+	uint64_t frames;
+};
+
+static void count_tap_frame(struct stack_tap *t, struct dispatch_ctx *dc)
+{
+	(void)dc;
+	((struct count_tap *)t)->frames++;
+}
+
+static void count_tap_gone(struct stack_tap *t)
+{
+	(void)t;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+#define THREADED_FRAMES 6000
+
+/*
+ * Two workers read while the main thread binds, unbinds, replaces and
+ * restarts nothing else but the bindings, adds and removes a stream tap,
+ * and runs its loop: every frame is dispatched exactly once, the root
+ * count sees them all, and the threads are gone after port_free().
+ */
+static void test_threads_mutation_under_traffic(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t buf[PORT_FRAME_MAX];
+	struct count_tap ct = { .tap = { .frame = count_tap_frame, .gone = count_tap_gone } };
+	struct binding_counters c;
+	struct binding *root;
+	struct port *p;
+	struct stack *s;
+	uint64_t rx = 0, dispatched;
+	const struct stack_counters *sc;
+	int turns;
+
+	fx->base = event_base_new();
+	assert_non_null(fx->base);
+	fx->penv.base = fx->base;
+	p = tun_open(fx, "mt", 3);
+	/* A thread names itself when it starts: bounded wait, 5 s at most. */
+	for (turns = 0; turns < 5000 && worker_count() != 2; turns++)
+		sleep_ms(1);
+	assert_int_equal(worker_count(), 2);
+	s = stack_new(&fx->senv, p);
+	assert_non_null(s);
+	root = bind_ok(s, "{\"match\":{},\"handler\":\"count\"}");
+	for (unsigned i = 0; i < THREADED_FRAMES; i++) {
+		size_t n = udp_frame(buf, (uint16_t)(3000 + i), (uint16_t)(7 + 2 * (i % 2)), i);
+
+		assert_int_equal(memio_push_queue(fx->m, "mt", 1 + i % 2, buf, n), 0);
+		if (i % 50 == 0) {
+			struct binding *b1 = bind_ok(
+				s,
+				"{\"match\":{\"ip_protocol\":17,\"udp_port\":7},\"handler\":\"echo\"}");
+			struct binding *b2 =
+				bind_ok(s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":9},"
+					   "\"handler\":\"capture\"}");
+			struct fault f = FAULT_INIT;
+
+			if (i % 100 == 0)
+				stack_tap_add(s, &ct.tap);
+			event_base_loop(fx->base, EVLOOP_NONBLOCK);
+			assert_int_equal(stack_unbind(s, b1->cfg.id, &f), 0);
+			assert_int_equal(stack_unbind(s, b2->cfg.id, &f), 0);
+			stack_ring_release(s);
+			if (i % 100 == 50)
+				stack_tap_remove(&ct.tap);
+		}
+	}
+	stack_tap_remove(&ct.tap);
+	/* Bounded: 20 s at most, on however slow a machine. */
+	for (turns = 0; turns < 20000; turns++) {
+		event_base_loop(fx->base, EVLOOP_NONBLOCK);
+		rx = port_counters(p)->rx_frames;
+		if (rx == THREADED_FRAMES)
+			break;
+		sleep_ms(1);
+	}
+	assert_int_equal(rx, THREADED_FRAMES);
+	assert_true(port_queue_rx_frames(p, 1) > 0 && port_queue_rx_frames(p, 2) > 0);
+	assert_int_equal(port_queue_rx_frames(p, 0), 0);
+	/* Pause: every burst is over, so what was read is counted everywhere. */
+	port_pause(p);
+	binding_counters_sum(root, &c);
+	sc = stack_counters(s);
+	dispatched = sc->matched;
+	for (int i = 0; i < LEVEL_COUNT; i++)
+		dispatched += sc->unmatched[i];
+	for (int i = 0; i < MALFORMED_COUNT; i++)
+		dispatched += sc->malformed[i];
+	port_resume(p);
+	assert_int_equal(c.packets, THREADED_FRAMES);
+	assert_int_equal(dispatched, THREADED_FRAMES);
+	assert_int_equal(port_state(p), PORT_STATE_UP);
+	stack_free(s);
+	port_free(p);
+	/* The workers are joined: no thread is left. */
+	assert_int_equal(worker_count(), 0);
+
+	/* A read error on a worker's queue: the port fails and its threads are joined. */
+	p = tun_open(fx, "mt", 3);
+	for (turns = 0; turns < 5000 && worker_count() != 2; turns++)
+		sleep_ms(1);
+	assert_int_equal(worker_count(), 2);
+	memio_inject(fx->m, MEMIO_READ, EIO);
+	assert_int_equal(memio_push_queue(fx->m, "mt", 2, buf, udp_frame(buf, 5, 9, 0)), 0);
+	for (turns = 0; turns < 5000 && port_state(p) != PORT_STATE_ERROR; turns++) {
+		event_base_loop(fx->base, EVLOOP_NONBLOCK);
+		sleep_ms(1);
+	}
+	assert_int_equal(port_state(p), PORT_STATE_ERROR);
+	assert_int_equal(worker_count(), 0);
+	assert_int_equal(port_counters(p)->read_errors[EIO], 1);
+	port_free(p);
+	fx->penv.base = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_same_as_one_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capture_limit_across_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_read_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_device_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
+		cmocka_unit_test(test_state_round_trip),
+		cmocka_unit_test_setup_teardown(test_threads_mutation_under_traffic, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
