@@ -173,7 +173,7 @@ const GOOD = {
 				   problem(409, 'limit-reached', 'Conflict', { errno: 28, errno_name: 'ENOSPC' })),
 	'good/health.json': json('GET', '/healthz', 200,
 				 { status: 'ok', version: '0.1.0', started: '2026-11-26T22:33:09.182Z', uptime_seconds: 3, ports: 2,
-				   failed_ports: [] }),
+				   failed: 0, failed_ports: [] }),
 	'good/css.json': { method: 'GET', url: '/style.css', status: 200,
 			   headers: headers('text/css; charset=utf-8'), body: 'body { margin: 0 }\n' },
 	'good/binary.json': { method: 'GET', url: '/', status: 200, headers: headers('text/html; charset=utf-8') },
