@@ -1064,11 +1064,11 @@ void port_read_ready(struct port *p)
 	size_t spent = 0;
 	unsigned frames = 0;
 	bool more = true; /* no EAGAIN yet: frames may be waiting */
+	const size_t rmax = p->cfg.vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX;
 
 	p->in_callback++;
 	while (spent < budget && frames < cap && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
-		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf,
-					 p->cfg.vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX);
+		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf, rmax);
 		bool truncated;
 
 		if (n == -EAGAIN || n == -EINTR) {
@@ -1086,7 +1086,7 @@ void port_read_ready(struct port *p)
 			port_fail(p, "read", (int)-n);
 			break;
 		}
-		if (p->cfg.vnet_hdr) {
+		if (rmax != PORT_FRAME_MAX) {
 			spent += n > 0 ? (size_t)n : 1;
 			frames++;
 			vnet_input(p, (size_t)n);
@@ -1170,9 +1170,7 @@ const char *port_name(const struct port *p)
 
 enum frame_link port_frame_link(const struct port *p)
 {
-	if (p->cfg.type == PORT_TAP)
-		return LINK_ETHERNET;
-	return p->cfg.packet_info ? LINK_IP_PI : LINK_IP;
+	return portcfg_frame_link(&p->cfg);
 }
 
 const struct port_config *port_config(const struct port *p)

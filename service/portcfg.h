@@ -15,6 +15,7 @@
 
 #include "fault.h"
 #include "netaddr.h"
+#include "parse.h"
 
 /* jansson's object, named but not included: the data plane includes this header. */
 struct json_t;
@@ -142,6 +143,18 @@ bool portcfg_same_device(const struct port_config *a, const struct port_config *
 const char *port_type_name(enum port_type type);
 
 /* The port's queue count: @cfg->queues, or 1 when it was left at 0. */
+/*
+ * What the device's frames start with: Ethernet on a tap, IP (after the
+ * packet information if asked for) on a tun. Inline: the dispatch asks
+ * for every frame (issue 11).
+ */
+static inline enum frame_link portcfg_frame_link(const struct port_config *cfg)
+{
+	if (cfg->type == PORT_TAP)
+		return LINK_ETHERNET;
+	return cfg->packet_info ? LINK_IP_PI : LINK_IP;
+}
+
 static inline unsigned portcfg_queues(const struct port_config *cfg)
 {
 	return cfg->queues ? cfg->queues : 1;

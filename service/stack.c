@@ -969,7 +969,7 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 		CTR(q, c->malformed[MAL_truncated], 1);
 		return;
 	}
-	frame_parse(frame, len, port_frame_link(port), pc->strict, &fi);
+	frame_parse(frame, len, portcfg_frame_link(pc), pc->strict, &fi);
 	count_checksums(c, &fi, q);
 	if (fi.fragment)
 		CTR(q, c->fragments, 1);
