@@ -1063,8 +1063,9 @@ void port_read_ready(struct port *p)
 	unsigned cap = p->env->read_frames ? p->env->read_frames : PORT_READ_FRAMES;
 	size_t spent = 0;
 	unsigned frames = 0;
-	bool more = true; /* no EAGAIN yet: frames may be waiting */
-	const size_t rmax = p->cfg.vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX;
+	bool more = true;		   /* no EAGAIN yet: frames may be waiting */
+	const bool vnet = p->cfg.vnet_hdr; /* fixed for the port's life: read once a turn */
+	const size_t rmax = vnet ? PORT_VNET_READ_MAX : PORT_FRAME_MAX;
 
 	p->in_callback++;
 	while (spent < budget && frames < cap && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
@@ -1086,7 +1087,7 @@ void port_read_ready(struct port *p)
 			port_fail(p, "read", (int)-n);
 			break;
 		}
-		if (rmax != PORT_FRAME_MAX) {
+		if (vnet) {
 			spent += n > 0 ? (size_t)n : 1;
 			frames++;
 			vnet_input(p, (size_t)n);

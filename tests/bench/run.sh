@@ -374,6 +374,10 @@ ping_run() {
 			'BEGIN { if (p > 0) printf "%.0f", (b - a) / p; else print 0 }')"
 }
 
+# fwd0_up NS DEV: the persistent second device a forwarding reference writes to
+# (paird's own forward case creates its fwd0 itself); removed with `ip link del`.
+fwd0_up() { ip -n "$1" tuntap add dev fwd0 mode "$2" && ip -n "$1" link set fwd0 up; }
+
 # twisted_case CASE REP DEV SIZE: the Twisted Pair peer doing CASE's work
 # (tests/bench/twisted_cases.py); forward gets a persistent second device
 # for the run only (paird's own forward case creates fwd0 itself).
@@ -382,10 +386,8 @@ twisted_case() {
 	ns=$(dev_ns "$dev")
 	RGEN=()
 	[ "$c" = host ] && RGEN=(-p 7)
-	if [ "$c" = forward ]; then
-		ip -n "$ns" tuntap add dev fwd0 mode "$dev" && ip -n "$ns" link set fwd0 up ||
-			{ rec "fig=twisted-$c/$dev/$size rep=$rep error=no_fwd0"; return; }
-	fi
+	[ "$c" = forward ] && ! fwd0_up "$ns" "$dev" &&
+		{ rec "fig=twisted-$c/$dev/$size rep=$rep error=no_fwd0"; return; }
 	reader_run "twisted-$c/$dev/$size" "$rep" "$dev" "$size" "$N_PY" -- \
 		"$PY_TWISTED" "$root/tests/bench/twisted_cases.py" -c "$c" -w 400 -t 40 \
 		-C "$READ_CPU" -i "$(dev_if "$dev")" -T "$dev" --to fwd0 --addr "$(dev_dst "$dev")"
@@ -398,10 +400,8 @@ twisted_case() {
 rw_run() {
 	local c=$1 rep=$2 dev=$3 size=$4 ns
 	ns=$(dev_ns "$dev")
-	if [ "$c" = forward ]; then
-		ip -n "$ns" tuntap add dev fwd0 mode "$dev" && ip -n "$ns" link set fwd0 up ||
-			{ rec "fig=rw-$c/$dev/$size rep=$rep error=no_fwd0"; return; }
-	fi
+	[ "$c" = forward ] && ! fwd0_up "$ns" "$dev" &&
+		{ rec "fig=rw-$c/$dev/$size rep=$rep error=no_fwd0"; return; }
 	reader_run "rw-$c/$dev/$size" "$rep" "$dev" "$size" "$(frames_for "$size")" -- \
 		./bin/rwloop -m "$c" -w 300 -t 30 -C "$READ_CPU" -i "$(dev_if "$dev")" -T "$dev" \
 		-o fwd0

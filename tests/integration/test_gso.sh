@@ -88,11 +88,12 @@ SUPERS=30 SEG=1400 PER=46
 note "UDP_SEGMENT: $SUPERS buffers of $PER x $SEG B to 198.18.32.2:9000"
 udp_send 198.18.32.2 "$SUPERS"
 want=$((SUPERS * PER))
+# counted PORT INDEX N: the port's INDEX-th binding has counted N packets.
 counted() {
-	api GET /api/v1/ports/gso0/bindings
-	[ "$(jqb '.bindings[0].counters.packets')" = "$want" ]
+	api GET "/api/v1/ports/$1/bindings"
+	[ "$(jqb ".bindings[$2].counters.packets")" = "$3" ]
 }
-wait_until 5 counted || fail "the count binding has $(jqb '.bindings[0].counters.packets') datagrams, $want were sent"
+wait_until 5 counted gso0 0 "$want" || fail "the count binding has $(jqb '.bindings[0].counters.packets') datagrams, $want were sent"
 api GET /api/v1/ports/gso0
 expect_json .counters.rx_gso_bad 0
 gso=$(jqb .counters.rx_gso_frames)
@@ -154,11 +155,8 @@ api POST /api/v1/ports/gsopi0/bindings \
 	'{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"count"}'
 expect_status 201
 udp_send 198.18.34.2 5
-counted_pi() {
-	api GET /api/v1/ports/gsopi0/bindings
-	[ "$(jqb '.bindings[0].counters.packets')" = $((5 * PER)) ]
-}
-wait_until 5 counted_pi || fail "gsopi0 counted $(jqb '.bindings[0].counters.packets') of $((5 * PER))"
+wait_until 5 counted gsopi0 0 $((5 * PER)) ||
+	fail "gsopi0 counted $(jqb '.bindings[0].counters.packets') of $((5 * PER))"
 api GET /api/v1/ports/gsopi0
 expect_json .counters.rx_gso_bad 0
 expect_json '[.counters.malformed[]] | add' 0
@@ -174,11 +172,8 @@ api POST /api/v1/ports/gsotap0/bindings \
 	'{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"count"}'
 expect_status 201
 udp_send 198.18.35.2 5
-counted_tap() {
-	api GET /api/v1/ports/gsotap0/bindings
-	[ "$(jqb '.bindings[1].counters.packets')" = $((5 * PER)) ]
-}
-wait_until 5 counted_tap || fail "gsotap0 counted $(jqb '.bindings[1].counters.packets') of $((5 * PER))"
+wait_until 5 counted gsotap0 1 $((5 * PER)) ||
+	fail "gsotap0 counted $(jqb '.bindings[1].counters.packets') of $((5 * PER))"
 api GET /api/v1/ports/gsotap0
 expect_json .counters.rx_gso_bad 0
 expect_json '.counters.tx_frames >= 1' true
