@@ -244,6 +244,21 @@ int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size
 	if (it->hlen > GSO_HDR_MAX)
 		return -EINVAL;
 	memcpy(it->hdr, frame, it->hlen);
+	if (!it->v6) {
+		/*
+		 * The IPv4 header's sum without the fields each segment sets
+		 * (total length, id, checksum): a segment adds its own two
+		 * (RFC 1624's incremental update) instead of summing it all.
+		 */
+		uint8_t ip[60];
+		size_t ihl = it->l4 - it->l3;
+
+		memcpy(ip, it->hdr + it->l3, ihl);
+		memset(ip + 2, 0, 4);
+		memset(ip + 10, 0, 2);
+		/* Folded to 16 bits: a segment's two fields add at most 0x1fffe. */
+		it->ip_sum = (uint16_t)~csum_fold(csum_add(0, ip, ihl));
+	}
 	return 0;
 }
 
@@ -273,13 +288,12 @@ size_t gso_next(struct gso_iter *it, const uint8_t **seg)
 	l4len = len - it->l4;
 	if (it->v6) {
 		put16(l3 + 4, (unsigned)(len - it->l3 - 40));
-		sum = csum_pseudo6(l3 + 8, l3 + 24, it->kind, (uint32_t)l4len);
 	} else {
-		put16(l3 + 2, (unsigned)(len - it->l3));
-		put16(l3 + 4, (it->ip_id + it->i) & 0xffff);
-		put16(l3 + 10, 0);
-		put16(l3 + 10, csum_fold(csum_add(0, l3, it->l4 - it->l3)));
-		sum = csum_pseudo4(l3 + 12, l3 + 16, it->kind, (uint32_t)l4len);
+		unsigned total = (unsigned)(len - it->l3), id = (it->ip_id + it->i) & 0xffff;
+
+		put16(l3 + 2, total);
+		put16(l3 + 4, id);
+		put16(l3 + 10, csum_fold(it->ip_sum + total + id));
 	}
 	if (it->kind == IPPROTO_TCP_) {
 		uint8_t flags = it->tcp_flags;
@@ -295,10 +309,14 @@ size_t gso_next(struct gso_iter *it, const uint8_t **seg)
 		put16(l4 + 4, (unsigned)l4len);
 		at = 6;
 	}
-	put16(l4 + at, 0);
-	v = csum_fold(csum_add(sum, l4, l4len));
-	/* RFC 768: a computed 0 is sent as all ones, 0 meaning "no checksum". */
-	put16(l4 + at, v || it->kind == IPPROTO_TCP_ ? v : 0xffff);
+	if (!it->leave_l4) {
+		sum = it->v6 ? csum_pseudo6(l3 + 8, l3 + 24, it->kind, (uint32_t)l4len)
+			     : csum_pseudo4(l3 + 12, l3 + 16, it->kind, (uint32_t)l4len);
+		put16(l4 + at, 0);
+		v = csum_fold(csum_add(sum, l4, l4len));
+		/* RFC 768: a computed 0 is sent as all ones, 0 meaning "no checksum". */
+		put16(l4 + at, v || it->kind == IPPROTO_TCP_ ? v : 0xffff);
+	}
 	it->off += chunk;
 	it->i++;
 	*seg = out;

@@ -73,8 +73,10 @@ struct gso_iter {
 	uint8_t kind;	 /* 0: pass the frame through; IPPROTO_TCP or _UDP: segment */
 	bool v6;	 /* IPv6 (else IPv4) */
 	bool data_valid; /* GSO_F_DATA_VALID was set: noted, not acted upon */
+	bool leave_l4;	 /* gso_leave_l4_csum() */
 	uint8_t tcp_flags;
 	uint16_t ip_id;
+	uint32_t ip_sum; /* IPv4: the header's sum but for length, id and checksum */
 	uint32_t seq;
 	uint8_t hdr[GSO_HDR_MAX]; /* the super-frame's headers, as they came */
 };
@@ -101,6 +103,22 @@ int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size
  * valid until the next call, and the frame is used up.
  */
 size_t gso_next(struct gso_iter *it, const uint8_t **seg);
+
+/*
+ * Segments are built with their TCP or UDP checksum as the super-frame
+ * had it, not summed: for a reader that never looks at it or at the
+ * payload (count bindings). Between gso_begin() and the first gso_next().
+ */
+static inline void gso_leave_l4_csum(struct gso_iter *it)
+{
+	it->leave_l4 = true;
+}
+
+/* True when gso_next() cuts the frame into segments (it does not pass it through). */
+static inline bool gso_cuts(const struct gso_iter *it)
+{
+	return it->kind != 0;
+}
 
 /* How many datagrams gso_next() produces in all. */
 static inline unsigned gso_count(const struct gso_iter *it)

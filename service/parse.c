@@ -32,7 +32,7 @@
 struct parser {
 	struct cursor frame;
 	struct frame_info *fi;
-	bool strict;
+	unsigned opts; /* enum parse_opt */
 };
 
 /* Parses the @len bytes at @off of the frame, all known to be inside it. */
@@ -97,12 +97,15 @@ static enum malformed parse_udp(struct parser *ps, size_t off, size_t len)
 		 * discarded (the tunnel exception of RFC 6935 is opt-in).
 		 */
 		st = fi->l3 == L3_IPV4 ? CSUM_NONE : CSUM_BAD;
+	} else if (ps->opts & PARSE_L4_CSUM_OK) {
+		/* Summed by paird a moment ago (gso.c): a second pass would find what it wrote. */
+		st = CSUM_OK;
 	} else {
 		sum = pseudo_sum(fi, IPPROTO_UDP_, fi->udp.length);
 		st = csum_verdict(csum_add(sum, c.p, c.len));
 	}
 	fi->udp.checksum_status = st;
-	if (st == CSUM_BAD && ps->strict)
+	if (st == CSUM_BAD && (ps->opts & PARSE_STRICT))
 		return MAL_udp_bad_checksum;
 
 	fi->payload_off = off + UDP_HDR_LEN;
@@ -136,7 +139,7 @@ static enum malformed parse_icmp(struct parser *ps, size_t off, size_t len)
 	if (v6)
 		sum = pseudo_sum(fi, IPPROTO_ICMPV6_, (uint32_t)len);
 	fi->icmp.checksum_status = csum_verdict(csum_add(sum, c.p, c.len));
-	if (fi->icmp.checksum_status == CSUM_BAD && ps->strict)
+	if (fi->icmp.checksum_status == CSUM_BAD && (ps->opts & PARSE_STRICT))
 		return v6 ? MAL_icmpv6_bad_checksum : MAL_icmp_bad_checksum;
 
 	fi->payload_off = off + ICMP_HDR_LEN;
@@ -248,7 +251,7 @@ static enum malformed parse_ipv4(struct parser *ps, size_t off, size_t len)
 
 	/* The header checksum covers the header only, options included (IHL words). */
 	fi->ip4.checksum_status = csum_ipv4_header_ok(c.p, hlen) ? CSUM_OK : CSUM_BAD;
-	if (fi->ip4.checksum_status == CSUM_BAD && ps->strict)
+	if (fi->ip4.checksum_status == CSUM_BAD && (ps->opts & PARSE_STRICT))
 		return MAL_ipv4_bad_checksum;
 
 	/* RFC 791: MF set or a non-zero offset is a fragment; only the first has the L4 header. */
@@ -537,10 +540,10 @@ static enum malformed (*const link_parsers[])(struct parser *ps) = {
 	[LINK_IP_PI] = parse_tun_pi,
 };
 
-void frame_parse(const uint8_t *frame, size_t len, enum frame_link link, bool strict,
+void frame_parse(const uint8_t *frame, size_t len, enum frame_link link, unsigned opts,
 		 struct frame_info *fi)
 {
-	struct parser ps = { .frame = cur_init(frame, len), .fi = fi, .strict = strict };
+	struct parser ps = { .frame = cur_init(frame, len), .fi = fi, .opts = opts };
 
 	memset(fi, 0, sizeof(*fi));
 	fi->link = link;

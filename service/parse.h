@@ -169,13 +169,24 @@ struct frame_info {
 	size_t payload_off, payload_len;
 };
 
-/*
- * Parses @len bytes at @frame. With @strict, a bad IPv4, UDP, ICMP or
- * ICMPv6 checksum is a malformation that stops parsing; without it the
- * status is recorded and parsing goes on (Twisted Pair delivers such
- * frames too). Always fills @fi completely.
- */
-void frame_parse(const uint8_t *frame, size_t len, enum frame_link link, bool strict,
+/* How frame_parse() reads a frame: 0 or more of these. */
+enum parse_opt {
+	/*
+	 * A bad IPv4, UDP, ICMP or ICMPv6 checksum is a malformation that
+	 * stops parsing; without it the status is recorded and parsing goes
+	 * on (Twisted Pair delivers such frames too).
+	 */
+	PARSE_STRICT = 1 << 0,
+	/*
+	 * The UDP checksum is known good without summing the datagram: paird
+	 * cut it from a super-frame whose sender left the checksum to the
+	 * device (service/gso.h). A non-zero one is CSUM_OK unread.
+	 */
+	PARSE_L4_CSUM_OK = 1 << 1,
+};
+
+/* Parses @len bytes at @frame as @opts (enum parse_opt) say. Always fills @fi completely. */
+void frame_parse(const uint8_t *frame, size_t len, enum frame_link link, unsigned opts,
 		 struct frame_info *fi);
 
 #endif

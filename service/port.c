@@ -47,6 +47,7 @@ struct port {
 	struct event *ev;
 	port_frame_fn sink;
 	void *sink_arg;
+	bool sink_reads;   /* port_set_sink_reads() */
 	bool moved;	   /* the link moved to another network namespace */
 	bool kaddrs_known; /* kaddrs holds the kernel's answer */
 	unsigned n_kaddrs; /* global addresses the kernel reported, may exceed the array */
@@ -166,6 +167,7 @@ static struct port *port_alloc(const struct port_env *env, const struct port_con
 	}
 	p->env = env;
 	p->fd = -1;
+	p->sink_reads = true;
 	p->cfg = *cfg;
 	clock_gettime(CLOCK_REALTIME, &p->created);
 	return p;
@@ -1019,6 +1021,7 @@ static void vnet_input(struct port *p, size_t n)
 {
 	size_t pi = p->cfg.packet_info ? PI_HDR_LEN : 0, len, m;
 	bool truncated = n > PORT_VNET_READ_MAX;
+	unsigned rx;
 	const uint8_t *seg;
 	struct gso_iter it;
 	struct gso_hdr h;
@@ -1039,7 +1042,7 @@ static void vnet_input(struct port *p, size_t n)
 		p->c.rx_frames++;
 		p->c.rx_bytes += len;
 		if (p->sink)
-			p->sink(p, frame, PORT_FRAME_MAX, true, p->sink_arg);
+			p->sink(p, frame, PORT_FRAME_MAX, PORT_RX_TRUNCATED, p->sink_arg);
 		return;
 	}
 	/* Cut short, or holding a datagram longer than a plain port reads: not segmented. */
@@ -1048,12 +1051,20 @@ static void vnet_input(struct port *p, size_t n)
 		p->c.rx_gso_bad++;
 		return;
 	}
+	/* Segments are alike but for lengths, ids and checksums (port.h). */
+	rx = gso_cuts(&it) ? PORT_RX_L4_CSUM_OK : 0;
+	if (rx && !p->sink_reads) {
+		gso_leave_l4_csum(&it);
+		rx |= PORT_RX_LEAD;
+	}
 	/* The sink may close the port (port_free() from a handler): then stop. */
 	while (p->fd >= 0 && (m = gso_next(&it, &seg)) > 0) {
 		p->c.rx_frames++;
 		p->c.rx_bytes += m;
 		if (p->sink)
-			p->sink(p, seg, m, false, p->sink_arg);
+			p->sink(p, seg, m, rx, p->sink_arg);
+		if (rx & PORT_RX_LEAD)
+			rx ^= PORT_RX_LEAD | PORT_RX_REPEAT;
 	}
 }
 
@@ -1101,8 +1112,8 @@ void port_read_ready(struct port *p)
 		spent += n > 0 ? (size_t)n : 1;
 		frames++;
 		if (p->sink)
-			p->sink(p, p->buf, truncated ? PORT_FRAME_MAX : (size_t)n, truncated,
-				p->sink_arg);
+			p->sink(p, p->buf, truncated ? PORT_FRAME_MAX : (size_t)n,
+				truncated ? PORT_RX_TRUNCATED : 0, p->sink_arg);
 	}
 	/*
 	 * Stopped by the cap or the budget: frames wait, and the port's fd,
@@ -1162,6 +1173,11 @@ void port_set_sink(struct port *p, port_frame_fn fn, void *arg)
 {
 	p->sink = fn;
 	p->sink_arg = arg;
+}
+
+void port_set_sink_reads(struct port *p, bool reads)
+{
+	p->sink_reads = reads;
 }
 
 const char *port_name(const struct port *p)

@@ -84,11 +84,30 @@ struct port_error {
 enum port_event { PORT_EV_ERROR, PORT_EV_GONE };
 typedef void (*port_event_fn)(struct port *port, enum port_event ev, void *arg);
 
-/*
- * Called for every frame read, in the read callback. @truncated frames hold
- * only the first @len bytes of a longer frame.
- */
-typedef void (*port_frame_fn)(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+/* What a port knows of a frame it hands its sink: 0 or more of these. */
+enum port_rx {
+	/* Only the first @len bytes of a longer frame. */
+	PORT_RX_TRUNCATED = 1 << 0,
+	/*
+	 * A datagram cut from a super-frame (vnet_hdr): its TCP or UDP
+	 * checksum is good, as paird summed it or, for a sink that reads no
+	 * payload (port_set_sink_reads()), left unsummed: the sender gave it
+	 * to the device to fill, so the datagram is intact by construction.
+	 */
+	PORT_RX_L4_CSUM_OK = 1 << 1,
+	/*
+	 * Only to a sink that reads no payload: the datagrams of one
+	 * super-frame, PORT_RX_LEAD on the first, PORT_RX_REPEAT on the
+	 * rest, which have the lead's headers but for their lengths, IPv4
+	 * id, TCP sequence number and flags, and checksums. What the sink
+	 * decided of the lead holds for every one of them (issue 11).
+	 */
+	PORT_RX_LEAD = 1 << 2,
+	PORT_RX_REPEAT = 1 << 3,
+};
+
+/* Called for every frame read, in the read callback; @rx: enum port_rx. */
+typedef void (*port_frame_fn)(struct port *port, const uint8_t *frame, size_t len, unsigned rx,
 			      void *arg);
 
 struct port_env {
@@ -198,6 +217,14 @@ bool port_moved(const struct port *port);
 void port_link_update(struct port *port, const struct link_state *ls);
 
 void port_set_sink(struct port *port, port_frame_fn fn, void *arg);
+/*
+ * Whether the sink reads frames' bytes beyond their headers (a capture, a
+ * reply, a tap: the default) or only dispatches and counts them. A sink
+ * that does not is handed the segments of a super-frame without their
+ * TCP or UDP checksum filled in, which is most of a segment's cost at
+ * 1,400 bytes (issue 11). Set with the port paused (port_pause()).
+ */
+void port_set_sink_reads(struct port *port, bool reads);
 
 const char *port_name(const struct port *port);
 /* How frames on this port are framed: Ethernet (tap), IP, or IP after packet info (tun). */
@@ -243,7 +270,7 @@ void port_resume(struct port *port);
  * @drain then runs in the main loop. Set with the queues paused.
  */
 typedef bool (*port_queue_frame_fn)(void *arg, unsigned q, const uint8_t *frame, size_t len,
-				    bool truncated);
+				    unsigned rx);
 typedef void (*port_queue_drain_fn)(void *arg, unsigned q);
 void port_set_queue_sink(struct port *port, port_queue_frame_fn fn, port_queue_drain_fn drain,
 			 void *arg);

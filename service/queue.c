@@ -100,7 +100,8 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 		spent += n > 0 ? (size_t)n : 1;
 		if (qs->frame)
 			deferred |= qs->frame(qs->arg, qi, q->buf,
-					      truncated ? PORT_FRAME_MAX : (size_t)n, truncated);
+					      truncated ? PORT_FRAME_MAX : (size_t)n,
+					      truncated ? PORT_RX_TRUNCATED : 0);
 	}
 	/* A halted queue stops polling its fd (its own base: this thread's to change). */
 	if (q->halted && q->ev_read)

@@ -77,10 +77,11 @@ struct queues;
 
 /*
  * A frame read by worker @q (1..N-1), on that worker's thread with its
- * mutex held. Returns true when it handed work off to the main loop.
+ * mutex held, @rx as for a port's sink (enum port_rx). Returns true when
+ * it handed work off to the main loop.
  */
 typedef bool (*queue_frame_fn)(void *arg, unsigned q, const uint8_t *frame, size_t len,
-			       bool truncated);
+			       unsigned rx);
 /* Runs, in the main loop, what worker @q handed off. */
 typedef void (*queue_drain_fn)(void *arg, unsigned q);
 /* In the main loop: worker @q stopped reading on errno @err (EBADFD: the device is gone). */

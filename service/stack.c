@@ -39,8 +39,19 @@
  * frames that did not fit there. Written by that worker only, and on
  * cache lines of its own (two workers never write one line).
  */
+/*
+ * What dispatch() decided of a frame: kept for the rest of a train
+ * (PORT_RX_LEAD, PORT_RX_REPEAT) in the stack, or a lane, that read it.
+ */
+struct dispatch_memo {
+	struct dnode *lists[LEVEL_COUNT]; /* the path's binding lists, k of them */
+	unsigned k, depth, node;
+	bool clean; /* well formed, no bad checksum, no fragment: repeat() may use it */
+};
+
 struct stack_lane {
 	struct stack_counters c;
+	struct dispatch_memo memo;
 	uint8_t *scratch;
 	struct qring *ring;
 	uint64_t dropped; /* hand-offs lost to a full ring */
@@ -91,11 +102,12 @@ struct stack {
 	struct stack_counters *sum; /* stack_counters() of a multi-queue port */
 	int paused;		    /* stack_pause() nesting */
 	/*
-	 * Last and on cache lines of its own: the main loop writes it per
+	 * Last and on cache lines of their own: the main loop writes them per
 	 * frame while queue workers read the fields above (a shared line
 	 * would bounce between their cores on every frame).
 	 */
 	struct stack_counters c __attribute__((aligned(64)));
+	struct dispatch_memo memo; /* queue 0's train (dispatch()) */
 };
 
 static const char *const level_names[LEVEL_COUNT] = {
@@ -161,7 +173,7 @@ static void binding_free(struct binding *b)
 }
 
 static void lane_drain(struct stack *s, unsigned q);
-static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, unsigned rx,
 			   void *arg);
 
 /*
@@ -183,8 +195,11 @@ static void stack_resume(struct stack *s)
 {
 	if (--s->paused > 0)
 		return;
-	if (s->port)
-		port_resume(s->port);
+	if (!s->port)
+		return;
+	/* Whatever changed, the port learns whether payload is still read (port.h). */
+	port_set_sink_reads(s->port, s->taps || s->n_run);
+	port_resume(s->port);
 }
 
 void stack_free(struct stack *s)
@@ -480,6 +495,7 @@ void stack_attach(struct stack *s, struct port *port)
 		return;
 	port_pause(port);
 	port_set_sink(port, mq ? stack_input_mq : stack_input, s);
+	port_set_sink_reads(port, s->taps || s->n_run);
 	if (mq)
 		port_set_queue_sink(port, stack_queue_input, stack_queue_drain, s);
 	port_resume(port);
@@ -923,17 +939,29 @@ static inline __attribute__((always_inline)) void run_lists(struct dnode *const 
 	}
 }
 
-static inline __attribute__((always_inline)) void
+/* Counts the frame's bad checksums; true when it had any. */
+static inline __attribute__((always_inline)) bool
 count_checksums(struct stack_counters *c, const struct frame_info *fi, const unsigned q)
 {
-	if (fi->ip4.checksum_status == CSUM_BAD)
+	bool bad = false;
+
+	if (fi->ip4.checksum_status == CSUM_BAD) {
 		CTR(q, c->bad_checksum[CSUM_IPV4], 1);
-	if (fi->l4 == L4_UDP && fi->udp.checksum_status == CSUM_BAD)
+		bad = true;
+	}
+	if (fi->l4 == L4_UDP && fi->udp.checksum_status == CSUM_BAD) {
 		CTR(q, c->bad_checksum[CSUM_UDP], 1);
-	if (fi->l4 == L4_ICMP && fi->icmp.checksum_status == CSUM_BAD)
+		bad = true;
+	}
+	if (fi->l4 == L4_ICMP && fi->icmp.checksum_status == CSUM_BAD) {
 		CTR(q, c->bad_checksum[CSUM_ICMP], 1);
-	if (fi->l4 == L4_ICMPV6 && fi->icmp.checksum_status == CSUM_BAD)
+		bad = true;
+	}
+	if (fi->l4 == L4_ICMPV6 && fi->icmp.checksum_status == CSUM_BAD) {
 		CTR(q, c->bad_checksum[CSUM_ICMPV6], 1);
+		bad = true;
+	}
+	return bad;
 }
 
 static struct port *lookup_none(void *arg, const char *name)
@@ -949,10 +977,66 @@ static struct port *lookup_none(void *arg, const char *name)
  * single-queue dispatcher), 1..N-1 a worker (stack_queue_input(), with
  * the port paused for the main thread: queue.h).
  */
+/* The frame's last counter: malformed, matched, or unmatched at the level its path ended. */
+static inline __attribute__((always_inline)) void count_outcome(struct stack_counters *c,
+								enum malformed malformed, bool ran,
+								unsigned depth, unsigned node,
+								const unsigned q)
+{
+	if (malformed != MALFORMED_NONE)
+		CTR(q, c->malformed[malformed], 1);
+	else if (ran)
+		CTR(q, c->matched, 1);
+	else if (depth == LEVEL_ROOT)
+		/*
+		 * No ethertype to dispatch on (an IEEE 802.3 frame, whose
+		 * type/length field is a length): the tree stopped at the
+		 * ethertype level, whatever bindings there are.
+		 */
+		CTR(q, c->unmatched[LEVEL_ETHERTYPE], 1);
+	else
+		CTR(q, c->unmatched[node < depth ? node + 1 : depth], 1);
+}
+
+/*
+ * A PORT_RX_REPEAT frame (port.h) whose lead was clean (well formed, every
+ * checksum good, no fragment): counted as the lead was, from what
+ * dispatch() kept of it. The port hands trains only to a stack that runs
+ * nothing but count bindings (no run(), no dispatch context: none is
+ * made). False, and nothing done, when that does not hold.
+ */
+static inline __attribute__((always_inline)) bool repeat(struct stack *s, size_t len,
+							 const unsigned q, const bool mq)
+{
+	struct stack_lane *lane = q ? &s->lanes[q - 1] : NULL;
+	struct stack_counters *c = q ? &lane->c : &s->c;
+	const struct dispatch_memo *m = q ? &lane->memo : &s->memo;
+
+	if (!m->clean || s->n_run || s->taps)
+		return false;
+	if (m->k)
+		run_lists(m->lists, m->k, NULL, len, q, mq, lane);
+	count_outcome(c, MALFORMED_NONE, m->k > 0, m->depth, m->node, q);
+	return true;
+}
+
+static void dispatch_rx(struct stack *s, struct port *port, const uint8_t *frame, size_t len,
+			unsigned rx, unsigned q, bool mq);
+
+/*
+ * Parses and dispatches one frame read by queue @q: 0 is the main loop
+ * (stack_input(), where @q is a constant and this compiles to the
+ * single-queue dispatcher), 1..N-1 a worker (stack_queue_input(), with
+ * the port paused for the main thread: queue.h). A frame the port says
+ * something of (@rx, enum port_rx: truncated, or cut from a super-frame)
+ * takes dispatch_rx(), @special, so that a plain frame pays nothing for
+ * what they need. What it decides of the lead of a train (PORT_RX_LEAD)
+ * is kept for the rest (repeat()).
+ */
 static inline __attribute__((always_inline)) void dispatch(struct stack *s, struct port *port,
 							   const uint8_t *frame, size_t len,
-							   bool truncated, const unsigned q,
-							   const bool mq)
+							   unsigned rx, const unsigned q,
+							   const bool mq, const bool special)
 {
 	struct stack_lane *lane = q ? &s->lanes[q - 1] : NULL;
 	struct stack_counters *c = q ? &lane->c : &s->c;
@@ -962,15 +1046,26 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 	struct dispatch_ctx dc;
 	unsigned depth, node, k = 0;
 	uint64_t key;
-	bool ran;
+	bool bad;
 
-	if (truncated) {
-		/* The tail is lost: nothing downstream could trust its lengths. */
-		CTR(q, c->malformed[MAL_truncated], 1);
+	if (!special && rx) {
+		dispatch_rx(s, port, frame, len, rx, q, mq);
 		return;
 	}
-	frame_parse(frame, len, portcfg_frame_link(pc), pc->strict, &fi);
-	count_checksums(c, &fi, q);
+	if (special && (rx & (PORT_RX_TRUNCATED | PORT_RX_REPEAT))) {
+		if (rx & PORT_RX_TRUNCATED) {
+			/* The tail is lost: nothing downstream could trust its lengths. */
+			CTR(q, c->malformed[MAL_truncated], 1);
+			return;
+		}
+		if (repeat(s, len, q, mq))
+			return;
+	}
+	frame_parse(frame, len, portcfg_frame_link(pc),
+		    (pc->strict ? PARSE_STRICT : 0) |
+			    (special && (rx & PORT_RX_L4_CSUM_OK) ? PARSE_L4_CSUM_OK : 0),
+		    &fi);
+	bad = count_checksums(c, &fi, q);
 	if (fi.fragment)
 		CTR(q, c->fragments, 1);
 	depth = frame_path(&fi, &key);
@@ -1018,27 +1113,32 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 	}
 	if (s->root.n)
 		lists[k++] = &s->root;
-	ran = k > 0;
-	if (ran)
+	if (k)
 		run_lists(lists, k, &dc, len, q, mq, lane);
-	if (fi.malformed != MALFORMED_NONE)
-		CTR(q, c->malformed[fi.malformed], 1);
-	else if (ran)
-		CTR(q, c->matched, 1);
-	else if (depth == LEVEL_ROOT)
-		/*
-		 * No ethertype to dispatch on (an IEEE 802.3 frame, whose
-		 * type/length field is a length): the tree stopped at the
-		 * ethertype level, whatever bindings there are.
-		 */
-		CTR(q, c->unmatched[LEVEL_ETHERTYPE], 1);
-	else
-		CTR(q, c->unmatched[node < depth ? node + 1 : depth], 1);
+	count_outcome(c, fi.malformed, k > 0, depth, node, q);
+	if (special && (rx & PORT_RX_LEAD)) {
+		struct dispatch_memo *m = q ? &lane->memo : &s->memo;
+
+		for (unsigned i = 0; i < k; i++)
+			m->lists[i] = lists[i];
+		m->k = k;
+		m->depth = depth;
+		m->node = node;
+		m->clean = !bad && !fi.fragment && fi.malformed == MALFORMED_NONE;
+	}
 }
 
-void stack_input(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg)
+/* Out of line: the frames of super-frames, and truncated ones. */
+static __attribute__((noinline)) void dispatch_rx(struct stack *s, struct port *port,
+						  const uint8_t *frame, size_t len, unsigned rx,
+						  unsigned q, bool mq)
 {
-	dispatch(arg, port, frame, len, truncated, 0, false);
+	dispatch(s, port, frame, len, rx, q, mq, true);
+}
+
+void stack_input(struct port *port, const uint8_t *frame, size_t len, unsigned rx, void *arg)
+{
+	dispatch(arg, port, frame, len, rx, 0, false, false);
 }
 
 /*
@@ -1046,19 +1146,19 @@ void stack_input(struct port *port, const uint8_t *frame, size_t len, bool trunc
  * in their queue-0 block (b->qc[0], a cache line of its own), not in b->c,
  * which shares lines with what the workers read of the binding.
  */
-static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, bool truncated,
+static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, unsigned rx,
 			   void *arg)
 {
-	dispatch(arg, port, frame, len, truncated, 0, true);
+	dispatch(arg, port, frame, len, rx, 0, true, false);
 }
 
-bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, bool truncated)
+bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, unsigned rx)
 {
 	struct stack *s = arg;
 	struct stack_lane *l = &s->lanes[q - 1];
 
 	l->pending = false;
-	dispatch(s, s->port, frame, len, truncated, q, true);
+	dispatch(s, s->port, frame, len, rx, q, true, false);
 	return l->pending;
 }
 

@@ -124,14 +124,14 @@ void stack_ring_release(struct stack *s);
 struct timespec stack_since(const struct stack *s);
 
 /* The port's frame sink: parses and dispatches one frame. */
-void stack_input(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg);
+void stack_input(struct port *port, const uint8_t *frame, size_t len, unsigned rx, void *arg);
 
 /*
  * Multi-queue ports (queue.h): the sink of queues 1..N-1, on a worker
  * with the port paused for the main thread (true: it handed frames to the
  * main loop), and the main loop's run of what was handed off.
  */
-bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, bool truncated);
+bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, unsigned rx);
 void stack_queue_drain(void *arg, unsigned q);
 /*
  * Gets the stack ready for a port of @queues queues (its lanes, every

@@ -8,7 +8,8 @@
  * segments, each inside the frame (they are built there), their payloads adding up to the super-frame's, every IPv4
  * header checksum and every TCP or UDP checksum good (a strict parse finds
  * nothing wrong with a UDP segment), and a completed partial checksum
- * written in its field alone. A violation aborts. Built and run by
+ * written in its field alone. The same segments with gso_leave_l4_csum()
+ * differ in the TCP or UDP checksum field alone. A violation aborts. Built and run by
  * `make fuzz`, seeded by tests/fuzz/seeds.sh.
  */
 #include <stdio.h>
@@ -46,10 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const enum frame_link links[] = { LINK_ETHERNET, LINK_IP, LINK_IP_PI };
 	enum frame_link link;
 	size_t len, m, payload = 0, want;
-	const uint8_t *seg;
-	struct gso_iter it;
+	const uint8_t *seg, *seg2;
+	struct gso_iter it, it2;
 	struct gso_hdr h;
-	uint8_t *frame;
+	uint8_t *frame, *frame2;
 	unsigned n = 0;
 
 	if (size < 1 + GSO_VNET_HDR_LEN)
@@ -59,11 +60,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		BAD("a header of %zu bytes not read\n", size - 1);
 	len = size - 1 - GSO_VNET_HDR_LEN;
 	frame = malloc(len ? len : 1);
-	if (!frame)
+	frame2 = malloc(len ? len : 1);
+	if (!frame || !frame2)
 		abort();
 	memcpy(frame, data + 1 + GSO_VNET_HDR_LEN, len);
+	memcpy(frame2, frame, len);
 	if (gso_begin(&it, &h, frame, len, link) < 0)
 		goto out;
+	/* A second copy, cut leaving the checksums: in step with the first. */
+	if (gso_begin(&it2, &h, frame2, len, link) < 0)
+		BAD("the same super-frame refused the second time\n");
+	gso_leave_l4_csum(&it2);
 	if (gso_count(&it) > GSO_SEGS_MAX)
 		BAD("%u segments\n", gso_count(&it));
 	want = it.kind ? it.end - it.hlen : 0;
@@ -81,7 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			BAD("the partial checksum was not completed in its field alone\n");
 	}
 	while ((m = gso_next(&it, &seg)) > 0) {
+		size_t at = it.l4 + (it.kind == 6 ? 16 : 6);
+
 		n++;
+		if (gso_next(&it2, &seg2) != m)
+			BAD("segment %u: another length when leaving checksums\n", n);
+		if (it.kind && (memcmp(seg, seg2, at) != 0 ||
+				memcmp(seg + at + 2, seg2 + at + 2, m - at - 2) != 0))
+			BAD("segment %u: leaving checksums changed more than them\n", n);
 		if (m > gso_seg_max(&it))
 			BAD("segment %u: %zu bytes, longer than the longest announced\n", n, m);
 		if (!it.kind) {
@@ -97,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (it.kind == 17) {
 			struct frame_info fi;
 
-			frame_parse(seg, m, link, true, &fi);
+			frame_parse(seg, m, link, PARSE_STRICT, &fi);
 			if (fi.l4 == L4_UDP &&
 			    (fi.malformed != MALFORMED_NONE || fi.udp.checksum_status != CSUM_OK ||
 			     fi.udp.length != m - it.l4))
@@ -108,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		BAD("%u segments of %zu payload bytes, announced %u of %zu\n", n, payload,
 		    gso_count(&it), want);
 out:
+	free(frame2);
 	free(frame);
 	return 0;
 }

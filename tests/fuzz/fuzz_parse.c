@@ -42,9 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct frame_info lenient, strict;
 
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		frame_parse(data, size, links[i], false, &lenient);
+		frame_parse(data, size, links[i], 0, &lenient);
 		check(&lenient, size, false, links[i]);
-		frame_parse(data, size, links[i], true, &strict);
+		frame_parse(data, size, links[i], PARSE_STRICT, &strict);
 		check(&strict, size, true, links[i]);
 		/* Strictness only matters where a checksum is bad. */
 		if (!any_bad(&lenient) && memcmp(&lenient, &strict, sizeof(strict)) != 0) {

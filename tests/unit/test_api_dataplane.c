@@ -1848,7 +1848,7 @@ static void written_parse(struct fx *fx, const char *port, size_t i, enum frame_
 {
 	*frame = memio_written(fx->a.m, port, i, len);
 	assert_non_null(*frame);
-	frame_parse(*frame, *len, link, true, fi);
+	frame_parse(*frame, *len, link, PARSE_STRICT, fi);
 	if (fi->malformed != MALFORMED_NONE)
 		fail_msg("%s wrote frame %zu that is malformed: %s", port, i,
 			 malformed_name(fi->malformed));

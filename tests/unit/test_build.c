@@ -203,7 +203,7 @@ static void check_build(build_fn fn, const struct args *a, const char *hex, enum
 		assert_true(all_sentinel(got, sizeof(got)));
 	}
 
-	frame_parse(want, wlen, link, true, fi);
+	frame_parse(want, wlen, link, PARSE_STRICT, fi);
 	assert_int_equal(fi->malformed, MALFORMED_NONE);
 	assert_int_equal(fi->link, link);
 }
@@ -481,7 +481,7 @@ static void test_ip_length_limits(void **state)
 	frame_fill(data, 65536, 3);
 	/* IPv4: total length = 20 + 8 + payload <= 65535. */
 	assert_int_equal(build_udp(buf, cap, &a4.l, &a4.ip, 1, 2, data, 65507), 65535);
-	frame_parse(buf, 65535, LINK_IP, true, &fi);
+	frame_parse(buf, 65535, LINK_IP, PARSE_STRICT, &fi);
 	assert_int_equal(fi.malformed, MALFORMED_NONE);
 	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
 	assert_int_equal(build_udp(buf, cap, &a4.l, &a4.ip, 1, 2, data, 65508), -EMSGSIZE);
@@ -490,7 +490,7 @@ static void test_ip_length_limits(void **state)
 			 -EMSGSIZE);
 	/* IPv6: payload length = 8 + payload <= 65535; no jumbograms. */
 	assert_int_equal(build_udp(buf, cap, &a6.l, &a6.ip, 1, 2, data, 65527), 40 + 65535);
-	frame_parse(buf, 40 + 65535, LINK_IP, true, &fi);
+	frame_parse(buf, 40 + 65535, LINK_IP, PARSE_STRICT, &fi);
 	assert_int_equal(fi.malformed, MALFORMED_NONE);
 	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
 	assert_int_equal(build_udp(buf, cap, &a6.l, &a6.ip, 1, 2, data, 65528), -EMSGSIZE);

@@ -732,7 +732,7 @@ static int hrun(struct hfx *h, const uint8_t *frame, size_t len)
 
 	assert_true(len <= sizeof(h->frame));
 	memcpy(h->frame, frame, len);
-	frame_parse(h->frame, len, port_frame_link(h->port), false, &h->fi);
+	frame_parse(h->frame, len, port_frame_link(h->port), 0, &h->fi);
 	return h->b.ops->run(&h->b, &dc);
 }
 

@@ -151,11 +151,11 @@ static void parse_check(const uint8_t *frame, size_t len, const char *file, unsi
 {
 	struct frame_info lax, strict, again;
 
-	frame_parse(frame, len, LINK_ETHERNET, false, &lax);
-	frame_parse(frame, len, LINK_ETHERNET, true, &strict);
+	frame_parse(frame, len, LINK_ETHERNET, 0, &lax);
+	frame_parse(frame, len, LINK_ETHERNET, PARSE_STRICT, &strict);
 	check_consistent(&lax, len, false, file, n);
 	check_consistent(&strict, len, true, file, n);
-	frame_parse(frame, len, LINK_ETHERNET, false, &again);
+	frame_parse(frame, len, LINK_ETHERNET, 0, &again);
 	if (memcmp(&lax, &again, sizeof(lax)) != 0)
 		fail_frame(file, n, len, "two parses of the same bytes differ");
 	if (checksum_reason(lax.malformed))
@@ -309,7 +309,7 @@ static void rig_check(struct rig *r, const char *file, struct totals *t)
 			size_t len;
 			const uint8_t *frame = memio_written(r->m, rig_names[i], w, &len);
 
-			frame_parse(frame, len, LINK_ETHERNET, true, &fi);
+			frame_parse(frame, len, LINK_ETHERNET, PARSE_STRICT, &fi);
 			if (fi.malformed != MALFORMED_NONE)
 				fail_msg("%s: %s wrote a reply that is malformed (%s)", file,
 					 rig_names[i], malformed_name(fi.malformed));

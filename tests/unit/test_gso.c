@@ -343,6 +343,52 @@ static void test_udp(void **state)
 }
 
 /* A checksum of 0 goes out as 0xffff for UDP (RFC 768), as the kernel sends it. */
+/*
+ * gso_leave_l4_csum(): the segments as check_segments() wants them but for
+ * the TCP or UDP checksum, which keeps the super-frame's partial sum.
+ */
+static void test_leave_l4_csum(void **state)
+{
+	struct fx *fx = *state;
+	const struct spec specs[] = {
+		{ .link = LINK_IP, .proto = 17, .id = 9, .dport = 9000 },
+		{ .link = LINK_ETHERNET, .v6 = true, .proto = 6, .seq = 7, .flags = 0x18 },
+	};
+	const uint8_t types[] = { GSO_TYPE_UDP_L4, GSO_TYPE_TCPV6 };
+
+	for (size_t k = 0; k < 2; k++) {
+		const struct spec *s = &specs[k];
+		struct gso_hdr h = hdr_for(s, types[k], 1000);
+		size_t at = l4_of(s) + (s->proto == 6 ? 16 : 6), len, m, off = 0;
+		struct gso_iter it;
+		const uint8_t *seg;
+		uint8_t partial[2];
+		unsigned i = 0;
+
+		fill(fx->payload, 3500, 3);
+		len = build(fx->super, s, fx->payload, 3500, true);
+		memcpy(partial, fx->super + at, 2);
+		assert_int_equal(gso_begin(&it, &h, fx->super, len, s->link), 0);
+		gso_leave_l4_csum(&it);
+		while ((m = gso_next(&it, &seg)) > 0) {
+			struct spec e = *s;
+			size_t chunk = 3500 - off < 1000 ? 3500 - off : 1000;
+
+			e.seq = s->seq + (uint32_t)off;
+			e.id = (uint16_t)(s->id + i);
+			if (off + chunk < 3500)
+				e.flags &= (uint8_t)~0x09;
+			assert_int_equal(m, build(fx->want, &e, fx->payload + off, chunk, false));
+			assert_memory_equal(seg + at, partial, 2);
+			memcpy(fx->want + at, partial, 2);
+			assert_memory_equal(seg, fx->want, m);
+			off += chunk;
+			i++;
+		}
+		assert_int_equal(i, 4);
+	}
+}
+
 static void test_udp_zero_checksum(void **state)
 {
 	struct fx *fx = *state;
@@ -398,7 +444,7 @@ static void test_needs_csum(void **state)
 				assert_memory_equal(seg, fx->want, len);
 				verify(&s, seg, m);
 				if (!tcp) {
-					frame_parse(seg, m, s.link, true, &fi);
+					frame_parse(seg, m, s.link, PARSE_STRICT, &fi);
 					assert_int_equal(fi.malformed, MALFORMED_NONE);
 					assert_int_equal(fi.udp.checksum_status, CSUM_OK);
 				}
@@ -837,15 +883,12 @@ static const char *kind_json(enum frame_link link)
 }
 
 /*
- * Ports g0 (vnet_hdr) and p0 (plain) of one kind, a count binding at UDP
- * port 9000 and a capture of everything on each. g0 reads super-frames,
- * p0 their segments as written out here: every counter but
- * rx_gso_frames, the bindings' counters and the captures are the same.
+ * Feeds port g0 (vnet_hdr) four super-frames (UDP and TCP, IPv4 and IPv6)
+ * and port p0 (plain) their segments, written out independently; then
+ * both a frame with a partial checksum and one asking nothing.
  */
-static void equivalence(struct afx *fx, enum frame_link link)
+static void feed_both(struct afx *fx, enum frame_link link)
 {
-	char body[256];
-	json_t *ca, *cb, *ba, *bb;
 	struct spec s[] = {
 		{ .link = link, .proto = 17, .id = 1, .dport = 9000 },
 		{ .link = link, .v6 = true, .proto = 17, .dport = 9000 },
@@ -856,23 +899,7 @@ static void equivalence(struct afx *fx, enum frame_link link)
 			   GSO_TYPE_TCPV6 };
 	size_t plen[] = { 10 * 1400 + 17, 3 * 1232, 4000, 9000 };
 	uint16_t mss[] = { 1400, 1232, 1448, 1428 };
-	const char *names[] = { "g0", "p0" };
 
-	for (int i = 0; i < 2; i++) {
-		snprintf(body, sizeof(body), "{'name':'%s',%s%s}", names[i], kind_json(link),
-			 i ? "" : ",'vnet_hdr':true");
-		post(fx, "/api/v1/ports", body, 201);
-		snprintf(body, sizeof(body), "/api/v1/ports/%s/bindings", names[i]);
-		post(fx, body,
-		     "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':9000},"
-		     "'handler':'count'}",
-		     201);
-		post(fx, body,
-		     "{'match':{'ethertype':34525,'ip_protocol':17,'udp_port':9000},"
-		     "'handler':'count'}",
-		     201);
-		post(fx, body, "{'handler':'capture','options':{'limit':1000}}", 201);
-	}
 	for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++) {
 		struct gso_hdr h = hdr_for(&s[k], type[k], mss[k]);
 		size_t len, m;
@@ -908,38 +935,123 @@ static void equivalence(struct afx *fx, enum frame_link link)
 		feed_vnet(fx, "g0", &u, &none, fx->buf, len);
 		feed(fx, "p0", fx->buf, len);
 	}
+}
 
-	ca = get_json(fx, "g0", "");
-	cb = get_json(fx, "p0", "");
-	assert_int_equal(json_integer_value(
-				 json_object_get(json_object_get(ca, "counters"), "rx_gso_frames")),
-			 4);
-	assert_int_equal(
-		json_integer_value(json_object_get(json_object_get(ca, "counters"), "rx_frames")),
-		11 + 3 + 3 + 7 + 2);
-	assert_int_equal(
-		json_integer_value(json_object_get(json_object_get(ca, "counters"), "rx_gso_bad")),
-		0);
-	same_counters(json_object_get(ca, "counters"), json_object_get(cb, "counters"));
+/* Datagrams read by each port after feed_both() @rounds times. */
+#define FED (11 + 3 + 3 + 7 + 2)
+
+/* g0 and p0 have the same counters, of the port and of its first @n bindings. */
+static void same_ports(struct afx *fx, size_t n, unsigned rounds)
+{
+	json_t *ca = get_json(fx, "g0", ""), *cb = get_json(fx, "p0", ""), *ba, *bb;
+	json_t *a = json_object_get(ca, "counters");
+
+	assert_int_equal(json_integer_value(json_object_get(a, "rx_gso_frames")), 4 * rounds);
+	assert_int_equal(json_integer_value(json_object_get(a, "rx_frames")), FED * rounds);
+	assert_int_equal(json_integer_value(json_object_get(a, "rx_gso_bad")), 0);
+	same_counters(a, json_object_get(cb, "counters"));
 	json_decref(ca);
 	json_decref(cb);
 	ba = get_json(fx, "g0", "/bindings");
 	bb = get_json(fx, "p0", "/bindings");
-	assert_int_equal(json_array_size(json_object_get(ba, "bindings")), 3);
-	for (size_t i = 0; i < 3; i++)
+	assert_int_equal(json_array_size(json_object_get(ba, "bindings")), n);
+	for (size_t i = 0; i < n; i++)
 		assert_true(json_equal(bcounters(ba, i), bcounters(bb, i)));
-	/* 11 + 1 + 1 at UDP port 9000 over IPv4, 3 over IPv6, 26 captured. */
-	assert_int_equal(json_integer_value(json_object_get(bcounters(ba, 0), "packets")), 13);
-	assert_int_equal(json_integer_value(json_object_get(bcounters(ba, 1), "packets")), 3);
-	assert_int_equal(json_integer_value(json_object_get(bcounters(ba, 2), "packets")), 26);
 	json_decref(ba);
 	json_decref(bb);
-	ba = records(fx, "g0");
-	bb = records(fx, "p0");
-	assert_int_equal(json_array_size(ba), 11 + 3 + 3 + 7 + 2);
+}
+
+/* Ports g0 (vnet_hdr) and p0 (plain) of @link's kind, each with the bindings @specs. */
+static void two_ports(struct afx *fx, enum frame_link link, const char *const *specs, size_t n)
+{
+	const char *names[] = { "g0", "p0" };
+	char body[256];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), "{'name':'%s',%s%s}", names[i], kind_json(link),
+			 i ? "" : ",'vnet_hdr':true");
+		post(fx, "/api/v1/ports", body, 201);
+		snprintf(body, sizeof(body), "/api/v1/ports/%s/bindings", names[i]);
+		for (size_t k = 0; k < n; k++)
+			post(fx, body, specs[k], 201);
+	}
+}
+
+/* The packets g0's bindings counted, @n of them, as @want lists them. */
+static void packets_are(struct afx *fx, const json_int_t *want, size_t n)
+{
+	json_t *ba = get_json(fx, "g0", "/bindings");
+
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(json_integer_value(json_object_get(bcounters(ba, i), "packets")),
+				 want[i]);
+	json_decref(ba);
+}
+
+/* g0 and p0 captured the same @n frames, decoded alike. */
+static void same_records(struct afx *fx, size_t n)
+{
+	json_t *ba = records(fx, "g0"), *bb = records(fx, "p0");
+
+	assert_int_equal(json_array_size(ba), n);
 	assert_true(json_equal(ba, bb));
 	json_decref(ba);
 	json_decref(bb);
+}
+
+static const char *const udp9000[] = {
+	"{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':9000},'handler':'count'}",
+	"{'match':{'ethertype':34525,'ip_protocol':17,'udp_port':9000},'handler':'count'}",
+};
+
+/*
+ * A count binding at UDP port 9000 over IPv4 and IPv6, and a capture of
+ * everything, on each port: every counter but rx_gso_frames, the
+ * bindings' counters and the captures are the same.
+ */
+static void equivalence(struct afx *fx, enum frame_link link)
+{
+	const char *const specs[] = { udp9000[0], udp9000[1],
+				      "{'handler':'capture','options':{'limit':1000}}" };
+	/* 11 + 1 + 1 at UDP port 9000 over IPv4, 3 over IPv6, 26 captured. */
+	const json_int_t want[] = { 13, 3, FED };
+
+	two_ports(fx, link, specs, 3);
+	feed_both(fx, link);
+	same_ports(fx, 3, 1);
+	packets_are(fx, want, 3);
+	same_records(fx, FED);
+}
+
+/*
+ * Count bindings only, at every level, where g0 counts a super-frame's
+ * segments from its first one and leaves their TCP and UDP checksums
+ * unsummed (port.h): the same counters as p0's. Then a capture joins:
+ * from then on g0 sums them, and captures the same frames as p0.
+ */
+static void counting_only(struct afx *fx, enum frame_link link)
+{
+	const char *const specs[] = {
+		udp9000[0],
+		udp9000[1],
+		"{'handler':'count'}",
+		"{'match':{'ethertype':2048,'ip_protocol':6},'handler':'count'}",
+		"{'match':{'ethertype':34525,'ip_protocol':6},'handler':'count'}",
+	};
+	const json_int_t want[] = { 13, 3, FED, 3, 7 };
+
+	two_ports(fx, link, specs, 5);
+	feed_both(fx, link);
+	same_ports(fx, 5, 1);
+	packets_are(fx, want, 5);
+
+	post(fx, "/api/v1/ports/g0/bindings", "{'handler':'capture','options':{'limit':1000}}",
+	     201);
+	post(fx, "/api/v1/ports/p0/bindings", "{'handler':'capture','options':{'limit':1000}}",
+	     201);
+	feed_both(fx, link);
+	same_ports(fx, 6, 2);
+	same_records(fx, FED);
 }
 
 static void test_equivalence_tun(void **state)
@@ -955,6 +1067,16 @@ static void test_equivalence_tun_pi(void **state)
 static void test_equivalence_tap(void **state)
 {
 	equivalence(*state, LINK_ETHERNET);
+}
+
+static void test_counting_only_tun(void **state)
+{
+	counting_only(*state, LINK_IP);
+}
+
+static void test_counting_only_tap(void **state)
+{
+	counting_only(*state, LINK_ETHERNET);
 }
 
 /* A refused super-frame is counted and dropped: no datagram, no capture. */
@@ -1057,7 +1179,8 @@ static void test_port_writers(void **state)
 			assert_memory_equal(w + 4, zero, GSO_VNET_HDR_LEN);
 			memcpy(fx->seg, w, 4);
 			memcpy(fx->seg + 4, w + 4 + GSO_VNET_HDR_LEN, wlen - 4 - GSO_VNET_HDR_LEN);
-			frame_parse(fx->seg, wlen - GSO_VNET_HDR_LEN, LINK_IP_PI, true, &fi);
+			frame_parse(fx->seg, wlen - GSO_VNET_HDR_LEN, LINK_IP_PI, PARSE_STRICT,
+				    &fi);
 			assert_int_equal(fi.malformed, MALFORMED_NONE);
 			assert_int_equal(fi.l4, L4_UDP);
 			assert_int_equal(fi.payload_len, i < 2 ? 500 : 200);
@@ -1168,6 +1291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_zero_checksum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leave_l4_csum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_csum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pass_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
@@ -1176,6 +1300,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_equivalence_tun, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_equivalence_tun_pi, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_equivalence_tap, asetup, ateardown),
+		cmocka_unit_test_setup_teardown(test_counting_only_tun, asetup, ateardown),
+		cmocka_unit_test_setup_teardown(test_counting_only_tap, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_bad_counted, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_longest, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_writers, asetup, ateardown),

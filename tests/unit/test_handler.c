@@ -273,7 +273,7 @@ static int run(struct fx *fx, struct binding *b, struct port *p, const uint8_t *
 
 	clock_gettime(CLOCK_REALTIME, &dc.ts);
 	/* Not strict: a bad checksum is delivered, as on a port by default. */
-	frame_parse(frame, len, port_frame_link(p), false, &fx->fi);
+	frame_parse(frame, len, port_frame_link(p), 0, &fx->fi);
 	return b->ops->run ? b->ops->run(b, &dc) : 0;
 }
 
@@ -289,7 +289,7 @@ static const uint8_t *reply_at(struct fx *fx, struct port *p, size_t i, size_t *
 	const uint8_t *r = memio_written(fx->m, port_name(p), i, len);
 
 	assert_non_null(r);
-	frame_parse(r, *len, port_frame_link(p), true, fi);
+	frame_parse(r, *len, port_frame_link(p), PARSE_STRICT, fi);
 	if (fi->malformed != MALFORMED_NONE)
 		fail_msg("reply %zu on %s: %s", i, port_name(p), malformed_name(fi->malformed));
 	return r;
@@ -1200,7 +1200,7 @@ static void test_forward_without_lookup(void **state)
 				   .scratch = fx->scratch };
 	struct binding b;
 
-	frame_parse(frame, sizeof(frame), LINK_ETHERNET, false, &fi);
+	frame_parse(frame, sizeof(frame), LINK_ETHERNET, 0, &fi);
 	bind_ok(HANDLER_FORWARD, m_root(), PORT_TAP, "{\"port\": \"tap1\"}", &b);
 	assert_int_equal(b.ops->run(&b, &dc), -ENODEV);
 }

@@ -44,7 +44,7 @@ static void parse_copy(const uint8_t *frame, size_t len, enum frame_link link, b
 	assert_non_null(copy);
 	if (len)
 		memcpy(copy, frame, len);
-	frame_parse(copy, len, link, strict, fi);
+	frame_parse(copy, len, link, strict ? PARSE_STRICT : 0, fi);
 	free(copy);
 }
 
@@ -411,7 +411,7 @@ static void test_fixture(void **state)
 	if (fx->error[0])
 		fail_msg("%s: %s", fx->path, fx->error);
 
-	frame_parse(fx->frame, fx->len, fx->link, fx->strict, &full);
+	frame_parse(fx->frame, fx->len, fx->link, fx->strict ? PARSE_STRICT : 0, &full);
 	parse_copy(fx->frame, fx->len, fx->link, fx->strict, &fi);
 	assert_memory_equal(&full, &fi, sizeof(fi));
 	assert_consistent(&full, fx->len, fx->strict, fx->name);
@@ -889,6 +889,16 @@ static void test_udp_checksum(void **state)
 	parse_copy(p, len, LINK_IP, true, &fi);
 	assert_int_equal(fi.malformed, MAL_udp_bad_checksum);
 	assert_int_equal(fi.payload_len, 0);
+
+	/* PARSE_L4_CSUM_OK: a non-zero checksum is taken as good, unread, even when strict. */
+	frame_parse(p, len, LINK_IP, PARSE_STRICT | PARSE_L4_CSUM_OK, &fi);
+	assert_int_equal(fi.malformed, MALFORMED_NONE);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.payload_len, 2);
+	/* ... but no checksum is still none: the hint says nothing of a zero. */
+	put16(p + 26, 0);
+	frame_parse(p, len, LINK_IP, PARSE_L4_CSUM_OK, &fi);
+	assert_int_equal(fi.udp.checksum_status, CSUM_NONE);
 }
 
 /*
@@ -1242,7 +1252,7 @@ static void test_links(void **state)
 	parse_copy(p, len, (enum frame_link)42, false, &fi);
 	assert_int_equal(fi.malformed, MALFORMED_NONE);
 	assert_false(fi.has_ethertype);
-	frame_parse(NULL, 0, LINK_ETHERNET, false, &fi);
+	frame_parse(NULL, 0, LINK_ETHERNET, 0, &fi);
 	assert_int_equal(fi.malformed, MAL_eth_short);
 }
 

@@ -54,9 +54,10 @@ static void on_event(struct port *port, enum port_event ev, void *arg)
 		port_free(port);
 }
 
-static void sink(struct port *port, const uint8_t *frame, size_t len, bool truncated, void *arg)
+static void sink(struct port *port, const uint8_t *frame, size_t len, unsigned rx, void *arg)
 {
 	struct fx *fx = arg;
+	bool truncated = rx & PORT_RX_TRUNCATED;
 
 	if (fx->frames < MAX_SEEN)
 		fx->seen_seed[fx->frames] = len ? frame[0] : 0;

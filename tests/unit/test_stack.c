@@ -1875,6 +1875,65 @@ static void test_binding_sized_by_kind(void **state)
 	json_decref(specs);
 }
 
+/*
+ * The datagrams of a super-frame (port.h: PORT_RX_LEAD, PORT_RX_REPEAT,
+ * PORT_RX_L4_CSUM_OK), handed to the sink as a vnet_hdr port does: the
+ * lead is dispatched, the rest counted on its path with their own
+ * lengths, unless the lead was not clean or a binding reads frames.
+ */
+static void test_trains(void **state)
+{
+	struct fx *fx = *state;
+	struct dut *d = tap_open(fx, "tap0");
+	const unsigned ok = PORT_RX_L4_CSUM_OK;
+	struct binding *root = bind_raw(d, 0, 0, 0, 0), *et = bind_raw(d, 1, 0x0800, 0, 0);
+	struct binding *b9000 = bind_raw(d, 3, 0x0800, 17, 9000);
+	struct binding *b53 = bind_raw(d, 3, 0x0800, 17, 53);
+	const struct stack_counters *c = stack_counters(d->s);
+	uint8_t *buf = fx->buf, other[FRAME_CAP];
+	struct capture_stats st;
+	size_t n1, n2;
+
+	n1 = udp_frame(buf, LINK_ETHERNET, AF_INET, 9000, 100);
+	stack_input(d->p, buf, n1, ok | PORT_RX_LEAD, d->s);
+	n2 = udp_frame(other, LINK_ETHERNET, AF_INET, 9000, 40);
+	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
+	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
+	assert_int_equal(b9000->c.packets, 3);
+	assert_int_equal(b9000->c.bytes, n1 + 2 * n2);
+	assert_int_equal(root->c.packets, 3);
+	assert_int_equal(et->c.bytes, n1 + 2 * n2);
+	assert_int_equal(b53->c.packets, 0);
+	assert_int_equal(c->matched, 3);
+
+	/* The checksum hint: a UDP checksum said good is not summed. */
+	buf[14 + 20 + 6] ^= 0x01;
+	stack_input(d->p, buf, n1, ok, d->s);
+	assert_int_equal(c->bad_checksum[CSUM_UDP], 0);
+	stack_input(d->p, buf, n1, 0, d->s);
+	assert_int_equal(c->bad_checksum[CSUM_UDP], 1);
+
+	/* A lead that is not clean: the frames after it are read for what they are. */
+	n1 = udp4(buf, 53);
+	buf[14 + 2] = 0xff; /* an IPv4 total length past the frame */
+	stack_input(d->p, buf, n1, ok | PORT_RX_LEAD, d->s);
+	assert_int_equal(c->malformed[MAL_ipv4_bad_total_length], 1);
+	n2 = udp4(other, 53);
+	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
+	assert_int_equal(b53->c.packets, 1);
+	assert_int_equal(c->malformed[MAL_ipv4_bad_total_length], 1);
+
+	/* A binding that reads frames (a capture): every frame is dispatched in full. */
+	bind_ok(d, "{'handler':'capture'}");
+	stack_input(d->p, other, udp4(other, 9000), ok | PORT_RX_LEAD, d->s);
+	n2 = udp4(other, 53);
+	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
+	assert_int_equal(b53->c.packets, 2);
+	assert_int_equal(b9000->c.packets, 6);
+	capture_ring_stats(stack_ring(d->s), &st);
+	assert_int_equal(st.newest_seq, 2);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1891,6 +1950,7 @@ int main(void)
 		T(test_fragments_stop_at_protocol),
 		T(test_ieee8023_no_ethertype),
 		T(test_bad_checksums),
+		T(test_trains),
 		T(test_bind_limit),
 		T(test_bind_ids),
 		T(test_bind_ids_after_largest),
