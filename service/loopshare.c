@@ -14,7 +14,7 @@
  *
  * Why CPU time and not the wall clock: on a shared host paird is off its
  * CPU for a part of the time, and a share of the wall clock would then be a
- * larger share of what paird really runs (1/16 of the wall is a quarter of
+ * larger share of what paird really runs (1/32 of the wall is an eighth of
  * paird's time when paird gets a quarter of a CPU). The thread's CPU clock
  * is a system call (~0.1-2 us), read only around the API's runs and when
  * the backlog starts or ends, never per frame or per turn of a port.
