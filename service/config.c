@@ -1050,13 +1050,71 @@ static void log_action(const struct action *a)
 	log_info("config: %s %s%s%s", op_names[a->op], item, a->n_kernel ? ": " : "", ops);
 }
 
+/*
+ * After a step of @pl failed (@failed, NULL when the state file could not
+ * be written) for the reason @why: every step done undone in reverse, and
+ * the refusal in @f, naming the item at fault.
+ */
+static int roll_back(struct portset *ps, struct config_plan *pl, const struct action *failed,
+		     const struct fault *why, int ret, struct fault *f)
+{
+	char item[64] = "";
+
+	for (size_t k = pl->n; k-- > 0;) {
+		if (!pl->a[k].done)
+			continue;
+		undo_action(ps, &pl->a[k]);
+		pl->a[k].undone = true;
+		pl->undo_order[pl->n_undone++] = k;
+	}
+	portset_hold(ps, false);
+	if (failed) {
+		size_t n, m = strlen(why->field);
+
+		item_name(failed, item, sizeof(item));
+		n = strlen(item);
+		/* The field under the item the refusal names: "ports.tap1.name". */
+		if (m && n + 1 + m < sizeof(item)) {
+			item[n] = '.';
+			memcpy(item + n + 1, why->field, m + 1);
+		}
+	}
+	log_error("config not applied: %s%s%s; %zu step(s) rolled back", item, item[0] ? ": " : "",
+		  why->detail, pl->n_undone);
+	/*
+	 * The document's path exists: a device missing for "attach" is a
+	 * field of the document at fault (422), not a 404.
+	 */
+	fault_set(f, why->kind == FAULT_NOT_FOUND ? FAULT_INVALID : why->kind, why->err,
+		  item[0] ? item : NULL, "%s%s%s; nothing was changed (%zu step(s) rolled back)",
+		  item, item[0] ? ": " : "", why->detail, pl->n_undone);
+	return ret;
+}
+
+/* Once @pl is applied: a line per action and one for the whole. */
+static void log_applied(const struct portset *ps, const struct config_plan *pl)
+{
+	size_t created = 0, changed = 0, deleted = 0;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct action *a = &pl->a[i];
+
+		log_action(a);
+		if (a->op == OP_CREATE_PORT || a->op == OP_ADD_BINDING)
+			created++;
+		else if (a->op == OP_DELETE_PORT || a->op == OP_REMOVE_BINDING)
+			deleted++;
+		else
+			changed++;
+	}
+	log_info("config applied: %zu created, %zu changed, %zu deleted (version %llu)", created,
+		 changed, deleted, (unsigned long long)portset_version(ps));
+}
+
 int config_apply(struct portset *ps, struct config_plan *pl, struct fault *f)
 {
 	struct fault why = FAULT_INIT;
-	size_t created = 0, changed = 0, deleted = 0;
 	const struct action *failed = NULL;
-	char item[64];
-	size_t i;
 	int ret = 0;
 
 	pl->n_undone = 0;
@@ -1067,7 +1125,7 @@ int config_apply(struct portset *ps, struct config_plan *pl, struct fault *f)
 	if (!pl->undo_order)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 	portset_hold(ps, true);
-	for (i = 0; i < pl->n; i++) {
+	for (size_t i = 0; i < pl->n; i++) {
 		struct action *a = &pl->a[i];
 
 		/* The removals are made final before the ports go (their forwards, say). */
@@ -1085,53 +1143,9 @@ int config_apply(struct portset *ps, struct config_plan *pl, struct fault *f)
 			finish_removals(ps, pl);
 		ret = portset_save(ps, &why);
 	}
-	if (ret < 0) {
-		/* Everything done so far, undone in reverse. */
-		for (size_t k = pl->n; k-- > 0;) {
-			if (!pl->a[k].done)
-				continue;
-			undo_action(ps, &pl->a[k]);
-			pl->a[k].undone = true;
-			pl->undo_order[pl->n_undone++] = k;
-		}
-		portset_hold(ps, false);
-		item[0] = '\0';
-		if (failed) {
-			size_t n, m = strlen(why.field);
-
-			item_name(failed, item, sizeof(item));
-			n = strlen(item);
-			/* The field under the item the refusal names: "ports.tap1.name". */
-			if (m && n + 1 + m < sizeof(item)) {
-				item[n] = '.';
-				memcpy(item + n + 1, why.field, m + 1);
-			}
-		}
-		log_error("config not applied: %s%s%s; %zu step(s) rolled back", item,
-			  item[0] ? ": " : "", why.detail, pl->n_undone);
-		/*
-		 * The document's path exists: a device missing for "attach" is
-		 * a field of the document at fault (422), not a 404.
-		 */
-		fault_set(f, why.kind == FAULT_NOT_FOUND ? FAULT_INVALID : why.kind, why.err,
-			  item[0] ? item : NULL,
-			  "%s%s%s; nothing was changed (%zu step(s) rolled back)", item,
-			  item[0] ? ": " : "", why.detail, pl->n_undone);
-		return ret;
-	}
+	if (ret < 0)
+		return roll_back(ps, pl, failed, &why, ret, f);
 	portset_hold(ps, false);
-	for (i = 0; i < pl->n; i++) {
-		const struct action *a = &pl->a[i];
-
-		log_action(a);
-		if (a->op == OP_CREATE_PORT || a->op == OP_ADD_BINDING)
-			created++;
-		else if (a->op == OP_DELETE_PORT || a->op == OP_REMOVE_BINDING)
-			deleted++;
-		else
-			changed++;
-	}
-	log_info("config applied: %zu created, %zu changed, %zu deleted (version %llu)", created,
-		 changed, deleted, (unsigned long long)portset_version(ps));
+	log_applied(ps, pl);
 	return 0;
 }

@@ -154,6 +154,22 @@ static int ipv6_header(struct gso_iter *it, const struct cursor *c, uint8_t prot
 	return 0;
 }
 
+/*
+ * The sum of the @ihl bytes of an IPv4 header at @ip without the fields
+ * each segment sets (total length, id, checksum): a segment adds its own
+ * two (RFC 1624's incremental update) instead of summing it all. Folded to
+ * 16 bits, so that the two fields (at most 0x1fffe) cannot carry out.
+ */
+static uint32_t ipv4_sum_but_len_id(const uint8_t *ip, size_t ihl)
+{
+	uint8_t h[60];
+
+	memcpy(h, ip, ihl);
+	memset(h + 2, 0, 4);
+	memset(h + 10, 0, 2);
+	return (uint16_t)~csum_fold(csum_add(0, h, ihl));
+}
+
 /* The IP version the link says: the ethertype on Ethernet, the version nibble on tun. */
 static int ip_version(const struct cursor *c, size_t l3, uint16_t etype, enum frame_link link,
 		      bool *v6)
@@ -244,21 +260,8 @@ int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size
 	if (it->hlen > GSO_HDR_MAX)
 		return -EINVAL;
 	memcpy(it->hdr, frame, it->hlen);
-	if (!it->v6) {
-		/*
-		 * The IPv4 header's sum without the fields each segment sets
-		 * (total length, id, checksum): a segment adds its own two
-		 * (RFC 1624's incremental update) instead of summing it all.
-		 */
-		uint8_t ip[60];
-		size_t ihl = it->l4 - it->l3;
-
-		memcpy(ip, it->hdr + it->l3, ihl);
-		memset(ip + 2, 0, 4);
-		memset(ip + 10, 0, 2);
-		/* Folded to 16 bits: a segment's two fields add at most 0x1fffe. */
-		it->ip_sum = (uint16_t)~csum_fold(csum_add(0, ip, ihl));
-	}
+	if (!it->v6)
+		it->ip_sum = ipv4_sum_but_len_id(it->hdr + it->l3, it->l4 - it->l3);
 	return 0;
 }
 

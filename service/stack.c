@@ -501,13 +501,12 @@ void stack_attach(struct stack *s, struct port *port)
 	port_resume(port);
 }
 
-static int bind_paused(struct stack *s, const struct binding_config *cfg, struct binding **out,
-		       struct fault *f)
+/*
+ * Whether @cfg may join @s: within --max-bindings, its id and name free,
+ * and a slot for it in s->b (grown here). 0, or a fault.
+ */
+static int bind_room(struct stack *s, const struct binding_config *cfg, struct fault *f)
 {
-	struct binding *b;
-	bool new_ring = false;
-	int ret;
-
 	if (s->n >= s->env->max_bindings)
 		return fault_set(f, FAULT_LIMIT, ENOSPC, NULL,
 				 "port %s has %u bindings, the limit (--max-bindings)",
@@ -533,6 +532,18 @@ static int bind_paused(struct stack *s, const struct binding_config *cfg, struct
 		s->b = grown;
 		s->cap = cap;
 	}
+	return 0;
+}
+
+static int bind_paused(struct stack *s, const struct binding_config *cfg, struct binding **out,
+		       struct fault *f)
+{
+	struct binding *b;
+	bool new_ring = false;
+	int ret = bind_room(s, cfg, f);
+
+	if (ret < 0)
+		return ret;
 	if (cfg->kind == HANDLER_CAPTURE && !s->ring) {
 		s->ring = capture_ring_new(s->env->budget, s->env->ring_bytes, f);
 		if (!s->ring)
@@ -1020,6 +1031,40 @@ static inline __attribute__((always_inline)) bool repeat(struct stack *s, size_t
 	return true;
 }
 
+/*
+ * The binding lists on the path of a frame of @depth and @key (frame_path())
+ * into @lists, *@k of them, deepest first; returns the deepest level of the
+ * path where the tree has a node, looked for from the bottom: the nodes
+ * above one that exists exist too, and are reached through its parent
+ * links. The frame's key is built once, at its depth; a level up is a mask
+ * of it.
+ */
+static inline __attribute__((always_inline)) unsigned
+path_lists(struct stack *s, unsigned depth, uint64_t key, struct dnode **lists, unsigned *k)
+{
+	struct dnode *d = NULL;
+	unsigned node;
+
+	for (node = depth; node > LEVEL_ROOT; node--, key = parent_key(key)) {
+		d = tab_find(s, key);
+		if (d && d->refs)
+			break;
+	}
+	if (node > LEVEL_ROOT) {
+		if (d->n)
+			lists[(*k)++] = d;
+		/* Only bindings at the middle levels can be above it (most ports have none). */
+		while (s->n_mid && d->up) {
+			d = &s->tab[d->up - 1];
+			if (d->n)
+				lists[(*k)++] = d;
+		}
+	}
+	if (s->root.n)
+		lists[(*k)++] = &s->root;
+	return node;
+}
+
 static void dispatch_rx(struct stack *s, struct port *port, const uint8_t *frame, size_t len,
 			unsigned rx, unsigned q, bool mq);
 
@@ -1041,7 +1086,7 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 	struct stack_lane *lane = q ? &s->lanes[q - 1] : NULL;
 	struct stack_counters *c = q ? &lane->c : &s->c;
 	const struct port_config *pc = port_config(port);
-	struct dnode *lists[LEVEL_COUNT], *d = NULL;
+	struct dnode *lists[LEVEL_COUNT];
 	struct frame_info fi;
 	struct dispatch_ctx dc;
 	unsigned depth, node, k = 0;
@@ -1090,29 +1135,7 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 			for (struct stack_tap *t = s->taps; t; t = t->next)
 				t->frame(t, &dc);
 	}
-	/*
-	 * @node: the deepest level of the frame's path where the tree has a
-	 * node, looked for from the bottom: the nodes above one that exists
-	 * exist too, and are reached through its parent links. The frame's key
-	 * is built once, at its depth; a level up is a mask of it.
-	 */
-	for (node = depth; node > LEVEL_ROOT; node--, key = parent_key(key)) {
-		d = tab_find(s, key);
-		if (d && d->refs)
-			break;
-	}
-	if (node > LEVEL_ROOT) {
-		if (d->n)
-			lists[k++] = d;
-		/* Only bindings at the middle levels can be above it (most ports have none). */
-		while (s->n_mid && d->up) {
-			d = &s->tab[d->up - 1];
-			if (d->n)
-				lists[k++] = d;
-		}
-	}
-	if (s->root.n)
-		lists[k++] = &s->root;
+	node = path_lists(s, depth, key, lists, &k);
 	if (k)
 		run_lists(lists, k, &dc, len, q, mq, lane);
 	count_outcome(c, fi.malformed, k > 0, depth, node, q);
