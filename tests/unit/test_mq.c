@@ -757,6 +757,69 @@ static void test_threads_mutation_under_traffic(void **state)
 	fx->penv.base = NULL;
 }
 
+/*
+ * A vnet_hdr port's worker on a real thread: the super-frames it reads are
+ * cut there, counted in its own counters, and the capture hand-offs reach
+ * the main loop's ring whole (run under TSan by `make unit-tsan`).
+ */
+static void test_threads_vnet_hdr(void **state)
+{
+	static uint8_t buf[PORT_VNET_READ_MAX + 128];
+	struct fx *fx = *state;
+	struct binding_counters c;
+	struct capture_stats st;
+	struct binding *root, *cap;
+	struct port *p;
+	struct stack *s;
+	uint64_t want = 0, supers = 0, rx = 0;
+	int turns;
+
+	fx->base = event_base_new();
+	assert_non_null(fx->base);
+	fx->penv.base = fx->base;
+	p = tun_open_with(fx, "mv", 2, true);
+	s = stack_new(&fx->senv, p);
+	assert_non_null(s);
+	root = bind_ok(s, "{\"match\":{},\"handler\":\"count\"}");
+	cap = bind_ok(s, "{\"match\":{},\"handler\":\"capture\",\"options\":{\"limit\":0}}");
+	for (unsigned i = 0; i < 300; i++) {
+		/* Only super-frames (kinds 1..4 of vnet_frame()): i % 7 + 1 datagrams each. */
+		if (i % 6 == 0 || i % 6 == 5)
+			continue;
+		assert_int_equal(memio_push_queue(fx->m, "mv", 1, buf, vnet_frame(buf, i)), 0);
+		want += i % 7 + 1;
+		supers++;
+	}
+	/* Bounded: 20 s at most, on however slow a machine. */
+	for (turns = 0; turns < 20000; turns++) {
+		event_base_loop(fx->base, EVLOOP_NONBLOCK);
+		port_pause(p);
+		capture_ring_stats(stack_ring(s), &st);
+		rx = port_counters(p)->rx_frames;
+		port_resume(p);
+		if (rx == want && st.records == want)
+			break;
+		sleep_ms(1);
+	}
+	assert_int_equal(rx, want);
+	assert_int_equal(st.records, want);
+	assert_int_equal(port_queue_rx_frames(p, 1), want);
+	assert_int_equal(port_counters(p)->rx_gso_frames, supers);
+	assert_int_equal(port_counters(p)->rx_gso_bad, 0);
+	assert_int_equal(stack_queue_dropped(s, 1), 0);
+	port_pause(p);
+	binding_counters_sum(root, &c);
+	assert_int_equal(c.packets, want);
+	binding_counters_sum(cap, &c);
+	assert_int_equal(c.errors, 0);
+	assert_int_equal(stack_counters(s)->matched, want);
+	port_resume(p);
+	stack_free(s);
+	port_free(p);
+	assert_int_equal(worker_count(), 0);
+	fx->penv.base = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -769,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test_setup_teardown(test_threads_mutation_under_traffic, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_threads_vnet_hdr, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
