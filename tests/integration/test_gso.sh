@@ -76,9 +76,12 @@ expect_status 201
 
 # udp_send DST SUPERS [FLOWS]: SUPERS buffers of PER x SEG bytes with
 # UDP_SEGMENT to DST:9000, round-robin over FLOWS sockets (1 by default).
+# Several flows are paced (10 ms a buffer): a queue's thread hands 64 KiB
+# of captures to the main loop per buffer through a 512 KiB ring, which a
+# main loop without CPU for a while on a loaded machine must not see fill.
 udp_send() {
 	timeout 20 "$PY" - "$1" "$2" "$SEG" "$PER" "${3:-1}" >"$W/udp.out" 2>&1 <<'EOF' ||
-import socket, sys
+import socket, sys, time
 dst = sys.argv[1]
 supers, seg, per, flows = (int(a) for a in sys.argv[2:6])
 socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(flows)]
@@ -87,6 +90,8 @@ for s in socks:
 for i in range(supers):
     buf = bytes((i * 31 + k * 7) & 0xff for k in range(seg * per))
     assert socks[i % flows].sendto(buf, (dst, 9000)) == seg * per
+    if flows > 1:
+        time.sleep(0.01)
 print("sent", supers * per)
 EOF
 		fail "the UDP_SEGMENT sender failed: $(cat "$W/udp.out")"
