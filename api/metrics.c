@@ -5,7 +5,8 @@
  * resources read, in the same loop turn, so both views agree. Each family
  * is written once with its HELP and TYPE, then one sample per port (or per
  * port and label value). The port families are those of api/counters.c,
- * which the JSON resources walk too.
+ * which the JSON resources walk too; the per-queue ones are those of
+ * status.queues (api/ports.c), a sample for each queue of every port.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +50,39 @@ static void port_family(struct emit *e, const struct port_counter *t)
 				fprintf(e->out, "%s{port=\"%s\",%s=\"%s\"} %llu\n", t->metric,
 					port_name(p), t->label, port_counter_slot_name(t, k, nb),
 					(unsigned long long)slots[k]);
+	}
+}
+
+/*
+ * What each device queue did (service/queue.h), as status.queues shows it:
+ * every port has queue 0 (a single-queue port only that one), so a
+ * dashboard needs no other case, and queue 0's figures stay meaningful
+ * when a port goes from one queue to several.
+ */
+static void queue_families(struct emit *e)
+{
+	struct port *p;
+
+	family(e, "paird_port_queue_rx_frames_total", "counter",
+	       "Frames each device queue read (queue 0: the main loop's); "
+	       "they add up to paird_port_rx_frames_total.");
+	for (size_t i = 0; (p = portset_at(e->ps, i)); i++)
+		for (unsigned q = 0; q < port_queues(p); q++)
+			fprintf(e->out,
+				"paird_port_queue_rx_frames_total{port=\"%s\",queue=\"%u\"} %llu\n",
+				port_name(p), q, (unsigned long long)port_queue_rx_frames(p, q));
+	family(e, "paird_port_queue_handoff_dropped_total", "counter",
+	       "Frames a queue's thread could not hand to the main loop for a capture, forward "
+	       "or stream tap (the main loop was behind); always 0 for queue 0.");
+	for (size_t i = 0; (p = portset_at(e->ps, i)); i++) {
+		const struct stack *s = portset_stack(e->ps, p);
+
+		for (unsigned q = 0; q < port_queues(p); q++)
+			fprintf(e->out,
+				"paird_port_queue_handoff_dropped_total{port=\"%s\",queue=\"%u\"} "
+				"%llu\n",
+				port_name(p), q,
+				(unsigned long long)(s ? stack_queue_dropped(s, q) : 0));
 	}
 }
 
@@ -164,6 +198,7 @@ int h_metrics(struct api *api, struct request *rq, struct response *rs, struct f
 		(unsigned long long)follow_tap_filtered());
 	for (size_t i = 0; i < port_counter_count; i++)
 		port_family(&e, &port_counter_table[i]);
+	queue_families(&e);
 	capture_families(&e);
 	binding_families(&e);
 	if (fclose(e.out) != 0) {

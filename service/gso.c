@@ -6,8 +6,8 @@
  * then per segment the IPv4 total length, identification (+1 each) and
  * header checksum or the IPv6 payload length, the TCP sequence number
  * (FIN and PSH on the last segment only, CWR on the first only) or the
- * UDP length, and the TCP or UDP checksum over the segment. port.c calls
- * it from the read loop of a port with a virtio-net header.
+ * UDP length, and the TCP or UDP checksum over the segment. vnet.c calls
+ * it for every read of a port with a virtio-net header, on any queue.
  *
  * Segments are built where the super-frame lies: the saved headers are
  * written just in front of each segment's payload, over the end of the

@@ -3,9 +3,9 @@
  * Segmentation of the kernel's GSO super-frames (issue 11): on a port with
  * a virtio-net header (IFF_VNET_HDR), tun hands paird one TCP or UDP
  * super-frame of up to 64 KiB where a plain port would read many
- * datagrams, and a frame whose checksum is still partial. The read loop
- * (port.c) turns each into the logical datagrams the wire would carry, one
- * at a time, so counters, captures and handlers see what a plain port
+ * datagrams, and a frame whose checksum is still partial. The read loops
+ * (vnet.c, for queue 0 and every queue worker) turn each into the logical
+ * datagrams the wire would carry, one at a time, so counters, captures and handlers see what a plain port
  * sees: TCP over IPv4 and IPv6 (TSO, RFC 9293 for the flags), UDP (USO,
  * the UDP_SEGMENT socket option) and a partial checksum completed
  * (RFC 1071) where the header asks for it.

@@ -31,6 +31,7 @@
 #endif
 #define TUN_F_TSO_ALL (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 #include "queue.h"
+#include "vnet.h"
 
 struct port {
 	struct port_config cfg; /* the configuration the link was brought to */
@@ -685,10 +686,10 @@ static int read_back_flags(struct port *p, struct fault *f)
 }
 
 /* TUNSETOFFLOAD takes the bits themselves as its argument, not a pointer to them. */
-static int set_offload(struct port *p, unsigned long bits)
+static int set_offload(struct port *p, int fd, unsigned long bits)
 {
 	// NOLINTNEXTLINE(performance-no-int-to-ptr)
-	return OPS(p)->ioctl(IOCTX(p), p->fd, TUNSETOFFLOAD, (void *)bits);
+	return OPS(p)->ioctl(IOCTX(p), fd, TUNSETOFFLOAD, (void *)bits);
 }
 
 /*
@@ -711,10 +712,10 @@ static int set_offloads(struct port *p, struct fault *f)
 	if (ret < 0)
 		return fault_errno(f, -ret, "vnet_hdr", "TUNSETVNETHDRSZ %d on %s failed", sz,
 				   p->cfg.name);
-	ret = set_offload(p, want);
+	ret = set_offload(p, p->fd, want);
 	if (ret == -EINVAL) {
 		want = TUN_F_TSO_ALL;
-		ret = set_offload(p, want);
+		ret = set_offload(p, p->fd, want);
 	}
 	if (ret < 0)
 		return fault_errno(f, -ret, "vnet_hdr", "TUNSETOFFLOAD on %s failed", p->cfg.name);
@@ -791,6 +792,20 @@ static int open_device(struct port *p, struct fault *f)
 static void on_queue_report(void *arg, unsigned q, int err);
 
 /*
+ * A vnet_hdr port's queue 1..N-1: the header size and offloads queue 0
+ * got (set_offloads()). tun keeps both per device, not per queue, so
+ * this only repeats them; each fd still asks for what it reads, rather
+ * than relying on where the kernel keeps them.
+ */
+static int set_queue_offloads(struct port *p, int fd)
+{
+	int sz = GSO_VNET_HDR_LEN;
+	int ret = OPS(p)->ioctl(IOCTX(p), fd, TUNSETVNETHDRSZ, &sz);
+
+	return ret < 0 ? ret : set_offload(p, fd, p->offloads);
+}
+
+/*
  * Queues 1..N-1 of a multi-queue device: the same name opened again with
  * IFF_MULTI_QUEUE (never IFF_TUN_EXCL: the device exists now), each fd
  * handed to the queue set, which owns it from then on.
@@ -815,13 +830,25 @@ static int open_queues(struct port *p, struct fault *f)
 		memset(&ifr, 0, sizeof(ifr));
 		memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
 		ifr.ifr_flags = (short)((cfg->type == PORT_TUN ? IFF_TUN : IFF_TAP) |
-					(cfg->packet_info ? 0 : IFF_NO_PI) | IFF_MULTI_QUEUE);
+					(cfg->packet_info ? 0 : IFF_NO_PI) | IFF_MULTI_QUEUE |
+					(cfg->vnet_hdr ? IFF_VNET_HDR : 0));
 		ret = OPS(p)->ioctl(IOCTX(p), fds[i], TUNSETIFF, &ifr);
 		if (ret < 0) {
 			OPS(p)->close(IOCTX(p), fds[i]);
 			fault_errno(f, -ret, "queues", "TUNSETIFF for queue %u of %s failed", i + 1,
 				    cfg->name);
 			break;
+		}
+		if (cfg->vnet_hdr) {
+			ret = set_queue_offloads(p, fds[i]);
+			if (ret < 0) {
+				OPS(p)->close(IOCTX(p), fds[i]);
+				fault_errno(f, -ret, "vnet_hdr",
+					    "TUNSETVNETHDRSZ or TUNSETOFFLOAD for queue %u of %s "
+					    "failed",
+					    i + 1, cfg->name);
+				break;
+			}
 		}
 	}
 	if (ret < 0) {
@@ -833,7 +860,7 @@ static int open_queues(struct port *p, struct fault *f)
 	if (p->sum)
 		p->qs = queues_new(p->env->base, &p->env->io,
 				   p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET,
-				   fds, n, on_queue_report, p);
+				   cfg, fds, n, on_queue_report, p);
 	else
 		for (i = 0; i < n; i++)
 			OPS(p)->close(IOCTX(p), fds[i]);
@@ -1010,62 +1037,14 @@ void port_link_update(struct port *p, const struct link_state *ls)
 	refresh_state(p);
 }
 
-/*
- * One read of a vnet_hdr port: [packet info][virtio-net header][frame], in
- * that order (tun_put_user()). The header goes, the packet information is
- * moved up against the frame (4 bytes), and each logical datagram of the
- * frame reaches the sink and the counters as a plain port would have read
- * it. A frame whose header does not hold together is counted and dropped.
- */
-static void vnet_input(struct port *p, size_t n)
+/* A datagram of a vnet_hdr read (vnet.c) to the sink; a port closed meanwhile stops the rest. */
+static bool vnet_dgram(void *arg, const uint8_t *frame, size_t len, unsigned rx)
 {
-	size_t pi = p->cfg.packet_info ? PI_HDR_LEN : 0, len, m;
-	bool truncated = n > PORT_VNET_READ_MAX;
-	unsigned rx;
-	const uint8_t *seg;
-	struct gso_iter it;
-	struct gso_hdr h;
-	uint8_t *frame;
+	struct port *p = arg;
 
-	if (!gso_hdr_read(p->buf + (n < pi ? n : pi), n < pi ? 0 : n - pi, &h)) {
-		p->c.rx_gso_bad++;
-		return;
-	}
-	frame = p->buf + GSO_VNET_HDR_LEN;
-	len = n - GSO_VNET_HDR_LEN;
-	memmove(frame, p->buf, pi);
-	if (h.gso_type != GSO_TYPE_NONE)
-		p->c.rx_gso_frames++;
-	/* Longer than a plain port reads, a frame that asks nothing is cut and counted as there. */
-	if (len > PORT_FRAME_MAX && h.gso_type == GSO_TYPE_NONE && !(h.flags & GSO_F_NEEDS_CSUM)) {
-		p->c.truncated++;
-		p->c.rx_frames++;
-		p->c.rx_bytes += len;
-		if (p->sink)
-			p->sink(p, frame, PORT_FRAME_MAX, PORT_RX_TRUNCATED, p->sink_arg);
-		return;
-	}
-	/* Cut short, or holding a datagram longer than a plain port reads: not segmented. */
-	if (truncated || gso_begin(&it, &h, frame, len, port_frame_link(p)) < 0 ||
-	    gso_seg_max(&it) > PORT_FRAME_MAX) {
-		p->c.rx_gso_bad++;
-		return;
-	}
-	/* Segments are alike but for lengths, ids and checksums (port.h). */
-	rx = gso_cuts(&it) ? PORT_RX_L4_CSUM_OK : 0;
-	if (rx && !p->sink_reads) {
-		gso_leave_l4_csum(&it);
-		rx |= PORT_RX_LEAD;
-	}
-	/* The sink may close the port (port_free() from a handler): then stop. */
-	while (p->fd >= 0 && (m = gso_next(&it, &seg)) > 0) {
-		p->c.rx_frames++;
-		p->c.rx_bytes += m;
-		if (p->sink)
-			p->sink(p, seg, m, rx, p->sink_arg);
-		if (rx & PORT_RX_LEAD)
-			rx ^= PORT_RX_LEAD | PORT_RX_REPEAT;
-	}
+	if (p->sink)
+		p->sink(p, frame, len, rx, p->sink_arg);
+	return p->fd >= 0;
 }
 
 void port_read_ready(struct port *p)
@@ -1101,7 +1080,8 @@ void port_read_ready(struct port *p)
 		if (vnet) {
 			spent += n > 0 ? (size_t)n : 1;
 			frames++;
-			vnet_input(p, (size_t)n);
+			vnet_input(p->buf, (size_t)n, p->cfg.packet_info ? PI_HDR_LEN : 0,
+				   port_frame_link(p), p->sink_reads, &p->c, vnet_dgram, p);
 			continue;
 		}
 		truncated = (size_t)n > PORT_FRAME_MAX;
@@ -1178,6 +1158,8 @@ void port_set_sink(struct port *p, port_frame_fn fn, void *arg)
 void port_set_sink_reads(struct port *p, bool reads)
 {
 	p->sink_reads = reads;
+	if (p->qs)
+		queues_set_sink_reads(p->qs, reads);
 }
 
 const char *port_name(const struct port *p)

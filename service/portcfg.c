@@ -245,11 +245,6 @@ int portcfg_check(const struct port_config *out, struct fault *f)
 		ret = fault_add(f, "type", "is required (\"tun\" or \"tap\")");
 	if (out->has_mac && out->type == PORT_TUN)
 		ret = fault_add(f, "mac", "a tun device carries IP packets and has no MAC address");
-	/* The queue threads (queue.c) read plain frames; segmenting is port.c's, queue 0 only. */
-	if (out->vnet_hdr && portcfg_queues(out) > 1)
-		ret = fault_add(f, "queues",
-				"a vnet_hdr port has one queue: GSO super-frames are segmented "
-				"on the main loop only");
 	return ret;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vnet.h"
 
 struct queue {
 	struct queues *qs;
@@ -34,7 +35,9 @@ struct queue {
 	bool halted;		/* under lock: stop reading */
 	int report;		/* atomic: an errno for the main loop, 0 none */
 	bool reported;		/* main thread: the report was acted on */
-	uint8_t *buf;		/* PORT_FRAME_MAX bytes */
+	bool deferred;		/* under lock: the burst handed work off */
+	uint8_t *buf;		/* the read size: PORT_VNET_READ_MAX or PORT_FRAME_MAX bytes */
+	uint8_t *tx;		/* vnet_hdr: a frame to write behind its header */
 	struct port_counters c; /* written by the worker only (QUEUE_CTR_ADD) */
 };
 
@@ -42,11 +45,17 @@ struct queues {
 	struct event_base *main;
 	struct port_io io;
 	size_t budget;
+	/* vnet_hdr: reads and writes carry a virtio-net header (vnet.h), after @pi bytes. */
+	bool vnet;
+	size_t pi;
+	enum frame_link link;
+	size_t rmax; /* bytes per read */
 	unsigned n;
 	int depth; /* queues_lock() nesting, main thread only */
 	queue_frame_fn frame;
 	queue_drain_fn drain;
 	void *arg;
+	bool sink_reads; /* queues_set_sink_reads() */
 	queue_report_fn report;
 	void *report_arg;
 	int wake_fd;
@@ -70,15 +79,27 @@ static void wake_main(struct queues *qs)
 		log_debug("queue wake: %s", strerror(errno));
 }
 
+/* A datagram of a vnet_hdr read (vnet.c) to the sink, as queue 0's go to the port's. */
+static bool vnet_dgram(void *arg, const uint8_t *frame, size_t len, unsigned rx)
+{
+	struct queue *q = arg;
+	struct queues *qs = q->qs;
+
+	if (qs->frame)
+		q->deferred |= qs->frame(qs->arg, q->index, frame, len, rx);
+	return true;
+}
+
 void queues_read_ready(struct queues *qs, unsigned qi)
 {
 	struct queue *q = &qs->q[qi - 1];
 	size_t spent = 0;
-	bool deferred = false, wake = false;
+	bool deferred, wake = false;
 
 	pthread_mutex_lock(&q->lock);
+	q->deferred = false;
 	while (spent < qs->budget && !q->halted) {
-		ssize_t n = qs->io.ops->read(qs->io.ctx, q->fd, q->buf, PORT_FRAME_MAX);
+		ssize_t n = qs->io.ops->read(qs->io.ctx, q->fd, q->buf, qs->rmax);
 		bool truncated;
 
 		if (n == -EAGAIN || n == -EINTR)
@@ -92,6 +113,12 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 			wake = true;
 			break;
 		}
+		if (qs->vnet) {
+			spent += n > 0 ? (size_t)n : 1;
+			vnet_input(q->buf, (size_t)n, qs->pi, qs->link, qs->sink_reads, &q->c,
+				   vnet_dgram, q);
+			continue;
+		}
 		truncated = (size_t)n > PORT_FRAME_MAX;
 		QUEUE_CTR_ADD(q->c.rx_frames, 1);
 		QUEUE_CTR_ADD(q->c.rx_bytes, n);
@@ -99,13 +126,14 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 			QUEUE_CTR_ADD(q->c.truncated, 1);
 		spent += n > 0 ? (size_t)n : 1;
 		if (qs->frame)
-			deferred |= qs->frame(qs->arg, qi, q->buf,
-					      truncated ? PORT_FRAME_MAX : (size_t)n,
-					      truncated ? PORT_RX_TRUNCATED : 0);
+			q->deferred |= qs->frame(qs->arg, qi, q->buf,
+						 truncated ? PORT_FRAME_MAX : (size_t)n,
+						 truncated ? PORT_RX_TRUNCATED : 0);
 	}
 	/* A halted queue stops polling its fd (its own base: this thread's to change). */
 	if (q->halted && q->ev_read)
 		event_del(q->ev_read);
+	deferred = q->deferred;
 	pthread_mutex_unlock(&q->lock);
 	if (deferred || wake)
 		wake_main(qs);
@@ -182,7 +210,8 @@ static void *queue_thread(void *arg)
 }
 
 struct queues *queues_new(struct event_base *main, const struct port_io *io, size_t budget,
-			  const int *fds, unsigned n, queue_report_fn report, void *report_arg)
+			  const struct port_config *cfg, const int *fds, unsigned n,
+			  queue_report_fn report, void *report_arg)
 {
 	struct queues *qs = calloc(1, sizeof(*qs) + n * sizeof(qs->q[0]));
 	unsigned i;
@@ -196,6 +225,12 @@ struct queues *queues_new(struct event_base *main, const struct port_io *io, siz
 	qs->main = main;
 	qs->io = *io;
 	qs->budget = budget;
+	qs->vnet = cfg->vnet_hdr;
+	qs->sink_reads = true;
+	qs->pi = cfg->packet_info ? PI_HDR_LEN : 0;
+	qs->link = portcfg_frame_link(cfg);
+	/* The big buffer only where a read may bring a super-frame. */
+	qs->rmax = qs->vnet ? PORT_VNET_READ_MAX : PORT_FRAME_MAX;
 	qs->n = n;
 	qs->report = report;
 	qs->report_arg = report_arg;
@@ -210,8 +245,10 @@ struct queues *queues_new(struct event_base *main, const struct port_io *io, siz
 		pthread_mutex_init(&q->lock, NULL);
 	}
 	for (i = 0; i < n; i++) {
-		qs->q[i].buf = malloc(PORT_FRAME_MAX);
-		if (!qs->q[i].buf)
+		qs->q[i].buf = malloc(qs->rmax);
+		if (qs->vnet)
+			qs->q[i].tx = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
+		if (!qs->q[i].buf || (qs->vnet && !qs->q[i].tx))
 			goto fail;
 	}
 	if (!main)
@@ -313,6 +350,7 @@ static void queues_destroy(struct queues *qs)
 			qs->io.ops->close(qs->io.ctx, q->fd);
 		pthread_mutex_destroy(&q->lock);
 		free(q->buf);
+		free(q->tx);
 	}
 	if (qs->ev_wake)
 		event_free(qs->ev_wake);
@@ -356,6 +394,13 @@ void queues_set_sink(struct queues *qs, queue_frame_fn frame, queue_drain_fn dra
 	queues_unlock(qs);
 }
 
+void queues_set_sink_reads(struct queues *qs, bool reads)
+{
+	queues_lock(qs);
+	qs->sink_reads = reads;
+	queues_unlock(qs);
+}
+
 unsigned queues_count(const struct queues *qs)
 {
 	return qs->n;
@@ -370,6 +415,8 @@ void queues_counters_add(const struct queues *qs, unsigned qi, struct port_count
 	sum->tx_frames += queue_ctr_load(&c->tx_frames);
 	sum->tx_bytes += queue_ctr_load(&c->tx_bytes);
 	sum->truncated += queue_ctr_load(&c->truncated);
+	sum->rx_gso_frames += queue_ctr_load(&c->rx_gso_frames);
+	sum->rx_gso_bad += queue_ctr_load(&c->rx_gso_bad);
 	for (int i = 0; i < PORT_ERRNO_SLOTS; i++) {
 		sum->read_errors[i] += queue_ctr_load(&c->read_errors[i]);
 		sum->write_errors[i] += queue_ctr_load(&c->write_errors[i]);
@@ -387,6 +434,19 @@ int queues_write(struct queues *qs, unsigned qi, const void *frame, size_t len)
 	ssize_t n;
 	int tries = 0;
 
+	if (qs->vnet) {
+		/* As port_write(): tun reads [packet info][virtio-net header][frame]. */
+		if (len > PORT_FRAME_MAX || len < qs->pi) {
+			QUEUE_CTR_ADD(q->c.write_errors[errno_slot(EMSGSIZE)], 1);
+			return -EMSGSIZE;
+		}
+		memcpy(q->tx, frame, qs->pi);
+		memset(q->tx + qs->pi, 0, GSO_VNET_HDR_LEN);
+		memcpy(q->tx + qs->pi + GSO_VNET_HDR_LEN, (const uint8_t *)frame + qs->pi,
+		       len - qs->pi);
+		frame = q->tx;
+		len += GSO_VNET_HDR_LEN;
+	}
 	do
 		n = qs->io.ops->write(qs->io.ctx, q->fd, frame, len);
 	while (n == -EINTR && ++tries < 16);
@@ -395,7 +455,7 @@ int queues_write(struct queues *qs, unsigned qi, const void *frame, size_t len)
 		return (int)n;
 	}
 	QUEUE_CTR_ADD(q->c.tx_frames, 1);
-	QUEUE_CTR_ADD(q->c.tx_bytes, n);
+	QUEUE_CTR_ADD(q->c.tx_bytes, (size_t)n - (qs->vnet ? GSO_VNET_HDR_LEN : 0));
 	return 0;
 }
 

@@ -13,7 +13,8 @@
  * The threading rule, which every line of the data plane obeys:
  *
  * 1. The per-frame path shares nothing writable. A worker reads into its
- *    own buffer, counts in its own counter blocks (this queue's struct
+ *    own buffer (on a vnet_hdr port one as large as queue 0's, where it
+ *    cuts super-frames into datagrams as queue 0 does: vnet.h), counts in its own counter blocks (this queue's struct
  *    port_counters here; its lane of the stack's counters and of every
  *    binding's counters in stack.c), builds replies in its own scratch and
  *    writes them on its own queue fd. Each of those counter blocks has one
@@ -98,12 +99,14 @@ static inline uint64_t queue_ctr_load(const uint64_t *x)
 }
 
 /*
- * Queues 1..@n of a port on @fds[0..@n-1], which the set owns from now
- * on (closed by queues_free(), also on failure). With @main NULL no thread
- * starts. NULL with errno set.
+ * Queues 1..@n of a port configured as @cfg on @fds[0..@n-1], which the
+ * set owns from now on (closed by queues_free(), also on failure). A
+ * vnet_hdr port's queues read and write as queue 0 does (vnet.h). With
+ * @main NULL no thread starts. NULL with errno set.
  */
 struct queues *queues_new(struct event_base *main, const struct port_io *io, size_t budget,
-			  const int *fds, unsigned n, queue_report_fn report, void *report_arg);
+			  const struct port_config *cfg, const int *fds, unsigned n,
+			  queue_report_fn report, void *report_arg);
 /* Starts the workers (a no-op without a main event_base). 0 or -errno; nothing runs on failure. */
 int queues_start(struct queues *qs);
 /* Stops and joins the workers, closes the fds, frees. NULL is a no-op. */
@@ -117,6 +120,8 @@ void queues_halt(struct queues *qs);
 
 /* Sets the sinks (under queues_lock()): NULL @frame: frames are counted, not dispatched. */
 void queues_set_sink(struct queues *qs, queue_frame_fn frame, queue_drain_fn drain, void *arg);
+/* Whether the sink reads payload (port_set_sink_reads()): true until told. */
+void queues_set_sink_reads(struct queues *qs, bool reads);
 
 /* The extra queues' count (the port's queues - 1). */
 unsigned queues_count(const struct queues *qs);

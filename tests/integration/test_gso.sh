@@ -12,6 +12,11 @@
 #   rx_gso_frames must show that super-frames really came. On a kernel
 #   that refuses USO the refusal itself is checked and said loudly, and the
 #   datagrams (segmented by the kernel then) must still all be counted.
+# (1b) The same on a tun with "queues": 2 (gsomq0 198.18.36.1/24): 32
+#   UDP_SEGMENT buffers from 16 sockets (16 flows, which the kernel spreads
+#   over the two queues by flow hash); every datagram counted and captured
+#   valid, both queues read, and queue 1's worker read super-frames of its
+#   own (the port's rx_gso_frames exceed what queue 0 can have read).
 # (2) TCP segmentation (TSO, any kernel paird supports):
 #   [gsa-$$: ta0 198.18.33.1/24] ==tun== paird ==tun== [gsb-$$: tb0 198.18.33.2/24]
 #   both vnet_hdr, joined by forward bindings; 4 MiB over TCP from gsa to
@@ -69,17 +74,24 @@ api POST /api/v1/ports/gso0/bindings \
 	'{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"capture","options":{"limit":0}}'
 expect_status 201
 
-# udp_send DST SUPERS: SUPERS buffers of PER x SEG bytes with UDP_SEGMENT to DST:9000.
+# udp_send DST SUPERS [FLOWS]: SUPERS buffers of PER x SEG bytes with
+# UDP_SEGMENT to DST:9000, round-robin over FLOWS sockets (1 by default).
+# Several flows are paced (10 ms a buffer): a queue's thread hands 64 KiB
+# of captures to the main loop per buffer through a 512 KiB ring, which a
+# main loop without CPU for a while on a loaded machine must not see fill.
 udp_send() {
-	timeout 20 "$PY" - "$1" "$2" "$SEG" "$PER" >"$W/udp.out" 2>&1 <<'EOF' ||
-import socket, sys
+	timeout 20 "$PY" - "$1" "$2" "$SEG" "$PER" "${3:-1}" >"$W/udp.out" 2>&1 <<'EOF' ||
+import socket, sys, time
 dst = sys.argv[1]
-supers, seg, per = (int(a) for a in sys.argv[2:5])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(17, 103, seg)  # SOL_UDP, UDP_SEGMENT
+supers, seg, per, flows = (int(a) for a in sys.argv[2:6])
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(flows)]
+for s in socks:
+    s.setsockopt(17, 103, seg)  # SOL_UDP, UDP_SEGMENT
 for i in range(supers):
     buf = bytes((i * 31 + k * 7) & 0xff for k in range(seg * per))
-    assert s.sendto(buf, (dst, 9000)) == seg * per
+    assert socks[i % flows].sendto(buf, (dst, 9000)) == seg * per
+    if flows > 1:
+        time.sleep(0.01)
 print("sent", supers * per)
 EOF
 		fail "the UDP_SEGMENT sender failed: $(cat "$W/udp.out")"
@@ -110,10 +122,11 @@ else
 	expect_json .counters.rx_gso_frames 0
 fi
 
-note "the captured datagrams are valid: checksums and lengths"
-curl -s --unix-socket "$SOCK" -o "$W/cap.pcap" "$UBASE/api/v1/ports/gso0/captures.pcap" ||
-	fail "no pcap"
-"$PY" - "$W/cap.pcap" "$want" "$SEG" >"$W/pcap.out" 2>&1 <<'EOF' || fail "captures: $(cat "$W/pcap.out")"
+# pcap_valid PORT WANT: PORT's captures are WANT valid IPv4 UDP datagrams of SEG bytes.
+pcap_valid() {
+	curl -s --unix-socket "$SOCK" -o "$W/cap.pcap" "$UBASE/api/v1/ports/$1/captures.pcap" ||
+		fail "no pcap of $1"
+	"$PY" - "$W/cap.pcap" "$2" "$SEG" >"$W/pcap.out" 2>&1 <<'EOF' || fail "$1 captures: $(cat "$W/pcap.out")"
 import struct, sys
 data = open(sys.argv[1], "rb").read()
 want, seg = int(sys.argv[2]), int(sys.argv[3])
@@ -145,7 +158,10 @@ while off < len(data):
 assert n == want, "%d records, %d datagrams sent" % (n, want)
 print("ok", n)
 EOF
-note "captures: $(cat "$W/pcap.out")"
+	note "$1 captures: $(cat "$W/pcap.out")"
+}
+note "the captured datagrams are valid: checksums and lengths"
+pcap_valid gso0 "$want"
 
 # tun_put_user() writes the packet information first, then the virtio-net header.
 note "the same with packet information: [PI][virtio-net header][IP] as the kernel orders them"
@@ -161,6 +177,41 @@ api GET /api/v1/ports/gsopi0
 expect_json .counters.rx_gso_bad 0
 expect_json '[.counters.malformed[]] | add' 0
 [ "$uso" != true ] || expect_json '.counters.rx_gso_frames > 0' true
+
+note "vnet_hdr with two queues: every queue cuts its super-frames, as queue 0 does"
+api POST /api/v1/ports '{"name":"gsomq0","type":"tun","vnet_hdr":true,"queues":2,"addresses":["198.18.36.1/24"]}'
+expect_status 201
+expect_json .config.queues 2
+expect_json '.status.queues | length' 2
+expect_json '.status.flags | index("IFF_VNET_HDR") != null' true
+expect_json '.status.flags | index("IFF_MULTI_QUEUE") != null' true
+api POST /api/v1/ports/gsomq0/bindings \
+	'{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"count"}'
+expect_status 201
+api POST /api/v1/ports/gsomq0/bindings \
+	'{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":9000},"handler":"capture","options":{"limit":0}}'
+expect_status 201
+MQ_SUPERS=32
+udp_send 198.18.36.2 "$MQ_SUPERS" 16
+want=$((MQ_SUPERS * PER))
+wait_until 5 counted gsomq0 0 "$want" ||
+	fail "gsomq0 counted $(jqb '.bindings[0].counters.packets') of $want"
+api GET /api/v1/ports/gsomq0
+expect_json .counters.rx_gso_bad 0
+expect_json '[.counters.malformed[]] | add' 0
+expect_json '.counters.rx_frames == (.status.queues | map(.rx_frames) | add)' true
+expect_json '[.status.queues[].handoff_dropped] | add' 0
+q0=$(jqb '.status.queues[0].rx_frames') q1=$(jqb '.status.queues[1].rx_frames')
+gso=$(jqb .counters.rx_gso_frames)
+note "queue 0 read $q0 datagrams, queue 1 $q1; $gso super-frames in all"
+[ "$q0" -gt 0 ] && [ "$q1" -gt 0 ] || fail "the kernel did not use both queues: $q0 / $q1"
+if [ "$uso" = true ]; then
+	# Queue 0 read at most q0 / PER super-frames: the rest were queue 1's.
+	[ "$gso" -gt $(((q0 + PER - 1) / PER)) ] ||
+		fail "$gso super-frames, all of them possibly queue 0's ($q0 datagrams)"
+	[ "$gso" -le "$MQ_SUPERS" ] || fail "$gso super-frames for $MQ_SUPERS sends"
+fi
+pcap_valid gsomq0 "$want"
 
 note "a tap: paird answers ARP through the header it writes, then reads Ethernet super-frames"
 api POST /api/v1/ports '{"name":"gsotap0","type":"tap","vnet_hdr":true,"addresses":["198.18.35.1/24"]}'

@@ -2383,6 +2383,75 @@ static void test_metrics(void **state)
 	free(m.s);
 }
 
+/*
+ * Per-queue figures: a sample for each queue of every port (queue 0 alone
+ * on a single-queue port), the same numbers status.queues gives, frames
+ * read by queue 1's worker and hand-offs it lost to a full ring included.
+ */
+static void test_metrics_queues(void **state)
+{
+	static const uint8_t payload[1400];
+	struct fx *fx = *state;
+	struct port *p;
+	struct response *rs;
+	struct metrics m;
+	json_t *doc, *qs, *q;
+	char labels[96];
+	size_t n, i;
+
+	port_create(fx, "{'name':'mq0','type':'tun','queues':2}");
+	port_create(fx, "{'name':'sq0','type':'tun'}");
+	bind_post(fx, "mq0", "{'handler':'capture','options':{'limit':0}}");
+	p = portset_find(fx->a.ps, "mq0");
+	assert_non_null(p);
+	n = udp_frame(fx->buf, LINK_IP, AF_INET, 9, payload, sizeof(payload));
+	push(fx, "mq0", fx->buf, n);
+	push(fx, "sq0", fx->buf, n);
+	push(fx, "sq0", fx->buf, n);
+	/* More than queue 1's hand-off ring holds before the main loop's turn: some are lost. */
+	for (i = 0; i < 600; i++)
+		assert_int_equal(memio_push_queue(fx->a.m, "mq0", 1, fx->buf, n), 0);
+	/* A turn reads at most the 256 KiB budget: 8 turns read all 600 (857 KiB). */
+	for (i = 0; i < 8; i++)
+		port_queue_read_ready(p, 1);
+	port_queues_service(p);
+
+	rs = get(fx, "/metrics");
+	expect_status(rs, 200);
+	metrics_parse(resp_text(rs), &m);
+	promtool_check(resp_text(rs), rs->len);
+	doc = ok_json(get(fx, "/api/v1/ports/mq0"), 200);
+	qs = json_object_get(json_object_get(doc, "status"), "queues");
+	assert_int_equal(json_array_size(qs), 2);
+	json_array_foreach(qs, i, q) {
+		snprintf(labels, sizeof(labels), "{port=\"mq0\",queue=\"%zu\"}", i);
+		assert_int_equal(metric(&m, "paird_port_queue_rx_frames_total", labels),
+				 jint(q, "rx_frames"));
+		assert_int_equal(metric(&m, "paird_port_queue_handoff_dropped_total", labels),
+				 jint(q, "handoff_dropped"));
+	}
+	json_decref(doc);
+	assert_int_equal(
+		metric(&m, "paird_port_queue_rx_frames_total", "{port=\"mq0\",queue=\"0\"}"), 1);
+	assert_int_equal(
+		metric(&m, "paird_port_queue_rx_frames_total", "{port=\"mq0\",queue=\"1\"}"), 600);
+	assert_true(metric(&m, "paird_port_queue_handoff_dropped_total",
+			   "{port=\"mq0\",queue=\"1\"}") > 0);
+	assert_int_equal(
+		metric(&m, "paird_port_queue_handoff_dropped_total", "{port=\"mq0\",queue=\"0\"}"),
+		0);
+	assert_int_equal(metric(&m, "paird_port_rx_frames_total", "{port=\"mq0\"}"), 601);
+	/* A single-queue port: queue 0 only, holding every frame. */
+	assert_int_equal(
+		metric(&m, "paird_port_queue_rx_frames_total", "{port=\"sq0\",queue=\"0\"}"), 2);
+	assert_int_equal(
+		metric(&m, "paird_port_queue_handoff_dropped_total", "{port=\"sq0\",queue=\"0\"}"),
+		0);
+	for (i = 0; i < m.n; i++)
+		assert_null(strstr(m.s[i].labels, "port=\"sq0\",queue=\"1\""));
+	free(m.s);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -2404,6 +2473,7 @@ int main(void)
 		T(test_transmit),
 		T(test_transmit_refused),
 		T(test_metrics),
+		T(test_metrics_queues),
 		T(test_binding_delete_undone),
 		T(test_replace_restarts_counters),
 		T(test_captures_page_budget),

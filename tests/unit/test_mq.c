@@ -75,7 +75,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct port *tun_open(struct fx *fx, const char *name, unsigned queues)
+static struct port *tun_open_with(struct fx *fx, const char *name, unsigned queues, bool vnet_hdr)
 {
 	struct fault f = FAULT_INIT;
 	struct port_config c;
@@ -85,11 +85,17 @@ static struct port *tun_open(struct fx *fx, const char *name, unsigned queues)
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.type = PORT_TUN;
 	c.queues = (uint8_t)queues;
+	c.vnet_hdr = vnet_hdr;
 	p = port_open(&fx->penv, &c, &f);
 	if (!p)
 		fail_msg("port_open %s: %s", name, f.detail);
 	assert_int_equal(port_queues(p), queues);
 	return p;
+}
+
+static struct port *tun_open(struct fx *fx, const char *name, unsigned queues)
+{
+	return tun_open_with(fx, name, queues, false);
 }
 
 static struct binding *bind_ok(struct stack *s, const char *spec)
@@ -202,15 +208,93 @@ static size_t ring_set(const struct capture_ring *ring, char **out, size_t max)
 	return n;
 }
 
-static void test_same_as_one_queue(void **state)
+/* Every frame written to @name as a sorted set of hex lines. */
+static size_t written_set(struct fx *fx, const char *name, char **out, size_t max)
 {
-	struct fx *fx = *state;
-	struct run one = { 0 }, two = { 0 };
-	char *set1[2 * TRAFFIC], *set2[2 * TRAFFIC];
+	size_t n = memio_written_count(fx->m, name);
+
+	assert_true(n <= max);
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const uint8_t *w = memio_written(fx->m, name, i, &len);
+
+		out[i] = malloc(2 * len + 1);
+		assert_non_null(out[i]);
+		for (size_t k = 0; k < len; k++)
+			sprintf(out[i] + 2 * k, "%02x", w[k]);
+		out[i][2 * len] = '\0';
+	}
+	qsort(out, n, sizeof(*out), cmp_str);
+	return n;
+}
+
+/* Two sorted sets of lines are equal (and freed). */
+static void expect_same_set(char **a, size_t na, char **b, size_t nb)
+{
+	assert_int_equal(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		assert_string_equal(a[i], b[i]);
+		free(a[i]);
+		free(b[i]);
+	}
+}
+
+/*
+ * @one (port "one", one queue) and @two (port "two", several) after the
+ * same traffic: the same port, stack and binding counters, the same
+ * captured frames whatever their order across queues, the same frames
+ * written. Returns the port counters.
+ */
+static struct port_counters expect_same_runs(struct fx *fx, struct run *one, struct run *two,
+					     size_t traffic)
+{
+	enum { SET_MAX = 4096 };
+	char **set1 = calloc(SET_MAX, sizeof(char *)), **set2 = calloc(SET_MAX, sizeof(char *));
 	const struct port_counters *pc;
 	struct port_counters c1;
 	struct stack_counters s1;
 	size_t n1, n2;
+
+	assert_true(set1 && set2);
+	/* Port counters: rx, and tx (echo replies, some of them on another queue's fd). */
+	c1 = *port_counters(one->p);
+	pc = port_counters(two->p);
+	assert_true(c1.rx_frames >= traffic);
+	assert_memory_equal(pc, &c1, sizeof(c1));
+	assert_true(c1.tx_frames > 0);
+	n1 = written_set(fx, "one", set1, SET_MAX);
+	n2 = written_set(fx, "two", set2, SET_MAX);
+	expect_same_set(set1, n1, set2, n2);
+
+	/* The stack's counters, every one of them. */
+	s1 = *stack_counters(one->s);
+	assert_true(s1.matched > 0 && s1.malformed[MAL_ipv4_bad_total_length] > 0);
+	assert_memory_equal(stack_counters(two->s), &s1, sizeof(s1));
+
+	/* Each binding's counters, summed over the queues (handlers' own ones too). */
+	for (int i = 0; i < 4; i++) {
+		struct binding_counters a, b;
+
+		binding_counters_sum(one->b[i], &a);
+		binding_counters_sum(two->b[i], &b);
+		assert_true(a.packets > 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+
+	/* The same captured frames, whatever their order across queues. */
+	n1 = ring_set(stack_ring(one->s), set1, SET_MAX);
+	n2 = ring_set(stack_ring(two->s), set2, SET_MAX);
+	assert_true(n1 > traffic);
+	expect_same_set(set1, n1, set2, n2);
+	free(set1);
+	free(set2);
+	return c1;
+}
+
+static void test_same_as_one_queue(void **state)
+{
+	struct fx *fx = *state;
+	struct run one = { 0 }, two = { 0 };
 
 	one.p = tun_open(fx, "one", 1);
 	two.p = tun_open(fx, "two", 2);
@@ -227,43 +311,7 @@ static void test_same_as_one_queue(void **state)
 	assert_int_equal(port_queue_rx_frames(two.p, 0), TRAFFIC / 2);
 	assert_int_equal(port_queue_rx_frames(two.p, 1), TRAFFIC / 2);
 	assert_int_equal(stack_queue_dropped(two.s, 1), 0);
-
-	/* Port counters: rx, and tx (echo replies, half of them on queue 1's fd). */
-	c1 = *port_counters(one.p);
-	pc = port_counters(two.p);
-	assert_int_equal(c1.rx_frames, TRAFFIC);
-	assert_int_equal(pc->rx_frames, c1.rx_frames);
-	assert_int_equal(pc->rx_bytes, c1.rx_bytes);
-	assert_true(c1.tx_frames > 0);
-	assert_int_equal(pc->tx_frames, c1.tx_frames);
-	assert_int_equal(pc->tx_bytes, c1.tx_bytes);
-	assert_int_equal(memio_written_count(fx->m, "two"), memio_written_count(fx->m, "one"));
-
-	/* The stack's counters, every one of them. */
-	s1 = *stack_counters(one.s);
-	assert_true(s1.matched > 0 && s1.malformed[MAL_ipv4_bad_total_length] > 0);
-	assert_memory_equal(stack_counters(two.s), &s1, sizeof(s1));
-
-	/* Each binding's counters, summed over the queues (handlers' own ones too). */
-	for (int i = 0; i < 4; i++) {
-		struct binding_counters a, b;
-
-		binding_counters_sum(one.b[i], &a);
-		binding_counters_sum(two.b[i], &b);
-		assert_true(a.packets > 0);
-		assert_memory_equal(&a, &b, sizeof(a));
-	}
-
-	/* The same captured frames, whatever their order across queues. */
-	n1 = ring_set(stack_ring(one.s), set1, 2 * TRAFFIC);
-	n2 = ring_set(stack_ring(two.s), set2, 2 * TRAFFIC);
-	assert_true(n1 > TRAFFIC);
-	assert_int_equal(n1, n2);
-	for (size_t i = 0; i < n1; i++) {
-		assert_string_equal(set1[i], set2[i]);
-		free(set1[i]);
-		free(set2[i]);
-	}
+	assert_int_equal(expect_same_runs(fx, &one, &two, TRAFFIC).rx_frames, TRAFFIC);
 
 	/* A restart zeroes every queue's share. */
 	stack_restart(two.s);
@@ -274,6 +322,138 @@ static void test_same_as_one_queue(void **state)
 		binding_counters_sum(two.b[3], &b);
 		assert_memory_equal(&b, &z, sizeof(z));
 		assert_int_equal(stack_counters(two.s)->matched, 0);
+	}
+	stack_free(one.s);
+	stack_free(two.s);
+	port_free(one.p);
+	port_free(two.p);
+}
+
+/* --- vnet_hdr: every queue reads super-frames as queue 0 does --- */
+
+#define VNET_TRAFFIC 90
+
+/*
+ * Read @i of a vnet_hdr tun as the kernel hands it over, [virtio-net
+ * header][IPv4], into @buf: mostly UDP super-frames (USO, a partial
+ * checksum to complete, 1 to 7 segments of 200, 300 or 400 bytes, the
+ * last one shorter), plain datagrams behind an empty header (some of them
+ * malformed), and reads the port must refuse or cut: a header with
+ * gso_size 0, a read shorter than a header, a frame longer than a plain
+ * port reads.
+ */
+static size_t vnet_frame(uint8_t *buf, unsigned i)
+{
+	static const uint16_t dports[] = { 7, 9, 11, 13 };
+	struct build_link l = { .link = LINK_IP };
+	struct build_ip ip = { .family = AF_INET,
+			       .src = { 198, 18, 0, 2 },
+			       .dst = { 198, 18, 0, 1 } };
+	static uint8_t payload[7 * 400];
+	uint16_t mss = (uint16_t)(200 + 100 * (i % 3)), h[4] = { 0 };
+	size_t plen = (size_t)(i % 7) * mss + 1 + i % mss;
+	ssize_t n;
+
+	memset(buf, 0, GSO_VNET_HDR_LEN);
+	switch (i % 6) {
+	case 0: /* a plain datagram, asking nothing */
+		return GSO_VNET_HDR_LEN + traffic_frame(buf + GSO_VNET_HDR_LEN, i);
+	case 5:
+		if (i % 18 == 5)
+			return 5; /* shorter than the header */
+		if (i % 18 == 11) {
+			/* Longer than a plain port reads, asking nothing: cut and counted. */
+			memset(buf, 0x45, PORT_FRAME_MAX + 100);
+			memset(buf, 0, GSO_VNET_HDR_LEN);
+			return PORT_FRAME_MAX + 100;
+		}
+		mss = 0; /* a super-frame without a segment size: refused */
+		break;
+	default:
+		break;
+	}
+	frame_fill(payload, plen, i);
+	n = build_udp(buf + GSO_VNET_HDR_LEN, PORT_VNET_READ_MAX - GSO_VNET_HDR_LEN, &l, &ip,
+		      (uint16_t)(5000 + i), dports[(i + i / 5) % 4], payload, plen);
+	assert_true(n > 0);
+	/* struct virtio_net_hdr, host order: what tun_put_user() writes for a USO skb. */
+	buf[0] = GSO_F_NEEDS_CSUM;
+	buf[1] = GSO_TYPE_UDP_L4;
+	h[0] = 28;  /* hdr_len */
+	h[1] = mss; /* gso_size */
+	h[2] = 20;  /* csum_start: the UDP header */
+	h[3] = 6;   /* csum_offset: its checksum */
+	memcpy(buf + 2, h, sizeof(h));
+	return GSO_VNET_HDR_LEN + (size_t)n;
+}
+
+/* Read i goes to queue (i + i / 6) % queues: each kind of read reaches every queue. */
+static void run_vnet_traffic(struct fx *fx, struct run *r, const char *name, unsigned queues)
+{
+	static uint8_t buf[PORT_VNET_READ_MAX + 128];
+
+	for (unsigned i = 0; i < VNET_TRAFFIC; i++) {
+		size_t n = vnet_frame(buf, i);
+		unsigned q = (i + i / 6) % queues;
+
+		assert_int_equal(memio_push_queue(fx->m, name, q, buf, n), 0);
+		if (q == 0)
+			port_read_ready(r->p);
+		else
+			port_queue_read_ready(r->p, q);
+	}
+	port_queues_service(r->p);
+}
+
+/*
+ * A vnet_hdr port read by one queue and by two: the worker cuts
+ * super-frames, completes checksums, refuses and truncates exactly as
+ * queue 0 does, so the counters (rx_gso_frames, rx_gso_bad and truncated
+ * among them), the captures and the echo replies, written behind an
+ * empty virtio-net header on whichever queue read the request, are the
+ * same. The old worker read plain frames: the header became IP bytes.
+ */
+static void test_vnet_hdr_same_as_one_queue(void **state)
+{
+	struct fx *fx = *state;
+	struct run one = { 0 }, two = { 0 };
+	struct port_counters c;
+	unsigned supers = 0, bad = 0;
+
+	one.p = tun_open_with(fx, "one", 1, true);
+	two.p = tun_open_with(fx, "two", 2, true);
+	assert_true(memio_vnet_hdr(fx->m, "two"));
+	assert_int_equal(memio_offloads(fx->m, "two"), memio_offloads(fx->m, "one"));
+	one.s = stack_new(&fx->senv, one.p);
+	two.s = stack_new(&fx->senv, two.p);
+	assert_non_null(one.s);
+	assert_non_null(two.s);
+	run_bind(&one);
+	run_bind(&two);
+	run_vnet_traffic(fx, &one, "one", 1);
+	run_vnet_traffic(fx, &two, "two", 2);
+
+	for (unsigned i = 0; i < VNET_TRAFFIC; i++) {
+		supers += i % 6 != 0 && i % 18 != 5 && i % 18 != 11;
+		bad += i % 6 == 5 && i % 18 != 11;
+	}
+	c = expect_same_runs(fx, &one, &two, VNET_TRAFFIC);
+	assert_int_equal(c.rx_gso_frames, supers);
+	assert_int_equal(c.rx_gso_bad, bad);
+	assert_int_equal(c.truncated, VNET_TRAFFIC / 18);
+	assert_true(c.rx_frames > 2 * VNET_TRAFFIC);
+	/* Queue 1 cut super-frames of its own, and its replies carry the header. */
+	assert_true(port_queue_rx_frames(two.p, 1) > VNET_TRAFFIC / 2);
+	assert_int_equal(port_queue_rx_frames(two.p, 0) + port_queue_rx_frames(two.p, 1),
+			 c.rx_frames);
+	assert_int_equal(stack_queue_dropped(two.s, 1), 0);
+	for (size_t i = 0; i < memio_written_count(fx->m, "two"); i++) {
+		static const uint8_t empty[GSO_VNET_HDR_LEN];
+		size_t len;
+		const uint8_t *w = memio_written(fx->m, "two", i, &len);
+
+		assert_true(len > GSO_VNET_HDR_LEN + 28);
+		assert_memory_equal(w, empty, GSO_VNET_HDR_LEN);
 	}
 	stack_free(one.s);
 	stack_free(two.s);
@@ -577,10 +757,74 @@ static void test_threads_mutation_under_traffic(void **state)
 	fx->penv.base = NULL;
 }
 
+/*
+ * A vnet_hdr port's worker on a real thread: the super-frames it reads are
+ * cut there, counted in its own counters, and the capture hand-offs reach
+ * the main loop's ring whole (run under TSan by `make unit-tsan`).
+ */
+static void test_threads_vnet_hdr(void **state)
+{
+	static uint8_t buf[PORT_VNET_READ_MAX + 128];
+	struct fx *fx = *state;
+	struct binding_counters c;
+	struct capture_stats st;
+	struct binding *root, *cap;
+	struct port *p;
+	struct stack *s;
+	uint64_t want = 0, supers = 0, rx = 0;
+	int turns;
+
+	fx->base = event_base_new();
+	assert_non_null(fx->base);
+	fx->penv.base = fx->base;
+	p = tun_open_with(fx, "mv", 2, true);
+	s = stack_new(&fx->senv, p);
+	assert_non_null(s);
+	root = bind_ok(s, "{\"match\":{},\"handler\":\"count\"}");
+	cap = bind_ok(s, "{\"match\":{},\"handler\":\"capture\",\"options\":{\"limit\":0}}");
+	for (unsigned i = 0; i < 300; i++) {
+		/* Only super-frames (kinds 1..4 of vnet_frame()): i % 7 + 1 datagrams each. */
+		if (i % 6 == 0 || i % 6 == 5)
+			continue;
+		assert_int_equal(memio_push_queue(fx->m, "mv", 1, buf, vnet_frame(buf, i)), 0);
+		want += i % 7 + 1;
+		supers++;
+	}
+	/* Bounded: 20 s at most, on however slow a machine. */
+	for (turns = 0; turns < 20000; turns++) {
+		event_base_loop(fx->base, EVLOOP_NONBLOCK);
+		port_pause(p);
+		capture_ring_stats(stack_ring(s), &st);
+		rx = port_counters(p)->rx_frames;
+		port_resume(p);
+		if (rx == want && st.records == want)
+			break;
+		sleep_ms(1);
+	}
+	assert_int_equal(rx, want);
+	assert_int_equal(st.records, want);
+	assert_int_equal(port_queue_rx_frames(p, 1), want);
+	assert_int_equal(port_counters(p)->rx_gso_frames, supers);
+	assert_int_equal(port_counters(p)->rx_gso_bad, 0);
+	assert_int_equal(stack_queue_dropped(s, 1), 0);
+	port_pause(p);
+	binding_counters_sum(root, &c);
+	assert_int_equal(c.packets, want);
+	binding_counters_sum(cap, &c);
+	assert_int_equal(c.errors, 0);
+	assert_int_equal(stack_counters(s)->matched, want);
+	port_resume(p);
+	stack_free(s);
+	port_free(p);
+	assert_int_equal(worker_count(), 0);
+	fx->penv.base = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_same_as_one_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vnet_hdr_same_as_one_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_limit_across_queues, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_read_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_device_gone, setup, teardown),
@@ -588,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test_setup_teardown(test_threads_mutation_under_traffic, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_threads_vnet_hdr, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -370,8 +370,8 @@ static void test_mac_rules(void **state)
 	refused("{\"mac\":\"nope\"}", PORTCFG_PATCH, "mac");
 }
 
-/* The queue threads read plain frames: a vnet_hdr port keeps one queue. */
-static void test_vnet_hdr_one_queue(void **state)
+/* Every queue of a vnet_hdr port segments what it reads (vnet.h): any count is taken. */
+static void test_vnet_hdr_queues(void **state)
 {
 	struct port_config cfg;
 
@@ -380,7 +380,11 @@ static void test_vnet_hdr_one_queue(void **state)
 		 PORTCFG_CREATE, &cfg);
 	accepted("{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":false,\"queues\":2}",
 		 PORTCFG_CREATE, &cfg);
-	refused("{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":true,\"queues\":2}", PORTCFG_CREATE,
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"vnet_hdr\":true,\"queues\":8}",
+		 PORTCFG_CREATE, &cfg);
+	assert_true(cfg.vnet_hdr);
+	assert_int_equal(portcfg_queues(&cfg), 8);
+	refused("{\"name\":\"p0\",\"type\":\"tun\",\"vnet_hdr\":true,\"queues\":9}", PORTCFG_CREATE,
 		"queues");
 }
 
@@ -739,7 +743,7 @@ int main(void)
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_mtu_range),
 		cmocka_unit_test(test_mac_rules),
-		cmocka_unit_test(test_vnet_hdr_one_queue),
+		cmocka_unit_test(test_vnet_hdr_queues),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_patch_mode),
 		cmocka_unit_test(test_path_name),

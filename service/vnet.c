@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The read side of a vnet_hdr port, shared by queue 0 (port.c) and the
+ * queue workers (queue.c): what tun hands over, [packet info][virtio-net
+ * header][frame], becomes the datagrams a plain port would have read
+ * (gso.c cuts them), counted and handed to the caller's callback. No
+ * allocation, no state of its own: every buffer and counter is the
+ * caller's.
+ */
+#include "vnet.h"
+
+#include <string.h>
+
+#include "gso.h"
+#include "queue.h"
+
+/*
+ * One read: the header goes, the packet information is moved up against
+ * the frame (4 bytes), and each logical datagram of the frame reaches @fn
+ * and the counters as a plain port would have read it. A frame whose
+ * header does not hold together is counted and dropped.
+ */
+void vnet_input(uint8_t *buf, size_t n, size_t pi, enum frame_link link, bool reads,
+		struct port_counters *c, vnet_dgram_fn fn, void *arg)
+{
+	bool truncated = n > PORT_VNET_READ_MAX;
+	const uint8_t *seg;
+	struct gso_iter it;
+	struct gso_hdr h;
+	uint8_t *frame;
+	size_t len, m;
+	unsigned rx;
+
+	if (!gso_hdr_read(buf + (n < pi ? n : pi), n < pi ? 0 : n - pi, &h)) {
+		QUEUE_CTR_ADD(c->rx_gso_bad, 1);
+		return;
+	}
+	frame = buf + GSO_VNET_HDR_LEN;
+	len = n - GSO_VNET_HDR_LEN;
+	memmove(frame, buf, pi);
+	if (h.gso_type != GSO_TYPE_NONE)
+		QUEUE_CTR_ADD(c->rx_gso_frames, 1);
+	/* Longer than a plain port reads, a frame that asks nothing is cut and counted as there. */
+	if (len > PORT_FRAME_MAX && h.gso_type == GSO_TYPE_NONE && !(h.flags & GSO_F_NEEDS_CSUM)) {
+		QUEUE_CTR_ADD(c->truncated, 1);
+		QUEUE_CTR_ADD(c->rx_frames, 1);
+		QUEUE_CTR_ADD(c->rx_bytes, len);
+		fn(arg, frame, PORT_FRAME_MAX, PORT_RX_TRUNCATED);
+		return;
+	}
+	/* Cut short, or holding a datagram longer than a plain port reads: not segmented. */
+	if (truncated || gso_begin(&it, &h, frame, len, link) < 0 ||
+	    gso_seg_max(&it) > PORT_FRAME_MAX) {
+		QUEUE_CTR_ADD(c->rx_gso_bad, 1);
+		return;
+	}
+	/*
+	 * Segments are alike but for lengths, ids and checksums: for a reader
+	 * of no payload, a train (port.h), whose TCP or UDP checksums are left
+	 * unsummed where the sender left them to the device.
+	 */
+	rx = gso_cuts(&it) ? PORT_RX_L4_CSUM_OK : 0;
+	if (rx && !reads) {
+		if (h.flags & GSO_F_NEEDS_CSUM)
+			gso_leave_l4_csum(&it);
+		rx |= PORT_RX_LEAD;
+	}
+	/* The callback may close the port (port_free() from a handler): then it says stop. */
+	while ((m = gso_next(&it, &seg)) > 0) {
+		QUEUE_CTR_ADD(c->rx_frames, 1);
+		QUEUE_CTR_ADD(c->rx_bytes, m);
+		if (!fn(arg, seg, m, rx))
+			break;
+		if (rx & PORT_RX_LEAD)
+			rx ^= PORT_RX_LEAD | PORT_RX_REPEAT;
+	}
+}

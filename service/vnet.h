@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One read of a port with a virtio-net header (IFF_VNET_HDR) turned into
+ * the datagrams it holds: the header read and checked, the packet
+ * information moved up against the frame, a GSO super-frame cut by gso.c,
+ * a partial checksum completed, each datagram handed to a callback and
+ * counted as a plain port would count it. Queue 0's read loop (port.c)
+ * and every queue worker of a multi-queue port (queue.c) call it, each
+ * with its own buffer, counters and callback, so both read alike.
+ */
+#ifndef PAIRD_VNET_H
+#define PAIRD_VNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+#include "port.h"
+
+/*
+ * One datagram of @len bytes at @frame (valid only during the call), with
+ * what a port's sink is told of it (@rx, enum port_rx). Returns false to
+ * drop the rest of the read (the port was closed from inside the callback).
+ */
+typedef bool (*vnet_dgram_fn)(void *arg, const uint8_t *frame, size_t len, unsigned rx);
+
+/*
+ * The read of @n bytes (what read() returned: more than PORT_VNET_READ_MAX
+ * means cut short) into @buf, which holds PORT_VNET_READ_MAX bytes laid
+ * out as tun_put_user() writes them: [packet information, @pi bytes]
+ * [virtio-net header][frame of @link]. @buf is used up. The datagrams go
+ * to @fn in order, as a train when the sink @reads no payload
+ * (port_set_sink_reads()); @c counts them (rx_frames, rx_bytes, truncated) and
+ * the super-frames (rx_gso_frames) and refused frames (rx_gso_bad), with
+ * single-writer relaxed stores (queue.h, rule 1): @c has one writer, the
+ * caller's thread.
+ */
+void vnet_input(uint8_t *buf, size_t n, size_t pi, enum frame_link link, bool reads,
+		struct port_counters *c, vnet_dgram_fn fn, void *arg);
+
+#endif
