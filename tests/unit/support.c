@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Shared unit test helpers (see support.h): fake requests for api_handle(),
- * response and problem+json checks, the API fixture, scratch directories and file helpers,
- * hex and frame builders. Every unit test binary links this file.
+ * response and problem+json checks, the API and port set fixtures, scratch
+ * directories and file helpers, JSON with ' for ", hex and frame builders.
+ * Every unit test binary links this file.
  */
 #include "support.h"
 
@@ -261,6 +262,61 @@ struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr)
 	return &fx->rs;
 }
 
+void *api_fx_new(size_t size, unsigned max_ports)
+{
+	struct api_fx *fx = calloc(1, size);
+
+	assert_non_null(fx);
+	assert_true(size >= sizeof(*fx));
+	api_fx_init(fx, max_ports);
+	api_fx_start(fx);
+	return fx;
+}
+
+void api_fx_free(void *fx)
+{
+	api_fx_fini(fx);
+	free(fx);
+}
+
+/* --- the port set fixture --- */
+
+struct ps_fx *ps_fx_new(void)
+{
+	struct ps_fx *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	log_set_level(LOG_ERROR);
+	fx->m = memio_new();
+	assert_non_null(fx->m);
+	fx->dir = tmpdir_new();
+	fx->path = path_join(fx->dir, "state.json");
+	fx->tmp = path_join(fx->dir, "state.json.tmp");
+	return fx;
+}
+
+void ps_fx_start(struct ps_fx *fx, unsigned max)
+{
+	struct fault f = FAULT_INIT;
+
+	portset_free(fx->ps);
+	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, max);
+	assert_non_null(fx->ps);
+	if (portset_restore(fx->ps, &f) != 0)
+		fail_msg("restore: %s", f.detail);
+}
+
+void ps_fx_free(struct ps_fx *fx)
+{
+	portset_free(fx->ps);
+	assert_int_equal(memio_open_fds(fx->m), 0);
+	memio_free(fx->m);
+	tmpdir_remove(fx->dir);
+	free(fx->path);
+	free(fx->tmp);
+	free(fx);
+}
+
 /* --- files and directories --- */
 
 char *tmpdir_new(void)
@@ -355,6 +411,31 @@ unsigned dir_count(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* --- JSON --- */
+
+char *text_dq(const char *text)
+{
+	char *dq = strdup(text);
+
+	assert_non_null(dq);
+	for (char *c = dq; *c; c++)
+		if (*c == '\'')
+			*c = '"';
+	return dq;
+}
+
+json_t *json_sq(const char *text)
+{
+	char *dq = text_dq(text);
+	json_error_t jerr;
+	json_t *doc = json_loads(dq, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!doc)
+		fail_msg("bad test JSON %s: %s", dq, jerr.text);
+	free(dq);
+	return doc;
 }
 
 /* --- bytes --- */

@@ -3,8 +3,9 @@
  * Helpers shared by the unit tests (tests/unit/test_*.c): a fake HTTP
  * request for api_handle() with header and query tables, response
  * inspection (JSON body, headers, the RFC 9457 problem members), the
- * API fixture the test_api*.c files share, a scratch directory per test, whole-file reads, hex/frame builders, and
- * a frame fed through a port's read loop on the memory I/O. Linked into
+ * API and port set fixtures, a scratch directory per test, whole-file
+ * reads, JSON written with ' for ", hex/frame builders, and a frame fed
+ * through a port's read loop on the memory I/O. Linked into
  * every unit test binary; failures are reported through cmocka's
  * assertions, so callers need no error handling.
  */
@@ -89,6 +90,33 @@ void api_fx_fini(struct api_fx *fx);
 /* Runs @fr and reads its body to the end as a client would; returns &fx->rs. */
 struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr);
 
+/*
+ * For a cmocka setup: a zeroed fixture of @size bytes that begins with a
+ * struct api_fx, api_fx_init() and api_fx_start() done. Free it with
+ * api_fx_free().
+ */
+void *api_fx_new(size_t size, unsigned max_ports);
+/* api_fx_fini() and free() of a fixture from api_fx_new(). */
+void api_fx_free(void *fx);
+
+/*
+ * A port set on the memory port I/O whose state file, state.json, is in a
+ * scratch directory, without an API: what test_portset.c and
+ * test_config.c test directly.
+ */
+struct ps_fx {
+	struct memio *m;
+	char *dir, *path, *tmp; /* the scratch directory, its state.json and state.json.tmp */
+	struct portset *ps;	/* NULL until ps_fx_start() */
+};
+
+/* Quiets the log, makes the memory I/O and the scratch directory; no port set yet. */
+struct ps_fx *ps_fx_new(void);
+/* A fresh port set on fx->path (the old one freed), restored; @max 0 is the default. */
+void ps_fx_start(struct ps_fx *fx, unsigned max);
+/* Frees the port set, asserts no device fd is left open, removes the directory. */
+void ps_fx_free(struct ps_fx *fx);
+
 /* A fresh directory under $TMPDIR (or /tmp); remove it with tmpdir_remove(). */
 char *tmpdir_new(void);
 /* Removes @dir recursively and frees the string. NULL is a no-op. */
@@ -103,6 +131,11 @@ void file_write(const char *path, const char *text);
 bool file_exists(const char *path);
 /* Entries of @dir other than "." and "..". */
 unsigned dir_count(const char *dir);
+
+/* @text with every ' turned into ", so JSON reads well in C strings; malloc'ed. */
+char *text_dq(const char *text);
+/* text_dq(@text) parsed (any value, duplicate keys refused); fails the test if it does not parse. */
+json_t *json_sq(const char *text);
 
 /* Decodes hex digits (whitespace ignored) into @out; returns the byte count. */
 size_t hex_decode(const char *hex, uint8_t *out, size_t max);
