@@ -28,24 +28,17 @@ struct fx {
 	struct api_fx a;
 	char etag[32];
 };
+_Static_assert(offsetof(struct fx, a) == 0, "api_fx_new() makes the fixture");
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	api_fx_init(&fx->a, 8);
-	api_fx_start(&fx->a);
-	*state = fx;
+	*state = api_fx_new(sizeof(struct fx), 8);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	api_fx_fini(&fx->a);
-	free(fx);
+	api_fx_free(*state);
 	return 0;
 }
 

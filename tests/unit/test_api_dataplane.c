@@ -45,24 +45,17 @@ struct fx {
 	struct api_fx a;
 	uint8_t buf[PORT_FRAME_MAX + 16];
 };
+_Static_assert(offsetof(struct fx, a) == 0, "api_fx_new() makes the fixture");
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	api_fx_init(&fx->a, 8);
-	api_fx_start(&fx->a);
-	*state = fx;
+	*state = api_fx_new(sizeof(struct fx), 8);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	api_fx_fini(&fx->a);
-	free(fx);
+	api_fx_free(*state);
 	return 0;
 }
 
@@ -72,21 +65,19 @@ static int teardown(void **state)
 static struct response *callq(struct fx *fx, enum http_method m, const char *path, const char *body,
 			      const char *const *query)
 {
-	char text[4096];
+	char *text = body ? text_dq(body) : NULL;
+	struct response *rs;
 	struct fake_req fr;
-	size_t i;
 
 	freq_init(&fr, m, path);
 	freq_header(&fr, "Host", "127.0.0.1:8080");
-	if (body) {
-		for (i = 0; body[i] && i < sizeof(text) - 1; i++)
-			text[i] = body[i] == '\'' ? '"' : body[i];
-		text[i] = '\0';
+	if (text)
 		freq_body(&fr, "application/json", text);
-	}
-	for (i = 0; query && query[i]; i += 2)
+	for (size_t i = 0; query && query[i]; i += 2)
 		freq_query(&fr, query[i], query[i + 1]);
-	return api_fx_run(&fx->a, &fr);
+	rs = api_fx_run(&fx->a, &fr);
+	free(text);
+	return rs;
 }
 
 static struct response *call(struct fx *fx, enum http_method m, const char *path, const char *body)

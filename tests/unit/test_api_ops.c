@@ -25,21 +25,13 @@
 
 static int setup(void **state)
 {
-	struct api_fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	api_fx_init(fx, 4);
-	api_fx_start(fx);
-	*state = fx;
+	*state = api_fx_new(sizeof(struct api_fx), 4);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct api_fx *fx = *state;
-
-	api_fx_fini(fx);
-	free(fx);
+	api_fx_free(*state);
 	return 0;
 }
 

@@ -215,22 +215,13 @@ static const char *const sparse_bindings[] = {
 
 static void rig_bind(struct rig *r, int i, const char *spec)
 {
-	char text[512];
 	struct binding_config cfg;
 	struct fault f = FAULT_INIT;
-	json_error_t jerr;
-	json_t *doc;
-	size_t k;
+	json_t *doc = json_sq(spec);
 
-	for (k = 0; spec[k] && k < sizeof(text) - 1; k++)
-		text[k] = spec[k] == '\'' ? '"' : spec[k];
-	text[k] = '\0';
-	doc = json_loads(text, 0, &jerr);
-	if (!doc)
-		fail_msg("%s: %s", text, jerr.text);
 	if (bindcfg_from_json(doc, PORT_TAP, false, &cfg, &f) < 0 ||
 	    stack_bind(r->s[i], &cfg, NULL, &f) < 0)
-		fail_msg("%s: %s: %s", text, f.field, f.detail);
+		fail_msg("%s: %s: %s", spec, f.field, f.detail);
 	json_decref(doc);
 }
 

@@ -193,27 +193,10 @@ static struct dut *tap_open(struct fx *fx, const char *name)
 	return dut_open(fx, name, PORT_TAP, false, false);
 }
 
-/* @text with every ' turned into ", so JSON reads well in C strings. */
-static json_t *jq(const char *text)
-{
-	char buf[1024];
-	json_error_t jerr;
-	json_t *doc;
-	size_t i;
-
-	for (i = 0; text[i] && i < sizeof(buf) - 1; i++)
-		buf[i] = text[i] == '\'' ? '"' : text[i];
-	buf[i] = '\0';
-	doc = json_loads(buf, JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc)
-		fail_msg("bad test JSON %s: %s", buf, jerr.text);
-	return doc;
-}
-
 static int bind_try(struct dut *d, const char *spec, struct binding **out, struct fault *f)
 {
 	struct binding_config cfg;
-	json_t *doc = jq(spec);
+	json_t *doc = json_sq(spec);
 	int ret = bindcfg_from_json(doc, d->type, false, &cfg, f);
 
 	json_decref(doc);
