@@ -9,10 +9,12 @@
 
 #include "../../service/netaddr.h"
 
+#include "../../service/capture.h"
 #include "../../service/csum.h"
 #include "../../service/log.h"
 #include "../../service/port.h"
 #include "../../service/portset.h"
+#include "../../service/stack.h"
 #include "../fakes/portio_mem.h"
 
 #include <stdarg.h>
@@ -480,6 +482,24 @@ void ipv4_checksum_fix(uint8_t *ip)
 	sum = csum_fold(csum_add(0, ip, hlen));
 	ip[10] = (uint8_t)(sum >> 8);
 	ip[11] = (uint8_t)sum;
+}
+
+void senv_init(struct stack_env *env, size_t budget, size_t ring_bytes, unsigned max_bindings)
+{
+	memset(env, 0, sizeof(*env));
+	env->budget = capture_budget_new(budget);
+	assert_non_null(env->budget);
+	env->ring_bytes = ring_bytes;
+	env->max_bindings = max_bindings;
+	env->scratch = malloc(PORT_FRAME_MAX);
+	assert_non_null(env->scratch);
+}
+
+void senv_fini(struct stack_env *env)
+{
+	assert_int_equal(capture_budget_used(env->budget), 0);
+	capture_budget_free(env->budget);
+	free(env->scratch);
 }
 
 void frame_feed(struct memio *m, struct port *port, const void *frame, size_t len)

@@ -145,6 +145,16 @@ void frame_fill(uint8_t *buf, size_t len, unsigned seed);
 /* Recomputes the header checksum of the IPv4 header at @ip (IHL taken from it). */
 void ipv4_checksum_fix(uint8_t *ip);
 
+struct stack_env;
+/*
+ * A stack environment over a capture budget of @budget bytes: rings of
+ * @ring_bytes, @max_bindings per port, the handlers' scratch buffer, no
+ * port lookup (the caller sets one if it needs it).
+ */
+void senv_init(struct stack_env *env, size_t budget, size_t ring_bytes, unsigned max_bindings);
+/* Asserts that every capture ring gave its bytes back to the budget, then frees both. */
+void senv_fini(struct stack_env *env);
+
 struct port;
 /*
  * Queues @len bytes at @frame on @port's device of the memory I/O and runs

@@ -231,12 +231,7 @@ static void rig_open(struct rig *r)
 	r->m = memio_new();
 	assert_non_null(r->m);
 	r->penv.io = memio_io(r->m);
-	r->senv.budget = capture_budget_new(1 << 20);
-	assert_non_null(r->senv.budget);
-	r->senv.ring_bytes = 256 << 10; /* small: eviction happens */
-	r->senv.max_bindings = 32;
-	r->senv.scratch = malloc(PORT_FRAME_MAX);
-	assert_non_null(r->senv.scratch);
+	senv_init(&r->senv, 1 << 20, 256 << 10, 32); /* small rings: eviction happens */
 	for (int i = 0; i < RIG_PORTS; i++) {
 		struct port_config c = { .type = PORT_TAP };
 		struct fault f = FAULT_INIT;
@@ -265,9 +260,7 @@ static void rig_close(struct rig *r)
 		stack_free(r->s[i]);
 		port_free(r->p[i]);
 	}
-	assert_int_equal(capture_budget_used(r->senv.budget), 0);
-	capture_budget_free(r->senv.budget);
-	free(r->senv.scratch);
+	senv_fini(&r->senv);
 	assert_int_equal(memio_open_fds(r->m), 0);
 	memio_free(r->m);
 }

@@ -128,12 +128,7 @@ static int setup(void **state)
 	fx->m = memio_new();
 	assert_non_null(fx->m);
 	fx->penv.io = memio_io(fx->m);
-	fx->senv.budget = capture_budget_new(4u << 20);
-	assert_non_null(fx->senv.budget);
-	fx->senv.ring_bytes = 1u << 20;
-	fx->senv.max_bindings = 16;
-	fx->senv.scratch = malloc(PORT_FRAME_MAX);
-	assert_non_null(fx->senv.scratch);
+	senv_init(&fx->senv, 4u << 20, 1u << 20, 16);
 	fx->senv.lookup = fx_lookup;
 	fx->senv.lookup_arg = fx;
 	*state = fx;
@@ -153,11 +148,8 @@ static int teardown(void **state)
 
 	for (size_t i = 0; i < fx->n; i++)
 		dut_close(&fx->d[i]);
-	/* Every ring gave its bytes back. */
-	assert_int_equal(capture_budget_used(fx->senv.budget), 0);
+	senv_fini(&fx->senv); /* every ring gave its bytes back */
 	assert_int_equal(memio_open_fds(fx->m), 0);
-	capture_budget_free(fx->senv.budget);
-	free(fx->senv.scratch);
 	memio_free(fx->m);
 	free(fx);
 	return 0;
