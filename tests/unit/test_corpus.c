@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "../../service/bindcfg.h"
-#include "../../service/capture.h"
 #include "../../service/log.h"
 #include "../../service/parse.h"
 #include "frame_check.h"
