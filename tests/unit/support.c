@@ -264,21 +264,26 @@ struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr)
 	return &fx->rs;
 }
 
-void *api_fx_new(size_t size, unsigned max_ports)
+int api_fx_setup(void **state)
 {
-	struct api_fx *fx = calloc(1, size);
+	const struct api_fx_spec *spec = *state;
+	struct api_fx *fx;
 
+	assert_non_null(spec);
+	assert_true(spec->size >= sizeof(*fx));
+	fx = calloc(1, spec->size);
 	assert_non_null(fx);
-	assert_true(size >= sizeof(*fx));
-	api_fx_init(fx, max_ports);
+	api_fx_init(fx, spec->max_ports);
 	api_fx_start(fx);
-	return fx;
+	*state = fx;
+	return 0;
 }
 
-void api_fx_free(void *fx)
+int api_fx_teardown(void **state)
 {
-	api_fx_fini(fx);
-	free(fx);
+	api_fx_fini(*state);
+	free(*state);
+	return 0;
 }
 
 /* --- the port set fixture --- */

@@ -91,13 +91,19 @@ void api_fx_fini(struct api_fx *fx);
 struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr);
 
 /*
- * For a cmocka setup: a zeroed fixture of @size bytes that begins with a
- * struct api_fx, api_fx_init() and api_fx_start() done. Free it with
- * api_fx_free().
+ * A fixture that begins with a struct api_fx: its @size in bytes and the
+ * port set's @max_ports. Given to cmocka as the test's initial state
+ * (cmocka_unit_test_prestate_setup_teardown) with the two functions below.
  */
-void *api_fx_new(size_t size, unsigned max_ports);
-/* api_fx_fini() and free() of a fixture from api_fx_new(). */
-void api_fx_free(void *fx);
+struct api_fx_spec {
+	size_t size;
+	unsigned max_ports;
+};
+
+/* cmocka setup: *@state, a struct api_fx_spec, becomes the fixture it describes, started. */
+int api_fx_setup(void **state);
+/* cmocka teardown: api_fx_fini() and free() of api_fx_setup()'s fixture. */
+int api_fx_teardown(void **state);
 
 /*
  * A port set on the memory port I/O whose state file, state.json, is in a

@@ -45,19 +45,9 @@ struct fx {
 	struct api_fx a;
 	uint8_t buf[PORT_FRAME_MAX + 16];
 };
-_Static_assert(offsetof(struct fx, a) == 0, "api_fx_new() makes the fixture");
+_Static_assert(offsetof(struct fx, a) == 0, "api_fx_setup() makes the fixture");
 
-static int setup(void **state)
-{
-	*state = api_fx_new(sizeof(struct fx), 8);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	api_fx_free(*state);
-	return 0;
-}
+static struct api_fx_spec fx_spec = { sizeof(struct fx), 8 };
 
 /* --- requests --- */
 
@@ -2374,7 +2364,8 @@ static void test_metrics(void **state)
 	free(m.s);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) \
+	cmocka_unit_test_prestate_setup_teardown(name, api_fx_setup, api_fx_teardown, &fx_spec)
 
 int main(void)
 {
