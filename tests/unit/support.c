@@ -489,6 +489,17 @@ void ipv4_checksum_fix(uint8_t *ip)
 	ip[11] = (uint8_t)sum;
 }
 
+struct memio *memio_env_new(struct port_env *env)
+{
+	struct memio *m;
+
+	log_set_level(LOG_ERROR);
+	m = memio_new();
+	assert_non_null(m);
+	env->io = memio_io(m);
+	return m;
+}
+
 void senv_init(struct stack_env *env, size_t budget, size_t ring_bytes, unsigned max_bindings)
 {
 	memset(env, 0, sizeof(*env));

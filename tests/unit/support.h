@@ -151,6 +151,10 @@ void frame_fill(uint8_t *buf, size_t len, unsigned seed);
 /* Recomputes the header checksum of the IPv4 header at @ip (IHL taken from it). */
 void ipv4_checksum_fix(uint8_t *ip);
 
+struct port_env;
+/* Quiets the log to errors and makes a memory I/O whose ops @env's ports use. */
+struct memio *memio_env_new(struct port_env *env);
+
 struct stack_env;
 /*
  * A stack environment over a capture budget of @budget bytes: rings of

@@ -33,7 +33,6 @@
 #include "../../service/h_forward.h"
 #include "../../service/h_reply.h"
 #include "../../service/handler.h"
-#include "../../service/log.h"
 #include "../../service/parse.h"
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
@@ -149,10 +148,7 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->env.io = memio_io(fx->m);
+	fx->m = memio_env_new(&fx->env);
 	fx->tap0 = open_port(fx, "tap0", PORT_TAP, false);
 	fx->tap1 = open_port(fx, "tap1", PORT_TAP, false);
 	fx->tun0 = open_port(fx, "tun0", PORT_TUN, false);

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../service/log.h"
 #include "../../service/loopshare.h"
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
@@ -77,12 +76,9 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->env.io = memio_io(fx->m);
+	fx->m = memio_env_new(&fx->env);
 	fx->env.on_event = on_event;
 	fx->env.event_arg = fx;
-	log_set_level(LOG_ERROR);
 	*state = fx;
 	return 0;
 }

@@ -31,7 +31,6 @@
 #include "../../service/bindcfg.h"
 #include "../../service/build.h"
 #include "../../service/capture.h"
-#include "../../service/log.h"
 #include "../../service/parse.h"
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
@@ -124,10 +123,7 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->penv.io = memio_io(fx->m);
+	fx->m = memio_env_new(&fx->penv);
 	senv_init(&fx->senv, 4u << 20, 1u << 20, 16);
 	fx->senv.lookup = fx_lookup;
 	fx->senv.lookup_arg = fx;
