@@ -742,8 +742,6 @@ static void test_icmp_echo(void **state)
 	expect_silent(fx, &b, fx->tap0, r, len);
 	req[14 + 20] = 13; /* Timestamp; the checksum no longer matters: nothing answers */
 	expect_silent(fx, &b, fx->tap0, req, n);
-	assert_int_equal(written(fx, fx->tap0), 1);
-	assert_int_equal(b.c.extra[0], 1);
 }
 
 static void test_icmpv6_echo(void **state)
@@ -778,7 +776,6 @@ static void test_icmpv6_echo(void **state)
 	expect_silent(fx, &b, fx->tap0, r, len);
 	n = hex_decode(ns, req, sizeof(req));
 	expect_silent(fx, &b, fx->tap0, req, n);
-	assert_int_equal(written(fx, fx->tap0), 1);
 
 	/* Over a tun with packet information. */
 	n = echo_req(fx->tunpi, AF_INET6, "2001:db8::2", "2001:db8::1", req);
@@ -964,8 +961,6 @@ static void test_arp_reply(void **state)
 	/* Cut short. */
 	n = hex_decode(arp_request, req, sizeof(req));
 	expect_silent(fx, &b, fx->tap0, req, n - 1);
-	assert_int_equal(written(fx, fx->tap0), 1);
-	assert_int_equal(b.c.extra[0], 1);
 
 	/* A probe (sender 0.0.0.0, RFC 5227 2.1.1) is answered, to 0.0.0.0 at its sender. */
 	n = hex_decode(arp_request, req, sizeof(req));
@@ -1106,8 +1101,6 @@ static void test_ndp_reply_ignores(void **state)
 	/* An echo request at the same node is not ndp_reply's. */
 	n = echo_req(fx->tap0, AF_INET6, "2001:db8::2", "2001:db8::1", req);
 	expect_silent(fx, &b, fx->tap0, req, n);
-	assert_int_equal(written(fx, fx->tap0), 1);
-	assert_int_equal(b.c.extra[0], 1);
 }
 
 static void test_ndp_reply_port_mac(void **state)
