@@ -202,15 +202,42 @@ void expect_status(const struct response *rs, int status)
 			 resp_text(rs));
 }
 
-/* --- the API fixture --- */
+/* --- the API and port set fixtures --- */
+
+/* Quiets the log; a memory I/O and a scratch directory, and its state.json's path. */
+static void scratch_new(struct memio **m, char **dir, char **path)
+{
+	log_set_level(LOG_ERROR);
+	*m = memio_new();
+	assert_non_null(*m);
+	*dir = tmpdir_new();
+	*path = path_join(*dir, "state.json");
+}
+
+/* Asserts no device fd is left open on @m; frees it and @path, removes @dir. */
+static void scratch_free(struct memio *m, char *dir, char *path)
+{
+	assert_int_equal(memio_open_fds(m), 0);
+	memio_free(m);
+	tmpdir_remove(dir);
+	free(path);
+}
+
+/* A port set on @m restored from @path; fails the test when the file is refused. */
+static struct portset *portset_restored(struct memio *m, const char *path, unsigned max)
+{
+	struct fault f = FAULT_INIT;
+	struct portset *ps = portset_new(NULL, memio_io(m), path, max);
+
+	assert_non_null(ps);
+	if (portset_restore(ps, &f) != 0)
+		fail_msg("restore: %s", f.detail);
+	return ps;
+}
 
 void api_fx_init(struct api_fx *fx, unsigned max_ports)
 {
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
+	scratch_new(&fx->m, &fx->dir, &fx->path);
 	fx->max_ports = max_ports;
 	fx->cfg.listen_host = "127.0.0.1";
 	fx->cfg.listen_port = 8080;
@@ -218,12 +245,7 @@ void api_fx_init(struct api_fx *fx, unsigned max_ports)
 
 void api_fx_start(struct api_fx *fx)
 {
-	struct fault f = FAULT_INIT;
-
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, fx->max_ports);
-	assert_non_null(fx->ps);
-	if (portset_restore(fx->ps, &f) != 0)
-		fail_msg("restore: %s", f.detail);
+	fx->ps = portset_restored(fx->m, fx->path, fx->max_ports);
 	fx->cfg.ports = fx->ps;
 	fx->api = api_new(&fx->cfg);
 	assert_non_null(fx->api);
@@ -249,10 +271,7 @@ void api_fx_stop(struct api_fx *fx)
 void api_fx_fini(struct api_fx *fx)
 {
 	api_fx_stop(fx);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
+	scratch_free(fx->m, fx->dir, fx->path);
 }
 
 struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr)
@@ -286,40 +305,26 @@ int api_fx_teardown(void **state)
 	return 0;
 }
 
-/* --- the port set fixture --- */
-
 struct ps_fx *ps_fx_new(void)
 {
 	struct ps_fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
+	scratch_new(&fx->m, &fx->dir, &fx->path);
 	fx->tmp = path_join(fx->dir, "state.json.tmp");
 	return fx;
 }
 
 void ps_fx_start(struct ps_fx *fx, unsigned max)
 {
-	struct fault f = FAULT_INIT;
-
 	portset_free(fx->ps);
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, max);
-	assert_non_null(fx->ps);
-	if (portset_restore(fx->ps, &f) != 0)
-		fail_msg("restore: %s", f.detail);
+	fx->ps = portset_restored(fx->m, fx->path, max);
 }
 
 void ps_fx_free(struct ps_fx *fx)
 {
 	portset_free(fx->ps);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
+	scratch_free(fx->m, fx->dir, fx->path);
 	free(fx->tmp);
 	free(fx);
 }
