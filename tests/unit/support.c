@@ -505,6 +505,18 @@ struct memio *memio_env_new(struct port_env *env)
 	return m;
 }
 
+void admin_addr_add(struct memio *m, const char *name, const char *prefix)
+{
+	const struct link_state *ls = memio_link(m, name);
+	struct port_io io = memio_io(m);
+	struct ip_prefix p;
+	const char *why;
+
+	assert_non_null(ls);
+	assert_int_equal(prefix_parse(prefix, &p, &why), 0);
+	assert_int_equal(io.ops->addr_set(io.ctx, ls->ifindex, &p, true), 0);
+}
+
 void senv_init(struct stack_env *env, size_t budget, size_t ring_bytes, unsigned max_bindings)
 {
 	memset(env, 0, sizeof(*env));

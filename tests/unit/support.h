@@ -155,6 +155,9 @@ struct port_env;
 /* Quiets the log to errors and makes a memory I/O whose ops @env's ports use. */
 struct memio *memio_env_new(struct port_env *env);
 
+/* An administrator's `ip addr add @prefix dev @name` on the memory I/O @m. */
+void admin_addr_add(struct memio *m, const char *name, const char *prefix);
+
 struct stack_env;
 /*
  * A stack environment over a capture budget of @budget bytes: rings of

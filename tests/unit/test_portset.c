@@ -1150,16 +1150,7 @@ static void test_attach_save_fails_link_back(void **state)
 	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
 	assert_int_equal(memio_link_change(fx->m, "pre0", &ch), 0);
 	/* The administrator's own address, which paird lists too. */
-	{
-		struct port_io io = memio_io(fx->m);
-		struct ip_prefix pfx;
-		const char *why;
-
-		assert_int_equal(prefix_parse("198.18.0.1/24", &pfx, &why), 0);
-		assert_int_equal(
-			io.ops->addr_set(io.ctx, memio_link(fx->m, "pre0")->ifindex, &pfx, true),
-			0);
-	}
+	admin_addr_add(fx->m, "pre0", "198.18.0.1/24");
 	ps_fx_start(fx, 0);
 	c = cfg_json("{\"name\":\"pre0\",\"type\":\"tap\",\"attach\":true,\"mtu\":9000,"
 		     "\"up\":true,\"mac\":\"02:00:00:00:00:42\","
