@@ -4,8 +4,9 @@
  * request for api_handle() with header and query tables, response
  * inspection (JSON body, headers, the RFC 9457 problem members), the
  * API and port set fixtures, a scratch directory per test, whole-file
- * reads, JSON written with ' for ", hex/frame builders, and a frame fed
- * through a port's read loop on the memory I/O. Linked into
+ * reads, JSON written with ' for ", hex/frame builders, the memory I/O and
+ * stack environment port tests start from, and a frame fed through a
+ * port's read loop on the memory I/O. Linked into
  * every unit test binary; failures are reported through cmocka's
  * assertions, so callers need no error handling.
  */
