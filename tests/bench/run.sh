@@ -232,9 +232,22 @@ rx_frames() { # ns: paird's rx_frames on its first port
 		echo 0
 }
 
+# wait_ready CMD...: polls CMD (5 s at most) while paird ($SP) runs; 1, paird
+# stopped, when it never succeeds.
+wait_ready() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		kill -0 "$SP" 2>/dev/null || break
+		sleep 0.05
+	done
+	stop_pid "$SP"
+	return 1
+}
+
 # Starts paird for CASE on DEV in its namespace, pinned to READ_CPU; sets SP.
 paird_start() { # case dev log
-	local ns state i args=() cpus=$READ_CPU
+	local ns state args=() cpus=$READ_CPU
 	ns=$(dev_ns "$2")
 	state=$(state_for "$1" "$2")
 	case $1 in many-*) args=(--max-bindings 4096) ;; esac
@@ -244,18 +257,26 @@ paird_start() { # case dev log
 		--no-auth --socket none --state "$state" --log-level error "${args[@]}" >"$3" 2>&1 &
 	SP=$!
 	PIDS+=("$SP")
-	for i in $(seq 100); do
-		ip netns exec "$ns" curl -s -m 1 -o /dev/null "http://127.0.0.1:$HTTP_PORT/api/v1/ports" && return 0
-		kill -0 "$SP" 2>/dev/null || break
-		sleep 0.05
-	done
-	stop_pid "$SP"
-	return 1
+	wait_ready ip netns exec "$ns" curl -s -m 1 -o /dev/null "http://127.0.0.1:$HTTP_PORT/api/v1/ports"
+}
+
+# drain_run NS IFN OUT GEN-ARGS...: tests/bench/drain.py follows paird ($SP)
+# on IFN while ./bin/gen GEN-ARGS sends from NS, both writing to OUT; IFN's tx
+# queue is RING_MAX meanwhile, so frames wait for paird instead of dropping.
+drain_run() {
+	local ns=$1 ifn=$2 out=$3 q0
+	shift 3
+	q0=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/tx_queue_len")
+	ip -n "$ns" link set "$ifn" txqueuelen "$RING_MAX"
+	ip netns exec "$ns" python3 "$root/tests/bench/drain.py" --port "$HTTP_PORT" --name "$ifn" \
+		--pid "$SP" --idle-ms "$IDLE_MS" --max-s 30 -- \
+		ip netns exec "$ns" ./bin/gen "$@" >"$out" 2>&1
+	ip -n "$ns" link set "$ifn" txqueuelen "$q0"
 }
 
 # service_run CASE REP DEV SIZE: paird drains N pre-filled datagrams.
 service_run() {
-	local c=$1 rep=$2 dev=$3 size=$4 ns ifn n log q0 genargs=() dst
+	local c=$1 rep=$2 dev=$3 size=$4 ns ifn n log genargs=() dst
 	ns=$(dev_ns "$dev")
 	ifn=$(dev_if "$dev")
 	dst=$(dev_dst "$dev")
@@ -270,13 +291,8 @@ service_run() {
 		rec "fig=$c/$dev/$size rep=$rep error=paird_not_ready"
 		return
 	fi
-	q0=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/tx_queue_len")
-	ip -n "$ns" link set "$ifn" txqueuelen "$RING_MAX"
-	ip netns exec "$ns" python3 "$root/tests/bench/drain.py" --port "$HTTP_PORT" --name "$ifn" \
-		--pid "$SP" --idle-ms "$IDLE_MS" --max-s 30 -- \
-		ip netns exec "$ns" ./bin/gen -d "$dst" -m packet -i "$ifn" -s "$size" \
-		-n "$n" -c "$GEN_CPU" -t 20 "${genargs[@]}" >"$log.drive" 2>&1
-	ip -n "$ns" link set "$ifn" txqueuelen "$q0"
+	drain_run "$ns" "$ifn" "$log.drive" -d "$dst" -m packet -i "$ifn" -s "$size" \
+		-n "$n" -c "$GEN_CPU" -t 20 "${genargs[@]}"
 	stop_pid "$SP"
 	rec "fig=$c/$dev/$size rep=$rep case=$c dev=$dev size=$size" \
 		"$(grep -m1 '^RESULT drain ' "$log.drive" |
@@ -288,7 +304,7 @@ service_run() {
 # up to 64 a send and 64 KiB). Its rx_frames count the datagrams, so the rate
 # is logical datagrams/s, set against limit/tun/SIZE: one read per datagram.
 gso_run() {
-	local rep=$1 size=$2 ns=$NS_TUN ifn=atun0 n log q0 per gso
+	local rep=$1 size=$2 ns=$NS_TUN ifn=atun0 n log per gso
 	n=$(frames_for "$size")
 	per=$((64000 / size < 64 ? 64000 / size : 64))
 	log=results/raw/gso-tun-$size.r$rep
@@ -296,13 +312,8 @@ gso_run() {
 		rec "fig=gso/tun/$size rep=$rep error=paird_not_ready"
 		return
 	fi
-	q0=$(ip netns exec "$ns" cat "/sys/class/net/$ifn/tx_queue_len")
-	ip -n "$ns" link set "$ifn" txqueuelen "$RING_MAX"
-	ip netns exec "$ns" python3 "$root/tests/bench/drain.py" --port "$HTTP_PORT" --name "$ifn" \
-		--pid "$SP" --idle-ms "$IDLE_MS" --max-s 30 -- \
-		ip netns exec "$ns" ./bin/gen -d "$(dev_dst tun)" -m udp -g "$per" -s "$size" \
-		-n "$n" -c "$GEN_CPU" -t 20 >"$log.drive" 2>&1
-	ip -n "$ns" link set "$ifn" txqueuelen "$q0"
+	drain_run "$ns" "$ifn" "$log.drive" -d "$(dev_dst tun)" -m udp -g "$per" -s "$size" \
+		-n "$n" -c "$GEN_CPU" -t 20
 	gso=$(ip netns exec "$ns" curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/api/v1/ports/$ifn" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["rx_gso_frames"])' \
 			2>/dev/null || echo 0)
@@ -495,19 +506,13 @@ pss_kb() { sed -n 's/^Pss:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/smaps_rollup
 
 # api_start DEV STATE LOG [ARGS]: paird with the token on TCP; sets SP.
 api_start() {
-	local ns i
+	local ns
 	ns=$(dev_ns "$1")
 	ip netns exec "$ns" taskset -c "$READ_CPU" "$paird" --listen "127.0.0.1:$HTTP_PORT" \
 		--token-file "$TOKF" --socket none --state "$2" --log-level error "${@:4}" >"$3" 2>&1 &
 	SP=$!
 	PIDS+=("$SP")
-	for i in $(seq 100); do
-		acurl "$ns" /api/v1/ports -o /dev/null -f && return 0
-		kill -0 "$SP" 2>/dev/null || break
-		sleep 0.05
-	done
-	stop_pid "$SP"
-	return 1
+	wait_ready acurl "$ns" /api/v1/ports -o /dev/null -f
 }
 
 # wrk_run NS PATH LOG CONNS: wrk for HTTP_DUR seconds; prints the RESULT fields.

@@ -295,3 +295,49 @@ expect_unchanged() {
 	diff -u "$W/snapshot.before" "$W/snapshot.after" >&2 ||
 		fail "$M $P was refused but changed something"
 }
+
+# need_pairctl: PAIRCTL, the pairctl built next to $PAIRD unless already set.
+need_pairctl() {
+	PAIRCTL=${PAIRCTL:-$(dirname "$PAIRD")/pairctl}
+	[ -x "$PAIRCTL" ] || fail "no pairctl at $PAIRCTL (make all builds it)"
+}
+
+# pc ARGS...: pairctl on paird's socket with an empty stdin; LAST names the
+# call, RC is its exit status, $W/out and $W/err its output.
+pc() {
+	LAST="pairctl $*"
+	RC=0
+	timeout 20 "$PAIRCTL" --socket "$SOCK" "$@" >"$W/out" 2>"$W/err" </dev/null || RC=$?
+}
+
+# expect_rc RC: the last pc exited RC.
+expect_rc() {
+	[ "$RC" = "$1" ] ||
+		fail "$LAST: exit $RC, expected $1 (stdout: $(head -c 3000 "$W/out"); stderr: $(cat "$W/err"))"
+}
+
+# out_has PATTERN, err_has PATTERN: a line of the last pc's stdout (stderr) matches.
+out_has() {
+	grep -q -e "$1" "$W/out" || fail "$LAST: stdout lacks '$1': $(cat "$W/out")"
+}
+err_has() {
+	grep -q -e "$1" "$W/err" || fail "$LAST: stderr lacks '$1': $(cat "$W/err")"
+}
+
+# forward_wire A B: a forward binding on each of the ports A and B to the
+# other, so that together they are a wire.
+forward_wire() {
+	api POST "/api/v1/ports/$1/bindings" "{\"handler\":\"forward\",\"options\":{\"port\":\"$2\"}}"
+	expect_status 201
+	api POST "/api/v1/ports/$2/bindings" "{\"handler\":\"forward\",\"options\":{\"port\":\"$1\"}}"
+	expect_status 201
+}
+
+# netns_move NS DEV PREFIX: moves DEV into the network namespace NS (which
+# the caller made and deletes) with the address PREFIX; lo and DEV up.
+netns_move() {
+	ip link set "$2" netns "$1"
+	ip -n "$1" link set lo up
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$1" link set "$2" up
+}

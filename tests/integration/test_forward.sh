@@ -36,18 +36,9 @@ api POST /api/v1/ports/fwa0/bindings '{"handler":"forward"}'
 expect_problem 422 options.port
 
 note "wire fwa0 <-> fwb0"
-api POST /api/v1/ports/fwa0/bindings '{"handler":"forward","options":{"port":"fwb0"}}'
-expect_status 201
-api POST /api/v1/ports/fwb0/bindings '{"handler":"forward","options":{"port":"fwa0"}}'
-expect_status 201
-
-for side in "$NSA fwa0 198.18.20.1" "$NSB fwb0 198.18.20.2"; do
-	set -- $side
-	ip link set "$2" netns "$1"
-	ip -n "$1" link set lo up
-	ip -n "$1" addr add "$3/24" dev "$2"
-	ip -n "$1" link set "$2" up
-done
+forward_wire fwa0 fwb0
+netns_move "$NSA" fwa0 198.18.20.1/24
+netns_move "$NSB" fwb0 198.18.20.2/24
 wait_until 2 grep -q "port fwa0: the interface moved" "$PAIRD_LOG" || fail "the move was not seen"
 
 note "ping from $NSA to $NSB across paird"

@@ -15,29 +15,12 @@
 netns_enter "$@"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PAIRCTL=${PAIRCTL:-$(dirname "$PAIRD")/pairctl}
-[ -x "$PAIRCTL" ] || fail "no pairctl at $PAIRCTL (make all builds it)"
+need_pairctl
 for tool in jq tshark script setpriv groff; do
 	command -v $tool >/dev/null || fail "$tool is missing (make test-deps)"
 done
 start_paird
 
-# pc ARGS...: pairctl on paird's socket; RC, $W/out and $W/err hold the outcome.
-pc() {
-	LAST="pairctl $*"
-	RC=0
-	timeout 20 "$PAIRCTL" --socket "$SOCK" "$@" >"$W/out" 2>"$W/err" </dev/null || RC=$?
-}
-expect_rc() {
-	[ "$RC" = "$1" ] ||
-		fail "$LAST: exit $RC, expected $1 (stdout: $(head -c 2000 "$W/out"); stderr: $(cat "$W/err"))"
-}
-out_has() {
-	grep -q -e "$1" "$W/out" || fail "$LAST: stdout lacks '$1': $(cat "$W/out")"
-}
-err_has() {
-	grep -q -e "$1" "$W/err" || fail "$LAST: stderr lacks '$1': $(cat "$W/err")"
-}
 # The API's own view, to check pairctl against (curl over the socket).
 apiq() {
 	curl -s --max-time 5 --unix-socket "$SOCK" "$UBASE$1"

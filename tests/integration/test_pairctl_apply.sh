@@ -13,25 +13,9 @@
 . "$(dirname "$0")/lib.sh"
 netns_enter "$@"
 
-PAIRCTL=${PAIRCTL:-$(dirname "$PAIRD")/pairctl}
-[ -x "$PAIRCTL" ] || fail "no pairctl at $PAIRCTL (make all builds it)"
+need_pairctl
 start_paird
 
-pc() {
-	LAST="pairctl $*"
-	RC=0
-	timeout 20 "$PAIRCTL" --socket "$SOCK" "$@" >"$W/out" 2>"$W/err" || RC=$?
-}
-expect_rc() {
-	[ "$RC" = "$1" ] ||
-		fail "$LAST: exit $RC, expected $1 (stdout: $(head -c 3000 "$W/out"); stderr: $(cat "$W/err"))"
-}
-out_has() {
-	grep -q -e "$1" "$W/out" || fail "$LAST: stdout lacks '$1': $(cat "$W/out")"
-}
-err_has() {
-	grep -q -e "$1" "$W/err" || fail "$LAST: stderr lacks '$1': $(cat "$W/err")"
-}
 mtu_of() {
 	ip -o link show dev "$1" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'
 }

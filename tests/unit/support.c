@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * Shared unit test helpers (see support.h): fake requests for api_handle(),
- * response and problem+json checks, the API fixture, scratch directories and file helpers,
- * hex and frame builders. Every unit test binary links this file.
+ * response and problem+json checks, the API and port set fixtures, scratch
+ * directories and file helpers, JSON with ' for ", hex and frame builders.
+ * Every unit test binary links this file.
  */
 #include "support.h"
 
 #include "../../service/netaddr.h"
 
+#include "../../service/capture.h"
 #include "../../service/csum.h"
 #include "../../service/log.h"
 #include "../../service/port.h"
 #include "../../service/portset.h"
+#include "../../service/stack.h"
 #include "../fakes/portio_mem.h"
 
 #include <stdarg.h>
@@ -199,15 +202,42 @@ void expect_status(const struct response *rs, int status)
 			 resp_text(rs));
 }
 
-/* --- the API fixture --- */
+/* --- the API and port set fixtures --- */
+
+/* Quiets the log; a memory I/O and a scratch directory, and its state.json's path. */
+static void scratch_new(struct memio **m, char **dir, char **path)
+{
+	log_set_level(LOG_ERROR);
+	*m = memio_new();
+	assert_non_null(*m);
+	*dir = tmpdir_new();
+	*path = path_join(*dir, "state.json");
+}
+
+/* Asserts no device fd is left open on @m; frees it and @path, removes @dir. */
+static void scratch_free(struct memio *m, char *dir, char *path)
+{
+	assert_int_equal(memio_open_fds(m), 0);
+	memio_free(m);
+	tmpdir_remove(dir);
+	free(path);
+}
+
+/* A port set on @m restored from @path; fails the test when the file is refused. */
+static struct portset *portset_restored(struct memio *m, const char *path, unsigned max)
+{
+	struct fault f = FAULT_INIT;
+	struct portset *ps = portset_new(NULL, memio_io(m), path, max);
+
+	assert_non_null(ps);
+	if (portset_restore(ps, &f) != 0)
+		fail_msg("restore: %s", f.detail);
+	return ps;
+}
 
 void api_fx_init(struct api_fx *fx, unsigned max_ports)
 {
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
+	scratch_new(&fx->m, &fx->dir, &fx->path);
 	fx->max_ports = max_ports;
 	fx->cfg.listen_host = "127.0.0.1";
 	fx->cfg.listen_port = 8080;
@@ -215,12 +245,7 @@ void api_fx_init(struct api_fx *fx, unsigned max_ports)
 
 void api_fx_start(struct api_fx *fx)
 {
-	struct fault f = FAULT_INIT;
-
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, fx->max_ports);
-	assert_non_null(fx->ps);
-	if (portset_restore(fx->ps, &f) != 0)
-		fail_msg("restore: %s", f.detail);
+	fx->ps = portset_restored(fx->m, fx->path, fx->max_ports);
 	fx->cfg.ports = fx->ps;
 	fx->api = api_new(&fx->cfg);
 	assert_non_null(fx->api);
@@ -246,10 +271,7 @@ void api_fx_stop(struct api_fx *fx)
 void api_fx_fini(struct api_fx *fx)
 {
 	api_fx_stop(fx);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
+	scratch_free(fx->m, fx->dir, fx->path);
 }
 
 struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr)
@@ -259,6 +281,52 @@ struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr)
 	/* Capture and event bodies are streamed: read them to the end. */
 	assert_int_equal(response_drain(&fx->rs), 0);
 	return &fx->rs;
+}
+
+int api_fx_setup(void **state)
+{
+	const struct api_fx_spec *spec = *state;
+	struct api_fx *fx;
+
+	assert_non_null(spec);
+	assert_true(spec->size >= sizeof(*fx));
+	fx = calloc(1, spec->size);
+	assert_non_null(fx);
+	api_fx_init(fx, spec->max_ports);
+	api_fx_start(fx);
+	*state = fx;
+	return 0;
+}
+
+int api_fx_teardown(void **state)
+{
+	api_fx_fini(*state);
+	free(*state);
+	return 0;
+}
+
+struct ps_fx *ps_fx_new(void)
+{
+	struct ps_fx *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	scratch_new(&fx->m, &fx->dir, &fx->path);
+	fx->tmp = path_join(fx->dir, "state.json.tmp");
+	return fx;
+}
+
+void ps_fx_start(struct ps_fx *fx, unsigned max)
+{
+	portset_free(fx->ps);
+	fx->ps = portset_restored(fx->m, fx->path, max);
+}
+
+void ps_fx_free(struct ps_fx *fx)
+{
+	portset_free(fx->ps);
+	scratch_free(fx->m, fx->dir, fx->path);
+	free(fx->tmp);
+	free(fx);
 }
 
 /* --- files and directories --- */
@@ -357,6 +425,31 @@ unsigned dir_count(const char *dir)
 	return n;
 }
 
+/* --- JSON --- */
+
+char *text_dq(const char *text)
+{
+	char *dq = strdup(text);
+
+	assert_non_null(dq);
+	for (char *c = dq; *c; c++)
+		if (*c == '\'')
+			*c = '"';
+	return dq;
+}
+
+json_t *json_sq(const char *text)
+{
+	char *dq = text_dq(text);
+	json_error_t jerr;
+	json_t *doc = json_loads(dq, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!doc)
+		fail_msg("bad test JSON %s: %s", dq, jerr.text);
+	free(dq);
+	return doc;
+}
+
 /* --- bytes --- */
 
 size_t hex_decode(const char *hex, uint8_t *out, size_t max)
@@ -399,6 +492,47 @@ void ipv4_checksum_fix(uint8_t *ip)
 	sum = csum_fold(csum_add(0, ip, hlen));
 	ip[10] = (uint8_t)(sum >> 8);
 	ip[11] = (uint8_t)sum;
+}
+
+struct memio *memio_env_new(struct port_env *env)
+{
+	struct memio *m;
+
+	log_set_level(LOG_ERROR);
+	m = memio_new();
+	assert_non_null(m);
+	env->io = memio_io(m);
+	return m;
+}
+
+void admin_addr_add(struct memio *m, const char *name, const char *prefix)
+{
+	const struct link_state *ls = memio_link(m, name);
+	struct port_io io = memio_io(m);
+	struct ip_prefix p;
+	const char *why;
+
+	assert_non_null(ls);
+	assert_int_equal(prefix_parse(prefix, &p, &why), 0);
+	assert_int_equal(io.ops->addr_set(io.ctx, ls->ifindex, &p, true), 0);
+}
+
+void senv_init(struct stack_env *env, size_t budget, size_t ring_bytes, unsigned max_bindings)
+{
+	memset(env, 0, sizeof(*env));
+	env->budget = capture_budget_new(budget);
+	assert_non_null(env->budget);
+	env->ring_bytes = ring_bytes;
+	env->max_bindings = max_bindings;
+	env->scratch = malloc(PORT_FRAME_MAX);
+	assert_non_null(env->scratch);
+}
+
+void senv_fini(struct stack_env *env)
+{
+	assert_int_equal(capture_budget_used(env->budget), 0);
+	capture_budget_free(env->budget);
+	free(env->scratch);
 }
 
 void frame_feed(struct memio *m, struct port *port, const void *frame, size_t len)

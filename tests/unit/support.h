@@ -3,8 +3,10 @@
  * Helpers shared by the unit tests (tests/unit/test_*.c): a fake HTTP
  * request for api_handle() with header and query tables, response
  * inspection (JSON body, headers, the RFC 9457 problem members), the
- * API fixture the test_api*.c files share, a scratch directory per test, whole-file reads, hex/frame builders, and
- * a frame fed through a port's read loop on the memory I/O. Linked into
+ * API and port set fixtures, a scratch directory per test, whole-file
+ * reads, JSON written with ' for ", hex/frame builders, the memory I/O and
+ * stack environment port tests start from, and a frame fed through a
+ * port's read loop on the memory I/O. Linked into
  * every unit test binary; failures are reported through cmocka's
  * assertions, so callers need no error handling.
  */
@@ -89,6 +91,39 @@ void api_fx_fini(struct api_fx *fx);
 /* Runs @fr and reads its body to the end as a client would; returns &fx->rs. */
 struct response *api_fx_run(struct api_fx *fx, struct fake_req *fr);
 
+/*
+ * A fixture that begins with a struct api_fx: its @size in bytes and the
+ * port set's @max_ports. Given to cmocka as the test's initial state
+ * (cmocka_unit_test_prestate_setup_teardown) with the two functions below.
+ */
+struct api_fx_spec {
+	size_t size;
+	unsigned max_ports;
+};
+
+/* cmocka setup: *@state, a struct api_fx_spec, becomes the fixture it describes, started. */
+int api_fx_setup(void **state);
+/* cmocka teardown: api_fx_fini() and free() of api_fx_setup()'s fixture. */
+int api_fx_teardown(void **state);
+
+/*
+ * A port set on the memory port I/O whose state file, state.json, is in a
+ * scratch directory, without an API: what test_portset.c and
+ * test_config.c test directly.
+ */
+struct ps_fx {
+	struct memio *m;
+	char *dir, *path, *tmp; /* the scratch directory, its state.json and state.json.tmp */
+	struct portset *ps;	/* NULL until ps_fx_start() */
+};
+
+/* Quiets the log, makes the memory I/O and the scratch directory; no port set yet. */
+struct ps_fx *ps_fx_new(void);
+/* A fresh port set on fx->path (the old one freed), restored; @max 0 is the default. */
+void ps_fx_start(struct ps_fx *fx, unsigned max);
+/* Frees the port set, asserts no device fd is left open, removes the directory. */
+void ps_fx_free(struct ps_fx *fx);
+
 /* A fresh directory under $TMPDIR (or /tmp); remove it with tmpdir_remove(). */
 char *tmpdir_new(void);
 /* Removes @dir recursively and frees the string. NULL is a no-op. */
@@ -104,6 +139,11 @@ bool file_exists(const char *path);
 /* Entries of @dir other than "." and "..". */
 unsigned dir_count(const char *dir);
 
+/* @text with every ' turned into ", so JSON reads well in C strings; malloc'ed. */
+char *text_dq(const char *text);
+/* text_dq(@text) parsed (any value, duplicate keys refused); fails the test if it does not parse. */
+json_t *json_sq(const char *text);
+
 /* Decodes hex digits (whitespace ignored) into @out; returns the byte count. */
 size_t hex_decode(const char *hex, uint8_t *out, size_t max);
 /* Fills @buf with a pattern that depends on @seed and the offset. */
@@ -111,6 +151,23 @@ void frame_fill(uint8_t *buf, size_t len, unsigned seed);
 
 /* Recomputes the header checksum of the IPv4 header at @ip (IHL taken from it). */
 void ipv4_checksum_fix(uint8_t *ip);
+
+struct port_env;
+/* Quiets the log to errors and makes a memory I/O whose ops @env's ports use. */
+struct memio *memio_env_new(struct port_env *env);
+
+/* An administrator's `ip addr add @prefix dev @name` on the memory I/O @m. */
+void admin_addr_add(struct memio *m, const char *name, const char *prefix);
+
+struct stack_env;
+/*
+ * A stack environment over a capture budget of @budget bytes: rings of
+ * @ring_bytes, @max_bindings per port, the handlers' scratch buffer, no
+ * port lookup (the caller sets one if it needs it).
+ */
+void senv_init(struct stack_env *env, size_t budget, size_t ring_bytes, unsigned max_bindings);
+/* Asserts that every capture ring gave its bytes back to the budget, then frees both. */
+void senv_fini(struct stack_env *env);
 
 struct port;
 /*

@@ -28,26 +28,9 @@ struct fx {
 	struct api_fx a;
 	char etag[32];
 };
+_Static_assert(offsetof(struct fx, a) == 0, "api_fx_setup() makes the fixture");
 
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	api_fx_init(&fx->a, 8);
-	api_fx_start(&fx->a);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	api_fx_fini(&fx->a);
-	free(fx);
-	return 0;
-}
+static struct api_fx_spec fx_spec = { sizeof(struct fx), 8 };
 
 /* A request over the Unix socket; @if_match and @query (dry_run's value) may be NULL. */
 static struct response *call(struct fx *fx, enum http_method m, const char *body,
@@ -191,7 +174,8 @@ static void test_refusal_names_item_and_rolls_back(void **state)
 	assert_int_equal(portset_count(fx->a.ps), 2);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) \
+	cmocka_unit_test_prestate_setup_teardown(name, api_fx_setup, api_fx_teardown, &fx_spec)
 
 int main(void)
 {

@@ -45,26 +45,9 @@ struct fx {
 	struct api_fx a;
 	uint8_t buf[PORT_FRAME_MAX + 16];
 };
+_Static_assert(offsetof(struct fx, a) == 0, "api_fx_setup() makes the fixture");
 
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	api_fx_init(&fx->a, 8);
-	api_fx_start(&fx->a);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	api_fx_fini(&fx->a);
-	free(fx);
-	return 0;
-}
+static struct api_fx_spec fx_spec = { sizeof(struct fx), 8 };
 
 /* --- requests --- */
 
@@ -72,21 +55,19 @@ static int teardown(void **state)
 static struct response *callq(struct fx *fx, enum http_method m, const char *path, const char *body,
 			      const char *const *query)
 {
-	char text[4096];
+	char *text = body ? text_dq(body) : NULL;
+	struct response *rs;
 	struct fake_req fr;
-	size_t i;
 
 	freq_init(&fr, m, path);
 	freq_header(&fr, "Host", "127.0.0.1:8080");
-	if (body) {
-		for (i = 0; body[i] && i < sizeof(text) - 1; i++)
-			text[i] = body[i] == '\'' ? '"' : body[i];
-		text[i] = '\0';
+	if (text)
 		freq_body(&fr, "application/json", text);
-	}
-	for (i = 0; query && query[i]; i += 2)
+	for (size_t i = 0; query && query[i]; i += 2)
 		freq_query(&fr, query[i], query[i + 1]);
-	return api_fx_run(&fx->a, &fr);
+	rs = api_fx_run(&fx->a, &fr);
+	free(text);
+	return rs;
 }
 
 static struct response *call(struct fx *fx, enum http_method m, const char *path, const char *body)
@@ -2452,7 +2433,8 @@ static void test_metrics_queues(void **state)
 	free(m.s);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) \
+	cmocka_unit_test_prestate_setup_teardown(name, api_fx_setup, api_fx_teardown, &fx_spec)
 
 int main(void)
 {

@@ -23,25 +23,7 @@
 #include "../fakes/portio_mem.h"
 #include "support.h"
 
-static int setup(void **state)
-{
-	struct api_fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	api_fx_init(fx, 4);
-	api_fx_start(fx);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct api_fx *fx = *state;
-
-	api_fx_fini(fx);
-	free(fx);
-	return 0;
-}
+static struct api_fx_spec fx_spec = { sizeof(struct api_fx), 4 };
 
 /* Runs @fr (over the Unix socket: no token); the response is fx->rs until the next call. */
 static struct response *run(struct api_fx *fx, struct fake_req *fr)
@@ -315,7 +297,8 @@ static void test_query_table(void **state)
 	assert_int_equal(api_query_table_check(), 0);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) \
+	cmocka_unit_test_prestate_setup_teardown(name, api_fx_setup, api_fx_teardown, &fx_spec)
 
 int main(void)
 {

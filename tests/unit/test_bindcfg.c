@@ -24,23 +24,6 @@
 #include "../../service/log.h"
 #include "support.h"
 
-/* @text with every ' turned into ", so JSON reads well in C strings. */
-static json_t *jq(const char *text)
-{
-	char buf[2048];
-	json_error_t jerr;
-	json_t *doc;
-	size_t i;
-
-	for (i = 0; text[i] && i < sizeof(buf) - 1; i++)
-		buf[i] = text[i] == '\'' ? '"' : text[i];
-	buf[i] = '\0';
-	doc = json_loads(buf, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc)
-		fail_msg("bad test JSON %s: %s", buf, jerr.text);
-	return doc;
-}
-
 static const char *type_name(enum port_type t)
 {
 	return t == PORT_TAP ? "tap" : "tun";
@@ -50,7 +33,7 @@ static const char *type_name(enum port_type t)
 static void accept_ok(enum port_type t, bool allow_id, const char *spec, struct binding_config *out)
 {
 	struct fault f = FAULT_INIT;
-	json_t *doc = jq(spec);
+	json_t *doc = json_sq(spec);
 	int ret = bindcfg_from_json(doc, t, allow_id, out, &f);
 
 	json_decref(doc);
@@ -69,7 +52,7 @@ static struct fault refuse_kind(enum port_type t, bool allow_id, const char *spe
 {
 	struct binding_config out;
 	struct fault f = FAULT_INIT;
-	json_t *doc = jq(spec);
+	json_t *doc = json_sq(spec);
 	int ret = bindcfg_from_json(doc, t, allow_id, &out, &f);
 
 	json_decref(doc);

@@ -27,9 +27,9 @@
 #include "../../service/bindopts.h"
 #include "../../service/capture.h"
 #include "../../service/handler.h"
-#include "../../service/log.h"
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
+#include "support.h"
 
 #define TSHARK "/usr/bin/tshark"
 
@@ -647,10 +647,7 @@ static int hsetup(void **state)
 	struct hfx *h = calloc(1, sizeof(*h));
 
 	assert_non_null(h);
-	log_set_level(LOG_ERROR);
-	h->m = memio_new();
-	assert_non_null(h->m);
-	h->env.io = memio_io(h->m);
+	h->m = memio_env_new(&h->env);
 	h->budget = budget(1 << 20);
 	h->ring = ring(h->budget, 256 * 1024);
 	*state = h;

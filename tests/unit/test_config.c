@@ -31,42 +31,18 @@
 #include "../fakes/portio_mem.h"
 #include "support.h"
 
-struct fx {
-	struct memio *m;
-	char *dir, *path, *tmp;
-	struct portset *ps;
-};
-
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	struct fault f = FAULT_INIT;
+	struct ps_fx *fx = ps_fx_new();
 
-	assert_non_null(fx);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
-	fx->tmp = path_join(fx->dir, "state.json.tmp");
-	log_set_level(LOG_ERROR);
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, 0);
-	assert_non_null(fx->ps);
-	assert_int_equal(portset_restore(fx->ps, &f), 0);
+	ps_fx_start(fx, 0);
 	*state = fx;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	portset_free(fx->ps);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
-	free(fx->tmp);
-	free(fx);
+	ps_fx_free(*state);
 	return 0;
 }
 
@@ -85,7 +61,7 @@ static void decode_ok(const char *text, struct state_doc *d)
 }
 
 /* Plans @text against the port set; *@plan for the caller to free. */
-static struct config_plan *plan_of(struct fx *fx, const char *text)
+static struct config_plan *plan_of(struct ps_fx *fx, const char *text)
 {
 	struct config_plan *plan = NULL;
 	struct fault f = FAULT_INIT;
@@ -99,7 +75,7 @@ static struct config_plan *plan_of(struct fx *fx, const char *text)
 }
 
 /* Applies @text; returns config_apply()'s result with @f filled, @plan_out (may be NULL) kept. */
-static int apply(struct fx *fx, const char *text, struct fault *f, struct config_plan **plan_out)
+static int apply(struct ps_fx *fx, const char *text, struct fault *f, struct config_plan **plan_out)
 {
 	struct config_plan *plan = plan_of(fx, text);
 	int ret = config_apply(fx->ps, plan, f);
@@ -111,7 +87,7 @@ static int apply(struct fx *fx, const char *text, struct fault *f, struct config
 	return ret;
 }
 
-static void apply_ok(struct fx *fx, const char *text)
+static void apply_ok(struct ps_fx *fx, const char *text)
 {
 	struct fault f = FAULT_INIT;
 
@@ -131,7 +107,7 @@ static char *plan_text(const struct config_plan *plan, bool rolled_back)
 }
 
 /* GET's document without its version: what must be unchanged after a rollback. */
-static char *running_text(const struct fx *fx)
+static char *running_text(const struct ps_fx *fx)
 {
 	json_t *j = config_to_json(fx->ps);
 	char *s;
@@ -141,6 +117,46 @@ static char *running_text(const struct fx *fx)
 	json_decref(j);
 	assert_non_null(s);
 	return s;
+}
+
+/* What an apply that changes nothing, or is rolled back, leaves as it was. */
+struct snap {
+	char *file, *run; /* the state file, running_text() */
+	uint64_t version;
+	unsigned calls[MEMIO_OP_COUNT];
+};
+
+static void snap_take(const struct ps_fx *fx, struct snap *s)
+{
+	s->file = file_read(fx->path, NULL);
+	assert_non_null(s->file);
+	s->run = running_text(fx);
+	s->version = portset_version(fx->ps);
+	for (int op = 0; op < MEMIO_OP_COUNT; op++)
+		s->calls[op] = memio_calls(fx->m, (enum memio_op)op);
+}
+
+/*
+ * Asserts that the state file and the running document are as @s took them
+ * and, when @untouched, the version and the memory kernel's call counts too
+ * (a rollback calls the kernel to undo). Frees what @s holds.
+ */
+static void snap_expect(const struct ps_fx *fx, struct snap *s, bool untouched)
+{
+	char *file = file_read(fx->path, NULL), *run = running_text(fx);
+
+	assert_non_null(file);
+	assert_string_equal(s->file, file);
+	assert_string_equal(s->run, run);
+	if (untouched) {
+		assert_true(portset_version(fx->ps) == s->version);
+		for (int op = 0; op < MEMIO_OP_COUNT; op++)
+			assert_int_equal(memio_calls(fx->m, (enum memio_op)op), s->calls[op]);
+	}
+	free(file);
+	free(run);
+	free(s->file);
+	free(s->run);
 }
 
 static const char base_doc[] =
@@ -206,7 +222,7 @@ static void test_decode_requires_ports(void **state)
 
 static void test_plan_order_and_kernel_ops(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct config_plan *plan;
 	char *text;
 
@@ -236,39 +252,26 @@ static void test_plan_order_and_kernel_ops(void **state)
 /* A plan changes nothing: no kernel call, no state write, same version. */
 static void test_plan_changes_nothing(void **state)
 {
-	struct fx *fx = *state;
-	unsigned calls[MEMIO_OP_COUNT];
+	struct ps_fx *fx = *state;
 	struct config_plan *plan;
-	uint64_t version;
-	char *before, *after;
+	struct snap before;
 
 	apply_ok(fx, base_doc);
-	before = file_read(fx->path, NULL);
-	version = portset_version(fx->ps);
-	for (int op = 0; op < MEMIO_OP_COUNT; op++)
-		calls[op] = memio_calls(fx->m, (enum memio_op)op);
+	snap_take(fx, &before);
 	plan = plan_of(fx, "{\"ports\":{\"p1\":{\"type\":\"tun\"}}}");
 	assert_int_equal(config_plan_count(plan), 3); /* create p1, delete p0 and p9 */
 	config_plan_free(plan);
-	for (int op = 0; op < MEMIO_OP_COUNT; op++)
-		assert_int_equal(memio_calls(fx->m, (enum memio_op)op), calls[op]);
-	after = file_read(fx->path, NULL);
-	assert_string_equal(before, after);
-	assert_true(portset_version(fx->ps) == version);
+	snap_expect(fx, &before, true);
 	assert_false(memio_device_exists(fx->m, "p1"));
-	free(before);
-	free(after);
 }
 
 static void test_apply_then_again_changes_nothing(void **state)
 {
-	struct fx *fx = *state;
-	unsigned calls[MEMIO_OP_COUNT];
+	struct ps_fx *fx = *state;
 	struct config_plan *plan;
 	struct fault f = FAULT_INIT;
 	struct port *p0;
-	uint64_t version;
-	char *before, *after;
+	struct snap before;
 
 	apply_ok(fx, base_doc);
 	p0 = portset_find(fx->ps, "p0");
@@ -278,26 +281,17 @@ static void test_apply_then_again_changes_nothing(void **state)
 	assert_int_equal(stack_count(portset_stack(fx->ps, p0)), 2);
 	assert_non_null(portset_find_binding(fx->ps, p0, "cap"));
 
-	before = file_read(fx->path, NULL);
-	version = portset_version(fx->ps);
-	for (int op = 0; op < MEMIO_OP_COUNT; op++)
-		calls[op] = memio_calls(fx->m, (enum memio_op)op);
+	snap_take(fx, &before);
 	assert_int_equal(apply(fx, base_doc, &f, &plan), 0);
 	assert_int_equal(config_plan_count(plan), 0);
 	config_plan_free(plan);
-	for (int op = 0; op < MEMIO_OP_COUNT; op++)
-		assert_int_equal(memio_calls(fx->m, (enum memio_op)op), calls[op]);
-	after = file_read(fx->path, NULL);
-	assert_string_equal(before, after);
-	assert_true(portset_version(fx->ps) == version);
-	free(before);
-	free(after);
+	snap_expect(fx, &before, true);
 }
 
 /* GET's document (nulls, effective options, all) put back is no change. */
 static void test_get_document_round_trips(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct config_plan *plan;
 	struct port_config c = { .name = "p5", .type = PORT_TUN };
 	struct fault f = FAULT_INIT;
@@ -322,7 +316,7 @@ static void test_get_document_round_trips(void **state)
 /* Every step done before a kernel refusal is undone: file, kernel and counters as before. */
 static void test_rollback_after_kernel_refusal(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	static const uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,
 					   0,	 0,    0,    0,	   1,	 0x08, 0x06 };
 	struct config_plan *plan;
@@ -330,7 +324,8 @@ static void test_rollback_after_kernel_refusal(void **state)
 	struct port *p0;
 	struct binding *cap, *old;
 	uint64_t cap_packets, old_packets, rx;
-	char *file_before, *file_after, *run_before, *run_after, *undone;
+	struct snap before;
+	char *undone;
 
 	apply_ok(fx, base_doc);
 	p0 = portset_find(fx->ps, "p0");
@@ -341,8 +336,7 @@ static void test_rollback_after_kernel_refusal(void **state)
 	old_packets = old->c.packets;
 	rx = port_counters(p0)->rx_frames;
 	assert_true(cap_packets == 1 && old_packets == 1 && rx == 1);
-	file_before = file_read(fx->path, NULL);
-	run_before = running_text(fx);
+	snap_take(fx, &before);
 
 	/* p2's name is taken by a device paird did not make: its creation is refused. */
 	assert_int_equal(memio_device_add(fx->m, "p2", false, true), 0);
@@ -367,10 +361,7 @@ static void test_rollback_after_kernel_refusal(void **state)
 	config_plan_free(plan);
 
 	/* The state file, the running document, the kernel and the counters: as before. */
-	file_after = file_read(fx->path, NULL);
-	assert_string_equal(file_before, file_after);
-	run_after = running_text(fx);
-	assert_string_equal(run_before, run_after);
+	snap_expect(fx, &before, false);
 	assert_false(memio_device_exists(fx->m, "p1"));
 	assert_true(memio_device_exists(fx->m, "p9"));
 	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
@@ -382,23 +373,18 @@ static void test_rollback_after_kernel_refusal(void **state)
 	assert_true(stack_at(portset_stack(fx->ps, p0), 1) == old);
 	assert_true(cap->c.packets == cap_packets && old->c.packets == old_packets);
 	assert_true(port_counters(p0)->rx_frames == rx);
-	free(file_before);
-	free(file_after);
-	free(run_before);
-	free(run_after);
 }
 
 /* A state file that cannot be written: even deleted ports and removed bindings come back. */
 static void test_rollback_when_state_cannot_be_written(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct fault f = FAULT_INIT;
-	char *file_before, *file_after, *run_before, *run_after;
+	struct snap before;
 	struct port *p9;
 
 	apply_ok(fx, base_doc);
-	file_before = file_read(fx->path, NULL);
-	run_before = running_text(fx);
+	snap_take(fx, &before);
 	assert_int_equal(mkdir(fx->tmp, 0700), 0);
 	assert_true(apply(fx,
 			  "{\"ports\":{\"p0\":{\"type\":\"tap\",\"mtu\":1400,"
@@ -407,26 +393,19 @@ static void test_rollback_when_state_cannot_be_written(void **state)
 			  &f, NULL) < 0);
 	assert_int_equal(f.kind, FAULT_INTERNAL);
 	assert_int_equal(rmdir(fx->tmp), 0);
-	file_after = file_read(fx->path, NULL);
-	assert_string_equal(file_before, file_after);
-	run_after = running_text(fx);
-	assert_string_equal(run_before, run_after);
+	snap_expect(fx, &before, false);
 	p9 = portset_find(fx->ps, "p9");
 	assert_non_null(p9);
 	assert_true(memio_device_exists(fx->m, "p9"));
 	assert_non_null(portset_find_binding(fx->ps, p9, "c9"));
 	/* The next binding id is kept, so no id is handed out twice. */
 	assert_int_equal(stack_next_id(portset_stack(fx->ps, p9)), 2);
-	free(file_before);
-	free(file_after);
-	free(run_before);
-	free(run_after);
 }
 
 /* A digit key names an existing unnamed binding; a new one needs a name. */
 static void test_digit_key_must_exist(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct config_plan *plan = NULL;
 	struct fault f = FAULT_INIT;
 	struct state_doc d;
@@ -444,7 +423,7 @@ static void test_digit_key_must_exist(void **state)
 /* A port that changes type loses its bindings first and gets the document's. */
 static void test_type_change_with_bindings(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct config_plan *plan;
 	struct port *p;
 
@@ -465,7 +444,7 @@ static void test_type_change_with_bindings(void **state)
 /* An attached device is never deleted: the port goes, the device stays. */
 static void test_attached_port_detached(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 
 	assert_int_equal(memio_device_add(fx->m, "pa", true, true), 0);
 	apply_ok(fx, "{\"ports\":{\"pa\":{\"type\":\"tap\",\"attach\":true}}}");
@@ -478,7 +457,7 @@ static void test_attached_port_detached(void **state)
 /* The document is the whole state: a file on disk loads the same. */
 static void test_load_file(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	char *path = path_join(fx->dir, "config.json");
 	struct fault f = FAULT_INIT;
 	struct state_doc d;
@@ -501,7 +480,7 @@ static void test_load_file(void **state)
 /* A kernel changed behind paird's back (and not mended by itself) differs from the document. */
 static void test_drift_is_a_difference(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	static const char doc[] = "{\"ports\":{\"p0\":{\"type\":\"tap\",\"mtu\":1400,"
 				  "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}}}";
 	const struct link_change ch = { .up = -1, .mtu = 1200 };

@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "../../service/bindcfg.h"
-#include "../../service/capture.h"
 #include "../../service/log.h"
 #include "../../service/parse.h"
 #include "frame_check.h"
@@ -215,22 +214,13 @@ static const char *const sparse_bindings[] = {
 
 static void rig_bind(struct rig *r, int i, const char *spec)
 {
-	char text[512];
 	struct binding_config cfg;
 	struct fault f = FAULT_INIT;
-	json_error_t jerr;
-	json_t *doc;
-	size_t k;
+	json_t *doc = json_sq(spec);
 
-	for (k = 0; spec[k] && k < sizeof(text) - 1; k++)
-		text[k] = spec[k] == '\'' ? '"' : spec[k];
-	text[k] = '\0';
-	doc = json_loads(text, 0, &jerr);
-	if (!doc)
-		fail_msg("%s: %s", text, jerr.text);
 	if (bindcfg_from_json(doc, PORT_TAP, false, &cfg, &f) < 0 ||
 	    stack_bind(r->s[i], &cfg, NULL, &f) < 0)
-		fail_msg("%s: %s: %s", text, f.field, f.detail);
+		fail_msg("%s: %s: %s", spec, f.field, f.detail);
 	json_decref(doc);
 }
 
@@ -240,12 +230,7 @@ static void rig_open(struct rig *r)
 	r->m = memio_new();
 	assert_non_null(r->m);
 	r->penv.io = memio_io(r->m);
-	r->senv.budget = capture_budget_new(1 << 20);
-	assert_non_null(r->senv.budget);
-	r->senv.ring_bytes = 256 << 10; /* small: eviction happens */
-	r->senv.max_bindings = 32;
-	r->senv.scratch = malloc(PORT_FRAME_MAX);
-	assert_non_null(r->senv.scratch);
+	senv_init(&r->senv, 1 << 20, 256 << 10, 32); /* small rings: eviction happens */
 	for (int i = 0; i < RIG_PORTS; i++) {
 		struct port_config c = { .type = PORT_TAP };
 		struct fault f = FAULT_INIT;
@@ -274,9 +259,7 @@ static void rig_close(struct rig *r)
 		stack_free(r->s[i]);
 		port_free(r->p[i]);
 	}
-	assert_int_equal(capture_budget_used(r->senv.budget), 0);
-	capture_budget_free(r->senv.budget);
-	free(r->senv.scratch);
+	senv_fini(&r->senv);
 	assert_int_equal(memio_open_fds(r->m), 0);
 	memio_free(r->m);
 }

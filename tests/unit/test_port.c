@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../service/log.h"
 #include "../../service/loopshare.h"
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
@@ -78,12 +77,9 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->env.io = memio_io(fx->m);
+	fx->m = memio_env_new(&fx->env);
 	fx->env.on_event = on_event;
 	fx->env.event_arg = fx;
-	log_set_level(LOG_ERROR);
 	*state = fx;
 	return 0;
 }
@@ -159,17 +155,6 @@ static void admin_link(struct fx *fx, const char *name, int up, uint32_t mtu)
 
 	assert_non_null(ls);
 	assert_int_equal(fx->env.io.ops->link_set(fx->env.io.ctx, ls->ifindex, &ch), 0);
-}
-
-static void admin_addr(struct fx *fx, const char *name, const char *prefix)
-{
-	const struct link_state *ls = memio_link(fx->m, name);
-	struct ip_prefix p;
-	const char *why;
-
-	assert_non_null(ls);
-	assert_int_equal(prefix_parse(prefix, &p, &why), 0);
-	assert_int_equal(fx->env.io.ops->addr_set(fx->env.io.ctx, ls->ifindex, &p, true), 0);
 }
 
 static void push_frames(struct fx *fx, const char *name, unsigned n, size_t len, unsigned seed)
@@ -438,7 +423,7 @@ static void test_attach_undo_addresses(void **state)
 
 	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
 	admin_link(fx, "pre0", 0, 1400);
-	admin_addr(fx, "pre0", "198.18.0.1/24");
+	admin_addr_add(fx->m, "pre0", "198.18.0.1/24");
 	memcpy(mac0, memio_link(fx->m, "pre0")->mac, 6);
 
 	c.attach = true;
@@ -1446,7 +1431,7 @@ static void test_drift(void **state)
 
 	/* A device paird created holds only what paird put there. */
 	q = open_ok(fx, &none);
-	admin_addr(fx, "p1", "198.18.9.1/24");
+	admin_addr_add(fx->m, "p1", "198.18.9.1/24");
 	assert_int_equal(port_reconcile(q), 0);
 	assert_true(kernel_lists(q, "198.18.9.1/24"));
 	assert_int_equal(port_drift(q), PORT_DRIFT_ADDRESSES);

@@ -30,51 +30,16 @@
 #include "../../service/state.h"
 #include "support.h"
 
-struct fx {
-	struct memio *m;
-	char *dir, *path, *tmp;
-	struct portset *ps;
-};
-
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->dir = tmpdir_new();
-	fx->path = path_join(fx->dir, "state.json");
-	fx->tmp = path_join(fx->dir, "state.json.tmp");
-	log_set_level(LOG_ERROR);
-	*state = fx;
+	*state = ps_fx_new();
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	portset_free(fx->ps);
-	assert_int_equal(memio_open_fds(fx->m), 0);
-	memio_free(fx->m);
-	tmpdir_remove(fx->dir);
-	free(fx->path);
-	free(fx->tmp);
-	free(fx);
+	ps_fx_free(*state);
 	return 0;
-}
-
-/* A fresh port set on fx->path, restored; @max 0 is the default. */
-static void ps_start(struct fx *fx, unsigned max)
-{
-	struct fault f = FAULT_INIT;
-
-	portset_free(fx->ps);
-	fx->ps = portset_new(NULL, memio_io(fx->m), fx->path, max);
-	assert_non_null(fx->ps);
-	if (portset_restore(fx->ps, &f) != 0)
-		fail_msg("restore: %s", f.detail);
 }
 
 static struct port_config cfg_json(const char *text)
@@ -103,7 +68,7 @@ static struct port_config patch_json(const char *text)
 	return c;
 }
 
-static struct port *create_ok(struct fx *fx, const char *text)
+static struct port *create_ok(struct ps_fx *fx, const char *text)
 {
 	struct port_config c = cfg_json(text);
 	struct fault f = FAULT_INIT;
@@ -116,7 +81,7 @@ static struct port *create_ok(struct fx *fx, const char *text)
 }
 
 /* The state file as JSON; fails the test if it does not parse. */
-static json_t *state_doc(const struct fx *fx)
+static json_t *state_doc(const struct ps_fx *fx)
 {
 	json_error_t jerr;
 	json_t *doc = json_load_file(fx->path, JSON_REJECT_DUPLICATES, &jerr);
@@ -140,7 +105,7 @@ static json_t *state_port(json_t *doc, const char *name)
 	return NULL;
 }
 
-static size_t state_count(const struct fx *fx)
+static size_t state_count(const struct ps_fx *fx)
 {
 	json_t *doc = state_doc(fx);
 	size_t n = json_array_size(json_object_get(doc, "ports"));
@@ -150,12 +115,12 @@ static size_t state_count(const struct fx *fx)
 }
 
 /* From now on, writing the state file fails (its temp file's name is a directory). */
-static void break_state(struct fx *fx)
+static void break_state(struct ps_fx *fx)
 {
 	assert_int_equal(mkdir(fx->tmp, 0700), 0);
 }
 
-static void mend_state(struct fx *fx)
+static void mend_state(struct ps_fx *fx)
 {
 	assert_int_equal(rmdir(fx->tmp), 0);
 }
@@ -170,10 +135,10 @@ static void assert_internal(const struct fault *f)
 
 static void test_restore_missing_file(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	json_t *doc;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(portset_count(fx->ps), 0);
 	doc = state_doc(fx);
 	assert_int_equal(json_array_size(json_object_get(doc, "ports")), 0);
@@ -183,11 +148,11 @@ static void test_restore_missing_file(void **state)
 
 static void test_create_persists(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port *p0, *p1;
 	json_t *doc, *e;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p0 = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,"
 			   "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
 	p1 = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tun\"}");
@@ -217,14 +182,14 @@ static void test_create_persists(void **state)
 
 static void test_create_duplicate(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\"}");
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 	char *before, *after;
 	unsigned opens;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	before = file_read(fx->path, NULL);
 	opens = memio_calls(fx->m, MEMIO_OPEN);
@@ -243,13 +208,13 @@ static void test_create_duplicate(void **state)
 
 static void test_limit(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p2\",\"type\":\"tun\"}");
 	struct fault f = FAULT_INIT;
 	bool created;
 	struct port *p;
 
-	ps_start(fx, 2);
+	ps_fx_start(fx, 2);
 	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\"}");
 	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tun\"}");
 	/* The limit's own errno, not a taken name's EEXIST. */
@@ -272,7 +237,7 @@ static void test_limit(void **state)
 
 static void test_put(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1500,"
 					"\"addresses\":[\"198.18.0.1/24\"]}");
 	struct fault f = FAULT_INIT;
@@ -283,7 +248,7 @@ static void test_put(void **state)
 	bool created = false;
 	json_t *doc;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(portset_put(fx->ps, &c, &created, &p, &f), 0);
 	assert_true(created);
 	assert_non_null(p);
@@ -338,14 +303,14 @@ static void test_put(void **state)
 
 static void test_put_replaces_addresses(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
 	struct fault f = FAULT_INIT;
 	struct port *p;
 	bool created;
 	json_t *doc;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
 	assert_int_equal(memio_addr_count(fx->m, "p0"), 1);
 	/* PUT replaces: a body without addresses means none. */
@@ -359,13 +324,13 @@ static void test_put_replaces_addresses(void **state)
 
 static void test_patch_persists(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config patch = patch_json("{\"mtu\":9000,\"up\":false}");
 	struct fault f = FAULT_INIT;
 	struct port *p;
 	json_t *doc, *e;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
 	assert_int_equal(portset_patch(fx->ps, p, &patch, &f), 0);
 	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
@@ -390,10 +355,10 @@ static void test_patch_persists(void **state)
 
 static void test_delete_persists(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct fault f = FAULT_INIT;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
 	assert_int_equal(portset_delete(fx->ps, "p0", &f), 0);
@@ -407,10 +372,10 @@ static void test_delete_persists(void **state)
 
 static void test_delete_attached_keeps_device(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct fault f = FAULT_INIT;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
 	create_ok(fx, "{\"name\":\"pre0\",\"type\":\"tap\",\"attach\":true}");
 	assert_int_equal(portset_delete(fx->ps, "pre0", &f), 0);
@@ -422,13 +387,13 @@ static void test_delete_attached_keeps_device(void **state)
 
 static void test_create_save_fails(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 	char *before, *after;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	before = file_read(fx->path, NULL);
 	break_state(fx);
 	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
@@ -452,12 +417,12 @@ static void test_create_save_fails(void **state)
 /* A fault recorded before a failed save stays the one reported: the first error wins. */
 static void test_save_fails_first_fault_wins(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	break_state(fx);
 	fault_set(&f, FAULT_CONFLICT, EBUSY, "up", "recorded first");
 	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
@@ -471,12 +436,12 @@ static void test_save_fails_first_fault_wins(void **state)
 
 static void test_state_dir_removed(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(unlink(fx->path), 0);
 	assert_int_equal(rmdir(fx->dir), 0);
 	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
@@ -489,11 +454,11 @@ static void test_state_dir_removed(void **state)
 
 static void test_delete_save_fails(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct fault f = FAULT_INIT;
 	struct port *p;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	create_ok(fx, "{\"name\":\"a0\",\"type\":\"tun\"}");
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	create_ok(fx, "{\"name\":\"z0\",\"type\":\"tun\"}");
@@ -510,12 +475,12 @@ static void test_delete_save_fails(void **state)
 
 static void test_patch_save_fails(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config patch = patch_json("{\"mtu\":9000}");
 	struct fault f = FAULT_INIT;
 	struct port *p;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":1500}");
 	break_state(fx);
 	assert_true(portset_patch(fx->ps, p, &patch, &f) < 0);
@@ -526,7 +491,7 @@ static void test_patch_save_fails(void **state)
 
 static void test_patch_save_fails_unset_fields(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config patch = patch_json("{\"mtu\":9000,\"mac\":\"02:00:00:00:00:42\","
 					      "\"addresses\":[\"198.18.0.1/24\"]}");
 	struct fault f = FAULT_INIT;
@@ -534,7 +499,7 @@ static void test_patch_save_fails_unset_fields(void **state)
 	struct port *p;
 	json_t *before, *after;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	/* Created without mtu, mac or addresses: the undo must still restore them. */
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	memcpy(mac0, memio_link(fx->m, "p0")->mac, 6);
@@ -554,7 +519,7 @@ static void test_patch_save_fails_unset_fields(void **state)
 
 static void test_put_save_fails_same_device(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,"
 					"\"up\":false,\"addresses\":[\"198.18.0.1/24\"]}");
 	struct fault f = FAULT_INIT;
@@ -562,7 +527,7 @@ static void test_put_save_fails_same_device(void **state)
 	bool created;
 	json_t *before, *after;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	before = portcfg_to_json(port_config(p));
 	break_state(fx);
@@ -581,13 +546,13 @@ static void test_put_save_fails_same_device(void **state)
 
 static void test_put_save_fails_replace(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\"}");
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 	bool created;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\",\"mtu\":1400}");
 	break_state(fx);
 	assert_true(portset_put(fx->ps, &c, &created, &p, &f) < 0);
@@ -604,7 +569,7 @@ static void test_put_save_fails_replace(void **state)
 
 static void test_state_unwritable_at_restore(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	char *file = path_join(fx->dir, "plain");
 	char *path = path_join(file, "state.json");
 	struct fault f = FAULT_INIT;
@@ -651,7 +616,7 @@ static void test_state_unwritable_at_restore(void **state)
 
 static void test_no_state_path(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct fault f = FAULT_INIT;
 
 	fx->ps = portset_new(NULL, memio_io(fx->m), NULL, 0);
@@ -666,7 +631,7 @@ static void test_no_state_path(void **state)
 
 static void test_restore_recreates(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port *p;
 	json_t *doc;
 
@@ -675,7 +640,7 @@ static void test_restore_recreates(void **state)
 			     "\"mac\":\"02:00:00:00:00:42\","
 			     "\"addresses\":[\"198.18.0.1/24\",\"2001:DB8::1/64\"]},"
 			     "{\"name\":\"p1\",\"type\":\"tun\",\"packet_info\":true}]}");
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(portset_count(fx->ps), 2);
 	p = portset_at(fx->ps, 0);
 	assert_string_equal(port_name(p), "p0");
@@ -699,10 +664,10 @@ static void test_restore_recreates(void **state)
 
 static void test_restore_round_trip(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	json_t *want[3], *got;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	create_ok(fx,
 		  "{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":9000,\"mac\":\"02:00:00:00:00:42\","
 		  "\"addresses\":[\"198.18.0.1/24\"]}");
@@ -717,7 +682,7 @@ static void test_restore_round_trip(void **state)
 	fx->ps = NULL;
 	assert_false(memio_device_exists(fx->m, "p0"));
 	assert_true(memio_device_exists(fx->m, "pre0"));
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(portset_count(fx->ps), 3);
 	for (size_t i = 0; i < 3; i++) {
 		struct port *p = portset_at(fx->ps, i);
@@ -731,7 +696,8 @@ static void test_restore_round_trip(void **state)
 	assert_int_equal(memio_link(fx->m, "p0")->mtu, 9000);
 }
 
-static void restore_refused(struct fx *fx, const char *text, const char *field, const char *needle)
+static void restore_refused(struct ps_fx *fx, const char *text, const char *field,
+			    const char *needle)
 {
 	unsigned opens = memio_calls(fx->m, MEMIO_OPEN);
 	struct fault f = FAULT_INIT;
@@ -764,7 +730,7 @@ static void restore_refused(struct fx *fx, const char *text, const char *field, 
 
 static void test_restore_corrupt(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 
 	restore_refused(fx, "{\"format\":1,\"ports\":[", NULL, "corrupt");
 	restore_refused(fx, "", NULL, "corrupt");
@@ -800,7 +766,7 @@ static void test_restore_corrupt(void **state)
 
 static void test_restore_limit(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct fault f = FAULT_INIT;
 
 	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\"},"
@@ -813,7 +779,7 @@ static void test_restore_limit(void **state)
 /* --max-bindings holds for a state file too, at the first binding past it. */
 static void test_restore_bindings_limit(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct fault f = FAULT_INIT;
 
 	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
@@ -835,13 +801,13 @@ static void test_restore_bindings_limit(void **state)
  */
 static void test_restore_keeps_bindings_next_id_1(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	json_t *doc, *b;
 
 	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
 			     "\"bindings\":[{\"id\":4294967295,\"match\":{},"
 			     "\"handler\":\"count\"}],\"next_binding_id\":1}]}");
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	doc = state_doc(fx);
 	b = json_object_get(state_port(doc, "p0"), "bindings");
 	assert_int_equal(json_array_size(b), 1);
@@ -849,7 +815,7 @@ static void test_restore_keeps_bindings_next_id_1(void **state)
 			 4294967295LL);
 	json_decref(doc);
 	/* And again after a second restart. */
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	doc = state_doc(fx);
 	assert_int_equal(json_array_size(json_object_get(state_port(doc, "p0"), "bindings")), 1);
 	json_decref(doc);
@@ -858,14 +824,14 @@ static void test_restore_keeps_bindings_next_id_1(void **state)
 /* After id UINT32_MAX the next id wraps: what paird writes then must restore again. */
 static void test_restore_wrapped_next_id(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	json_t *doc, *pj;
 
 	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
 			     "\"bindings\":[{\"id\":4294967295,\"match\":{},"
 			     "\"handler\":\"count\"}]}]}");
-	ps_start(fx, 0);
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
+	ps_fx_start(fx, 0);
 	doc = state_doc(fx);
 	pj = state_port(doc, "p0");
 	assert_int_equal(json_array_size(json_object_get(pj, "bindings")), 1);
@@ -875,7 +841,7 @@ static void test_restore_wrapped_next_id(void **state)
 
 static void test_restore_missing_device(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c;
 	struct fault f = FAULT_INIT;
 	struct port *p;
@@ -885,7 +851,7 @@ static void test_restore_missing_device(void **state)
 	file_write(fx->path, "{\"format\":1,\"ports\":["
 			     "{\"name\":\"gone0\",\"type\":\"tap\",\"attach\":true,\"mtu\":9000},"
 			     "{\"name\":\"p1\",\"type\":\"tun\"}]}");
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(portset_count(fx->ps), 2);
 	p = portset_find(fx->ps, "gone0");
 	assert_non_null(p);
@@ -928,11 +894,11 @@ static void test_restore_missing_device(void **state)
 
 static void test_link_events(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port *p;
 	struct link_state ls;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
 	ls = *port_link(p);
@@ -950,14 +916,14 @@ static void test_link_events(void **state)
 
 static void test_patch_mtu_below_ipv6(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port *p;
 	struct port_config c;
 	struct fault f = FAULT_INIT;
 	unsigned sets;
 	char *before, *after;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\"]}");
 	before = file_read(fx->path, NULL);
 	sets = memio_calls(fx->m, MEMIO_LINK_SET);
@@ -986,14 +952,14 @@ static void test_patch_mtu_below_ipv6(void **state)
 
 static void test_create_put_mtu_below_ipv6(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"mtu\":576,"
 					"\"addresses\":[\"2001:db8::1/64\"]}");
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 	bool created;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
 	assert_int_equal(f.kind, FAULT_INVALID);
 	assert_string_equal(f.field, "mtu");
@@ -1016,7 +982,7 @@ static void test_create_put_mtu_below_ipv6(void **state)
 /* A state file from before the rule: the port is kept, in state error, with the rule as reason. */
 static void test_restore_mtu_below_ipv6(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c;
 	struct fault f = FAULT_INIT;
 	struct port *p;
@@ -1025,7 +991,7 @@ static void test_restore_mtu_below_ipv6(void **state)
 	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\","
 			     "\"mtu\":576,\"addresses\":[\"2001:db8::1/64\"]},"
 			     "{\"name\":\"p1\",\"type\":\"tun\"}]}");
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = portset_find(fx->ps, "p0");
 	assert_non_null(p);
 	assert_int_equal(port_state(p), PORT_STATE_ERROR);
@@ -1044,14 +1010,14 @@ static void test_restore_mtu_below_ipv6(void **state)
 /* PUT "attach" over paird's own device: refused before the device is released. */
 static void test_put_attach_own_device(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c;
 	struct fault f = FAULT_INIT;
 	struct port *p, *q;
 	bool created;
 	int ifindex;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\","
 			  "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
 	ifindex = port_ifindex(p);
@@ -1074,7 +1040,7 @@ static void test_put_attach_own_device(void **state)
  */
 static void test_put_error_port_save_fails(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c;
 	struct fault f = FAULT_INIT;
 	struct port *p, *q = NULL;
@@ -1083,7 +1049,7 @@ static void test_put_error_port_save_fails(void **state)
 	/* Someone else held the name at start: p0 could not be created. */
 	assert_int_equal(memio_device_add(fx->m, "p0", true, false), 0);
 	file_write(fx->path, "{\"format\":1,\"ports\":[{\"name\":\"p0\",\"type\":\"tap\"}]}");
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = portset_find(fx->ps, "p0");
 	assert_int_equal(port_state(p), PORT_STATE_ERROR);
 	assert_int_equal(memio_device_delete(fx->m, "p0"), 0);
@@ -1102,14 +1068,14 @@ static void test_put_error_port_save_fails(void **state)
 /* A capture binding whose state write fails gives its ring back to --capture-memory. */
 static void test_bind_save_fails_releases_ring(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct binding_config bc;
 	struct fault f = FAULT_INIT;
 	struct binding *b = NULL;
 	struct port *p;
 	json_t *doc;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	doc = json_loads("{\"handler\":\"capture\"}", 0, NULL);
 	assert_int_equal(bindcfg_from_json(doc, PORT_TAP, false, &bc, &f), 0);
@@ -1131,13 +1097,13 @@ static void test_bind_save_fails_releases_ring(void **state)
 /* ENXIO while reopening is the kernel's failure, not "no such port"; the old port comes back whole. */
 static void test_put_kernel_errno_not_404(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c;
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 	bool created;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\","
 		      "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
 	c = cfg_json("{\"name\":\"p0\",\"type\":\"tap\",\"packet_info\":true,"
@@ -1156,11 +1122,11 @@ static void test_put_kernel_errno_not_404(void **state)
 /* An address event puts back a configured address removed outside paird. */
 static void test_link_event_readds(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct link_state ls = { .addr_event = true };
 	struct port *p;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\"]}");
 	assert_int_equal(memio_addr_remove(fx->m, "p0", "2001:db8::1/64"), 0);
 	ls.ifindex = port_ifindex(p);
@@ -1173,7 +1139,7 @@ static void test_link_event_readds(void **state)
 /* An attach whose creation cannot be saved gives the administrator's link back as it was. */
 static void test_attach_save_fails_link_back(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c;
 	struct link_change ch = { .up = 0, .mtu = 1400 };
 	struct fault f = FAULT_INIT;
@@ -1184,17 +1150,8 @@ static void test_attach_save_fails_link_back(void **state)
 	assert_int_equal(memio_device_add(fx->m, "pre0", true, true), 0);
 	assert_int_equal(memio_link_change(fx->m, "pre0", &ch), 0);
 	/* The administrator's own address, which paird lists too. */
-	{
-		struct port_io io = memio_io(fx->m);
-		struct ip_prefix pfx;
-		const char *why;
-
-		assert_int_equal(prefix_parse("198.18.0.1/24", &pfx, &why), 0);
-		assert_int_equal(
-			io.ops->addr_set(io.ctx, memio_link(fx->m, "pre0")->ifindex, &pfx, true),
-			0);
-	}
-	ps_start(fx, 0);
+	admin_addr_add(fx->m, "pre0", "198.18.0.1/24");
+	ps_fx_start(fx, 0);
 	c = cfg_json("{\"name\":\"pre0\",\"type\":\"tap\",\"attach\":true,\"mtu\":9000,"
 		     "\"up\":true,\"mac\":\"02:00:00:00:00:42\","
 		     "\"addresses\":[\"198.18.0.1/24\",\"2001:db8::1/64\"]}");
@@ -1215,12 +1172,12 @@ static void test_attach_save_fails_link_back(void **state)
 /* Lost notifications (ENOBUFS): every link is read again and lost addresses come back. */
 static void test_link_events_lost(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct link_state all = { .ifindex = 0, .addr_event = true };
 	struct link_change down = { .up = 0 };
 	struct port *p, *q;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"198.18.0.1/24\"]}");
 	q = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
 	assert_int_equal(memio_link_change(fx->m, "p0", &down), 0);
@@ -1248,7 +1205,7 @@ static struct binding_config bind_json(enum port_type t, const char *text)
 	return bc;
 }
 
-static struct binding *bind_ok(struct fx *fx, struct port *p, const char *text)
+static struct binding *bind_ok(struct ps_fx *fx, struct port *p, const char *text)
 {
 	struct binding_config bc = bind_json(PORT_TAP, text);
 	struct fault f = FAULT_INIT;
@@ -1260,7 +1217,7 @@ static struct binding *bind_ok(struct fx *fx, struct port *p, const char *text)
 }
 
 /* The state file's text, to show that a call did not write it. */
-static char *state_text(const struct fx *fx)
+static char *state_text(const struct ps_fx *fx)
 {
 	json_t *doc = state_doc(fx);
 	char *t = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
@@ -1271,7 +1228,7 @@ static char *state_text(const struct fx *fx)
 
 static void test_binding_names(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct binding_config bc;
 	struct fault f = FAULT_INIT;
 	struct binding *b;
@@ -1279,7 +1236,7 @@ static void test_binding_names(void **state)
 	json_t *doc, *bs;
 	uint32_t id;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	bind_ok(fx, p, "{\"handler\":\"count\"}");
 	b = bind_ok(fx, p,
@@ -1324,7 +1281,7 @@ static void test_binding_names(void **state)
 	json_decref(doc);
 
 	/* A restart brings the name back with its id. */
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = portset_find(fx->ps, "p0");
 	b = portset_find_binding(fx->ps, p, "dns");
 	assert_non_null(b);
@@ -1336,7 +1293,7 @@ static void test_binding_names(void **state)
 /* A state file of an older paird (no names) loads; one with a name twice on a port does not. */
 static void test_restore_binding_names(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct portset *ps;
 	struct fault f = FAULT_INIT;
 	FILE *fp;
@@ -1348,7 +1305,7 @@ static void test_restore_binding_names(void **state)
 	      "\"next_binding_id\":2}]}",
 	      fp);
 	fclose(fp);
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(stack_count(portset_stack(fx->ps, portset_find(fx->ps, "p0"))), 1);
 
 	portset_free(fx->ps);
@@ -1376,7 +1333,7 @@ static void test_restore_binding_names(void **state)
  */
 static void test_bind_put_keeps_dispatch_order(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct binding_config bc;
 	struct fault f = FAULT_INIT;
 	struct binding *a = NULL, *b;
@@ -1386,7 +1343,7 @@ static void test_bind_put_keeps_dispatch_order(void **state)
 	struct stack *s;
 	struct port *p;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\",\"up\":true}");
 	bc = bind_json(PORT_TAP, "{\"handler\":\"capture\"}");
 	memcpy(bc.name, "first", 6);
@@ -1411,7 +1368,7 @@ static void test_bind_put_keeps_dispatch_order(void **state)
 
 static void test_bind_put(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct binding_config bc;
 	struct fault f = FAULT_INIT;
 	struct binding *b = NULL, *b2 = NULL;
@@ -1420,7 +1377,7 @@ static void test_bind_put(void **state)
 	char *before, *after;
 	struct port *p;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tap\"}");
 	bind_ok(fx, p, "{\"handler\":\"count\"}");
 	bc = bind_json(PORT_TAP, "{\"match\":{\"ethertype\":2048,\"ip_protocol\":17,"
@@ -1502,7 +1459,7 @@ static void test_bind_put(void **state)
 	assert_int_equal(f.kind, FAULT_NOT_FOUND);
 
 	/* The replace survives a restart. */
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = portset_find(fx->ps, "p0");
 	b = portset_find_binding(fx->ps, p, "dns");
 	assert_int_equal(b->cfg.id, 2);
@@ -1511,14 +1468,14 @@ static void test_bind_put(void **state)
 
 static void test_versions(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct port_config c;
 	struct fault f = FAULT_INIT;
 	struct binding *b;
 	struct port *p;
 	uint64_t v0, v1, v2;
 
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	v0 = portset_version(fx->ps);
 	/* Seeded from the clock (µs): far above any count of changes, exact as a JS number. */
 	assert_true(v0 > 1000000000ull * 1000000ull);
@@ -1548,7 +1505,7 @@ static void test_versions(void **state)
 	p = create_ok(fx, "{\"name\":\"p1\",\"type\":\"tap\"}");
 	bind_ok(fx, p, "{\"handler\":\"count\"}");
 	v2 = portset_version(fx->ps);
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	p = portset_find(fx->ps, "p1");
 	assert_true(portset_port_version(fx->ps, p) > v2);
 	assert_true(stack_at(portset_stack(fx->ps, p), 0)->version >
@@ -1561,7 +1518,7 @@ static void test_versions(void **state)
  */
 static void test_put_patch_noop(void **state)
 {
-	struct fx *fx = *state;
+	struct ps_fx *fx = *state;
 	struct events *ev = events_new(64);
 	struct port_config c, patch;
 	struct fault f = FAULT_INIT;
@@ -1572,7 +1529,7 @@ static void test_put_patch_noop(void **state)
 	bool created;
 
 	assert_non_null(ev);
-	ps_start(fx, 0);
+	ps_fx_start(fx, 0);
 	assert_int_equal(portset_set_events(fx->ps, ev, 0), 0);
 	/* POST without mtu: the same configuration as a PUT without one. */
 	p = create_ok(fx, "{\"name\":\"p0\",\"type\":\"tun\",\"addresses\":"

@@ -31,7 +31,6 @@
 #include "../../service/bindcfg.h"
 #include "../../service/build.h"
 #include "../../service/capture.h"
-#include "../../service/log.h"
 #include "../../service/parse.h"
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
@@ -124,16 +123,8 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	log_set_level(LOG_ERROR);
-	fx->m = memio_new();
-	assert_non_null(fx->m);
-	fx->penv.io = memio_io(fx->m);
-	fx->senv.budget = capture_budget_new(4u << 20);
-	assert_non_null(fx->senv.budget);
-	fx->senv.ring_bytes = 1u << 20;
-	fx->senv.max_bindings = 16;
-	fx->senv.scratch = malloc(PORT_FRAME_MAX);
-	assert_non_null(fx->senv.scratch);
+	fx->m = memio_env_new(&fx->penv);
+	senv_init(&fx->senv, 4u << 20, 1u << 20, 16);
 	fx->senv.lookup = fx_lookup;
 	fx->senv.lookup_arg = fx;
 	*state = fx;
@@ -153,11 +144,8 @@ static int teardown(void **state)
 
 	for (size_t i = 0; i < fx->n; i++)
 		dut_close(&fx->d[i]);
-	/* Every ring gave its bytes back. */
-	assert_int_equal(capture_budget_used(fx->senv.budget), 0);
+	senv_fini(&fx->senv); /* every ring gave its bytes back */
 	assert_int_equal(memio_open_fds(fx->m), 0);
-	capture_budget_free(fx->senv.budget);
-	free(fx->senv.scratch);
 	memio_free(fx->m);
 	free(fx);
 	return 0;
@@ -193,27 +181,10 @@ static struct dut *tap_open(struct fx *fx, const char *name)
 	return dut_open(fx, name, PORT_TAP, false, false);
 }
 
-/* @text with every ' turned into ", so JSON reads well in C strings. */
-static json_t *jq(const char *text)
-{
-	char buf[1024];
-	json_error_t jerr;
-	json_t *doc;
-	size_t i;
-
-	for (i = 0; text[i] && i < sizeof(buf) - 1; i++)
-		buf[i] = text[i] == '\'' ? '"' : text[i];
-	buf[i] = '\0';
-	doc = json_loads(buf, JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc)
-		fail_msg("bad test JSON %s: %s", buf, jerr.text);
-	return doc;
-}
-
 static int bind_try(struct dut *d, const char *spec, struct binding **out, struct fault *f)
 {
 	struct binding_config cfg;
-	json_t *doc = jq(spec);
+	json_t *doc = json_sq(spec);
 	int ret = bindcfg_from_json(doc, d->type, false, &cfg, f);
 
 	json_decref(doc);
