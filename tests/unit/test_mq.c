@@ -162,6 +162,17 @@ static void run_bind(struct run *r)
 			  "{\"match\":{\"ip_protocol\":17,\"udp_port\":11},\"handler\":\"count\"}");
 }
 
+/* @n bytes at @buf onto queue @q of @name, read by that queue's turn. */
+static void push_read(struct fx *fx, struct run *r, const char *name, unsigned q,
+		      const uint8_t *buf, size_t n)
+{
+	assert_int_equal(memio_push_queue(fx->m, name, q, buf, n), 0);
+	if (q == 0)
+		port_read_ready(r->p);
+	else
+		port_queue_read_ready(r->p, q);
+}
+
 /* Frame i goes to queue i % queues, read by that queue's turn as it would be. */
 static void run_traffic(struct fx *fx, struct run *r, const char *name, unsigned queues)
 {
@@ -171,11 +182,7 @@ static void run_traffic(struct fx *fx, struct run *r, const char *name, unsigned
 		size_t n = traffic_frame(buf, i);
 		unsigned q = i % queues;
 
-		assert_int_equal(memio_push_queue(fx->m, name, q, buf, n), 0);
-		if (q == 0)
-			port_read_ready(r->p);
-		else
-			port_queue_read_ready(r->p, q);
+		push_read(fx, r, name, q, buf, n);
 	}
 	port_queues_service(r->p);
 }
@@ -291,19 +298,25 @@ static struct port_counters expect_same_runs(struct fx *fx, struct run *one, str
 	return c1;
 }
 
+/* Tuns "one" (1 queue) and "two" (2 queues), each with a stack and run_bind()'s bindings. */
+static void run_pair(struct fx *fx, struct run *one, struct run *two, bool vnet_hdr)
+{
+	one->p = tun_open_with(fx, "one", 1, vnet_hdr);
+	two->p = tun_open_with(fx, "two", 2, vnet_hdr);
+	one->s = stack_new(&fx->senv, one->p);
+	two->s = stack_new(&fx->senv, two->p);
+	assert_non_null(one->s);
+	assert_non_null(two->s);
+	run_bind(one);
+	run_bind(two);
+}
+
 static void test_same_as_one_queue(void **state)
 {
 	struct fx *fx = *state;
 	struct run one = { 0 }, two = { 0 };
 
-	one.p = tun_open(fx, "one", 1);
-	two.p = tun_open(fx, "two", 2);
-	one.s = stack_new(&fx->senv, one.p);
-	two.s = stack_new(&fx->senv, two.p);
-	assert_non_null(one.s);
-	assert_non_null(two.s);
-	run_bind(&one);
-	run_bind(&two);
+	run_pair(fx, &one, &two, false);
 	run_traffic(fx, &one, "one", 1);
 	run_traffic(fx, &two, "two", 2);
 
@@ -396,11 +409,7 @@ static void run_vnet_traffic(struct fx *fx, struct run *r, const char *name, uns
 		size_t n = vnet_frame(buf, i);
 		unsigned q = (i + i / 6) % queues;
 
-		assert_int_equal(memio_push_queue(fx->m, name, q, buf, n), 0);
-		if (q == 0)
-			port_read_ready(r->p);
-		else
-			port_queue_read_ready(r->p, q);
+		push_read(fx, r, name, q, buf, n);
 	}
 	port_queues_service(r->p);
 }
@@ -420,16 +429,9 @@ static void test_vnet_hdr_same_as_one_queue(void **state)
 	struct port_counters c;
 	unsigned supers = 0, bad = 0;
 
-	one.p = tun_open_with(fx, "one", 1, true);
-	two.p = tun_open_with(fx, "two", 2, true);
+	run_pair(fx, &one, &two, true);
 	assert_true(memio_vnet_hdr(fx->m, "two"));
 	assert_int_equal(memio_offloads(fx->m, "two"), memio_offloads(fx->m, "one"));
-	one.s = stack_new(&fx->senv, one.p);
-	two.s = stack_new(&fx->senv, two.p);
-	assert_non_null(one.s);
-	assert_non_null(two.s);
-	run_bind(&one);
-	run_bind(&two);
 	run_vnet_traffic(fx, &one, "one", 1);
 	run_vnet_traffic(fx, &two, "two", 2);
 
