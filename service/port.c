@@ -61,17 +61,32 @@ struct port {
 	int in_callback;   /* depth of our own callbacks on the stack */
 	bool free_pending; /* port_free() ran inside a callback */
 	bool backlog;	   /* the last read turn left frames waiting */
-	uint8_t *buf;	   /* PORT_VNET_READ_MAX bytes */
+	uint8_t *buf;	   /* the read size: PORT_VNET_READ_MAX or PORT_FRAME_MAX bytes */
 	uint8_t *tx;	   /* vnet_hdr: a frame to write behind its header */
 	/* Queues 1..N-1 of a multi-queue port (queue.h); NULL with one queue. */
 	struct queues *qs;
 	struct port_counters *sum; /* port_counters() of a multi-queue port */
 };
 
-static const struct {
+/* A flag and its name, as the kernel's headers spell it. */
+struct flag_name {
 	unsigned int flag;
 	const char *name;
-} offload_names[] = {
+};
+
+/* The names of the @flags set, in @table's order, at most @max of them into @names. */
+static size_t flag_names(const struct flag_name *table, size_t n_table, unsigned int flags,
+			 const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_table; i++)
+		if ((flags & table[i].flag) && n < max)
+			names[n++] = table[i].name;
+	return n;
+}
+
+static const struct flag_name offload_names[] = {
 	{ TUN_F_CSUM, "TUN_F_CSUM" }, { TUN_F_TSO4, "TUN_F_TSO4" },
 	{ TUN_F_TSO6, "TUN_F_TSO6" }, { TUN_F_TSO_ECN, "TUN_F_TSO_ECN" },
 	{ TUN_F_USO4, "TUN_F_USO4" }, { TUN_F_USO6, "TUN_F_USO6" },
@@ -79,18 +94,11 @@ static const struct {
 
 size_t port_offload_names(unsigned int offloads, const char **names, size_t max)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof(offload_names) / sizeof(offload_names[0]); i++)
-		if ((offloads & offload_names[i].flag) && n < max)
-			names[n++] = offload_names[i].name;
-	return n;
+	return flag_names(offload_names, sizeof(offload_names) / sizeof(offload_names[0]), offloads,
+			  names, max);
 }
 
-static const struct {
-	unsigned int flag;
-	const char *name;
-} tun_flag_names[] = {
+static const struct flag_name tun_flag_names[] = {
 	{ IFF_TUN, "IFF_TUN" },
 	{ IFF_TAP, "IFF_TAP" },
 	{ IFF_NO_PI, "IFF_NO_PI" },
@@ -104,12 +112,8 @@ static const struct {
 
 size_t port_tun_flag_names(unsigned int flags, const char **names, size_t max)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof(tun_flag_names) / sizeof(tun_flag_names[0]); i++)
-		if ((flags & tun_flag_names[i].flag) && n < max)
-			names[n++] = tun_flag_names[i].name;
-	return n;
+	return flag_names(tun_flag_names, sizeof(tun_flag_names) / sizeof(tun_flag_names[0]), flags,
+			  names, max);
 }
 
 static const char *const state_names[] = {
@@ -157,7 +161,8 @@ static struct port *port_alloc(const struct port_env *env, const struct port_con
 
 	if (!p)
 		return NULL;
-	p->buf = malloc(PORT_VNET_READ_MAX);
+	/* A read's size: a super-frame's only where one may come. */
+	p->buf = malloc(cfg->vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX);
 	if (cfg->vnet_hdr)
 		p->tx = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
 	if (!p->buf || (cfg->vnet_hdr && !p->tx)) {
@@ -1114,18 +1119,12 @@ int port_write(struct port *p, const void *frame, size_t len)
 	if (p->fd < 0)
 		return p->state == PORT_STATE_GONE ? -ENODEV : -EBADF;
 	if (p->cfg.vnet_hdr) {
-		size_t pi = p->cfg.packet_info ? PI_HDR_LEN : 0;
-
-		if (len > PORT_FRAME_MAX || len < pi) {
+		len = vnet_output(p->tx, frame, len, p->cfg.packet_info ? PI_HDR_LEN : 0);
+		if (!len) {
 			p->c.write_errors[errno_slot(EMSGSIZE)]++;
 			return -EMSGSIZE;
 		}
-		/* tun reads [packet info][virtio-net header][frame]; a zero header asks nothing. */
-		memcpy(p->tx, frame, pi);
-		memset(p->tx + pi, 0, GSO_VNET_HDR_LEN);
-		memcpy(p->tx + pi + GSO_VNET_HDR_LEN, (const uint8_t *)frame + pi, len - pi);
 		frame = p->tx;
-		len += GSO_VNET_HDR_LEN;
 	}
 	do
 		n = OPS(p)->write(IOCTX(p), p->fd, frame, len);

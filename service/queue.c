@@ -435,17 +435,12 @@ int queues_write(struct queues *qs, unsigned qi, const void *frame, size_t len)
 	int tries = 0;
 
 	if (qs->vnet) {
-		/* As port_write(): tun reads [packet info][virtio-net header][frame]. */
-		if (len > PORT_FRAME_MAX || len < qs->pi) {
+		len = vnet_output(q->tx, frame, len, qs->pi);
+		if (!len) {
 			QUEUE_CTR_ADD(q->c.write_errors[errno_slot(EMSGSIZE)], 1);
 			return -EMSGSIZE;
 		}
-		memcpy(q->tx, frame, qs->pi);
-		memset(q->tx + qs->pi, 0, GSO_VNET_HDR_LEN);
-		memcpy(q->tx + qs->pi + GSO_VNET_HDR_LEN, (const uint8_t *)frame + qs->pi,
-		       len - qs->pi);
 		frame = q->tx;
-		len += GSO_VNET_HDR_LEN;
 	}
 	do
 		n = qs->io.ops->write(qs->io.ctx, q->fd, frame, len);

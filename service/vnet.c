@@ -14,6 +14,16 @@
 #include "gso.h"
 #include "queue.h"
 
+size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi)
+{
+	if (len > PORT_FRAME_MAX || len < pi)
+		return 0;
+	memcpy(tx, frame, pi);
+	memset(tx + pi, 0, GSO_VNET_HDR_LEN);
+	memcpy(tx + pi + GSO_VNET_HDR_LEN, (const uint8_t *)frame + pi, len - pi);
+	return len + GSO_VNET_HDR_LEN;
+}
+
 /*
  * One read: the header goes, the packet information is moved up against
  * the frame (4 bytes), and each logical datagram of the frame reaches @fn

@@ -39,4 +39,13 @@ typedef bool (*vnet_dgram_fn)(void *arg, const uint8_t *frame, size_t len, unsig
 void vnet_input(uint8_t *buf, size_t n, size_t pi, enum frame_link link, bool reads,
 		struct port_counters *c, vnet_dgram_fn fn, void *arg);
 
+/*
+ * A frame of @len bytes (@pi of packet information first) as tun reads it
+ * from a vnet_hdr port: [packet information][virtio-net header][frame],
+ * the header zero (it asks nothing), into @tx, which holds PORT_FRAME_MAX +
+ * GSO_VNET_HDR_LEN bytes. Returns the bytes to write, 0 when @len is over
+ * PORT_FRAME_MAX or under @pi.
+ */
+size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi);
+
 #endif

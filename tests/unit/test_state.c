@@ -550,10 +550,23 @@ static void write_matches_dump(struct fx *fx, const char *text)
 	state_doc_free(&d);
 }
 
+/* A state document of one tap port p0 with @n count bindings on UDP ports 10000 on. */
+static json_t *count_bindings_doc(int n)
+{
+	json_t *many = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(many, json_pack("{s:i, s:{s:i, s:i, s:i}, s:s}", "id", i + 1,
+						      "match", "ethertype", 2048, "ip_protocol", 17,
+						      "udp_port", 10000 + i, "handler", "count"));
+	return json_pack("{s:i, s:[{s:s, s:s, s:o}]}", "format", 1, "ports", "name", "p0", "type",
+			 "tap", "bindings", many);
+}
+
 static void test_write_streams_same_bytes(void **state)
 {
 	struct fx *fx = *state;
-	json_t *many = json_array(), *doc;
+	json_t *doc;
 	char *text;
 
 	write_matches_dump(fx, "{\"format\":1,\"ports\":[]}");
@@ -575,12 +588,7 @@ static void test_write_streams_same_bytes(void **state)
 		    "\"handler\":\"echo\"}],\"next_binding_id\":9},"
 		    "{\"name\":\"t0\",\"type\":\"tun\",\"packet_info\":true,\"next_binding_id\":4},"
 		    "{\"name\":\"t1\",\"type\":\"tun\"}]}");
-	for (int i = 0; i < 600; i++)
-		json_array_append_new(many, json_pack("{s:i, s:{s:i, s:i, s:i}, s:s}", "id", i + 1,
-						      "match", "ethertype", 2048, "ip_protocol", 17,
-						      "udp_port", 10000 + i, "handler", "count"));
-	doc = json_pack("{s:i, s:[{s:s, s:s, s:o}]}", "format", 1, "ports", "name", "p0", "type",
-			"tap", "bindings", many);
+	doc = count_bindings_doc(600);
 	text = json_dumps(doc, JSON_COMPACT);
 	write_matches_dump(fx, text);
 	free(text);
@@ -597,16 +605,11 @@ static void test_write_memory_bounded(void **state)
 {
 	struct fx *fx = *state;
 	struct state_limits big = { 8, 4096 };
-	json_t *many = json_array(), *doc;
+	json_t *doc;
 	struct fault f = FAULT_INIT;
 	struct state_doc d;
 
-	for (int i = 0; i < 2000; i++)
-		json_array_append_new(many, json_pack("{s:i, s:{s:i, s:i, s:i}, s:s}", "id", i + 1,
-						      "match", "ethertype", 2048, "ip_protocol", 17,
-						      "udp_port", 10000 + i, "handler", "count"));
-	doc = json_pack("{s:i, s:[{s:s, s:s, s:o}]}", "format", 1, "ports", "name", "p0", "type",
-			"tap", "bindings", many);
+	doc = count_bindings_doc(2000);
 	assert_int_equal(state_decode(doc, "s.json", &big, &d, &f), 0);
 #if ALLOC_TRACKING
 	in_use = peak = 0;
