@@ -120,6 +120,25 @@ static inline bool gso_cuts(const struct gso_iter *it)
 	return it->kind != 0;
 }
 
+/*
+ * The segments gso_next() has yet to produce, counted without building
+ * them: how many, and their bytes in all into *@bytes (each is hlen plus
+ * its share of the payload). gso_skip() then drops them.
+ */
+static inline unsigned gso_rest(const struct gso_iter *it, uint64_t *bytes)
+{
+	unsigned n = it->kind ? it->n - it->i : 0;
+
+	*bytes = n ? (uint64_t)n * it->hlen + (it->end - it->off) : 0;
+	return n;
+}
+
+static inline void gso_skip(struct gso_iter *it)
+{
+	it->i = it->n;
+	it->off = it->end;
+}
+
 /* How many datagrams gso_next() produces in all. */
 static inline unsigned gso_count(const struct gso_iter *it)
 {

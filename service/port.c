@@ -47,6 +47,7 @@ struct port {
 	struct timespec created;
 	struct event *ev;
 	port_frame_fn sink;
+	port_train_fn train; /* the rest of a train at once (vnet_hdr) */
 	void *sink_arg;
 	bool sink_reads;   /* port_set_sink_reads() */
 	bool moved;	   /* the link moved to another network namespace */
@@ -1052,6 +1053,13 @@ static bool vnet_dgram(void *arg, const uint8_t *frame, size_t len, unsigned rx)
 	return p->fd >= 0;
 }
 
+static bool vnet_train(void *arg, uint64_t n, uint64_t bytes)
+{
+	struct port *p = arg;
+
+	return p->train && p->train(p, n, bytes, p->sink_arg);
+}
+
 void port_read_ready(struct port *p)
 {
 	size_t budget = p->env->read_budget ? p->env->read_budget : PORT_READ_BUDGET;
@@ -1086,7 +1094,8 @@ void port_read_ready(struct port *p)
 			spent += n > 0 ? (size_t)n : 1;
 			frames++;
 			vnet_input(p->buf, (size_t)n, p->cfg.packet_info ? PI_HDR_LEN : 0,
-				   port_frame_link(p), p->sink_reads, &p->c, vnet_dgram, p);
+				   port_frame_link(p), p->sink_reads, &p->c, vnet_dgram, vnet_train,
+				   p);
 			continue;
 		}
 		truncated = (size_t)n > PORT_FRAME_MAX;
@@ -1148,9 +1157,10 @@ bool port_peer_mac(const struct port *p, uint8_t mac[6])
 	return true;
 }
 
-void port_set_sink(struct port *p, port_frame_fn fn, void *arg)
+void port_set_sink(struct port *p, port_frame_fn fn, port_train_fn train, void *arg)
 {
 	p->sink = fn;
+	p->train = train;
 	p->sink_arg = arg;
 }
 
@@ -1249,11 +1259,11 @@ void port_resume(struct port *p)
 		queues_unlock(p->qs);
 }
 
-void port_set_queue_sink(struct port *p, port_queue_frame_fn fn, port_queue_drain_fn drain,
-			 void *arg)
+void port_set_queue_sink(struct port *p, port_queue_frame_fn fn, port_queue_train_fn train,
+			 port_queue_drain_fn drain, void *arg)
 {
 	if (p->qs)
-		queues_set_sink(p->qs, fn, drain, arg);
+		queues_set_sink(p->qs, fn, train, drain, arg);
 }
 
 int port_queue_write(struct port *p, unsigned q, const void *frame, size_t len)

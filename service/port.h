@@ -96,19 +96,28 @@ enum port_rx {
 	 */
 	PORT_RX_L4_CSUM_OK = 1 << 1,
 	/*
-	 * Only to a sink that reads no payload: the datagrams of one
-	 * super-frame, PORT_RX_LEAD on the first, PORT_RX_REPEAT on the
-	 * rest, which have the lead's headers but for their lengths, IPv4
-	 * id, TCP sequence number and flags, and checksums. What the sink
-	 * decided of the lead holds for every one of them (issue 11).
+	 * Only to a sink that reads no payload: the first datagram of a
+	 * super-frame, whose rest have its headers but for their lengths,
+	 * IPv4 id, TCP sequence number and flags, and checksums. What the
+	 * sink decided of it holds for every one of them: they follow in one
+	 * port_train_fn call, or one by one when the sink refuses that
+	 * (issue 11).
 	 */
 	PORT_RX_LEAD = 1 << 2,
-	PORT_RX_REPEAT = 1 << 3,
 };
 
 /* Called for every frame read, in the read callback; @rx: enum port_rx. */
 typedef void (*port_frame_fn)(struct port *port, const uint8_t *frame, size_t len, unsigned rx,
 			      void *arg);
+/*
+ * Only to a sink that reads no payload, right after the lead of a train
+ * (PORT_RX_LEAD): the rest of it, @n datagrams of @bytes in all, in one
+ * call, none of them built. Returns true when the sink counted them as it
+ * counted the lead; false, with nothing done, when it must see each one
+ * (the lead was not clean): they are then built and handed over one by
+ * one.
+ */
+typedef bool (*port_train_fn)(struct port *port, uint64_t n, uint64_t bytes, void *arg);
 
 struct port_env {
 	struct event_base *base; /* NULL: nobody polls; tests call port_read_ready() */
@@ -216,7 +225,8 @@ bool port_moved(const struct port *port);
 /* The kernel reported a change of the link (RTM_NEWLINK). */
 void port_link_update(struct port *port, const struct link_state *ls);
 
-void port_set_sink(struct port *port, port_frame_fn fn, void *arg);
+/* @train may be NULL: every datagram of a train then comes on its own. */
+void port_set_sink(struct port *port, port_frame_fn fn, port_train_fn train, void *arg);
 /*
  * Whether the sink reads frames' bytes beyond their headers (a capture, a
  * reply, a tap: the default) or only dispatches and counts them. A sink
@@ -271,9 +281,11 @@ void port_resume(struct port *port);
  */
 typedef bool (*port_queue_frame_fn)(void *arg, unsigned q, const uint8_t *frame, size_t len,
 				    unsigned rx);
+/* As port_train_fn, on queue @q's worker. */
+typedef bool (*port_queue_train_fn)(void *arg, unsigned q, uint64_t n, uint64_t bytes);
 typedef void (*port_queue_drain_fn)(void *arg, unsigned q);
-void port_set_queue_sink(struct port *port, port_queue_frame_fn fn, port_queue_drain_fn drain,
-			 void *arg);
+void port_set_queue_sink(struct port *port, port_queue_frame_fn fn, port_queue_train_fn train,
+			 port_queue_drain_fn drain, void *arg);
 /* From queue @q's worker (1..N-1): one frame on its own fd, counted on its own counters. */
 int port_queue_write(struct port *port, unsigned q, const void *frame, size_t len);
 /* Tests without a main event_base: a worker's read turn, and the main loop's turn. */

@@ -53,6 +53,7 @@ struct queues {
 	unsigned n;
 	int depth; /* queues_lock() nesting, main thread only */
 	queue_frame_fn frame;
+	queue_train_fn train;
 	queue_drain_fn drain;
 	void *arg;
 	bool sink_reads; /* queues_set_sink_reads() */
@@ -90,6 +91,14 @@ static bool vnet_dgram(void *arg, const uint8_t *frame, size_t len, unsigned rx)
 	return true;
 }
 
+static bool vnet_train(void *arg, uint64_t n, uint64_t bytes)
+{
+	struct queue *q = arg;
+	struct queues *qs = q->qs;
+
+	return qs->train && qs->train(qs->arg, q->index, n, bytes);
+}
+
 void queues_read_ready(struct queues *qs, unsigned qi)
 {
 	struct queue *q = &qs->q[qi - 1];
@@ -116,7 +125,7 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 		if (qs->vnet) {
 			spent += n > 0 ? (size_t)n : 1;
 			vnet_input(q->buf, (size_t)n, qs->pi, qs->link, qs->sink_reads, &q->c,
-				   vnet_dgram, q);
+				   vnet_dgram, vnet_train, q);
 			continue;
 		}
 		truncated = (size_t)n > PORT_FRAME_MAX;
@@ -326,6 +335,7 @@ void queues_free(struct queues *qs)
 	if (qs->servicing) {
 		qs->free_pending = true;
 		qs->frame = NULL;
+		qs->train = NULL;
 		qs->drain = NULL;
 		qs->report = NULL;
 		return;
@@ -385,10 +395,12 @@ void queues_halt(struct queues *qs)
 	queues_stop(qs);
 }
 
-void queues_set_sink(struct queues *qs, queue_frame_fn frame, queue_drain_fn drain, void *arg)
+void queues_set_sink(struct queues *qs, queue_frame_fn frame, queue_train_fn train,
+		     queue_drain_fn drain, void *arg)
 {
 	queues_lock(qs);
 	qs->frame = frame;
+	qs->train = train;
 	qs->drain = drain;
 	qs->arg = arg;
 	queues_unlock(qs);

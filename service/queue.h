@@ -83,6 +83,8 @@ struct queues;
  */
 typedef bool (*queue_frame_fn)(void *arg, unsigned q, const uint8_t *frame, size_t len,
 			       unsigned rx);
+/* The rest of a train, on worker @q (port_train_fn). */
+typedef bool (*queue_train_fn)(void *arg, unsigned q, uint64_t n, uint64_t bytes);
 /* Runs, in the main loop, what worker @q handed off. */
 typedef void (*queue_drain_fn)(void *arg, unsigned q);
 /* In the main loop: worker @q stopped reading on errno @err (EBADFD: the device is gone). */
@@ -119,7 +121,8 @@ void queues_unlock(struct queues *qs);
 void queues_halt(struct queues *qs);
 
 /* Sets the sinks (under queues_lock()): NULL @frame: frames are counted, not dispatched. */
-void queues_set_sink(struct queues *qs, queue_frame_fn frame, queue_drain_fn drain, void *arg);
+void queues_set_sink(struct queues *qs, queue_frame_fn frame, queue_train_fn train,
+		     queue_drain_fn drain, void *arg);
 /* Whether the sink reads payload (port_set_sink_reads()): true until told. */
 void queues_set_sink_reads(struct queues *qs, bool reads);
 

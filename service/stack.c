@@ -41,12 +41,12 @@
  */
 /*
  * What dispatch() decided of a frame: kept for the rest of a train
- * (PORT_RX_LEAD, PORT_RX_REPEAT) in the stack, or a lane, that read it.
+ * (PORT_RX_LEAD, port_train_fn) in the stack, or a lane, that read it.
  */
 struct dispatch_memo {
 	struct dnode *lists[LEVEL_COUNT]; /* the path's binding lists, k of them */
 	unsigned k, depth, node;
-	bool clean; /* well formed, no bad checksum, no fragment: repeat() may use it */
+	bool clean; /* well formed, no bad checksum, no fragment: train() may use it */
 };
 
 struct stack_lane {
@@ -175,6 +175,8 @@ static void binding_free(struct binding *b)
 static void lane_drain(struct stack *s, unsigned q);
 static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, unsigned rx,
 			   void *arg);
+static bool stack_train_mq(struct port *port, uint64_t n, uint64_t bytes, void *arg);
+static bool stack_queue_train(void *arg, unsigned q, uint64_t n, uint64_t bytes);
 
 /*
  * The one gate of every change to what a queue worker reads (queue.h, rule
@@ -208,8 +210,8 @@ void stack_free(struct stack *s)
 		return;
 	stack_pause(s);
 	if (s->port) {
-		port_set_sink(s->port, NULL, NULL);
-		port_set_queue_sink(s->port, NULL, NULL, NULL);
+		port_set_sink(s->port, NULL, NULL, NULL);
+		port_set_queue_sink(s->port, NULL, NULL, NULL, NULL);
 		port_resume(s->port);
 	}
 	s->paused = 0;
@@ -479,8 +481,8 @@ void stack_attach(struct stack *s, struct port *port)
 	stack_pause(s);
 	/* The port left behind must not go on feeding (or, once freed, outlive) us. */
 	if (old && old != port) {
-		port_set_sink(old, NULL, NULL);
-		port_set_queue_sink(old, NULL, NULL, NULL);
+		port_set_sink(old, NULL, NULL, NULL);
+		port_set_queue_sink(old, NULL, NULL, NULL, NULL);
 	}
 	stack_resume(s);
 	/* portset.c reserves first where a failure can still be answered; this is the rest. */
@@ -494,10 +496,12 @@ void stack_attach(struct stack *s, struct port *port)
 	if (!port)
 		return;
 	port_pause(port);
-	port_set_sink(port, mq ? stack_input_mq : stack_input, s);
+	port_set_sink(port, mq ? stack_input_mq : stack_input, mq ? stack_train_mq : stack_train,
+		      s);
 	port_set_sink_reads(port, s->taps || s->n_run);
 	if (mq)
-		port_set_queue_sink(port, stack_queue_input, stack_queue_drain, s);
+		port_set_queue_sink(port, stack_queue_input, stack_queue_train, stack_queue_drain,
+				    s);
 	port_resume(port);
 }
 
@@ -992,32 +996,36 @@ static struct port *lookup_none(void *arg, const char *name)
 static inline __attribute__((always_inline)) void count_outcome(struct stack_counters *c,
 								enum malformed malformed, bool ran,
 								unsigned depth, unsigned node,
-								const unsigned q)
+								uint64_t n, const unsigned q)
 {
 	if (malformed != MALFORMED_NONE)
-		CTR(q, c->malformed[malformed], 1);
+		CTR(q, c->malformed[malformed], n);
 	else if (ran)
-		CTR(q, c->matched, 1);
+		CTR(q, c->matched, n);
 	else if (depth == LEVEL_ROOT)
 		/*
 		 * No ethertype to dispatch on (an IEEE 802.3 frame, whose
 		 * type/length field is a length): the tree stopped at the
 		 * ethertype level, whatever bindings there are.
 		 */
-		CTR(q, c->unmatched[LEVEL_ETHERTYPE], 1);
+		CTR(q, c->unmatched[LEVEL_ETHERTYPE], n);
 	else
-		CTR(q, c->unmatched[node < depth ? node + 1 : depth], 1);
+		CTR(q, c->unmatched[node < depth ? node + 1 : depth], n);
 }
 
 /*
- * A PORT_RX_REPEAT frame (port.h) whose lead was clean (well formed, every
- * checksum good, no fragment): counted as the lead was, from what
- * dispatch() kept of it. The port hands trains only to a stack that runs
- * nothing but count bindings (no run(), no dispatch context: none is
- * made). False, and nothing done, when that does not hold.
+ * The rest of a train at once (port_train_fn): @n datagrams of @bytes in
+ * all, counted as dispatch() counted the lead, from what it kept of it:
+ * they differ from it only in lengths, IPv4 id, TCP sequence and flags,
+ * and checksums, none of which a dispatch decision or a count binding
+ * reads. The port hands trains only to a stack that runs nothing but
+ * count bindings (no run(), no taps), so their packets and bytes are all
+ * there is to add, in any order. False, and nothing done, when the lead
+ * was not clean (malformed, a bad checksum, a fragment): each is then
+ * dispatched on its own.
  */
-static inline __attribute__((always_inline)) bool repeat(struct stack *s, size_t len,
-							 const unsigned q, const bool mq)
+static inline __attribute__((always_inline)) bool train(struct stack *s, uint64_t n, uint64_t bytes,
+							const unsigned q, const bool mq)
 {
 	struct stack_lane *lane = q ? &s->lanes[q - 1] : NULL;
 	struct stack_counters *c = q ? &lane->c : &s->c;
@@ -1025,9 +1033,16 @@ static inline __attribute__((always_inline)) bool repeat(struct stack *s, size_t
 
 	if (!m->clean || s->n_run || s->taps)
 		return false;
-	if (m->k)
-		run_lists(m->lists, m->k, NULL, len, q, mq, lane);
-	count_outcome(c, MALFORMED_NONE, m->k > 0, m->depth, m->node, q);
+	for (unsigned j = 0; j < m->k; j++) {
+		for (uint32_t i = 0; i < m->lists[j]->n; i++) {
+			struct binding *b = m->lists[j]->b[i];
+			struct binding_counters *bc = mq ? &b->qc[q].c : &b->c;
+
+			CTR(mq, bc->packets, n);
+			CTR(mq, bc->bytes, bytes);
+		}
+	}
+	count_outcome(c, MALFORMED_NONE, m->k > 0, m->depth, m->node, n, q);
 	return true;
 }
 
@@ -1076,7 +1091,7 @@ static void dispatch_rx(struct stack *s, struct port *port, const uint8_t *frame
  * something of (@rx, enum port_rx: truncated, or cut from a super-frame)
  * takes dispatch_rx(), @special, so that a plain frame pays nothing for
  * what they need. What it decides of the lead of a train (PORT_RX_LEAD)
- * is kept for the rest (repeat()).
+ * is kept for the rest (train()).
  */
 static inline __attribute__((always_inline)) void dispatch(struct stack *s, struct port *port,
 							   const uint8_t *frame, size_t len,
@@ -1097,14 +1112,10 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 		dispatch_rx(s, port, frame, len, rx, q, mq);
 		return;
 	}
-	if (special && (rx & (PORT_RX_TRUNCATED | PORT_RX_REPEAT))) {
-		if (rx & PORT_RX_TRUNCATED) {
-			/* The tail is lost: nothing downstream could trust its lengths. */
-			CTR(q, c->malformed[MAL_truncated], 1);
-			return;
-		}
-		if (repeat(s, len, q, mq))
-			return;
+	if (special && (rx & PORT_RX_TRUNCATED)) {
+		/* The tail is lost: nothing downstream could trust its lengths. */
+		CTR(q, c->malformed[MAL_truncated], 1);
+		return;
 	}
 	frame_parse(frame, len, portcfg_frame_link(pc),
 		    (pc->strict ? PARSE_STRICT : 0) |
@@ -1138,7 +1149,7 @@ static inline __attribute__((always_inline)) void dispatch(struct stack *s, stru
 	node = path_lists(s, depth, key, lists, &k);
 	if (k)
 		run_lists(lists, k, &dc, len, q, mq, lane);
-	count_outcome(c, fi.malformed, k > 0, depth, node, q);
+	count_outcome(c, fi.malformed, k > 0, depth, node, 1, q);
 	if (special && (rx & PORT_RX_LEAD)) {
 		struct dispatch_memo *m = q ? &lane->memo : &s->memo;
 
@@ -1173,6 +1184,23 @@ static void stack_input_mq(struct port *port, const uint8_t *frame, size_t len, 
 			   void *arg)
 {
 	dispatch(arg, port, frame, len, rx, 0, true, false);
+}
+
+bool stack_train(struct port *port, uint64_t n, uint64_t bytes, void *arg)
+{
+	(void)port;
+	return train(arg, n, bytes, 0, false);
+}
+
+static bool stack_train_mq(struct port *port, uint64_t n, uint64_t bytes, void *arg)
+{
+	(void)port;
+	return train(arg, n, bytes, 0, true);
+}
+
+static bool stack_queue_train(void *arg, unsigned q, uint64_t n, uint64_t bytes)
+{
+	return train(arg, n, bytes, q, true);
 }
 
 bool stack_queue_input(void *arg, unsigned q, const uint8_t *frame, size_t len, unsigned rx)

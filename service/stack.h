@@ -125,6 +125,8 @@ struct timespec stack_since(const struct stack *s);
 
 /* The port's frame sink: parses and dispatches one frame. */
 void stack_input(struct port *port, const uint8_t *frame, size_t len, unsigned rx, void *arg);
+/* Its train sink (port_train_fn): the rest of a super-frame after its lead. */
+bool stack_train(struct port *port, uint64_t n, uint64_t bytes, void *arg);
 
 /*
  * Multi-queue ports (queue.h): the sink of queues 1..N-1, on a worker

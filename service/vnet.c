@@ -31,7 +31,7 @@ size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi)
  * header does not hold together is counted and dropped.
  */
 void vnet_input(uint8_t *buf, size_t n, size_t pi, enum frame_link link, bool reads,
-		struct port_counters *c, vnet_dgram_fn fn, void *arg)
+		struct port_counters *c, vnet_dgram_fn fn, vnet_train_fn train, void *arg)
 {
 	bool truncated = n > PORT_VNET_READ_MAX;
 	const uint8_t *seg;
@@ -81,7 +81,17 @@ void vnet_input(uint8_t *buf, size_t n, size_t pi, enum frame_link link, bool re
 		QUEUE_CTR_ADD(c->rx_bytes, m);
 		if (!fn(arg, seg, m, rx))
 			break;
-		if (rx & PORT_RX_LEAD)
-			rx ^= PORT_RX_LEAD | PORT_RX_REPEAT;
+		if (rx & PORT_RX_LEAD) {
+			uint64_t bytes;
+			unsigned rest = gso_rest(&it, &bytes);
+
+			/* The rest at once, never built, when the sink takes them so. */
+			if (rest && train(arg, rest, bytes)) {
+				QUEUE_CTR_ADD(c->rx_frames, rest);
+				QUEUE_CTR_ADD(c->rx_bytes, bytes);
+				gso_skip(&it);
+			}
+			rx &= ~(unsigned)PORT_RX_LEAD;
+		}
 	}
 }

@@ -24,6 +24,8 @@
  * drop the rest of the read (the port was closed from inside the callback).
  */
 typedef bool (*vnet_dgram_fn)(void *arg, const uint8_t *frame, size_t len, unsigned rx);
+/* The rest of a train after its lead, as port_train_fn: true when taken. */
+typedef bool (*vnet_train_fn)(void *arg, uint64_t n, uint64_t bytes);
 
 /*
  * The read of @n bytes (what read() returned: more than PORT_VNET_READ_MAX
@@ -31,13 +33,14 @@ typedef bool (*vnet_dgram_fn)(void *arg, const uint8_t *frame, size_t len, unsig
  * out as tun_put_user() writes them: [packet information, @pi bytes]
  * [virtio-net header][frame of @link]. @buf is used up. The datagrams go
  * to @fn in order, as a train when the sink @reads no payload
- * (port_set_sink_reads()); @c counts them (rx_frames, rx_bytes, truncated) and
+ * (port_set_sink_reads()), whose datagrams after the lead go to @train
+ * at once, unbuilt, when it takes them; @c counts them (rx_frames, rx_bytes, truncated) and
  * the super-frames (rx_gso_frames) and refused frames (rx_gso_bad), with
  * single-writer relaxed stores (queue.h, rule 1): @c has one writer, the
  * caller's thread.
  */
 void vnet_input(uint8_t *buf, size_t n, size_t pi, enum frame_link link, bool reads,
-		struct port_counters *c, vnet_dgram_fn fn, void *arg);
+		struct port_counters *c, vnet_dgram_fn fn, vnet_train_fn train, void *arg);
 
 /*
  * A frame of @len bytes (@pi of packet information first) as tun reads it

@@ -415,6 +415,56 @@ static void run_vnet_traffic(struct fx *fx, struct run *r, const char *name, uns
 }
 
 /*
+ * Count bindings alone on a vnet_hdr port with two queues: each queue
+ * counts the datagrams of a super-frame after its lead at once (trains,
+ * port_train_fn), never built. The same traffic through a port whose
+ * capture makes every datagram go through on its own gives the same
+ * counters: the port's, the stack's and each count binding's.
+ */
+static void test_vnet_hdr_trains(void **state)
+{
+	struct fx *fx = *state;
+	struct run tr = { 0 }, each = { 0 };
+	struct binding_counters a, b;
+	const char *const counts[] = {
+		"{\"match\":{},\"handler\":\"count\"}",
+		"{\"match\":{\"ip_protocol\":17,\"udp_port\":9},\"handler\":\"count\"}",
+		"{\"match\":{\"ip_protocol\":17},\"handler\":\"count\"}",
+	};
+
+	tr.p = tun_open_with(fx, "one", 2, true);
+	each.p = tun_open_with(fx, "two", 2, true);
+	tr.s = stack_new(&fx->senv, tr.p);
+	each.s = stack_new(&fx->senv, each.p);
+	assert_non_null(tr.s);
+	assert_non_null(each.s);
+	for (int i = 0; i < 3; i++) {
+		tr.b[i] = bind_ok(tr.s, counts[i]);
+		each.b[i] = bind_ok(each.s, counts[i]);
+	}
+	each.b[3] = bind_ok(each.s, "{\"match\":{},\"handler\":\"capture\"}");
+	run_vnet_traffic(fx, &tr, "one", 2);
+	run_vnet_traffic(fx, &each, "two", 2);
+
+	assert_true(port_counters(tr.p)->rx_frames > 2 * VNET_TRAFFIC);
+	assert_true(port_queue_rx_frames(tr.p, 1) > VNET_TRAFFIC / 2);
+	assert_memory_equal(port_counters(tr.p), port_counters(each.p),
+			    sizeof(struct port_counters));
+	assert_memory_equal(stack_counters(tr.s), stack_counters(each.s),
+			    sizeof(struct stack_counters));
+	for (int i = 0; i < 3; i++) {
+		binding_counters_sum(tr.b[i], &a);
+		binding_counters_sum(each.b[i], &b);
+		assert_memory_equal(&a, &b, sizeof(a));
+		assert_true(a.packets > 0);
+	}
+	stack_free(tr.s);
+	stack_free(each.s);
+	port_free(tr.p);
+	port_free(each.p);
+}
+
+/*
  * A vnet_hdr port read by one queue and by two: the worker cuts
  * super-frames, completes checksums, refuses and truncates exactly as
  * queue 0 does, so the counters (rx_gso_frames, rx_gso_bad and truncated
@@ -827,6 +877,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_same_as_one_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vnet_hdr_same_as_one_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vnet_hdr_trains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_limit_across_queues, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_read_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_device_gone, setup, teardown),

@@ -125,7 +125,7 @@ static struct port *open_ok(struct fx *fx, const struct port_config *cfg)
 	if (!p)
 		fail_msg("port_open(%s): %s (field %s)", cfg->name, f.detail, f.field);
 	assert_int_equal(f.kind, FAULT_NONE);
-	port_set_sink(p, sink, fx);
+	port_set_sink(p, sink, NULL, fx);
 	return p;
 }
 

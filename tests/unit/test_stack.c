@@ -1847,10 +1847,10 @@ static void test_binding_sized_by_kind(void **state)
 }
 
 /*
- * The datagrams of a super-frame (port.h: PORT_RX_LEAD, PORT_RX_REPEAT,
+ * The datagrams of a super-frame (port.h: PORT_RX_LEAD, port_train_fn,
  * PORT_RX_L4_CSUM_OK), handed to the sink as a vnet_hdr port does: the
- * lead is dispatched, the rest counted on its path with their own
- * lengths, unless the lead was not clean or a binding reads frames.
+ * lead is dispatched, the rest counted on its path at once with their own
+ * bytes, unless the lead was not clean or a binding reads frames.
  */
 static void test_trains(void **state)
 {
@@ -1867,15 +1867,21 @@ static void test_trains(void **state)
 
 	n1 = udp_frame(buf, LINK_ETHERNET, AF_INET, 9000, 100);
 	stack_input(d->p, buf, n1, ok | PORT_RX_LEAD, d->s);
-	n2 = udp_frame(other, LINK_ETHERNET, AF_INET, 9000, 40);
-	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
-	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
-	assert_int_equal(b9000->c.packets, 3);
-	assert_int_equal(b9000->c.bytes, n1 + 2 * n2);
-	assert_int_equal(root->c.packets, 3);
-	assert_int_equal(et->c.bytes, n1 + 2 * n2);
+	assert_true(stack_train(d->p, 40, 5000, d->s));
+	assert_int_equal(b9000->c.packets, 41);
+	assert_int_equal(b9000->c.bytes, n1 + 5000);
+	assert_int_equal(root->c.packets, 41);
+	assert_int_equal(et->c.bytes, n1 + 5000);
 	assert_int_equal(b53->c.packets, 0);
-	assert_int_equal(c->matched, 3);
+	assert_int_equal(c->matched, 41);
+
+	/* A train on a path with no binding of its own: unmatched where the lead was. */
+	stack_input(d->p, other, udp_frame(other, LINK_ETHERNET, AF_INET, 7777, 10),
+		    ok | PORT_RX_LEAD, d->s);
+	assert_true(stack_train(d->p, 9, 900, d->s));
+	assert_int_equal(c->matched, 51);
+	assert_int_equal(root->c.packets, 51);
+	assert_int_equal(b9000->c.packets, 41);
 
 	/* The checksum hint: a UDP checksum said good is not summed. */
 	buf[14 + 20 + 6] ^= 0x01;
@@ -1884,25 +1890,24 @@ static void test_trains(void **state)
 	stack_input(d->p, buf, n1, 0, d->s);
 	assert_int_equal(c->bad_checksum[CSUM_UDP], 1);
 
-	/* A lead that is not clean: the frames after it are read for what they are. */
+	/* A lead that is not clean: the train is refused, nothing counted of it. */
 	n1 = udp4(buf, 53);
 	buf[14 + 2] = 0xff; /* an IPv4 total length past the frame */
 	stack_input(d->p, buf, n1, ok | PORT_RX_LEAD, d->s);
 	assert_int_equal(c->malformed[MAL_ipv4_bad_total_length], 1);
-	n2 = udp4(other, 53);
-	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
-	assert_int_equal(b53->c.packets, 1);
+	assert_false(stack_train(d->p, 3, 300, d->s));
+	assert_int_equal(b53->c.packets, 0);
 	assert_int_equal(c->malformed[MAL_ipv4_bad_total_length], 1);
+	assert_int_equal(root->c.packets, 54);
 
-	/* A binding that reads frames (a capture): every frame is dispatched in full. */
+	/* A binding that reads frames (a capture): a train is refused even after a clean lead. */
 	bind_ok(d, "{'handler':'capture'}");
-	stack_input(d->p, other, udp4(other, 9000), ok | PORT_RX_LEAD, d->s);
-	n2 = udp4(other, 53);
-	stack_input(d->p, other, n2, ok | PORT_RX_REPEAT, d->s);
-	assert_int_equal(b53->c.packets, 2);
-	assert_int_equal(b9000->c.packets, 6);
+	n2 = udp4(other, 9000);
+	stack_input(d->p, other, n2, ok | PORT_RX_LEAD, d->s);
+	assert_false(stack_train(d->p, 5, 500, d->s));
+	assert_int_equal(b9000->c.packets, 44);
 	capture_ring_stats(stack_ring(d->s), &st);
-	assert_int_equal(st.newest_seq, 2);
+	assert_int_equal(st.newest_seq, 1);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
