@@ -46,6 +46,18 @@ need_root() {
 	[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
 }
 
+# tun_usable_by UID: lets UID open /dev/net/tun, as the unit's user must.
+# Debian's node is 0666; where a host's is not (0600 has been seen), a 0666
+# node of our own is bound over it in this test's private mount namespace
+# (NETNS_MOUNT=1): the host's node is never touched.
+tun_usable_by() {
+	setpriv --reuid="$1" --regid="$1" --clear-groups test -r /dev/net/tun -a -w /dev/net/tun &&
+		return 0
+	[ "${NETNS_MOUNT:-}" = 1 ] || fail "tun_usable_by needs NETNS_MOUNT=1 (a private mount namespace)"
+	mknod -m 666 "$W/tun" c 10 200
+	mount --bind "$W/tun" /dev/net/tun
+}
+
 # Re-runs the calling script in a new network namespace (and, with
 # NETNS_MOUNT=1, a private mount namespace). Call as: netns_enter "$@".
 netns_enter() {

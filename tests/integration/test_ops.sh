@@ -156,6 +156,7 @@ grep -q 'cannot start: --log-format takes text or json' "$W/bad.log" ||
 note "as the unit runs it: non-root, CAP_NET_ADMIN only, no new privileges"
 U=nobody
 uid=$(id -u $U)
+tun_usable_by "$uid"
 mkdir -m 755 "$W/bin" "$W/svc"
 install -m 755 "$PAIRD" "$W/bin/paird"
 chown $U "$W/svc"

@@ -14,11 +14,7 @@ netns_enter "$@"
 
 U=nobody
 uid=$(id -u $U)
-# Debian's /dev/net/tun is 0666; where it is not, give U a private node.
-if ! setpriv --reuid="$uid" --regid="$uid" --clear-groups test -r /dev/net/tun -a -w /dev/net/tun; then
-	mknod -m 666 "$W/tun" c 10 200
-	mount --bind "$W/tun" /dev/net/tun
-fi
+tun_usable_by "$uid"
 # The checkout may lie under a directory U cannot search (a mktemp -d clone,
 # a 0700 home): run a copy from the work directory (0755) instead.
 mkdir -m 755 "$W/bin"
