@@ -354,7 +354,7 @@ static int record_copy(struct cstream *cs, const struct capture_record *rec)
 		cs->copy_cap = rec->caplen;
 	}
 	memcpy(cs->copy, rec->data, rec->caplen);
-	cs->fi = *rec->fi;
+	capture_record_info(rec, &cs->fi);
 	return 0;
 }
 

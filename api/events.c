@@ -310,6 +310,7 @@ static int capture_next(struct sse_client *c, struct sse_capture *cap)
 	struct port *p = portset_find(ps, cap->port);
 	struct capture_ring *ring = p ? stack_ring(portset_stack(ps, p)) : NULL;
 	struct capture_record rec;
+	struct frame_info fi;
 	json_t *o, *h;
 
 	if (!ring || !cap->budget)
@@ -330,7 +331,8 @@ static int capture_next(struct sse_client *c, struct sse_capture *cap)
 	json_object_set_new(o, "time", json_time(rec.ts));
 	json_object_set_new(o, "len", json_integer(rec.len));
 	json_object_set_new(o, "caplen", json_integer(rec.caplen));
-	h = frame_headers_json(rec.fi, rec.data, 0);
+	capture_record_info(&rec, &fi);
+	h = frame_headers_json(&fi, rec.data, 0);
 	json_object_del(h, "payload"); /* a summary: the bytes are on .../captures */
 	json_object_set_new(o, "headers", h);
 	return client_render(c, "capture", c->next - 1, o);

@@ -46,17 +46,30 @@ struct capture_record {
 	uint64_t seq;
 	struct timespec ts;
 	uint32_t binding_id;
-	uint32_t len;		     /* the frame's length on the wire */
-	uint32_t caplen;	     /* bytes kept (len cut to the binding's snaplen) */
-	const struct frame_info *fi; /* the frame as parsed when captured */
-	const uint8_t *data;	     /* caplen bytes */
+	uint32_t len;	     /* the frame's length on the wire */
+	uint32_t caplen;     /* bytes kept (len cut to the binding's snaplen) */
+	const uint8_t *data; /* caplen bytes */
+	/* For capture_record_info(): the frame_info kept with a cut frame, else NULL. */
+	const struct frame_info *kept;
+	uint8_t how; /* how the record knows its frame_info (capture.c) */
+	uint8_t link, opts;
 };
 
 /*
+ * The frame as parsed when it was captured. A whole frame (caplen == len)
+ * is parsed again from its bytes with the link and options it was parsed
+ * with then, which gives the same result; a frame the snaplen cut keeps
+ * its frame_info in the ring. All zeroes for a record added without one.
+ */
+void capture_record_info(const struct capture_record *rec, struct frame_info *out);
+
+/*
  * Appends a record holding the first @caplen bytes of @frame, evicting the
- * oldest records as needed. Returns its sequence number (1, 2, ... per
- * ring, never reused, not even after a clear), or 0 when a record of that
- * size can never fit in the ring (counted as dropped).
+ * oldest records as needed; @fi, the frame as parsed, is kept only when
+ * @caplen cuts the frame (capture_record_info()). Returns its sequence
+ * number (1, 2, ... per ring, never reused, not even after a clear), or 0
+ * when a record of that size can never fit in the ring (counted as
+ * dropped).
  */
 uint64_t capture_ring_add(struct capture_ring *r, const struct timespec *ts, uint32_t binding_id,
 			  const uint8_t *frame, uint32_t len, uint32_t caplen,

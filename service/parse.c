@@ -547,6 +547,7 @@ void frame_parse(const uint8_t *frame, size_t len, enum frame_link link, unsigne
 
 	memset(fi, 0, sizeof(*fi));
 	fi->link = link;
+	fi->opts = (uint8_t)opts;
 	/* An unknown link kind decodes nothing: the frame reaches only the root node. */
 	if ((unsigned int)link < ARRAY_SIZE(link_parsers) && link_parsers[link])
 		fi->malformed = link_parsers[link](&ps);

@@ -98,6 +98,8 @@ enum l4_kind { L4_NONE = 0, L4_UDP, L4_ICMP, L4_ICMPV6, L4_OTHER };
 struct frame_info {
 	enum frame_link link;
 	enum malformed malformed;
+	/* The enum parse_opt it was parsed with: the same bytes parse the same again. */
+	uint8_t opts;
 
 	/* Packet information header (LINK_IP_PI). */
 	bool has_pi;

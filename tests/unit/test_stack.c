@@ -909,6 +909,46 @@ static void test_accounting(void **state)
 	assert_int_equal(stack_counters(d->s)->matched, stack_counters(strict->s)->matched + 3);
 }
 
+/*
+ * A capture keeps a whole frame's bytes, not its parse: read back, the
+ * record is parsed again with the port's link and options and says what
+ * dispatch saw, a bad UDP checksum malformed on a strict port and only
+ * marked bad on a lax one, and a tun's packet without an Ethernet header.
+ */
+static void test_capture_parsed_again(void **state)
+{
+	struct fx *fx = *state;
+	struct dut *duts[] = { tap_open(fx, "tap0"), dut_open(fx, "tap1", PORT_TAP, false, true),
+			       dut_open(fx, "tun0", PORT_TUN, false, false) };
+	const enum frame_link link[] = { LINK_ETHERNET, LINK_ETHERNET, LINK_IP };
+	const unsigned opts[] = { 0, PARSE_STRICT, 0 };
+	uint8_t *buf = fx->buf;
+
+	for (size_t i = 0; i < 3; i++) {
+		struct capture_record rec;
+		struct frame_info want, got;
+		uint64_t seq = 0;
+		size_t n;
+
+		bind_ok(duts[i], "{'match':{},'handler':'capture'}");
+		for (int bad = 0; bad < 2; bad++) {
+			n = udp_frame(buf, link[i], AF_INET, 53, 32);
+			buf[n - 1] ^= (uint8_t)(bad ? 0xff : 0);
+			feed(fx, duts[i], buf, n);
+			assert_true(capture_ring_next(stack_ring(duts[i]->s), seq, 0, &rec));
+			seq = rec.seq;
+			assert_null(rec.kept);
+			frame_parse(buf, n, link[i], opts[i], &want);
+			capture_record_info(&rec, &got);
+			assert_memory_equal(&got, &want, sizeof(got));
+			assert_int_equal(got.link, link[i]);
+			assert_int_equal(got.udp.checksum_status, bad ? CSUM_BAD : CSUM_OK);
+			assert_int_equal(got.malformed,
+					 bad && opts[i] ? MAL_udp_bad_checksum : MALFORMED_NONE);
+		}
+	}
+}
+
 /* Fragments stop at the IP protocol node: no reassembly, no UDP port. */
 static void test_fragments_stop_at_protocol(void **state)
 {
@@ -926,6 +966,7 @@ static void test_fragments_stop_at_protocol(void **state)
 	struct binding *cap = bind_ok(d, "{'match':{'ethertype':2048,'ip_protocol':17},"
 					 "'handler':'capture'}");
 	struct capture_record rec;
+	struct frame_info fi;
 	uint8_t *buf = fx->buf;
 
 	feed_expect(fx, d, buf, frag4(buf, LINK_ETHERNET, 53, true), MATCHED, 0, "v4 first");
@@ -939,9 +980,10 @@ static void test_fragments_stop_at_protocol(void **state)
 	assert_int_equal(stack_counters(d->s)->fragments, 4);
 	/* The capture saw the fragment with no UDP layer decoded. */
 	assert_true(capture_ring_next(stack_ring(d->s), 0, cap->cfg.id, &rec));
-	assert_true(rec.fi->fragment);
-	assert_int_equal(rec.fi->l4, L4_NONE);
-	assert_int_equal(rec.fi->udp.dport, 0);
+	capture_record_info(&rec, &fi);
+	assert_true(fi.fragment);
+	assert_int_equal(fi.l4, L4_NONE);
+	assert_int_equal(fi.udp.dport, 0);
 
 	/* The whole datagram goes all the way down. */
 	feed_expect(fx, d, buf, udp4(buf, 53), MATCHED, 0, "v4 whole");
@@ -1924,6 +1966,7 @@ int main(void)
 		T(test_unmatched_levels),
 		T(test_accounting),
 		T(test_fragments_stop_at_protocol),
+		T(test_capture_parsed_again),
 		T(test_ieee8023_no_ethertype),
 		T(test_bad_checksums),
 		T(test_trains),
