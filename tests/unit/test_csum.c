@@ -36,7 +36,9 @@ static void test_matches_reference(void **state)
 
 	(void)state;
 	srand(1071);
+	/* Even rounds on the vector unit where the CPU has one, odd ones on the portable loop. */
 	for (int round = 0; round < 20; round++) {
+		csum_portable = round & 1;
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)(round < 2 ? (round ? 0xff : 0) : rand());
 		for (size_t off = 0; off < 8; off++)
@@ -47,6 +49,7 @@ static void test_matches_reference(void **state)
 						 reference(sum, buf + off, len));
 			}
 	}
+	csum_portable = false;
 }
 
 /*
@@ -60,7 +63,8 @@ static void test_carries(void **state)
 
 	(void)state;
 	srand(768);
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 6; round++) {
+		csum_portable = round >= 3;
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)(round == 0	? 0xff
 					   : round == 1 ? (i & 1 ? 0xff : 0xfe)
@@ -70,6 +74,35 @@ static void test_carries(void **state)
 				assert_int_equal(csum_fold(csum_add(sums[s], buf + 1, len)),
 						 reference(sums[s], buf + 1, len));
 	}
+	csum_portable = false;
+}
+
+/*
+ * Past 256 KiB the vector sum folds its lanes and goes on (4,096 turns of
+ * 64 bytes); all ones is the most any lane can take a turn, and 2 MiB of
+ * them would overflow its lanes without the folds. Lengths around the
+ * first fold, and the whole 2 MiB, on both paths.
+ */
+static void test_long_buffers(void **state)
+{
+	static const size_t lens[] = { 262143,	     262144,	     262145,  262144 + 64,
+				       262144 + 127, 3 * 262144 + 5, 1u << 21 };
+	const size_t max = 1u << 21;
+	uint8_t *buf = malloc(max + 1);
+
+	(void)state;
+	assert_non_null(buf);
+	srand(9000);
+	for (int round = 0; round < 4; round++) {
+		csum_portable = round & 1;
+		for (size_t i = 0; i < max + 1; i++)
+			buf[i] = (uint8_t)(round < 2 ? 0xff : rand());
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+			assert_int_equal(csum_fold(csum_add(7, buf + (i & 1), lens[i])),
+					 reference(7, buf + (i & 1), lens[i]));
+	}
+	csum_portable = false;
+	free(buf);
 }
 
 /* The pseudo header of IPv4 is the sum csum_add() gives of its fields. */
@@ -169,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_matches_reference),
 		cmocka_unit_test(test_known_values),
 		cmocka_unit_test(test_carries),
+		cmocka_unit_test(test_long_buffers),
 		cmocka_unit_test(test_pseudo4_as_bytes),
 		cmocka_unit_test(test_ipv4_header_words),
 		cmocka_unit_test(test_fold_any_32_bit_sum),
