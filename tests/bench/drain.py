@@ -11,9 +11,12 @@ stopped (SIGSTOP), the generator fills the device queue, paird is let go
 (SIGCONT) and /proc/PID/schedstat (CPU time in ns) is sampled every
 millisecond: the drain lasts until the last sample where paird ran for more
 than 5 % of the interval (idle timers cost microseconds). Prints
-  RESULT drain pkts=N span_s=S pps=P cpu_ns=C gen_...
+  RESULT drain pkts=N span_s=S pps=P cpu_ns=C steal_s=T gen_...
 pkts counts every frame read, cpu_ns is paird's CPU (user + system) per
-frame over the drain. Every wait is bounded (--max-s). Standard library.
+frame over the drain, steal_s the time the hypervisor took from this VM's
+CPUs from the start of the drain to the end of its idle tail (/proc/stat,
+10 ms ticks): a drain whose span is long for its CPU time, with steal, lost
+its CPU to another tenant, not to paird. Every wait is bounded (--max-s). Standard library.
 """
 import argparse
 import json
@@ -43,6 +46,13 @@ def cpu_ns(pid):
     return total
 
 
+def steal_s():
+    # The aggregate "cpu" line: user nice system idle iowait irq softirq steal ...
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pid", type=int, required=True)
@@ -63,6 +73,7 @@ def main():
         time.sleep(0.1)
     finally:
         c0 = cpu_ns(a.pid)
+        s0 = steal_s()
         t0 = time.monotonic()
         os.kill(a.pid, signal.SIGCONT)
     t_last, c_prev, t_prev = t0, c0, t0
@@ -78,6 +89,7 @@ def main():
         if now - t_last >= a.idle_ms / 1000.0 or now > deadline:
             break
     c1 = c_prev
+    stolen = steal_s() - s0
     f1 = frames(a.port, a.name)
     n = f1 - f0
     span = t_last - t0
@@ -85,8 +97,9 @@ def main():
     for line in out.splitlines():
         if line.startswith("RESULT gen "):
             gen_kv = " ".join("gen_" + t for t in line[len("RESULT gen "):].split())
-    print("RESULT drain pkts=%d span_s=%.6f pps=%.0f cpu_ns=%.0f %s" % (
-        n, span, n / span if span > 0 else 0, (c1 - c0) / n if n > 0 else 0, gen_kv), flush=True)
+    print("RESULT drain pkts=%d span_s=%.6f pps=%.0f cpu_ns=%.0f steal_s=%.2f %s" % (
+        n, span, n / span if span > 0 else 0, (c1 - c0) / n if n > 0 else 0, stolen, gen_kv),
+        flush=True)
     return 0
 
 
