@@ -32,16 +32,10 @@ struct capture_budget {
 	size_t used;
 };
 
-/* How a record knows its frame's frame_info: capture_record_info(). */
-enum rec_info {
-	REC_INFO_NONE,	/* added without one: all zeroes */
-	REC_INFO_PARSE, /* a whole frame: parsed again from its bytes, link and opts */
-	REC_INFO_KEPT,	/* cut by the snaplen: the frame_info is kept before the bytes */
-};
-
 /*
- * A record as laid out in the area: this header, the frame_info when kept,
- * then caplen bytes, padded to 8.
+ * A record as laid out in the area: this header, the frame_info when kept
+ * (the snaplen cut the frame), then caplen bytes, padded to 8. A whole
+ * frame is parsed again from its bytes with link and opts when read.
  */
 struct rec {
 	uint64_t seq;
@@ -49,7 +43,7 @@ struct rec {
 	uint32_t binding_id;
 	uint32_t len;
 	uint32_t caplen;
-	uint8_t how; /* enum rec_info */
+	bool kept;
 	uint8_t link, opts;
 	_Alignas(8) uint8_t body[];
 };
@@ -107,16 +101,16 @@ size_t capture_budget_used(const struct capture_budget *b)
 	return b->used;
 }
 
-static size_t rec_size(uint32_t caplen, enum rec_info how)
+static size_t rec_size(uint32_t caplen, bool kept)
 {
-	return ALIGN8(offsetof(struct rec, body) +
-		      (how == REC_INFO_KEPT ? sizeof(struct frame_info) : 0) + (size_t)caplen);
+	return ALIGN8(offsetof(struct rec, body) + (kept ? sizeof(struct frame_info) : 0) +
+		      (size_t)caplen);
 }
 
 /* Where the frame's bytes start in the record's body. */
 static size_t rec_data_off(const struct rec *rec)
 {
-	return rec->how == REC_INFO_KEPT ? sizeof(struct frame_info) : 0;
+	return rec->kept ? sizeof(struct frame_info) : 0;
 }
 
 static struct rec *rec_at_off(const struct capture_ring *r, uint32_t off)
@@ -264,7 +258,7 @@ static void evict_oldest(struct capture_ring *r)
 	r->evictions++;
 	r->evicted_upto = old->seq;
 	r->bytes -= old->caplen;
-	r->head += (uint32_t)rec_size(old->caplen, old->how);
+	r->head += (uint32_t)rec_size(old->caplen, old->kept);
 	r->oldest++;
 	if (--r->count == 0) {
 		ring_reset(r);
@@ -309,15 +303,13 @@ uint64_t capture_ring_add(struct capture_ring *r, const struct timespec *ts, uin
 			  const uint8_t *frame, uint32_t len, uint32_t caplen,
 			  const struct frame_info *fi)
 {
-	enum rec_info how;
 	size_t size;
 	uint32_t off;
 	struct rec *rec;
 
 	if (caplen > len)
 		caplen = len;
-	how = !fi ? REC_INFO_NONE : caplen < len ? REC_INFO_KEPT : REC_INFO_PARSE;
-	size = rec_size(caplen, how);
+	size = rec_size(caplen, caplen < len);
 	if (size > r->area_size) {
 		r->dropped++;
 		return 0;
@@ -329,10 +321,10 @@ uint64_t capture_ring_add(struct capture_ring *r, const struct timespec *ts, uin
 	rec->binding_id = binding_id;
 	rec->len = len;
 	rec->caplen = caplen;
-	rec->how = (uint8_t)how;
-	rec->link = fi ? (uint8_t)fi->link : 0;
-	rec->opts = fi ? fi->opts : 0;
-	if (how == REC_INFO_KEPT)
+	rec->kept = caplen < len;
+	rec->link = (uint8_t)fi->link;
+	rec->opts = fi->opts;
+	if (rec->kept)
 		memcpy(rec->body, fi, sizeof(*fi));
 	memcpy(rec->body + rec_data_off(rec), frame, caplen);
 	r->index[rec->seq % r->nslots] = off;
@@ -354,24 +346,17 @@ static void record_fill(const struct rec *rec, struct capture_record *out)
 	out->len = rec->len;
 	out->caplen = rec->caplen;
 	out->data = rec->body + rec_data_off(rec);
-	out->kept = rec->how == REC_INFO_KEPT ? (const struct frame_info *)rec->body : NULL;
-	out->how = rec->how;
+	out->kept = rec->kept ? (const struct frame_info *)rec->body : NULL;
 	out->link = rec->link;
 	out->opts = rec->opts;
 }
 
 void capture_record_info(const struct capture_record *rec, struct frame_info *out)
 {
-	switch (rec->how) {
-	case REC_INFO_KEPT:
+	if (rec->kept)
 		memcpy(out, rec->kept, sizeof(*out));
-		break;
-	case REC_INFO_PARSE:
+	else
 		frame_parse(rec->data, rec->caplen, (enum frame_link)rec->link, rec->opts, out);
-		break;
-	default:
-		memset(out, 0, sizeof(*out));
-	}
 }
 
 bool capture_ring_next(const struct capture_ring *r, uint64_t after, uint32_t binding_id,

@@ -49,9 +49,11 @@ struct capture_record {
 	uint32_t len;	     /* the frame's length on the wire */
 	uint32_t caplen;     /* bytes kept (len cut to the binding's snaplen) */
 	const uint8_t *data; /* caplen bytes */
-	/* For capture_record_info(): the frame_info kept with a cut frame, else NULL. */
+	/*
+	 * For capture_record_info(): the frame_info kept with a cut frame,
+	 * else NULL and the frame is parsed again with link and opts.
+	 */
 	const struct frame_info *kept;
-	uint8_t how; /* how the record knows its frame_info (capture.c) */
 	uint8_t link, opts;
 };
 
@@ -59,14 +61,14 @@ struct capture_record {
  * The frame as parsed when it was captured. A whole frame (caplen == len)
  * is parsed again from its bytes with the link and options it was parsed
  * with then, which gives the same result; a frame the snaplen cut keeps
- * its frame_info in the ring. All zeroes for a record added without one.
+ * its frame_info in the ring.
  */
 void capture_record_info(const struct capture_record *rec, struct frame_info *out);
 
 /*
  * Appends a record holding the first @caplen bytes of @frame, evicting the
- * oldest records as needed; @fi, the frame as parsed, is kept only when
- * @caplen cuts the frame (capture_record_info()). Returns its sequence
+ * oldest records as needed; @fi, the frame as parsed (never NULL), is
+ * kept only when @caplen cuts the frame (capture_record_info()). Returns its sequence
  * number (1, 2, ... per ring, never reused, not even after a clear), or 0
  * when a record of that size can never fit in the ring (counted as
  * dropped).

@@ -16,7 +16,8 @@ pkts counts every frame read, cpu_ns is paird's CPU (user + system) per
 frame over the drain, steal_s the time the hypervisor took from this VM's
 CPUs from the start of the drain to the end of its idle tail (/proc/stat,
 10 ms ticks): a drain whose span is long for its CPU time, with steal, lost
-its CPU to another tenant, not to paird. Every wait is bounded (--max-s). Standard library.
+its CPU to another tenant, not to paird. Every wait is bounded (--max-s).
+Standard library.
 """
 import argparse
 import json

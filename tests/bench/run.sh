@@ -46,7 +46,8 @@
 #
 # Env: REPS (3), N_DRAIN (100000 frames at 64 B), N_DRAIN_BIG (50000 at
 #      1400 B), GSO_SCALE (6: case g drains that many times as many
-#      datagrams, 1 in quick mode), N_PY (30000, Twisted), N_PING (10000), MANY ("1 16 256 4096"),
+#      datagrams, 1 in quick mode), N_PY (30000, Twisted), N_PING (10000),
+#      MANY ("1 16 256 4096"),
 #      DEVS ("tun tap"), SIZES ("64 1400"), CASES (all of the above),
 #      BENCH_QUICK=1 (3,000 frames per case, one rep, 64 B, many-1 and
 #      many-4096, callgrind on tap only: proves every case produces a row;
