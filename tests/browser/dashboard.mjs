@@ -85,6 +85,9 @@ try {
 
   log('the title names the host (GET /api/v1/info, once the token is in)');
   await page.waitForFunction((h) => document.title === `paird — ${h}`, PAIRD_HOST);
+  // The header follows once /healthz has answered, after the title: waited for, not raced.
+  await page.waitForFunction((h) => (document.querySelector('#health').textContent || '').startsWith(h),
+    PAIRD_HOST, { timeout: 10000 }).catch(() => {});
   check((await page.locator('#health').textContent()).startsWith(PAIRD_HOST), 'the header names the host');
 
   log('a bad input: the error stays beside its field');
