@@ -29,6 +29,7 @@ VALUE(get_tx_bytes, port_counters(p)->tx_bytes)
 VALUE(get_truncated, port_counters(p)->truncated)
 VALUE(get_rx_gso_frames, port_counters(p)->rx_gso_frames)
 VALUE(get_rx_gso_bad, port_counters(p)->rx_gso_bad)
+VALUE(get_tx_gso_frames, port_counters(p)->tx_gso_frames)
 VALUE(get_matched, stack_counters(s)->matched)
 VALUE(get_fragments, stack_counters(s)->fragments)
 
@@ -93,6 +94,9 @@ const struct port_counter port_counter_table[] = {
 	ONE("rx_gso_bad", "paird_port_rx_gso_bad_frames_total", "counter",
 	    "Frames dropped because their virtio-net header did not hold together (vnet_hdr).",
 	    get_rx_gso_bad),
+	ONE("tx_gso_frames", "paird_port_tx_gso_frames_total", "counter",
+	    "UDP GSO super-frames written (vnet_hdr), each counted in tx_frames as its datagrams.",
+	    get_tx_gso_frames),
 	BY_ERRNO("read_errors", "paird_port_read_errors_total", "Failed reads, by errno.",
 		 get_read_errors),
 	BY_ERRNO("write_errors", "paird_port_write_errors_total", "Failed writes, by errno.",

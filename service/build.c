@@ -183,10 +183,12 @@ static void put_ipv4(struct wbuf *w, size_t off, const struct build_ip *ip, uint
 	put_u8(w, off + 1, 0);
 	put_be16(w, off + 2, (uint16_t)(IPV4_HDR_LEN + l4_len));
 	/*
-	 * Identification 0 with DF set: RFC 6864 4.1 lets an atomic datagram
-	 * (DF=1, MF=0, offset 0) carry any ID, since it is never reassembled.
+	 * The caller's identification with DF set: RFC 6864 4.1 lets an atomic
+	 * datagram (DF=1, MF=0, offset 0) carry any ID, since it is never
+	 * reassembled. Replies number theirs (port_next_ip_id()), so that a
+	 * run of them can be written as one USO super-frame (coalesce.h).
 	 */
-	put_be16(w, off + 4, 0);
+	put_be16(w, off + 4, ip->id);
 	put_be16(w, off + 6, 0x4000);
 	put_u8(w, off + 8, ip->ttl ? ip->ttl : TTL_DEFAULT);
 	put_u8(w, off + 9, proto);

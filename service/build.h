@@ -30,6 +30,7 @@ struct build_ip {
 	int family;
 	uint8_t src[16], dst[16];
 	uint8_t ttl; /* hop limit for IPv6; 0 means 64 */
+	uint16_t id; /* IPv4 identification (the datagram is atomic: DF set) */
 };
 
 ssize_t build_udp(uint8_t *buf, size_t cap, const struct build_link *l, const struct build_ip *ip,

@@ -159,6 +159,8 @@ static int echo_run(struct binding *b, struct dispatch_ctx *dc)
 		return 0;
 	if (!echo_peer(fi, &ip))
 		return 0;
+	if (ip.family == AF_INET)
+		ip.id = port_next_ip_id(dc->port, dc->queue);
 	ret = echo_link(dc, &l);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;

@@ -63,7 +63,8 @@ struct port {
 	bool free_pending; /* port_free() ran inside a callback */
 	bool backlog;	   /* the last read turn left frames waiting */
 	uint8_t *buf;	   /* the read size: PORT_VNET_READ_MAX or PORT_FRAME_MAX bytes */
-	uint8_t *tx;	   /* vnet_hdr: a frame to write behind its header */
+	struct vnet_tx vt; /* vnet_hdr: queue 0's writes (vnet.h) */
+	uint16_t ip_id;	   /* the next IPv4 identification of queue 0's replies */
 	/* Queues 1..N-1 of a multi-queue port (queue.h); NULL with one queue. */
 	struct queues *qs;
 	struct port_counters *sum; /* port_counters() of a multi-queue port */
@@ -144,11 +145,6 @@ static void record_error(struct port *p, const char *op, int err, const char *ms
 	clock_gettime(CLOCK_REALTIME, &p->last.when);
 }
 
-static unsigned errno_slot(int err)
-{
-	return err > 0 && err < PORT_ERRNO_SLOTS ? (unsigned)err : 0;
-}
-
 static void refresh_state(struct port *p)
 {
 	if (p->state == PORT_STATE_ERROR || p->state == PORT_STATE_GONE)
@@ -164,10 +160,7 @@ static struct port *port_alloc(const struct port_env *env, const struct port_con
 		return NULL;
 	/* A read's size: a super-frame's only where one may come. */
 	p->buf = malloc(cfg->vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX);
-	if (cfg->vnet_hdr)
-		p->tx = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
-	if (!p->buf || (cfg->vnet_hdr && !p->tx)) {
-		free(p->tx);
+	if (!p->buf || (cfg->vnet_hdr && vnet_tx_init(&p->vt, portcfg_frame_link(cfg)) < 0)) {
 		free(p->buf);
 		free(p);
 		return NULL;
@@ -191,6 +184,16 @@ static void set_backlog(struct port *p, bool backlog)
 }
 
 /* Stops I/O and gives the device back; the memory stays until port_destroy(). */
+/* Writes out the replies queue 0 holds (vnet.h); says so once when the kernel takes no runs. */
+static void tx_flush(struct port *p)
+{
+	if (p->cfg.vnet_hdr && vnet_flush(&p->vt, &p->env->io, p->fd, &p->c) == -EINVAL)
+		log_warn(
+			"port %s: the kernel refused a UDP GSO super-frame (EINVAL; tun takes them "
+			"from Linux 6.2 on): replies are written one by one from now on",
+			p->cfg.name);
+}
+
 static void port_release(struct port *p)
 {
 	set_backlog(p, false);
@@ -208,6 +211,7 @@ static void port_release(struct port *p)
 		p->qs = NULL;
 	}
 	if (p->fd >= 0) {
+		tx_flush(p);
 		OPS(p)->close(IOCTX(p), p->fd);
 		p->fd = -1;
 	}
@@ -218,7 +222,7 @@ static void port_destroy(struct port *p)
 	port_release(p);
 	if (p->ev)
 		event_free(p->ev);
-	free(p->tx);
+	vnet_tx_free(&p->vt);
 	free(p->buf);
 	free(p->sum);
 	free(p);
@@ -1071,6 +1075,7 @@ void port_read_ready(struct port *p)
 	const size_t rmax = vnet ? PORT_VNET_READ_MAX : PORT_FRAME_MAX;
 
 	p->in_callback++;
+	p->vt.turn = vnet;
 	while (spent < budget && frames < cap && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
 		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf, rmax);
 		bool truncated;
@@ -1086,7 +1091,7 @@ void port_read_ready(struct port *p)
 			break;
 		}
 		if (n < 0) {
-			p->c.read_errors[errno_slot((int)-n)]++;
+			p->c.read_errors[port_errno_slot((int)-n)]++;
 			port_fail(p, "read", (int)-n);
 			break;
 		}
@@ -1115,6 +1120,10 @@ void port_read_ready(struct port *p)
 	 * instant between bursts is weighed by loopshare.c, not here: a port
 	 * counted as waiting after its EAGAIN would get no turn to undo it.)
 	 */
+	/* What the turn's replies left waiting goes now (a closed port wrote it on closing). */
+	p->vt.turn = false;
+	if (p->fd >= 0)
+		tx_flush(p);
 	set_backlog(p, more && p->fd >= 0 && p->state != PORT_STATE_ERROR);
 	if (--p->in_callback == 0 && p->free_pending)
 		port_destroy(p);
@@ -1127,24 +1136,25 @@ int port_write(struct port *p, const void *frame, size_t len)
 
 	if (p->fd < 0)
 		return p->state == PORT_STATE_GONE ? -ENODEV : -EBADF;
-	if (p->cfg.vnet_hdr) {
-		len = vnet_output(p->tx, frame, len, p->cfg.packet_info ? PI_HDR_LEN : 0);
-		if (!len) {
-			p->c.write_errors[errno_slot(EMSGSIZE)]++;
-			return -EMSGSIZE;
-		}
-		frame = p->tx;
-	}
+	if (p->cfg.vnet_hdr)
+		return vnet_write(&p->vt, &p->env->io, p->fd, frame, len, &p->c);
 	do
 		n = OPS(p)->write(IOCTX(p), p->fd, frame, len);
 	while (n == -EINTR && ++tries < 16);
 	if (n < 0) {
-		p->c.write_errors[errno_slot((int)-n)]++;
+		p->c.write_errors[port_errno_slot((int)-n)]++;
 		return (int)n;
 	}
 	p->c.tx_frames++;
-	p->c.tx_bytes += (uint64_t)n - (p->cfg.vnet_hdr ? GSO_VNET_HDR_LEN : 0);
+	p->c.tx_bytes += (uint64_t)n;
 	return 0;
+}
+
+uint16_t port_next_ip_id(struct port *p, unsigned q)
+{
+	if (q && p->qs && q <= queues_count(p->qs))
+		return queues_next_ip_id(p->qs, q);
+	return p->ip_id++;
 }
 
 bool port_peer_mac(const struct port *p, uint8_t mac[6])

@@ -69,9 +69,21 @@ struct port_counters {
 	 * (dropped, in neither rx_frames nor rx_bytes).
 	 */
 	uint64_t rx_gso_frames, rx_gso_bad;
+	/*
+	 * vnet_hdr ports: UDP GSO super-frames written, each holding replies
+	 * of one flow that the kernel cuts back into them (coalesce.h); they
+	 * count in tx_frames and tx_bytes as those datagrams.
+	 */
+	uint64_t tx_gso_frames;
 	uint64_t read_errors[PORT_ERRNO_SLOTS];
 	uint64_t write_errors[PORT_ERRNO_SLOTS];
 };
+
+/* The slot of read_errors and write_errors that counts @err. */
+static inline unsigned port_errno_slot(int err)
+{
+	return err > 0 && err < PORT_ERRNO_SLOTS ? (unsigned)err : 0;
+}
 
 struct port_error {
 	int err;     /* errno, 0 when no error was ever recorded */
@@ -202,9 +214,21 @@ unsigned port_drift(const struct port *port);
 /*
  * Writes one frame. EINTR is retried; other errors are counted and
  * returned. On a vnet_hdr port a zeroed virtio-net header goes with it
- * (after the packet information, where tun reads it): no offload asked.
+ * (after the packet information, where tun reads it): no offload asked;
+ * and a write made during the port's own read turn (a handler's reply) may
+ * wait until the turn ends, so that a run of UDP datagrams of one flow
+ * goes out as one USO super-frame (vnet.h, coalesce.h). An error of that
+ * later write is counted, not returned.
  */
 int port_write(struct port *port, const void *frame, size_t len);
+
+/*
+ * The IPv4 identification for the next datagram paird itself sends on
+ * @port from queue @q (0: the main loop), numbered up per queue: replies
+ * are atomic datagrams (DF), whose identification RFC 6864 4.1 leaves to
+ * the sender, and numbered ones can be coalesced (coalesce.h).
+ */
+uint16_t port_next_ip_id(struct port *port, unsigned q);
 
 /*
  * The read loop body: drains the device within the byte budget and the

@@ -37,7 +37,8 @@ struct queue {
 	bool reported;		/* main thread: the report was acted on */
 	bool deferred;		/* under lock: the burst handed work off */
 	uint8_t *buf;		/* the read size: PORT_VNET_READ_MAX or PORT_FRAME_MAX bytes */
-	uint8_t *tx;		/* vnet_hdr: a frame to write behind its header */
+	struct vnet_tx vt;	/* vnet_hdr: the worker's writes (vnet.h) */
+	uint16_t ip_id;		/* the next IPv4 identification of the worker's replies */
 	struct port_counters c; /* written by the worker only (QUEUE_CTR_ADD) */
 };
 
@@ -65,11 +66,6 @@ struct queues {
 	bool free_pending; /* queues_free() ran meanwhile */
 	struct queue q[];
 };
-
-static unsigned errno_slot(int err)
-{
-	return err > 0 && err < PORT_ERRNO_SLOTS ? (unsigned)err : 0;
-}
 
 static void wake_main(struct queues *qs)
 {
@@ -107,6 +103,7 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 
 	pthread_mutex_lock(&q->lock);
 	q->deferred = false;
+	q->vt.turn = qs->vnet;
 	while (spent < qs->budget && !q->halted) {
 		ssize_t n = qs->io.ops->read(qs->io.ctx, q->fd, q->buf, qs->rmax);
 		bool truncated;
@@ -116,7 +113,7 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 		if (n < 0) {
 			/* EBADFD: the device was unregistered; anything else: a read error. */
 			if (n != -EBADFD)
-				QUEUE_CTR_ADD(q->c.read_errors[errno_slot((int)-n)], 1);
+				QUEUE_CTR_ADD(q->c.read_errors[port_errno_slot((int)-n)], 1);
 			q->halted = true;
 			__atomic_store_n(&q->report, (int)-n, __ATOMIC_RELEASE);
 			wake = true;
@@ -139,6 +136,12 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 						 truncated ? PORT_FRAME_MAX : (size_t)n,
 						 truncated ? PORT_RX_TRUNCATED : 0);
 	}
+	/* What the turn's replies left waiting goes now. */
+	q->vt.turn = false;
+	if (qs->vnet && vnet_flush(&q->vt, &qs->io, q->fd, &q->c) == -EINVAL)
+		log_warn("queue %u: the kernel refused a UDP GSO super-frame (EINVAL; tun takes "
+			 "them from Linux 6.2 on): replies are written one by one from now on",
+			 qi);
 	/* A halted queue stops polling its fd (its own base: this thread's to change). */
 	if (q->halted && q->ev_read)
 		event_del(q->ev_read);
@@ -255,9 +258,7 @@ struct queues *queues_new(struct event_base *main, const struct port_io *io, siz
 	}
 	for (i = 0; i < n; i++) {
 		qs->q[i].buf = malloc(qs->rmax);
-		if (qs->vnet)
-			qs->q[i].tx = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
-		if (!qs->q[i].buf || (qs->vnet && !qs->q[i].tx))
+		if (!qs->q[i].buf || (qs->vnet && vnet_tx_init(&qs->q[i].vt, qs->link) < 0))
 			goto fail;
 	}
 	if (!main)
@@ -360,7 +361,7 @@ static void queues_destroy(struct queues *qs)
 			qs->io.ops->close(qs->io.ctx, q->fd);
 		pthread_mutex_destroy(&q->lock);
 		free(q->buf);
-		free(q->tx);
+		vnet_tx_free(&q->vt);
 	}
 	if (qs->ev_wake)
 		event_free(qs->ev_wake);
@@ -429,6 +430,7 @@ void queues_counters_add(const struct queues *qs, unsigned qi, struct port_count
 	sum->truncated += queue_ctr_load(&c->truncated);
 	sum->rx_gso_frames += queue_ctr_load(&c->rx_gso_frames);
 	sum->rx_gso_bad += queue_ctr_load(&c->rx_gso_bad);
+	sum->tx_gso_frames += queue_ctr_load(&c->tx_gso_frames);
 	for (int i = 0; i < PORT_ERRNO_SLOTS; i++) {
 		sum->read_errors[i] += queue_ctr_load(&c->read_errors[i]);
 		sum->write_errors[i] += queue_ctr_load(&c->write_errors[i]);
@@ -446,24 +448,23 @@ int queues_write(struct queues *qs, unsigned qi, const void *frame, size_t len)
 	ssize_t n;
 	int tries = 0;
 
-	if (qs->vnet) {
-		len = vnet_output(q->tx, frame, len, qs->pi);
-		if (!len) {
-			QUEUE_CTR_ADD(q->c.write_errors[errno_slot(EMSGSIZE)], 1);
-			return -EMSGSIZE;
-		}
-		frame = q->tx;
-	}
+	if (qs->vnet)
+		return vnet_write(&q->vt, &qs->io, q->fd, frame, len, &q->c);
 	do
 		n = qs->io.ops->write(qs->io.ctx, q->fd, frame, len);
 	while (n == -EINTR && ++tries < 16);
 	if (n < 0) {
-		QUEUE_CTR_ADD(q->c.write_errors[errno_slot((int)-n)], 1);
+		QUEUE_CTR_ADD(q->c.write_errors[port_errno_slot((int)-n)], 1);
 		return (int)n;
 	}
 	QUEUE_CTR_ADD(q->c.tx_frames, 1);
-	QUEUE_CTR_ADD(q->c.tx_bytes, (size_t)n - (qs->vnet ? GSO_VNET_HDR_LEN : 0));
+	QUEUE_CTR_ADD(q->c.tx_bytes, n);
 	return 0;
+}
+
+uint16_t queues_next_ip_id(struct queues *qs, unsigned qi)
+{
+	return qs->q[qi - 1].ip_id++;
 }
 
 /* --- the hand-off ring --- */

@@ -135,6 +135,8 @@ uint64_t queues_rx_frames(const struct queues *qs, unsigned q);
 
 /* Worker @q's write of one frame on its own fd, counted on its own counters. */
 int queues_write(struct queues *qs, unsigned q, const void *frame, size_t len);
+/* port_next_ip_id() for queue @q: the worker's own numbering. */
+uint16_t queues_next_ip_id(struct queues *qs, unsigned q);
 
 /* The worker's read turn on queue @q: called by its thread, or by a test. */
 void queues_read_ready(struct queues *qs, unsigned q);

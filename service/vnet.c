@@ -9,12 +9,21 @@
  */
 #include "vnet.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gso.h"
 #include "queue.h"
 
-size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi)
+/*
+ * A frame of @len bytes (@pi of packet information first) as tun takes it
+ * on a vnet_hdr port: [packet information][virtio-net header][frame], the
+ * header zero (it asks nothing), into @tx (PORT_FRAME_MAX +
+ * GSO_VNET_HDR_LEN bytes). The bytes to write, 0 when @len is over
+ * PORT_FRAME_MAX or under @pi.
+ */
+static size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi)
 {
 	if (len > PORT_FRAME_MAX || len < pi)
 		return 0;
@@ -22,6 +31,116 @@ size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi)
 	memset(tx + pi, 0, GSO_VNET_HDR_LEN);
 	memcpy(tx + pi + GSO_VNET_HDR_LEN, (const uint8_t *)frame + pi, len - pi);
 	return len + GSO_VNET_HDR_LEN;
+}
+
+int vnet_tx_init(struct vnet_tx *t, enum frame_link link)
+{
+	memset(t, 0, sizeof(*t));
+	t->frame = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
+	coalesce_init(&t->co, malloc(COALESCE_BUF), link);
+	if (!t->frame || !t->co.buf) {
+		vnet_tx_free(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vnet_tx_free(struct vnet_tx *t)
+{
+	free(t->frame);
+	free(t->co.buf);
+	t->frame = t->co.buf = NULL;
+}
+
+static ssize_t write_intr(const struct port_io *io, int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+	int tries = 0;
+
+	do
+		n = io->ops->write(io->ctx, fd, buf, len);
+	while (n == -EINTR && ++tries < 16);
+	return n;
+}
+
+/* One frame as it is, behind an empty header. */
+static int write_plain(struct vnet_tx *t, const struct port_io *io, int fd, const void *frame,
+		       size_t len, struct port_counters *c)
+{
+	size_t w = vnet_output(t->frame, frame, len, t->co.pi);
+	ssize_t n;
+
+	if (!w) {
+		QUEUE_CTR_ADD(c->write_errors[port_errno_slot(EMSGSIZE)], 1);
+		return -EMSGSIZE;
+	}
+	n = write_intr(io, fd, t->frame, w);
+	if (n < 0) {
+		QUEUE_CTR_ADD(c->write_errors[port_errno_slot((int)-n)], 1);
+		return (int)n;
+	}
+	QUEUE_CTR_ADD(c->tx_frames, 1);
+	QUEUE_CTR_ADD(c->tx_bytes, len);
+	return 0;
+}
+
+int vnet_write(struct vnet_tx *t, const struct port_io *io, int fd, const void *frame, size_t len,
+	       struct port_counters *c)
+{
+	if (t->turn && !t->plain) {
+		if (coalesce_add(&t->co, frame, len))
+			return 0;
+		/* The run ends here: it goes first, and this frame may start the next. */
+		if (t->co.n) {
+			vnet_flush(t, io, fd, c);
+			if (!t->plain && coalesce_add(&t->co, frame, len))
+				return 0;
+		}
+	}
+	return write_plain(t, io, fd, frame, len, c);
+}
+
+int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_counters *c)
+{
+	const uint8_t *out, *seg;
+	struct gso_iter it;
+	struct gso_hdr h;
+	uint64_t bytes;
+	size_t w, m, pi = t->co.pi;
+	unsigned n;
+	ssize_t r;
+
+	w = coalesce_take(&t->co, &out, &n, &bytes);
+	if (!w)
+		return 0;
+	r = write_intr(io, fd, out, w);
+	if (r >= 0) {
+		QUEUE_CTR_ADD(c->tx_frames, n);
+		QUEUE_CTR_ADD(c->tx_bytes, bytes);
+		if (n > 1)
+			QUEUE_CTR_ADD(c->tx_gso_frames, 1);
+		return 0;
+	}
+	if (n < 2 || r != -EINVAL) {
+		QUEUE_CTR_ADD(c->write_errors[port_errno_slot((int)-r)], n);
+		return (int)r;
+	}
+	/*
+	 * No UDP GSO on this kernel's tun writes: the run cut back into its
+	 * datagrams as the kernel would have (gso.c, as a read is), each
+	 * written as it is, and no more runs.
+	 */
+	t->plain = true;
+	gso_hdr_read(t->co.buf + pi, w - pi, &h);
+	memmove(t->co.buf + GSO_VNET_HDR_LEN, t->co.buf, pi);
+	if (gso_begin(&it, &h, t->co.buf + GSO_VNET_HDR_LEN, w - GSO_VNET_HDR_LEN, t->co.link) <
+	    0) {
+		QUEUE_CTR_ADD(c->write_errors[port_errno_slot(EINVAL)], n);
+		return -EINVAL;
+	}
+	while ((m = gso_next(&it, &seg)) > 0)
+		write_plain(t, io, fd, seg, m, c);
+	return -EINVAL;
 }
 
 /*

@@ -15,8 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coalesce.h"
 #include "parse.h"
 #include "port.h"
+#include "portio.h"
 
 /*
  * One datagram of @len bytes at @frame (valid only during the call), with
@@ -43,12 +45,41 @@ void vnet_input(uint8_t *buf, size_t n, size_t pi, enum frame_link link, bool re
 		struct port_counters *c, vnet_dgram_fn fn, vnet_train_fn train, void *arg);
 
 /*
- * A frame of @len bytes (@pi of packet information first) as tun reads it
- * from a vnet_hdr port: [packet information][virtio-net header][frame],
- * the header zero (it asks nothing), into @tx, which holds PORT_FRAME_MAX +
- * GSO_VNET_HDR_LEN bytes. Returns the bytes to write, 0 when @len is over
- * PORT_FRAME_MAX or under @pi.
+ * The write side of one reader of a vnet_hdr port (queue 0 or a queue
+ * worker), written by that reader's thread only. Inside the reader's read
+ * turn (@turn), UDP datagrams wait in @co for the ones after them and go
+ * out as one USO super-frame (coalesce.h) when the run ends, at the latest
+ * when the turn does; anything else goes out at once, after what waits.
  */
-size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi);
+struct vnet_tx {
+	uint8_t *frame;	    /* one frame behind its header: PORT_FRAME_MAX + GSO_VNET_HDR_LEN */
+	struct coalesce co; /* over COALESCE_BUF bytes of its own */
+	bool turn;	    /* the reader is in its read turn: writes may wait */
+	bool plain;	    /* the kernel refused a super-frame: every write goes as it is */
+};
+
+/* Allocates the buffers of @t for frames of @link; -ENOMEM. */
+int vnet_tx_init(struct vnet_tx *t, enum frame_link link);
+void vnet_tx_free(struct vnet_tx *t);
+
+/*
+ * Writes the @len bytes at @frame (a frame as a plain port writes it) on
+ * @fd behind an empty header, or holds it in a run when @t is in a turn.
+ * 0 when written or held, or a negative errno (counted in @c's
+ * write_errors). What is written is counted in @c's tx_frames and
+ * tx_bytes as a plain port counts it, and each super-frame in
+ * tx_gso_frames, with single-writer relaxed stores.
+ */
+int vnet_write(struct vnet_tx *t, const struct port_io *io, int fd, const void *frame, size_t len,
+	       struct port_counters *c);
+
+/*
+ * Writes out the run held. When the kernel refuses the super-frame with
+ * EINVAL (tun takes UDP GSO from Linux 6.2 on), its datagrams are written
+ * one by one, @t writes every frame as it is from then on, and -EINVAL is
+ * returned that once, for the caller to say so; otherwise 0 or the write's
+ * negative errno (counted once for each datagram lost).
+ */
+int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_counters *c);
 
 #endif

@@ -42,7 +42,7 @@ def num(x, fmt="%.0f"):
 
 # gso (case g, tun only): logical datagrams/s read as UDP GSO super-frames, set
 # against the limit's reads/s of the same payload size.
-CASES = ["count", "capture", "echo", "forward", "host", "ping", "gso"]
+CASES = ["count", "capture", "echo", "echo-vnet", "forward", "host", "ping", "gso"]
 
 
 def main():
@@ -73,7 +73,7 @@ def main():
                 rw = med(runs, "rw-%s/%s/%s" % ("forward" if case == "forward" else "echo",
                                                 dev, size), "rx_pps")
                 rwr = "%.2f" % (svc[0] / rw[0]) if rw and rw[0] and case in (
-                    "echo", "forward", "host") else "n/a"
+                    "echo", "echo-vnet", "forward", "host") else "n/a"
                 own = cpu[0] - lcpu[0] if cpu and lcpu and case != "ping" else None
                 print("| %s | %s | %s B | %s | %s (%s..%s) | %s | %s | %s | %s | %s | %s | %d |" % (
                     case, dev, size, rate(lim and lim[0]) if case != "ping" else "n/a",

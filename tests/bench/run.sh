@@ -11,6 +11,8 @@
 #   count     a count binding at UDP port 9000 (Twisted's chain)
 #   capture   a capture binding at the root: every frame into the ring
 #   echo      UDP echo at port 9000: a reply written per datagram
+#   echo-vnet the same on a vnet_hdr port: the replies of a read turn go out
+#             as UDP GSO super-frames (coalesce.h), fewer writes than replies
 #   forward   every frame forwarded to a second port paird creates
 #   host      the simulated host (ARP reply on tap, ICMP echo, UDP echo at
 #             port 7), fed UDP datagrams to port 7 (a rate against the limit)
@@ -99,7 +101,7 @@ HTTP_CONNS=${HTTP_CONNS:-16}
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
 SIZES=${SIZES:-"64 1400"}
-CASES=${CASES:-"limit count capture echo forward host ping many gso mq twisted callgrind http memory strace"}
+CASES=${CASES:-"limit count capture echo echo-vnet forward host ping many gso mq twisted callgrind http memory strace"}
 MQ_FLOWS=${MQ_FLOWS:-1024}
 PY_TWISTED=${PY_TWISTED:-/usr/bin/python3}
 RING_MAX=524288 # the largest txqueuelen the tun ptr_ring accepts
@@ -191,6 +193,10 @@ state_for() { # case dev
 		;;
 	capture) bind '"handler":"capture"' ;;
 	echo) bind '"match":{'$udp',"udp_port":9000},"handler":"echo"' ;;
+	echo-vnet)
+		bind '"match":{'$udp',"udp_port":9000},"handler":"echo"'
+		vnet=',"vnet_hdr":true'
+		;;
 	forward)
 		bind '"handler":"forward","options":{"port":"fwd0"}'
 		extra=',{"name":"fwd0","type":"'$dev'","up":true}'
@@ -281,7 +287,7 @@ drain_run() {
 
 # service_run CASE REP DEV SIZE: paird drains N pre-filled datagrams.
 service_run() {
-	local c=$1 rep=$2 dev=$3 size=$4 ns ifn n log genargs=() dst
+	local c=$1 rep=$2 dev=$3 size=$4 ns ifn n log genargs=() dst txg=
 	ns=$(dev_ns "$dev")
 	ifn=$(dev_if "$dev")
 	dst=$(dev_dst "$dev")
@@ -298,10 +304,29 @@ service_run() {
 	fi
 	drain_run "$ns" "$ifn" "$log.drive" -d "$dst" -m packet -i "$ifn" -s "$size" \
 		-n "$n" -c "$GEN_CPU" -t 20 "${genargs[@]}"
+	if [ "$c" = echo-vnet ]; then
+		# How many writes the replies took: super-frames (tx_gso_frames) and replies.
+		txg=$(ip netns exec "$ns" curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/api/v1/ports/$ifn" |
+			python3 -c 'import json,sys; c = json.load(sys.stdin)["counters"]
+print("tx_frames=%d tx_gso_frames=%d" % (c["tx_frames"], c["tx_gso_frames"]))' \
+				2>/dev/null || echo "tx_frames=0 tx_gso_frames=0")
+	fi
 	stop_pid "$SP"
-	rec "fig=$c/$dev/$size rep=$rep case=$c dev=$dev size=$size" \
+	[ "$c" = echo-vnet ] && offloads_off "$ns" "$ifn" "$dev"
+	rec "fig=$c/$dev/$size rep=$rep case=$c dev=$dev size=$size ${txg:-}" \
 		"$(grep -m1 '^RESULT drain ' "$log.drive" |
 			sed -E 's/^RESULT drain //; s/(^| )([a-z_]+)=/\1rx_\2=/g; s/rx_cpu_ns=/cpu_ns=/')"
+}
+
+# offloads_off NS IF DEV: offloads outlive their owner (a vnet_hdr port asks for
+# them); the other cases read the device without a header.
+offloads_off() {
+	local flags
+	flags=$([ "$3" = tap ] && echo 0x1002 || echo 0x1001) # IFF_TAP or IFF_TUN, | IFF_NO_PI
+	ip netns exec "$1" python3 -c 'import fcntl, os, struct, sys
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", sys.argv[1].encode(), int(sys.argv[2], 16)))
+fcntl.ioctl(fd, 0x400454D0, 0)' "$2" "$flags" || progress "could not switch the offloads of $2 off"
 }
 
 # gso_run REP SIZE (case g): paird's count binding on a vnet_hdr tun drains N
@@ -323,11 +348,7 @@ gso_run() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["rx_gso_frames"])' \
 			2>/dev/null || echo 0)
 	stop_pid "$SP"
-	# Offloads outlive their owner; the other cases read the device without a header.
-	ip netns exec "$ns" python3 -c 'import fcntl, os, struct, sys
-fd = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", sys.argv[1].encode(), 0x1001))
-fcntl.ioctl(fd, 0x400454D0, 0)' "$ifn" || progress "could not switch the offloads of $ifn off"
+	offloads_off "$ns" "$ifn" tun
 	rec "fig=gso/tun/$size rep=$rep case=gso dev=tun size=$size per=$per rx_gso_frames=${gso:-0}" \
 		"$(grep -m1 '^RESULT drain ' "$log.drive" |
 			sed -E 's/^RESULT drain //; s/(^| )([a-z_]+)=/\1rx_\2=/g; s/rx_cpu_ns=/cpu_ns=/')"
@@ -425,7 +446,7 @@ rw_run() {
 }
 
 svc_cases=()
-for c in count capture echo forward host; do has "$c" && svc_cases+=("$c"); done
+for c in count capture echo echo-vnet forward host; do has "$c" && svc_cases+=("$c"); done
 many=()
 has many && for m in $MANY; do many+=("many-$m"); done
 
@@ -451,7 +472,8 @@ for rep in $(seq "$REPS"); do
 					"$PY_TWISTED" peers/twisted_peer.py -w 400 -t 40 -C "$READ_CPU" \
 					-i "$(dev_if "$dev")" -T "$dev"
 				for c in "${svc_cases[@]}"; do
-					[ "$c" = count ] || twisted_case "$c" "$rep" "$dev" "$size"
+					[ "$c" = count ] || [ "$c" = echo-vnet ] ||
+						twisted_case "$c" "$rep" "$dev" "$size"
 				done
 			fi
 			if [ "$size" = 64 ]; then
@@ -472,6 +494,8 @@ if has callgrind; then
 			# Quick: one device and size, enough to prove the figure comes out.
 			[ "$quick" = 1 ] && [ "$dev$size" != tap64 ] && continue
 			for c in "${svc_cases[@]}" $(has ping && echo ping); do
+				# The memory I/O harness has no vnet_hdr: echo-vnet's user-space path is echo's.
+				[ "$c" = echo-vnet ] && continue
 				N=$CG_N MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
 					-c "$c" -T "$dev" -s "$size" >results/raw/cg.out 2>&1 ||
 					{ rec "fig=cg/$c/$dev/$size error=callgrind"; continue; }

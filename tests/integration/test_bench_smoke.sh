@@ -25,7 +25,7 @@ memio=${MEMIO_BENCH:-$root/build/tests/memio_bench}
 command -v valgrind >/dev/null || skip "valgrind is missing (instructions per frame)"
 command -v wrk >/dev/null || skip "wrk is missing (the API under load)"
 command -v strace >/dev/null || skip "strace is missing (syscalls per frame)"
-cases="limit count capture echo forward host ping many gso mq twisted http memory strace callgrind"
+cases="limit count capture echo echo-vnet forward host ping many gso mq twisted http memory strace callgrind"
 # callgrind cannot run a sanitized harness (make asan): the other cases still run.
 if nm "$memio" 2>/dev/null | grep -q __asan_init; then
 	cases=${cases% callgrind}
@@ -53,7 +53,7 @@ row() { # fig key
 	awk -v v="$v" 'BEGIN { exit !(v > 0) }' || fail "$1: $2=$v"
 }
 for dev in tun tap; do
-	for c in limit count capture echo forward host ping many-1 many-4096 twisted \
+	for c in limit count capture echo echo-vnet forward host ping many-1 many-4096 twisted \
 		twisted-capture twisted-echo twisted-forward twisted-host rw-echo rw-forward; do
 		row "$c/$dev/64" rx_pkts
 	done
@@ -62,10 +62,15 @@ for dev in tun tap; do
 		row "$c/$dev/64" rx_writes
 	done
 	# paird's drains count every frame the generator queued.
-	for c in count capture echo forward host many-1 many-4096; do
+	for c in count capture echo echo-vnet forward host many-1 many-4096; do
 		n=$(grep -m1 "^fig=$c/$dev/64 " "$runs" | grep -o ' rx_pkts=[0-9]*' | cut -d= -f2)
 		[ "$n" -ge 3000 ] || fail "$c/$dev/64: paird read $n of 3000 frames"
 	done
+	# echo-vnet answered every frame, and in fewer writes (USO, Linux 6.2 and later).
+	n=$(grep -m1 "^fig=echo-vnet/$dev/64 " "$runs" | grep -o ' tx_frames=[0-9]*' | cut -d= -f2)
+	[ "${n:-0}" -ge 3000 ] || fail "echo-vnet/$dev/64: paird answered ${n:-no} of 3000 frames"
+	[ "$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')" -lt 6002 ] ||
+		row "echo-vnet/$dev/64" tx_gso_frames
 done
 # Case g: the datagrams of UDP GSO super-frames, all counted, super-frames seen.
 row gso/tun/64 rx_pkts
@@ -91,7 +96,7 @@ if [ "${cases%callgrind}" != "$cases" ]; then
 fi
 
 # The report has a line per case and device, and the Twisted comparison.
-for c in count capture echo forward host ping many-1 many-4096; do
+for c in count capture echo echo-vnet forward host ping many-1 many-4096; do
 	for dev in tun tap; do
 		grep -q "^| $c | $dev | 64 B | " "$out/ratios.md" || fail "ratios.md has no $c/$dev row"
 	done

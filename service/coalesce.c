@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * UDP datagrams of one flow into a USO super-frame (coalesce.h). The held
+ * run is kept as the kernel will take it: the first datagram whole, behind
+ * the room for its virtio-net header, then each later one's payload; the
+ * lengths, the checksums and the header are written when it is taken.
+ */
+#include "coalesce.h"
+
+#include <string.h>
+
+#include "csum.h"
+#include "gso.h"
+#include "wire.h"
+
+#define IPV4_HDR 20
+#define IPV6_HDR 40
+#define UDP_HDR	 8
+#define IP_MAX	 65535
+
+/* What a frame holds, when it is a datagram that may be coalesced. */
+struct dgram {
+	size_t l3, l4, payload;
+	bool v6;
+	uint16_t id;
+};
+
+static unsigned be16(const uint8_t *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Where the IP header of @f (@len bytes, after the packet information) starts, and its version. */
+static bool ip_at(enum frame_link link, const uint8_t *pi, const uint8_t *f, size_t len, size_t *l3,
+		  bool *v6)
+{
+	unsigned type;
+
+	if (link == LINK_ETHERNET) {
+		if (len < 14)
+			return false;
+		type = be16(f + 12);
+		*l3 = 14;
+	} else {
+		if (len < 1)
+			return false;
+		type = f[0] >> 4 == 4 ? ETHERTYPE_IPV4 : f[0] >> 4 == 6 ? ETHERTYPE_IPV6 : 0;
+		/* tun takes the protocol from the packet information: it must say the same. */
+		if (link == LINK_IP_PI && be16(pi + 2) != type)
+			return false;
+		*l3 = 0;
+	}
+	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
+		return false;
+	*v6 = type == ETHERTYPE_IPV6;
+	return len > *l3 && f[*l3] >> 4 == (*v6 ? 6 : 4);
+}
+
+/*
+ * A UDP datagram the kernel's cut gives back byte for byte: no IP options,
+ * extension headers or fragment, lengths that fill the frame (no link
+ * padding), a correct IPv4 header checksum and a correct, non-zero UDP
+ * checksum (the kernel computes both again for every segment).
+ */
+static bool dgram_parse(const struct coalesce *c, const uint8_t *frame, size_t len, struct dgram *d)
+{
+	const uint8_t *f = frame + c->pi;
+	size_t flen, ulen;
+	uint32_t sum;
+	const uint8_t *ip;
+
+	if (len < c->pi)
+		return false;
+	flen = len - c->pi;
+	if (!ip_at(c->link, frame, f, flen, &d->l3, &d->v6))
+		return false;
+	ip = f + d->l3;
+	if (d->v6) {
+		d->l4 = d->l3 + IPV6_HDR;
+		if (flen < d->l4 + UDP_HDR || be16(ip + 4) != flen - d->l4 || ip[6] != IPPROTO_UDP_)
+			return false;
+		ulen = be16(f + d->l4 + 4);
+		sum = csum_pseudo6(ip + 8, ip + 24, IPPROTO_UDP_, (uint32_t)ulen);
+	} else {
+		d->l4 = d->l3 + IPV4_HDR;
+		/* RFC 791: IHL 5; MF clear and offset 0 (DF may be either). */
+		if (flen < d->l4 + UDP_HDR || ip[0] != 0x45 || be16(ip + 2) != flen - d->l3 ||
+		    (be16(ip + 6) & 0x3fff) != 0 || ip[9] != IPPROTO_UDP_ ||
+		    !csum_ipv4_header_ok(ip, IPV4_HDR))
+			return false;
+		ulen = be16(f + d->l4 + 4);
+		sum = csum_pseudo4(ip + 12, ip + 16, IPPROTO_UDP_, (uint32_t)ulen);
+		d->id = (uint16_t)be16(ip + 4);
+	}
+	/* RFC 768: a zero checksum is none, which the kernel's cut would fill in. */
+	if (ulen != flen - d->l4 || ulen <= UDP_HDR || be16(f + d->l4 + 6) == 0 ||
+	    csum_fold(csum_add(sum, f + d->l4, ulen)) != 0)
+		return false;
+	d->payload = ulen - UDP_HDR;
+	return true;
+}
+
+/* The held run's first frame, after its packet information and header. */
+static uint8_t *held(const struct coalesce *c)
+{
+	return c->buf + c->pi + GSO_VNET_HDR_LEN;
+}
+
+/* @f (after the packet information) repeats the held run's headers, but for lengths, ids and checksums. */
+static bool same_flow(const struct coalesce *c, const uint8_t *frame, const struct dgram *d)
+{
+	const uint8_t *f = frame + c->pi, *h = held(c);
+	size_t l3 = c->l3;
+
+	if (d->v6 != c->v6 || d->l3 != l3 || memcmp(frame, c->buf, c->pi) != 0 ||
+	    memcmp(f, h, l3) != 0 || memcmp(f + c->l4, h + c->l4, 4) != 0)
+		return false;
+	if (d->v6)
+		return memcmp(f + l3, h + l3, 4) == 0 && memcmp(f + l3 + 6, h + l3 + 6, 34) == 0;
+	/* The kernel numbers the segments up from the first's identification. */
+	return memcmp(f + l3, h + l3, 2) == 0 && memcmp(f + l3 + 6, h + l3 + 6, 4) == 0 &&
+	       memcmp(f + l3 + 12, h + l3 + 12, 8) == 0 && d->id == (uint16_t)(c->id + c->n);
+}
+
+void coalesce_init(struct coalesce *c, uint8_t *buf, enum frame_link link)
+{
+	memset(c, 0, sizeof(*c));
+	c->buf = buf;
+	c->link = link;
+	c->pi = link == LINK_IP_PI ? PI_HDR_LEN : 0;
+}
+
+bool coalesce_add(struct coalesce *c, const uint8_t *frame, size_t len)
+{
+	struct dgram d = { 0 };
+	size_t ip_len;
+
+	if (!dgram_parse(c, frame, len, &d))
+		return false;
+	if (c->n == 0) {
+		memcpy(c->buf, frame, c->pi);
+		memset(c->buf + c->pi, 0, GSO_VNET_HDR_LEN);
+		memcpy(held(c), frame + c->pi, len - c->pi);
+		c->len = len + GSO_VNET_HDR_LEN;
+		c->l3 = d.l3;
+		c->l4 = d.l4;
+		c->v6 = d.v6;
+		c->id = d.id;
+		c->mss = c->payload = d.payload;
+		c->bytes = len;
+		c->n = 1;
+		c->closed = false;
+		return true;
+	}
+	/* The IP datagram the run becomes: its length field holds at most IP_MAX. */
+	ip_len = (c->v6 ? 0 : IPV4_HDR) + UDP_HDR + c->payload + d.payload;
+	if (c->closed || c->n >= COALESCE_SEGS_MAX || d.payload > c->mss || ip_len > IP_MAX ||
+	    !same_flow(c, frame, &d))
+		return false;
+	memcpy(c->buf + c->len, frame + c->pi + d.l4 + UDP_HDR, d.payload);
+	c->len += d.payload;
+	c->payload += d.payload;
+	c->bytes += len;
+	c->n++;
+	/* Only the last segment may be shorter than the rest (the kernel cuts gso_size each). */
+	c->closed = d.payload < c->mss;
+	return true;
+}
+
+/* struct virtio_net_hdr in the host's byte order (tun's legacy layout). */
+static void put_vnet_hdr(uint8_t *p, const struct gso_hdr *h)
+{
+	p[0] = h->flags;
+	p[1] = h->gso_type;
+	memcpy(p + 2, &h->hdr_len, 2);
+	memcpy(p + 4, &h->gso_size, 2);
+	memcpy(p + 6, &h->csum_start, 2);
+	memcpy(p + 8, &h->csum_offset, 2);
+}
+
+size_t coalesce_take(struct coalesce *c, const uint8_t **out, unsigned *n, uint64_t *bytes)
+{
+	uint8_t *f = held(c), *ip = f + c->l3, *udp = f + c->l4;
+	size_t len = c->len, ulen = UDP_HDR + c->payload;
+	uint32_t pseudo;
+
+	*n = c->n;
+	*bytes = c->bytes;
+	*out = c->buf;
+	c->len = 0;
+	c->n = 0;
+	if (*n < 2)
+		return *n ? len : 0;
+	if (c->v6) {
+		put16(ip + 4, (unsigned)ulen);
+		pseudo = csum_pseudo6(ip + 8, ip + 24, IPPROTO_UDP_, (uint32_t)ulen);
+	} else {
+		put16(ip + 2, (unsigned)(IPV4_HDR + ulen));
+		put16(ip + 10, 0);
+		put16(ip + 10, csum_fold(csum_add(0, ip, IPV4_HDR)));
+		pseudo = csum_pseudo4(ip + 12, ip + 16, IPPROTO_UDP_, (uint32_t)ulen);
+	}
+	put16(udp + 4, (unsigned)ulen);
+	/* A partial checksum: the pseudo-header's sum, folded, not complemented. */
+	put16(udp + 6, (uint16_t)~csum_fold(pseudo));
+	put_vnet_hdr(c->buf + c->pi, &(struct gso_hdr){
+					     .flags = GSO_F_NEEDS_CSUM,
+					     .gso_type = GSO_TYPE_UDP_L4,
+					     .hdr_len = (uint16_t)(c->l4 + UDP_HDR),
+					     .gso_size = (uint16_t)c->mss,
+					     .csum_start = (uint16_t)c->l4,
+					     .csum_offset = 6,
+				     });
+	return len;
+}
