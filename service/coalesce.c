@@ -18,13 +18,6 @@
 #define UDP_HDR	 8
 #define IP_MAX	 65535
 
-/* What a frame holds, when it is a datagram that may be coalesced. */
-struct dgram {
-	size_t l3, l4, payload;
-	bool v6;
-	uint16_t id;
-};
-
 static unsigned be16(const uint8_t *p)
 {
 	return (unsigned)p[0] << 8 | p[1];
@@ -68,7 +61,8 @@ static bool ip_at(enum frame_link link, const uint8_t *pi, const uint8_t *f, siz
  * padding), a correct IPv4 header checksum and a correct, non-zero UDP
  * checksum (the kernel computes both again for every segment).
  */
-static bool dgram_parse(const struct coalesce *c, const uint8_t *frame, size_t len, struct dgram *d)
+static bool dgram_parse(const struct coalesce *c, const uint8_t *frame, size_t len,
+			struct coalesce_dgram *d)
 {
 	const uint8_t *f = frame + c->pi;
 	size_t flen, ulen;
@@ -113,7 +107,8 @@ static uint8_t *held(const struct coalesce *c)
 }
 
 /* @f (after the packet information) repeats the held run's headers, but for lengths, ids and checksums. */
-static bool same_flow(const struct coalesce *c, const uint8_t *frame, const struct dgram *d)
+static bool same_flow(const struct coalesce *c, const uint8_t *frame,
+		      const struct coalesce_dgram *d)
 {
 	const uint8_t *f = frame + c->pi, *h = held(c);
 	size_t l3 = c->l3;
@@ -136,33 +131,44 @@ void coalesce_init(struct coalesce *c, uint8_t *buf, enum frame_link link)
 	c->pi = link == LINK_IP_PI ? PI_HDR_LEN : 0;
 }
 
+/* @frame, found to be @d, as the first of a run. */
+static void start(struct coalesce *c, const uint8_t *frame, size_t len,
+		  const struct coalesce_dgram *d)
+{
+	memcpy(c->buf, frame, c->pi);
+	memset(c->buf + c->pi, 0, GSO_VNET_HDR_LEN);
+	memcpy(held(c), frame + c->pi, len - c->pi);
+	c->len = len + GSO_VNET_HDR_LEN;
+	c->l3 = d->l3;
+	c->l4 = d->l4;
+	c->v6 = d->v6;
+	c->id = d->id;
+	c->mss = c->payload = d->payload;
+	c->bytes = len;
+	c->n = 1;
+	c->closed = false;
+}
+
 bool coalesce_add(struct coalesce *c, const uint8_t *frame, size_t len)
 {
-	struct dgram d = { 0 };
+	struct coalesce_dgram d = { 0 };
 	size_t ip_len;
 
+	c->startable = false;
 	if (!dgram_parse(c, frame, len, &d))
 		return false;
 	if (c->n == 0) {
-		memcpy(c->buf, frame, c->pi);
-		memset(c->buf + c->pi, 0, GSO_VNET_HDR_LEN);
-		memcpy(held(c), frame + c->pi, len - c->pi);
-		c->len = len + GSO_VNET_HDR_LEN;
-		c->l3 = d.l3;
-		c->l4 = d.l4;
-		c->v6 = d.v6;
-		c->id = d.id;
-		c->mss = c->payload = d.payload;
-		c->bytes = len;
-		c->n = 1;
-		c->closed = false;
+		start(c, frame, len, &d);
 		return true;
 	}
 	/* The IP datagram the run becomes: its length field holds at most IP_MAX. */
 	ip_len = (c->v6 ? 0 : IPV4_HDR) + UDP_HDR + c->payload + d.payload;
 	if (c->closed || c->n >= COALESCE_SEGS_MAX || d.payload > c->mss || ip_len > IP_MAX ||
-	    !same_flow(c, frame, &d))
+	    !same_flow(c, frame, &d)) {
+		c->next = d;
+		c->startable = true;
 		return false;
+	}
 	memcpy(c->buf + c->len, frame + c->pi + d.l4 + UDP_HDR, d.payload);
 	c->len += d.payload;
 	c->payload += d.payload;
@@ -171,6 +177,12 @@ bool coalesce_add(struct coalesce *c, const uint8_t *frame, size_t len)
 	/* Only the last segment may be shorter than the rest (the kernel cuts gso_size each). */
 	c->closed = d.payload < c->mss;
 	return true;
+}
+
+void coalesce_start(struct coalesce *c, const uint8_t *frame, size_t len)
+{
+	c->startable = false;
+	start(c, frame, len, &c->next);
 }
 
 /* struct virtio_net_hdr in the host's byte order (tun's legacy layout). */

@@ -32,6 +32,13 @@
 /* Datagrams in one super-frame at most (the kernel's UDP GSO sends up to 128). */
 #define COALESCE_SEGS_MAX 64
 
+/* Where a datagram's headers are, as coalesce_add() found them. */
+struct coalesce_dgram {
+	size_t l3, l4, payload;
+	bool v6;
+	uint16_t id;
+};
+
 struct coalesce {
 	uint8_t *buf; /* [packet information][virtio-net header][frame]: COALESCE_BUF bytes */
 	size_t pi;    /* packet information bytes (LINK_IP_PI: 4) */
@@ -44,7 +51,9 @@ struct coalesce {
 	unsigned n;	/* datagrams held */
 	bool closed;	/* the last one held was short: nothing more joins */
 	bool v6;
-	uint16_t id; /* IPv4: the first's identification */
+	uint16_t id;		    /* IPv4: the first's identification */
+	bool startable;		    /* the last frame refused could start a run: coalesce_start() */
+	struct coalesce_dgram next; /* what coalesce_add() found of it */
 };
 
 /* What @buf must hold: the packet information, the header and a 64 KiB IP datagram with its link header. */
@@ -56,11 +65,19 @@ void coalesce_init(struct coalesce *c, uint8_t *buf, enum frame_link link);
 /*
  * Holds the @len bytes at @frame (a frame of the coalescer's link, as a
  * plain port writes it) behind the datagrams held, or as the first of a
- * new run when none are. False when it does not join them (nothing
- * changed): the caller writes out what is held (coalesce_take()) and
- * tries again, and writes the frame as it is if it is refused again.
+ * new run when none are. False when it does not join them, nothing held
+ * changed: then, when @c->startable, the frame could start a run of its
+ * own (the caller writes out what is held, coalesce_take(), then calls
+ * coalesce_start()); otherwise it is to be written as it is.
  */
 bool coalesce_add(struct coalesce *c, const uint8_t *frame, size_t len);
+
+/*
+ * Starts a run with the frame coalesce_add() just refused while
+ * @c->startable, once what was held is taken, without looking at the frame
+ * again: the same @frame and @len, unchanged.
+ */
+void coalesce_start(struct coalesce *c, const uint8_t *frame, size_t len);
 
 /*
  * What is held, as one write: its length (0 when nothing is), *@out

@@ -64,7 +64,9 @@ struct port {
 	bool backlog;	   /* the last read turn left frames waiting */
 	uint8_t *buf;	   /* the read size: PORT_VNET_READ_MAX or PORT_FRAME_MAX bytes */
 	struct vnet_tx vt; /* vnet_hdr: queue 0's writes (vnet.h) */
-	uint16_t ip_id;	   /* the next IPv4 identification of queue 0's replies */
+	/* Ports written to during this port's read turn, holding writes till its end (turn_port). */
+	struct port *held_peers, *held_next;
+	uint16_t ip_id; /* the next IPv4 identification of queue 0's replies */
 	/* Queues 1..N-1 of a multi-queue port (queue.h); NULL with one queue. */
 	struct queues *qs;
 	struct port_counters *sum; /* port_counters() of a multi-queue port */
@@ -183,17 +185,67 @@ static void set_backlog(struct port *p, bool backlog)
 		loopshare_backlog(p->env->share, backlog ? 1 : -1);
 }
 
-/* Stops I/O and gives the device back; the memory stays until port_destroy(). */
-/* Writes out the replies queue 0 holds (vnet.h); says so once when the kernel takes no runs. */
+/*
+ * The port whose read turn this thread is in (the main loop's; a queue
+ * worker writes only its own queue, vnet.h), or NULL. Writes to a vnet_hdr
+ * port made meanwhile may wait for the turn's end: the turn's own port's
+ * (replies), and other ports' (forwards), which the turn's port lists in
+ * held_peers and writes out when its turn ends. No port is freed during
+ * another's turn (handlers delete none; the API runs between turns), and
+ * one that is released while listed is unlisted first.
+ */
+static __thread struct port *turn_port;
+
+/* Writes out what queue 0 holds (vnet.h); says so once when the kernel takes no runs. */
 static void tx_flush(struct port *p)
 {
 	if (p->cfg.vnet_hdr && vnet_flush(&p->vt, &p->env->io, p->fd, &p->c) == -EINVAL)
 		log_warn(
 			"port %s: the kernel refused a UDP GSO super-frame (EINVAL; tun takes them "
-			"from Linux 6.2 on): replies are written one by one from now on",
+			"from Linux 6.2 on): frames are written one by one from now on",
 			p->cfg.name);
 }
 
+/* The end of @p's read turn: what it and the ports it wrote to hold goes now. */
+static void turn_end(struct port *p)
+{
+	p->vt.turn = false;
+	if (p->fd >= 0)
+		tx_flush(p);
+	while (p->held_peers) {
+		struct port *peer = p->held_peers;
+
+		p->held_peers = peer->held_next;
+		peer->held_next = NULL;
+		peer->vt.turn = false;
+		tx_flush(peer);
+	}
+	turn_port = NULL;
+}
+
+/* @p is written to during another port's turn: its writes may wait until that turn ends. */
+static void turn_join(struct port *p)
+{
+	p->vt.turn = true;
+	p->held_next = turn_port->held_peers;
+	turn_port->held_peers = p;
+}
+
+/* @p leaves the running turn's list (it is being released). */
+static void turn_leave(struct port *p)
+{
+	if (!turn_port || turn_port == p || !p->vt.turn)
+		return;
+	for (struct port **at = &turn_port->held_peers; *at; at = &(*at)->held_next)
+		if (*at == p) {
+			*at = p->held_next;
+			p->held_next = NULL;
+			p->vt.turn = false;
+			return;
+		}
+}
+
+/* Stops I/O and gives the device back; the memory stays until port_destroy(). */
 static void port_release(struct port *p)
 {
 	set_backlog(p, false);
@@ -211,6 +263,7 @@ static void port_release(struct port *p)
 		p->qs = NULL;
 	}
 	if (p->fd >= 0) {
+		turn_leave(p);
 		tx_flush(p);
 		OPS(p)->close(IOCTX(p), p->fd);
 		p->fd = -1;
@@ -1076,6 +1129,7 @@ void port_read_ready(struct port *p)
 
 	p->in_callback++;
 	p->vt.turn = vnet;
+	turn_port = p;
 	while (spent < budget && frames < cap && p->fd >= 0 && p->state != PORT_STATE_ERROR) {
 		ssize_t n = OPS(p)->read(IOCTX(p), p->fd, p->buf, rmax);
 		bool truncated;
@@ -1114,16 +1168,14 @@ void port_read_ready(struct port *p)
 			p->sink(p, p->buf, truncated ? PORT_FRAME_MAX : (size_t)n,
 				truncated ? PORT_RX_TRUNCATED : 0, p->sink_arg);
 	}
+	/* What the turn's writes left waiting goes now (a closed port wrote its own on closing). */
+	turn_end(p);
 	/*
 	 * Stopped by the cap or the budget: frames wait, and the port's fd,
 	 * still readable, brings the next turn. (A queue that empties for an
 	 * instant between bursts is weighed by loopshare.c, not here: a port
 	 * counted as waiting after its EAGAIN would get no turn to undo it.)
 	 */
-	/* What the turn's replies left waiting goes now (a closed port wrote it on closing). */
-	p->vt.turn = false;
-	if (p->fd >= 0)
-		tx_flush(p);
 	set_backlog(p, more && p->fd >= 0 && p->state != PORT_STATE_ERROR);
 	if (--p->in_callback == 0 && p->free_pending)
 		port_destroy(p);
@@ -1136,8 +1188,11 @@ int port_write(struct port *p, const void *frame, size_t len)
 
 	if (p->fd < 0)
 		return p->state == PORT_STATE_GONE ? -ENODEV : -EBADF;
-	if (p->cfg.vnet_hdr)
+	if (p->cfg.vnet_hdr) {
+		if (turn_port && !p->vt.turn)
+			turn_join(p);
 		return vnet_write(&p->vt, &p->env->io, p->fd, frame, len, &p->c);
+	}
 	do
 		n = OPS(p)->write(IOCTX(p), p->fd, frame, len);
 	while (n == -EINTR && ++tries < 16);

@@ -215,10 +215,11 @@ unsigned port_drift(const struct port *port);
  * Writes one frame. EINTR is retried; other errors are counted and
  * returned. On a vnet_hdr port a zeroed virtio-net header goes with it
  * (after the packet information, where tun reads it): no offload asked;
- * and a write made during the port's own read turn (a handler's reply) may
- * wait until the turn ends, so that a run of UDP datagrams of one flow
- * goes out as one USO super-frame (vnet.h, coalesce.h). An error of that
- * later write is counted, not returned.
+ * and a write made during a port's read turn in this thread (a reply on
+ * its own port, a forward to another) may wait until the turn ends, so
+ * that a run of UDP datagrams of one flow goes out as one USO super-frame
+ * (vnet.h, coalesce.h). An error of that later write is counted, not
+ * returned.
  */
 int port_write(struct port *port, const void *frame, size_t len);
 

@@ -91,10 +91,11 @@ int vnet_write(struct vnet_tx *t, const struct port_io *io, int fd, const void *
 		if (coalesce_add(&t->co, frame, len))
 			return 0;
 		/* The run ends here: it goes first, and this frame may start the next. */
-		if (t->co.n) {
+		if (t->co.n)
 			vnet_flush(t, io, fd, c);
-			if (!t->plain && coalesce_add(&t->co, frame, len))
-				return 0;
+		if (t->co.startable && !t->plain) {
+			coalesce_start(&t->co, frame, len);
+			return 0;
 		}
 	}
 	return write_plain(t, io, fd, frame, len, c);

@@ -42,7 +42,8 @@ def num(x, fmt="%.0f"):
 
 # gso (case g, tun only): logical datagrams/s read as UDP GSO super-frames, set
 # against the limit's reads/s of the same payload size.
-CASES = ["count", "capture", "echo", "echo-vnet", "forward", "host", "ping", "gso"]
+CASES = ["count", "capture", "echo", "echo-vnet", "forward", "host", "ping", "gso",
+         "gso-forward"]
 
 
 def main():

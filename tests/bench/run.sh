@@ -26,6 +26,8 @@
 #   gso       (case g) the count binding on a vnet_hdr tun fed UDP_SEGMENT
 #             super-frames (gen -m udp -g, up to 64 KiB a send): logical
 #             datagrams/s against the limit's reads/s of the same payload
+#   gso-forward the same super-frames forwarded to a second vnet_hdr tun:
+#             each one's datagrams go out as one super-frame (coalesce.h)
 #   twisted   the Twisted Pair peer on the count chain
 #             (../shared/bench/peers/twisted_peer.py) and on every other
 #             case in CASES (tests/bench/twisted_cases.py)
@@ -101,7 +103,7 @@ HTTP_CONNS=${HTTP_CONNS:-16}
 MANY=${MANY:-"1 16 256 4096"}
 DEVS=${DEVS:-"tun tap"}
 SIZES=${SIZES:-"64 1400"}
-CASES=${CASES:-"limit count capture echo echo-vnet forward host ping many gso mq twisted callgrind http memory strace"}
+CASES=${CASES:-"limit count capture echo echo-vnet forward host ping many gso gso-forward mq twisted callgrind http memory strace"}
 MQ_FLOWS=${MQ_FLOWS:-1024}
 PY_TWISTED=${PY_TWISTED:-/usr/bin/python3}
 RING_MAX=524288 # the largest txqueuelen the tun ptr_ring accepts
@@ -190,6 +192,11 @@ state_for() { # case dev
 	gso)
 		bind '"match":{'$udp',"udp_port":9000},"handler":"count"'
 		vnet=',"vnet_hdr":true'
+		;;
+	gso-forward)
+		bind '"handler":"forward","options":{"port":"fwd0"}'
+		vnet=',"vnet_hdr":true'
+		extra=',{"name":"fwd0","type":"'$dev'","up":true,"vnet_hdr":true}'
 		;;
 	capture) bind '"handler":"capture"' ;;
 	echo) bind '"match":{'$udp',"udp_port":9000},"handler":"echo"' ;;
@@ -329,17 +336,18 @@ fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", sys.argv[1].encode(), int(sys
 fcntl.ioctl(fd, 0x400454D0, 0)' "$2" "$flags" || progress "could not switch the offloads of $2 off"
 }
 
-# gso_run REP SIZE (case g): paird's count binding on a vnet_hdr tun drains N
+# gso_run CASE REP SIZE (case g): paird's count binding (gso), or a forward to
+# a second vnet_hdr tun (gso-forward), on a vnet_hdr tun drains N
 # datagrams the kernel hands over as UDP GSO super-frames (SIZE-byte segments,
 # up to 64 a send and 64 KiB). Its rx_frames count the datagrams, so the rate
 # is logical datagrams/s, set against limit/tun/SIZE: one read per datagram.
 gso_run() {
-	local rep=$1 size=$2 ns=$NS_TUN ifn=atun0 n log per gso
+	local c=$1 rep=$2 size=$3 ns=$NS_TUN ifn=atun0 n log per gso txg
 	n=$(($(frames_for "$size") * GSO_SCALE))
 	per=$((64000 / size < 64 ? 64000 / size : 64))
-	log=results/raw/gso-tun-$size.r$rep
-	if ! paird_start gso tun "$log.paird"; then
-		rec "fig=gso/tun/$size rep=$rep error=paird_not_ready"
+	log=results/raw/$c-tun-$size.r$rep
+	if ! paird_start "$c" tun "$log.paird"; then
+		rec "fig=$c/tun/$size rep=$rep error=paird_not_ready"
 		return
 	fi
 	drain_run "$ns" "$ifn" "$log.drive" -d "$(dev_dst tun)" -m udp -g "$per" -s "$size" \
@@ -347,9 +355,15 @@ gso_run() {
 	gso=$(ip netns exec "$ns" curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/api/v1/ports/$ifn" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["rx_gso_frames"])' \
 			2>/dev/null || echo 0)
+	# gso-forward: the writes fwd0 took (super-frames, tx_gso_frames) for the datagrams.
+	[ "$c" = gso-forward ] &&
+		txg=$(ip netns exec "$ns" curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/api/v1/ports/fwd0" |
+			python3 -c 'import json,sys; c = json.load(sys.stdin)["counters"]
+print("tx_frames=%d tx_gso_frames=%d" % (c["tx_frames"], c["tx_gso_frames"]))' \
+				2>/dev/null || echo "tx_frames=0 tx_gso_frames=0")
 	stop_pid "$SP"
 	offloads_off "$ns" "$ifn" tun
-	rec "fig=gso/tun/$size rep=$rep case=gso dev=tun size=$size per=$per rx_gso_frames=${gso:-0}" \
+	rec "fig=$c/tun/$size rep=$rep case=$c dev=tun size=$size per=$per rx_gso_frames=${gso:-0} ${txg:-}" \
 		"$(grep -m1 '^RESULT drain ' "$log.drive" |
 			sed -E 's/^RESULT drain //; s/(^| )([a-z_]+)=/\1rx_\2=/g; s/rx_cpu_ns=/cpu_ns=/')"
 }
@@ -479,7 +493,10 @@ for rep in $(seq "$REPS"); do
 			if [ "$size" = 64 ]; then
 				for c in "${many[@]}"; do service_run "$c" "$rep" "$dev" "$size"; done
 			fi
-			[ "$dev" = tun ] && has gso && gso_run "$rep" "$size"
+			if [ "$dev" = tun ]; then
+				has gso && gso_run gso "$rep" "$size"
+				has gso-forward && gso_run gso-forward "$rep" "$size"
+			fi
 			if has mq && [ "$dev" = tun ]; then
 				for c in mq-1 mq-2; do service_run "$c" "$rep" "$dev" "$size"; done
 			fi

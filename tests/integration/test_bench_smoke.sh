@@ -25,7 +25,7 @@ memio=${MEMIO_BENCH:-$root/build/tests/memio_bench}
 command -v valgrind >/dev/null || skip "valgrind is missing (instructions per frame)"
 command -v wrk >/dev/null || skip "wrk is missing (the API under load)"
 command -v strace >/dev/null || skip "strace is missing (syscalls per frame)"
-cases="limit count capture echo echo-vnet forward host ping many gso mq twisted http memory strace callgrind"
+cases="limit count capture echo echo-vnet forward host ping many gso gso-forward mq twisted http memory strace callgrind"
 # callgrind cannot run a sanitized harness (make asan): the other cases still run.
 if nm "$memio" 2>/dev/null | grep -q __asan_init; then
 	cases=${cases% callgrind}
@@ -83,6 +83,11 @@ fi
 n=$(grep -m1 "^fig=gso/tun/64 " "$runs" | grep -o ' rx_pkts=[0-9]*' | cut -d= -f2)
 [ "$n" -ge 3000 ] || fail "gso/tun/64: paird read $n of 3000 datagrams"
 grep -q "^| gso | tun | 64 B | " "$out/ratios.md" || fail "ratios.md has no gso/tun row"
+# gso-forward: every datagram forwarded; with USO, in fewer writes than datagrams.
+n=$(grep -m1 "^fig=gso-forward/tun/64 " "$runs" | grep -o ' tx_frames=[0-9]*' | cut -d= -f2)
+[ "${n:-0}" -ge 3000 ] || fail "gso-forward/tun/64: paird forwarded ${n:-no} of 3000 datagrams"
+[ "$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')" -lt 6002 ] ||
+	row gso-forward/tun/64 tx_gso_frames
 # Case h: both queue counts drained every frame, and the report has its table.
 for c in mq-1 mq-2; do
 	n=$(grep -m1 "^fig=$c/tun/64 " "$runs" | grep -o ' rx_pkts=[0-9]*' | cut -d= -f2)

@@ -27,6 +27,9 @@
 #   an empty header, is taken by the kernel, and its UDP super-frames come
 #   as Ethernet frames. A dry run of the desired state with vnet_hdr changed
 #   replaces the device.
+# (3b) UDP_SEGMENT sends from gsa to a socket in gsb across ta0 and tb0:
+#   the datagrams of each super-frame read on ta0, forwarded in one read
+#   turn, go out on tb0 as one super-frame; all 920 arrive whole, in order.
 # (4) Echo on a vnet_hdr tun (gecho0 198.18.37.1/24, 2001:db8:37::1/64):
 #   the replies to a UDP_SEGMENT super-frame's 46 datagrams are written as
 #   one UDP GSO super-frame (tx_gso_frames), which the kernel cuts back for
@@ -331,6 +334,48 @@ ta_rx=$(jqb .counters.rx_frames) ta_rxb=$(jqb .counters.rx_bytes)
 api GET /api/v1/ports/tb0
 expect_json .counters.tx_frames "$ta_rx"
 expect_json .counters.tx_bytes "$ta_rxb"
+note "UDP_SEGMENT across the wire: each super-frame's datagrams, forwarded, go out as one"
+api GET /api/v1/ports/ta0
+ta_gso=$(jqb .counters.rx_gso_frames)
+api GET /api/v1/ports/tb0
+tb_txg=$(jqb .counters.tx_gso_frames) tb_tx=$(jqb .counters.tx_frames)
+ip netns exec "$NSB" timeout 30 "$PY" - >"$W/rx.out" 2>&1 <<'EOF' &
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE: every datagram fits
+s.bind(("198.18.33.2", 9100))
+s.settimeout(10)
+print("READY", flush=True)
+for i in range(20):
+    buf = bytes((i * 31 + k * 7) & 0xff for k in range(46 * 1400 - 100))
+    for k in range(0, len(buf), 1400):
+        got = s.recv(65536)
+        assert got == buf[k:k + 1400], "datagram %d of send %d: %d bytes" % (k // 1400, i, len(got))
+print("got", 20 * 46, flush=True)
+EOF
+rxp=$!
+wait_until 5 grep -q READY "$W/rx.out" || fail "the UDP receiver did not start: $(cat "$W/rx.out")"
+ip netns exec "$NSA" timeout 30 "$PY" - >"$W/tx.out" 2>&1 <<'EOF' ||
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(17, 103, 1400)  # SOL_UDP, UDP_SEGMENT
+for i in range(20):
+    buf = bytes((i * 31 + k * 7) & 0xff for k in range(46 * 1400 - 100))
+    assert s.sendto(buf, ("198.18.33.2", 9100)) == len(buf)
+EOF
+	fail "the UDP_SEGMENT sender failed: $(cat "$W/tx.out")"
+wait "$rxp" || fail "the UDP receiver failed: $(cat "$W/rx.out")"
+note "tb0's socket $(grep '^got' "$W/rx.out") datagrams, whole and in order"
+api GET /api/v1/ports/ta0
+ta_gso=$(($(jqb .counters.rx_gso_frames) - ta_gso))
+api GET /api/v1/ports/tb0
+expect_json .counters.tx_frames $((tb_tx + 920))
+if [ "$uso" = true ]; then
+	# A super-frame read on ta0 is one run on tb0: one write for its 46 datagrams.
+	[ "$ta_gso" -ge 20 ] || fail "ta0 read $ta_gso UDP super-frames for 20 sends"
+	expect_json .counters.tx_gso_frames $((tb_txg + ta_gso))
+fi
+
 note "echo on a vnet_hdr tun: a super-frame's replies go back as one, the kernel cuts them"
 api POST /api/v1/ports '{"name":"gecho0","type":"tun","vnet_hdr":true,"addresses":["198.18.37.1/24"]}'
 expect_status 201

@@ -208,9 +208,12 @@ static void test_runs_cut_back(void **state)
 		}
 }
 
-/* Held: @k datagrams of @f; @bad is refused after them, and the run is as it was. */
+/*
+ * Held: @k datagrams of @f; @bad is refused after them, and the run is as
+ * it was. When @startable, @bad then starts a run of its own, alone in it.
+ */
 static void refused_after(struct coalesce *c, const struct flow *f, unsigned k, size_t plen,
-			  const uint8_t *bad, size_t bad_len)
+			  const uint8_t *bad, size_t bad_len, bool startable)
 {
 	const uint8_t *out;
 	uint64_t bytes;
@@ -222,6 +225,7 @@ static void refused_after(struct coalesce *c, const struct flow *f, unsigned k, 
 		assert_true(coalesce_add(c, frames[i], flens[i]));
 	}
 	assert_false(coalesce_add(c, bad, bad_len));
+	assert_int_equal(c->startable, startable);
 	w = coalesce_take(c, &out, &n, &bytes);
 	assert_int_equal(n, k);
 	if (k > 1) {
@@ -229,6 +233,13 @@ static void refused_after(struct coalesce *c, const struct flow *f, unsigned k, 
 		for (unsigned i = 0; i < k; i++)
 			assert_memory_equal(segs[i], frames[i], flens[i]);
 	}
+	if (!startable)
+		return;
+	coalesce_start(c, bad, bad_len);
+	w = coalesce_take(c, &out, &n, &bytes);
+	assert_int_equal(n, 1);
+	assert_int_equal(w, bad_len + GSO_VNET_HDR_LEN);
+	assert_memory_equal(out + GSO_VNET_HDR_LEN, bad, bad_len);
 }
 
 static void ipv4_header_sum(uint8_t *ip)
@@ -259,43 +270,43 @@ static void test_refused(void **state)
 	g = f;
 	g.dport++;
 	n = dgram(&g, 3, 64, bad);
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, true);
 	g = f;
 	g.ip.dst[3]++;
 	n = dgram(&g, 3, 64, bad);
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, true);
 	g = f;
 	g.ip.ttl = 9;
 	n = dgram(&g, 3, 64, bad);
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, true);
 	/* The identification out of sequence: the kernel numbers up from the first. */
 	n = dgram(&f, 4, 64, bad);
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, true);
 	n = dgram(&f, 2, 64, bad);
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, true);
 	/* A longer payload than the first's. */
 	n = dgram(&f, 3, 65, bad);
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, true);
 	/* A wrong UDP checksum, and none (zero). */
 	n = dgram(&f, 3, 64, bad);
 	bad[n - 1] ^= 1;
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, false);
 	n = dgram(&f, 3, 64, bad);
 	bad[14 + 20 + 6] = bad[14 + 20 + 7] = 0;
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, false);
 	/* A wrong IPv4 header checksum. */
 	n = dgram(&f, 3, 64, bad);
 	bad[14 + 11] ^= 1;
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, false);
 	/* A fragment: MF set. */
 	n = dgram(&f, 3, 64, bad);
 	bad[14 + 6] |= 0x20;
 	ipv4_header_sum(bad + 14);
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, false);
 	/* Link padding after the datagram. */
 	n = dgram(&f, 3, 64, bad);
 	bad[n++] = 0;
-	refused_after(&c, &f, 3, 64, bad, n);
+	refused_after(&c, &f, 3, 64, bad, n, false);
 	/* Not UDP: an ICMP echo reply. */
 	{
 		struct build_ip ip = f.ip;
@@ -304,7 +315,7 @@ static void test_refused(void **state)
 		ip.id = 3;
 		m = build_icmp_echo(bad, FRAME_MAX, &f.l, &ip, true, 1, 1, (const uint8_t *)"x", 1);
 		assert_true(m > 0);
-		refused_after(&c, &f, 3, 64, bad, (size_t)m);
+		refused_after(&c, &f, 3, 64, bad, (size_t)m, false);
 	}
 	/* Nothing after a shorter one. */
 	{
@@ -323,10 +334,10 @@ static void test_refused(void **state)
 	}
 	/* No more than COALESCE_SEGS_MAX. */
 	n = dgram(&f, COALESCE_SEGS_MAX, 8, bad);
-	refused_after(&c, &f, COALESCE_SEGS_MAX, 8, bad, n);
+	refused_after(&c, &f, COALESCE_SEGS_MAX, 8, bad, n, true);
 	/* No IP datagram over 65,535 bytes: 46 of 1,400 fit, the 47th does not. */
 	n = dgram(&f, 46, 1400, bad);
-	refused_after(&c, &f, 46, 1400, bad, n);
+	refused_after(&c, &f, 46, 1400, bad, n, true);
 	free(buf);
 }
 
