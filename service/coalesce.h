@@ -56,8 +56,12 @@ struct coalesce {
 	struct coalesce_dgram next; /* what coalesce_add() found of it */
 };
 
-/* What @buf must hold: the packet information, the header and a 64 KiB IP datagram with its link header. */
-#define COALESCE_BUF (4 + 10 + 18 + 65535)
+/*
+ * What @buf must hold: the packet information, the header, an Ethernet
+ * header and the longest IP datagram a run may become, an IPv6 one (40
+ * bytes of header beside a payload length of up to 65,535).
+ */
+#define COALESCE_BUF (4 + 10 + 14 + 40 + 65535)
 
 /* An empty coalescer over @buf for frames of @link. */
 void coalesce_init(struct coalesce *c, uint8_t *buf, enum frame_link link);

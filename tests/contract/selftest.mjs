@@ -86,7 +86,7 @@ function port(over = {}, status = {}) {
 		},
 		counters: {
 			rx_frames: 3, rx_bytes: 290, tx_frames: 0, tx_bytes: 0, truncated: 0,
-			rx_gso_frames: 0, rx_gso_bad: 0,
+			rx_gso_frames: 0, rx_gso_bad: 0, tx_gso_frames: 0,
 			read_errors: {}, write_errors: { EIO: 2 },
 			matched: 1, unmatched: { ethertype: 2, ip_protocol: 0, udp_port: 0 },
 			malformed: Object.fromEntries(MALFORMED.map((r) => [r, 0])),

@@ -7,7 +7,7 @@
 # stripped, hex decoded with sed, awk and printf only: no xxd, no python).
 # fuzz_json gets request bodies, each prefixed by the byte that picks its
 # route in fuzz_json.c; fuzz_api requests in its own format (fuzz_api.c);
-# fuzz_state state files, fuzz_gso super-frames. Every target also gets its past crash inputs
+# fuzz_state state files, fuzz_gso super-frames, fuzz_coalesce runs of datagrams. Every target also gets its past crash inputs
 # (tests/fixtures/crashes/NAME/). Any other NAME has no seeds; that is not an
 # error.
 set -eu
@@ -120,6 +120,22 @@ if [ "$name" = fuzz_gso ]; then
 	gseed udp4-pi "020105""1c00""6400""1400""0600""00000800450001480001400040110000c6120001c61200029c4023280134""0000$pay"
 	gseed udp6-tap "000105""3e00""6400""3600""0600""020000000002020000000001""86dd600000000134114020010db800000000000000000000000120010db80000000000000000000000029c4023280134""0000$pay"
 	gseed needs-csum "010100""1c00""0000""1400""0600""450001480001400040110000c6120001c61200029c4023280134""0000$pay"
+	exit 0
+fi
+if [ "$name" = fuzz_coalesce ]; then
+	# A link byte, a family byte and steps [op][a][b] (fuzz_coalesce.c): runs
+	# of 64- and 1,400-byte datagrams, a short last one, a jump, another port.
+	cseed() { # NAME LINK FAMILY STEPS...
+		f=$dir/$1
+		shift
+		printf "$(printf '\\%03o' "$@")" >"$f"
+	}
+	for l in 0 1 2; do
+		for fam in 0 1; do
+			cseed "run64-$l-$fam" "$l" "$fam" 0 64 0 0 64 0 0 64 0 0 40 0 0 64 0 4 9 0 0 64 0
+			cseed "run1400-$l-$fam" "$l" "$fam" 0 120 5 0 120 5 0 120 5 5 1 0 0 120 5 8 3 4 0 10 0
+		done
+	done
 	exit 0
 fi
 [ "$name" = fuzz_parse ] || exit 0

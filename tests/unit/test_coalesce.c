@@ -203,6 +203,9 @@ static void test_runs_cut_back(void **state)
 			run_and_cut(links[li], families[fi], 7, 64, 32, 13);
 			run_and_cut(links[li], families[fi], 0, 1, 5, 1);
 			run_and_cut(links[li], families[fi], 0, 1400, 20, 1400);
+			/* The longest runs: a UDP length of 65,535 (IPv6) or an IPv4 length of 65,535. */
+			run_and_cut(links[li], families[fi], 0, 1100, 60,
+				    families[fi] == AF_INET6 ? 627 : 607);
 			/* The identification wraps as the kernel's does. */
 			run_and_cut(links[li], families[fi], 0xfffe, 100, COALESCE_SEGS_MAX, 100);
 		}
