@@ -18,41 +18,38 @@
 #define UDP_HDR	 8
 #define IP_MAX	 65535
 
-static unsigned be16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
 static void put16(uint8_t *p, unsigned v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-/* Where the IP header of @f (@len bytes, after the packet information) starts, and its version. */
-static bool ip_at(enum frame_link link, const uint8_t *pi, const uint8_t *f, size_t len, size_t *l3,
-		  bool *v6)
+/*
+ * Where the IP header of @f (the frame after the packet information, @all
+ * the frame with it) starts, and its version: wire.h's checked getters.
+ */
+static bool ip_at(enum frame_link link, const struct cursor *all, const struct cursor *f,
+		  size_t *l3, bool *v6)
 {
-	unsigned type;
+	uint16_t type = 0, pi_type;
+	uint8_t v;
 
+	*l3 = link == LINK_ETHERNET ? 14 : 0;
 	if (link == LINK_ETHERNET) {
-		if (len < 14)
+		if (!cur_be16(f, 12, &type))
 			return false;
-		type = be16(f + 12);
-		*l3 = 14;
 	} else {
-		if (len < 1)
+		if (!cur_u8(f, 0, &v))
 			return false;
-		type = f[0] >> 4 == 4 ? ETHERTYPE_IPV4 : f[0] >> 4 == 6 ? ETHERTYPE_IPV6 : 0;
+		type = v >> 4 == 4 ? ETHERTYPE_IPV4 : v >> 4 == 6 ? ETHERTYPE_IPV6 : 0;
 		/* tun takes the protocol from the packet information: it must say the same. */
-		if (link == LINK_IP_PI && be16(pi + 2) != type)
+		if (link == LINK_IP_PI && (!cur_be16(all, 2, &pi_type) || pi_type != type))
 			return false;
-		*l3 = 0;
 	}
 	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
 		return false;
 	*v6 = type == ETHERTYPE_IPV6;
-	return len > *l3 && f[*l3] >> 4 == (*v6 ? 6 : 4);
+	return cur_u8(f, *l3, &v) && v >> 4 == (*v6 ? 6 : 4);
 }
 
 /*
@@ -64,39 +61,46 @@ static bool ip_at(enum frame_link link, const uint8_t *pi, const uint8_t *f, siz
 static bool dgram_parse(const struct coalesce *c, const uint8_t *frame, size_t len,
 			struct coalesce_dgram *d)
 {
-	const uint8_t *f = frame + c->pi;
-	size_t flen, ulen;
-	uint32_t sum;
+	struct cursor all = cur_init(frame, len), f;
+	uint16_t ip_len, ulen, check, frag = 0;
+	uint8_t first = 0, proto;
 	const uint8_t *ip;
+	uint32_t sum;
+	size_t flen;
 
 	if (len < c->pi)
 		return false;
 	flen = len - c->pi;
-	if (!ip_at(c->link, frame, f, flen, &d->l3, &d->v6))
+	f = cur_init(frame + c->pi, flen);
+	if (!ip_at(c->link, &all, &f, &d->l3, &d->v6))
 		return false;
-	ip = f + d->l3;
+	d->l4 = d->l3 + (d->v6 ? IPV6_HDR : IPV4_HDR);
+	d->id = 0;
+	/* The UDP header read last: the IP header before it is then inside the frame too. */
+	if (!cur_u8(&f, d->l3 + (d->v6 ? 6 : 9), &proto) ||
+	    !cur_be16(&f, d->l3 + (d->v6 ? 4 : 2), &ip_len) ||
+	    (!d->v6 && (!cur_u8(&f, d->l3, &first) || !cur_be16(&f, d->l3 + 4, &d->id) ||
+			!cur_be16(&f, d->l3 + 6, &frag))) ||
+	    !cur_be16(&f, d->l4 + 4, &ulen) || !cur_be16(&f, d->l4 + 6, &check))
+		return false;
+	ip = f.p + d->l3;
 	if (d->v6) {
-		d->l4 = d->l3 + IPV6_HDR;
-		if (flen < d->l4 + UDP_HDR || be16(ip + 4) != flen - d->l4 || ip[6] != IPPROTO_UDP_)
+		/* RFC 8200: the payload length is all after the fixed header; UDP directly. */
+		if (ip_len != flen - d->l4 || proto != IPPROTO_UDP_)
 			return false;
-		ulen = be16(f + d->l4 + 4);
-		sum = csum_pseudo6(ip + 8, ip + 24, IPPROTO_UDP_, (uint32_t)ulen);
+		sum = csum_pseudo6(ip + 8, ip + 24, IPPROTO_UDP_, ulen);
 	} else {
-		d->l4 = d->l3 + IPV4_HDR;
 		/* RFC 791: IHL 5; MF clear and offset 0 (DF may be either). */
-		if (flen < d->l4 + UDP_HDR || ip[0] != 0x45 || be16(ip + 2) != flen - d->l3 ||
-		    (be16(ip + 6) & 0x3fff) != 0 || ip[9] != IPPROTO_UDP_ ||
-		    !csum_ipv4_header_ok(ip, IPV4_HDR))
+		if (first != 0x45 || ip_len != flen - d->l3 || (frag & 0x3fff) != 0 ||
+		    proto != IPPROTO_UDP_ || !csum_ipv4_header_ok(ip, IPV4_HDR))
 			return false;
-		ulen = be16(f + d->l4 + 4);
-		sum = csum_pseudo4(ip + 12, ip + 16, IPPROTO_UDP_, (uint32_t)ulen);
-		d->id = (uint16_t)be16(ip + 4);
+		sum = csum_pseudo4(ip + 12, ip + 16, IPPROTO_UDP_, ulen);
 	}
 	/* RFC 768: a zero checksum is none, which the kernel's cut would fill in. */
-	if (ulen != flen - d->l4 || ulen <= UDP_HDR || be16(f + d->l4 + 6) == 0 ||
-	    csum_fold(csum_add(sum, f + d->l4, ulen)) != 0)
+	if (ulen != flen - d->l4 || ulen <= UDP_HDR || check == 0 ||
+	    csum_fold(csum_add(sum, f.p + d->l4, ulen)) != 0)
 		return false;
-	d->payload = ulen - UDP_HDR;
+	d->payload = (size_t)ulen - UDP_HDR;
 	return true;
 }
 
@@ -151,7 +155,7 @@ static void start(struct coalesce *c, const uint8_t *frame, size_t len,
 
 bool coalesce_add(struct coalesce *c, const uint8_t *frame, size_t len)
 {
-	struct coalesce_dgram d = { 0 };
+	struct coalesce_dgram d;
 	size_t ip_len;
 
 	c->startable = false;

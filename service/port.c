@@ -1184,7 +1184,6 @@ void port_read_ready(struct port *p)
 int port_write(struct port *p, const void *frame, size_t len)
 {
 	ssize_t n;
-	int tries = 0;
 
 	if (p->fd < 0)
 		return p->state == PORT_STATE_GONE ? -ENODEV : -EBADF;
@@ -1193,9 +1192,7 @@ int port_write(struct port *p, const void *frame, size_t len)
 			turn_join(p);
 		return vnet_write(&p->vt, &p->env->io, p->fd, frame, len, &p->c);
 	}
-	do
-		n = OPS(p)->write(IOCTX(p), p->fd, frame, len);
-	while (n == -EINTR && ++tries < 16);
+	n = port_io_write(&p->env->io, p->fd, frame, len);
 	if (n < 0) {
 		p->c.write_errors[port_errno_slot((int)-n)]++;
 		return (int)n;

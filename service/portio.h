@@ -13,6 +13,7 @@
 #ifndef PAIRD_PORTIO_H
 #define PAIRD_PORTIO_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -81,5 +82,17 @@ struct port_io {
 	const struct port_io_ops *ops;
 	void *ctx;
 };
+
+/* One write of @len bytes on @fd, EINTR retried (16 times at most): the op's result. */
+static inline ssize_t port_io_write(const struct port_io *io, int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+	int tries = 0;
+
+	do
+		n = io->ops->write(io->ctx, fd, buf, len);
+	while (n == -EINTR && ++tries < 16);
+	return n;
+}
 
 #endif

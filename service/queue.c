@@ -446,13 +446,10 @@ int queues_write(struct queues *qs, unsigned qi, const void *frame, size_t len)
 {
 	struct queue *q = &qs->q[qi - 1];
 	ssize_t n;
-	int tries = 0;
 
 	if (qs->vnet)
 		return vnet_write(&q->vt, &qs->io, q->fd, frame, len, &q->c);
-	do
-		n = qs->io.ops->write(qs->io.ctx, q->fd, frame, len);
-	while (n == -EINTR && ++tries < 16);
+	n = port_io_write(&qs->io, q->fd, frame, len);
 	if (n < 0) {
 		QUEUE_CTR_ADD(q->c.write_errors[port_errno_slot((int)-n)], 1);
 		return (int)n;

@@ -52,17 +52,6 @@ void vnet_tx_free(struct vnet_tx *t)
 	t->frame = t->co.buf = NULL;
 }
 
-static ssize_t write_intr(const struct port_io *io, int fd, const void *buf, size_t len)
-{
-	ssize_t n;
-	int tries = 0;
-
-	do
-		n = io->ops->write(io->ctx, fd, buf, len);
-	while (n == -EINTR && ++tries < 16);
-	return n;
-}
-
 /* One frame as it is, behind an empty header. */
 static int write_plain(struct vnet_tx *t, const struct port_io *io, int fd, const void *frame,
 		       size_t len, struct port_counters *c)
@@ -74,7 +63,7 @@ static int write_plain(struct vnet_tx *t, const struct port_io *io, int fd, cons
 		QUEUE_CTR_ADD(c->write_errors[port_errno_slot(EMSGSIZE)], 1);
 		return -EMSGSIZE;
 	}
-	n = write_intr(io, fd, t->frame, w);
+	n = port_io_write(io, fd, t->frame, w);
 	if (n < 0) {
 		QUEUE_CTR_ADD(c->write_errors[port_errno_slot((int)-n)], 1);
 		return (int)n;
@@ -114,7 +103,7 @@ int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_
 	w = coalesce_take(&t->co, &out, &n, &bytes);
 	if (!w)
 		return 0;
-	r = write_intr(io, fd, out, w);
+	r = port_io_write(io, fd, out, w);
 	if (r >= 0) {
 		QUEUE_CTR_ADD(c->tx_frames, n);
 		QUEUE_CTR_ADD(c->tx_bytes, bytes);
