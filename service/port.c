@@ -199,7 +199,10 @@ static __thread struct port *turn_port;
 /* Writes out what queue 0 holds (vnet.h); says so once when the kernel takes no runs. */
 static void tx_flush(struct port *p)
 {
-	if (p->cfg.vnet_hdr && vnet_flush(&p->vt, &p->env->io, p->fd, &p->c) == -EINVAL)
+	if (!p->cfg.vnet_hdr)
+		return;
+	vnet_flush(&p->vt, &p->env->io, p->fd, &p->c);
+	if (vnet_tx_refused(&p->vt))
 		log_warn(
 			"port %s: the kernel refused a UDP GSO super-frame (EINVAL; tun takes them "
 			"from Linux 6.2 on): frames are written one by one from now on",

@@ -138,7 +138,9 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 	}
 	/* What the turn's replies left waiting goes now. */
 	q->vt.turn = false;
-	if (qs->vnet && vnet_flush(&q->vt, &qs->io, q->fd, &q->c) == -EINVAL)
+	if (qs->vnet)
+		vnet_flush(&q->vt, &qs->io, q->fd, &q->c);
+	if (qs->vnet && vnet_tx_refused(&q->vt))
 		log_warn("queue %u: the kernel refused a UDP GSO super-frame (EINVAL; tun takes "
 			 "them from Linux 6.2 on): replies are written one by one from now on",
 			 qi);

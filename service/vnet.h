@@ -56,7 +56,21 @@ struct vnet_tx {
 	struct coalesce co; /* over COALESCE_BUF bytes of its own */
 	bool turn;	    /* the reader is in its read turn: writes may wait */
 	bool plain;	    /* the kernel refused a super-frame: every write goes as it is */
+	bool told;	    /* vnet_tx_refused() has answered true */
 };
+
+/*
+ * True once, after the kernel first refused a super-frame, wherever that
+ * was (a run written at a turn's end, or inside vnet_write() when a frame
+ * that did not join ended it): the caller's cue to say so in the log.
+ */
+static inline bool vnet_tx_refused(struct vnet_tx *t)
+{
+	if (!t->plain || t->told)
+		return false;
+	t->told = true;
+	return true;
+}
 
 /* Allocates the buffers of @t for frames of @link; -ENOMEM. */
 int vnet_tx_init(struct vnet_tx *t, enum frame_link link);

@@ -12,7 +12,8 @@
  * segments read by a plain port give the same counters, binding counters
  * and captures; echo and forward write through a vnet_hdr port with the
  * header in its place; the offloads asked for and the fallback without
- * USO (kernels before 6.2); vnet_hdr in the configuration.
+ * USO (kernels before 6.2), logged once wherever the refusal comes;
+ * vnet_hdr in the configuration.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,10 +22,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../service/gso.h"
 #include "../../service/log.h"
@@ -1294,6 +1297,70 @@ static void test_port_writers_without_uso(void **state)
 	json_decref(doc);
 }
 
+/* Feeds @frame to @port with stderr in a file, the log at warn; returns what was logged. */
+static char *feed_vnet_logged(struct afx *fx, const char *port, const struct spec *s,
+			      const struct gso_hdr *h, const uint8_t *frame, size_t len)
+{
+	char *dir = tmpdir_new(), *path = path_join(dir, "log"), *text;
+	int saved = dup(STDERR_FILENO);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	log_set_level(LOG_WARN);
+	feed_vnet(fx, port, s, h, frame, len);
+	log_set_level(LOG_ERROR);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	text = file_read(path, NULL);
+	assert_non_null(text);
+	free(path);
+	tmpdir_remove(dir);
+	return text;
+}
+
+/*
+ * The refusal met inside a turn, when the 65th reply ends a run of 64: the
+ * run is written one by one, so is every reply after it, and the log says
+ * so once (it had said nothing: the turn's end found nothing held).
+ */
+static void test_port_writers_refused_mid_turn(void **state)
+{
+	struct afx *fx = *state;
+	struct spec s = { .link = LINK_IP_PI, .proto = 17, .dport = 9000 };
+	struct gso_hdr h = hdr_for(&s, GSO_TYPE_UDP_L4, 10);
+	size_t len;
+	char *log;
+	json_t *doc, *c;
+
+	post(fx, "/api/v1/ports", "{'name':'g0','type':'tun','packet_info':true,'vnet_hdr':true}",
+	     201);
+	post(fx, "/api/v1/ports/g0/bindings",
+	     "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':9000},'handler':'echo'}", 201);
+	memio_inject(fx->a.m, MEMIO_WRITE, EINVAL);
+	len = build(fx->buf, &s, fx->payload, 700, true);
+	log = feed_vnet_logged(fx, "g0", &s, &h, fx->buf, len);
+	/* 70 replies: the refused run of 64, then each of the 70 on its own. */
+	assert_int_equal(memio_calls(fx->a.m, MEMIO_WRITE), 71);
+	assert_int_equal(memio_written_count(fx->a.m, "g0"), 70);
+	assert_non_null(strstr(log, "port g0: the kernel refused a UDP GSO super-frame"));
+	assert_null(strstr(strstr(log, "refused") + 1, "refused"));
+	free(log);
+	/* Said once: the next turn's replies go one by one without a word. */
+	len = build(fx->buf, &s, fx->payload, 700, true);
+	log = feed_vnet_logged(fx, "g0", &s, &h, fx->buf, len);
+	assert_string_equal(log, "");
+	free(log);
+	assert_int_equal(memio_written_count(fx->a.m, "g0"), 140);
+	doc = get_json(fx, "g0", "");
+	c = json_object_get(doc, "counters");
+	assert_int_equal(json_integer_value(json_object_get(c, "tx_frames")), 140);
+	assert_int_equal(json_integer_value(json_object_get(c, "tx_gso_frames")), 0);
+	assert_int_equal(json_object_size(json_object_get(c, "write_errors")), 0);
+	json_decref(doc);
+}
+
 static bool has_string(const json_t *arr, const char *s)
 {
 	size_t i;
@@ -1392,6 +1459,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_longest, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_writers, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_writers_without_uso, asetup, ateardown),
+		cmocka_unit_test_setup_teardown(test_port_writers_refused_mid_turn, asetup,
+						ateardown),
 		cmocka_unit_test_setup_teardown(test_port_offloads, asetup, ateardown),
 		cmocka_unit_test_setup_teardown(test_port_config, asetup, ateardown),
 	};
