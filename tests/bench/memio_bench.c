@@ -16,10 +16,17 @@
  * the frames are UDP datagrams to port 7, as the bench's host case sends),
  * ping (the same host fed ICMP echo requests, the bench's ping -f case),
  * countN (-b count bindings on UDP ports 9000.., frames spread over all of
- * them). tests/bench/callgrind.sh
- * runs it twice under callgrind and prints instructions per frame as the
- * difference, so start-up cancels out. The read op copies the frame into
- * paird's buffer, as the kernel's read() would: that copy is counted.
+ * them). tests/bench/callgrind.sh runs it under callgrind, collecting only
+ * port_read_ready() less the harness's read and write, and prints
+ * instructions per frame.
+ *
+ * -t PASSES times it instead, run natively: after a pass that warms the
+ * caches (and fills a capture ring), PASSES passes of FRAMES frames, each
+ * followed by the same reads with nothing else (the harness's own part: the
+ * copy the kernel's read() would make); it prints the median pass's time
+ * per frame less that part, in nanoseconds and in TSC ticks (reference
+ * cycles at the TSC's fixed rate: a VM without a cycle counter for perf
+ * still has the TSC), and the harness's part beside them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include <jansson.h>
 
@@ -87,6 +98,59 @@ static void die(const char *what, const char *why)
 	exit(1);
 }
 
+static uint64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	return 0;
+#endif
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* @n frames through paird's read loop, in bursts of BURST reads. */
+static void drive(struct port *p, unsigned long long n)
+{
+	while (n) {
+		burst_left = n < BURST ? (size_t)n : BURST;
+		n -= burst_left;
+		port_read_ready(p);
+		if (burst_left)
+			die("read loop", "stopped before the burst was read");
+	}
+}
+
+/* The harness's part of drive(): the same reads into a buffer, nothing else. */
+static void drive_reads(uint8_t *buf, unsigned long long n)
+{
+	ssize_t (*volatile rd)(void *, int, void *, size_t) = fast_read;
+
+	burst_left = (size_t)n;
+	while (rd(NULL, -1, buf, PORT_FRAME_MAX) > 0)
+		;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of @n values (sorted in place). */
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void bind_json(struct stack *s, enum port_type type, const char *spec)
 {
 	struct fault f = FAULT_INIT;
@@ -118,8 +182,8 @@ int main(int argc, char **argv)
 	static const uint8_t v4_k[4] = { 198, 18, 0, 1 }, v4_p[4] = { 198, 18, 0, 2 };
 	static uint8_t buf[PORT_FRAME_MAX], payload[1500];
 	const char *kase = "count";
-	unsigned long long n = 100000, done = 0;
-	unsigned nb = 1;
+	unsigned long long n = 100000, total;
+	unsigned nb = 1, passes = 0;
 	size_t plen = 64;
 	enum port_type type = PORT_TAP;
 	struct port_io_ops ops;
@@ -132,7 +196,7 @@ int main(int argc, char **argv)
 	char spec[256];
 	int c;
 
-	while ((c = getopt(argc, argv, "c:T:s:b:n:")) != -1) {
+	while ((c = getopt(argc, argv, "c:T:s:b:n:t:")) != -1) {
 		switch (c) {
 		case 'c':
 			kase = optarg;
@@ -149,13 +213,16 @@ int main(int argc, char **argv)
 		case 'n':
 			n = strtoull(optarg, NULL, 10);
 			break;
+		case 't':
+			passes = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		default:
-			die("usage",
-			    "memio_bench -c CASE [-T tun|tap] [-s PAYLOAD] [-b N] [-n FRAMES]");
+			die("usage", "memio_bench -c CASE [-T tun|tap] [-s PAYLOAD] [-b N] "
+				     "[-n FRAMES] [-t PASSES]");
 		}
 	}
-	if (plen > sizeof(payload) || nb < 1 || nb > MAX_FRAMES)
-		die("options", "payload at most 1500, bindings 1..4096");
+	if (plen > sizeof(payload) || nb < 1 || nb > MAX_FRAMES || n < 1 || passes > 99)
+		die("options", "payload at most 1500, bindings 1..4096, frames >= 1, passes <= 99");
 	log_set_level(LOG_ERROR);
 	m = memio_new();
 	if (!m)
@@ -241,23 +308,42 @@ int main(int argc, char **argv)
 		die(kase, "unknown case (count capture echo forward host ping countN)");
 	}
 
-	while (done < n) {
-		unsigned long long left = n - done;
+	drive(ports[0], n);
+	total = n;
+	printf("RESULT memio case=%s dev=%s payload=%zu bindings=%u frames=%llu", kase,
+	       type == PORT_TAP ? "tap" : "tun", plen, nb, n);
+	if (passes) {
+		double ns[99], tk[99], null_ns[99], null_tk[99], t0, t1;
+		uint64_t k0, k1;
 
-		burst_left = left < BURST ? (size_t)left : BURST;
-		done += burst_left;
-		port_read_ready(ports[0]);
-		if (burst_left)
-			die("read loop", "stopped before the burst was read");
+		for (unsigned i = 0; i < passes; i++) {
+			t0 = now_ns();
+			k0 = ticks();
+			drive(ports[0], n);
+			k1 = ticks();
+			t1 = now_ns();
+			ns[i] = (t1 - t0) / (double)n;
+			tk[i] = (double)(k1 - k0) / (double)n;
+			t0 = now_ns();
+			k0 = ticks();
+			drive_reads(buf, n);
+			k1 = ticks();
+			t1 = now_ns();
+			null_ns[i] = (t1 - t0) / (double)n;
+			null_tk[i] = (double)(k1 - k0) / (double)n;
+			total += n;
+		}
+		printf(" passes=%u ns_per_frame=%.1f tsc_per_frame=%.0f harness_ns_per_frame=%.1f "
+		       "harness_tsc_per_frame=%.0f",
+		       passes, median(ns, passes) - median(null_ns, passes),
+		       median(tk, passes) - median(null_tk, passes), median(null_ns, passes),
+		       median(null_tk, passes));
 	}
 	{
 		const struct stack_counters *sc = stack_counters(stacks[0]);
 
-		printf("RESULT memio case=%s dev=%s payload=%zu bindings=%u frames=%llu matched=%llu "
-		       "writes=%llu\n",
-		       kase, type == PORT_TAP ? "tap" : "tun", plen, nb, n,
-		       (unsigned long long)sc->matched, writes);
-		if (sc->matched != n)
+		printf(" matched=%llu writes=%llu\n", (unsigned long long)sc->matched, writes);
+		if (sc->matched != total)
 			die("dispatch", "not every frame matched a binding");
 	}
 	for (int i = 1; i >= 0; i--) {

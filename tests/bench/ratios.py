@@ -5,7 +5,7 @@ one run: for every case, paird's drain rate as a median of the run's
 repetitions and as a ratio to the bare-read limit of the same run, CPU per
 frame beside it (the limit's, paird's, and their difference: paird's own
 user-space work), and callgrind's instructions per frame on the memory I/O
-harness; then paird against the Twisted Pair peer on the count chain; the
+harness with its time per frame there in TSC ticks; then paird against the Twisted Pair peer on the count chain; the
 API under load (wrk, followers) with the data plane idle and saturated;
 resident memory per item; the syscalls of a drain (strace -c) and their
 count per frame. Medians, never pass/fail."""
@@ -55,10 +55,12 @@ def main():
         meta.get("date", "?"), meta.get("commit", "?"), meta.get("cpus", "?"),
         meta.get("model", "?").replace("_", " "), meta.get("kernel", "?"), meta.get("reps", "?"),
         meta.get("load", "?")))
+    if meta.get("paird_args"):
+        print("paird started with %s (PAIRD_ARGS).\n" % meta["paird_args"].replace(",", " "))
     print("| case | dev | payload | limit pps | paird pps (min..max) | paird / limit "
           "| paird / bare read+write | CPU ns/frame limit | CPU ns/frame paird | paird - limit "
-          "| Ir/frame | runs |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| Ir/frame | TSC ticks/frame | runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for case in CASES + many:
         for dev in ("tun", "tap"):
             for size in ("64", "1400"):
@@ -70,17 +72,18 @@ def main():
                 lcpu = med(runs, "limit/%s/%s" % (dev, size), "rx_cpu_ns_per_pkt")
                 cpu = med(runs, fig, "cpu_ns")
                 ir = med(runs, "cg/%s/%s/%s" % (case, dev, size), "ir_per_frame")
+                tsc = med(runs, "cyc/%s/%s/%s" % (case, dev, size), "tsc_per_frame")
                 ratio = "%.2f" % (svc[0] / lim[0]) if lim and lim[0] and case != "ping" else "n/a"
                 rw = med(runs, "rw-%s/%s/%s" % ("forward" if case == "forward" else "echo",
                                                 dev, size), "rx_pps")
                 rwr = "%.2f" % (svc[0] / rw[0]) if rw and rw[0] and case in (
                     "echo", "echo-vnet", "forward", "host") else "n/a"
                 own = cpu[0] - lcpu[0] if cpu and lcpu and case != "ping" else None
-                print("| %s | %s | %s B | %s | %s (%s..%s) | %s | %s | %s | %s | %s | %s | %d |" % (
+                print("| %s | %s | %s B | %s | %s (%s..%s) | %s | %s | %s | %s | %s | %s | %s | %d |" % (
                     case, dev, size, rate(lim and lim[0]) if case != "ping" else "n/a",
                     rate(svc[0]), rate(svc[1]), rate(svc[2]), ratio, rwr,
                     num(lcpu and lcpu[0]) if case != "ping" else "n/a", num(cpu and cpu[0]),
-                    num(own), num(ir and ir[0]), svc[3]))
+                    num(own), num(ir and ir[0]), num(tsc and tsc[0]), svc[3]))
     rw_table(runs)
     twisted_table(runs)
     mq_table(runs)

@@ -37,7 +37,9 @@
 #             flows (destination ports) the kernel spreads over the queues
 #             by flow hash; paird may use every CPU here (tun only)
 #   callgrind paird's instructions per frame for each case on the memory I/O
-#             harness (tests/bench/callgrind.sh; no kernel, deterministic)
+#             harness (tests/bench/callgrind.sh; no kernel, deterministic),
+#             and its time per frame there in ns and TSC ticks (memio_bench
+#             -t: CYC_PASSES passes of CYC_N frames, the median)
 # Each rate is a drain: the reader is stopped, the generator pre-fills the
 # device queue, the reader is let go; paird is timed through its counters
 # (tests/bench/drain.py: its CPU time sampled every millisecond, the counters
@@ -51,13 +53,16 @@
 # Env: REPS (3), N_DRAIN (100000 frames at 64 B), N_DRAIN_BIG (50000 at
 #      1400 B), GSO_SCALE (6: case g drains that many times as many
 #      datagrams, 1 in quick mode), N_PY (30000, Twisted), N_PING (10000),
+#      CG_N (10000 frames under callgrind), CYC_N (200000), CYC_PASSES (7),
 #      MANY ("1 16 256 4096"),
 #      DEVS ("tun tap"), SIZES ("64 1400"), CASES (all of the above),
 #      BENCH_QUICK=1 (3,000 frames per case, one rep, 64 B, many-1 and
 #      many-4096, callgrind on tap only: proves every case produces a row;
 #      tests/integration/test_bench_smoke.sh),
 #      BENCH_SRC (../shared/bench), PAIRD (build/paird), MEMIO_BENCH
-#      (build/tests/memio_bench), OUT (build/bench), READ_CPU (1), GEN_CPU (0).
+#      (build/tests/memio_bench), OUT (build/bench), READ_CPU (1), GEN_CPU (0),
+#      PAIRD_ARGS (more flags for the paird of every drain, split on blanks:
+#      "--capture-ring 256K" shows what the ring's size costs capture).
 # The API, memory and syscalls (cases http, memory, strace; http on HTTP_DEVS,
 #      "tun tap" (tap in quick mode); memory and strace on API_DEV, tap):
 #      HTTP_DUR (3 s a wrk run and a quiet window), HTTP_CONNS (16: wrk
@@ -79,6 +84,7 @@ GEN_CPU=${GEN_CPU:-0}
 if [ "$quick" = 1 ]; then
 	# Every case on both devices, 64 B only (1400 B takes the same paths).
 	REPS=1 N_DRAIN=3000 N_DRAIN_BIG=3000 N_PY=2000 N_PING=300 CG_N=1000 IDLE_MS=100 GSO_SCALE=1
+	CYC_N=2000 CYC_PASSES=3
 	MANY=${MANY:-"1 4096"} SIZES=${SIZES:-64}
 	HTTP_REPS=1 HTTP_DUR=1 N_FOLLOW=4 N_CAPREC=300 MEM_PORTS=4 MEM_CLIENTS=16
 	HTTP_CONNS=${HTTP_CONNS:-8} HTTP_DEVS=${HTTP_DEVS:-tap} LIGHT_N=10 LIGHT_RATE=20 MEM_REPS=1
@@ -89,6 +95,7 @@ else
 	# CPU clock, and a run in three read a tenth of the others' rate.
 	GSO_SCALE=${GSO_SCALE:-6}
 	N_PY=${N_PY:-30000} N_PING=${N_PING:-10000} CG_N=${CG_N:-10000}
+	CYC_N=${CYC_N:-200000} CYC_PASSES=${CYC_PASSES:-7}
 	IDLE_MS=200
 	HTTP_REPS=${HTTP_REPS:-3} HTTP_DUR=${HTTP_DUR:-3} N_FOLLOW=${N_FOLLOW:-16}
 	LIGHT_N=${LIGHT_N:-60} LIGHT_RATE=${LIGHT_RATE:-10} MEM_REPS=${MEM_REPS:-3}
@@ -268,7 +275,8 @@ paird_start() { # case dev log
 	local ns state args=() cpus=$READ_CPU
 	ns=$(dev_ns "$2")
 	state=$(state_for "$1" "$2")
-	case $1 in many-*) args=(--max-bindings 4096) ;; esac
+	read -ra args <<<"${PAIRD_ARGS:-}"
+	case $1 in many-*) args+=(--max-bindings 4096) ;; esac
 	# Case h measures what a second core brings: every CPU (the generator is done by then).
 	case $1 in mq-*) cpus=0-$(($(nproc) - 1)) ;; esac
 	ip netns exec "$ns" taskset -c "$cpus" "$paird" --listen "127.0.0.1:$HTTP_PORT" \
@@ -468,7 +476,7 @@ progress "paird $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo dev)
 rec "meta=1 date=$(date -u +%Y-%m-%dT%H:%M:%SZ) kernel=$(uname -r) cpus=$(nproc)" \
 	"model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//; s/ /_/g')" \
 	"commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo dev) reps=$REPS quick=$quick" \
-	"load=$(cut -d' ' -f1 /proc/loadavg)"
+	"load=$(cut -d' ' -f1 /proc/loadavg) paird_args=$(printf %s "${PAIRD_ARGS:-}" | tr -s ' \t' ,)"
 for rep in $(seq "$REPS"); do
 	for dev in $DEVS; do
 		for size in $SIZES; do
@@ -504,8 +512,26 @@ for rep in $(seq "$REPS"); do
 	done
 done
 
+# cg_case FIG MEMIO-ARGS...: instructions per frame (callgrind) and time per
+# frame (the harness natively, -t: nanoseconds and TSC ticks, the median of
+# CYC_PASSES passes of CYC_N frames, pinned like paird) of one case.
+cg_case() {
+	local fig=$1
+	shift
+	if N=$CG_N MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" "$@" >results/raw/cg.out 2>&1; then
+		rec "fig=cg/$fig $(sed -n 's/^RESULT callgrind //p' results/raw/cg.out)"
+	else
+		rec "fig=cg/$fig error=callgrind"
+	fi
+	if taskset -c "$READ_CPU" "$memio" "$@" -n "$CYC_N" -t "$CYC_PASSES" >results/raw/cyc.out 2>&1; then
+		rec "fig=cyc/$fig $(sed -n 's/^RESULT memio //p' results/raw/cyc.out)"
+	else
+		rec "fig=cyc/$fig error=memio"
+	fi
+}
+
 if has callgrind; then
-	progress "callgrind: instructions per frame on the memory I/O harness"
+	progress "callgrind: instructions per frame on the memory I/O harness, and its time per frame"
 	for dev in $DEVS; do
 		for size in $SIZES; do
 			# Quick: one device and size, enough to prove the figure comes out.
@@ -513,17 +539,11 @@ if has callgrind; then
 			for c in "${svc_cases[@]}" $(has ping && echo ping); do
 				# The memory I/O harness has no vnet_hdr: echo-vnet's user-space path is echo's.
 				[ "$c" = echo-vnet ] && continue
-				N=$CG_N MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
-					-c "$c" -T "$dev" -s "$size" >results/raw/cg.out 2>&1 ||
-					{ rec "fig=cg/$c/$dev/$size error=callgrind"; continue; }
-				rec "fig=cg/$c/$dev/$size $(sed -n 's/^RESULT callgrind //p' results/raw/cg.out)"
+				cg_case "$c/$dev/$size" -c "$c" -T "$dev" -s "$size"
 			done
 			[ "$size" = 64 ] || continue
 			for c in "${many[@]}"; do
-				N=$CG_N MEMIO_BENCH=$memio "$root/tests/bench/callgrind.sh" \
-					-c countN -b "${c#many-}" -T "$dev" -s "$size" >results/raw/cg.out 2>&1 ||
-					{ rec "fig=cg/$c/$dev/$size error=callgrind"; continue; }
-				rec "fig=cg/$c/$dev/$size $(sed -n 's/^RESULT callgrind //p' results/raw/cg.out)"
+				cg_case "$c/$dev/$size" -c countN -b "${c#many-}" -T "$dev" -s "$size"
 			done
 		done
 	done

@@ -45,7 +45,7 @@ if grep -E '^fig=.* error=' "$runs" >&2; then
 fi
 
 # One row per figure with frames read: rx_pkts for the rates, ir_per_frame
-# for callgrind.
+# for callgrind, ns_per_frame for the harness timed.
 row() { # fig key
 	local v
 	v=$(grep -m1 "^fig=$1 " "$runs" | grep -o " $2=[0-9.]*" | cut -d= -f2)
@@ -97,6 +97,10 @@ grep -q "^| 64 | .* | .* | [0-9.]* | " "$out/ratios.md" || fail "ratios.md has n
 if [ "${cases%callgrind}" != "$cases" ]; then
 	for c in count capture echo forward host ping many-1 many-4096; do
 		row "cg/$c/tap/64" ir_per_frame
+		# The same case timed natively: paird's part of the loop, the harness's beside it.
+		row "cyc/$c/tap/64" ns_per_frame
+		row "cyc/$c/tap/64" harness_ns_per_frame
+		[ "$(uname -m)" != x86_64 ] || row "cyc/$c/tap/64" tsc_per_frame
 	done
 fi
 
