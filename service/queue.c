@@ -43,6 +43,7 @@ struct queue {
 };
 
 struct queues {
+	char name[PORT_NAME_MAX + 1]; /* the port's, for the log */
 	struct event_base *main;
 	struct port_io io;
 	size_t budget;
@@ -141,9 +142,10 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 	if (qs->vnet)
 		vnet_flush(&q->vt, &qs->io, q->fd, &q->c);
 	if (qs->vnet && vnet_tx_refused(&q->vt))
-		log_warn("queue %u: the kernel refused a UDP GSO super-frame (EINVAL; tun takes "
-			 "them from Linux 6.2 on): replies are written one by one from now on",
-			 qi);
+		log_warn(
+			"port %s queue %u: the kernel refused a UDP GSO super-frame (EINVAL; tun "
+			"takes them from Linux 6.2 on): replies are written one by one from now on",
+			qs->name, qi);
 	/* A halted queue stops polling its fd (its own base: this thread's to change). */
 	if (q->halted && q->ev_read)
 		event_del(q->ev_read);
@@ -236,6 +238,7 @@ struct queues *queues_new(struct event_base *main, const struct port_io *io, siz
 		errno = ENOMEM;
 		return NULL;
 	}
+	memcpy(qs->name, cfg->name, sizeof(qs->name));
 	qs->main = main;
 	qs->io = *io;
 	qs->budget = budget;
@@ -322,8 +325,8 @@ static void queues_stop(struct queues *qs)
 		if (!q->running)
 			continue;
 		if (write(q->stop_fd, &one, sizeof(one)) < 0)
-			log_error("queue %u: cannot stop its thread: %s", q->index,
-				  strerror(errno));
+			log_error("port %s queue %u: cannot stop its thread: %s", qs->name,
+				  q->index, strerror(errno));
 		pthread_join(q->thread, NULL);
 		q->running = false;
 	}
