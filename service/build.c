@@ -262,6 +262,10 @@ ssize_t build_udp(uint8_t *buf, size_t cap, const struct build_link *l, const st
 	put_be16(&w, pl.l4_off + 4, (uint16_t)ulen);
 	put_be16(&w, pl.l4_off + 6, 0);
 	put_bytes(&w, pl.l4_off + UDP_HDR_LEN, payload, plen);
+	if (ip->l4_csum) {
+		put_be16(&w, pl.l4_off + 6, ip->l4_csum);
+		return wbuf_done(&w, pl.len);
+	}
 	sum = csum_fold(wbuf_sum(&w, pseudo_sum(ip, IPPROTO_UDP_, ulen), pl.l4_off, ulen));
 	/*
 	 * RFC 768: a computed zero is sent as all ones, zero meaning "no
@@ -309,6 +313,10 @@ ssize_t build_icmp_echo(uint8_t *buf, size_t cap, const struct build_link *l,
 	put_be16(&w, pl.l4_off + 4, id);
 	put_be16(&w, pl.l4_off + 6, seq);
 	put_bytes(&w, pl.l4_off + ICMP_ECHO_LEN, data, dlen);
+	if (ip->l4_csum) { /* ip_plan() refused a NULL @ip */
+		put_be16(&w, pl.l4_off + 2, ip->l4_csum);
+		return wbuf_done(&w, pl.len);
+	}
 	/*
 	 * RFC 792: the checksum covers the ICMP message only. RFC 4443 2.3:
 	 * ICMPv6 prefixes the IPv6 pseudo-header.

@@ -31,6 +31,13 @@ struct build_ip {
 	uint8_t src[16], dst[16];
 	uint8_t ttl; /* hop limit for IPv6; 0 means 64 */
 	uint16_t id; /* IPv4 identification (the datagram is atomic: DF set) */
+	/*
+	 * Nonzero: the UDP or ICMP checksum, which the caller knows, written as
+	 * it is instead of summing the payload again. An echo reply's, from
+	 * its verified request: swapping addresses and ports moves 16-bit
+	 * words without changing their sum.
+	 */
+	uint16_t l4_csum;
 };
 
 ssize_t build_udp(uint8_t *buf, size_t cap, const struct build_link *l, const struct build_ip *ip,

@@ -35,6 +35,18 @@ static inline uint16_t csum_fold(uint32_t sum)
 }
 
 /*
+ * RFC 1624 (eqn. 3): the checksum @check once a 16-bit word it covers has
+ * gone from @old to @new (values as read in network byte order), without
+ * summing the rest again; what summing it all again gives, but for words
+ * that are now all zero: their checksum is all ones, and this says 0. So 0
+ * means "sum it again" (RFC 1624 section 3's -0/+0 case).
+ */
+static inline uint16_t csum_replace16(uint16_t check, uint16_t old, uint16_t new)
+{
+	return csum_fold((uint32_t)(uint16_t)~check + (uint16_t)~old + new);
+}
+
+/*
  * True when the @len bytes at @data, a multiple of 4 from 20 on (an IPv4
  * header: 20 to 60), sum to all ones: a correct IPv4 header checksum (RFC
  * 791 3.1). What csum_fold(csum_add(0, data, len)) == 0 says, for less, as

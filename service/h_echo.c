@@ -16,6 +16,7 @@
 #include "h_echo.h"
 
 #include "build.h"
+#include "csum.h"
 #include "handler.h"
 #include "wire.h"
 
@@ -102,7 +103,7 @@ static int echo_link(const struct dispatch_ctx *dc, struct build_link *l)
 
 /* RFC 862: the data sent back as received, ports swapped. */
 static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *l,
-			const struct build_ip *ip)
+			struct build_ip *ip)
 {
 	const struct frame_info *fi = dc->fi;
 	struct cursor frame = cur_init(dc->frame, dc->len), data;
@@ -119,6 +120,9 @@ static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *
 		return 0;
 	if (!cur_sub(&frame, fi->payload_off, fi->payload_len, &data))
 		return -EINVAL; /* the parser's offsets lie outside the frame */
+	/* The request's words, moved: its verified checksum is the reply's. */
+	if (fi->udp.checksum_status == CSUM_OK)
+		ip->l4_csum = fi->udp.checksum;
 	return build_udp(dc->scratch, PORT_FRAME_MAX, l, ip, fi->udp.dport, fi->udp.sport, data.p,
 			 data.len);
 }
@@ -130,11 +134,11 @@ static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *
  * (Record Route, Timestamp: a SHOULD in 3.2.2.6) are not carried over.
  */
 static ssize_t echo_icmp(const struct dispatch_ctx *dc, const struct build_link *l,
-			 const struct build_ip *ip)
+			 struct build_ip *ip)
 {
 	const struct frame_info *fi = dc->fi;
 	struct cursor frame = cur_init(dc->frame, dc->len), data;
-	uint8_t request = fi->l4 == L4_ICMPV6 ? 128 : 8;
+	uint8_t request = fi->l4 == L4_ICMPV6 ? 128 : 8, reply = request == 8 ? 0 : 129;
 
 	if (fi->icmp.type != request || !fi->icmp.echo || fi->icmp.checksum_status == CSUM_BAD)
 		return 0;
@@ -142,6 +146,14 @@ static ssize_t echo_icmp(const struct dispatch_ctx *dc, const struct build_link 
 	if (fi->payload_len < 4 ||
 	    !cur_sub(&frame, fi->payload_off + 4, fi->payload_len - 4, &data))
 		return -EINVAL;
+	/*
+	 * The request's words but type and code (0 in the reply): RFC 1624's
+	 * update of its checksum (0, an all-zero reply: summed by the builder).
+	 */
+	if (fi->icmp.checksum_status == CSUM_OK)
+		ip->l4_csum =
+			csum_replace16(fi->icmp.checksum, (uint16_t)(request << 8 | fi->icmp.code),
+				       (uint16_t)(reply << 8));
 	return build_icmp_echo(dc->scratch, PORT_FRAME_MAX, l, ip, true, fi->icmp.id, fi->icmp.seq,
 			       data.p, data.len);
 }

@@ -2,7 +2,8 @@
 /*
  * Tests of service/csum.c: the word-at-a-time RFC 1071 sum must equal the
  * textbook one (16-bit big-endian words, odd byte zero-padded) for every
- * length, alignment and running sum, and known checksums must come out.
+ * length, alignment and running sum, and known checksums must come out;
+ * RFC 1624's update of one word must give what summing it all again gives.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,6 +197,50 @@ static void test_known_values(void **state)
 			 (uint32_t)(0xc612 + 0x0001 + 0xc612 + 0x0002 + 17 + 8));
 }
 
+/*
+ * csum_replace16() after a word changes is the checksum summed again, to
+ * the bit, but 0 where the words are now all zero (summed again: 0xffff):
+ * random messages, every word position, messages half zeros or half ones,
+ * and the words 0, 0xffff and the old value itself among the new ones.
+ */
+static void test_replace16_as_summed_again(void **state)
+{
+	uint8_t m[64];
+	uint32_t seed = 12345;
+	int zeros = 0;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t len = 2 + (size_t)(round % 31) * 2, at;
+		uint16_t check, old, nw;
+
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			m[i] = (uint8_t)(seed >> 16);
+		}
+		if (round % 7 == 0)
+			memset(m, round % 14 ? 0xff : 0, len / 2);
+		at = (size_t)(round % (int)(len / 2)) * 2;
+		check = reference(0, m, len);
+		old = (uint16_t)(m[at] << 8 | m[at + 1]);
+		nw = round % 5 == 0   ? 0
+		     : round % 5 == 1 ? 0xffff
+		     : round % 5 == 2 ? old
+				      : (uint16_t)seed;
+		m[at] = (uint8_t)(nw >> 8);
+		m[at + 1] = (uint8_t)nw;
+		if (csum_replace16(check, old, nw) != 0 || reference(0, m, len) == 0) {
+			assert_int_equal(csum_replace16(check, old, nw), reference(0, m, len));
+		} else {
+			/* Summed again, all zeros give 0xffff; the update, 0 ("sum it again"). */
+			for (size_t i = 0; i < len; i++)
+				assert_int_equal(m[i], 0);
+			zeros++;
+		}
+	}
+	assert_true(zeros > 0); /* the all-zero case was met */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_pseudo4_as_bytes),
 		cmocka_unit_test(test_ipv4_header_words),
 		cmocka_unit_test(test_fold_any_32_bit_sum),
+		cmocka_unit_test(test_replace16_as_summed_again),
 	};
 
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);

@@ -744,6 +744,63 @@ static void test_icmp_echo(void **state)
 	expect_silent(fx, &b, fx->tap0, req, n);
 }
 
+/*
+ * A reply's checksum is its request's, moved (UDP) or updated for the new
+ * type and code (ICMP, RFC 1624), where the request's was verified; summed
+ * otherwise. Every reply verifies: an odd-length UDP payload, an IPv4 UDP
+ * request without a checksum (the reply gets one: the same value), an ICMP
+ * request with a nonzero code, and an all-zero ICMP reply, where the update
+ * says 0 and the builder sums it (0xffff).
+ */
+static void test_echo_reply_checksums(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t req[FRAME_MAX], zero[32] = { 0 };
+	struct build_link l;
+	struct build_ip ip;
+	struct frame_info fi, rq;
+	struct binding bu, bi;
+	size_t n, len, i = 0;
+	uint16_t c;
+
+	bind_ok(HANDLER_ECHO, m_udp(2048, 7), PORT_TUN, NULL, &bu);
+	bind_ok(HANDLER_ECHO, m_proto(2048, 1), PORT_TUN, NULL, &bi);
+
+	n = udp_req(fx->tun0, AF_INET, "198.18.0.2", "198.18.0.1", "odd", req);
+	frame_parse(req, n, port_frame_link(fx->tun0), 0, &rq);
+	assert_int_equal(rq.udp.checksum_status, CSUM_OK);
+	assert_int_equal(run(fx, &bu, fx->tun0, req, n), 0);
+	reply_at(fx, fx->tun0, i++, &len, &fi);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.udp.checksum, rq.udp.checksum);
+
+	req[rq.l4_off + 6] = req[rq.l4_off + 7] = 0;
+	assert_int_equal(run(fx, &bu, fx->tun0, req, n), 0);
+	reply_at(fx, fx->tun0, i++, &len, &fi);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.udp.checksum, rq.udp.checksum);
+
+	req_addrs(fx->tun0, AF_INET, "198.18.0.2", "198.18.0.1", &l, &ip);
+	n = (size_t)build_icmp_echo(req, FRAME_MAX, &l, &ip, false, 0x0101, 9, zero, 3);
+	frame_parse(req, n, port_frame_link(fx->tun0), 0, &rq);
+	req[rq.l4_off + 1] = 5; /* code 5, the checksum summed again for it */
+	req[rq.l4_off + 2] = req[rq.l4_off + 3] = 0;
+	c = csum_fold(csum_add(0, req + rq.l4_off, rq.l4_len));
+	req[rq.l4_off + 2] = (uint8_t)(c >> 8);
+	req[rq.l4_off + 3] = (uint8_t)c;
+	assert_int_equal(run(fx, &bi, fx->tun0, req, n), 0);
+	reply_at(fx, fx->tun0, i++, &len, &fi);
+	assert_int_equal(fi.icmp.code, 0);
+	assert_int_equal(fi.icmp.checksum_status, CSUM_OK);
+
+	n = (size_t)build_icmp_echo(req, FRAME_MAX, &l, &ip, false, 0, 0, zero, sizeof(zero));
+	assert_int_equal(run(fx, &bi, fx->tun0, req, n), 0);
+	reply_at(fx, fx->tun0, i++, &len, &fi);
+	assert_int_equal(fi.icmp.checksum_status, CSUM_OK);
+	assert_int_equal(fi.icmp.checksum, 0xffff);
+	assert_int_equal(written(fx, fx->tun0), i);
+}
+
 static void test_icmpv6_echo(void **state)
 {
 	struct fx *fx = *state;
@@ -1240,6 +1297,7 @@ int main(void)
 		T(test_udp_echo_tap),
 		T(test_udp_echo_tun),
 		T(test_icmp_echo),
+		T(test_echo_reply_checksums),
 		T(test_icmpv6_echo),
 		T(test_echo_no_reply_to_groups),
 		T(test_echo_ignores_bad_frames),
