@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,25 @@ char *file_read(const char *path, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+char *stderr_of(void (*fn)(void *arg), void *arg)
+{
+	char *dir = tmpdir_new(), *path = path_join(dir, "stderr"), *text;
+	int saved = dup(STDERR_FILENO);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	fn(arg);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	text = file_read(path, NULL);
+	assert_non_null(text);
+	free(path);
+	tmpdir_remove(dir);
+	return text;
 }
 
 void file_write(const char *path, const char *text)

@@ -133,6 +133,8 @@ char *path_join(const char *dir, const char *name);
 
 /* The whole file, NUL-terminated, malloc'ed; NULL if it cannot be read. */
 char *file_read(const char *path, size_t *len);
+/* Runs @fn(@arg) with stderr in a scratch file; what it wrote there, malloc'ed. */
+char *stderr_of(void (*fn)(void *arg), void *arg);
 /* Writes @text to @path, replacing it. */
 void file_write(const char *path, const char *text);
 bool file_exists(const char *path);

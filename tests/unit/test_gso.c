@@ -22,12 +22,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../../service/gso.h"
 #include "../../service/log.h"
@@ -1250,6 +1248,42 @@ static void test_port_writers(void **state)
 	json_decref(doc);
 }
 
+struct feed_args {
+	struct afx *fx;
+	const struct spec *s;
+	const struct gso_hdr *h;
+	const uint8_t *frame;
+	size_t len;
+};
+
+static void feed_g0_at_warn(void *arg)
+{
+	const struct feed_args *a = arg;
+
+	log_set_level(LOG_WARN);
+	feed_vnet(a->fx, "g0", a->s, a->h, a->frame, a->len);
+	log_set_level(LOG_ERROR);
+}
+
+/* Feeds @frame to g0 with the log at warn; returns what was logged. */
+static char *feed_g0_logged(struct afx *fx, const struct spec *s, const struct gso_hdr *h,
+			    const uint8_t *frame, size_t len)
+{
+	struct feed_args a = { fx, s, h, frame, len };
+
+	return stderr_of(feed_g0_at_warn, &a);
+}
+
+/* g0, a tun with packet information on vnet_hdr, echoing UDP port 9000; its next write refused. */
+static void g0_echo_refusing(struct afx *fx)
+{
+	post(fx, "/api/v1/ports", "{'name':'g0','type':'tun','packet_info':true,'vnet_hdr':true}",
+	     201);
+	post(fx, "/api/v1/ports/g0/bindings",
+	     "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':9000},'handler':'echo'}", 201);
+	memio_inject(fx->a.m, MEMIO_WRITE, EINVAL);
+}
+
 /*
  * A kernel whose tun takes no UDP GSO on writes (before 6.2) answers the
  * super-frame with EINVAL: its replies are written one by one, nothing is
@@ -1266,11 +1300,7 @@ static void test_port_writers_without_uso(void **state)
 	size_t len, wlen;
 	json_t *doc, *c;
 
-	post(fx, "/api/v1/ports", "{'name':'g0','type':'tun','packet_info':true,'vnet_hdr':true}",
-	     201);
-	post(fx, "/api/v1/ports/g0/bindings",
-	     "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':9000},'handler':'echo'}", 201);
-	memio_inject(fx->a.m, MEMIO_WRITE, EINVAL);
+	g0_echo_refusing(fx);
 	len = build(fx->buf, &s, fx->payload, 1200, true);
 	feed_vnet(fx, "g0", &s, &h, fx->buf, len);
 	len = build(fx->buf, &s, fx->payload, 1200, true);
@@ -1297,29 +1327,6 @@ static void test_port_writers_without_uso(void **state)
 	json_decref(doc);
 }
 
-/* Feeds @frame to @port with stderr in a file, the log at warn; returns what was logged. */
-static char *feed_vnet_logged(struct afx *fx, const char *port, const struct spec *s,
-			      const struct gso_hdr *h, const uint8_t *frame, size_t len)
-{
-	char *dir = tmpdir_new(), *path = path_join(dir, "log"), *text;
-	int saved = dup(STDERR_FILENO);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(saved >= 0 && fd >= 0);
-	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
-	close(fd);
-	log_set_level(LOG_WARN);
-	feed_vnet(fx, port, s, h, frame, len);
-	log_set_level(LOG_ERROR);
-	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
-	close(saved);
-	text = file_read(path, NULL);
-	assert_non_null(text);
-	free(path);
-	tmpdir_remove(dir);
-	return text;
-}
-
 /*
  * The refusal met inside a turn, when the 65th reply ends a run of 64: the
  * run is written one by one, so is every reply after it, and the log says
@@ -1334,13 +1341,9 @@ static void test_port_writers_refused_mid_turn(void **state)
 	char *log;
 	json_t *doc, *c;
 
-	post(fx, "/api/v1/ports", "{'name':'g0','type':'tun','packet_info':true,'vnet_hdr':true}",
-	     201);
-	post(fx, "/api/v1/ports/g0/bindings",
-	     "{'match':{'ethertype':2048,'ip_protocol':17,'udp_port':9000},'handler':'echo'}", 201);
-	memio_inject(fx->a.m, MEMIO_WRITE, EINVAL);
+	g0_echo_refusing(fx);
 	len = build(fx->buf, &s, fx->payload, 700, true);
-	log = feed_vnet_logged(fx, "g0", &s, &h, fx->buf, len);
+	log = feed_g0_logged(fx, &s, &h, fx->buf, len);
 	/* 70 replies: the refused run of 64, then each of the 70 on its own. */
 	assert_int_equal(memio_calls(fx->a.m, MEMIO_WRITE), 71);
 	assert_int_equal(memio_written_count(fx->a.m, "g0"), 70);
@@ -1349,7 +1352,7 @@ static void test_port_writers_refused_mid_turn(void **state)
 	free(log);
 	/* Said once: the next turn's replies go one by one without a word. */
 	len = build(fx->buf, &s, fx->payload, 700, true);
-	log = feed_vnet_logged(fx, "g0", &s, &h, fx->buf, len);
+	log = feed_g0_logged(fx, &s, &h, fx->buf, len);
 	assert_string_equal(log, "");
 	free(log);
 	assert_int_equal(memio_written_count(fx->a.m, "g0"), 140);
