@@ -437,6 +437,19 @@ const uint8_t *memio_written(const struct memio *m, const char *name, size_t i, 
 	return d->tx[i]->data;
 }
 
+void memio_written_clear(struct memio *m, const char *name)
+{
+	struct mem_dev *d;
+
+	pthread_mutex_lock(&m->lock);
+	d = dev_by_name(m, name);
+	for (size_t i = 0; d && i < d->tx_count; i++)
+		free(d->tx[i]);
+	if (d)
+		d->tx_count = 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* --- the operations --- */
 
 static int m_open_locked(void *ctx, const char *path, int flags)

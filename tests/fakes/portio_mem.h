@@ -95,6 +95,8 @@ size_t memio_queued(const struct memio *m, const char *name);
 /* Frames paird wrote to @name, oldest first. */
 size_t memio_written_count(const struct memio *m, const char *name);
 const uint8_t *memio_written(const struct memio *m, const char *name, size_t i, size_t *len);
+/* Forgets what paird wrote to @name (a long run's memory). */
+void memio_written_clear(struct memio *m, const char *name);
 
 /* The next call of @op fails with -@err (calls queue up, first in first out). */
 void memio_inject(struct memio *m, enum memio_op op, int err);

@@ -7,7 +7,8 @@
 # stripped, hex decoded with sed, awk and printf only: no xxd, no python).
 # fuzz_json gets request bodies, each prefixed by the byte that picks its
 # route in fuzz_json.c; fuzz_api requests in its own format (fuzz_api.c);
-# fuzz_state state files, fuzz_gso super-frames, fuzz_coalesce runs of datagrams. Every target also gets its past crash inputs
+# fuzz_state state files, fuzz_gso super-frames, fuzz_coalesce runs of datagrams,
+# fuzz_dispatch the fixture frames behind the byte that picks a port. Every target also gets its past crash inputs
 # (tests/fixtures/crashes/NAME/). Any other NAME has no seeds; that is not an
 # error.
 set -eu
@@ -138,7 +139,7 @@ if [ "$name" = fuzz_coalesce ]; then
 	done
 	exit 0
 fi
-[ "$name" = fuzz_parse ] || exit 0
+case $name in fuzz_parse | fuzz_dispatch) ;; *) exit 0 ;; esac
 
 for f in "$frames"/*.hex; do
 	[ -e "$f" ] || continue
@@ -154,5 +155,13 @@ for f in "$frames"/*.hex; do
 			}
 		}')
 	# shellcheck disable=SC2059 # the escapes are the format, by design
-	printf "$esc" >"$out"
+	if [ "$name" = fuzz_parse ]; then
+		printf "$esc" >"$out"
+		continue
+	fi
+	# fuzz_dispatch: the port first (fuzz_dispatch.c): the tap, the strict
+	# tap, and a tun fed the frame without its Ethernet header.
+	{ printf '\000'; printf "$esc"; } >"$out-tap"
+	{ printf '\001'; printf "$esc"; } >"$out-strict"
+	{ printf '\002'; printf "$esc" | tail -c +15; } >"$out-tun"
 done
