@@ -91,8 +91,9 @@ int vnet_write(struct vnet_tx *t, const struct port_io *io, int fd, const void *
  * Writes out the run held. When the kernel refuses the super-frame with
  * EINVAL (tun takes UDP GSO from Linux 6.2 on), its datagrams are written
  * one by one, @t writes every frame as it is from then on, and -EINVAL is
- * returned that once, for the caller to say so; otherwise 0 or the write's
- * negative errno (counted once for each datagram lost).
+ * returned that once (vnet_write() meets it too, when a frame ends a run:
+ * vnet_tx_refused() is how a caller learns it, wherever it came); otherwise
+ * 0 or the write's negative errno (counted once for each datagram lost).
  */
 int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_counters *c);
 
