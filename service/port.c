@@ -157,12 +157,14 @@ static void refresh_state(struct port *p)
 static struct port *port_alloc(const struct port_env *env, const struct port_config *cfg)
 {
 	struct port *p = calloc(1, sizeof(*p));
+	char who[32];
 
 	if (!p)
 		return NULL;
+	snprintf(who, sizeof(who), "port %s", cfg->name);
 	/* A read's size: a super-frame's only where one may come. */
 	p->buf = malloc(cfg->vnet_hdr ? PORT_VNET_READ_MAX : PORT_FRAME_MAX);
-	if (!p->buf || (cfg->vnet_hdr && vnet_tx_init(&p->vt, portcfg_frame_link(cfg)) < 0)) {
+	if (!p->buf || (cfg->vnet_hdr && vnet_tx_init(&p->vt, portcfg_frame_link(cfg), who) < 0)) {
 		free(p->buf);
 		free(p);
 		return NULL;
@@ -196,17 +198,11 @@ static void set_backlog(struct port *p, bool backlog)
  */
 static __thread struct port *turn_port;
 
-/* Writes out what queue 0 holds (vnet.h); says so once when the kernel takes no runs. */
+/* Writes out what queue 0 holds (vnet.h). */
 static void tx_flush(struct port *p)
 {
-	if (!p->cfg.vnet_hdr)
-		return;
-	vnet_flush(&p->vt, &p->env->io, p->fd, &p->c);
-	if (vnet_tx_refused(&p->vt))
-		log_warn(
-			"port %s: the kernel refused a UDP GSO super-frame (EINVAL; tun takes them "
-			"from Linux 6.2 on): frames are written one by one from now on",
-			p->cfg.name);
+	if (p->cfg.vnet_hdr)
+		vnet_flush(&p->vt, &p->env->io, p->fd, &p->c);
 }
 
 /* The end of @p's read turn: what it and the ports it wrote to hold goes now. */

@@ -141,11 +141,6 @@ void queues_read_ready(struct queues *qs, unsigned qi)
 	q->vt.turn = false;
 	if (qs->vnet)
 		vnet_flush(&q->vt, &qs->io, q->fd, &q->c);
-	if (qs->vnet && vnet_tx_refused(&q->vt))
-		log_warn(
-			"port %s queue %u: the kernel refused a UDP GSO super-frame (EINVAL; tun "
-			"takes them from Linux 6.2 on): replies are written one by one from now on",
-			qs->name, qi);
 	/* A halted queue stops polling its fd (its own base: this thread's to change). */
 	if (q->halted && q->ev_read)
 		event_del(q->ev_read);
@@ -262,8 +257,11 @@ struct queues *queues_new(struct event_base *main, const struct port_io *io, siz
 		pthread_mutex_init(&q->lock, NULL);
 	}
 	for (i = 0; i < n; i++) {
+		char who[48];
+
+		snprintf(who, sizeof(who), "port %s queue %u", qs->name, i + 1);
 		qs->q[i].buf = malloc(qs->rmax);
-		if (!qs->q[i].buf || (qs->vnet && vnet_tx_init(&qs->q[i].vt, qs->link) < 0))
+		if (!qs->q[i].buf || (qs->vnet && vnet_tx_init(&qs->q[i].vt, qs->link, who) < 0))
 			goto fail;
 	}
 	if (!main)

@@ -10,10 +10,12 @@
 #include "vnet.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gso.h"
+#include "log.h"
 #include "queue.h"
 
 /*
@@ -33,9 +35,10 @@ static size_t vnet_output(uint8_t *tx, const void *frame, size_t len, size_t pi)
 	return len + GSO_VNET_HDR_LEN;
 }
 
-int vnet_tx_init(struct vnet_tx *t, enum frame_link link)
+int vnet_tx_init(struct vnet_tx *t, enum frame_link link, const char *who)
 {
 	memset(t, 0, sizeof(*t));
+	snprintf(t->who, sizeof(t->who), "%s", who);
 	t->frame = malloc(PORT_FRAME_MAX + GSO_VNET_HDR_LEN);
 	coalesce_init(&t->co, malloc(COALESCE_BUF), link);
 	if (!t->frame || !t->co.buf) {
@@ -90,7 +93,7 @@ int vnet_write(struct vnet_tx *t, const struct port_io *io, int fd, const void *
 	return write_plain(t, io, fd, frame, len, c);
 }
 
-int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_counters *c)
+void vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_counters *c)
 {
 	const uint8_t *out, *seg;
 	struct gso_iter it;
@@ -102,18 +105,18 @@ int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_
 
 	w = coalesce_take(&t->co, &out, &n, &bytes);
 	if (!w)
-		return 0;
+		return;
 	r = port_io_write(io, fd, out, w);
 	if (r >= 0) {
 		QUEUE_CTR_ADD(c->tx_frames, n);
 		QUEUE_CTR_ADD(c->tx_bytes, bytes);
 		if (n > 1)
 			QUEUE_CTR_ADD(c->tx_gso_frames, 1);
-		return 0;
+		return;
 	}
 	if (n < 2 || r != -EINVAL) {
 		QUEUE_CTR_ADD(c->write_errors[port_errno_slot((int)-r)], n);
-		return (int)r;
+		return;
 	}
 	/*
 	 * No UDP GSO on this kernel's tun writes: the run cut back into its
@@ -121,16 +124,18 @@ int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_
 	 * written as it is, and no more runs.
 	 */
 	t->plain = true;
+	log_warn("%s: the kernel refused a UDP GSO super-frame (EINVAL; tun takes them from "
+		 "Linux 6.2 on): frames are written one by one from now on",
+		 t->who);
 	gso_hdr_read(t->co.buf + pi, w - pi, &h);
 	memmove(t->co.buf + GSO_VNET_HDR_LEN, t->co.buf, pi);
 	if (gso_begin(&it, &h, t->co.buf + GSO_VNET_HDR_LEN, w - GSO_VNET_HDR_LEN, t->co.link) <
 	    0) {
 		QUEUE_CTR_ADD(c->write_errors[port_errno_slot(EINVAL)], n);
-		return -EINVAL;
+		return;
 	}
 	while ((m = gso_next(&it, &seg)) > 0)
 		write_plain(t, io, fd, seg, m, c);
-	return -EINVAL;
 }
 
 /*

@@ -56,24 +56,11 @@ struct vnet_tx {
 	struct coalesce co; /* over COALESCE_BUF bytes of its own */
 	bool turn;	    /* the reader is in its read turn: writes may wait */
 	bool plain;	    /* the kernel refused a super-frame: every write goes as it is */
-	bool told;	    /* vnet_tx_refused() has answered true */
+	char who[40];	    /* "port tq0", "port tq0 queue 1": the log's subject */
 };
 
-/*
- * True once, after the kernel first refused a super-frame, wherever that
- * was (a run written at a turn's end, or inside vnet_write() when a frame
- * that did not join ended it): the caller's cue to say so in the log.
- */
-static inline bool vnet_tx_refused(struct vnet_tx *t)
-{
-	if (!t->plain || t->told)
-		return false;
-	t->told = true;
-	return true;
-}
-
-/* Allocates the buffers of @t for frames of @link; -ENOMEM. */
-int vnet_tx_init(struct vnet_tx *t, enum frame_link link);
+/* Allocates the buffers of @t for frames of @link, written by @who (the log's subject); -ENOMEM. */
+int vnet_tx_init(struct vnet_tx *t, enum frame_link link, const char *who);
 void vnet_tx_free(struct vnet_tx *t);
 
 /*
@@ -88,13 +75,13 @@ int vnet_write(struct vnet_tx *t, const struct port_io *io, int fd, const void *
 	       struct port_counters *c);
 
 /*
- * Writes out the run held. When the kernel refuses the super-frame with
+ * Writes out the run held; a failed write is counted in @c's write_errors,
+ * once for each datagram lost. When the kernel refuses the super-frame with
  * EINVAL (tun takes UDP GSO from Linux 6.2 on), its datagrams are written
- * one by one, @t writes every frame as it is from then on, and -EINVAL is
- * returned that once (vnet_write() meets it too, when a frame ends a run:
- * vnet_tx_refused() is how a caller learns it, wherever it came); otherwise
- * 0 or the write's negative errno (counted once for each datagram lost).
+ * one by one, @t writes every frame as it is from then on, and the log says
+ * so, once, wherever the refusal came (a turn's end, or vnet_write() when
+ * a frame ended a run).
  */
-int vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_counters *c);
+void vnet_flush(struct vnet_tx *t, const struct port_io *io, int fd, struct port_counters *c);
 
 #endif
