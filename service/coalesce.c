@@ -18,12 +18,6 @@
 #define UDP_HDR	 8
 #define IP_MAX	 65535
 
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /*
  * Where the IP header of @f (the frame after the packet information, @all
  * the frame with it) starts, and its version: wire.h's checked getters.
@@ -214,17 +208,17 @@ size_t coalesce_take(struct coalesce *c, const uint8_t **out, unsigned *n, uint6
 	if (*n < 2)
 		return *n ? len : 0;
 	if (c->v6) {
-		put16(ip + 4, (unsigned)ulen);
+		wire_put16(ip + 4, (unsigned)ulen);
 		pseudo = csum_pseudo6(ip + 8, ip + 24, IPPROTO_UDP_, (uint32_t)ulen);
 	} else {
-		put16(ip + 2, (unsigned)(IPV4_HDR + ulen));
-		put16(ip + 10, 0);
-		put16(ip + 10, csum_fold(csum_add(0, ip, IPV4_HDR)));
+		wire_put16(ip + 2, (unsigned)(IPV4_HDR + ulen));
+		wire_put16(ip + 10, 0);
+		wire_put16(ip + 10, csum_fold(csum_add(0, ip, IPV4_HDR)));
 		pseudo = csum_pseudo4(ip + 12, ip + 16, IPPROTO_UDP_, (uint32_t)ulen);
 	}
-	put16(udp + 4, (unsigned)ulen);
+	wire_put16(udp + 4, (unsigned)ulen);
 	/* A partial checksum: the pseudo-header's sum, folded, not complemented. */
-	put16(udp + 6, (uint16_t)~csum_fold(pseudo));
+	wire_put16(udp + 6, (uint16_t)~csum_fold(pseudo));
 	put_vnet_hdr(c->buf + c->pi, &(struct gso_hdr){
 					     .flags = GSO_F_NEEDS_CSUM,
 					     .gso_type = GSO_TYPE_UDP_L4,

@@ -44,18 +44,6 @@ bool gso_hdr_read(const uint8_t *p, size_t len, struct gso_hdr *h)
 	       cur_he16(&c, 6, &h->csum_start) && cur_he16(&c, 8, &h->csum_offset);
 }
 
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
 /*
  * Where the IP header starts and, on Ethernet, which ethertype it has
  * (0 on tun: the version nibble tells). One 802.1Q or 802.1ad tag is
@@ -107,7 +95,7 @@ static int pass_through(struct gso_iter *it, const struct gso_hdr *h, const stru
 		return -EINVAL;
 	/* Summed with the field as it is: it holds the pseudo-header's part. */
 	v = csum_fold(csum_add(0, it->frame + cs, it->len - cs));
-	put16(it->frame + cs + h->csum_offset, v ? v : 0xffff);
+	wire_put16(it->frame + cs + h->csum_offset, v ? v : 0xffff);
 	return 0;
 }
 
@@ -290,13 +278,13 @@ size_t gso_next(struct gso_iter *it, const uint8_t **seg)
 	l4 = out + it->l4;
 	l4len = len - it->l4;
 	if (it->v6) {
-		put16(l3 + 4, (unsigned)(len - it->l3 - 40));
+		wire_put16(l3 + 4, (unsigned)(len - it->l3 - 40));
 	} else {
 		unsigned total = (unsigned)(len - it->l3), id = (it->ip_id + it->i) & 0xffff;
 
-		put16(l3 + 2, total);
-		put16(l3 + 4, id);
-		put16(l3 + 10, csum_fold(it->ip_sum + total + id));
+		wire_put16(l3 + 2, total);
+		wire_put16(l3 + 4, id);
+		wire_put16(l3 + 10, csum_fold(it->ip_sum + total + id));
 	}
 	if (it->kind == IPPROTO_TCP_) {
 		uint8_t flags = it->tcp_flags;
@@ -305,20 +293,20 @@ size_t gso_next(struct gso_iter *it, const uint8_t **seg)
 			flags &= (uint8_t)~TCP_CWR;
 		if (!last)
 			flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
-		put32(l4 + 4, it->seq + (uint32_t)(it->off - it->hlen));
+		wire_put32(l4 + 4, it->seq + (uint32_t)(it->off - it->hlen));
 		l4[13] = flags;
 		at = 16;
 	} else {
-		put16(l4 + 4, (unsigned)l4len);
+		wire_put16(l4 + 4, (unsigned)l4len);
 		at = 6;
 	}
 	if (!it->leave_l4) {
 		sum = it->v6 ? csum_pseudo6(l3 + 8, l3 + 24, it->kind, (uint32_t)l4len)
 			     : csum_pseudo4(l3 + 12, l3 + 16, it->kind, (uint32_t)l4len);
-		put16(l4 + at, 0);
+		wire_put16(l4 + at, 0);
 		v = csum_fold(csum_add(sum, l4, l4len));
 		/* RFC 768: a computed 0 is sent as all ones, 0 meaning "no checksum". */
-		put16(l4 + at, v || it->kind == IPPROTO_TCP_ ? v : 0xffff);
+		wire_put16(l4 + at, v || it->kind == IPPROTO_TCP_ ? v : 0xffff);
 	}
 	it->off += chunk;
 	it->i++;

@@ -6,6 +6,8 @@
  * without overflowing, converts from network byte order and returns false
  * instead of reading past the end. The frame parser (parse.c) is the caller.
  * Nothing here allocates, keeps state or casts packet bytes to a struct.
+ * At the end, the two stores of network byte order into headers a caller
+ * has already checked and sized (gso.c and coalesce.c rewrite them).
  */
 #ifndef PAIRD_WIRE_H
 #define PAIRD_WIRE_H
@@ -102,6 +104,19 @@ static inline bool cur_tail(const struct cursor *c, size_t off, struct cursor *s
 	if (off > c->len)
 		return false;
 	return cur_sub(c, off, c->len - off, sub);
+}
+
+/* Stores @v at @p in network byte order; @p's 2 (4) bytes are the caller's to write. */
+static inline void wire_put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wire_put32(uint8_t *p, uint32_t v)
+{
+	wire_put16(p, v >> 16);
+	wire_put16(p + 2, v & 0xffff);
 }
 
 #endif

@@ -3,6 +3,7 @@
  * Multi-queue ports (service/queue.h) on the memory port I/O: the same
  * frames through one queue and through two give the same counters, the
  * same captures and the same replies; counters restart on every queue; a
+ * worker's refused super-frame is logged with its queue's name; a
  * queue's read error or a deleted device reaches the port's state; an
  * attach to a single-queue device is refused on "queues"; and, with real
  * worker threads, the bindings change under traffic without a race (run
@@ -595,6 +596,54 @@ static void test_capture_limit_across_queues(void **state)
 	port_free(p);
 }
 
+struct turn {
+	struct port *p;
+	unsigned q;
+};
+
+static void queue_turn_at_warn(void *arg)
+{
+	const struct turn *t = arg;
+
+	log_set_level(LOG_WARN);
+	port_queue_read_ready(t->p, t->q);
+	log_set_level(LOG_ERROR);
+}
+
+/*
+ * A worker whose super-frame the kernel refuses (no USO on tun writes,
+ * before 6.2) writes the run's replies one by one on its own queue, and
+ * the log names the port and the queue.
+ */
+static void test_queue_refusal_logged(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t buf[GSO_VNET_HDR_LEN + PORT_FRAME_MAX];
+	struct port *p = tun_open_with(fx, "rq", 2, true);
+	struct stack *s = stack_new(&fx->senv, p);
+	struct turn t = { p, 1 };
+	size_t n;
+	char *log;
+
+	assert_non_null(s);
+	bind_ok(s, "{\"match\":{\"ip_protocol\":17,\"udp_port\":7},\"handler\":\"echo\"}");
+	/* Three equal datagrams of one flow, behind an empty header: one run. */
+	memset(buf, 0, GSO_VNET_HDR_LEN);
+	n = GSO_VNET_HDR_LEN + udp_frame(buf + GSO_VNET_HDR_LEN, 1000, 7, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(memio_push_queue(fx->m, "rq", 1, buf, n), 0);
+	memio_inject(fx->m, MEMIO_WRITE, EINVAL);
+	log = stderr_of(queue_turn_at_warn, &t);
+	assert_non_null(strstr(log, "port rq queue 1: the kernel refused a UDP GSO super-frame"));
+	free(log);
+	/* The refused super-frame, then its three replies on their own. */
+	assert_int_equal(memio_calls(fx->m, MEMIO_WRITE), 4);
+	assert_int_equal(memio_written_count(fx->m, "rq"), 3);
+	assert_int_equal(port_counters(p)->tx_frames, 3);
+	stack_free(s);
+	port_free(p);
+}
+
 /* A worker's read error puts the port in state error, as queue 0's does. */
 static void test_queue_read_error(void **state)
 {
@@ -929,6 +978,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vnet_hdr_same_as_one_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vnet_hdr_trains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_limit_across_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_refusal_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_read_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_device_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
