@@ -98,9 +98,10 @@ static void usage(FILE *out)
 		"      --no-auth              no token on a loopback TCP listener (logged as a\n"
 		"                             warning: any local user may then use paird)\n"
 		"  -a, --allow-host NAME      also accept Host: NAME (repeatable; '*' accepts\n"
-		"                             any); loopback names, the listen address, and\n"
-		"                             beyond loopback the machine's name (and with\n"
-		"                             0.0.0.0 or :: its addresses) are always accepted\n"
+		"                             any, but not with --no-auth); loopback names,\n"
+		"                             the listen address, and beyond loopback the\n"
+		"                             machine's name (and with 0.0.0.0 or :: its\n"
+		"                             addresses) are always accepted\n"
 		"  -s, --state FILE           keep every acknowledged change in FILE and\n"
 		"                             recreate the ports from it at start\n"
 		"  -c, --config FILE          the desired state (the document of GET/PUT\n"
@@ -306,6 +307,16 @@ static int check_options(const struct options *o)
 				   "listener without --token-file or --no-auth has");
 	if (!o->listen && !o->socket)
 		return start_error("--listen none and --socket none leave no way to reach paird");
+	/*
+	 * Without a token the Host check is all that keeps a web page from
+	 * rebinding a name of its own to 127.0.0.1 and driving paird: '*'
+	 * would leave nothing.
+	 */
+	for (size_t i = 0; o->no_auth && i < o->n_allow_hosts; i++)
+		if (strcmp(o->allow_hosts[i], "*") == 0)
+			return start_error("--no-auth with --allow-host '*' lets any web page a "
+					   "browser here opens drive paird (DNS rebinding): name "
+					   "the hosts, or keep the token");
 	return 0;
 }
 
@@ -906,6 +917,10 @@ static void log_started(struct paird *d)
 			 d->token_out);
 		log_login_url(&d->hup, "started");
 	}
+	if (o->listen && !hl->loopback && !o->no_auth)
+		log_warn("the TCP API on %s:%u is plain HTTP: the token and session ids cross the "
+			 "network in clear; put a TLS proxy in front, or reach it over SSH or a VPN",
+			 hl->host, hl->port);
 	if (o->listen && !hl->loopback)
 		log_info("Host headers served: localhost, 127.0.0.1, ::1, %s%s%s%s%s; for any "
 			 "other name clients use (a DNS name), add --allow-host NAME",

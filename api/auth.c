@@ -2,12 +2,16 @@
 /*
  * Who may use the API over TCP (DESIGN.md, "Security"). The Unix socket
  * needs nothing here: its file mode and group decide who connects. On TCP
- * a guarded request (/api/, /metrics) carries either the bearer token or
- * the cookie of a dashboard session; a session is opened by GET
+ * a guarded request (/api/, /metrics) carries a bearer secret: the token,
+ * or the id of a dashboard session. A session is opened by GET
  * /login?code=CODE with the one-time code paird logs at start (Jupyter's
- * login URL), never with the token itself in a URL. Tokens, codes and
- * session ids are compared in constant time and never logged. api.c calls
- * auth_ok() from its prechecks; main() sets the token and asks for codes.
+ * login URL), never with the token itself in a URL; the answer sends the
+ * browser to /#session=ID, a fragment no browser sends anywhere, and the
+ * dashboard keeps the id in its origin's storage. Not a cookie: a browser
+ * sends a cookie for 127.0.0.1 to every port of 127.0.0.1, so any local
+ * user's web server would receive it. Tokens, codes and session ids are
+ * compared in constant time and never logged. api.c calls auth_ok() from
+ * its prechecks; main() sets the token and asks for codes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +21,6 @@
 #include "../service/log.h"
 #include "internal.h"
 
-#define SESSION_COOKIE "paird_session"
 /* A dashboard session ends this long after login (or at the next token change). */
 #define SESSION_SECONDS (12 * 3600)
 
@@ -66,53 +69,23 @@ int api_login_code(struct api *api, char *out, size_t size)
 	return 0;
 }
 
-static bool bearer_ok(const struct api *api, const char *auth)
+/* The secret of an "Authorization: Bearer SECRET" header, with its length; NULL if none. */
+static const char *bearer(const char *auth, size_t *len)
 {
-	size_t n;
-
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-		return false;
+		return NULL;
 	auth += 7;
 	while (*auth == ' ')
 		auth++;
-	n = strcspn(auth, " \t");
-	return auth[n] == '\0' && secret_equal(auth, n, api->token);
+	*len = strcspn(auth, " \t");
+	return auth[*len] == '\0' ? auth : NULL;
 }
 
-/* The value of cookie @name in a Cookie header ("a=1; b=2"), with its length. */
-static const char *cookie_value(const char *cookies, const char *name, size_t *len)
+static bool session_ok(struct api *api, const char *id, size_t len)
 {
-	size_t nl = strlen(name);
-
-	while (cookies && *cookies) {
-		size_t n;
-
-		cookies += strspn(cookies, " \t");
-		n = strcspn(cookies, ";");
-		if (n > nl && strncmp(cookies, name, nl) == 0 && cookies[nl] == '=') {
-			*len = n - nl - 1;
-			while (*len && (cookies[nl + 1 + *len - 1] == ' '))
-				(*len)--;
-			return cookies + nl + 1;
-		}
-		cookies += n;
-		if (*cookies == ';')
-			cookies++;
-	}
-	return NULL;
-}
-
-static bool session_ok(struct api *api, const char *cookies)
-{
-	const char *id;
-	size_t len;
-	double now;
+	double now = now_s();
 	bool found = false;
 
-	id = cookie_value(cookies, SESSION_COOKIE, &len);
-	if (!id)
-		return false;
-	now = now_s();
 	/* Every slot is compared, so the time does not say which one matched. */
 	for (size_t i = 0; i < API_SESSIONS; i++) {
 		struct api_session *s = &api->sessions[i];
@@ -130,13 +103,18 @@ static bool session_ok(struct api *api, const char *cookies)
 
 bool auth_ok(struct api *api, const struct request *rq)
 {
+	const char *secret;
+	size_t len;
+
 	if (rq->via == REQ_VIA_UNIX || !api->token)
 		return true;
 	if (!rq->header)
 		return false;
-	if (bearer_ok(api, rq->header(rq->lookup_ctx, "Authorization")))
-		return true;
-	return session_ok(api, rq->header(rq->lookup_ctx, "Cookie"));
+	secret = bearer(rq->header(rq->lookup_ctx, "Authorization"), &len);
+	if (!secret)
+		return false;
+	/* Both compared, so the time does not say which kind of secret it was. */
+	return secret_equal(secret, len, api->token) | session_ok(api, secret, len);
 }
 
 /* Opens a session in a free slot, or in place of the one closest to its end. */
@@ -171,18 +149,20 @@ int h_login(struct api *api, struct request *rq, struct response *rs, struct fau
 			      rq->path);
 		return 0;
 	}
-	reply_empty(rs, 303);
-	response_header(rs, "Location", "/");
 	/* HEAD (a link preview, a prefetch) sees the answer but leaves the code unused. */
-	if (rq->method == HTTP_HEAD)
+	if (rq->method == HTTP_HEAD) {
+		reply_empty(rs, 303);
+		response_header(rs, "Location", "/");
 		return 0;
+	}
 	ret = session_new(api, &s);
 	if (ret < 0)
 		return fault_set(f, FAULT_UNAVAILABLE, -ret, NULL,
 				 "no randomness for a session id");
 	explicit_bzero(api->login_code, sizeof(api->login_code));
-	response_header(rs, "Set-Cookie", SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict",
-			s->id);
+	reply_empty(rs, 303);
+	/* The dashboard takes the id from the fragment and clears the address bar. */
+	response_header(rs, "Location", "/#session=%s", s->id);
 	log_info("dashboard login: the one-time code was used, a session is open");
 	return 0;
 }

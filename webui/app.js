@@ -1,11 +1,13 @@
 // paird dashboard: one ES module, no framework, no build step. It uses only
 // the public API (anything it does, curl can do) and builds the DOM with
 // createElement/textContent only: captured frames carry attacker bytes, so no
-// data ever goes through innerHTML. It is authenticated by the session cookie
-// the one-time login URL set (HttpOnly, sent on same-origin requests), or by
-// a token typed into the form, kept in sessionStorage and sent as a bearer
-// token. The event stream is read with fetch() (EventSource cannot send the
-// bearer header); while it is down the page polls.
+// data ever goes through innerHTML. It is authenticated by a bearer secret:
+// a token typed into the form (kept in sessionStorage), or the session the
+// one-time login URL opened, which lands here as /#session=ID and is kept in
+// localStorage (both this origin's alone, port included: a cookie for
+// 127.0.0.1 would go to every local user's web server). The event stream
+// and downloads are read with fetch() (EventSource and links cannot send
+// the header); while the stream is down the page polls.
 const API = '/api/v1';
 const $ = (sel, root = document) => root.querySelector(sel);
 const HIST_SECONDS = 300;
@@ -49,18 +51,44 @@ function el(tag, attrs = {}, ...kids) {
   return e;
 }
 
+// The login URL's answer sends the browser to /#session=ID: the id is kept,
+// and leaves the address bar and the history before anything else runs.
+function takeSession() {
+  const m = /^#session=([0-9a-f]+)$/.exec(location.hash);
+  if (!m) return;
+  localStorage.setItem('paird-session', m[1]);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+takeSession();
+
+// The token typed in, else the login URL's session.
+function authSecret() {
+  const token = sessionStorage.getItem('paird-token');
+  if (token) return { store: sessionStorage, key: 'paird-token', value: token };
+  const session = localStorage.getItem('paird-session');
+  if (session) return { store: localStorage, key: 'paird-session', value: session };
+  return null;
+}
+
 function authHeaders(extra = {}) {
   const h = { ...extra };
-  const token = sessionStorage.getItem('paird-token');
-  if (token) h.Authorization = `Bearer ${token}`;
+  const secret = authSecret();
+  if (secret) h.Authorization = `Bearer ${secret.value}`;
   return h;
+}
+
+// A 401: the secret sent is wrong or over (a session ends with paird or
+// after 12 hours), so it is forgotten and the token asked for.
+function unauthorized(sent) {
+  const now = authSecret();
+  if (sent && now && now.value === sent) now.store.removeItem(now.key);
+  showAuth(true);
 }
 
 // Every API request: marks paird reachable or not, asks for the token on 401.
 async function request(method, path, body, opts = {}) {
   const init = {
     method,
-    credentials: 'same-origin',
     headers: authHeaders(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
     signal: opts.signal,
   };
@@ -73,7 +101,7 @@ async function request(method, path, body, opts = {}) {
     throw e;
   }
   setStale(false);
-  if (res.status === 401) showAuth(true);
+  if (res.status === 401) unauthorized(init.headers.Authorization?.slice(7));
   if (opts.raw && res.ok) return res;
   const text = await res.text();
   let data = null;
@@ -337,8 +365,8 @@ async function runStream() {
     try {
       const h = authHeaders({ Accept: 'text/event-stream' });
       if (lastEventId) h['Last-Event-ID'] = lastEventId;
-      const res = await fetch(`${API}/events`, { headers: h, credentials: 'same-origin', signal: ctl.signal });
-      if (res.status === 401) { showAuth(true); return; }
+      const res = await fetch(`${API}/events`, { headers: h, signal: ctl.signal });
+      if (res.status === 401) { unauthorized(h.Authorization?.slice(7)); return; }
       if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
       setStale(false);
       delay = 1000;

@@ -353,6 +353,33 @@ try {
   check(dialogs.length === 0, `no dialog fired: ${dialogs}`);
   check(pageErrors.length === 0, `no script errors: ${pageErrors}`);
   check(await page.evaluate(() => window.noReload === true), 'no reload happened');
+
+  log('the one-time login URL: a session in this origin\'s storage, no cookie, no id left in the address bar');
+  await shell('GENTOKEN'); // paird again, its token generated: it logs a login URL
+  const loginUrl = readFileSync(join(DL, 'login-url'), 'utf8').trim();
+  check(loginUrl.startsWith(`${BASE}/login?code=`), `a login URL: ${loginUrl}`);
+  const lp = await ctx.newPage();
+  lp.setDefaultTimeout(15000);
+  const lpErrors = [];
+  lp.on('pageerror', (e) => lpErrors.push(String(e)));
+  const auths = [];
+  lp.on('request', (r) => { if (r.url().includes('/api/')) auths.push(r.headers().authorization || ''); });
+  await lp.goto(loginUrl);
+  // The title comes from GET /api/v1/info, which only an authenticated page gets.
+  await lp.waitForFunction((h) => document.title === `paird — ${h}`, PAIRD_HOST);
+  check(lp.url() === `${BASE}/`, `the session id left the address bar: ${lp.url()}`);
+  const sid = await lp.evaluate(() => localStorage.getItem('paird-session'));
+  check(/^[0-9a-f]{64}$/.test(sid || ''), `a session id kept: ${sid}`);
+  check((await ctx.cookies()).length === 0, `no cookie: ${JSON.stringify(await ctx.cookies())}`);
+  check(auths.length > 0 && auths.every((a) => a === `Bearer ${sid}`), `every API request sent the session: ${auths}`);
+  check(await lp.locator('#auth').isHidden(), 'no token asked for');
+  await lp.reload();
+  await lp.waitForFunction((h) => document.title === `paird — ${h}`, PAIRD_HOST);
+  check(await lp.locator('#auth').isHidden(), 'a reload keeps the session');
+  const again = await lp.goto(loginUrl);
+  check(again.status() === 403, `the code works once: ${again.status()}`);
+  check(lpErrors.length === 0, `no script errors: ${lpErrors}`);
+  await lp.close();
 } catch (e) {
   failed = true;
   log(`FAIL: ${e.stack || e}`);

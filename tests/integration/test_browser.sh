@@ -15,7 +15,10 @@
 # in the forward form's target list without a reload; the network view
 # shows a forward's live rate (not its total) while datagrams flow through
 # it; drift and gone with their reasons; the edit form; the keyboard; a
-# deep link in a new tab; no page-wide horizontal scrolling at 420 px.
+# deep link in a new tab; no page-wide horizontal scrolling at 420 px; the
+# one-time login URL of a generated token opens a session kept in the
+# origin's storage (no cookie, the id gone from the address bar, every API
+# request sending it, a reload keeping it, the code refused a second time).
 # Screenshots of each page at 1280x800 and 420x800 go to build/browser/.
 #
 # The browser script asks this shell for what only root in the namespace
@@ -102,6 +105,13 @@ while IFS= read -r line <&"${BROWSER[0]}"; do
 	SEND) send "$2" "${*:4}" "$3" || fail "sending datagrams" ;;
 	STOP) stop_paird ;;
 	START) start_paird --token-file "$W/token" --state "$STATE" --listen "127.0.0.1:$LISTEN" ;;
+	GENTOKEN) # paird with a generated token: the login URL it logs, for the page
+		stop_paird
+		start_paird --state "$STATE" --listen "127.0.0.1:$LISTEN"
+		wait_until 5 grep -q 'dashboard login URL' "$PAIRD_LOG" || true
+		sed -n 's|.*dashboard login URL (works once): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG" >"$W/login-url"
+		[ -s "$W/login-url" ] || fail "no login URL in the log: $(cat "$PAIRD_LOG")"
+		;;
 	TSHARK)
 		tshark -r "$2" -T fields -e udp.dstport -e udp.payload 2>&1 >"$W/tshark.out" ||
 			fail "tshark could not read the downloaded pcap: $(cat "$W/tshark.out")"

@@ -77,6 +77,14 @@ stop_paird
 expect_eq "$PAIRD_RC" 0 "paird exit status on SIGTERM"
 CURL_EXTRA=()
 
+note "without a token the Host check stays: --no-auth with --allow-host '*' is refused"
+rc=0
+timeout 10 "$PAIRD" --socket none --listen 127.0.0.1:0 --no-auth --allow-host '*' \
+	2>"$W/refused.log" || rc=$?
+expect_eq "$rc" 2 "exit status of --no-auth with --allow-host '*'"
+grep -q "error cannot start: --no-auth with --allow-host '\*' lets any web page" "$W/refused.log" ||
+	fail "no reason given: $(cat "$W/refused.log")"
+
 note "a non-loopback listen address needs a token: --no-auth is refused there"
 ip tuntap add dev dum0 mode tap
 ip addr add 198.18.7.1/24 dev dum0
@@ -119,6 +127,8 @@ expect_eq "$(net_code "http://198.18.7.1:$netport/api/v1/ports" -H "Host: evil.e
 	"Host: evil.example on a 198.18.7.1 listener"
 grep -q "for any other name clients use (a DNS name), add --allow-host NAME" "$W/net.log" ||
 	fail "the start-up log does not say which flag serves another name: $(cat "$W/net.log")"
+grep -q "warn  the TCP API on 198.18.7.1:[0-9]* is plain HTTP: the token and session ids cross" \
+	"$W/net.log" || fail "no warning that the token crosses the network in clear: $(cat "$W/net.log")"
 kill $netpid
 wait $netpid || fail "paird did not exit 0 on SIGTERM"
 

@@ -26,6 +26,7 @@
 #include "../../service/port.h"
 #include "../fakes/portio_mem.h"
 #include "../../service/portset.h"
+#include "../../service/secret.h"
 #include "../../service/stack.h"
 #include "support.h"
 
@@ -1289,14 +1290,15 @@ static void test_token(void **state)
 }
 
 /* A GET of @path over TCP with a Cookie header (unless NULL) and an optional Origin. */
-static struct response *with_cookie(struct fx *fx, const char *path, const char *cookie,
-				    const char *origin)
+/* GET @path with header @name: @value (none when NULL) and Origin @origin (none when NULL). */
+static struct response *with_header(struct fx *fx, const char *path, const char *name,
+				    const char *value, const char *origin)
 {
 	struct fake_req fr;
 
 	req(&fr, HTTP_GET, path);
-	if (cookie)
-		freq_header(&fr, "Cookie", cookie);
+	if (value)
+		freq_header(&fr, name, value);
 	if (origin)
 		freq_header(&fr, "Origin", origin);
 	return run(fx, &fr);
@@ -1342,8 +1344,8 @@ static void test_unix_socket(void **state)
 static void test_login_session(void **state)
 {
 	struct fx *fx = *state;
-	char code[API_LOGIN_CODE_SIZE], code2[API_LOGIN_CODE_SIZE], cookie[128];
-	const char *set;
+	char code[API_LOGIN_CODE_SIZE], code2[API_LOGIN_CODE_SIZE], bearer[128], cookie[128];
+	const char *loc, *id;
 	struct response *rs;
 
 	/* No auth on TCP, nothing to log in to. */
@@ -1363,47 +1365,56 @@ static void test_login_session(void **state)
 	code2[10] ^= 1;
 	expect_problem(login(fx, HTTP_GET, code2), 403, "login-refused", "");
 	code2[10] ^= 1;
-	/* HEAD answers but leaves the code unused and sets nothing. */
+	/* HEAD answers but leaves the code unused and opens nothing. */
 	rs = login(fx, HTTP_HEAD, code2);
 	expect_status(rs, 303);
-	assert_null(resp_header(rs, "Set-Cookie"));
+	assert_string_equal(resp_header(rs, "Location"), "/");
 
+	/*
+	 * The session id goes in the Location's fragment, for the dashboard
+	 * to keep in its origin's storage: never a cookie, which a browser
+	 * sends to every port of the host.
+	 */
 	rs = login(fx, HTTP_GET, code2);
 	expect_status(rs, 303);
-	assert_string_equal(resp_header(rs, "Location"), "/");
-	set = resp_header(rs, "Set-Cookie");
-	assert_non_null(set);
-	assert_true(strncmp(set, "paird_session=", 14) == 0);
-	assert_non_null(strstr(set, "; HttpOnly"));
-	assert_non_null(strstr(set, "; SameSite=Strict"));
-	assert_non_null(strstr(set, "; Path=/"));
-	assert_null(strstr(set, TOKEN));
-	snprintf(cookie, sizeof(cookie), "a=b; %.*s; c=d", (int)strcspn(set, ";"), set);
+	assert_null(resp_header(rs, "Set-Cookie"));
+	loc = resp_header(rs, "Location");
+	assert_non_null(loc);
+	assert_true(strncmp(loc, "/#session=", 10) == 0);
+	id = loc + 10;
+	assert_int_equal(strlen(id), SECRET_HEX_LEN);
+	assert_int_equal(strspn(id, "0123456789abcdef"), SECRET_HEX_LEN);
+	assert_null(strstr(id, TOKEN));
+	snprintf(bearer, sizeof(bearer), "Bearer %s", id);
+	snprintf(cookie, sizeof(cookie), "paird_session=%s", id);
 	/* Used once. */
 	rs = login(fx, HTTP_GET, code2);
 	expect_problem(rs, 403, "login-refused", "");
-	assert_null(resp_header(rs, "Set-Cookie"));
+	assert_null(resp_header(rs, "Location"));
 
-	/* The cookie authenticates, on every guarded path, and still meets the Origin check. */
-	expect_status(with_cookie(fx, "/api/v1/ports", cookie, NULL), 200);
-	expect_status(with_cookie(fx, "/metrics", cookie, NULL), 200);
-	expect_status(with_cookie(fx, "/api/v1/ports", cookie, "http://127.0.0.1:8080"), 200);
-	expect_problem(with_cookie(fx, "/api/v1/ports", cookie, "http://evil.example"), 403,
-		       "cross-site", "");
-	/* A forged or altered session id, or the token as a cookie, is not a session. */
-	expect_problem(with_cookie(fx, "/api/v1/ports", "paird_session=" TOKEN, NULL), 401,
+	/* The id authenticates as a bearer secret, on every guarded path, and still meets the Origin check. */
+	expect_status(with_header(fx, "/api/v1/ports", "Authorization", bearer, NULL), 200);
+	expect_status(with_header(fx, "/metrics", "Authorization", bearer, NULL), 200);
+	expect_status(
+		with_header(fx, "/api/v1/ports", "Authorization", bearer, "http://127.0.0.1:8080"),
+		200);
+	expect_problem(
+		with_header(fx, "/api/v1/ports", "Authorization", bearer, "http://evil.example"),
+		403, "cross-site", "");
+	/* Not as a cookie; a forged or altered id, or an empty one, is no session. */
+	expect_problem(with_header(fx, "/api/v1/ports", "Cookie", cookie, NULL), 401,
 		       "unauthorized", "");
-	cookie[20] = cookie[20] == '0' ? '1' : '0';
-	expect_problem(with_cookie(fx, "/api/v1/ports", cookie, NULL), 401, "unauthorized", "");
-	cookie[20] = cookie[20] == '0' ? '1' : '0';
-	expect_problem(with_cookie(fx, "/api/v1/ports", "paird_session=", NULL), 401,
+	bearer[20] = bearer[20] == '0' ? '1' : '0';
+	expect_problem(with_header(fx, "/api/v1/ports", "Authorization", bearer, NULL), 401,
 		       "unauthorized", "");
-	expect_problem(with_cookie(fx, "/api/v1/ports", "xpaird_session=1", NULL), 401,
+	bearer[20] = bearer[20] == '0' ? '1' : '0';
+	expect_problem(with_header(fx, "/api/v1/ports", "Authorization", "Bearer ", NULL), 401,
 		       "unauthorized", "");
 
 	/* A new token (SIGHUP) ends the sessions; the new token works, the old does not. */
 	assert_int_equal(api_set_token(fx->a.api, "another-token-0123456789"), 0);
-	expect_problem(with_cookie(fx, "/api/v1/ports", cookie, NULL), 401, "unauthorized", "");
+	expect_problem(with_header(fx, "/api/v1/ports", "Authorization", bearer, NULL), 401,
+		       "unauthorized", "");
 	expect_problem(with_auth(fx, "/api/v1/ports", "Bearer " TOKEN), 401, "unauthorized", "");
 	expect_status(with_auth(fx, "/api/v1/ports", "Bearer another-token-0123456789"), 200);
 }
