@@ -231,17 +231,17 @@ expect_problem 401
 curl -s -o "$W/tcp" --max-time 2 -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/events" || true
 head -n 1 "$W/tcp" | grep -qx 'event: snapshot' || fail "no snapshot over TCP with the token"
 
-note "a browser's EventSource: the dashboard session cookie, sent the way a browser does"
+note "a browser page's stream: fetch() with the dashboard session's id, sent the way a browser does"
 url=$(sed -n 's|.*dashboard login URL (works once): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG")
 case "$url" in "$BASE/login?code="*) ;; *) fail "no login URL in the log" ;; esac
 API_VIA=tcp api GET "/login?code=${url#*code=}"
 expect_status 303
-cookie=$(header Set-Cookie)
-cookie=${cookie%%;*}
-curl -s -o "$W/cookie" --max-time 2 -H "Cookie: $cookie" -H "Accept: text/event-stream" \
+sid=$(header Location)
+sid=${sid#/#session=}
+curl -s -o "$W/session" --max-time 2 -H "Authorization: Bearer $sid" -H "Accept: text/event-stream" \
 	-H "Sec-Fetch-Site: same-origin" -H "Sec-Fetch-Mode: cors" "$BASE/api/v1/events" || true
-head -n 1 "$W/cookie" | grep -qx 'event: snapshot' ||
-	fail "no snapshot over TCP with the session cookie: $(head -c 300 "$W/cookie")"
+head -n 1 "$W/session" | grep -qx 'event: snapshot' ||
+	fail "no snapshot over TCP with the session id: $(head -c 300 "$W/session")"
 
 api GET /healthz
 expect_status 200
