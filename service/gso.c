@@ -197,11 +197,17 @@ int gso_begin(struct gso_iter *it, const struct gso_hdr *h, uint8_t *frame, size
 	 */
 	if (len == 0 || len < base || h->hdr_len > len - base)
 		return -EINVAL;
+	/*
+	 * Nothing to cut: the frame goes on as a plain port reads it, however
+	 * many tags or few bytes it has (the parser judges it); a partial
+	 * checksum, where the kernel's csum_start says, after the link
+	 * header's fixed part.
+	 */
+	if (type == GSO_TYPE_NONE)
+		return pass_through(it, h, &c, base, link == LINK_ETHERNET ? 14 : base);
 	ret = link_offset(&c, link, &it->l3, &etype);
 	if (ret < 0)
 		return ret;
-	if (type == GSO_TYPE_NONE)
-		return pass_through(it, h, &c, base, it->l3);
 
 	if (type == GSO_TYPE_UDP)
 		return -EPROTONOSUPPORT;

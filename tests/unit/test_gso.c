@@ -469,7 +469,32 @@ static void test_pass_through(void **state)
 	assert_int_equal(gso_next(&it, &seg), 60);
 	assert_ptr_equal(seg, fx->super);
 	assert_int_equal(gso_next(&it, &seg), 0);
+	/*
+	 * Whatever a plain port would read passes as it is, for the parser to
+	 * judge: two VLAN tags (802.1ad + 802.1Q), a frame shorter than an
+	 * Ethernet header. With a partial checksum to complete behind two
+	 * tags, the kernel's csum_start says where.
+	 */
+	memset(fx->super, 0, 60);
+	wr16(fx->super + 12, 0x88a8);
+	wr16(fx->super + 16, 0x8100);
+	wr16(fx->super + 20, 0x0800);
+	assert_int_equal(gso_begin(&it, &h, fx->super, 60, LINK_ETHERNET), 0);
+	assert_int_equal(gso_next(&it, &seg), 60);
+	assert_int_equal(gso_begin(&it, &h, fx->super, 13, LINK_ETHERNET), 0);
+	assert_int_equal(gso_next(&it, &seg), 13);
+	h.flags = GSO_F_NEEDS_CSUM;
+	h.csum_start = 22 + 20; /* past both tags and a 20-byte IPv4 header */
+	h.csum_offset = 6;
+	assert_int_equal(gso_begin(&it, &h, fx->super, 60, LINK_ETHERNET), 0);
+	assert_int_equal(rd16(fx->super + 42 + 6), 0xffff); /* all zeros: +0 written as -0 */
+	/* Not inside the link header's fixed part, nor past the frame. */
+	h.csum_start = 13;
+	assert_int_equal(gso_begin(&it, &h, fx->super, 60, LINK_ETHERNET), -EINVAL);
+	h.csum_start = 59;
+	assert_int_equal(gso_begin(&it, &h, fx->super, 60, LINK_ETHERNET), -EINVAL);
 	/* An empty frame is no datagram. */
+	h.flags = 0;
 	assert_int_equal(gso_begin(&it, &h, fx->super, 0, LINK_IP), -EINVAL);
 }
 
