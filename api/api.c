@@ -375,20 +375,23 @@ unsigned api_streams(const struct api *api)
  * A long-lived stream takes one of --max-streams slots until it ends, so a
  * crowd of followers costs bounded memory; beyond, 503 and Retry-After.
  */
-static void admit_stream(struct api *api, const struct request *rq, struct response *rs)
+bool api_stream_admit(struct api *api, const struct request *rq, struct response *rs)
 {
 	char detail[96];
 
+	if (rs->stream_slot)
+		return true; /* the handler took it before its costly part */
 	if (api->streams < api->cfg.max_streams) {
 		api->streams++;
 		rs->stream_slot = &api->streams;
-		return;
+		return true;
 	}
 	response_fini(rs);
 	snprintf(detail, sizeof(detail),
 		 "%u long-lived streams are open, the most --max-streams allows", api->streams);
 	reply_problem(rs, 503, "too-many-streams", detail, rq->path);
 	response_header(rs, "Retry-After", "5");
+	return false;
 }
 
 /* The parameters @rt's method @m reads (route_queries[]); NULL: none. */
@@ -609,7 +612,7 @@ not_allowed:
 	response_header(rs, "Allow", "%s", allow);
 out:
 	if (rs->read && rs->long_lived)
-		admit_stream(api, rq, rs);
+		api_stream_admit(api, rq, rs);
 	for (unsigned i = 0; i < API_PATH_PARAMS; i++)
 		rq->params[i] = NULL;
 	api_log_request(rq, rs);

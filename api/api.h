@@ -36,6 +36,15 @@ struct event_base;
 /* The most bytes of body a request to @path may carry (API_BODY_MAX, or more for a few routes). */
 size_t api_body_max(const char *path);
 
+/*
+ * A request body of this size or more (its buffer's) is given back to the
+ * system once the request ends (body_free()): jansson's tree of a large
+ * document is many times the text, and glibc keeps the heap grown.
+ */
+#define BODY_TRIM_MIN ((size_t)1 << 20)
+/* Frees a request body held in a buffer of @cap bytes (api/body.c). */
+void body_free(char *body, size_t cap);
+
 enum http_method {
 	HTTP_GET,
 	HTTP_HEAD,

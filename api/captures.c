@@ -786,13 +786,13 @@ static int captures_file(struct api *api, struct request *rq, struct response *r
 	o.after = after;
 	o.binding = (uint32_t)binding;
 	if (o.follow || o.pcapng || after) {
-		ret = follow_reply(api, &p, 1, &o, rs, f);
+		ret = follow_reply(api, rq, &p, 1, &o, rs, f);
 	} else {
 		/* No ring yet: a capture file with no records is still a valid one. */
 		ret = reply_stream(rs, cstream_new(api, p, true, 0, (uint32_t)binding),
 				   "application/vnd.tcpdump.pcap", f);
 	}
-	if (ret == 0)
+	if (ret == 0 && rs->read) /* not on a 503 for want of a stream slot */
 		response_header(rs, "Content-Disposition", "attachment; filename=\"%s.%s\"",
 				port_name(p), pcapng ? "pcapng" : "pcap");
 	return ret;
@@ -856,7 +856,7 @@ int h_all_captures_pcapng(struct api *api, struct request *rq, struct response *
 			return fault_set(f, FAULT_QUERY, 0, "ports",
 					 "query parameter ports ends in a comma");
 	}
-	return follow_reply(api, ports, n, &o, rs, f);
+	return follow_reply(api, rq, ports, n, &o, rs, f);
 }
 
 int h_captures_delete(struct api *api, struct request *rq, struct response *rs, struct fault *f)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../service/config.h"
+#include "../service/filtercheck.h"
 #include "../service/portset.h"
 #include "internal.h"
 
@@ -51,6 +52,11 @@ static int parse_dry_run(const struct request *rq, bool *out, struct fault *f)
 int h_config_put(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	struct portset *ps = api->cfg.ports;
+	const struct config_limits lim = {
+		.max_ports = portset_max_ports(ps),
+		.max_bindings = portset_max_bindings(ps),
+		.filter_budget_ns = (uint64_t)FILTER_CHECK_BUDGET_MS * 1000000u,
+	};
 	struct config_plan *plan = NULL;
 	struct state_doc want = { 0 };
 	json_t *doc = NULL, *o;
@@ -62,9 +68,9 @@ int h_config_put(struct api *api, struct request *rq, struct response *rs, struc
 	/* If-Match (412 when stale), before the body is looked at. */
 	if (precond_check(rq, true, portset_version(ps), rs))
 		return 0;
-	if (body_json(rq, false, &doc, f) < 0)
+	if (body_json_doc(rq, config_values_max(lim.max_ports, lim.max_bindings), &doc, f) < 0)
 		return -1;
-	if (config_decode(doc, &want, f) < 0)
+	if (config_decode(doc, &lim, &want, f) < 0)
 		goto out;
 	if (config_plan_new(ps, &want, &plan, f) < 0)
 		goto out;

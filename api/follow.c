@@ -546,12 +546,16 @@ static int fstream_add(struct fstream *fs, struct api *api, struct port *p, uint
 	return 0;
 }
 
-int follow_reply(struct api *api, struct port **ports, unsigned n, const struct follow_opts *o,
-		 struct response *rs, struct fault *f)
+int follow_reply(struct api *api, const struct request *rq, struct port **ports, unsigned n,
+		 const struct follow_opts *o, struct response *rs, struct fault *f)
 {
-	struct fstream *fs = calloc(1, sizeof(*fs));
 	bool own = o->filter || o->snaplen;
+	struct fstream *fs;
 
+	/* The slot first: a follower refused for want of one costs no filter compile. */
+	if (o->follow && !api_stream_admit(api, rq, rs))
+		return 0;
+	fs = calloc(1, sizeof(*fs));
 	if (!fs || fstream_reserve(fs, 64 + (size_t)n * 64) < 0 || !fs->buf) {
 		free(fs);
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,

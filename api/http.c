@@ -767,7 +767,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		link_reading(l);
 	if (!st)
 		return;
-	free(st->body);
+	body_free(st->body, st->cap);
 	free(st);
 	*con_cls = NULL;
 }

@@ -32,6 +32,15 @@ struct api {
 	unsigned streams;	      /* long-lived streams admitted and not yet released */
 };
 
+/*
+ * Takes one of --max-streams slots for the long-lived stream @rs will be
+ * (released by response_fini()), or fills @rs with the 503
+ * "too-many-streams" (Retry-After) and returns false. api_handle() calls
+ * it after the handler for a long-lived response that has none yet; a
+ * handler whose set-up costs (a filter to compile) calls it first.
+ */
+bool api_stream_admit(struct api *api, const struct request *rq, struct response *rs);
+
 /* 0 when every line of the query parameter table names a route and method of routes[]. */
 int api_query_table_check(void);
 
@@ -101,6 +110,12 @@ int precond_check(const struct request *rq, bool exists, uint64_t version, struc
  * 400 for empty bodies, invalid JSON or duplicate keys.
  */
 int body_json(const struct request *rq, bool merge_patch, json_t **out, struct fault *f);
+/*
+ * body_json() for a resource whose document may be large (PUT
+ * /api/v1/config): a body holding more than @max_values JSON values
+ * (counted before parsing) is a FAULT_TOO_LARGE, 413.
+ */
+int body_json_doc(const struct request *rq, size_t max_values, json_t **out, struct fault *f);
 
 /* --- auth.c --- */
 /* True when @rq may use a guarded path: the Unix socket, auth off, the token or a session. */
@@ -218,11 +233,12 @@ struct follow_opts {
 
 /*
  * A capture file of @ports (pcap: exactly one) into @rs, streamed; with
- * @o->follow a long-lived stream that waits for new records. 0, or -1 with
- * @f filled.
+ * @o->follow a long-lived stream that waits for new records, admitted
+ * (api_stream_admit(): 0 with the 503 in @rs when none is free) before its
+ * filter is compiled. 0, or -1 with @f filled.
  */
-int follow_reply(struct api *api, struct port **ports, unsigned n, const struct follow_opts *o,
-		 struct response *rs, struct fault *f);
+int follow_reply(struct api *api, const struct request *rq, struct port **ports, unsigned n,
+		 const struct follow_opts *o, struct response *rs, struct fault *f);
 /* Follow streams open now, and records they missed (evicted before read) since start. */
 uint64_t follow_streams_open(void);
 uint64_t follow_missed_total(void);

@@ -16,7 +16,7 @@ static const int kind_status[FAULT_KIND_COUNT] = {
 	[FAULT_QUERY] = 400,	[FAULT_INVALID] = 422,	   [FAULT_NOT_FOUND] = 404,
 	[FAULT_CONFLICT] = 409, [FAULT_FORBIDDEN] = 403,   [FAULT_LIMIT] = 409,
 	[FAULT_GONE] = 410,	[FAULT_UNAVAILABLE] = 503, [FAULT_KERNEL] = 500,
-	[FAULT_INTERNAL] = 500,
+	[FAULT_INTERNAL] = 500, [FAULT_TOO_LARGE] = 413,
 };
 
 static const char *title_of(int status)

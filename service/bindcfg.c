@@ -221,8 +221,8 @@ static const struct jobj binding_spec[2] = {
 	[true] = { NULL, JOBJ_FIELDS(binding_fields), "unknown field", NULL },
 };
 
-int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
-		      struct binding_config *out, struct fault *f)
+static int from_json(const json_t *obj, enum port_type ptype, bool allow_id, bool check,
+		     struct binding_config *out, struct fault *f)
 {
 	const struct handler_ops *ops;
 	const json_t *h;
@@ -250,7 +250,21 @@ int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
 	if (!(ops->levels & (1u << out->match.depth)))
 		return fault_add(f, "handler", "%s cannot be bound at a %s node: it lives %s",
 				 ops->name, level_names[out->match.depth], ops->placement);
+	if (!check)
+		return bindopts_read(json_object_get(obj, "options"), ptype, out, f);
 	return bindopts_from_json(json_object_get(obj, "options"), ptype, out, f);
+}
+
+int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
+		      struct binding_config *out, struct fault *f)
+{
+	return from_json(obj, ptype, allow_id, true, out, f);
+}
+
+int bindcfg_read(const json_t *obj, enum port_type ptype, struct binding_config *out,
+		 struct fault *f)
+{
+	return from_json(obj, ptype, false, false, out, f);
 }
 
 json_t *match_to_json(const struct match *m)

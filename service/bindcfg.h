@@ -35,6 +35,13 @@ int bindcfg_name_check(const char *name, const char *field, struct fault *f);
  */
 int bindcfg_from_json(const json_t *obj, enum port_type ptype, bool allow_id,
 		      struct binding_config *out, struct fault *f);
+/*
+ * bindcfg_from_json() (without "id") short of the handler's check
+ * (bindopts_check(), which the caller makes later): nothing here costs
+ * more than reading the JSON.
+ */
+int bindcfg_read(const json_t *obj, enum port_type ptype, struct binding_config *out,
+		 struct fault *f);
 
 /*
  * {"id", "name", "match", "handler", "options"}: the form the state file

@@ -284,8 +284,8 @@ static const struct kind_options kinds[HANDLER_KIND_COUNT] = {
 	[HANDLER_DROP] = { .unknown = "unknown option: drop takes no options" },
 };
 
-int bindopts_from_json(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
-		       struct fault *f)
+int bindopts_read(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
+		  struct fault *f)
 {
 	const struct handler_ops *ops = handlers[cfg->kind];
 	const struct kind_options *k = &kinds[cfg->kind];
@@ -299,7 +299,22 @@ int bindopts_from_json(const json_t *opts, enum port_type ptype, struct binding_
 		k->defaults(cfg);
 	if (jsonobj_read(opts, &spec, cfg, f) < 0)
 		return -EINVAL;
+	return 0;
+}
+
+int bindopts_check(const struct binding_config *cfg, enum port_type ptype, struct fault *f)
+{
+	const struct handler_ops *ops = handlers[cfg->kind];
+
 	return ops->check ? ops->check(cfg, ptype, f) : 0;
+}
+
+int bindopts_from_json(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
+		       struct fault *f)
+{
+	if (bindopts_read(opts, ptype, cfg, f) < 0)
+		return -EINVAL;
+	return bindopts_check(cfg, ptype, f);
 }
 
 void bindopts_to_json(const struct binding_config *cfg, json_t *o)

@@ -26,6 +26,16 @@
 int bindopts_from_json(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
 		       struct fault *f);
 
+/*
+ * bindopts_from_json() in two steps: the reading and every rule of its
+ * own, and the handler's check (what may cost: a capture filter compiled
+ * by libpcap), so that a caller reading many bindings (config.c) can check
+ * everything cheap first and compile each distinct filter once.
+ */
+int bindopts_read(const json_t *opts, enum port_type ptype, struct binding_config *cfg,
+		  struct fault *f);
+int bindopts_check(const struct binding_config *cfg, enum port_type ptype, struct fault *f);
+
 /* Adds the options of @cfg with their effective values to the object @o. */
 void bindopts_to_json(const struct binding_config *cfg, json_t *o);
 

@@ -16,6 +16,10 @@
 #include <string.h>
 
 #include "bindcfg.h"
+#include "bindopts.h"
+#include "filtercheck.h"
+#include "h_reply.h"
+#include "handler.h"
 #include "log.h"
 #include "port.h"
 #include "portset.h"
@@ -154,7 +158,8 @@ static int decode_binding(const char *pkey, enum port_type type, const char *bke
 		merge_under(f, prefix, &sub);
 		return -EINVAL;
 	}
-	if (bindcfg_from_json(v, type, false, out, &sub) < 0) {
+	/* The handler's check (a capture filter compiled) waits for check_filters(). */
+	if (bindcfg_read(v, type, out, &sub) < 0) {
 		merge_under(f, prefix, &sub);
 		return -EINVAL;
 	}
@@ -176,7 +181,8 @@ static int decode_binding(const char *pkey, enum port_type type, const char *bke
 }
 
 /* ports.@key: its configuration (into @sp->cfg) and its bindings. */
-static int decode_port(const char *key, const json_t *v, struct state_port *sp, struct fault *f)
+static int decode_port(const char *key, const json_t *v, const struct config_limits *lim,
+		       struct state_port *sp, struct fault *f)
 {
 	static const char *const nullable[] = { "mtu", "mac", "up" };
 	struct fault sub = FAULT_INIT;
@@ -214,6 +220,15 @@ static int decode_port(const char *key, const json_t *v, struct state_port *sp, 
 	if (!json_is_object(bindings)) {
 		ret = fault_add(f, field_of(field, sizeof(field), prefix, "bindings"),
 				"must be an object of bindings by name");
+		goto out;
+	}
+	/* Counted before a binding is read: the limit the apply would meet at its end. */
+	if (lim && lim->max_bindings && json_object_size(bindings) > lim->max_bindings) {
+		ret = fault_set(f, FAULT_LIMIT, ENOSPC,
+				field_of(field, sizeof(field), prefix, "bindings"),
+				"port %s would have %zu bindings, over the limit (--max-bindings "
+				"%u)",
+				key, json_object_size(bindings), lim->max_bindings);
 		goto out;
 	}
 	sp->bindings = calloc(json_object_size(bindings) + 1, sizeof(*sp->bindings));
@@ -283,8 +298,55 @@ static void check_forwards(const struct state_doc *d, struct fault *f)
 	}
 }
 
-int config_decode(const json_t *doc, struct state_doc *out, struct fault *f)
+/*
+ * Every binding's handler check, once all else is known good: a capture
+ * filter through @fc (each distinct one compiled once, the total held to
+ * its budget), any other check as bindcfg_from_json() makes it.
+ */
+static int check_handlers(const struct state_doc *d, struct filter_check *fc, struct fault *f)
 {
+	char prefix[64], key[KEY_MAX];
+	int ret = 0;
+
+	for (size_t i = 0; i < d->n_ports; i++) {
+		const struct state_port *sp = &d->ports[i];
+		enum frame_link link = sp->cfg.type == PORT_TAP ? LINK_ETHERNET : LINK_IP;
+
+		for (size_t j = 0; j < sp->n_bindings; j++) {
+			const struct binding_config *b = &sp->bindings[j];
+			struct fault sub = FAULT_INIT;
+			int r;
+
+			if (b->kind == HANDLER_CAPTURE && !b->o.capture.filter[0])
+				continue;
+			if (b->kind == HANDLER_CAPTURE)
+				r = filter_check_one(fc, b->o.capture.filter, link,
+						     b->o.capture.snaplen, "options.filter", &sub);
+			else
+				r = bindopts_check(b, sp->cfg.type, &sub);
+			if (b->name[0])
+				snprintf(key, sizeof(key), "%s", b->name);
+			else
+				snprintf(key, sizeof(key), "%u", b->id);
+			snprintf(prefix, sizeof(prefix), "ports.%s.bindings.%s.", sp->cfg.name,
+				 key);
+			if (sub.kind == FAULT_INVALID)
+				merge_under(f, prefix, &sub);
+			else if (sub.kind != FAULT_NONE)
+				fault_merge(f, &sub);
+			if (r == -E2BIG)
+				return r; /* over the budget: no more compiles */
+			if (r < 0)
+				ret = r;
+		}
+	}
+	return ret;
+}
+
+int config_decode(const json_t *doc, const struct config_limits *lim, struct state_doc *out,
+		  struct fault *f)
+{
+	struct filter_check *fc = NULL;
 	const json_t *ports, *v;
 	const char *key;
 	int ret = 0;
@@ -312,22 +374,53 @@ int config_decode(const json_t *doc, struct state_doc *out, struct fault *f)
 		fault_add(f, "ports", "must be an object of ports by name");
 		return -EINVAL;
 	}
+	if (lim && lim->max_ports && json_object_size(ports) > lim->max_ports)
+		return fault_set(f, FAULT_LIMIT, ENOSPC, "ports",
+				 "the document has %zu ports, over the limit (--max-ports %u)",
+				 json_object_size(ports), lim->max_ports);
 	out->ports = calloc(json_object_size(ports) + 1, sizeof(*out->ports));
 	if (!out->ports)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
 	json_object_foreach((json_t *)ports, key, v) {
 		struct state_port *sp = &out->ports[out->n_ports++];
 
-		if (decode_port(key, v, sp, f) < 0)
+		if (decode_port(key, v, lim, sp, f) < 0)
 			ret = -EINVAL;
 	}
 	if (f->kind == FAULT_NONE || f->kind == FAULT_INVALID)
 		check_forwards(out, f);
+	/* The costly checks last, and only for a document with nothing else wrong. */
+	if (f->kind == FAULT_NONE) {
+		fc = filter_check_new(lim ? lim->filter_budget_ns : 0);
+		if (!fc)
+			fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+		else
+			check_handlers(out, fc, f);
+		filter_check_free(fc);
+	}
 	if (f->kind != FAULT_NONE) {
 		state_doc_free(out);
 		return fault_ret(f);
 	}
 	return ret;
+}
+
+/*
+ * The values of a document, each member at its longest (what GET answers
+ * is within them): the document, "version" and "ports" (3); per port its
+ * object, the 11 members of a port's configuration, PORT_ADDR_MAX
+ * addresses and "bindings"; per binding its object, "name", "match" with
+ * its three keys, "handler", "options" and the longest options (arp_reply's
+ * or ndp_reply's: "addresses", REPLY_ADDR_MAX of them, "mac").
+ */
+#define DOC_VALUES     3
+#define PORT_VALUES    (1 + 11 + PORT_ADDR_MAX + 1)
+#define BINDING_VALUES (1 + 1 + 4 + 1 + 1 + 1 + REPLY_ADDR_MAX + 1)
+
+size_t config_values_max(unsigned max_ports, unsigned max_bindings)
+{
+	return DOC_VALUES +
+	       (size_t)max_ports * (PORT_VALUES + (size_t)max_bindings * BINDING_VALUES);
 }
 
 int config_load(const char *path, struct state_doc *out, struct fault *f)
@@ -344,7 +437,8 @@ int config_load(const char *path, struct state_doc *out, struct fault *f)
 		return fault_set(f, FAULT_SYNTAX, errno && je.line < 0 ? errno : 0, NULL,
 				 "%s: line %d: %s", path, je.line, je.text);
 	}
-	ret = config_decode(doc, out, &sub);
+	/* The administrator's own file: no budget, and the port set's limits hold at apply. */
+	ret = config_decode(doc, NULL, out, &sub);
 	json_decref(doc);
 	if (ret < 0) {
 		/* One line for a log or a start error: the first item, and how many more. */

@@ -28,12 +28,20 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fault.h"
 #include "state.h"
 
 struct portset;
 struct config_plan;
+
+/* What one document may hold and cost; a zero member is no limit. */
+struct config_limits {
+	unsigned max_ports;	   /* --max-ports */
+	unsigned max_bindings;	   /* --max-bindings, per port */
+	uint64_t filter_budget_ns; /* compile time of its capture filters (filtercheck.h) */
+};
 
 /*
  * Reads the document @doc ({"version": N (ignored), "ports": {NAME:
@@ -42,9 +50,22 @@ struct config_plan;
  * the API's rules for each port and binding, a forward's target among the
  * document's ports and framing alike. Every invalid item is listed in @f
  * (fault_add()), each field under "ports.NAME." or
- * "ports.NAME.bindings.KEY.". 0, or -errno with @out empty.
+ * "ports.NAME.bindings.KEY.". Within @lim (NULL: none): more ports or a
+ * port with more bindings than it allows is a FAULT_LIMIT, found before a
+ * port (or that port's bindings) is read. The capture filters are compiled
+ * last, and only when nothing else is wrong: each distinct one once, the
+ * total compile time within @lim's budget (a FAULT_INVALID on the binding
+ * where it ran out). 0, or -errno with @out empty.
  */
-int config_decode(const json_t *doc, struct state_doc *out, struct fault *f);
+int config_decode(const json_t *doc, const struct config_limits *lim, struct state_doc *out,
+		  struct fault *f);
+
+/*
+ * The most JSON values a document within @max_ports ports of
+ * @max_bindings bindings can hold, every member given at its longest:
+ * more values than this cannot be a document paird takes.
+ */
+size_t config_values_max(unsigned max_ports, unsigned max_bindings);
 
 /* The running desired state as such a document, with "version". New reference or NULL. */
 json_t *config_to_json(const struct portset *ps);

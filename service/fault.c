@@ -26,6 +26,7 @@ static const char *const slugs[FAULT_KIND_COUNT] = {
 	[FAULT_UNAVAILABLE] = "unavailable",
 	[FAULT_KERNEL] = "kernel-error",
 	[FAULT_INTERNAL] = "internal-error",
+	[FAULT_TOO_LARGE] = "body-too-large",
 };
 
 const char *fault_kind_slug(enum fault_kind kind)

@@ -25,6 +25,7 @@ enum fault_kind {
 	FAULT_UNAVAILABLE, /* out of memory or another transient shortage */
 	FAULT_KERNEL,	   /* the kernel refused with an errno we do not classify */
 	FAULT_INTERNAL,	   /* paird itself failed (state file write, ...) */
+	FAULT_TOO_LARGE,   /* the body holds more than the resource can take */
 	FAULT_KIND_COUNT
 };
 

@@ -16,6 +16,13 @@
 #include "capture.h"
 #include "handler.h"
 
+static uint64_t compiles;
+
+uint64_t capture_filter_compiles(void)
+{
+	return compiles;
+}
+
 int capture_filter_compile(const char *filter, enum frame_link link, uint32_t snaplen,
 			   struct bpf_program *prog, const char *field, struct fault *f)
 {
@@ -25,6 +32,7 @@ int capture_filter_compile(const char *filter, enum frame_link link, uint32_t sn
 
 	if (!p)
 		return fault_errno(f, ENOMEM, field, "cannot compile the filter");
+	compiles++;
 	if (pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
 		ret = fault_set(f, FAULT_INVALID, 0, field, "%s", pcap_geterr(p));
 	pcap_close(p);

@@ -32,6 +32,8 @@ struct fault;
  */
 int capture_filter_compile(const char *filter, enum frame_link link, uint32_t snaplen,
 			   struct bpf_program *prog, const char *field, struct fault *f);
+/* Filters capture_filter_compile() has compiled since start (tests count them). */
+uint64_t capture_filter_compiles(void);
 /*
  * Whether the frame at @frame (@len bytes, of a @link port, read at @ts)
  * passes @prog.

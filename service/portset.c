@@ -506,6 +506,16 @@ int portset_save(struct portset *ps, struct fault *f)
 	return ret;
 }
 
+unsigned portset_max_ports(const struct portset *ps)
+{
+	return ps->max_ports;
+}
+
+unsigned portset_max_bindings(const struct portset *ps)
+{
+	return ps->senv.max_bindings;
+}
+
 static int check_room(const struct portset *ps, const char *name, struct fault *f)
 {
 	if (index_of(ps, name) >= 0)

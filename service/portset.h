@@ -44,6 +44,9 @@ void portset_free(struct portset *ps);
 int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring_bytes,
 			  unsigned max_bindings);
 const struct capture_budget *portset_budget(const struct portset *ps);
+/* The limits the set holds to: ports (--max-ports) and bindings per port (--max-bindings). */
+unsigned portset_max_ports(const struct portset *ps);
+unsigned portset_max_bindings(const struct portset *ps);
 /*
  * The loop's sharing (loopshare.h) every port tells when frames wait after
  * its read turn; NULL (the default) tells nobody. @ls must outlive the set.

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../service/config.h"
+#include "../../service/filtercheck.h"
+#include "../../service/h_capture.h"
 #include "../../service/log.h"
 #include "../../service/portset.h"
 #include "../fakes/portio_mem.h"
@@ -174,6 +177,185 @@ static void test_refusal_names_item_and_rolls_back(void **state)
 	assert_int_equal(portset_count(fx->a.ps), 2);
 }
 
+/* A clock on which every compile takes 100 ms: each read is 100 ms after the last. */
+static uint64_t fake_ns;
+
+static uint64_t slow_clock(void)
+{
+	fake_ns += 100 * 1000000ull;
+	return fake_ns;
+}
+
+/*
+ * A document of one tap port (with @port_extra members) and @n capture
+ * bindings c0.., each with the filter @pre, or, when @post is not NULL,
+ * @pre, the binding's number and @post (distinct filters); malloc'ed.
+ */
+static char *capture_doc(unsigned n, const char *pre, const char *post, const char *port_extra)
+{
+	size_t cap = 256 + (size_t)n * (112 + strlen(pre) + (post ? strlen(post) : 0)), len;
+	char *d = malloc(cap), f[600];
+
+	assert_non_null(d);
+	len = (size_t)snprintf(d, cap, "{\"ports\":{\"t0\":{\"type\":\"tap\"%s,\"bindings\":{",
+			       port_extra);
+	for (unsigned i = 0; i < n; i++) {
+		if (post)
+			snprintf(f, sizeof(f), "%s%u%s", pre, i, post);
+		else
+			snprintf(f, sizeof(f), "%s", pre);
+		len += (size_t)snprintf(d + len, cap - len,
+					"%s\"c%u\":{\"match\":{},\"handler\":\"capture\","
+					"\"options\":{\"filter\":\"%s\"}}",
+					i ? "," : "", i, f);
+	}
+	snprintf(d + len, cap - len, "}}}}");
+	return d;
+}
+
+/*
+ * Bug: every binding's filter was compiled as it was read, on the loop, at
+ * no bound (300 filters of ~28 ms each: the data plane stopped for 7 s).
+ * Now a filter used by many bindings is compiled once, and the compile
+ * time the bindings add up to is held to FILTER_CHECK_BUDGET_MS: on a
+ * clock where each compile takes 100 ms, 10 bindings pass and 11 are a
+ * 422 naming the 11th, nothing changed. Before: 10 compiles, then 200.
+ */
+static void test_filter_budget(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t before;
+	json_t *j;
+	char *d;
+
+	filter_check_set_clock(slow_clock);
+	d = capture_doc(10, "udp", NULL, "");
+	before = capture_filter_compiles();
+	expect_status(call(fx, HTTP_PUT, d, NULL, "true"), 200);
+	assert_int_equal(capture_filter_compiles() - before, 1);
+	free(d);
+
+	d = capture_doc(11, "udp", NULL, "");
+	before = capture_filter_compiles();
+	expect_status(call(fx, HTTP_PUT, d, NULL, NULL), 422);
+	assert_int_equal(capture_filter_compiles() - before, 1);
+	j = assert_problem(&fx->a.rs, 422, "ports.t0.bindings.c10.options.filter");
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+			    "urn:paird:problem:invalid-field");
+	assert_non_null(strstr(json_string_value(json_object_get(j, "detail")),
+			       "cost too much to compile"));
+	json_decref(j);
+	assert_int_equal(portset_count(fx->a.ps), 0);
+	free(d);
+
+	/* Distinct filters: each compiled, each charged; the 11th is over. */
+	d = capture_doc(20, "udp port ", "", "");
+	before = capture_filter_compiles();
+	expect_status(call(fx, HTTP_PUT, d, NULL, "true"), 422);
+	assert_int_equal(capture_filter_compiles() - before, 11);
+	json_decref(assert_problem(&fx->a.rs, 422, "ports.t0.bindings.c10.options.filter"));
+	free(d);
+	filter_check_set_clock(NULL);
+
+	/* On the real clock a realistic set is far within it, and applies. */
+	d = capture_doc(200, "udp port ", " or icmp", "");
+	expect_status(call(fx, HTTP_PUT, d, NULL, NULL), 200);
+	assert_int_equal(portset_count(fx->a.ps), 1);
+	free(d);
+}
+
+/*
+ * Everything cheap is checked before any filter is compiled: a document
+ * with an invalid port, or over --max-ports or --max-bindings, is refused
+ * with no compile. Before: each filter compiled first (the invalid
+ * document cost as much as the valid one), and the counts were only met
+ * halfway through an apply.
+ */
+static void test_cheap_checks_first(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t before = capture_filter_compiles();
+	char *d, *big;
+	size_t cap, len;
+	json_t *j;
+
+	d = capture_doc(5, "udp port ", "", ",\"mtu\":1");
+	expect_status(call(fx, HTTP_PUT, d, NULL, "true"), 422);
+	json_decref(assert_problem(&fx->a.rs, 422, "ports.t0.mtu"));
+	free(d);
+	/* A bad filter among them is not even looked at. */
+	d = capture_doc(5, "udp port ", " (", ",\"mtu\":1");
+	expect_status(call(fx, HTTP_PUT, d, NULL, "true"), 422);
+	j = assert_problem(&fx->a.rs, 422, "ports.t0.mtu");
+	assert_int_equal(json_array_size(json_object_get(j, "errors")), 1);
+	json_decref(j);
+	free(d);
+	assert_int_equal(capture_filter_compiles(), before);
+
+	/* More ports than --max-ports (8 here): 409 before a port is read. */
+	cap = 64 + 9 * 160;
+	big = malloc(cap);
+	assert_non_null(big);
+	len = (size_t)snprintf(big, cap, "{\"ports\":{");
+	for (unsigned i = 0; i < 9; i++)
+		len += (size_t)snprintf(big + len, cap - len,
+					"%s\"p%u\":{\"type\":\"tap\",\"bindings\":{\"c\":"
+					"{\"match\":{},\"handler\":\"capture\",\"options\":"
+					"{\"filter\":\"udp port %u\"}}}}",
+					i ? "," : "", i, i);
+	snprintf(big + len, cap - len, "}}");
+	expect_status(call(fx, HTTP_PUT, big, NULL, "true"), 409);
+	j = assert_problem(&fx->a.rs, 409, "ports");
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+			    "urn:paird:problem:limit-reached");
+	json_decref(j);
+	free(big);
+	assert_int_equal(capture_filter_compiles(), before);
+	assert_int_equal(portset_count(fx->a.ps), 0);
+}
+
+/*
+ * Bug: a body of values that is no document ([0,0,...], or an object of
+ * millions of them) was parsed whole, ~20 times its size, before being
+ * refused. Now what does not start with '{' is a 400 unparsed, and a body
+ * of more values than the largest document the limits allow is a 413.
+ * Before: {"ports":{},"x":[0,...]} was parsed and answered 422 (unknown
+ * field x).
+ */
+static void test_values_bound(void **state)
+{
+	struct fx *fx = *state;
+	size_t n = config_values_max(8, PORTSET_DEFAULT_MAX_BINDINGS) + 1;
+	size_t cap = 32 + 2 * n, len;
+	char *d = malloc(cap);
+	json_t *j;
+
+	assert_non_null(d);
+	len = (size_t)snprintf(d, cap, "{\"ports\":{},\"x\":[0");
+	for (size_t i = 1; i < n; i++) {
+		d[len++] = ',';
+		d[len++] = '0';
+	}
+	snprintf(d + len, cap - len, "]}");
+	expect_status(call(fx, HTTP_PUT, d, NULL, "true"), 413);
+	j = assert_problem(&fx->a.rs, 413, "");
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+			    "urn:paird:problem:body-too-large");
+	json_decref(j);
+	/* Commas inside strings are no values. */
+	len = (size_t)snprintf(d, cap, "{\"ports\":{},\"x\":\"");
+	memset(d + len, ',', n);
+	snprintf(d + len + n, cap - len - n, "\"}");
+	expect_status(call(fx, HTTP_PUT, d, NULL, "true"), 422);
+	json_decref(assert_problem(&fx->a.rs, 422, "x"));
+	free(d);
+
+	expect_status(call(fx, HTTP_PUT, " \r\n\t[0,0,0]", NULL, "true"), 400);
+	json_decref(assert_problem(&fx->a.rs, 400, ""));
+	expect_status(call(fx, HTTP_PUT, "0", NULL, "true"), 400);
+	assert_int_equal(portset_count(fx->a.ps), 0);
+}
+
 #define T(name) \
 	cmocka_unit_test_prestate_setup_teardown(name, api_fx_setup, api_fx_teardown, &fx_spec)
 
@@ -184,6 +366,9 @@ int main(void)
 		T(test_dry_run_apply_again),
 		T(test_invalid_lists_every_item),
 		T(test_refusal_names_item_and_rolls_back),
+		T(test_filter_budget),
+		T(test_cheap_checks_first),
+		T(test_values_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

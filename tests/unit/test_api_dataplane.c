@@ -31,6 +31,7 @@
 
 #include "../../service/build.h"
 #include "../../service/capture.h"
+#include "../../service/h_capture.h"
 #include "../../service/log.h"
 #include "../../service/parse.h"
 #include "../../service/port.h"
@@ -1416,6 +1417,21 @@ static void test_follow_pcap(void **state)
 	expect_problem(&f2, 503, "too-many-streams", NULL);
 	assert_non_null(resp_header(&f2, "Retry-After"));
 	response_fini(&f2);
+	/*
+	 * The slot is taken before a filter is compiled: a refused follower
+	 * costs none (a bad filter shows it: before, 400 for the filter).
+	 */
+	{
+		static const char *const qf[] = { "follow", "true", "filter", "udp port x", NULL };
+		uint64_t compiles = capture_filter_compiles();
+
+		stream_start(fx, &f2, "/api/v1/ports/p0/captures.pcap", qf, &w2);
+		expect_problem(&f2, 503, "too-many-streams", NULL);
+		assert_null(resp_header(&f2, "Content-Disposition"));
+		response_fini(&f2);
+		assert_int_equal(capture_filter_compiles(), compiles);
+		assert_int_equal(api_streams(fx->a.api), 1);
+	}
 
 	/* Two frames, one wake: the watcher is disarmed until the reader waits again. */
 	push(fx, "p0", fr, len);

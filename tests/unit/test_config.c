@@ -55,7 +55,7 @@ static void decode_ok(const char *text, struct state_doc *d)
 
 	if (!doc)
 		fail_msg("%s: %s", text, je.text);
-	if (config_decode(doc, d, &f) != 0)
+	if (config_decode(doc, NULL, d, &f) != 0)
 		fail_msg("%s: %s: %s", text, f.field, f.detail);
 	json_decref(doc);
 }
@@ -193,7 +193,7 @@ static void test_decode_lists_every_error(void **state)
 
 	(void)state;
 	assert_non_null(doc);
-	assert_true(config_decode(doc, &d, &f) < 0);
+	assert_true(config_decode(doc, NULL, &d, &f) < 0);
 	assert_int_equal(f.kind, FAULT_INVALID);
 	assert_true(fault_lists(&f, "extra"));
 	assert_true(fault_lists(&f, "ports.bad name"));
@@ -213,7 +213,7 @@ static void test_decode_requires_ports(void **state)
 	json_t *doc = json_loads("{\"version\":3}", 0, NULL);
 
 	(void)state;
-	assert_true(config_decode(doc, &d, &f) < 0);
+	assert_true(config_decode(doc, NULL, &d, &f) < 0);
 	assert_string_equal(f.field, "ports");
 	json_decref(doc);
 }
