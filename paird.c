@@ -918,9 +918,10 @@ static void log_started(struct paird *d)
 		log_login_url(&d->hup, "started");
 	}
 	if (o->listen && !hl->loopback && !o->no_auth)
-		log_warn("the TCP API on %s:%u is plain HTTP: the token and session ids cross the "
-			 "network in clear; put a TLS proxy in front, or reach it over SSH or a VPN",
-			 hl->host, hl->port);
+		log_warn(
+			"the TCP API on %s:%u is plain HTTP: the token and session ids cross the "
+			"network in clear; put a TLS proxy in front, or reach it over SSH or a VPN",
+			hl->host, hl->port);
 	if (o->listen && !hl->loopback)
 		log_info("Host headers served: localhost, 127.0.0.1, ::1, %s%s%s%s%s; for any "
 			 "other name clients use (a DNS name), add --allow-host NAME",

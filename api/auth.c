@@ -104,6 +104,7 @@ static bool session_ok(struct api *api, const char *id, size_t len)
 bool auth_ok(struct api *api, const struct request *rq)
 {
 	const char *secret;
+	bool token, session;
 	size_t len;
 
 	if (rq->via == REQ_VIA_UNIX || !api->token)
@@ -114,7 +115,9 @@ bool auth_ok(struct api *api, const struct request *rq)
 	if (!secret)
 		return false;
 	/* Both compared, so the time does not say which kind of secret it was. */
-	return secret_equal(secret, len, api->token) | session_ok(api, secret, len);
+	token = secret_equal(secret, len, api->token);
+	session = session_ok(api, secret, len);
+	return token || session;
 }
 
 /* Opens a session in a free slot, or in place of the one closest to its end. */
