@@ -707,6 +707,17 @@ static void mend_ops(struct action *a, const struct port *p, const struct port_c
 			prefix_format(&want->addrs[i], buf);
 			kernel_op(a, "add address %s", buf);
 		}
+		/* A link paird created holds only its own (port_reconfigure() removes the rest). */
+		for (unsigned j = 0; !want->attach && k && j < nk; j++) {
+			bool wanted = false;
+
+			for (unsigned i = 0; want->has_addresses && i < want->n_addrs && !wanted; i++)
+				wanted = prefix_equal(&k[j], &want->addrs[i]);
+			if (wanted)
+				continue;
+			prefix_format(&k[j], buf);
+			kernel_op(a, "remove address %s", buf);
+		}
 	}
 	if ((drift & F_UP) && w.up >= 0)
 		kernel_op(a, "set %s", w.up ? "up" : "down");

@@ -306,7 +306,8 @@ struct undo {
 };
 
 struct undo_log {
-	struct undo op[3 + 2 * PORT_ADDR_MAX];
+	/* MAC, MTU, up; the configured addresses removed and added; those found beside them. */
+	struct undo op[3 + 2 * PORT_ADDR_MAX + PORT_KADDR_MAX];
 	unsigned n;
 };
 
@@ -441,6 +442,38 @@ static int add_missing(struct port *p, const struct port_config *want, struct un
 	return 0;
 }
 
+static int remove_addr(struct port *p, const struct ip_prefix *pfx, struct undo_log *log,
+		       struct fault *f)
+{
+	struct undo *u;
+	int ret = addr_step(p, pfx, false, f);
+
+	if (ret == 0) {
+		u = &log->op[log->n++];
+		u->kind = UNDO_ADDR_REMOVED;
+		u->prefix = *pfx;
+	}
+	return ret < 0 ? -1 : 0;
+}
+
+/* The kernel's addresses of @p that neither @want nor the current configuration holds, removed. */
+static int remove_strays(struct port *p, const struct port_config *want, struct undo_log *log,
+			 struct fault *f)
+{
+	unsigned n = p->n_kaddrs < PORT_KADDR_MAX ? p->n_kaddrs : PORT_KADDR_MAX;
+	struct ip_prefix k[PORT_KADDR_MAX];
+
+	/* A copy: p->kaddrs is the kernel's list as last read, which the loop does not change. */
+	memcpy(k, p->kaddrs, n * sizeof(*k));
+	for (unsigned i = 0; i < n; i++) {
+		if (has_prefix(want, &k[i]) || has_prefix(&p->cfg, &k[i]))
+			continue;
+		if (remove_addr(p, &k[i], log, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The order keeps IPv6 addresses alive: addresses leave before an MTU
  * change (an MTU below 1280 flushes IPv6 ones, and its undo must find
@@ -453,7 +486,6 @@ static int apply_link(struct port *p, const struct port_config *want, struct und
 	const struct port_config *cur = &p->cfg;
 	struct link_change ch;
 	struct undo *u;
-	int ret;
 
 	keep_addrs(p);
 	if (want->has_mac && (!p->link.has_mac || memcmp(p->link.mac, want->mac, 6) != 0)) {
@@ -469,21 +501,22 @@ static int apply_link(struct port *p, const struct port_config *want, struct und
 	 * the kernel already lost is not removed again: below MTU 1280 the
 	 * link has no IPv6 state and removing an IPv6 address fails ENXIO.
 	 */
-	if (want->has_addresses && cur->has_addresses && addrs_refresh(p) < 0)
+	if (((want->has_addresses && cur->has_addresses) || !want->attach) && addrs_refresh(p) < 0)
 		p->kaddrs_known = false;
 	for (unsigned i = 0; want->has_addresses && cur->has_addresses && i < cur->n_addrs; i++) {
 		if (has_prefix(want, &cur->addrs[i]) ||
 		    (p->kaddrs_known && !kernel_has(p, &cur->addrs[i])))
 			continue;
-		ret = addr_step(p, &cur->addrs[i], false, f);
-		if (ret < 0)
+		if (remove_addr(p, &cur->addrs[i], log, f) < 0)
 			return -1;
-		if (ret == 0) {
-			u = &log->op[log->n++];
-			u->kind = UNDO_ADDR_REMOVED;
-			u->prefix = cur->addrs[i];
-		}
 	}
+	/*
+	 * A link paird created holds only what its configuration says
+	 * (port_drift()): an address put there outside paird goes too, or
+	 * the drift it shows would never end.
+	 */
+	if (!want->attach && p->kaddrs_known && remove_strays(p, want, log, f) < 0)
+		return -1;
 	if (want->has_mtu && p->link.mtu != want->mtu) {
 		ch = (struct link_change){ .up = -1, .mtu = want->mtu };
 		if (link_step(p, &ch, "mtu", f) < 0)

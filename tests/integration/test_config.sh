@@ -114,6 +114,23 @@ put_config "$(body)" ""
 expect_status 200
 expect_json .changed false
 
+note "an address added outside paird to a port it created: drift the dry run shows, an apply removes, then converged"
+ip addr add 198.18.77.1/24 dev cf0
+wait_until 5 sh -c "$(printf 'curl -s --unix-socket %q http://localhost/api/v1/ports/cf0' "$SOCK") |
+	jq -e '.status.drift | index(\"addresses\")' >/dev/null" || fail "the extra address is not drift"
+put_config "$DOC" "?dry_run=true"
+expect_json '[.actions[].op] | join(",")' update_port
+expect_json '.actions[0].kernel | join(",")' "remove address 198.18.77.1/24"
+ip -o addr show dev cf0 | grep -q "198.18.77.1/24" || fail "a dry run removed the address"
+put_config "$DOC" ""
+expect_json .changed true
+! ip -o addr show dev cf0 | grep -q "198.18.77.1/24" || fail "the apply left 198.18.77.1/24 on cf0"
+ip -o addr show dev cf0 | grep -q "198.18.0.1/24" || fail "the apply removed cf0's own address"
+put_config "$DOC" ""
+expect_json .changed false
+expect_json '.actions | length' 0
+ETAG1=$(header ETag)
+
 note "If-Match: a stale version is 412 and changes nothing; the current one applies"
 kernel_view before
 IF_MATCH=$ETAG0 put_config '{"ports":{}}' ""
