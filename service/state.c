@@ -10,7 +10,9 @@
  * binding, which the allocator then kept resident (issue 11). A state path
  * that is a symbolic link is written through: the temp file goes next to
  * the file the link finally names and is renamed over it, so the link
- * stays (an operator's /etc/paird/state.json -> /var/lib/paird/state.json).
+ * stays (an operator's /etc/paird/state.json -> /var/lib/paird/state.json),
+ * but only through directories and links no other user controls
+ * (pathsafe.h): paird runs as root and must not write where they point.
  *
  * The document's form: state_decode() reads it into plain structs, checked
  * by the same code as the API (portcfg, bindcfg), and state_encode() writes
@@ -32,6 +34,7 @@
 #include "bindcfg.h"
 #include "jsonobj.h"
 #include "log.h"
+#include "pathsafe.h"
 #include "portcfg.h"
 
 #define STATE_MAX_BYTES (16 << 20)
@@ -52,43 +55,47 @@ static int dangling(const char *path, struct fault *f)
 /*
  * The file a save replaces, into @out: @path itself, or for a symbolic
  * link (a chain of them) the file it finally names. A path that does not
- * exist yet is itself (a first start); a link to nothing is an error.
+ * exist yet is itself (a first start); a link to nothing is an error. So
+ * is a path another user could redirect (pathsafe.h): a directory on the
+ * way that is not root's or paird's user's, or writable by others without
+ * the sticky bit, or in a sticky one a link or file of another user. Root
+ * would otherwise write wherever their link points.
  */
 static int resolve(const char *path, char *out, size_t size, struct fault *f)
 {
-	struct stat st;
-	char *real;
+	struct pathsafe ps;
+	const char *real = path;
+	int ret;
 
-	if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode)) {
-		if ((size_t)snprintf(out, size, "%s", path) >= size)
-			return fault_set(f, FAULT_INTERNAL, ENAMETOOLONG, NULL,
-					 "state file path too long");
-		return 0;
-	}
-	real = realpath(path, NULL);
-	if (!real) {
-		if (errno == ENOENT)
-			return dangling(path, f);
-		return fault_errno(f, errno, NULL, "cannot follow the state file link %s", path);
-	}
-	if ((size_t)snprintf(out, size, "%s", real) >= size) {
-		free(real);
+	ret = pathsafe_walk("state file", path, &ps, f);
+	if (ret < 0)
+		return ret;
+	if (ps.final_link && ps.missing == ENOENT)
+		return dangling(path, f);
+	if (ps.final_link && ps.missing)
+		return fault_errno(f, ps.missing, NULL, "cannot follow the state file link %s",
+				   path);
+	if (ps.final_link)
+		real = ps.real;
+	if ((size_t)snprintf(out, size, "%s", real) >= size)
 		return fault_set(f, FAULT_INTERNAL, ENAMETOOLONG, NULL, "state file path too long");
-	}
-	free(real);
 	return 0;
 }
 
 int state_load(const char *path, json_t **out, struct fault *f)
 {
+	char target[PATH_MAX];
 	json_error_t jerr;
 	struct stat st;
 	json_t *doc;
 	int fd;
 
 	*out = NULL;
+	fd = resolve(path, target, sizeof(target), f);
+	if (fd < 0)
+		return fd;
 	/* O_NONBLOCK: a FIFO put in its place must be refused below, not block start-up. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(target, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 			return dangling(path, f);
@@ -140,8 +147,21 @@ static int paths(const char *path, char target[PATH_MAX], char tmp[PATH_MAX], st
 	return 0;
 }
 
-/* O_NOFOLLOW: a link planted at the temp name must not redirect the write. */
-#define TMP_FLAGS (O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW)
+/*
+ * A new temp file, never one found in its place: a stale one (a crash's)
+ * is removed first, and O_EXCL then refuses whatever appeared meanwhile,
+ * a symbolic link (which it does not follow) or a FIFO (whose open would
+ * have blocked the loop until someone read it). Returns the fd or -errno.
+ */
+static int open_tmp(const char *tmp)
+{
+	int fd;
+
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
 
 int state_check_writable(const char *path, struct fault *f)
 {
@@ -151,10 +171,10 @@ int state_check_writable(const char *path, struct fault *f)
 	ret = paths(path, target, tmp, f);
 	if (ret < 0)
 		return ret;
-	fd = open(tmp, TMP_FLAGS, 0600);
+	fd = open_tmp(tmp);
 	if (fd < 0) {
 		snprintf(dir, sizeof(dir), "%s", target);
-		return fault_errno(f, errno, NULL,
+		return fault_errno(f, -fd, NULL,
 				   "state file %s: cannot create %s, so no change could be "
 				   "saved; make the directory %s writable for paird or choose "
 				   "another --state",
@@ -357,9 +377,9 @@ static int replace(const char *path, void (*fill)(struct out *o, const void *arg
 	if (!o)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL,
 				 "cannot serialize the state file: out of memory");
-	o->fd = open(tmp, TMP_FLAGS, 0600);
+	o->fd = open_tmp(tmp);
 	if (o->fd < 0) {
-		ret = fault_errno(f, errno, NULL, "cannot write state file %s", tmp);
+		ret = fault_errno(f, -o->fd, NULL, "cannot write state file %s", tmp);
 		goto out;
 	}
 	fill(o, arg);

@@ -5,7 +5,8 @@
 # restart recreates the ports as they were; a corrupt or unreadable state
 # file stops paird at start with a reason and is never overwritten; a port
 # that cannot be restored is not counted as restored and makes /healthz
-# say degraded.
+# say degraded; a state directory other users may change (or a link they
+# planted there) stops the start, and a FIFO at the temp name blocks nothing.
 #
 # Topology: one private network namespace with lo and the ports paird
 # creates (st0 tap, st1 tun).
@@ -161,3 +162,38 @@ for pre in none file; do
 	! grep -q "change undone\|could not be saved to the state file" "$W/ro.log" ||
 		fail "the start-up error speaks of a client's change: $(cat "$W/ro.log")"
 done
+
+note "a state directory other users may change stops the start, saying why"
+mkdir -m 777 "$W/open"
+chmod 777 "$W/open"
+printf '{"format":1,"ports":[]}' >"$W/victim"
+ln -s ../victim "$W/open/state.json"
+rc=0
+timeout 10 "$PAIRD" --listen none --socket "$W/run/o.sock" --state "$W/open/state.json" \
+	2>"$W/open.log" || rc=$?
+expect_eq "$rc" 2 "exit status with a world-writable state directory"
+grep -q "cannot start: state file $W/open/state.json: the directory $W/open is writable by other users (mode 0777) and not sticky" \
+	"$W/open.log" || fail "no clear message for a world-writable directory: $(cat "$W/open.log")"
+expect_eq "$(cat "$W/victim")" '{"format":1,"ports":[]}' "the file the planted link names"
+chown nobody "$W/open"
+chmod 755 "$W/open"
+rc=0
+timeout 10 "$PAIRD" --listen none --socket "$W/run/o.sock" --state "$W/open/state.json" \
+	2>"$W/open.log" || rc=$?
+expect_eq "$rc" 2 "exit status with a state directory of another user"
+grep -q "the directory $W/open belongs to uid $(id -u nobody), neither root nor paird's user" \
+	"$W/open.log" || fail "no clear message for another user's directory: $(cat "$W/open.log")"
+expect_eq "$(cat "$W/victim")" '{"format":1,"ports":[]}' "the file the planted link names"
+
+note "a FIFO another user puts at the temp name in a sticky directory blocks nothing"
+mkdir -m 1777 "$W/sticky"
+chmod 1777 "$W/sticky"
+start_paird --state "$W/sticky/state.json"
+setpriv --reuid=nobody --regid=nogroup --clear-groups mkfifo "$W/sticky/state.json.tmp"
+api POST /api/v1/ports '{"name":"ff0","type":"tap"}'
+expect_status 201
+jq -e '[.ports[].name] == ["ff0"]' "$W/sticky/state.json" >/dev/null ||
+	fail "the change is not in the state file: $(cat "$W/sticky/state.json")"
+[ ! -e "$W/sticky/state.json.tmp" ] || fail "the FIFO or a temp file was left"
+stop_paird TERM
+expect_eq "$PAIRD_RC" 0 "exit status"

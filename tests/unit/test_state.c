@@ -4,7 +4,9 @@
  * content, no temp file left, replaces the old file, failures leave the
  * old file alone, written through symbolic links), load (missing file,
  * non-regular files that must not block, oversized and corrupt files and
- * links to nothing named in the fault) and the start-up writability check.
+ * links to nothing named in the fault), the start-up writability check,
+ * and paths another user could redirect: a FIFO at the temp name, unsafe
+ * directories and links planted in them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -435,6 +437,137 @@ static void test_check_writable(void **state)
 	free(under_file);
 }
 
+/*
+ * A FIFO planted at the temp file's name: the save goes on with a new temp
+ * file. Opened for writing, the FIFO would block until a reader came (the
+ * whole event loop, in paird); here the alarm of setup() would end the test.
+ */
+static void test_save_tmp_fifo(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	json_t *doc = sample(1500), *back;
+	struct stat st;
+
+	assert_int_equal(mkfifo(fx->tmp, 0666), 0);
+	assert_int_equal(state_check_writable(fx->path, &f), 0);
+	assert_false(file_exists(fx->tmp));
+	assert_int_equal(mkfifo(fx->tmp, 0666), 0);
+	assert_int_equal(state_save(fx->path, doc, &f), 0);
+	assert_int_equal(f.kind, FAULT_NONE);
+	assert_int_equal(lstat(fx->path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(state_load(fx->path, &back, &f), 0);
+	assert_true(json_equal(back, doc));
+	assert_false(file_exists(fx->tmp));
+	json_decref(back);
+	json_decref(doc);
+}
+
+/* Every way in refuses @path, naming @needle; nothing is written. */
+static void path_refused(const char *path, const char *needle)
+{
+	json_t *doc = sample(1500), *back = (json_t *)1;
+	struct fault f = FAULT_INIT;
+
+	assert_true(state_save(path, doc, &f) < 0);
+	if (!strstr(f.detail, needle) || !strstr(f.detail, path))
+		fail_msg("save: detail \"%s\" lacks \"%s\"", f.detail, needle);
+	f = (struct fault)FAULT_INIT;
+	assert_true(state_load(path, &back, &f) < 0);
+	assert_null(back);
+	if (!strstr(f.detail, needle))
+		fail_msg("load: detail \"%s\" lacks \"%s\"", f.detail, needle);
+	f = (struct fault)FAULT_INIT;
+	assert_true(state_check_writable(path, &f) < 0);
+	if (!strstr(f.detail, needle))
+		fail_msg("check: detail \"%s\" lacks \"%s\"", f.detail, needle);
+	json_decref(doc);
+}
+
+/*
+ * A directory other users may change is refused (StrictModes): writable by
+ * them without the sticky bit, or (as root, who can give it away) owned by
+ * another user. A sticky one, like /tmp, is fine.
+ */
+static void test_unsafe_dir(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	json_t *doc = sample(1500);
+
+	assert_int_equal(chmod(fx->dir, 0777), 0);
+	path_refused(fx->path, "is writable by other users (mode 0777) and not sticky");
+	assert_int_equal(dir_count(fx->dir), 0);
+	assert_int_equal(chmod(fx->dir, 0770), 0);
+	path_refused(fx->path, "is writable by other users (mode 0770)");
+	assert_int_equal(chmod(fx->dir, 01777), 0);
+	assert_int_equal(state_save(fx->path, doc, &f), 0);
+	assert_int_equal(chmod(fx->dir, 0755), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(fx->dir, 65534, 65534), 0);
+		path_refused(fx->path, "belongs to uid 65534, neither root nor paird's user");
+		assert_int_equal(chown(fx->dir, 0, 0), 0);
+	}
+	assert_int_equal(state_save(fx->path, doc, &f), 0);
+	json_decref(doc);
+}
+
+/*
+ * A state path that is a link in a directory another user controls, or one
+ * leading into such a directory, is never written through: the file it
+ * names stays as it was. In a sticky directory the link must be paird's
+ * user's (or root's), the rule the kernel's protected_symlinks applies
+ * and realpath() does not.
+ */
+static void test_link_in_unsafe_dir(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	char *shared_dir = path_join(fx->dir, "shared");
+	char *link = path_join(shared_dir, "state.json");
+	char *victim = path_join(fx->dir, "victim");
+	char *inward = path_join(fx->dir, "inward.json");
+	char *shared_file = path_join(shared_dir, "file.json");
+	json_t *doc = sample(1500);
+	char *text;
+
+	file_write(victim, "precious\n");
+	assert_int_equal(mkdir(shared_dir, 0700), 0);
+	assert_int_equal(chmod(shared_dir, 0777), 0);
+	assert_int_equal(symlink("../victim", link), 0);
+	path_refused(link, "is writable by other users");
+	/* A link in a safe directory into a shared one: the same. */
+	assert_int_equal(symlink("shared/file.json", inward), 0);
+	file_write(shared_file, "{}");
+	path_refused(inward, "is writable by other users");
+	text = file_read(victim, NULL);
+	assert_string_equal(text, "precious\n");
+	free(text);
+
+	/* Sticky: a link of paird's own user is followed... */
+	assert_int_equal(chmod(shared_dir, 01777), 0);
+	assert_int_equal(state_save(link, doc, &f), 0);
+	assert_true(is_link_to(link, "../victim"));
+	if (geteuid() == 0) {
+		/* ...another user's is not, nor another user's file. */
+		file_write(victim, "precious\n");
+		assert_int_equal(lchown(link, 65534, 65534), 0);
+		path_refused(link, "belongs to uid 65534");
+		assert_int_equal(chown(shared_file, 65534, 65534), 0);
+		path_refused(shared_file, "belongs to uid 65534");
+		text = file_read(victim, NULL);
+		assert_string_equal(text, "precious\n");
+		free(text);
+	}
+	json_decref(doc);
+	free(shared_dir);
+	free(link);
+	free(victim);
+	free(inward);
+	free(shared_file);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 /* --- the document: decode to plain structs, encode back --- */
@@ -643,6 +776,9 @@ int main(void)
 		T(test_save_through_symlink),
 		T(test_dangling_symlink),
 		T(test_check_writable),
+		T(test_save_tmp_fifo),
+		T(test_unsafe_dir),
+		T(test_link_in_unsafe_dir),
 		T(test_decode_encode),
 		T(test_decode_refused),
 		T(test_write_streams_same_bytes),
