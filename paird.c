@@ -406,20 +406,39 @@ static char *read_token(const char *path, char *why, size_t size)
 {
 	char buf[TOKEN_MAX + 2];
 	struct stat st;
-	FILE *fp = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO in the file's place is refused below, never waited on. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	char *copy;
-	size_t n;
+	size_t n = 0;
+	ssize_t got;
 
-	if (!fp) {
+	if (fd < 0) {
 		snprintf(why, size, "cannot read the token file %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077))
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, size, "the token file %s is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_mode & 077)
 		log_warn("token file %s is readable by other users (mode %03o); chmod 600 it", path,
 			 (unsigned)(st.st_mode & 0777));
-	if (!fgets(buf, sizeof(buf), fp))
-		buf[0] = '\0';
-	fclose(fp);
+	/* The first line is all that counts, and one longer than TOKEN_MAX is refused. */
+	while (n < sizeof(buf) - 1 && (got = read(fd, buf + n, sizeof(buf) - 1 - n)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(why, size, "cannot read the token file %s: %s", path,
+				 strerror(errno));
+			close(fd);
+			explicit_bzero(buf, sizeof(buf));
+			return NULL;
+		}
+		n += (size_t)got;
+	}
+	close(fd);
+	buf[n] = '\0';
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
 	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))

@@ -10,10 +10,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bindcfg.h"
 #include "bindopts.h"
@@ -427,16 +430,30 @@ int config_load(const char *path, struct state_doc *out, struct fault *f)
 {
 	struct fault sub = FAULT_INIT;
 	json_error_t je;
+	struct stat st;
 	json_t *doc;
-	int ret;
+	int fd, ret;
 
 	memset(out, 0, sizeof(*out));
-	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!doc) {
-		/* jansson says "unable to open ...: strerror" for a file it cannot read. */
-		return fault_set(f, FAULT_SYNTAX, errno && je.line < 0 ? errno : 0, NULL,
-				 "%s: line %d: %s", path, je.line, je.text);
+	/*
+	 * O_NONBLOCK: a FIFO put in the file's place must be refused below, not
+	 * block the loop (SIGHUP) for good. Links are followed: /etc has them.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return fault_set(f, FAULT_SYNTAX, errno, NULL, "%s: cannot open it: %s", path,
+				 strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
+		close(fd);
+		return fault_set(f, FAULT_SYNTAX, EINVAL, NULL,
+				 "%s: not a regular file of at most %d bytes", path,
+				 CONFIG_FILE_MAX);
 	}
+	doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	close(fd);
+	if (!doc)
+		return fault_set(f, FAULT_SYNTAX, 0, NULL, "%s: line %d: %s", path, je.line,
+				 je.text);
 	/* The administrator's own file: no budget, and the port set's limits hold at apply. */
 	ret = config_decode(doc, NULL, out, &sub);
 	json_decref(doc);

@@ -100,10 +100,14 @@ int config_apply(struct portset *ps, struct config_plan *plan, struct fault *f);
  */
 json_t *config_plan_json(const struct config_plan *plan, bool rolled_back);
 
+/* The largest --config file, as PUT /api/v1/config's body (API_CONFIG_BODY_MAX). */
+#define CONFIG_FILE_MAX (16 << 20)
+
 /*
  * Loads the file @path (a document as above; duplicate keys refused) and
- * decodes it. 0 or -errno with @f saying what and where, its detail
- * starting with the file name.
+ * decodes it. Anything but a regular file of at most CONFIG_FILE_MAX
+ * bytes is refused without blocking (a FIFO in its place). 0 or -errno
+ * with @f saying what and where, its detail starting with the file name.
  */
 int config_load(const char *path, struct state_doc *out, struct fault *f);
 

@@ -9,7 +9,7 @@
 # stale If-Match is 412; every invalid item is listed at once; --config
 # applies at start after --state, a bad file stops the start (exit 2);
 # SIGHUP re-applies a changed file, and a bad file or a kernel refusal on
-# SIGHUP changes nothing.
+# SIGHUP changes nothing; a FIFO in the file's place is refused, not waited on.
 #
 # Topology: one private network namespace with lo, the ports paird creates
 # (cf0 tap, cf1 tun, cf2 tap, cf5 tap) and squatter devices (cf3, cf4: a
@@ -263,6 +263,20 @@ kernel_view after
 diff -u "$W/kernel.before" "$W/kernel.after" >&2 || fail "a bad file on SIGHUP changed the kernel"
 cmp -s "$STATE" "$W/state.before" || fail "a bad file on SIGHUP wrote the state file"
 kill -0 "$PAIRD_PID" || fail "a bad file on SIGHUP stopped paird"
+
+note "a FIFO in the file's place on SIGHUP is refused at once, never waited on"
+rm "$W/config.json"
+mkfifo "$W/config.json"
+kill -HUP "$PAIRD_PID"
+if ! wait_until 5 grep -q "SIGHUP received: --config $W/config.json: not a regular file" \
+	"$PAIRD_LOG"; then
+	# paird waits in open() for a writer: be one, so that it (and this test) can end.
+	timeout 2 sh -c ': <>"$1"' _ "$W/config.json" || true
+	fail "the FIFO was not refused (paird blocked on it?)"
+fi
+api GET /api/v1/ports
+expect_status 200
+rm "$W/config.json"
 
 note "a kernel refusal on SIGHUP is logged, undone, and changes nothing"
 ip link add cf4 type dummy 2>/dev/null || ip link add cf4 type bridge

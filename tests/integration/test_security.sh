@@ -3,7 +3,8 @@
 # Security of the TCP listener (DESIGN.md, "Security"): bearer token on
 # /api/, cross-site and DNS-rebinding refusals, no network listen without a
 # token, the machine's own names as Host beyond loopback, start-up errors in
-# one format with one exit status, connection limits and idle timeouts.
+# one format with one exit status, connection limits and idle timeouts; a
+# FIFO as the token file on SIGHUP.
 # (The Unix socket, the generated token, login and SIGHUP: test_auth.sh.)
 #
 # Topology: one private network namespace with lo and a persistent tap
@@ -241,3 +242,24 @@ assert closed(b, wait=0.5), "an idle connection was kept past --http-timeout"
 PY
 stop_paird INT
 expect_eq "$PAIRD_RC" 0 "paird exit status on SIGINT"
+
+note "a FIFO in the token file's place on SIGHUP is refused at once; the old token stays"
+printf '%s\n' "$TOK" >"$W/tokf"
+chmod 600 "$W/tokf"
+start_paird --token-file "$W/tokf"
+rm "$W/tokf"
+mkfifo -m 600 "$W/tokf"
+kill -HUP "$PAIRD_PID"
+if ! wait_until 5 grep -q "SIGHUP received: the token file $W/tokf is not a regular file; keeping the old token" \
+	"$PAIRD_LOG"; then
+	# paird waits in open() for a writer: be one, so that it (and this test) can end.
+	timeout 2 sh -c ': <>"$1"' _ "$W/tokf" || true
+	fail "the FIFO was not refused (paird blocked on it?)"
+fi
+CURL_EXTRA=(-H "Authorization: Bearer $TOK")
+api GET /api/v1/ports
+expect_status 200
+CURL_EXTRA=()
+stop_paird
+expect_eq "$PAIRD_RC" 0 "paird exit status on SIGTERM"
+

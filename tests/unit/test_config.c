@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,46 @@ static void test_load_file(void **state)
 	free(path);
 }
 
+/*
+ * Anything but a regular file of at most CONFIG_FILE_MAX bytes is refused at
+ * once, naming the file: a FIFO put in its place blocked the open (SIGHUP
+ * hung paird for good; the alarm ends the test instead), a character device
+ * is endless.
+ */
+static void test_load_not_regular(void **state)
+{
+	struct ps_fx *fx = *state;
+	char *path = path_join(fx->dir, "config.json");
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+	int fd;
+
+	alarm(10);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_true(config_load(path, &d, &f) < 0);
+	assert_non_null(strstr(f.detail, path));
+	assert_non_null(strstr(f.detail, "not a regular file"));
+	assert_int_equal(d.n_ports, 0);
+	f = (struct fault)FAULT_INIT;
+	assert_true(config_load("/dev/zero", &d, &f) < 0);
+	assert_non_null(strstr(f.detail, "not a regular file"));
+	assert_int_equal(unlink(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, CONFIG_FILE_MAX + 1), 0); /* sparse */
+	close(fd);
+	f = (struct fault)FAULT_INIT;
+	assert_true(config_load(path, &d, &f) < 0);
+	assert_non_null(strstr(f.detail, "at most"));
+	assert_int_equal(unlink(path), 0);
+	f = (struct fault)FAULT_INIT;
+	assert_true(config_load(path, &d, &f) < 0);
+	assert_int_equal(f.err, ENOENT);
+	assert_non_null(strstr(f.detail, path));
+	alarm(0);
+	free(path);
+}
+
 /* A kernel changed behind paird's back (and not mended by itself) differs from the document. */
 static void test_drift_is_a_difference(void **state)
 {
@@ -529,6 +570,7 @@ int main(void)
 		T(test_type_change_with_bindings),
 		T(test_attached_port_detached),
 		T(test_load_file),
+		T(test_load_not_regular),
 		T(test_drift_is_a_difference),
 	};
 
