@@ -33,6 +33,7 @@
 #include "service/loopshare.h"
 #include "service/notify.h"
 #include "service/num.h"
+#include "service/pathsafe.h"
 #include "service/portio_kernel.h"
 #include "service/portset.h"
 #include "service/secret.h"
@@ -481,12 +482,17 @@ static int make_parent(const char *path)
 
 /*
  * Writes a new random token to @path, mode 0600, through a temporary file
- * renamed over it (a symlink at @path is replaced, never followed).
- * Returns the token or NULL with the reason in @why.
+ * renamed over it (a symlink at @path is replaced, never followed), into
+ * @made what the file is (so that the exit removes it only if it is still
+ * ours). A directory another user could change is refused (pathsafe.h):
+ * they could swap the token for their own or read it. Returns the token or
+ * NULL with the reason in @why.
  */
-static char *generate_token(const char *path, char *why, size_t size)
+static char *generate_token(const char *path, struct stat *made, char *why, size_t size)
 {
 	char token[SECRET_HEX_LEN + 2], tmp[4096];
+	struct fault f = FAULT_INIT;
+	struct pathsafe ps;
 	char *copy = NULL;
 	int fd = -1, ret;
 
@@ -500,6 +506,10 @@ static char *generate_token(const char *path, char *why, size_t size)
 		snprintf(why, size, "cannot create the directory of %s: %s", path, strerror(-ret));
 		goto out;
 	}
+	if (pathsafe_walk("--token-out", path, &ps, &f) < 0) {
+		snprintf(why, size, "%s", f.detail);
+		goto out;
+	}
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -508,7 +518,7 @@ static char *generate_token(const char *path, char *why, size_t size)
 	}
 	token[SECRET_HEX_LEN] = '\n'; /* one line, as --token-file reads it */
 	if (write(fd, token, SECRET_HEX_LEN + 1) != SECRET_HEX_LEN + 1 || fsync(fd) < 0 ||
-	    rename(tmp, path) < 0) {
+	    fstat(fd, made) < 0 || rename(tmp, path) < 0) {
 		snprintf(why, size, "cannot write the token to %s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;
@@ -681,8 +691,8 @@ static void on_link(const struct link_state *ls, bool deleted, void *arg)
 	portset_link_event(arg, ls, deleted);
 }
 
-/* Removes the socket file at exit, unless something else has taken its place. */
-static void remove_socket(const char *path, const struct stat *ours)
+/* Removes the socket or token file at exit, unless something else has taken its place. */
+static void remove_ours(const char *path, const struct stat *ours)
 {
 	struct stat st;
 
@@ -700,6 +710,7 @@ struct paird {
 	gid_t group;	       /* the socket's */
 	struct http_listen hl; /* the TCP listener; fd -1 once httpd owns it */
 	char *token_out;       /* where the generated token was written */
+	struct stat token_st;  /* the token file we made: removed at exit */
 	int unix_fd;	       /* -1 once httpd_unix owns it */
 	struct stat sock_st;   /* the socket file we made: removed at exit */
 	struct event_base *base;
@@ -734,7 +745,9 @@ static int open_tcp(struct paird *d)
 		d->hup.token = read_token(o->token_file, why, sizeof(why));
 	} else if (!o->no_auth) {
 		d->token_out = o->token_out ? strdup(o->token_out) : token_out_default(o->socket);
-		d->hup.token = d->token_out ? generate_token(d->token_out, why, sizeof(why)) : NULL;
+		d->hup.token =
+			d->token_out ? generate_token(d->token_out, &d->token_st, why, sizeof(why))
+				     : NULL;
 		if (!d->token_out)
 			snprintf(why, sizeof(why), "out of memory");
 	}
@@ -975,9 +988,9 @@ static void paird_fini(struct paird *d)
 		close(d->unix_fd);
 	/* Its socket and generated token. */
 	if (d->o.socket && d->sock_st.st_ino)
-		remove_socket(d->o.socket, &d->sock_st);
-	if (d->token_out && d->hup.token)
-		unlink(d->token_out);
+		remove_ours(d->o.socket, &d->sock_st);
+	if (d->token_out && d->hup.token && d->token_st.st_ino)
+		remove_ours(d->token_out, &d->token_st);
 	free(d->token_out);
 	if (d->hup.token) {
 		explicit_bzero(d->hup.token, strlen(d->hup.token));

@@ -46,6 +46,7 @@
 #include "../service/log.h"
 #include "../service/loopshare.h"
 #include "../service/num.h"
+#include "../service/pathsafe.h"
 #include "api.h"
 
 struct link;
@@ -211,6 +212,7 @@ static int make_parent(const char *path, struct fault *f)
 int http_listen_unix(const char *path, gid_t gid, struct fault *f)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pathsafe ps;
 	struct stat st;
 	mode_t old_mask;
 	int fd = -1, probe = -1, ret;
@@ -221,6 +223,13 @@ int http_listen_unix(const char *path, gid_t gid, struct fault *f)
 				 sizeof(sa.sun_path) - 1, path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	ret = make_parent(path, f);
+	if (ret < 0)
+		return ret;
+	/*
+	 * A directory another user may change (or their socket in a sticky one)
+	 * would let them replace root's socket with their own: refused.
+	 */
+	ret = pathsafe_walk("--socket", path, &ps, f);
 	if (ret < 0)
 		return ret;
 	if (lstat(path, &st) == 0) {

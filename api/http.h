@@ -44,9 +44,10 @@ int http_listen(const char *spec, struct http_listen *out, struct fault *f);
 
 /*
  * Binds and listens on the Unix socket @path, mode 0660, group @gid: its
- * parent directory is made (0755) when missing; a stale socket (connect
- * refused) is replaced; anything else at @path, or a live server there, is
- * an error. Returns the listening fd or -errno with @f filled.
+ * parent directory is made (0755) when missing; a directory on the way
+ * another user may change (pathsafe.h) is an error; a stale socket
+ * (connect refused) is replaced; anything else at @path, or a live server
+ * there, is an error. Returns the listening fd or -errno with @f filled.
  */
 int http_listen_unix(const char *path, gid_t gid, struct fault *f);
 

@@ -4,7 +4,8 @@
 # /api/, cross-site and DNS-rebinding refusals, no network listen without a
 # token, the machine's own names as Host beyond loopback, start-up errors in
 # one format with one exit status, connection limits and idle timeouts; a
-# FIFO as the token file on SIGHUP.
+# FIFO as the token file on SIGHUP, socket and token directories another
+# user may change, and a token file replaced behind paird's back.
 # (The Unix socket, the generated token, login and SIGHUP: test_auth.sh.)
 #
 # Topology: one private network namespace with lo and a persistent tap
@@ -263,3 +264,45 @@ CURL_EXTRA=()
 stop_paird
 expect_eq "$PAIRD_RC" 0 "paird exit status on SIGTERM"
 
+note "a socket or token directory another user may change is refused at start"
+nobody=$(id -u nobody)
+mkdir -m 755 "$W/theirs"
+chown nobody "$W/theirs"
+mkdir -m 777 "$W/open"
+chmod 777 "$W/open"
+mkdir -m 1777 "$W/sticky"
+chmod 1777 "$W/sticky"
+# A stale socket of nobody's in the sticky directory: root must not take its name over.
+setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c \
+	'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$W/sticky/paird.sock"
+while IFS='|' read -r args why; do
+	rc=0
+	# shellcheck disable=SC2086
+	timeout 10 "$PAIRD" $args 2>"$W/dir.log" || rc=$?
+	[ "$rc" = 2 ] || fail "paird answered '$args' with exit status $rc, not 2: $(cat "$W/dir.log")"
+	grep -q "error cannot start: $why" "$W/dir.log" ||
+		fail "'$args': not refused for '$why': $(cat "$W/dir.log")"
+done <<ARGS
+--listen none --socket $W/theirs/paird.sock|--socket $W/theirs/paird.sock: the directory $W/theirs belongs to uid $nobody, neither root nor paird's user
+--listen none --socket $W/open/paird.sock|--socket $W/open/paird.sock: the directory $W/open is writable by other users (mode 0777) and not sticky
+--listen none --socket $W/sticky/paird.sock|--socket $W/sticky/paird.sock: $W/sticky/paird.sock, in the shared directory $W/sticky, belongs to uid $nobody
+--socket none --listen 127.0.0.1:0 --token-out $W/theirs/token|--token-out $W/theirs/token: the directory $W/theirs belongs to uid $nobody
+--socket none --listen 127.0.0.1:0 --token-out $W/open/token|--token-out $W/open/token: the directory $W/open is writable by other users
+ARGS
+left=$(find "$W/theirs" "$W/open" -mindepth 1)
+[ -z "$left" ] || fail "a refused start left files: $left"
+[ "$(stat -c %u "$W/sticky/paird.sock")" = "$nobody" ] || fail "nobody's socket was replaced"
+note "a sticky directory is fine for paird's own socket and token"
+start_paird --socket "$W/sticky/own.sock" --token-out "$W/sticky/token"
+api GET /healthz
+expect_status 200
+stop_paird
+[ ! -e "$W/sticky/own.sock" ] && [ ! -e "$W/sticky/token" ] || fail "the socket or token outlived paird"
+
+note "the generated token file is removed at exit only if it is still the one paird wrote"
+start_paird
+printf 'not paird%ss\n' "'" >"$W/other"
+mv "$W/other" "$W/run/token"
+stop_paird
+expect_eq "$PAIRD_RC" 0 "paird exit status on SIGTERM"
+[ -e "$W/run/token" ] || fail "paird removed a token file it did not write"
