@@ -746,10 +746,12 @@ static int open_tcp(struct paird *d)
 	if (o->token_file) {
 		d->hup.token = read_token(o->token_file, why, sizeof(why));
 	} else if (!o->no_auth) {
+		struct stat made = { 0 };
+
 		d->token_out = o->token_out ? strdup(o->token_out) : token_out_default(o->socket);
 		d->hup.token =
-			d->token_out ? generate_token(d->token_out, &d->token_st, why, sizeof(why))
-				     : NULL;
+			d->token_out ? generate_token(d->token_out, &made, why, sizeof(why)) : NULL;
+		d->token_st = made;
 		if (!d->token_out)
 			snprintf(why, sizeof(why), "out of memory");
 	}
