@@ -728,7 +728,8 @@ static void mend_ops(struct action *a, const struct port *p, const struct port_c
 		for (unsigned j = 0; !want->attach && k && j < nk; j++) {
 			bool wanted = false;
 
-			for (unsigned i = 0; want->has_addresses && i < want->n_addrs && !wanted; i++)
+			for (unsigned i = 0; want->has_addresses && i < want->n_addrs && !wanted;
+			     i++)
 				wanted = prefix_equal(&k[j], &want->addrs[i]);
 			if (wanted)
 				continue;
