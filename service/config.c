@@ -741,6 +741,28 @@ static void mend_ops(struct action *a, const struct port *p, const struct port_c
 		kernel_op(a, "set %s", w.up ? "up" : "down");
 }
 
+/*
+ * A new port whose name the kernel already gives another interface (or,
+ * to attach, gives none): refused before any step, as the create would be
+ * halfway, so that a dry run does not promise it and an apply does not
+ * first replace devices it then has to open again to undo.
+ */
+static void check_new_names(const struct portset *ps, const struct state_doc *want, struct fault *f)
+{
+	char field[128]; /* "ports.", a name, ".", the port's field */
+
+	for (size_t i = 0; i < want->n_ports && f->kind == FAULT_NONE; i++) {
+		const struct port_config *c = &want->ports[i].cfg;
+		struct fault sub = FAULT_INIT;
+
+		if (portset_find(ps, c->name) || port_name_check(portset_env(ps), c, &sub) == 0)
+			continue;
+		snprintf(field, sizeof(field), "ports.%s%s%s", c->name, sub.field[0] ? "." : "",
+			 sub.field);
+		fault_set(f, sub.kind, sub.err, field, "%s", sub.detail);
+	}
+}
+
 /* An all-digit key of the document that names no unnamed binding of the running port. */
 static void check_ids(const struct portset *ps, const struct state_doc *want, struct fault *f)
 {
@@ -899,6 +921,8 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 	if (!pl)
 		goto oom;
 	check_ids(ps, want, f);
+	if (f->kind == FAULT_NONE)
+		check_new_names(ps, want, f);
 	if (f->kind != FAULT_NONE) {
 		config_plan_free(pl);
 		return fault_ret(f);

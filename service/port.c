@@ -734,11 +734,9 @@ static int setiff_fault(const struct port_config *cfg, int err, struct fault *f)
 }
 #pragma GCC diagnostic pop
 
-/* Whether the name is free to create, or there to attach to, as @cfg asks. */
-static int check_name(struct port *p, struct fault *f)
+int port_name_check(const struct port_env *env, const struct port_config *cfg, struct fault *f)
 {
-	const struct port_config *cfg = &p->cfg;
-	int ret = OPS(p)->link_index(IOCTX(p), cfg->name);
+	int ret = env->io.ops->link_index(env->io.ctx, cfg->name);
 
 	if (!cfg->attach && ret >= 0)
 		return fault_set(f, FAULT_CONFLICT, EEXIST, "name",
@@ -830,7 +828,7 @@ static int open_device(struct port *p, struct fault *f)
 	struct ifreq ifr;
 	int ret;
 
-	ret = check_name(p, f);
+	ret = port_name_check(p->env, &p->cfg, f);
 	if (ret < 0)
 		return ret;
 

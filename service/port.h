@@ -142,6 +142,14 @@ struct port_env {
 };
 
 /*
+ * Whether @cfg's name is free to create, or there to attach to, as it
+ * asks: 0, or a conflict (an interface of that name exists) or a not-found
+ * (nothing to attach to) in @f. port_open() asks it first; a plan asks it
+ * before any step (config.c).
+ */
+int port_name_check(const struct port_env *env, const struct port_config *cfg, struct fault *f);
+
+/*
  * Opens the device @cfg names and configures its link. On failure returns
  * NULL with @f filled and nothing left behind: no fd, no interface, no link
  * change. @env must outlive the port.

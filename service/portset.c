@@ -506,6 +506,11 @@ int portset_save(struct portset *ps, struct fault *f)
 	return ret;
 }
 
+const struct port_env *portset_env(const struct portset *ps)
+{
+	return &ps->env;
+}
+
 unsigned portset_max_ports(const struct portset *ps)
 {
 	return ps->max_ports;

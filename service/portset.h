@@ -47,6 +47,8 @@ const struct capture_budget *portset_budget(const struct portset *ps);
 /* The limits the set holds to: ports (--max-ports) and bindings per port (--max-bindings). */
 unsigned portset_max_ports(const struct portset *ps);
 unsigned portset_max_bindings(const struct portset *ps);
+/* The I/O and loop the set's ports are opened with. */
+const struct port_env *portset_env(const struct portset *ps);
 /*
  * The loop's sharing (loopshare.h) every port tells when frames wait after
  * its read turn; NULL (the default) tells nobody. @ls must outlive the set.

@@ -195,9 +195,27 @@ put_config "$DOC" "?dry_run"
 expect_status 200
 expect_json .dry_run true
 
-note "a kernel refusal halfway: the first new port is rolled back, the item named"
-# cf3's name is taken by a device that is no tun/tap, so opening it is refused.
+note "a new port's name taken by another interface: refused before any step, dry run too"
+# cf3's name is taken by a device that is no tun/tap.
 ip link add cf3 type dummy 2>/dev/null || ip link add cf3 type bridge
+kernel_view before
+cp "$STATE" "$W/state.before"
+for q in "?dry_run=true" ""; do
+	put_config '{"ports":{
+	"cf0":{"type":"tap","mtu":1300,"addresses":["198.18.0.1/24","2001:db8::1/64"]},
+	"cf1":{"type":"tun","packet_info":true,"addresses":["198.18.1.1/24"]},
+	"cf3":{"type":"tap"}}}' "$q"
+	expect_problem 409
+	expect_json .field ports.cf3.name
+	expect_json '.detail | startswith("an interface named cf3 already exists")' true
+	expect_json 'has("rolled_back")' false
+done
+kernel_view after
+diff -u "$W/kernel.before" "$W/kernel.after" >&2 || fail "a refused apply changed the kernel"
+cmp -s "$STATE" "$W/state.before" || fail "a refused apply wrote the state file"
+
+note "a kernel refusal halfway: the first new port is rolled back, the item named"
+# cf3 is no tun/tap, so attaching to it is refused when it is opened.
 kernel_view before
 cp "$STATE" "$W/state.before"
 api GET /api/v1/config
@@ -207,8 +225,8 @@ put_config '{"ports":{
 		"bindings":{"dns":{"match":{"ethertype":2048,"ip_protocol":17,"udp_port":53},
 			"handler":"capture"}}},
 	"cf1":{"type":"tun","addresses":["198.18.1.1/24"]},
-	"cf2":{"type":"tap"},"cf3":{"type":"tap"}}}' ""
-[ "$STATUS" -ge 400 ] || fail "an apply over a squatted name succeeded: $(body)"
+	"cf2":{"type":"tap"},"cf3":{"type":"tap","attach":true}}}' ""
+[ "$STATUS" -ge 400 ] || fail "an attach to a device that is no tap succeeded: $(body)"
 expect_json '.field | startswith("ports.cf3")' true
 jq -e '[.rolled_back[] | .op + ":" + .port + ":" + (.binding // "")] ==
 	["create_port:cf2:", "update_port:cf0:", "remove_binding:cf0:ping"]' "$W/body" \
@@ -283,7 +301,7 @@ ip link add cf4 type dummy 2>/dev/null || ip link add cf4 type bridge
 cat >"$W/config.json" <<'EOF2'
 {"ports":{"cf0":{"type":"tap","mtu":1300,"addresses":["198.18.0.1/24"]},
 	"cf2":{"type":"tap","bindings":{"c":{"match":{},"handler":"count"}}},
-	"cf1":{"type":"tun"},"cf5":{"type":"tap"},"cf4":{"type":"tap"}}}
+	"cf1":{"type":"tun"},"cf5":{"type":"tap"},"cf4":{"type":"tap","attach":true}}}
 EOF2
 kernel_view before
 cp "$STATE" "$W/state.before"

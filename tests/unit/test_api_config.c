@@ -156,16 +156,32 @@ static void test_refusal_names_item_and_rolls_back(void **state)
 	struct fx *fx = *state;
 	json_t *j, *rb;
 
+	static const char *const grow =
+		"{\"ports\":{\"t0\":{\"type\":\"tap\",\"mtu\":1400,"
+		"\"addresses\":[\"198.18.0.1/24\"]},\"u0\":{\"type\":\"tun\"},"
+		"\"x0\":{\"type\":\"tap\"},\"x1\":{\"type\":\"tap\"}}}";
+	unsigned ops;
+
 	expect_status(call(fx, HTTP_PUT, doc, NULL, NULL), 200);
-	/* x1's name is taken by a device paird did not make. */
+	/*
+	 * x1's name is taken by a device paird did not make: refused before any
+	 * step (the plan asks the kernel), the dry run too, nothing to roll back.
+	 */
 	assert_int_equal(memio_device_add(fx->a.m, "x1", false, true), 0);
-	expect_status(call(fx, HTTP_PUT,
-			   "{\"ports\":{\"t0\":{\"type\":\"tap\",\"mtu\":1400,"
-			   "\"addresses\":[\"198.18.0.1/24\"]},\"u0\":{\"type\":\"tun\"},"
-			   "\"x0\":{\"type\":\"tap\"},\"x1\":{\"type\":\"tap\"}}}",
-			   NULL, NULL),
-		      409);
+	ops = memio_calls(fx->a.m, MEMIO_OPEN);
+	expect_status(call(fx, HTTP_PUT, grow, NULL, "true"), 409);
+	expect_status(call(fx, HTTP_PUT, grow, NULL, NULL), 409);
 	j = assert_problem(&fx->a.rs, 409, "ports.x1.name");
+	assert_null(json_object_get(j, "rolled_back"));
+	json_decref(j);
+	assert_int_equal(memio_calls(fx->a.m, MEMIO_OPEN), ops);
+	assert_false(memio_device_exists(fx->a.m, "x0"));
+	assert_int_equal(memio_device_delete(fx->a.m, "x1"), 0);
+	/* A refusal halfway (x1's open) undoes what was done, in reverse. */
+	memio_inject(fx->a.m, MEMIO_OPEN, 0);
+	memio_inject(fx->a.m, MEMIO_OPEN, EMFILE);
+	expect_status(call(fx, HTTP_PUT, grow, NULL, NULL), 503);
+	j = assert_problem(&fx->a.rs, 503, "ports.x1");
 	rb = json_object_get(j, "rolled_back");
 	assert_int_equal(json_array_size(rb), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(rb, 0), "port")),
