@@ -68,6 +68,8 @@ struct httpd {
 	/* Connections waiting for a request, the longest-waiting first (named: cppcheck). */
 	TAILQ_HEAD(link_queue, link) reading;
 	bool peer_closed; /* some reading connection's peer closed: check after MHD_run */
+	/* The request line MHD parses now, as it came (compared, never read: unescape()). */
+	const char *target;
 	LIST_HEAD(stream_list, stream) suspended; /* streams waiting for their owner's wake */
 };
 
@@ -332,6 +334,68 @@ static void query_each(void *ctx, query_visit_fn fn, void *arg)
 	struct query_walk w = { fn, arg };
 
 	MHD_get_connection_values(ctx, MHD_GET_ARGUMENT_KIND, query_walk_one, &w);
+}
+
+/*
+ * MHD hands each request's target here before it touches it, then the same
+ * pointer to unescape() for the path, after the query's names and values:
+ * this is how unescape() tells the path from the query. Nothing is kept of
+ * the request (NULL: the access handler starts with no state).
+ */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct httpd *h = cls;
+
+	(void)c;
+	h->target = uri;
+	return NULL;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * MHD's unescaper (MHD_http_unescape(): "%HH" decoded in place, anything
+ * else kept; the query's '+' is a space before this runs), except that
+ * "%00" is never decoded, and in the path neither is an escaped '/'. MHD
+ * and the API read the path as a C string and split it at '/': decoded,
+ * "/api/v1/ports/tap0%00junk" was the path "/api/v1/ports/tap0" and
+ * "tap0%2fbindings" the bindings of tap0. Kept encoded, the '%' is a
+ * character no port name or file has (404, 422), and the log shows what
+ * the client sent. A query value keeps its "%00" the same way, so a strict
+ * parser refuses it instead of reading what came before it.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	struct httpd *h = cls;
+	bool path = s == h->target;
+	char *r = s, *w = s;
+
+	(void)c;
+	if (path)
+		h->target = NULL;
+	while (*r) {
+		int hi = r[0] == '%' ? hex_digit(r[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(r[2]) : -1;
+		int ch = lo >= 0 ? hi << 4 | lo : -1;
+
+		if (ch > 0 && !(path && ch == '/')) {
+			*w++ = (char)ch;
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 /* The request log's client: "unix", or the peer's address without its port. */
@@ -1018,7 +1082,9 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 				MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
 				limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 				limits->timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_URI_LOG_CALLBACK, on_target, h,
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, h, MHD_OPTION_END);
 	if (!h->d) {
 		close(listen_fd);
 		fault_set(f, FAULT_INTERNAL, 0, NULL, "libmicrohttpd did not start");
