@@ -12,8 +12,10 @@
  * own timeout is an idle one, which a client sending a byte a second never
  * meets); a client that closes while its request is incomplete is let go at
  * once; and at --max-connections a new client waiting to be accepted
- * displaces the connection that has waited longest for its request, so a
- * flood of slow or idle connections cannot lock well-behaved clients out.
+ * displaces the connection that has waited longest for its request, or
+ * else the one sending a response whose client has taken no bytes for
+ * longest (HTTP_STALL_MS at least), so a flood of slow, idle or stalled
+ * connections cannot lock well-behaved clients out.
  *
  * Long-lived streams (api.h, "Waiting for data"): a reader that returns
  * RESPONSE_WAIT has its connection suspended until the stream's owner wakes
@@ -28,10 +30,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +72,9 @@ struct httpd {
 	uint64_t request_timeout_ms;
 	/* Connections waiting for a request, the longest-waiting first (named: cppcheck). */
 	TAILQ_HEAD(link_queue, link) reading;
-	bool peer_closed; /* some reading connection's peer closed: check after MHD_run */
+	struct link_queue sending; /* the others: past their request, answering it */
+	struct event *stalls;	   /* at the limit: looks at the senders' progress */
+	bool peer_closed;	   /* some reading connection's peer closed: check after MHD_run */
 	/* The request line MHD parses now, as it came (compared, never read: unescape()). */
 	const char *target;
 	LIST_HEAD(stream_list, stream) suspended; /* streams waiting for their owner's wake */
@@ -75,17 +82,33 @@ struct httpd {
 
 /*
  * A connection, from MHD's start to close notifications: whether it waits
- * for a request (headers or body still to come) and since when.
+ * for a request (headers or body still to come) and since when, or else
+ * when its client last took bytes of the response.
  */
 struct link {
-	TAILQ_ENTRY(link) entry; /* in httpd.reading while reading */
+	TAILQ_ENTRY(link) entry; /* in httpd.reading while reading, else in httpd.sending */
 	struct httpd *h;
-	int fd; /* MHD's: only looked at or shut down, never closed here */
+	int fd;	     /* MHD's: only looked at or shut down, never closed here */
+	bool listed; /* in one of the two queues */
 	bool reading;
 	bool peer_closed;     /* the peer sent FIN while we waited for its request */
-	uint64_t since_ms;    /* CLOCK_MONOTONIC */
+	bool dropped;	      /* shut down to make room; MHD closes it next */
+	bool sampled;	      /* taken holds a look at this response's socket */
+	uint64_t since_ms;    /* CLOCK_MONOTONIC: reading since */
+	uint64_t moved_ms;    /* sending: when its client was last seen taking bytes */
+	uint64_t taken;	      /* sending: link_sample()'s figure at the last look */
 	struct event *closed; /* EV_CLOSED on fd while reading */
 };
+
+/*
+ * At the limit, a connection sending a response is displaced once its
+ * client has taken no bytes for this long; the senders are looked at every
+ * STALL_TICK_S seconds meanwhile.
+ */
+#define HTTP_STALL_MS 3000
+#define STALL_TICK_S  1
+
+static void link_moved(struct MHD_Connection *c);
 
 struct conn {
 	struct request rq;
@@ -512,6 +535,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (s->gone)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	s->woken = false;
+	/* MHD has room for more: the client took what came before. */
+	link_moved(s->c);
 	n = s->read(s->ctx, buf, max);
 	if (n > 0)
 		return n;
@@ -641,6 +666,9 @@ static void link_reading(struct link *l)
 {
 	if (l->reading)
 		return;
+	if (l->listed)
+		TAILQ_REMOVE(&l->h->sending, l, entry);
+	l->listed = true;
 	l->reading = true;
 	l->peer_closed = false;
 	l->since_ms = now_ms();
@@ -656,8 +684,82 @@ static void link_responding(struct link *l)
 		return;
 	l->reading = false;
 	TAILQ_REMOVE(&l->h->reading, l, entry);
+	TAILQ_INSERT_TAIL(&l->h->sending, l, entry);
+	l->moved_ms = now_ms();
+	l->sampled = false;
 	if (l->closed)
 		event_del(l->closed);
+}
+
+static void link_unlist(struct link *l)
+{
+	if (!l->listed)
+		return;
+	TAILQ_REMOVE(l->reading ? &l->h->reading : &l->h->sending, l, entry);
+	l->listed = false;
+	l->reading = false;
+}
+
+static void link_moved(struct MHD_Connection *c)
+{
+	struct link *l = link_of(c);
+
+	if (l)
+		l->moved_ms = now_ms();
+}
+
+/* Bytes on the socket its client has not taken yet (SIOCOUTQ: TCP's also unacknowledged). */
+static int unsent(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, SIOCOUTQ, &n) == 0 ? n : 0;
+}
+
+/*
+ * A figure that changes whenever the client takes bytes: over TCP the
+ * bytes it acknowledged, which only grow; over a Unix socket (no such
+ * count) the bytes it has still to read.
+ */
+static uint64_t taken_mark(int fd, int queued)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+		return ti.tcpi_bytes_acked;
+	return (uint64_t)queued;
+}
+
+/*
+ * Looks at a sending connection's socket: its client moved if the figure
+ * changed since the last look, or if it has taken all there is (a stream
+ * waiting for data waits for paird, not for its client). A response's first
+ * look counts as a move: what came before it was not seen.
+ */
+static void link_sample(struct link *l, uint64_t now)
+{
+	int queued = unsent(l->fd);
+	uint64_t mark = taken_mark(l->fd, queued);
+
+	if (queued == 0 || !l->sampled || mark != l->taken)
+		l->moved_ms = now;
+	l->taken = mark;
+	l->sampled = true;
+}
+
+/*
+ * Ends a connection that is sending a response, in the middle of it: its
+ * client sees the transfer cut. MHD finds the socket shut down on its next
+ * run (a suspended stream, through its EV_CLOSED watch) and frees it.
+ */
+static void link_drop(struct link *l, const char *why)
+{
+	log_debug("http: closing a connection: %s", why);
+	l->dropped = true;
+	shutdown(l->fd, SHUT_RDWR);
+	event_active(l->h->timer, EV_TIMEOUT, 1);
 }
 
 /*
@@ -735,7 +837,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		if (!l)
 			return;
-		link_responding(l);
+		link_unlist(l);
 		if (l->closed)
 			event_free(l->closed);
 		free(l);
@@ -934,13 +1036,17 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 /*
  * At the limit with a client waiting to be accepted: the connection that has
  * waited longest for its request (an idle keep-alive one, or a slow one)
- * makes room, unless it has unread bytes MHD is about to handle. Connections
- * sending a response are left to the idle timeout.
+ * makes room, unless it has unread bytes MHD is about to handle. Failing
+ * that, the connection sending a response whose client has taken no bytes
+ * for longest, if that is HTTP_STALL_MS or more; one whose client reads,
+ * however slowly, is left alone (the idle timeout still ends it if nothing
+ * moves at all).
  */
 static void on_waiting(evutil_socket_t fd, short what, void *arg)
 {
 	struct httpd *h = arg;
-	struct link *l;
+	struct link *l, *stalest = NULL;
+	uint64_t now = now_ms();
 
 	(void)fd;
 	(void)what;
@@ -951,6 +1057,36 @@ static void on_waiting(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
+	for (l = TAILQ_FIRST(&h->sending); l; l = TAILQ_NEXT(l, entry)) {
+		if (l->dropped)
+			continue;
+		link_sample(l, now);
+		if (now - l->moved_ms >= HTTP_STALL_MS &&
+		    (!stalest || l->moved_ms < stalest->moved_ms))
+			stalest = l;
+	}
+	if (stalest)
+		link_drop(stalest, "at --max-connections, a new client needs the place of a "
+				   "response its client does not read");
+}
+
+/*
+ * Every STALL_TICK_S at the limit: a look at each sender, so that a stall
+ * is seen as it lasts, and another chance for a client waiting to be accepted.
+ */
+static void on_stalls(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+	uint64_t now = now_ms();
+	struct link *l;
+
+	(void)fd;
+	(void)what;
+	for (l = TAILQ_FIRST(&h->sending); l; l = TAILQ_NEXT(l, entry))
+		if (!l->dropped)
+			link_sample(l, now);
+	if (!event_pending(h->waiting, EV_READ, NULL))
+		event_add(h->waiting, NULL);
 }
 
 static uint64_t clock_ns(const struct httpd *h)
@@ -1047,10 +1183,15 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	check_peer_closed(h);
 	/* Watch the backlog while MHD does not: a waiting client may displace a slow one. */
 	if (connections(h) >= h->max_connections) {
+		static const struct timeval tick = { .tv_sec = STALL_TICK_S };
+
 		if (!event_pending(h->waiting, EV_READ, NULL))
 			event_add(h->waiting, NULL);
+		if (!event_pending(h->stalls, EV_TIMEOUT, NULL))
+			event_add(h->stalls, &tick);
 	} else {
 		event_del(h->waiting);
+		event_del(h->stalls);
 	}
 	deadline_rearm(h);
 	rearm(h);
@@ -1076,6 +1217,7 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	h->max_connections = limits->max_connections;
 	h->request_timeout_ms = (uint64_t)limits->request_timeout_s * 1000;
 	TAILQ_INIT(&h->reading);
+	TAILQ_INIT(&h->sending);
 	LIST_INIT(&h->suspended);
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
 				NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
@@ -1095,7 +1237,9 @@ struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,
 	h->timer = evtimer_new(base, on_mhd, h);
 	h->deadline = evtimer_new(base, on_deadline, h);
 	h->waiting = event_new(base, listen_fd, EV_READ, on_waiting, h);
-	if (!h->io || !h->timer || !h->deadline || !h->waiting || event_add(h->io, NULL) < 0) {
+	h->stalls = event_new(base, -1, EV_PERSIST, on_stalls, h);
+	if (!h->io || !h->timer || !h->deadline || !h->waiting || !h->stalls ||
+	    event_add(h->io, NULL) < 0) {
 		fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "cannot watch the HTTP server");
 		goto fail;
 	}
@@ -1125,6 +1269,8 @@ void httpd_free(struct httpd *h)
 		event_free(h->deadline);
 	if (h->waiting)
 		event_free(h->waiting);
+	if (h->stalls)
+		event_free(h->stalls);
 	/* Closes the connections: their links go with the close notifications. */
 	if (h->d)
 		MHD_stop_daemon(h->d);
