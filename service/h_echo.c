@@ -120,8 +120,11 @@ static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *
 		return 0;
 	if (!cur_sub(&frame, fi->payload_off, fi->payload_len, &data))
 		return -EINVAL; /* the parser's offsets lie outside the frame */
-	/* The request's words, moved: its verified checksum is the reply's. */
-	if (fi->udp.checksum_status == CSUM_OK)
+	/*
+	 * The request's words, moved: its verified checksum is the reply's,
+	 * unless it covered a Routing header's final destination.
+	 */
+	if (fi->udp.checksum_status == CSUM_OK && !fi->ip6.routed)
 		ip->l4_csum = fi->udp.checksum;
 	return build_udp(dc->scratch, PORT_FRAME_MAX, l, ip, fi->udp.dport, fi->udp.sport, data.p,
 			 data.len);
@@ -148,9 +151,10 @@ static ssize_t echo_icmp(const struct dispatch_ctx *dc, const struct build_link 
 		return -EINVAL;
 	/*
 	 * The request's words but type and code (0 in the reply): RFC 1624's
-	 * update of its checksum (0, an all-zero reply: summed by the builder).
+	 * update of its checksum (0, an all-zero reply: summed by the builder;
+	 * so is one whose request's covered a Routing header's final destination).
 	 */
-	if (fi->icmp.checksum_status == CSUM_OK)
+	if (fi->icmp.checksum_status == CSUM_OK && !fi->ip6.routed)
 		ip->l4_csum =
 			csum_replace16(fi->icmp.checksum, (uint16_t)(request << 8 | fi->icmp.code),
 				       (uint16_t)(reply << 8));

@@ -26,13 +26,15 @@
 #define ICMP_HDR_LEN	   4 /* type, code, checksum: the payload starts after it */
 #define ICMP_MIN_LEN	   8 /* and every message has 4 more bytes (RFC 792, RFC 4443) */
 #define IPV6_NH_HOP_BY_HOP 0
+#define IPV6_NH_ROUTING	   43
 #define IPV6_OPT_PAD1	   0
 #define IPV6_OPT_JUMBO	   0xc2 /* RFC 2675 2 */
 
 struct parser {
 	struct cursor frame;
 	struct frame_info *fi;
-	unsigned opts; /* enum parse_opt */
+	unsigned opts;		  /* enum parse_opt */
+	const uint8_t *final_dst; /* IPv6: a Routing header's final destination (fi->ip6.routed) */
 };
 
 /* Parses the @len bytes at @off of the frame, all known to be inside it. */
@@ -61,14 +63,18 @@ static enum csum_status csum_verdict(uint32_t sum)
 }
 
 /* The pseudo-header sum of the IP layer below: RFC 768 for IPv4, RFC 8200 8.1 for IPv6. */
-static inline uint32_t pseudo_sum(const struct frame_info *fi, uint8_t proto, uint32_t len)
+static inline uint32_t pseudo_sum(const struct parser *ps, uint8_t proto, uint32_t len)
 {
+	const struct frame_info *fi = ps->fi;
+
 	/*
 	 * RFC 8200 8.1 uses the final destination when there is a Routing
-	 * header; at a recipient that is the Destination Address of the header.
+	 * header: at the recipient the Destination Address of the header, on
+	 * the way there (segments left) the one the Routing header names.
 	 */
 	if (fi->l3 == L3_IPV6)
-		return csum_pseudo6(fi->ip6.src, fi->ip6.dst, proto, len);
+		return csum_pseudo6(fi->ip6.src, ps->final_dst ? ps->final_dst : fi->ip6.dst, proto,
+				    len);
 	return csum_pseudo4(fi->ip4.src, fi->ip4.dst, proto, len);
 }
 
@@ -101,7 +107,7 @@ static enum malformed parse_udp(struct parser *ps, size_t off, size_t len)
 		/* Summed by paird a moment ago (gso.c): a second pass would find what it wrote. */
 		st = CSUM_OK;
 	} else {
-		sum = pseudo_sum(fi, IPPROTO_UDP_, fi->udp.length);
+		sum = pseudo_sum(ps, IPPROTO_UDP_, fi->udp.length);
 		st = csum_verdict(csum_add(sum, c.p, c.len));
 	}
 	fi->udp.checksum_status = st;
@@ -137,7 +143,7 @@ static enum malformed parse_icmp(struct parser *ps, size_t off, size_t len)
 	 * adds the IPv6 pseudo-header, with the message length.
 	 */
 	if (v6)
-		sum = pseudo_sum(fi, IPPROTO_ICMPV6_, (uint32_t)len);
+		sum = pseudo_sum(ps, IPPROTO_ICMPV6_, (uint32_t)len);
 	fi->icmp.checksum_status = csum_verdict(csum_add(sum, c.p, c.len));
 	if (fi->icmp.checksum_status == CSUM_BAD && (ps->opts & PARSE_STRICT))
 		return v6 ? MAL_icmpv6_bad_checksum : MAL_icmp_bad_checksum;
@@ -321,6 +327,31 @@ static bool ipv6_has_jumbo(const struct cursor *pkt, size_t hbh, size_t hlen)
 }
 
 /*
+ * The final destination a Routing header at @pos (@hlen bytes, checked)
+ * names while segments are left: RFC 5095's type 0 and RFC 6275's type 2
+ * carry it last in their list of addresses after 4 reserved bytes, RFC
+ * 8754's segment routing header first in its segment list (Segment
+ * List[0]). NULL when none is left to visit or the type is another (RFC
+ * 6554's compressed addresses): the header's Destination Address is final.
+ */
+static const uint8_t *routing_final_dst(const struct cursor *pkt, size_t pos, size_t hlen)
+{
+	uint8_t type, left;
+	size_t at;
+
+	if (!cur_u8(pkt, pos + 2, &type) || !cur_u8(pkt, pos + 3, &left) || left == 0 ||
+	    hlen < 8 + 16)
+		return NULL;
+	if (type == 0 || type == 2)
+		at = pos + 8 + (hlen - 8) / 16 * 16 - 16;
+	else if (type == 4)
+		at = pos + 8;
+	else
+		return NULL;
+	return cur_has(pkt, at, 16) ? pkt->p + at : NULL;
+}
+
+/*
  * Walks the extension headers in @pkt (the IPv6 packet, trimmed) from @pos,
  * leaving @nh and @pos at the upper layer. RFC 8200 4.1 has nodes accept
  * extension headers "in any order and occurring any number of times", so
@@ -369,6 +400,11 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 		if (next == IPV6_NH_HOP_BY_HOP)
 			return MAL_ipv6_hbh_not_first;
 
+		/* The last Routing header with segments left names it, as scapy reads it. */
+		if (*nh == IPV6_NH_ROUTING && routing_final_dst(pkt, *pos, hlen)) {
+			ps->final_dst = routing_final_dst(pkt, *pos, hlen);
+			fi->ip6.routed = true;
+		}
 		if (rule == EXT_LEN_FRAG) {
 			cur_be16(pkt, *pos + 2, &frag);
 			fi->ip6.fragment_offset = frag >> 3;

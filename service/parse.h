@@ -146,6 +146,12 @@ struct frame_info {
 		uint8_t src[16], dst[16];
 		uint16_t fragment_offset; /* from a Fragment header, 8-byte units */
 		bool mf;
+		/*
+		 * A Routing header with segments left names another final
+		 * destination than dst: the upper layer's checksum covers that
+		 * one (RFC 8200 8.1), and a reply to src from dst cannot reuse it.
+		 */
+		bool routed;
 	} ip6;
 
 	/* The upper layer, common to IPv4 and IPv6 (after extension headers). */

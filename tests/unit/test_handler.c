@@ -801,6 +801,72 @@ static void test_echo_reply_checksums(void **state)
 	assert_int_equal(written(fx, fx->tun0), i);
 }
 
+/*
+ * An IPv6 UDP datagram to port 7 as a tun reads it, through a type 0
+ * Routing header with one segment left to @final: its checksum covers
+ * @final (RFC 8200 8.1), not the header's Destination Address.
+ */
+static size_t routed_udp6(uint8_t *b, const uint8_t src[16], const uint8_t dst[16],
+			  const uint8_t final[16], const char *text)
+{
+	size_t plen = strlen(text), ulen = 8 + plen;
+	uint8_t *r = b + 40, *u = r + 24;
+	uint16_t c;
+
+	memset(b, 0, 40 + 24 + ulen);
+	b[0] = 0x60;
+	b[4] = (uint8_t)((24 + ulen) >> 8);
+	b[5] = (uint8_t)(24 + ulen);
+	b[6] = 43; /* Routing */
+	b[7] = 64;
+	memcpy(b + 8, src, 16);
+	memcpy(b + 24, dst, 16);
+	r[0] = 17;
+	r[1] = 2; /* (2 + 1) * 8 bytes: one address */
+	r[3] = 1; /* segments left */
+	memcpy(r + 8, final, 16);
+	u[0] = 1001 >> 8;
+	u[1] = 1001 & 0xff;
+	u[3] = 7;
+	u[4] = (uint8_t)(ulen >> 8);
+	u[5] = (uint8_t)ulen;
+	memcpy(u + 8, text, plen);
+	c = csum_fold(csum_add(csum_pseudo6(src, final, 17, (uint32_t)ulen), u, ulen));
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+	return 40 + 24 + ulen;
+}
+
+/*
+ * A request through a Routing header with segments left: its checksum,
+ * over the final destination, is good, and the reply's (from the header's
+ * Destination back to the source, no Routing header) is summed anew.
+ */
+static void test_echo_routed_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t req[FRAME_MAX], a6[16], b6[16], c6[16];
+	struct frame_info fi, rq;
+	struct binding b;
+	size_t n, len;
+
+	addr(AF_INET6, "2001:db8::1", a6);
+	addr(AF_INET6, "2001:db8::2", b6);
+	addr(AF_INET6, "2001:db8:0:1::3", c6);
+	bind_ok(HANDLER_ECHO, m_udp(0x86dd, 7), PORT_TUN, NULL, &b);
+	n = routed_udp6(req, a6, b6, c6, "through a routing header");
+	frame_parse(req, n, port_frame_link(fx->tun0), PARSE_STRICT, &rq);
+	assert_int_equal(rq.malformed, MALFORMED_NONE);
+	assert_int_equal(rq.udp.checksum_status, CSUM_OK);
+	assert_true(rq.ip6.routed);
+	assert_int_equal(run(fx, &b, fx->tun0, req, n), 0);
+	reply_at(fx, fx->tun0, 0, &len, &fi);
+	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
+	assert_false(fi.ip6.routed);
+	assert_memory_equal(fi.ip6.src, b6, 16);
+	assert_memory_equal(fi.ip6.dst, a6, 16);
+}
+
 static void test_icmpv6_echo(void **state)
 {
 	struct fx *fx = *state;
@@ -1298,6 +1364,7 @@ int main(void)
 		T(test_udp_echo_tun),
 		T(test_icmp_echo),
 		T(test_echo_reply_checksums),
+		T(test_echo_routed_ipv6),
 		T(test_icmpv6_echo),
 		T(test_echo_no_reply_to_groups),
 		T(test_echo_ignores_bad_frames),
