@@ -102,6 +102,16 @@ static json_t *arp_json(const struct frame_info *fi)
 	return o;
 }
 
+/*
+ * Whether the header of a layer the parser reached was cut short: its
+ * object is then left out rather than shown with zeros where bytes were
+ * missing (`malformed` names the layer).
+ */
+static bool cut_short(const struct frame_info *fi, enum malformed m)
+{
+	return fi->malformed == m;
+}
+
 /* The decoded headers of a captured frame; @data holds its first @caplen bytes. */
 json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uint32_t caplen)
 {
@@ -121,17 +131,17 @@ json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uin
 		json_object_set_new(l4, "type", json_integer(fi->eth_type));
 		json_object_set_new(o, "ethernet", l4);
 	}
-	if (fi->l3 == L3_ARP)
+	if (fi->l3 == L3_ARP && !cut_short(fi, MAL_arp_short))
 		json_object_set_new(o, "arp", arp_json(fi));
-	if (fi->l3 == L3_IPV4)
+	if (fi->l3 == L3_IPV4 && !cut_short(fi, MAL_ipv4_short))
 		json_object_set_new(o, "ipv4", ipv4_json(fi));
-	if (fi->l3 == L3_IPV6)
+	if (fi->l3 == L3_IPV6 && !cut_short(fi, MAL_ipv6_short))
 		json_object_set_new(o, "ipv6", ipv6_json(fi));
 	if (fi->has_ip_protocol) {
 		json_object_set_new(o, "ip_protocol", json_integer(fi->ip_protocol));
 		json_object_set_new(o, "fragment", json_boolean(fi->fragment));
 	}
-	if (fi->l4 == L4_UDP) {
+	if (fi->l4 == L4_UDP && !cut_short(fi, MAL_udp_short)) {
 		l4 = json_object();
 		json_object_set_new(l4, "src_port", json_integer(fi->udp.sport));
 		json_object_set_new(l4, "dst_port", json_integer(fi->udp.dport));
@@ -141,7 +151,8 @@ json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uin
 				    json_string(csum_words[fi->udp.checksum_status]));
 		json_object_set_new(o, "udp", l4);
 	}
-	if (fi->l4 == L4_ICMP || fi->l4 == L4_ICMPV6) {
+	if ((fi->l4 == L4_ICMP && !cut_short(fi, MAL_icmp_short)) ||
+	    (fi->l4 == L4_ICMPV6 && !cut_short(fi, MAL_icmpv6_short))) {
 		l4 = json_object();
 		json_object_set_new(l4, "type", json_integer(fi->icmp.type));
 		json_object_set_new(l4, "code", json_integer(fi->icmp.code));

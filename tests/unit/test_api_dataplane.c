@@ -964,6 +964,48 @@ static void test_capture_headers(void **state)
 	json_decref(doc);
 }
 
+/*
+ * A layer whose header was cut short has no object in the decoded headers
+ * (its zeros would read as values); `malformed` names it, and the layers
+ * below it are shown.
+ */
+static void test_capture_headers_cut_short(void **state)
+{
+	static const uint8_t payload[4] = { 0xde, 0xad, 0xbe, 0xef };
+	struct fx *fx = *state;
+	uint8_t *f = fx->buf;
+	json_t *doc, *recs, *h;
+	size_t n;
+
+	port_create(fx, "{'name':'p0','type':'tap'}");
+	assert_int_equal(bind_post(fx, "p0", "{'handler':'capture'}"), 1);
+	n = udp_frame(f, LINK_ETHERNET, AF_INET, 53, payload, sizeof(payload));
+	push(fx, "p0", f, 14 + 19); /* 19 bytes of an IPv4 header */
+	f[14 + 2] = 0;
+	f[14 + 3] = 26; /* the IPv4 total length: 6 bytes of UDP */
+	ipv4_checksum_fix(f + 14);
+	push(fx, "p0", f, 14 + 26);
+	n = udp_frame(f, LINK_ETHERNET, AF_INET6, 53, payload, sizeof(payload));
+	push(fx, "p0", f, 14 + 39); /* 39 bytes of an IPv6 header */
+	(void)n;
+
+	doc = captures(fx, "p0", NULL);
+	recs = json_object_get(doc, "records");
+	assert_int_equal(json_array_size(recs), 3);
+	h = json_object_get(json_array_get(recs, 0), "headers");
+	assert_string_equal(jstr(h, "malformed"), "ipv4_short");
+	assert_non_null(json_object_get(h, "ethernet"));
+	assert_null(json_object_get(h, "ipv4"));
+	h = json_object_get(json_array_get(recs, 1), "headers");
+	assert_string_equal(jstr(h, "malformed"), "udp_short");
+	assert_string_equal(jstr(json_object_get(h, "ipv4"), "src"), "198.18.0.1");
+	assert_null(json_object_get(h, "udp"));
+	h = json_object_get(json_array_get(recs, 2), "headers");
+	assert_string_equal(jstr(h, "malformed"), "ipv6_short");
+	assert_null(json_object_get(h, "ipv6"));
+	json_decref(doc);
+}
+
 /* --- streamed capture responses --- */
 
 /* What a client received so far of a streamed response it reads piece by piece. */
@@ -2464,6 +2506,7 @@ int main(void)
 		T(test_captures_pages),
 		T(test_captures_gone_and_clear),
 		T(test_capture_headers),
+		T(test_capture_headers_cut_short),
 		T(test_captures_pcap),
 		T(test_follow_pcap),
 		T(test_pcapng),
