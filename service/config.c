@@ -759,7 +759,9 @@ static void check_new_names(const struct portset *ps, const struct state_doc *wa
 			continue;
 		snprintf(field, sizeof(field), "ports.%s%s%s", c->name, sub.field[0] ? "." : "",
 			 sub.field);
-		fault_set(f, sub.kind, sub.err, field, "%s", sub.detail);
+		/* A device missing for "attach" is a field of the document at fault (422). */
+		fault_set(f, sub.kind == FAULT_NOT_FOUND ? FAULT_INVALID : sub.kind, sub.err, field,
+			  "%s", sub.detail);
 	}
 }
 
@@ -1205,14 +1207,23 @@ static void log_action(const struct action *a)
 static int roll_back(struct portset *ps, struct config_plan *pl, const struct action *failed,
 		     const struct fault *why, int ret, struct fault *f)
 {
-	char item[64] = "";
+	char item[64] = "", anew[160] = "";
+	size_t at = 0;
 
 	for (size_t k = pl->n; k-- > 0;) {
-		if (!pl->a[k].done)
+		const struct action *a = &pl->a[k];
+
+		if (!a->done)
 			continue;
 		undo_action(ps, &pl->a[k]);
 		pl->a[k].undone = true;
 		pl->undo_order[pl->n_undone++] = k;
+		/* Undone, a replaced or deleted device is a device opened again, not the old one. */
+		if (((a->op == OP_UPDATE_PORT && a->new_device) ||
+		     (a->op == OP_DELETE_PORT && !a->old.attach)) &&
+		    at < sizeof(anew))
+			at += (size_t)snprintf(anew + at, sizeof(anew) - at, "%s%s", at ? ", " : "",
+					       a->port);
 	}
 	portset_hold(ps, false);
 	if (failed) {
@@ -1226,15 +1237,25 @@ static int roll_back(struct portset *ps, struct config_plan *pl, const struct ac
 			memcpy(item + n + 1, why->field, m + 1);
 		}
 	}
-	log_error("config not applied: %s%s%s; %zu step(s) rolled back", item, item[0] ? ": " : "",
-		  why->detail, pl->n_undone);
+	log_error("config not applied: %s%s%s; %zu step(s) rolled back%s%s", item,
+		  item[0] ? ": " : "", why->detail, pl->n_undone,
+		  anew[0] ? "; devices opened anew: " : "", anew);
 	/*
 	 * The document's path exists: a device missing for "attach" is a
 	 * field of the document at fault (422), not a 404.
 	 */
-	fault_set(f, why->kind == FAULT_NOT_FOUND ? FAULT_INVALID : why->kind, why->err,
-		  item[0] ? item : NULL, "%s%s%s; nothing was changed (%zu step(s) rolled back)",
-		  item, item[0] ? ": " : "", why->detail, pl->n_undone);
+	if (anew[0])
+		fault_set(f, why->kind == FAULT_NOT_FOUND ? FAULT_INVALID : why->kind, why->err,
+			  item[0] ? item : NULL,
+			  "%s%s%s; the configuration is as it was (%zu step(s) rolled back), but "
+			  "the devices of %s were opened anew (new ifindex; counters, and routes "
+			  "through them, gone)",
+			  item, item[0] ? ": " : "", why->detail, pl->n_undone, anew);
+	else
+		fault_set(f, why->kind == FAULT_NOT_FOUND ? FAULT_INVALID : why->kind, why->err,
+			  item[0] ? item : NULL,
+			  "%s%s%s; nothing was changed (%zu step(s) rolled back)", item,
+			  item[0] ? ": " : "", why->detail, pl->n_undone);
 	return ret;
 }
 

@@ -210,6 +210,9 @@ for q in "?dry_run=true" ""; do
 	expect_json '.detail | startswith("an interface named cf3 already exists")' true
 	expect_json 'has("rolled_back")' false
 done
+put_config '{"ports":{"cf0":{"type":"tap","mtu":1300},"cf7":{"type":"tap","attach":true}}}' ""
+expect_problem 422
+expect_json .field ports.cf7.name
 kernel_view after
 diff -u "$W/kernel.before" "$W/kernel.after" >&2 || fail "a refused apply changed the kernel"
 cmp -s "$STATE" "$W/state.before" || fail "a refused apply wrote the state file"

@@ -300,7 +300,7 @@ static void test_plan_refuses_taken_names(void **state)
 	assert_int_equal(memio_device_delete(fx->m, "x1"), 0);
 	f = (struct fault)FAULT_INIT;
 	assert_true(config_plan_new(fx->ps, &want, &plan, &f) < 0);
-	assert_int_equal(f.kind, FAULT_NOT_FOUND);
+	assert_int_equal(f.kind, FAULT_INVALID);
 	assert_string_equal(f.field, "ports.x2.name");
 	state_doc_free(&want);
 	snap_expect(fx, &before, true);
@@ -415,6 +415,30 @@ static void test_rollback_after_kernel_refusal(void **state)
 	assert_true(stack_at(portset_stack(fx->ps, p0), 1) == old);
 	assert_true(cap->c.packets == cap_packets && old->c.packets == old_packets);
 	assert_true(port_counters(p0)->rx_frames == rx);
+}
+
+/*
+ * A rollback that undoes a replaced device opens it again: the document is
+ * as it was, but the problem does not say "nothing was changed" then.
+ */
+static void test_rollback_says_devices_opened_anew(void **state)
+{
+	struct ps_fx *fx = *state;
+	struct fault f = FAULT_INIT;
+
+	apply_ok(fx, base_doc);
+	/* p0 becomes a tun (a new device), then p1's open fails. */
+	memio_inject(fx->m, MEMIO_OPEN, 0);
+	memio_inject(fx->m, MEMIO_OPEN, EMFILE);
+	assert_true(apply(fx,
+			  "{\"ports\":{\"p0\":{\"type\":\"tun\"},\"p1\":{\"type\":\"tap\"},"
+			  "\"p9\":{\"type\":\"tap\",\"bindings\":{\"c9\":{\"match\":{},"
+			  "\"handler\":\"count\"}}}}}",
+			  &f, NULL) < 0);
+	assert_string_equal(f.field, "ports.p1");
+	assert_null(strstr(f.detail, "nothing was changed"));
+	assert_non_null(strstr(f.detail, "the devices of p0 were opened anew"));
+	assert_int_equal(port_config(portset_find(fx->ps, "p0"))->type, PORT_TAP);
 }
 
 /* A state file that cannot be written: even deleted ports and removed bindings come back. */
@@ -607,6 +631,7 @@ int main(void)
 		T(test_apply_then_again_changes_nothing),
 		T(test_get_document_round_trips),
 		T(test_rollback_after_kernel_refusal),
+		T(test_rollback_says_devices_opened_anew),
 		T(test_rollback_when_state_cannot_be_written),
 		T(test_digit_key_must_exist),
 		T(test_type_change_with_bindings),
