@@ -125,6 +125,10 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out)
 		out->has_mac = true;
 		memcpy(out->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 	}
+	if (tb[IFLA_CARRIER] && mnl_attr_get_payload_len(tb[IFLA_CARRIER]) >= 1) {
+		out->has_carrier = true;
+		out->carrier = mnl_attr_get_u8(tb[IFLA_CARRIER]) != 0;
+	}
 	return 0;
 }
 

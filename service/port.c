@@ -737,6 +737,7 @@ static int setiff_fault(const struct port_config *cfg, int err, struct fault *f)
 int port_name_check(const struct port_env *env, const struct port_config *cfg, struct fault *f)
 {
 	int ret = env->io.ops->link_index(env->io.ctx, cfg->name);
+	struct link_state ls;
 
 	if (!cfg->attach && ret >= 0)
 		return fault_set(f, FAULT_CONFLICT, EEXIST, "name",
@@ -748,6 +749,18 @@ int port_name_check(const struct port_env *env, const struct port_config *cfg, s
 				 "no interface named %s to attach to (create it with: ip tuntap "
 				 "add dev %s mode %s user USER)",
 				 cfg->name, cfg->name, port_type_name(cfg->type));
+	/*
+	 * A tun/tap's carrier is on while a program holds a queue of it. A
+	 * single-queue device refuses a second reader itself (EBUSY); a
+	 * multi-queue one would take paird's queues beside the other
+	 * program's and share its traffic out between them.
+	 */
+	if (cfg->attach && ret >= 0 && env->io.ops->link_get(env->io.ctx, ret, &ls) == 0 &&
+	    ls.has_carrier && ls.carrier)
+		return fault_set(f, FAULT_CONFLICT, EBUSY, "name",
+				 "%s is in use by another program (one of its queues is held: its "
+				 "carrier is on); paird does not share a device's traffic",
+				 cfg->name);
 	return 0;
 }
 

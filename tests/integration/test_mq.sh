@@ -204,6 +204,37 @@ api DELETE /api/v1/ports/mq0
 expect_status 204
 make_port
 
+note "a persistent multi-queue device another program holds a queue of: attach refused, nothing shared"
+ip tuntap add dev mqh0 mode tun multi_queue
+# The device stays down: the carrier says a queue is held either way.
+"$PY" - "$W/held" <<'EOF' &
+import fcntl, os, struct, sys, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+# TUNSETIFF: IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, one queue held for 30 s at most.
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH22x", b"mqh0", 0x0001 | 0x1000 | 0x0100))
+open(sys.argv[1], "w").close()
+time.sleep(30)
+EOF
+HOLDER=$!
+EXTRA_CLEANUP="kill $HOLDER 2>/dev/null || true"
+wait_until 5 test -e "$W/held" || fail "the holder did not attach to mqh0"
+for q in 2 1; do
+	api POST /api/v1/ports "{\"name\":\"mqh0\",\"type\":\"tun\",\"attach\":true,\"queues\":$q}"
+	expect_problem 409
+	expect_json .field name
+	expect_json '.detail | test("in use by another program")' true
+done
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null || true # 143: the kill
+EXTRA_CLEANUP=
+note "released, the same attach succeeds"
+api POST /api/v1/ports '{"name":"mqh0","type":"tun","attach":true,"queues":2}'
+expect_status 201
+api DELETE /api/v1/ports/mqh0
+expect_status 204
+ip link show dev mqh0 >/dev/null || fail "detaching removed the persistent mqh0"
+ip tuntap del dev mqh0 mode tun multi_queue
+
 note "paird stops cleanly with the workers running"
 stop_paird TERM
 expect_eq "$PAIRD_RC" 0 "paird's exit status"
