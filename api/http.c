@@ -778,6 +778,8 @@ static void link_cut(struct link *l, const char *why)
 		(void)!send(l->fd, r408, sizeof(r408) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	shutdown(l->fd, SHUT_RDWR);
 	link_responding(l);
+	/* Shut down already: never a sender to look at, nor to displace again. */
+	l->dropped = true;
 	event_active(l->h->timer, EV_TIMEOUT, 1);
 }
 

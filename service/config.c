@@ -1219,9 +1219,9 @@ static int roll_back(struct portset *ps, struct config_plan *pl, const struct ac
 		pl->a[k].undone = true;
 		pl->undo_order[pl->n_undone++] = k;
 		/* Undone, a replaced or deleted device is a device opened again, not the old one. */
-		if (((a->op == OP_UPDATE_PORT && a->new_device) ||
-		     (a->op == OP_DELETE_PORT && !a->old.attach)) &&
-		    at < sizeof(anew))
+		/* An attached device is the same persistent one when attached again. */
+		if (((a->op == OP_UPDATE_PORT && a->new_device) || a->op == OP_DELETE_PORT) &&
+		    !a->old.attach && at < sizeof(anew))
 			at += (size_t)snprintf(anew + at, sizeof(anew) - at, "%s%s", at ? ", " : "",
 					       a->port);
 	}

@@ -104,6 +104,28 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+static int info_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, IFLA_INFO_MAX) < 0)
+		return MNL_CB_OK;
+	tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+/* Whether IFLA_LINKINFO @li names the link kind "tun" (drivers/net/tun.c: tun and tap alike). */
+static bool linkinfo_is_tun(const struct nlattr *li)
+{
+	const struct nlattr *tb[IFLA_INFO_MAX + 1] = { 0 };
+	static const char kind[] = "tun";
+
+	if (mnl_attr_parse_nested(li, info_attr_cb, tb) < 0 || !tb[IFLA_INFO_KIND])
+		return false;
+	return mnl_attr_get_payload_len(tb[IFLA_INFO_KIND]) >= sizeof(kind) - 1 &&
+	       strncmp(mnl_attr_get_payload(tb[IFLA_INFO_KIND]), kind, sizeof(kind)) == 0;
+}
+
 int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
@@ -129,6 +151,8 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out)
 		out->has_carrier = true;
 		out->carrier = mnl_attr_get_u8(tb[IFLA_CARRIER]) != 0;
 	}
+	if (tb[IFLA_LINKINFO])
+		out->is_tun = linkinfo_is_tun(tb[IFLA_LINKINFO]);
 	return 0;
 }
 

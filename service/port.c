@@ -54,6 +54,9 @@ struct port {
 	bool kaddrs_known; /* kaddrs holds the kernel's answer */
 	unsigned n_kaddrs; /* global addresses the kernel reported, may exceed the array */
 	struct ip_prefix kaddrs[PORT_KADDR_MAX];
+	/* What the last port_reconfigure() removed beside the configuration (remove_strays()). */
+	unsigned n_strays;
+	struct ip_prefix strays[PORT_KADDR_MAX];
 	/* An attached link as port_open() found it, for port_unconfigure(). */
 	struct link_state found;
 	bool found_known;
@@ -470,6 +473,7 @@ static int remove_strays(struct port *p, const struct port_config *want, struct 
 			continue;
 		if (remove_addr(p, &k[i], log, f) < 0)
 			return -1;
+		p->strays[p->n_strays++] = k[i];
 	}
 	return 0;
 }
@@ -570,6 +574,7 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 				 "the interface of port %s moved to another network namespace; its "
 				 "link cannot be configured from here",
 				 p->cfg.name);
+	p->n_strays = 0;
 	ret = link_refresh(p);
 	if (ret < 0)
 		return fault_errno(f, -ret, NULL, "cannot read the link state of %s", p->cfg.name);
@@ -586,6 +591,32 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 	link_refresh(p);
 	addrs_refresh(p);
 	return 0;
+}
+
+unsigned port_strays_removed(const struct port *p, struct ip_prefix *out, unsigned max)
+{
+	unsigned n = p->n_strays < max ? p->n_strays : max;
+
+	memcpy(out, p->strays, n * sizeof(*out));
+	return n;
+}
+
+void port_addrs_restore(struct port *p, const struct ip_prefix *pfx, unsigned n)
+{
+	char text[PREFIX_STR_MAX];
+	int ret;
+
+	if (p->fd < 0 || p->moved || p->state == PORT_STATE_GONE)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		ret = OPS(p)->addr_set(IOCTX(p), p->ifindex, &pfx[i], true);
+		if (ret < 0 && ret != -EEXIST) {
+			prefix_format(&pfx[i], text);
+			log_error("port %s: could not put %s back: %s", p->cfg.name, text,
+				  strerror(-ret));
+		}
+	}
+	addrs_refresh(p);
 }
 
 int port_reconcile(struct port *p)
@@ -756,7 +787,7 @@ int port_name_check(const struct port_env *env, const struct port_config *cfg, s
 	 * program's and share its traffic out between them.
 	 */
 	if (cfg->attach && ret >= 0 && env->io.ops->link_get(env->io.ctx, ret, &ls) == 0 &&
-	    ls.has_carrier && ls.carrier)
+	    ls.is_tun && ls.has_carrier && ls.carrier)
 		return fault_set(f, FAULT_CONFLICT, EBUSY, "name",
 				 "%s is in use by another program (one of its queues is held: its "
 				 "carrier is on); paird does not share a device's traffic",

@@ -142,6 +142,15 @@ struct port_env {
 };
 
 /*
+ * The addresses the last port_reconfigure() of @p removed beside its
+ * configuration (an address put on a link paird created from outside),
+ * at most @max into @out; how many. port_addrs_restore() adds @n of them
+ * back (a change undone after the reconfigure succeeded).
+ */
+unsigned port_strays_removed(const struct port *p, struct ip_prefix *out, unsigned max);
+void port_addrs_restore(struct port *p, const struct ip_prefix *pfx, unsigned n);
+
+/*
  * Whether @cfg's name is free to create, or there to attach to, as it
  * asks: 0, or a conflict (an interface of that name exists) or a not-found
  * (nothing to attach to) in @f. port_open() asks it first; a plan asks it

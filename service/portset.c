@@ -573,6 +573,9 @@ static void reconfigure_back(struct port *p, const struct port_config *old,
 {
 	struct port_config back = *old;
 	struct fault ignored = FAULT_INIT;
+	struct ip_prefix strays[PORT_KADDR_MAX];
+	/* The addresses found beside the configuration go back too (taken before they move). */
+	unsigned n = port_strays_removed(p, strays, PORT_KADDR_MAX);
 
 	if (!back.has_up) {
 		back.has_up = true;
@@ -593,6 +596,7 @@ static void reconfigure_back(struct port *p, const struct port_config *old,
 	if (port_reconfigure(p, &back, &ignored) < 0)
 		log_error("port %s: could not undo a link change: %s", old->name, ignored.detail);
 	port_reconfigure(p, old, &ignored);
+	port_addrs_restore(p, strays, n);
 }
 
 void portset_link_back(struct portset *ps, struct port *p, const struct port_config *old,

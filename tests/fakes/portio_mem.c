@@ -797,6 +797,20 @@ int memio_addr_remove(struct memio *m, const char *name, const char *prefix)
 	return -EADDRNOTAVAIL;
 }
 
+int memio_addr_add(struct memio *m, const char *name, const char *prefix)
+{
+	struct mem_dev *d = dev_by_name(m, name);
+	struct ip_prefix p;
+	const char *why;
+
+	if (!d || prefix_parse(prefix, &p, &why) < 0)
+		return -EINVAL;
+	if (d->n_addrs == MEM_ADDRS)
+		return -ENOSPC;
+	d->addrs[d->n_addrs++] = p;
+	return 0;
+}
+
 bool memio_keeps_addrs(const struct memio *m, const char *name)
 {
 	const struct mem_dev *d = dev_by_name(m, name);

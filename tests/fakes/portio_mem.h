@@ -67,6 +67,7 @@ unsigned memio_addr_count(const struct memio *m, const char *name);
  */
 int memio_link_change(struct memio *m, const char *name, const struct link_change *ch);
 int memio_addr_remove(struct memio *m, const char *name, const char *prefix);
+int memio_addr_add(struct memio *m, const char *name, const char *prefix);
 /* net.ipv6.conf.<name>.keep_addr_on_down as paird left it. */
 bool memio_keeps_addrs(const struct memio *m, const char *name);
 

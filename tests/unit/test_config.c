@@ -441,6 +441,42 @@ static void test_rollback_says_devices_opened_anew(void **state)
 	assert_int_equal(port_config(portset_find(fx->ps, "p0"))->type, PORT_TAP);
 }
 
+/*
+ * An address added outside paird to a port it created goes with the next
+ * apply (drift); when a later step fails, the rollback puts it back with
+ * the rest.
+ */
+static void test_rollback_restores_stray_addresses(void **state)
+{
+	struct ps_fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	struct port *p0;
+
+	apply_ok(fx, base_doc);
+	p0 = portset_find(fx->ps, "p0");
+	assert_int_equal(memio_addr_add(fx->m, "p0", "198.18.77.1/24"), 0);
+	assert_int_equal(port_resync(p0), 0);
+	assert_true(port_drift(p0) & PORT_DRIFT_ADDRESSES);
+	/* p0's MTU changes and its stray goes; then p1's open fails. */
+	memio_inject(fx->m, MEMIO_OPEN, EMFILE);
+	assert_true(apply(fx,
+			  "{\"ports\":{\"p0\":{\"type\":\"tap\",\"mtu\":1300,"
+			  "\"addresses\":[\"198.18.0.1/24\"],\"bindings\":{\"cap\":{\"match\":{},"
+			  "\"handler\":\"capture\"},\"old\":{\"match\":{\"ethertype\":2054},"
+			  "\"handler\":\"count\"}}},\"p1\":{\"type\":\"tap\"},"
+			  "\"p9\":{\"type\":\"tap\",\"bindings\":{\"c9\":{\"match\":{},"
+			  "\"handler\":\"count\"}}}}}",
+			  &f, NULL) < 0);
+	assert_string_equal(f.field, "ports.p1");
+	assert_int_equal(memio_link(fx->m, "p0")->mtu, 1400);
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.0.1/24"));
+	assert_true(memio_has_addr(fx->m, "p0", "198.18.77.1/24"));
+	/* Applied in full, it goes for good. */
+	apply_ok(fx, base_doc);
+	assert_false(memio_has_addr(fx->m, "p0", "198.18.77.1/24"));
+	assert_false(port_drift(p0) & PORT_DRIFT_ADDRESSES);
+}
+
 /* A state file that cannot be written: even deleted ports and removed bindings come back. */
 static void test_rollback_when_state_cannot_be_written(void **state)
 {
@@ -632,6 +668,7 @@ int main(void)
 		T(test_get_document_round_trips),
 		T(test_rollback_after_kernel_refusal),
 		T(test_rollback_says_devices_opened_anew),
+		T(test_rollback_restores_stray_addresses),
 		T(test_rollback_when_state_cannot_be_written),
 		T(test_digit_key_must_exist),
 		T(test_type_change_with_bindings),
