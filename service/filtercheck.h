@@ -50,8 +50,8 @@ int filter_check_one(struct filter_check *fc, const char *filter, enum frame_lin
 uint64_t filter_check_spent(const struct filter_check *fc);
 
 /*
- * Tests: the clock the compile time is read from (CLOCK_MONOTONIC in ns
- * when NULL, the default), so a test can make every compile cost what it
+ * Tests: the clock the compile time is read from (the calling thread's
+ * CPU time, CLOCK_THREAD_CPUTIME_ID in ns, when NULL, the default), so a test can make every compile cost what it
  * wants instead of timing libpcap on a machine of unknown speed.
  */
 typedef uint64_t (*filter_clock_fn)(void);
