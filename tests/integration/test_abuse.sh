@@ -10,8 +10,9 @@
 # 1000-record capture pages and pcap files of a full ring of large frames,
 # and never reading, leave paird's RSS within a bound of 256 KiB per client
 # and /healthz within 1 s; (d) with --max-connections 64 taken by 64 such
-# clients of pcap files, /healthz is served within 6 s (a stalled response
-# makes room after 3 s), not after --http-timeout (30 s).
+# clients of pcap files, /healthz is served within 12 s (a stalled response
+# makes room after 3 s, seen within a 1 s tick; the margin is for a
+# loaded machine), not after --http-timeout (30 s).
 #
 # Raw clients are python3 sockets to 127.0.0.1 inside the namespace, bounded
 # in count and time; $AUTH_HEADER (e.g. "Authorization: Bearer ...") is
@@ -256,7 +257,7 @@ for i in range(64):
     clients.append(s)
 time.sleep(0.5)  # every download under way, its socket full
 # Before: the 65th client waited for --http-timeout, as long as nothing moved.
-print(f"  /healthz with 64 stalled downloads: {healthz(port, 6.0) * 1000:.0f} ms")
+print(f"  /healthz with 64 stalled downloads: {healthz(port, 12.0) * 1000:.0f} ms")
 # The place was made by a stalled download, cut: its chunked body never ends.
 cut = 0
 for s in clients:
