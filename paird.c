@@ -409,19 +409,18 @@ static char *read_token(const char *path, char *why, size_t size)
 {
 	char buf[TOKEN_MAX + 2];
 	struct stat st;
-	/* O_NONBLOCK: a FIFO in the file's place is refused below, never waited on. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* A FIFO in the file's place is refused, never waited on. */
+	int fd = pathsafe_open_read(path, 0, 0, &st);
 	char *copy;
 	size_t n = 0;
 	ssize_t got;
 
-	if (fd < 0) {
-		snprintf(why, size, "cannot read the token file %s: %s", path, strerror(errno));
+	if (fd == -EINVAL) {
+		snprintf(why, size, "the token file %s is not a regular file", path);
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, size, "the token file %s is not a regular file", path);
-		close(fd);
+	if (fd < 0) {
+		snprintf(why, size, "cannot read the token file %s: %s", path, strerror(-fd));
 		return NULL;
 	}
 	if (st.st_mode & 077)

@@ -50,6 +50,7 @@
 
 #include "../service/log.h"
 #include "../service/loopshare.h"
+#include "../service/netaddr.h"
 #include "../service/num.h"
 #include "../service/pathsafe.h"
 #include "api.h"
@@ -372,17 +373,6 @@ static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
 	(void)c;
 	h->target = uri;
 	return NULL;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*

@@ -10,12 +10,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bindcfg.h"
@@ -24,6 +22,7 @@
 #include "h_reply.h"
 #include "handler.h"
 #include "log.h"
+#include "pathsafe.h"
 #include "port.h"
 #include "portset.h"
 #include "stack.h"
@@ -161,7 +160,7 @@ static int decode_binding(const char *pkey, enum port_type type, const char *bke
 		merge_under(f, prefix, &sub);
 		return -EINVAL;
 	}
-	/* The handler's check (a capture filter compiled) waits for check_filters(). */
+	/* The handler's check (a capture filter compiled) waits for check_handlers(). */
 	if (bindcfg_read(v, type, out, &sub) < 0) {
 		merge_under(f, prefix, &sub);
 		return -EINVAL;
@@ -301,6 +300,14 @@ static void check_forwards(const struct state_doc *d, struct fault *f)
 	}
 }
 
+static void binding_key(const struct binding_config *b, char key[KEY_MAX])
+{
+	if (b->name[0])
+		snprintf(key, KEY_MAX, "%s", b->name);
+	else
+		snprintf(key, KEY_MAX, "%u", b->id);
+}
+
 /*
  * Every binding's handler check, once all else is known good: a capture
  * filter through @fc (each distinct one compiled once, the total held to
@@ -327,10 +334,7 @@ static int check_handlers(const struct state_doc *d, struct filter_check *fc, st
 						     b->o.capture.snaplen, "options.filter", &sub);
 			else
 				r = bindopts_check(b, sp->cfg.type, &sub);
-			if (b->name[0])
-				snprintf(key, sizeof(key), "%s", b->name);
-			else
-				snprintf(key, sizeof(key), "%u", b->id);
+			binding_key(b, key);
 			snprintf(prefix, sizeof(prefix), "ports.%s.bindings.%s.", sp->cfg.name,
 				 key);
 			if (sub.kind == FAULT_INVALID)
@@ -430,25 +434,22 @@ int config_load(const char *path, struct state_doc *out, struct fault *f)
 {
 	struct fault sub = FAULT_INIT;
 	json_error_t je;
-	struct stat st;
 	json_t *doc;
 	int fd, ret;
 
 	memset(out, 0, sizeof(*out));
 	/*
-	 * O_NONBLOCK: a FIFO put in the file's place must be refused below, not
-	 * block the loop (SIGHUP) for good. Links are followed: /etc has them.
+	 * A FIFO put in the file's place is refused, never waited on (the loop,
+	 * on SIGHUP, would block for good). Links are followed: /etc has them.
 	 */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return fault_set(f, FAULT_SYNTAX, errno, NULL, "%s: cannot open it: %s", path,
-				 strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
-		close(fd);
+	fd = pathsafe_open_read(path, 0, CONFIG_FILE_MAX, NULL);
+	if (fd == -EINVAL || fd == -EFBIG)
 		return fault_set(f, FAULT_SYNTAX, EINVAL, NULL,
 				 "%s: not a regular file of at most %d bytes", path,
 				 CONFIG_FILE_MAX);
-	}
+	if (fd < 0)
+		return fault_set(f, FAULT_SYNTAX, -fd, NULL, "%s: cannot open it: %s", path,
+				 strerror(-fd));
 	doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
 	close(fd);
 	if (!doc)
@@ -518,14 +519,6 @@ static bool addrs_same(const struct port_config *a, const struct port_config *b)
 		if (!addr_in(b, &a->addrs[i]))
 			return false;
 	return true;
-}
-
-static void binding_key(const struct binding_config *b, char key[KEY_MAX])
-{
-	if (b->name[0])
-		snprintf(key, KEY_MAX, "%s", b->name);
-	else
-		snprintf(key, KEY_MAX, "%u", b->id);
 }
 
 json_t *config_to_json(const struct portset *ps)
@@ -726,12 +719,7 @@ static void mend_ops(struct action *a, const struct port *p, const struct port_c
 		}
 		/* A link paird created holds only its own (port_reconfigure() removes the rest). */
 		for (unsigned j = 0; !want->attach && k && j < nk; j++) {
-			bool wanted = false;
-
-			for (unsigned i = 0; want->has_addresses && i < want->n_addrs && !wanted;
-			     i++)
-				wanted = prefix_equal(&k[j], &want->addrs[i]);
-			if (wanted)
+			if (addr_in(want, &k[j]))
 				continue;
 			prefix_format(&k[j], buf);
 			kernel_op(a, "remove address %s", buf);
@@ -1207,7 +1195,7 @@ static void log_action(const struct action *a)
 static int roll_back(struct portset *ps, struct config_plan *pl, const struct action *failed,
 		     const struct fault *why, int ret, struct fault *f)
 {
-	char item[64] = "", anew[160] = "";
+	char item[64] = "", anew[160] = "", outcome[320];
 	size_t at = 0;
 
 	for (size_t k = pl->n; k-- > 0;) {
@@ -1218,8 +1206,10 @@ static int roll_back(struct portset *ps, struct config_plan *pl, const struct ac
 		undo_action(ps, &pl->a[k]);
 		pl->a[k].undone = true;
 		pl->undo_order[pl->n_undone++] = k;
-		/* Undone, a replaced or deleted device is a device opened again, not the old one. */
-		/* An attached device is the same persistent one when attached again. */
+		/*
+		 * Undone, a replaced or deleted device is a device opened again,
+		 * not the old one (an attached one is the same persistent device).
+		 */
 		if (((a->op == OP_UPDATE_PORT && a->new_device) || a->op == OP_DELETE_PORT) &&
 		    !a->old.attach && at < sizeof(anew))
 			at += (size_t)snprintf(anew + at, sizeof(anew) - at, "%s%s", at ? ", " : "",
@@ -1245,17 +1235,17 @@ static int roll_back(struct portset *ps, struct config_plan *pl, const struct ac
 	 * field of the document at fault (422), not a 404.
 	 */
 	if (anew[0])
-		fault_set(f, why->kind == FAULT_NOT_FOUND ? FAULT_INVALID : why->kind, why->err,
-			  item[0] ? item : NULL,
-			  "%s%s%s; the configuration is as it was (%zu step(s) rolled back), but "
-			  "the devices of %s were opened anew (new ifindex; counters, and routes "
-			  "through them, gone)",
-			  item, item[0] ? ": " : "", why->detail, pl->n_undone, anew);
+		snprintf(outcome, sizeof(outcome),
+			 "the configuration is as it was (%zu step(s) rolled back), but the "
+			 "devices of %s were opened anew (new ifindex; counters, and routes "
+			 "through them, gone)",
+			 pl->n_undone, anew);
 	else
-		fault_set(f, why->kind == FAULT_NOT_FOUND ? FAULT_INVALID : why->kind, why->err,
-			  item[0] ? item : NULL,
-			  "%s%s%s; nothing was changed (%zu step(s) rolled back)", item,
-			  item[0] ? ": " : "", why->detail, pl->n_undone);
+		snprintf(outcome, sizeof(outcome), "nothing was changed (%zu step(s) rolled back)",
+			 pl->n_undone);
+	fault_set(f, why->kind == FAULT_NOT_FOUND ? FAULT_INVALID : why->kind, why->err,
+		  item[0] ? item : NULL, "%s%s%s; %s", item, item[0] ? ": " : "", why->detail,
+		  outcome);
 	return ret;
 }
 

@@ -364,6 +364,7 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 				size_t *pos)
 {
 	struct frame_info *fi = ps->fi;
+	const uint8_t *final;
 	enum ext_len_rule rule;
 	bool fragment = false;
 	uint8_t next, elen;
@@ -401,8 +402,9 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 			return MAL_ipv6_hbh_not_first;
 
 		/* The last Routing header with segments left names it, as scapy reads it. */
-		if (*nh == IPV6_NH_ROUTING && routing_final_dst(pkt, *pos, hlen)) {
-			ps->final_dst = routing_final_dst(pkt, *pos, hlen);
+		final = *nh == IPV6_NH_ROUTING ? routing_final_dst(pkt, *pos, hlen) : NULL;
+		if (final) {
+			ps->final_dst = final;
 			fi->ip6.routed = true;
 		}
 		if (rule == EXT_LEN_FRAG) {

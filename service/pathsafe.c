@@ -11,6 +11,7 @@
 #include "pathsafe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -161,4 +162,26 @@ int pathsafe_walk(const char *what, const char *path, struct pathsafe *out, stru
 	return 0;
 too_long:
 	return fault_set(f, FAULT_INVALID, ENAMETOOLONG, NULL, "%s %s: path too long", what, path);
+}
+
+int pathsafe_open_read(const char *path, int flags, off_t max, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags), err = 0;
+	struct stat own;
+
+	if (fd < 0)
+		return -errno;
+	if (!st)
+		st = &own;
+	if (fstat(fd, st) < 0)
+		err = errno;
+	else if (!S_ISREG(st->st_mode))
+		err = EINVAL;
+	else if (max && st->st_size > max)
+		err = EFBIG;
+	if (err) {
+		close(fd);
+		return -err;
+	}
+	return fd;
 }

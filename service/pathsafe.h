@@ -37,4 +37,14 @@ struct pathsafe {
  */
 int pathsafe_walk(const char *what, const char *path, struct pathsafe *out, struct fault *f);
 
+/*
+ * Opens @path to read (@flags added to O_RDONLY | O_CLOEXEC), never
+ * waiting on a FIFO put in its place (O_NONBLOCK), and keeps it only when
+ * fstat() says a regular file of at most @max bytes (0: any size), into
+ * @st when not NULL. Returns the fd, or -errno: the open's, -EINVAL for
+ * what is no regular file, -EFBIG beyond @max. The state file, --config
+ * and --token-file are read through it.
+ */
+int pathsafe_open_read(const char *path, int flags, off_t max, struct stat *st);
+
 #endif

@@ -94,21 +94,18 @@ int state_load(const char *path, json_t **out, struct fault *f)
 	fd = resolve(path, target, sizeof(target), f);
 	if (fd < 0)
 		return fd;
-	/* O_NONBLOCK: a FIFO put in its place must be refused below, not block start-up. */
-	fd = open(target, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			return dangling(path, f);
-		if (errno == ENOENT)
-			return -ENOENT;
-		return fault_errno(f, errno, NULL, "cannot open state file %s", path);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_MAX_BYTES) {
-		close(fd);
+	/* A FIFO put in its place is refused, never waited on (start-up would block). */
+	fd = pathsafe_open_read(target, O_NOFOLLOW, STATE_MAX_BYTES, NULL);
+	if (fd == -ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return dangling(path, f);
+	if (fd == -ENOENT)
+		return -ENOENT;
+	if (fd == -EINVAL || fd == -EFBIG)
 		return fault_set(f, FAULT_INVALID, EINVAL, NULL,
 				 "state file %s is not a regular file of at most %d bytes", path,
 				 STATE_MAX_BYTES);
-	}
+	if (fd < 0)
+		return fault_errno(f, -fd, NULL, "cannot open state file %s", path);
 	doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
 	close(fd);
 	if (!doc)

@@ -168,19 +168,20 @@ mkdir -m 777 "$W/open"
 chmod 777 "$W/open"
 printf '{"format":1,"ports":[]}' >"$W/victim"
 ln -s ../victim "$W/open/state.json"
-rc=0
-timeout 10 "$PAIRD" --listen none --socket "$W/run/o.sock" --state "$W/open/state.json" \
-	2>"$W/open.log" || rc=$?
-expect_eq "$rc" 2 "exit status with a world-writable state directory"
+# refused_start WHAT: paird on $W/open/state.json exits 2 at start, its log in $W/open.log.
+refused_start() {
+	local rc=0
+	timeout 10 "$PAIRD" --listen none --socket "$W/run/o.sock" --state "$W/open/state.json" \
+		2>"$W/open.log" || rc=$?
+	expect_eq "$rc" 2 "exit status with $1"
+}
+refused_start "a world-writable state directory"
 grep -q "cannot start: state file $W/open/state.json: the directory $W/open is writable by other users (mode 0777) and not sticky" \
 	"$W/open.log" || fail "no clear message for a world-writable directory: $(cat "$W/open.log")"
 expect_eq "$(cat "$W/victim")" '{"format":1,"ports":[]}' "the file the planted link names"
 chown nobody "$W/open"
 chmod 755 "$W/open"
-rc=0
-timeout 10 "$PAIRD" --listen none --socket "$W/run/o.sock" --state "$W/open/state.json" \
-	2>"$W/open.log" || rc=$?
-expect_eq "$rc" 2 "exit status with a state directory of another user"
+refused_start "a state directory of another user"
 grep -q "the directory $W/open belongs to uid $(id -u nobody), neither root nor paird's user" \
 	"$W/open.log" || fail "no clear message for another user's directory: $(cat "$W/open.log")"
 expect_eq "$(cat "$W/victim")" '{"format":1,"ports":[]}' "the file the planted link names"

@@ -181,6 +181,18 @@ json_t *assert_problem(const struct response *rs, int status, const char *field)
 	return doc;
 }
 
+json_t *assert_problem_of(const struct response *rs, int status, const char *slug,
+			  const char *field)
+{
+	json_t *doc = assert_problem(rs, status, field);
+	const char *type = json_string_value(json_object_get(doc, "type"));
+
+	if (slug && strcmp(type + strlen("urn:paird:problem:"), slug) != 0)
+		fail_msg("type %s, expected slug %s: %.*s", type, slug, (int)rs->len,
+			 resp_text(rs));
+	return doc;
+}
+
 bool list_has(const char *list, const char *item)
 {
 	size_t n = strlen(item);

@@ -52,6 +52,9 @@ json_t *resp_json(const struct response *rs);
  * "field" member ("" means no field member at all). Returns the body.
  */
 json_t *assert_problem(const struct response *rs, int status, const char *field);
+/* The same, and its type ends in @slug ("not-found"; NULL: any). Returns the body. */
+json_t *assert_problem_of(const struct response *rs, int status, const char *slug,
+			  const char *field);
 /* True when the comma-separated @list holds @item. */
 bool list_has(const char *list, const char *item);
 

@@ -97,12 +97,7 @@ static struct response *get(struct fx *fx, const char *path)
 static void expect_problem(const struct response *rs, int status, const char *slug,
 			   const char *field)
 {
-	json_t *doc = assert_problem(rs, status, field);
-	const char *type = json_string_value(json_object_get(doc, "type"));
-
-	if (slug && strcmp(type + strlen("urn:paird:problem:"), slug) != 0)
-		fail_msg("type %s, expected slug %s", type, slug);
-	json_decref(doc);
+	json_decref(assert_problem_of(rs, status, slug, field));
 }
 
 static json_t *create(struct fx *fx, const char *body)

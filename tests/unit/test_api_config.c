@@ -255,9 +255,8 @@ static void test_filter_budget(void **state)
 	before = capture_filter_compiles();
 	expect_status(call(fx, HTTP_PUT, d, NULL, NULL), 422);
 	assert_int_equal(capture_filter_compiles() - before, 1);
-	j = assert_problem(&fx->a.rs, 422, "ports.t0.bindings.c10.options.filter");
-	assert_string_equal(json_string_value(json_object_get(j, "type")),
-			    "urn:paird:problem:invalid-field");
+	j = assert_problem_of(&fx->a.rs, 422, "invalid-field",
+			      "ports.t0.bindings.c10.options.filter");
 	assert_non_null(strstr(json_string_value(json_object_get(j, "detail")),
 			       "cost too much to compile"));
 	json_decref(j);
@@ -321,9 +320,7 @@ static void test_cheap_checks_first(void **state)
 					i ? "," : "", i, i);
 	snprintf(big + len, cap - len, "}}");
 	expect_status(call(fx, HTTP_PUT, big, NULL, "true"), 409);
-	j = assert_problem(&fx->a.rs, 409, "ports");
-	assert_string_equal(json_string_value(json_object_get(j, "type")),
-			    "urn:paird:problem:limit-reached");
+	j = assert_problem_of(&fx->a.rs, 409, "limit-reached", "ports");
 	json_decref(j);
 	free(big);
 	assert_int_equal(capture_filter_compiles(), before);
@@ -354,9 +351,7 @@ static void test_values_bound(void **state)
 	}
 	snprintf(d + len, cap - len, "]}");
 	expect_status(call(fx, HTTP_PUT, d, NULL, "true"), 413);
-	j = assert_problem(&fx->a.rs, 413, "");
-	assert_string_equal(json_string_value(json_object_get(j, "type")),
-			    "urn:paird:problem:body-too-large");
+	j = assert_problem_of(&fx->a.rs, 413, "body-too-large", "");
 	json_decref(j);
 	/* Commas inside strings are no values. */
 	len = (size_t)snprintf(d, cap, "{\"ports\":{},\"x\":\"");

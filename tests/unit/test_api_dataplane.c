@@ -81,22 +81,10 @@ static struct response *get(struct fx *fx, const char *path)
 	return call(fx, HTTP_GET, path, NULL);
 }
 
-/* A problem of @status whose type ends in @slug (NULL: any), naming @field. Returns it. */
-static json_t *problem(const struct response *rs, int status, const char *slug, const char *field)
-{
-	json_t *doc = assert_problem(rs, status, field);
-	const char *type = json_string_value(json_object_get(doc, "type"));
-
-	if (slug && strcmp(type + strlen("urn:paird:problem:"), slug) != 0)
-		fail_msg("type %s, expected slug %s: %.*s", type, slug, (int)rs->len,
-			 resp_text(rs));
-	return doc;
-}
-
 static void expect_problem(const struct response *rs, int status, const char *slug,
 			   const char *field)
 {
-	json_decref(problem(rs, status, slug, field));
+	json_decref(assert_problem_of(rs, status, slug, field));
 }
 
 /* The body of a 2xx JSON response. */
@@ -817,13 +805,13 @@ static void test_captures_gone_and_clear(void **state)
 		const char *q1[] = { "after", a, NULL };
 		json_t *p;
 
-		p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q), 410, "gone",
-			    NULL);
+		p = assert_problem_of(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q),
+				      410, "gone", NULL);
 		assert_int_equal(jint(p, "oldest_seq"), oldest);
 		json_decref(p);
 		snprintf(a, sizeof(a), "%llu", (unsigned long long)(oldest - 2));
-		p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q1), 410, "gone",
-			    NULL);
+		p = assert_problem_of(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q1),
+				      410, "gone", NULL);
 		assert_int_equal(jint(p, "oldest_seq"), oldest);
 		json_decref(p);
 		/* Right before the oldest: nothing was lost after it. */
@@ -844,8 +832,9 @@ static void test_captures_gone_and_clear(void **state)
 	/* A stale cursor after a clear: the 410 names the next record to come. */
 	{
 		const char *q[] = { "after", "3", NULL };
-		json_t *p = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q), 410,
-				    "gone", NULL);
+		json_t *p =
+			assert_problem_of(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL, q),
+					  410, "gone", NULL);
 
 		assert_int_equal(jint(p, "oldest_seq"), 61);
 		json_decref(p);
@@ -1695,9 +1684,10 @@ static void test_cursors_and_wait(void **state)
 			    (const char *const[]){ "after", "1", "generation", gen, NULL }),
 		      200);
 	expect_status(call(fx, HTTP_DELETE, "/api/v1/ports/p0/captures", NULL), 204);
-	doc = problem(callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL,
-			    (const char *const[]){ "after", "1", "generation", gen, NULL }),
-		      409, "cursor-generation", NULL);
+	doc = assert_problem_of(
+		callq(fx, HTTP_GET, "/api/v1/ports/p0/captures", NULL,
+		      (const char *const[]){ "after", "1", "generation", gen, NULL }),
+		409, "cursor-generation", NULL);
 	assert_true(jint(doc, "generation") != g1);
 	json_decref(doc);
 
@@ -2008,8 +1998,9 @@ static void test_transmit(void **state)
 	/* The link down: the kernel refuses with EIO, a 409 naming it. */
 	expect_status(call(fx, HTTP_PATCH, "/api/v1/ports/p0", "{'up':false}"), 200);
 	{
-		json_t *p = problem(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit", body), 409,
-				    "conflict", NULL);
+		json_t *p =
+			assert_problem_of(call(fx, HTTP_POST, "/api/v1/ports/p0/transmit", body),
+					  409, "conflict", NULL);
 
 		assert_int_equal(jint(p, "errno"), EIO);
 		assert_string_equal(jstr(p, "errno_name"), "EIO");
