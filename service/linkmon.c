@@ -35,10 +35,10 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
 		struct ip_prefix pfx;
-		bool global;
+		bool admin;
 
-		/* Link-local addresses come and go with the link; paird configures none. */
-		if (nl_parse_addr(nlh, &ls.ifindex, &pfx, &global) < 0 || !global)
+		/* Kernel-made addresses come and go by themselves; paird configures none. */
+		if (nl_parse_addr(nlh, &ls.ifindex, &pfx, &admin) < 0 || !admin)
 			return MNL_CB_OK;
 		ls = (struct link_state){ .ifindex = ls.ifindex, .addr_event = true };
 		lm->fn(&ls, false, lm->arg);

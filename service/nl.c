@@ -242,11 +242,12 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *global)
+int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *admin)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
 	const struct ifaddrmsg *ifa;
 	const struct nlattr *a;
+	uint32_t flags;
 	size_t alen;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
@@ -266,7 +267,16 @@ int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *ou
 	out->family = ifa->ifa_family;
 	out->len = ifa->ifa_prefixlen;
 	memcpy(out->addr, mnl_attr_get_payload(a), alen);
-	*global = ifa->ifa_scope == RT_SCOPE_UNIVERSE;
+	/* IFA_FLAGS, when present, holds every flag; ifa_flags only the low eight. */
+	flags = ifa->ifa_flags;
+	if (tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) == sizeof(uint32_t))
+		flags = mnl_attr_get_u32(tb[IFA_FLAGS]);
+	/*
+	 * An administrator's address has global scope and no lifetime. The
+	 * kernel's own (link-local, SLAAC, temporary) and a DHCP lease's expire
+	 * or come back by themselves: neither drift nor paird's to remove.
+	 */
+	*admin = ifa->ifa_scope == RT_SCOPE_UNIVERSE && (flags & IFA_F_PERMANENT);
 	return 0;
 }
 
@@ -280,12 +290,12 @@ static int addr_list_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_dump *d = data;
 	struct ip_prefix pfx;
-	bool global;
+	bool admin;
 	int ifindex;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR)
 		return MNL_CB_OK;
-	if (nl_parse_addr(nlh, &ifindex, &pfx, &global) < 0 || ifindex != d->ifindex || !global)
+	if (nl_parse_addr(nlh, &ifindex, &pfx, &admin) < 0 || ifindex != d->ifindex || !admin)
 		return MNL_CB_OK;
 	if (d->n < d->max)
 		d->out[d->n] = pfx;

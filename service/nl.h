@@ -27,12 +27,14 @@ int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool
 /* Decodes an RTM_NEWLINK/RTM_DELLINK message. Returns 0 or -EINVAL. */
 int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out);
 
-/* The link's global-scope addresses; see port_io_ops.addr_list. */
+/* The link's administrator addresses (see nl_parse_addr); port_io_ops.addr_list. */
 int nl_addr_list(struct nl *nl, int ifindex, struct ip_prefix *out, unsigned max);
 /*
  * Decodes an RTM_NEWADDR/RTM_DELADDR message: the link, the prefix and
- * whether its scope is global. Returns 0, -EINVAL or -EAFNOSUPPORT.
+ * whether it is an administrator's address: global scope and permanent
+ * (no lifetime), not one the kernel or a lease made. Returns 0, -EINVAL or
+ * -EAFNOSUPPORT.
  */
-int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *global);
+int nl_parse_addr(const struct nlmsghdr *nlh, int *ifindex, struct ip_prefix *out, bool *admin);
 
 #endif

@@ -52,7 +52,7 @@ struct port {
 	bool sink_reads;   /* port_set_sink_reads() */
 	bool moved;	   /* the link moved to another network namespace */
 	bool kaddrs_known; /* kaddrs holds the kernel's answer */
-	unsigned n_kaddrs; /* global addresses the kernel reported, may exceed the array */
+	unsigned n_kaddrs; /* administrator addresses the kernel reported, may exceed the array */
 	struct ip_prefix kaddrs[PORT_KADDR_MAX];
 	/* What the last port_reconfigure() removed beside the configuration (remove_strays()). */
 	unsigned n_strays;
@@ -386,7 +386,7 @@ static int addr_step(struct port *p, const struct ip_prefix *pfx, bool add, stru
 	return 0;
 }
 
-/* Reads the link's global addresses back from the kernel into p->kaddrs. */
+/* Reads the link's administrator addresses back from the kernel into p->kaddrs. */
 static int addrs_refresh(struct port *p)
 {
 	int ret = OPS(p)->addr_list(IOCTX(p), p->ifindex, p->kaddrs, PORT_KADDR_MAX);

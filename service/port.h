@@ -214,8 +214,8 @@ int port_reconcile(struct port *port);
 int port_resync(struct port *port);
 
 /*
- * The link's global-scope addresses as the kernel last reported them
- * (link-local and host-scope ones are left out); NULL with *@n = 0 when
+ * The link's administrator addresses as the kernel last reported them
+ * (global and permanent: see port_io_ops.addr_list); NULL with *@n = 0 when
  * unknown (no open device, the link moved, the kernel did not answer).
  */
 const struct ip_prefix *port_kernel_addrs(const struct port *port, unsigned *n);
@@ -223,8 +223,8 @@ const struct ip_prefix *port_kernel_addrs(const struct port *port, unsigned *n);
 /*
  * PORT_DRIFT_* bits for what the link holds and the configuration says
  * otherwise: up, MTU or MAC given and different, a configured address
- * missing, or (on a device paird created) a global address it did not
- * configure. 0 on a port without an open, local link.
+ * missing, or (on a device paird created) an administrator address it
+ * did not configure. 0 on a port without an open, local link.
  */
 unsigned port_drift(const struct port *port);
 

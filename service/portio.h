@@ -67,8 +67,9 @@ struct port_io_ops {
 	/* Adds (@add) or removes one kernel-side address of the link. */
 	int (*addr_set)(void *ctx, int ifindex, const struct ip_prefix *prefix, bool add);
 	/*
-	 * The link's global-scope addresses (RTM_GETADDR; link-local and
-	 * host-scope ones are left out): up to @max into @out. Returns how
+	 * The link's administrator addresses (RTM_GETADDR: global scope and
+	 * permanent; link-local, host-scope and the kernel's SLAAC, temporary
+	 * or leased ones with a lifetime are left out): up to @max into @out. Returns how
 	 * many the link has, which may exceed @max, or -errno.
 	 */
 	int (*addr_list)(void *ctx, int ifindex, struct ip_prefix *out, unsigned max);

@@ -131,6 +131,28 @@ expect_json .changed false
 expect_json '.actions | length' 0
 ETAG1=$(header ETag)
 
+note "an address with a lifetime (SLAAC, a lease) is the kernel's or its client's: not listed, not drift, not removed"
+ip addr add 198.18.78.1/24 dev cf0 valid_lft 600 preferred_lft 600
+ip -6 addr add 2001:db8:78::1/64 dev cf0 valid_lft 600 preferred_lft 600 nodad
+# A permanent address added after them: once it shows as drift, the
+# lifetime ones have had their events too.
+ip addr add 198.18.79.1/24 dev cf0
+wait_until 5 sh -c "$(printf 'curl -s --unix-socket %q http://localhost/api/v1/ports/cf0' "$SOCK") |
+	jq -e '.status.addresses | index(\"198.18.79.1/24\")' >/dev/null" || fail "the permanent address is not listed"
+ip addr del 198.18.79.1/24 dev cf0
+wait_until 5 sh -c "$(printf 'curl -s --unix-socket %q http://localhost/api/v1/ports/cf0' "$SOCK") |
+	jq -e '.status.drift == []' >/dev/null" || fail "lifetime addresses are drift: $(body)"
+api GET /api/v1/ports/cf0
+expect_json '.status.addresses | map(select(startswith("198.18.78.") or startswith("2001:db8:78:"))) | length' 0
+put_config "$DOC" "?dry_run=true"
+expect_json '.actions | length' 0
+put_config "$DOC" ""
+expect_json .changed false
+ip -o addr show dev cf0 | grep -q "198.18.78.1/24" || fail "an apply removed an address with a lifetime"
+ip -o addr show dev cf0 | grep -q "2001:db8:78::1/64" || fail "an apply removed an IPv6 address with a lifetime"
+ip addr del 198.18.78.1/24 dev cf0
+ip -6 addr del 2001:db8:78::1/64 dev cf0
+
 note "If-Match: a stale version is 412 and changes nothing; the current one applies"
 kernel_view before
 IF_MATCH=$ETAG0 put_config '{"ports":{}}' ""

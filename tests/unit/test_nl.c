@@ -2,7 +2,8 @@
 /*
  * Unit tests of the rtnetlink decoders in service/nl.c on messages built
  * with libmnl: RTM_NEWADDR gives the link, the prefix (our own IFA_LOCAL,
- * not a point-to-point peer) and whether the scope is global; short or
+ * not a point-to-point peer) and whether it is an administrator's address
+ * (global scope, permanent: not the kernel's SLAAC or a lease); short or
  * malformed messages and other families are refused, never read past.
  * The requests themselves run against the kernel in the integration tests.
  */
@@ -36,6 +37,7 @@ static struct nlmsghdr *addr_msg(char *buf, unsigned char family, unsigned char 
 	ifa->ifa_prefixlen = plen;
 	ifa->ifa_scope = scope;
 	ifa->ifa_index = ifindex;
+	ifa->ifa_flags = IFA_F_PERMANENT;
 	return nlh;
 }
 
@@ -70,6 +72,45 @@ static void test_parse_ipv6(void **state)
 	mnl_attr_put(nlh, IFA_ADDRESS, 16, a);
 	assert_int_equal(nl_parse_addr(nlh, &ifindex, &p, &global), 0);
 	assert_false(global);
+}
+
+/*
+ * A SLAAC, temporary or leased address has a lifetime and no
+ * IFA_F_PERMANENT: the kernel or a DHCP client removes it, paird does not.
+ * IFA_FLAGS, when present, is the whole set of flags.
+ */
+static void test_parse_lifetime(void **state)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint8_t a[16];
+	struct ip_prefix p;
+	bool admin = true;
+	int ifindex = 0;
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::5054:ff:fe12:3456", a), 1);
+	nlh = addr_msg(buf, AF_INET6, 64, RT_SCOPE_UNIVERSE, 7);
+	((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_flags = 0;
+	mnl_attr_put(nlh, IFA_ADDRESS, 16, a);
+	assert_int_equal(nl_parse_addr(nlh, &ifindex, &p, &admin), 0);
+	assert_false(admin);
+	assert_prefix(&p, "2001:db8::5054:ff:fe12:3456/64");
+
+	/* IFA_FLAGS without IFA_F_PERMANENT wins over the header's byte. */
+	nlh = addr_msg(buf, AF_INET6, 64, RT_SCOPE_UNIVERSE, 7);
+	mnl_attr_put(nlh, IFA_ADDRESS, 16, a);
+	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_MANAGETEMPADDR);
+	assert_int_equal(nl_parse_addr(nlh, &ifindex, &p, &admin), 0);
+	assert_false(admin);
+
+	/* ...and with it, the address is an administrator's. */
+	nlh = addr_msg(buf, AF_INET6, 64, RT_SCOPE_UNIVERSE, 7);
+	((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_flags = 0;
+	mnl_attr_put(nlh, IFA_ADDRESS, 16, a);
+	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_PERMANENT | IFA_F_NODAD);
+	assert_int_equal(nl_parse_addr(nlh, &ifindex, &p, &admin), 0);
+	assert_true(admin);
 }
 
 /* On a point-to-point IPv4 link IFA_ADDRESS is the peer: ours is IFA_LOCAL. */
@@ -120,6 +161,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ipv6),
+		cmocka_unit_test(test_parse_lifetime),
 		cmocka_unit_test(test_parse_ipv4_local),
 		cmocka_unit_test(test_parse_refused),
 	};
