@@ -573,9 +573,8 @@ struct hup {
 	const struct options *o;
 	struct api *api;
 	struct portset *ports;
-	char *token; /* the current one, owned by main() */
-	char url_host[80];
-	uint16_t port;
+	char *token;	    /* the current one, owned by main() */
+	char url_base[100]; /* "http://127.0.0.1:8080": login URLs start so */
 };
 
 static void log_login_url(struct hup *h, const char *when)
@@ -586,8 +585,8 @@ static void log_login_url(struct hup *h, const char *when)
 		log_error("%s: no randomness for a login code", when);
 		return;
 	}
-	log_info("%s: dashboard login URL (works once): http://%s:%u/login?code=%s", when,
-		 h->url_host, h->port, code);
+	log_info("%s: dashboard login URL (works once, for %d minutes): %s/login?code=%s", when,
+		 API_LOGIN_CODE_SECONDS / 60, h->url_base, code);
 	explicit_bzero(code, sizeof(code));
 }
 
@@ -857,6 +856,14 @@ static int build_api(struct paird *d)
 		d->hostname[0] = '\0';
 	d->listen_any =
 		o->listen && (strcmp(d->hl.host, "0.0.0.0") == 0 || strcmp(d->hl.host, "::") == 0);
+	/* Login URLs name an address a browser on this machine reaches. */
+	if (o->listen)
+		snprintf(d->hup.url_base, sizeof(d->hup.url_base), "http://%s%s%s:%u",
+			 strchr(d->hl.host, ':') ? "[" : "",
+			 strcmp(d->hl.host, "0.0.0.0") == 0 ? "127.0.0.1"
+			 : strcmp(d->hl.host, "::") == 0    ? "::1"
+							    : d->hl.host,
+			 strchr(d->hl.host, ':') ? "]" : "", d->hl.port);
 	ac = (struct api_config){
 		.ports = d->ports,
 		.token = d->hup.token,
@@ -867,6 +874,7 @@ static int build_api(struct paird *d)
 		.hostname = d->hostname[0] ? d->hostname : NULL,
 		.listen_any = d->listen_any,
 		.listen_port = d->hl.port,
+		.url_base = o->listen ? d->hup.url_base : NULL,
 		.max_streams = (unsigned)o->max_streams,
 		.base = d->base,
 		.events = d->events,
@@ -898,17 +906,8 @@ static int build_api(struct paird *d)
 /* SIGINT and SIGTERM stop the loop; SIGHUP re-reads the token (on_hup()). */
 static int install_signals(struct paird *d)
 {
-	const struct http_listen *hl = &d->hl;
-
 	d->hup.api = d->api;
 	d->hup.ports = d->ports;
-	d->hup.port = hl->port;
-	snprintf(d->hup.url_host, sizeof(d->hup.url_host), "%s%s%s",
-		 strchr(hl->host, ':') ? "[" : "",
-		 strcmp(hl->host, "0.0.0.0") == 0 ? "127.0.0.1"
-		 : strcmp(hl->host, "::") == 0	  ? "::1"
-						  : hl->host,
-		 strchr(hl->host, ':') ? "]" : "");
 	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d->base);
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d->base);
 	d->sighup = evsignal_new(d->base, SIGHUP, on_hup, &d->hup);

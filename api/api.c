@@ -54,6 +54,7 @@ static const struct route routes[] = {
 	{ "/api/v1/events", { [HTTP_GET] = h_events } },
 	{ "/api/v1/config", { [HTTP_GET] = h_config_get, [HTTP_PUT] = h_config_put } },
 	{ "/api/v1/info", { [HTTP_GET] = h_info } },
+	{ "/api/v1/login-codes", { [HTTP_POST] = h_login_codes } },
 	{ "/metrics", { [HTTP_GET] = h_metrics } },
 	{ "/healthz", { [HTTP_GET] = h_healthz } },
 	{ "/login", { [HTTP_GET] = h_login } },

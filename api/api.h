@@ -181,7 +181,9 @@ struct api_config {
 	const char *hostname;	 /* the machine's name, allowed as Host; NULL: not */
 	bool listen_any;	 /* bound to 0.0.0.0 or ::: any local IP literal is a Host */
 	uint16_t listen_port;	 /* for same-origin checks */
-	unsigned max_streams;	 /* long-lived streams at once (--max-streams); 0: the default */
+	/* "http://127.0.0.1:8080", the base of login URLs; NULL: no TCP listener. */
+	const char *url_base;
+	unsigned max_streams; /* long-lived streams at once (--max-streams); 0: the default */
 	/* The event stream (GET /api/v1/events); without @events the route answers 503. */
 	struct events *events; /* the port set's event ring; outlives the api */
 	struct event_base
@@ -209,10 +211,16 @@ int api_set_token(struct api *api, const char *token);
 /*
  * Makes a new one-time dashboard login code, replacing any unused one, and
  * copies it to @out (at least API_LOGIN_CODE_SIZE bytes): GET
- * /login?code=CODE then opens a session. -EPERM when TCP auth is off.
+ * /login?code=CODE then opens a session, within API_LOGIN_CODE_SECONDS.
+ * -EPERM when TCP auth is off.
  */
 int api_login_code(struct api *api, char *out, size_t size);
-#define API_LOGIN_CODE_SIZE 65
+#define API_LOGIN_CODE_SIZE    65
+#define API_LOGIN_CODE_SECONDS (15 * 60) /* a code's life; the session's is longer */
+
+/* Monotonic seconds for sessions and login codes; NULL: CLOCK_MONOTONIC (tests inject). */
+typedef double (*api_clock_fn)(void);
+void api_set_clock(api_clock_fn fn);
 
 /*
  * The checks that need only the method, path and headers (Host, Origin,

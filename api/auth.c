@@ -24,12 +24,19 @@
 /* A dashboard session ends this long after login (or at the next token change). */
 #define SESSION_SECONDS (12 * 3600)
 
-static double now_s(void)
+static double mono_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static api_clock_fn now_s = mono_s;
+
+void api_set_clock(api_clock_fn fn)
+{
+	now_s = fn ? fn : mono_s;
 }
 
 int api_set_token(struct api *api, const char *token)
@@ -65,6 +72,7 @@ int api_login_code(struct api *api, char *out, size_t size)
 		api->login_code[0] = '\0';
 		return ret;
 	}
+	api->login_code_expires = now_s() + API_LOGIN_CODE_SECONDS;
 	memcpy(out, api->login_code, sizeof(api->login_code));
 	return 0;
 }
@@ -147,8 +155,16 @@ int h_login(struct api *api, struct request *rq, struct response *rs, struct fau
 
 	if (!api->login_code[0] || !code || !secret_equal(code, strlen(code), api->login_code)) {
 		reply_problem(rs, 403, "login-refused",
-			      "this login code is not valid: each code works once (send paird "
-			      "SIGHUP for a new one, or give the dashboard the API token)",
+			      "this login code is not valid: each code works once (run 'pairctl "
+			      "login' as root for a new one, or give the dashboard the API token)",
+			      rq->path);
+		return 0;
+	}
+	if (api->login_code_expires < now_s()) {
+		explicit_bzero(api->login_code, sizeof(api->login_code));
+		reply_problem(rs, 403, "login-refused",
+			      "this login code has expired: a code works for 15 minutes (run "
+			      "'pairctl login' as root for a new one)",
 			      rq->path);
 		return 0;
 	}
@@ -168,4 +184,41 @@ int h_login(struct api *api, struct request *rq, struct response *rs, struct fau
 	response_header(rs, "Location", "/#session=%s", s->id);
 	log_info("dashboard login: the one-time code was used, a session is open");
 	return 0;
+}
+
+/*
+ * POST /api/v1/login-codes: a new one-time login URL for whoever may use
+ * the control socket (root, --socket-group), so that the one logged at
+ * start need not be kept or searched for. Not over TCP: a session could
+ * then renew itself for ever.
+ */
+int h_login_codes(struct api *api, struct request *rq, struct response *rs, struct fault *f)
+{
+	char code[API_LOGIN_CODE_SIZE];
+	json_t *o;
+	int ret;
+
+	if (rq->via != REQ_VIA_UNIX) {
+		reply_problem(rs, 403, "unix-socket-only",
+			      "login codes are given out on paird's control socket only", rq->path);
+		return 0;
+	}
+	if (!api->cfg.url_base)
+		return fault_set(f, FAULT_CONFLICT, 0, NULL,
+				 "paird has no TCP listener: the dashboard is not served");
+	ret = api_login_code(api, code, sizeof(code));
+	if (ret == -EPERM)
+		return fault_set(f, FAULT_CONFLICT, 0, NULL,
+				 "authentication is off on TCP (--no-auth): the dashboard needs no "
+				 "login");
+	if (ret < 0)
+		return fault_set(f, FAULT_UNAVAILABLE, -ret, NULL,
+				 "no randomness for a login code");
+	o = json_pack("{s:s, s:s+++, s:i}", "code", code, "url", api->cfg.url_base,
+		      "/login?code=", code, "", "expires_in", API_LOGIN_CODE_SECONDS);
+	explicit_bzero(code, sizeof(code));
+	if (!o)
+		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
+	log_info("dashboard login: a new one-time code was given out on the control socket");
+	return reply_json(rs, 200, o);
 }

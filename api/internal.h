@@ -25,6 +25,7 @@ struct api {
 	struct api_config cfg;		     /* cfg.token is NULL here: the token lives in .token */
 	char *token;			     /* owned; NULL: no auth on TCP */
 	char login_code[SECRET_HEX_LEN + 1]; /* the pending one-time code, "" when none */
+	double login_code_expires;	     /* CLOCK_MONOTONIC seconds */
 	struct api_session sessions[API_SESSIONS];
 	struct timespec started;      /* CLOCK_REALTIME, for display */
 	struct timespec started_mono; /* CLOCK_MONOTONIC, for uptime */
@@ -121,6 +122,7 @@ int body_json_doc(const struct request *rq, size_t max_values, json_t **out, str
 /* True when @rq may use a guarded path: the Unix socket, auth off, the token or a session. */
 bool auth_ok(struct api *api, const struct request *rq);
 int h_login(struct api *api, struct request *rq, struct response *rs, struct fault *f);
+int h_login_codes(struct api *api, struct request *rq, struct response *rs, struct fault *f);
 
 /* --- resources --- */
 struct port;

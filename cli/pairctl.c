@@ -37,8 +37,9 @@ static const struct command port_command = {
 };
 
 static const struct command *const commands[] = {
-	&ports_command,	   &port_command,     &bind_command,  &unbind_command, &bindings_command,
-	&captures_command, &counters_command, &apply_command, &diff_command,   &config_command,
+	&ports_command,	   &port_command,     &bind_command,	 &unbind_command,
+	&bindings_command, &captures_command, &counters_command, &apply_command,
+	&diff_command,	   &config_command,   &login_command,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -47,6 +47,7 @@ extern const struct command ports_command, counters_command;
 extern const struct command bind_command, unbind_command, bindings_command; /* cmd_binding.c */
 extern const struct command captures_command;				    /* cmd_capture.c */
 extern const struct command apply_command, diff_command, config_command;    /* cmd_config.c */
+extern const struct command login_command;				    /* cmd_login.c */
 
 /* Prints "pairctl: CMD: MESSAGE" and the help hint; returns EXIT_USAGE. */
 int usage_error(const struct ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -129,7 +129,7 @@ expect_status 200
 CURL_EXTRA=()
 
 note "the one-time login URL opens a session once; its id, a bearer secret, then grants TCP access"
-url=$(sed -n 's|.*dashboard login URL (works once): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG")
+url=$(sed -n 's|.*dashboard login URL (works once, for 15 minutes): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG")
 case "$url" in "$BASE/login?code="*) ;; *) fail "no login URL in the log: $(cat "$PAIRD_LOG")" ;; esac
 code=${url#*code=}
 # A wrong code: the real one with its last digit changed (never equal to it).
@@ -174,6 +174,33 @@ expect_eq "$out" "0 200" "the session id, whoever sends it (it is the browser's 
 CURL_EXTRA=()
 API_VIA=unix
 
+note "pairctl login gives a fresh URL on the socket; it replaces the logged code and opens one session"
+api POST /api/v1/login-codes
+expect_status 200
+expect_json .expires_in 900
+code2=$(jq -r .code "$W/body")
+expect_eq "$(jq -r .url "$W/body")" "$BASE/login?code=$code2" "the login-codes URL"
+! grep -q "$code2" "$PAIRD_LOG" || fail "a login code given on the socket is in the log"
+need_pairctl
+pc login
+expect_rc 0
+url3=$(cat "$W/out")
+case "$url3" in "$BASE/login?code="*) ;; *) fail "pairctl login printed: $url3" ;; esac
+API_VIA=tcp
+api GET "/login?code=$code2"
+expect_problem 403 # replaced by pairctl's
+api GET "${url3#"$BASE"}"
+expect_status 303
+note "over TCP the route is refused, whatever the credentials: a session must not renew itself"
+CURL_EXTRA=(-H "Authorization: Bearer $TOKEN")
+api POST /api/v1/login-codes
+expect_problem 403
+expect_json .type urn:paird:problem:unix-socket-only
+CURL_EXTRA=()
+api POST /api/v1/login-codes
+expect_problem 401
+API_VIA=unix
+
 note "SIGHUP with a generated token logs a new login URL and never stops paird"
 stop_paird_hup() {
 	kill -HUP "$PAIRD_PID"
@@ -184,7 +211,7 @@ stop_paird_hup
 api GET /api/v1/ports/au0
 expect_status 200
 ip link show dev au0 >/dev/null || fail "au0 is gone after SIGHUP"
-url2=$(sed -n 's|.*SIGHUP received: dashboard login URL (works once): \(http://[^ ]*\)$|\1|p' \
+url2=$(sed -n 's|.*SIGHUP received: dashboard login URL (works once, for 15 minutes): \(http://[^ ]*\)$|\1|p' \
 	"$PAIRD_LOG")
 [ -n "$url2" ] && [ "$url2" != "$url" ] || fail "no new login URL after SIGHUP"
 stop_paird

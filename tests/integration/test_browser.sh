@@ -109,7 +109,7 @@ while IFS= read -r line <&"${BROWSER[0]}"; do
 		stop_paird
 		start_paird --state "$STATE" --listen "127.0.0.1:$LISTEN"
 		wait_until 5 grep -q 'dashboard login URL' "$PAIRD_LOG" || true
-		sed -n 's|.*dashboard login URL (works once): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG" >"$W/login-url"
+		sed -n 's|.*dashboard login URL (works once, for 15 minutes): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG" >"$W/login-url"
 		[ -s "$W/login-url" ] || fail "no login URL in the log: $(cat "$PAIRD_LOG")"
 		;;
 	TSHARK)

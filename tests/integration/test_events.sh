@@ -232,7 +232,7 @@ curl -s -o "$W/tcp" --max-time 2 -H "Authorization: Bearer $TOKEN" "$BASE/api/v1
 head -n 1 "$W/tcp" | grep -qx 'event: snapshot' || fail "no snapshot over TCP with the token"
 
 note "a browser page's stream: fetch() with the dashboard session's id, sent the way a browser does"
-url=$(sed -n 's|.*dashboard login URL (works once): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG")
+url=$(sed -n 's|.*dashboard login URL (works once, for 15 minutes): \(http://[^ ]*\)$|\1|p' "$PAIRD_LOG")
 case "$url" in "$BASE/login?code="*) ;; *) fail "no login URL in the log" ;; esac
 API_VIA=tcp api GET "/login?code=${url#*code=}"
 expect_status 303

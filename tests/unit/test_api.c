@@ -1414,6 +1414,86 @@ static void test_login_session(void **state)
 	expect_status(with_auth(fx, "/api/v1/ports", "Bearer another-token-0123456789"), 200);
 }
 
+static double fake_now;
+
+static double fake_clock(void)
+{
+	return fake_now;
+}
+
+/* A login code opens a session within 15 minutes, not after. */
+static void test_login_code_expires(void **state)
+{
+	struct fx *fx = *state;
+	char code[API_LOGIN_CODE_SIZE];
+	struct response *rs;
+
+	fx->a.cfg.token = TOKEN;
+	api_fx_restart(&fx->a);
+	api_set_clock(fake_clock);
+	fake_now = 1000;
+	assert_int_equal(api_login_code(fx->a.api, code, sizeof(code)), 0);
+	fake_now += API_LOGIN_CODE_SECONDS + 1;
+	rs = login(fx, HTTP_GET, code);
+	expect_problem(rs, 403, "login-refused", "");
+	assert_non_null(
+		strstr(json_string_value(json_object_get(resp_json(rs), "detail")), "expired"));
+	/* ...and stays refused once the clock is back inside (it is forgotten). */
+	fake_now -= 2;
+	expect_problem(login(fx, HTTP_GET, code), 403, "login-refused", "");
+	assert_int_equal(api_login_code(fx->a.api, code, sizeof(code)), 0);
+	fake_now += API_LOGIN_CODE_SECONDS - 1;
+	expect_status(login(fx, HTTP_GET, code), 303);
+	api_set_clock(NULL);
+}
+
+/* POST /api/v1/login-codes: a fresh login URL, on the control socket only. */
+static void test_login_codes_route(void **state)
+{
+	struct fx *fx = *state;
+	char want[128];
+	struct fake_req fr;
+	struct response *rs;
+	const char *code, *url;
+	json_t *doc;
+
+	fx->a.cfg.token = TOKEN;
+	fx->a.cfg.url_base = "http://127.0.0.1:8080";
+	api_fx_restart(&fx->a);
+	freq_init(&fr, HTTP_POST, "/api/v1/login-codes");
+	fr.rq.via = REQ_VIA_UNIX;
+	rs = run(fx, &fr);
+	expect_status(rs, 200);
+	doc = resp_json(rs);
+	code = json_string_value(json_object_get(doc, "code"));
+	url = json_string_value(json_object_get(doc, "url"));
+	assert_non_null(code);
+	assert_int_equal(strlen(code), SECRET_HEX_LEN);
+	snprintf(want, sizeof(want), "http://127.0.0.1:8080/login?code=%s", code);
+	assert_string_equal(url, want);
+	assert_int_equal(json_integer_value(json_object_get(doc, "expires_in")),
+			 API_LOGIN_CODE_SECONDS);
+	snprintf(want, sizeof(want), "%s", code);
+	expect_status(login(fx, HTTP_GET, want), 303);
+
+	/* Over TCP, even with the token: a session must not renew itself. */
+	freq_init(&fr, HTTP_POST, "/api/v1/login-codes");
+	freq_header(&fr, "Authorization", "Bearer " TOKEN);
+	expect_problem(run(fx, &fr), 403, "unix-socket-only", "");
+	/* No TCP listener, or no authentication on it: nothing to log in to. */
+	fx->a.cfg.url_base = NULL;
+	api_fx_restart(&fx->a);
+	freq_init(&fr, HTTP_POST, "/api/v1/login-codes");
+	fr.rq.via = REQ_VIA_UNIX;
+	expect_problem(run(fx, &fr), 409, "conflict", "");
+	fx->a.cfg.url_base = "http://127.0.0.1:8080";
+	fx->a.cfg.token = NULL;
+	api_fx_restart(&fx->a);
+	freq_init(&fr, HTTP_POST, "/api/v1/login-codes");
+	fr.rq.via = REQ_VIA_UNIX;
+	expect_problem(run(fx, &fr), 409, "conflict", "");
+}
+
 static void test_own_host_names(void **state)
 {
 	struct fx *fx = *state;
@@ -1885,6 +1965,8 @@ int main(void)
 		T(test_token),
 		T(test_unix_socket),
 		T(test_login_session),
+		T(test_login_code_expires),
+		T(test_login_codes_route),
 		T(test_own_host_names),
 		T(test_stream_wait_drain),
 		T(test_stream_slot_release),
