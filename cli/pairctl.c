@@ -94,7 +94,8 @@ static void usage(FILE *f)
 
 static void command_help(const char *name, const struct command *c)
 {
-	printf("usage: pairctl %s %s\n%s\n", name, c->operands, c->summary);
+	printf("usage: pairctl %s%s%s\n%s\n", name, c->operands[0] ? " " : "", c->operands,
+	       c->summary);
 	if (c->help)
 		printf("\n%s\n", c->help);
 	if (c->sub) {
