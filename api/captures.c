@@ -131,7 +131,8 @@ json_t *frame_headers_json(const struct frame_info *fi, const uint8_t *data, uin
 		json_object_set_new(l4, "type", json_integer(fi->eth_type));
 		json_object_set_new(o, "ethernet", l4);
 	}
-	if (fi->l3 == L3_ARP && !cut_short(fi, MAL_arp_short))
+	/* An ARP message cut among its addresses still shows the fixed part it has. */
+	if (fi->l3 == L3_ARP && fi->arp.fixed)
 		json_object_set_new(o, "arp", arp_json(fi));
 	if (fi->l3 == L3_IPV4 && !cut_short(fi, MAL_ipv4_short))
 		json_object_set_new(o, "ipv4", ipv4_json(fi));

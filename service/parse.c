@@ -201,6 +201,7 @@ static enum malformed parse_arp(struct parser *ps, size_t off, size_t len)
 	    !cur_be16(&c, 2, &fi->arp.ptype) || !cur_u8(&c, 4, &fi->arp.hlen) ||
 	    !cur_u8(&c, 5, &fi->arp.plen) || !cur_be16(&c, 6, &fi->arp.op))
 		return MAL_arp_short;
+	fi->arp.fixed = true;
 
 	/* Sender and target, hardware and protocol address each: hlen and plen say how long. */
 	msg_len = ARP_HDR_LEN + 2 * ((size_t)fi->arp.hlen + fi->arp.plen);

@@ -120,6 +120,7 @@ struct frame_info {
 	struct {
 		uint16_t htype, ptype, op;
 		uint8_t hlen, plen;
+		bool fixed; /* the 8-byte fixed part was read, even if the addresses were cut */
 		bool ether_ipv4; /* htype 1, ptype 0x0800, hlen 6, plen 4: the fields below hold */
 		uint8_t sha[6], spa[4], tha[6], tpa[4];
 	} arp;

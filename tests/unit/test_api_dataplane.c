@@ -956,7 +956,7 @@ static void test_capture_headers(void **state)
 /*
  * A layer whose header was cut short has no object in the decoded headers
  * (its zeros would read as values); `malformed` names it, and the layers
- * below it are shown.
+ * below it are shown. ARP shows its fixed part when only addresses are cut.
  */
 static void test_capture_headers_cut_short(void **state)
 {
@@ -977,10 +977,23 @@ static void test_capture_headers_cut_short(void **state)
 	n = udp_frame(f, LINK_ETHERNET, AF_INET6, 53, payload, sizeof(payload));
 	push(fx, "p0", f, 14 + 39); /* 39 bytes of an IPv6 header */
 	(void)n;
+	/* An ARP request cut inside its fixed part, then among its addresses. */
+	memset(f, 0, 14 + 28);
+	memset(f, 0xff, 6);
+	f[6] = 0x02;
+	f[12] = 0x08;
+	f[13] = 0x06;
+	f[15] = 1;    /* htype 1 */
+	f[16] = 0x08; /* ptype IPv4 */
+	f[18] = 6;
+	f[19] = 4;
+	f[21] = 1; /* op: request */
+	push(fx, "p0", f, 14 + 7);
+	push(fx, "p0", f, 14 + 20);
 
 	doc = captures(fx, "p0", NULL);
 	recs = json_object_get(doc, "records");
-	assert_int_equal(json_array_size(recs), 3);
+	assert_int_equal(json_array_size(recs), 5);
 	h = json_object_get(json_array_get(recs, 0), "headers");
 	assert_string_equal(jstr(h, "malformed"), "ipv4_short");
 	assert_non_null(json_object_get(h, "ethernet"));
@@ -992,6 +1005,15 @@ static void test_capture_headers_cut_short(void **state)
 	h = json_object_get(json_array_get(recs, 2), "headers");
 	assert_string_equal(jstr(h, "malformed"), "ipv6_short");
 	assert_null(json_object_get(h, "ipv6"));
+	h = json_object_get(json_array_get(recs, 3), "headers");
+	assert_string_equal(jstr(h, "malformed"), "arp_short");
+	assert_null(json_object_get(h, "arp"));
+	h = json_object_get(json_array_get(recs, 4), "headers");
+	assert_string_equal(jstr(h, "malformed"), "arp_short");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(h, "arp"), "op")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(h, "arp"), "ptype")),
+			 0x0800);
+	assert_null(json_object_get(json_object_get(h, "arp"), "spa"));
 	json_decref(doc);
 }
 

@@ -1312,6 +1312,9 @@ static void test_arp(void **state)
 		parse_copy(f, n, LINK_ETHERNET, false, &fi);
 		assert_int_equal(fi.malformed, MAL_arp_short);
 		assert_int_equal(fi.l3, L3_ARP);
+		/* The fixed part is whole from 8 bytes on; the addresses are not. */
+		assert_int_equal(fi.arp.fixed, n >= 14 + 8);
+		assert_false(fi.arp.ether_ipv4);
 	}
 	parse_copy(f, 60, LINK_ETHERNET, false, &fi);
 	assert_int_equal(fi.malformed, MALFORMED_NONE);
