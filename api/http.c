@@ -79,6 +79,17 @@ struct httpd {
 	/* The request line MHD parses now, as it came (compared, never read: unescape()). */
 	const char *target;
 	LIST_HEAD(stream_list, stream) suspended; /* streams waiting for their owner's wake */
+	/*
+	 * Out of file descriptors: an accept() failed with EMFILE or ENFILE
+	 * (MHD's "resource limit"). @starved says so for the run it happened
+	 * in; @resting while MHD's epoll fd is let be for HTTP_STARVED_MS
+	 * (with no connection of its own MHD retries the accept at every run,
+	 * and its listening socket stays readable: the loop spun at full CPU,
+	 * logging a line per try). One warning every HTTP_STARVED_LOG_MS at
+	 * most (@starved_logged_ms), not one per failed accept.
+	 */
+	bool starved, resting;
+	uint64_t starved_logged_ms;
 };
 
 /*
@@ -108,6 +119,9 @@ struct link {
  */
 #define HTTP_STALL_MS 3000
 #define STALL_TICK_S  1
+/* Out of file descriptors, MHD's accept() is tried again this often, not at every turn. */
+#define HTTP_STARVED_MS	    250
+#define HTTP_STARVED_LOG_MS 10000
 
 static void link_moved(struct MHD_Connection *c);
 
@@ -942,10 +956,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* The format is libmicrohttpd's, checked where it calls its logger. */
 static void __attribute__((format(printf, 2, 0))) mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct httpd *h = cls;
 	char msg[512];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
@@ -953,6 +967,20 @@ static void __attribute__((format(printf, 2, 0))) mhd_log(void *cls, const char 
 	/* A long-lived stream's client going away is how such a stream ends: not a warning. */
 	if (strstr(msg, "socket is no longer available")) {
 		log_debug("http: %s", msg);
+		return;
+	}
+	/* Each failed accept says so (twice): one warning an episode, in paird's words. */
+	if (strstr(msg, "resource limit") || strstr(msg, "Too many open files")) {
+		h->starved = true;
+		if (h->starved_logged_ms && now_ms() - h->starved_logged_ms < HTTP_STARVED_LOG_MS) {
+			log_debug("http: %s", msg);
+			return;
+		}
+		h->starved_logged_ms = now_ms();
+		log_warn("http: cannot accept a connection: out of file descriptors (%s); new "
+			 "clients wait until some are released (raise the limit, ulimit -n or "
+			 "LimitNOFILE=, or lower --max-connections)",
+			 msg);
 		return;
 	}
 	log_warn("http: %s", msg);
@@ -1108,16 +1136,20 @@ static void defer(struct httpd *h, uint64_t ns)
 
 static void run_once(struct httpd *h)
 {
-	bool was_full = connections(h) >= h->max_connections;
+	unsigned before = connections(h);
 
 	MHD_run(h->d);
 	/*
-	 * At the connection limit MHD takes the listening socket out of its
-	 * epoll set and puts it back only at the start of its next run. If this
-	 * run freed a slot, run again now: nothing else would wake us while
-	 * connections wait in the backlog.
+	 * At the connection limit, and after an accept() failed for want of
+	 * file descriptors (EMFILE, ENFILE: MHD's "resource limit", which it
+	 * clears only when one of its connections closes), MHD takes the
+	 * listening socket out of its epoll set and puts it back only at the
+	 * start of its next run. If this run closed a connection, run again
+	 * now: nothing else would wake us while clients wait in the backlog,
+	 * and the listener stayed deaf for good once the process had had no
+	 * descriptor to spare.
 	 */
-	if (was_full && connections(h) < h->max_connections)
+	if (connections(h) < before)
 		MHD_run(h->d);
 }
 
@@ -1144,6 +1176,13 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	uint64_t start, t0, t1, wait = 0;
 
 	(void)fd;
+	if (h->resting) {
+		/* Only the timer ends the rest; MHD's fd is watched again from here. */
+		if (!(what & EV_TIMEOUT))
+			return;
+		h->resting = false;
+		event_add(h->io, NULL);
+	}
 	/*
 	 * Waiting for its credit, MHD's fd (still readable) is let be for a few
 	 * turns, or until the timer: the clock (a system call) is not read on
@@ -1167,7 +1206,7 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 		if (h->share)
 			loopshare_api_spent(h->share, t1 - t0);
 		t0 = t1;
-		if (t1 - start >= MHD_SLICE_NS || !ready_now(h))
+		if (h->starved || t1 - start >= MHD_SLICE_NS || !ready_now(h))
 			break;
 		if (h->share && (wait = loopshare_api_wait(h->share, t1)) != 0)
 			break;
@@ -1189,6 +1228,17 @@ static void on_mhd(evutil_socket_t fd, short what, void *arg)
 	rearm(h);
 	if (wait)
 		defer(h, wait);
+	if (h->starved && !connections(h)) {
+		/*
+		 * MHD with no connection left to close (which is what ends its
+		 * own pause of accept()) tries again at every run: rest instead.
+		 * Its connections have none to be served meanwhile.
+		 */
+		h->resting = true;
+		event_del(h->io);
+		timer_in_ns(h, (uint64_t)HTTP_STARVED_MS * 1000 * 1000);
+	}
+	h->starved = false;
 }
 
 struct httpd *httpd_new(struct event_base *base, struct api *api, int listen_fd,

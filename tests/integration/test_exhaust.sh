@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Out of file descriptors: paird with RLIMIT_NOFILE 40 and a client holding
+# 60 idle TCP connections (all it can get). While the descriptors are gone,
+# a client of the Unix socket waits in its backlog: paird neither spins the
+# CPU retrying the accept nor floods the log with a line per try; once the
+# connections close, both listeners accept again (the TCP one stayed deaf
+# for good: MHD had put its listening socket aside and nothing woke it).
+#
+# Topology: one private network namespace with lo only; no port is made.
+. "$(dirname "$0")/lib.sh"
+netns_enter "$@"
+
+start_paird --no-auth --max-connections 200
+prlimit --pid "$PAIRD_PID" --nofile=40:40
+
+# cpu_ticks: paird's user and system time so far, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$PAIRD_PID/stat"
+}
+
+note "a client takes every descriptor paird has left"
+python3 - "$PORT" "$W/holder.ready" <<'PY' &
+import socket, sys, time
+held = []
+for _ in range(60):
+    s = socket.socket()
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    held.append(s)
+open(sys.argv[2], "w").close()
+time.sleep(3)
+PY
+HOLDER=$!
+EXTRA_CLEANUP='kill $HOLDER 2>/dev/null || true'
+wait_until 10 test -e "$W/holder.ready" || fail "the holder did not connect"
+wait_until 5 grep -q "out of file descriptors\\|Too many open files" "$PAIRD_LOG" ||
+	fail "paird did not say it ran out of descriptors: $(tail -n 5 "$PAIRD_LOG")"
+
+note "a Unix socket client waits in the backlog: no busy loop, no log flood"
+curl -s -o /dev/null --max-time 1 --unix-socket "$SOCK" "$UBASE/healthz" || true
+t0=$(cpu_ticks)
+sleep 2
+t1=$(cpu_ticks)
+[ $((t1 - t0)) -lt 40 ] ||
+	fail "paird spent $((t1 - t0)) ticks of CPU in 2 s while out of descriptors"
+lines=$(wc -l <"$PAIRD_LOG")
+[ "$lines" -lt 50 ] || fail "$lines log lines while out of descriptors: $(sed -n 10,14p "$PAIRD_LOG")"
+
+note "once the connections close, both listeners accept again"
+# Stopped meanwhile, paird sees every close in one run, as a busy paird would.
+kill -STOP "$PAIRD_PID"
+wait "$HOLDER"
+kill -CONT "$PAIRD_PID"
+EXTRA_CLEANUP=
+ok_now() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" "${@:2}")" = 200 ]
+}
+wait_until 5 ok_now "$BASE/healthz" || fail "the TCP listener stays deaf after the descriptors came back"
+wait_until 5 ok_now --unix-socket "$SOCK" "$UBASE/healthz" ||
+	fail "the Unix socket stays deaf after the descriptors came back"
+api POST /api/v1/ports '{"name":"ex0","type":"tap"}'
+expect_status 201
+stop_paird TERM
+expect_eq "$PAIRD_RC" 0 "exit status"
