@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bindcfg.h"
 #include "events.h"
@@ -33,6 +34,7 @@ struct portset {
 	struct port_env env;
 	struct stack_env senv;
 	char *state_path;
+	int state_lock; /* the state file's lock (state_lock()), -1 before the restore */
 	unsigned max_ports;
 	size_t n;
 	struct entry *e;
@@ -235,6 +237,7 @@ struct portset *portset_new(struct event_base *base, struct port_io io, const ch
 
 	if (!ps)
 		return NULL;
+	ps->state_lock = -1;
 	ps->env.base = base;
 	ps->env.io = io;
 	ps->env.on_event = on_port_event;
@@ -317,6 +320,8 @@ void portset_free(struct portset *ps)
 	free(ps->senv.scratch);
 	free(ps->e);
 	free(ps->state_path);
+	if (ps->state_lock >= 0)
+		close(ps->state_lock);
 	free(ps);
 }
 
@@ -1141,6 +1146,16 @@ int portset_restore(struct portset *ps, struct fault *f)
 
 	if (!ps->state_path)
 		return 0;
+	/* Before the file is read: another paird on it may rewrite it meanwhile. */
+	if (ps->state_lock < 0) {
+		ret = state_check_writable(ps->state_path, f);
+		if (ret < 0)
+			return ret;
+		ret = state_lock(ps->state_path, f);
+		if (ret < 0)
+			return ret;
+		ps->state_lock = ret;
+	}
 	ret = state_load(ps->state_path, &doc, f);
 	if (ret == -ENOENT && f->kind == FAULT_NONE) {
 		ret = state_check_writable(ps->state_path, f);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -180,6 +181,57 @@ int state_check_writable(const char *path, struct fault *f)
 	close(fd);
 	unlink(tmp);
 	return 0;
+}
+
+int state_lock(const char *path, struct fault *f)
+{
+	char target[PATH_MAX], lock[PATH_MAX], pid[24] = "";
+	struct stat st;
+	ssize_t n;
+	int fd, wfd, ret;
+
+	ret = resolve(path, target, sizeof(target), f);
+	if (ret < 0)
+		return ret;
+	if ((size_t)snprintf(lock, sizeof(lock), "%s.lock", target) >= sizeof(lock))
+		return fault_set(f, FAULT_INTERNAL, ENAMETOOLONG, NULL, "state file path too long");
+	/*
+	 * Never through a link, never blocking on a FIFO put in its place.
+	 * Kept open read-only: a file open for writing would keep the state
+	 * file's filesystem from being remounted read-only while paird runs.
+	 */
+	fd = open(lock, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fault_errno(f, errno, NULL, "state file %s: cannot open its lock file %s",
+				   path, lock);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+		close(fd);
+		return fault_set(f, FAULT_INVALID, EPERM, NULL,
+				 "state file %s: its lock file %s is not a regular file of root "
+				 "or paird's user; remove it",
+				 path, lock);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno;
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+		close(fd);
+		if (ret == EWOULDBLOCK)
+			return fault_set(f, FAULT_CONFLICT, EBUSY, NULL,
+					 "state file %s is in use by another paird (pid %s, which "
+					 "holds %s); stop it, or give this one another --state",
+					 path, pid[0] ? pid : "unknown", lock);
+		return fault_errno(f, ret, NULL, "state file %s: cannot lock %s", path, lock);
+	}
+	/* Who holds it, for the message of the next one refused. */
+	wfd = open(lock, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (wfd < 0 || write(wfd, pid, (size_t)n) != n)
+		log_debug("state file %s: cannot write the pid to %s", path, lock);
+	if (wfd >= 0)
+		close(wfd);
+	return fd;
 }
 
 /* --- writing --- */

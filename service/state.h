@@ -104,6 +104,17 @@ int state_load(const char *path, json_t **out, struct fault *f);
 int state_check_writable(const char *path, struct fault *f);
 
 /*
+ * Takes the state file @path for this process: an exclusive flock() on
+ * "TARGET.lock" beside the file it names (made if missing, holding the
+ * holder's pid), so that a second paird on the same file is refused
+ * instead of both rewriting it, each losing the other's changes. The
+ * kernel releases the lock when the process ends, however it ends; the
+ * file stays. Returns the fd, to keep open (closed: released), or -errno
+ * with @f filled (-EBUSY: another process holds it).
+ */
+int state_lock(const char *path, struct fault *f);
+
+/*
  * Replaces @path with @doc atomically; when @path is a symbolic link, the
  * file it names is replaced and the link stays. Returns 0 or -errno with
  * @f filled.

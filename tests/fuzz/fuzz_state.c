@@ -49,6 +49,9 @@ static void dir_remove(void)
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(tmp);
+	/* The lock file stays after paird (state_lock()). */
+	snprintf(tmp, sizeof(tmp), "%s.lock", path);
+	unlink(tmp);
 	unlink(path);
 	if (rmdir(dir) < 0) {
 		fprintf(stderr, "fuzz_state: %s left behind something: %s\n", dir, strerror(errno));
@@ -150,7 +153,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	first = read_file(&n1);
 	check_codec(first, n1);
 
-	/* What paird wrote back must come back the same. */
+	/* What paird wrote back must come back the same, after a restart (the lock released). */
+	portset_free(ps);
+	memio_free(mem);
+	ps = NULL;
+	mem = NULL;
 	f = (struct fault)FAULT_INIT;
 	ps2 = restore(&mem2, &f, &ret);
 	if (ret < 0) {

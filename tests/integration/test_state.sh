@@ -198,3 +198,31 @@ jq -e '[.ports[].name] == ["ff0"]' "$W/sticky/state.json" >/dev/null ||
 [ ! -e "$W/sticky/state.json.tmp" ] || fail "the FIFO or a temp file was left"
 stop_paird TERM
 expect_eq "$PAIRD_RC" 0 "exit status"
+
+note "a second paird on the same state file is refused; the first keeps the file"
+rm -f "$STATE"
+start_paird --state "$STATE"
+api POST /api/v1/ports '{"name":"lk0","type":"tap"}'
+expect_status 201
+cp "$STATE" "$W/state.before"
+ln -s state.json "$W/other-name.json"
+for s in "$STATE" "$W/other-name.json"; do
+	rc=0
+	timeout 10 "$PAIRD" --listen none --socket "$W/run/second.sock" --state "$s" \
+		2>"$W/second.log" || rc=$?
+	expect_eq "$rc" 2 "exit status of a second paird on $s"
+	grep -q "cannot start: state file $s is in use by another paird (pid $PAIRD_PID," \
+		"$W/second.log" || fail "no clear refusal of a second paird: $(cat "$W/second.log")"
+	cmp -s "$STATE" "$W/state.before" || fail "a second paird rewrote the state file"
+done
+api POST /api/v1/ports '{"name":"lk1","type":"tap"}'
+expect_status 201
+jq -e '[.ports[].name] == ["lk0","lk1"]' "$STATE" >/dev/null ||
+	fail "the first paird's change is not in the state file: $(cat "$STATE")"
+note "the lock goes with the process, however it ends (SIGKILL)"
+stop_paird KILL
+start_paird --state "$STATE"
+api GET /api/v1/ports/lk1
+expect_status 200
+stop_paird TERM
+expect_eq "$PAIRD_RC" 0 "exit status"

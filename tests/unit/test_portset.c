@@ -441,8 +441,13 @@ static void test_state_dir_removed(void **state)
 	struct fault f = FAULT_INIT;
 	struct port *p = NULL;
 
+	char *lock = path_join(fx->dir, "state.json.lock");
+
 	ps_fx_start(fx, 0);
 	assert_int_equal(unlink(fx->path), 0);
+	/* The lock file stays (state_lock()): removed here so the directory can go. */
+	assert_int_equal(unlink(lock), 0);
+	free(lock);
 	assert_int_equal(rmdir(fx->dir), 0);
 	assert_true(portset_create(fx->ps, &c, &p, &f) < 0);
 	assert_internal(&f);
