@@ -767,17 +767,23 @@ static int open_listeners(struct paird *d)
 
 	if (o->socket_group && parse_group(o->socket_group, &d->group) < 0)
 		return start_error("--socket-group: no group named \"%s\"", o->socket_group);
-	if (o->listen) {
-		ret = open_tcp(d);
-		if (ret)
-			return ret;
-	}
+	/*
+	 * The socket first: a paird already serving it is found before the
+	 * token is generated, which goes beside the socket by default. A
+	 * second paird refused later had replaced the running one's token
+	 * file, then removed it at exit as its own.
+	 */
 	if (o->socket) {
 		d->unix_fd = http_listen_unix(o->socket, d->group, &f);
 		if (d->unix_fd < 0)
 			return start_error("%s", f.detail);
 		if (lstat(o->socket, &d->sock_st) < 0)
 			d->sock_st.st_ino = 0;
+	}
+	if (o->listen) {
+		ret = open_tcp(d);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

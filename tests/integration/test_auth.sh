@@ -272,6 +272,15 @@ rc=0
 timeout 10 "$PAIRD" --listen none --socket "$SOCK" 2>"$W/second.log" || rc=$?
 expect_eq "$rc" 2 "exit status of a second paird on a live socket"
 grep -q "cannot start: $SOCK is in use" "$W/second.log" || fail "no reason: $(cat "$W/second.log")"
+note "nor is its generated token file (beside the socket) replaced or removed"
+cp "$TOKEN_OUT" "$W/token.before"
+rc=0
+timeout 10 "$PAIRD" --listen 127.0.0.1:0 --socket "$SOCK" 2>"$W/second.log" || rc=$?
+expect_eq "$rc" 2 "exit status of a second paird with a TCP listener on a live socket"
+grep -q "cannot start: $SOCK is in use" "$W/second.log" || fail "no reason: $(cat "$W/second.log")"
+cmp -s "$TOKEN_OUT" "$W/token.before" ||
+	fail "a refused second paird replaced or removed the running one's token file"
+expect_eq "$(tcp_code "$TOKEN")" 200 "the running paird's token"
 api GET /healthz
 expect_status 200
 stop_paird KILL
