@@ -190,6 +190,23 @@ int nl_link_get(struct nl *nl, int ifindex, struct link_state *out)
 	return ret;
 }
 
+int nl_link_index(struct nl *nl, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(buf, RTM_GETLINK, 0, &ifm);
+	struct link_state ls = { 0 };
+	int ret;
+
+	if (strlen(name) >= IFNAMSIZ)
+		return -ENODEV;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	ret = nl_talk(nl, nlh, false, link_get_cb, &ls);
+	if (ret < 0)
+		return ret;
+	return ls.ifindex > 0 ? ls.ifindex : -ENODEV;
+}
+
 int nl_link_set(struct nl *nl, int ifindex, const struct link_change *change)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];

@@ -21,6 +21,13 @@ struct nl *nl_open(void);
 void nl_close(struct nl *nl);
 
 int nl_link_get(struct nl *nl, int ifindex, struct link_state *out);
+/*
+ * The ifindex of the link named @name, or -errno (-ENODEV: none). Over the
+ * open rtnetlink socket: if_nametoindex() opens a socket of its own, and
+ * out of file descriptors it failed with the errno of some other call
+ * (ENOENT), which named a device paird had just made as missing.
+ */
+int nl_link_index(struct nl *nl, const char *name);
 int nl_link_set(struct nl *nl, int ifindex, const struct link_change *change);
 int nl_addr_set(struct nl *nl, int ifindex, const struct ip_prefix *prefix, bool add);
 

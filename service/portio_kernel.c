@@ -57,13 +57,10 @@ static int k_close(void *ctx, int fd)
 
 static int k_link_index(void *ctx, const char *name)
 {
-	unsigned int idx;
+	int ret = nl_link_index(ctx, name);
 
-	(void)ctx;
-	idx = if_nametoindex(name);
-	if (idx == 0)
-		return errno == ENXIO || errno == ENODEV || errno == 0 ? -ENODEV : -errno;
-	return (int)idx;
+	/* What if_nametoindex() said of a link that does not exist. */
+	return ret == -ENXIO || ret == -ENOENT ? -ENODEV : ret;
 }
 
 static int k_link_get(void *ctx, int ifindex, struct link_state *out)

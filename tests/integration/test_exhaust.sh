@@ -6,12 +6,15 @@
 # CPU retrying the accept nor floods the log with a line per try; once the
 # connections close, both listeners accept again (the TCP one stayed deaf
 # for good: MHD had put its listening socket aside and nothing woke it).
+# Then ports are made until the descriptors run out: each refusal names
+# EMFILE, and the API, the state file and the kernel agree on what exists.
 #
-# Topology: one private network namespace with lo only; no port is made.
+# Topology: one private network namespace with lo and the taps ex0..ex8.
 . "$(dirname "$0")/lib.sh"
 netns_enter "$@"
 
-start_paird --no-auth --max-connections 200
+STATE=$W/state.json
+start_paird --no-auth --max-connections 200 --state "$STATE"
 prlimit --pid "$PAIRD_PID" --nofile=40:40
 
 # cpu_ticks: paird's user and system time so far, in clock ticks.
@@ -60,5 +63,22 @@ wait_until 5 ok_now --unix-socket "$SOCK" "$UBASE/healthz" ||
 	fail "the Unix socket stays deaf after the descriptors came back"
 api POST /api/v1/ports '{"name":"ex0","type":"tap"}'
 expect_status 201
+
+note "ports until the descriptors run out: each refusal says EMFILE, nothing is left behind"
+prlimit --pid "$PAIRD_PID" --nofile=$(($(ls "/proc/$PAIRD_PID/fd" | wc -l) + 5))
+refused=0
+for i in 1 2 3 4 5 6 7 8; do
+	api POST /api/v1/ports "{\"name\":\"ex$i\",\"type\":\"tap\",\"addresses\":[\"198.18.$i.1/24\"]}"
+	[ "$STATUS" = 201 ] && continue
+	refused=$((refused + 1))
+	# if_nametoindex() opened a socket of its own, and failed with ENOENT for a device just made.
+	expect_json .errno_name EMFILE
+done
+[ "$refused" -gt 0 ] || fail "no creation was refused for want of descriptors"
+api GET /api/v1/ports
+names=$(jqb '[.ports[].name] | join(" ")')
+expect_eq "$(jq -r '[.ports[].name] | join(" ")' "$STATE")" "$names" "the state file's ports"
+expect_eq "$(ip -br link | awk '$1 ~ /^ex/ { print $1 }' | tr '\n' ' ' | sed 's/ $//')" "$names" \
+	"the devices in the kernel"
 stop_paird TERM
 expect_eq "$PAIRD_RC" 0 "exit status"
