@@ -730,10 +730,12 @@ static void mend_ops(struct action *a, const struct port *p, const struct port_c
 }
 
 /*
- * A new port whose name the kernel already gives another interface (or,
- * to attach, gives none): refused before any step, as the create would be
- * halfway, so that a dry run does not promise it and an apply does not
- * first replace devices it then has to open again to undo.
+ * A port the plan opens a device for by name, a new one or one that lost
+ * its device (gone, or never reopened), whose name the kernel already
+ * gives another interface (or, to attach, gives none): refused before any
+ * step, as the open would be halfway, so that a dry run does not promise
+ * it and an apply does not first replace devices it then has to open
+ * again to undo. A port that holds its device frees the name itself.
  */
 static void check_new_names(const struct portset *ps, const struct state_doc *want, struct fault *f)
 {
@@ -741,9 +743,10 @@ static void check_new_names(const struct portset *ps, const struct state_doc *wa
 
 	for (size_t i = 0; i < want->n_ports && f->kind == FAULT_NONE; i++) {
 		const struct port_config *c = &want->ports[i].cfg;
+		const struct port *p = portset_find(ps, c->name);
 		struct fault sub = FAULT_INIT;
 
-		if (portset_find(ps, c->name) || port_name_check(portset_env(ps), c, &sub) == 0)
+		if ((p && port_ifindex(p) > 0) || port_name_check(portset_env(ps), c, &sub) == 0)
 			continue;
 		snprintf(field, sizeof(field), "ports.%s%s%s", c->name, sub.field[0] ? "." : "",
 			 sub.field);

@@ -266,6 +266,32 @@ jq -e --slurpfile b "$W/config.before" '.ports == $b[0].ports' "$W/body" >/dev/n
 grep -q "config not applied: ports.cf3" "$PAIRD_LOG" || fail "the failure is not logged"
 ip link del cf3
 
+note "a deleted port's name taken by another interface: refused before any step, dry run too"
+api GET /api/v1/config
+cp "$W/body" "$W/config.now"
+ip link del cf0
+wait_until 5 sh -c "curl -s --unix-socket '$SOCK' $UBASE/api/v1/ports/cf0 |
+	jq -e '.status.state == \"gone\"' >/dev/null" || fail "cf0 did not go to state gone"
+ip link add cf0 type dummy 2>/dev/null || ip link add cf0 type bridge
+kernel_view before
+cp "$STATE" "$W/state.before"
+for q in "?dry_run=true" ""; do
+	put_config "$(cat "$W/config.now")" "$q"
+	expect_problem 409 ports.cf0.name
+	expect_json 'has("rolled_back")' false
+done
+kernel_view after
+diff -u "$W/kernel.before" "$W/kernel.after" >&2 || fail "a refused apply changed the kernel"
+cmp -s "$STATE" "$W/state.before" || fail "a refused apply wrote the state file"
+ip link del cf0
+put_config "$(cat "$W/config.now")" ""
+expect_status 200
+expect_json '[.actions[] | .op + ":" + .port + ":" + (.fields | join(","))] | join(" ")' \
+	"update_port:cf0:state"
+ip -d link show dev cf0 | grep -q "tun type tap" || fail "cf0 was not made again"
+put_config "$(cat "$W/config.now")" ""
+expect_json .changed false
+
 note "--config at start: applied after --state; the result equals the file"
 cat >"$W/config.json" <<'EOF'
 {"ports":{"cf0":{"type":"tap","mtu":1500,"addresses":["198.18.0.1/24"]},

@@ -306,6 +306,41 @@ static void test_plan_refuses_taken_names(void **state)
 	snap_expect(fx, &before, true);
 }
 
+/*
+ * A port that lost its device (gone) is opened again by the plan: when
+ * another interface took its name meanwhile, the plan refuses it as it
+ * refuses a new port's, instead of promising a create the apply fails.
+ */
+static void test_plan_refuses_taken_name_of_gone_port(void **state)
+{
+	struct link_state all = { .ifindex = 0, .addr_event = true };
+	struct ps_fx *fx = *state;
+	struct config_plan *plan = NULL;
+	struct fault f = FAULT_INIT;
+	struct state_doc want;
+	struct snap before;
+
+	apply_ok(fx, base_doc);
+	assert_int_equal(memio_device_delete(fx->m, "p9"), 0);
+	portset_link_event(fx->ps, &all, false);
+	assert_int_equal(port_state(portset_find(fx->ps, "p9")), PORT_STATE_GONE);
+	/* Its name free: the plan opens it again. */
+	plan = plan_of(fx, base_doc);
+	assert_int_equal(config_plan_count(plan), 1);
+	config_plan_free(plan);
+	plan = NULL;
+	/* Someone else's interface of that name: refused, nothing done. */
+	assert_int_equal(memio_device_add(fx->m, "p9", true, false), 0);
+	snap_take(fx, &before);
+	decode_ok(base_doc, &want);
+	assert_true(config_plan_new(fx->ps, &want, &plan, &f) < 0);
+	assert_null(plan);
+	assert_int_equal(f.kind, FAULT_CONFLICT);
+	assert_string_equal(f.field, "ports.p9.name");
+	state_doc_free(&want);
+	snap_expect(fx, &before, true);
+}
+
 static void test_apply_then_again_changes_nothing(void **state)
 {
 	struct ps_fx *fx = *state;
@@ -664,6 +699,7 @@ int main(void)
 		T(test_plan_order_and_kernel_ops),
 		T(test_plan_changes_nothing),
 		T(test_plan_refuses_taken_names),
+		T(test_plan_refuses_taken_name_of_gone_port),
 		T(test_apply_then_again_changes_nothing),
 		T(test_get_document_round_trips),
 		T(test_rollback_after_kernel_refusal),
