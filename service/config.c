@@ -18,6 +18,7 @@
 
 #include "bindcfg.h"
 #include "bindopts.h"
+#include "capture.h"
 #include "filtercheck.h"
 #include "h_reply.h"
 #include "handler.h"
@@ -902,6 +903,57 @@ static int plan_port_delete(struct config_plan *pl, struct port *p)
 	return 0;
 }
 
+/*
+ * What the apply holds at its peak, met here before any step (a dry run
+ * included) as the port set's limits would meet it halfway: ports are
+ * deleted last, so the running ports and the new ones are held at once
+ * (--max-ports); a port's capture ring is taken with its first capture
+ * binding and kept, so each port of the document that has a capture
+ * binding and no ring yet takes --capture-ring of --capture-memory.
+ */
+static void check_room(const struct portset *ps, const struct config_plan *pl,
+		       const struct state_doc *want, struct fault *f)
+{
+	const struct capture_budget *b = portset_budget(ps);
+	size_t ports = portset_count(ps), used = capture_budget_used(b);
+	size_t limit = capture_budget_limit(b), ring = portset_ring_bytes(ps);
+	char field[64], key[KEY_MAX];
+
+	for (size_t i = 0; i < pl->n; i++) {
+		if (pl->a[i].op != OP_CREATE_PORT || ++ports <= portset_max_ports(ps))
+			continue;
+		snprintf(field, sizeof(field), "ports.%s", pl->a[i].port);
+		fault_set(f, FAULT_LIMIT, ENOSPC, field,
+			  "paird would hold %zu ports at once, over its limit (--max-ports %u): "
+			  "new ports are made before the ports the document leaves out are "
+			  "deleted",
+			  ports, portset_max_ports(ps));
+		return;
+	}
+	for (size_t i = 0; i < want->n_ports; i++) {
+		const struct state_port *sp = &want->ports[i];
+		const struct port *p = portset_find(ps, sp->cfg.name);
+		const struct binding_config *cap = NULL;
+
+		for (size_t j = 0; j < sp->n_bindings && !cap; j++)
+			if (sp->bindings[j].kind == HANDLER_CAPTURE)
+				cap = &sp->bindings[j];
+		if (!cap || (p && stack_ring(portset_stack(ps, p))))
+			continue;
+		if (ring <= limit && used <= limit - ring) {
+			used += ring;
+			continue;
+		}
+		binding_key(cap, key);
+		snprintf(field, sizeof(field), "ports.%s.bindings.%s", sp->cfg.name, key);
+		fault_set(f, FAULT_LIMIT, ENOSPC, field,
+			  "a capture ring of %zu bytes would not fit: %zu of the %zu bytes of "
+			  "--capture-memory would be in use",
+			  ring, used, limit);
+		return;
+	}
+}
+
 int config_plan_new(const struct portset *ps, const struct state_doc *want,
 		    struct config_plan **out, struct fault *f)
 {
@@ -958,6 +1010,11 @@ int config_plan_new(const struct portset *ps, const struct state_doc *want,
 		if (!doc_port(want, port_name(p)) && plan_port_delete(pl, p) < 0)
 			goto oom;
 	free(later.a);
+	check_room(ps, pl, want, f);
+	if (f->kind != FAULT_NONE) {
+		config_plan_free(pl);
+		return fault_ret(f);
+	}
 	*out = pl;
 	return 0;
 oom:

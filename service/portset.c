@@ -301,6 +301,11 @@ const struct capture_budget *portset_budget(const struct portset *ps)
 	return ps->senv.budget;
 }
 
+size_t portset_ring_bytes(const struct portset *ps)
+{
+	return ps->senv.ring_bytes;
+}
+
 static void entry_free(struct entry *e)
 {
 	/* The stack first: it detaches itself from the port's sink. */

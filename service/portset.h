@@ -44,6 +44,8 @@ void portset_free(struct portset *ps);
 int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring_bytes,
 			  unsigned max_bindings);
 const struct capture_budget *portset_budget(const struct portset *ps);
+/* The bytes of --capture-memory a port's capture ring takes (--capture-ring). */
+size_t portset_ring_bytes(const struct portset *ps);
 /* The limits the set holds to: ports (--max-ports) and bindings per port (--max-bindings). */
 unsigned portset_max_ports(const struct portset *ps);
 unsigned portset_max_bindings(const struct portset *ps);

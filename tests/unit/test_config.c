@@ -341,6 +341,68 @@ static void test_plan_refuses_taken_name_of_gone_port(void **state)
 	snap_expect(fx, &before, true);
 }
 
+/* Plans @text, expecting a refusal of @kind naming @field; nothing is touched. */
+static void plan_refused(struct ps_fx *fx, const char *text, enum fault_kind kind,
+			 const char *field)
+{
+	struct config_plan *plan = NULL;
+	struct fault f = FAULT_INIT;
+	struct state_doc want;
+	struct snap before;
+
+	snap_take(fx, &before);
+	decode_ok(text, &want);
+	if (config_plan_new(fx->ps, &want, &plan, &f) == 0)
+		fail_msg("planned: %s", text);
+	assert_null(plan);
+	assert_int_equal(f.kind, kind);
+	assert_string_equal(f.field, field);
+	state_doc_free(&want);
+	snap_expect(fx, &before, true);
+}
+
+/*
+ * The limits an apply meets at its peak are met by the plan, before any
+ * step and in a dry run: ports are deleted last, so a document that swaps
+ * ports holds the old and the new at once (--max-ports), and each port
+ * that gains a capture ring takes --capture-ring of --capture-memory. The
+ * apply refused both halfway and undid its steps, the dry run said yes.
+ */
+static void test_plan_refuses_what_the_limits_refuse(void **state)
+{
+	struct ps_fx *fx = *state;
+	struct config_plan *plan;
+
+	ps_fx_start(fx, 3);
+	assert_int_equal(portset_set_dataplane(fx->ps, 2 * 65536, 65536, 16), 0);
+	apply_ok(fx, "{\"ports\":{\"a\":{\"type\":\"tap\"},\"b\":{\"type\":\"tap\"}}}");
+	/* Two ports out, two in: four at once, over 3. */
+	plan_refused(fx, "{\"ports\":{\"c\":{\"type\":\"tap\"},\"d\":{\"type\":\"tap\"}}}",
+		     FAULT_LIMIT, "ports.d");
+	/* One out, one in: three at once. */
+	plan = plan_of(fx, "{\"ports\":{\"a\":{\"type\":\"tap\"},\"c\":{\"type\":\"tap\"}}}");
+	config_plan_free(plan);
+	/* Three rings of 64 KiB in 128 KiB: the third port's capture is refused. */
+	plan_refused(fx,
+		     "{\"ports\":{\"a\":{\"type\":\"tap\",\"bindings\":{\"k\":{\"match\":{},"
+		     "\"handler\":\"capture\"}}},\"b\":{\"type\":\"tap\",\"bindings\":{\"k\":{"
+		     "\"match\":{},\"handler\":\"capture\"},\"k2\":{\"match\":{},\"handler\":"
+		     "\"capture\"}}},\"c\":{\"type\":\"tap\",\"bindings\":{\"k\":{\"match\":{},"
+		     "\"handler\":\"capture\"}}}}}",
+		     FAULT_LIMIT, "ports.c.bindings.k");
+	/* Two fit; a port that holds its ring takes no other. */
+	apply_ok(fx, "{\"ports\":{\"a\":{\"type\":\"tap\",\"bindings\":{\"k\":{\"match\":{},"
+		     "\"handler\":\"capture\"}}},\"b\":{\"type\":\"tap\",\"bindings\":{\"k\":{"
+		     "\"match\":{},\"handler\":\"capture\"}}}}}");
+	plan = plan_of(fx,
+		       "{\"ports\":{\"a\":{\"type\":\"tap\",\"bindings\":{\"k\":{\"match\":{},"
+		       "\"handler\":\"capture\",\"options\":{\"limit\":5}},\"k2\":{\"match\":{},"
+		       "\"handler\":\"capture\"}}},\"b\":{\"type\":\"tap\",\"bindings\":{\"k\":{"
+		       "\"match\":{},\"handler\":\"capture\"}}}}}");
+	assert_int_equal(config_plan_count(plan), 2);
+	config_plan_free(plan);
+}
+
 static void test_apply_then_again_changes_nothing(void **state)
 {
 	struct ps_fx *fx = *state;
@@ -700,6 +762,7 @@ int main(void)
 		T(test_plan_changes_nothing),
 		T(test_plan_refuses_taken_names),
 		T(test_plan_refuses_taken_name_of_gone_port),
+		T(test_plan_refuses_what_the_limits_refuse),
 		T(test_apply_then_again_changes_nothing),
 		T(test_get_document_round_trips),
 		T(test_rollback_after_kernel_refusal),
