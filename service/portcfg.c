@@ -248,6 +248,32 @@ int portcfg_check(const struct port_config *out, struct fault *f)
 	return ret;
 }
 
+int portcfg_check_addrs(const struct port_config *cfg, struct fault *f)
+{
+	char item[32], text[PREFIX_STR_MAX];
+	int ret = 0;
+
+	for (unsigned i = 0; cfg->has_addresses && i < cfg->n_addrs; i++) {
+		const struct ip_prefix *p = &cfg->addrs[i];
+
+		for (unsigned j = 0; p->family == AF_INET6 && j < i; j++) {
+			const struct ip_prefix *q = &cfg->addrs[j];
+
+			if (q->family != AF_INET6 || q->len == p->len ||
+			    memcmp(q->addr, p->addr, sizeof(p->addr)) != 0)
+				continue;
+			snprintf(item, sizeof(item), "addresses[%u]", i);
+			prefix_format(p, text);
+			ret = fault_add(f, item,
+					"%s: the address is listed already with prefix length %u, "
+					"and a link holds an IPv6 address once",
+					text, q->len);
+			break;
+		}
+	}
+	return ret;
+}
+
 int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *patch,
 		      struct fault *f)
 {

@@ -74,6 +74,16 @@ int portcfg_from_json(const struct json_t *obj, enum portcfg_mode mode, const ch
 int portcfg_check(const struct port_config *cfg, struct fault *f);
 
 /*
+ * An IPv6 address listed twice with different prefix lengths is refused
+ * (fault_add() on "addresses[I]", the later one): the kernel holds an
+ * IPv6 address once, so the second could never be there and every apply
+ * would add it again (IPv4 addresses may repeat with another length).
+ * Kept apart from portcfg_from_json() as portcfg_check_mtu() is, so that
+ * a state file holding such a port still loads, that port in state error.
+ */
+int portcfg_check_addrs(const struct port_config *cfg, struct fault *f);
+
+/*
  * An MTU below 1280 with an IPv6 address is refused: the kernel flushes a
  * link's IPv6 addresses below the IPv6 minimum MTU. @patch (may be NULL)
  * is what a PATCH brought, to name the field it changed; otherwise the

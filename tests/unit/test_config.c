@@ -210,6 +210,33 @@ static void test_decode_lists_every_error(void **state)
 	json_decref(doc);
 }
 
+/*
+ * An IPv6 address twice, with two prefix lengths: the kernel holds it once,
+ * so the apply "added" the second every time and never converged (changed
+ * true and drift "addresses" on every run). IPv4's may repeat.
+ */
+static void test_decode_refuses_ipv6_address_twice(void **state)
+{
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+	json_t *doc = json_loads("{\"ports\":{\"w0\":{\"type\":\"tap\",\"addresses\":["
+				 "\"2001:db8:9::1/64\",\"198.18.9.1/24\",\"198.18.9.1/25\","
+				 "\"2001:db8:9::1/80\"]}}}",
+				 0, NULL);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_true(config_decode(doc, NULL, &d, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "ports.w0.addresses[3]");
+	assert_int_equal(f.n_extra, 0);
+	json_decref(doc);
+	decode_ok("{\"ports\":{\"w0\":{\"type\":\"tap\",\"addresses\":[\"2001:db8:9::1/64\","
+		  "\"198.18.9.1/24\",\"198.18.9.1/25\",\"2001:db8:9::2/80\"]}}}",
+		  &d);
+	state_doc_free(&d);
+}
+
 static void test_decode_requires_ports(void **state)
 {
 	struct fault f = FAULT_INIT;
@@ -757,6 +784,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_decode_lists_every_error),
+		T(test_decode_refuses_ipv6_address_twice),
 		T(test_decode_requires_ports),
 		T(test_plan_order_and_kernel_ops),
 		T(test_plan_changes_nothing),

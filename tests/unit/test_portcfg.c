@@ -441,6 +441,28 @@ static void test_addresses(void **state)
 	}
 }
 
+/* The kernel holds an IPv6 address once, whatever its prefix length. */
+static void test_ipv6_address_once(void **state)
+{
+	struct port_config cfg;
+	struct fault f = FAULT_INIT;
+
+	(void)state;
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/64\","
+		 "\"198.18.0.1/24\",\"198.18.0.1/25\",\"2001:db8::2/64\"]}",
+		 PORTCFG_CREATE, &cfg);
+	assert_int_equal(portcfg_check_addrs(&cfg, &f), 0);
+	accepted("{\"name\":\"p0\",\"type\":\"tap\",\"addresses\":[\"2001:db8::1/128\","
+		 "\"198.18.0.1/24\",\"2001:DB8:0::1/64\",\"2001:db8::1/80\"]}",
+		 PORTCFG_CREATE, &cfg);
+	assert_true(portcfg_check_addrs(&cfg, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "addresses[2]");
+	assert_non_null(strstr(f.detail, "prefix length 128"));
+	assert_int_equal(f.n_extra, 1);
+	assert_string_equal(f.extra[0].field, "addresses[3]");
+}
+
 static void test_patch_mode(void **state)
 {
 	struct port_config cfg;
@@ -745,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_mac_rules),
 		cmocka_unit_test(test_vnet_hdr_queues),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_ipv6_address_once),
 		cmocka_unit_test(test_patch_mode),
 		cmocka_unit_test(test_path_name),
 		cmocka_unit_test(test_first_fault_wins),
