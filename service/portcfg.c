@@ -248,14 +248,51 @@ int portcfg_check(const struct port_config *out, struct fault *f)
 	return ret;
 }
 
+/*
+ * Why the kernel would not hold @p as an address of global scope (RFC 4291
+ * 2.4; its ipv6_addr_scope()), or NULL: it refuses the unspecified,
+ * loopback and multicast ones, and gives fe80::/10 and fec0::/10 link or
+ * site scope, which paird neither lists nor compares, so such an address
+ * would be added again by every apply.
+ */
+static const char *ipv6_not_global(const struct ip_prefix *p)
+{
+	static const uint8_t zero[16], loopback[16] = { [15] = 1 };
+
+	if (p->family != AF_INET6)
+		return NULL;
+	if (memcmp(p->addr, zero, 16) == 0)
+		return "the unspecified address";
+	if (memcmp(p->addr, loopback, 16) == 0)
+		return "the loopback address";
+	if (p->addr[0] == 0xff)
+		return "a multicast address";
+	if (p->addr[0] == 0xfe && (p->addr[1] & 0xc0) == 0x80)
+		return "a link-local address (the kernel makes the link's own fe80:: one)";
+	if (p->addr[0] == 0xfe && (p->addr[1] & 0xc0) == 0xc0)
+		return "a site-local address (deprecated, RFC 3879)";
+	return NULL;
+}
+
 int portcfg_check_addrs(const struct port_config *cfg, struct fault *f)
 {
 	char item[32], text[PREFIX_STR_MAX];
+	const char *why;
 	int ret = 0;
 
 	for (unsigned i = 0; cfg->has_addresses && i < cfg->n_addrs; i++) {
 		const struct ip_prefix *p = &cfg->addrs[i];
 
+		why = ipv6_not_global(p);
+		if (why) {
+			snprintf(item, sizeof(item), "addresses[%u]", i);
+			prefix_format(p, text);
+			ret = fault_add(f, item,
+					"%s is %s: paird configures IPv6 addresses of global "
+					"scope",
+					text, why);
+			continue;
+		}
 		for (unsigned j = 0; p->family == AF_INET6 && j < i; j++) {
 			const struct ip_prefix *q = &cfg->addrs[j];
 

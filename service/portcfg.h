@@ -77,7 +77,9 @@ int portcfg_check(const struct port_config *cfg, struct fault *f);
  * An IPv6 address listed twice with different prefix lengths is refused
  * (fault_add() on "addresses[I]", the later one): the kernel holds an
  * IPv6 address once, so the second could never be there and every apply
- * would add it again (IPv4 addresses may repeat with another length).
+ * would add it again (IPv4 addresses may repeat with another length). So
+ * is an IPv6 address the kernel refuses (unspecified, loopback, multicast)
+ * or holds with a scope other than global (link-local, site-local).
  * Kept apart from portcfg_from_json() as portcfg_check_mtu() is, so that
  * a state file holding such a port still loads, that port in state error.
  */

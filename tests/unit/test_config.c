@@ -237,6 +237,23 @@ static void test_decode_refuses_ipv6_address_twice(void **state)
 	state_doc_free(&d);
 }
 
+/* A link-local address: the kernel gives it scope link, so every apply added it again. */
+static void test_decode_refuses_link_local(void **state)
+{
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+	json_t *doc = json_loads("{\"ports\":{\"w0\":{\"type\":\"tap\",\"addresses\":["
+				 "\"fe80::5/64\"]}}}",
+				 0, NULL);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_true(config_decode(doc, NULL, &d, &f) < 0);
+	assert_int_equal(f.kind, FAULT_INVALID);
+	assert_string_equal(f.field, "ports.w0.addresses[0]");
+	json_decref(doc);
+}
+
 static void test_decode_requires_ports(void **state)
 {
 	struct fault f = FAULT_INIT;
@@ -785,6 +802,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_decode_lists_every_error),
 		T(test_decode_refuses_ipv6_address_twice),
+		T(test_decode_refuses_link_local),
 		T(test_decode_requires_ports),
 		T(test_plan_order_and_kernel_ops),
 		T(test_plan_changes_nothing),
