@@ -74,30 +74,30 @@ static bool echo_peer(const struct frame_info *fi, struct build_ip *ip)
 
 /*
  * The reply's link header: on a tap, back to the request's Ethernet source
- * from the address it was sent to, or from the port's MAC when that was a
- * group address. 0, 1 when not to be answered, or a negative errno.
+ * from the address it was sent to. 0, or 1 when not to be answered.
+ *
+ * A request sent to an Ethernet group address (IEEE 802: the I/G bit, the
+ * low bit of the first octet) was sent to every host on the link: its IP
+ * destination is a broadcast, a subnet's (198.18.0.255, which no prefix
+ * known here tells from a unicast) or a multicast one, or else the frame
+ * is one RFC 1122 3.3.6 has a host discard. Answering it would send from
+ * that broadcast address (RFC 1122 3.2.1.3: never a source) and from no
+ * Ethernet address of our own but the kernel side's, and a broadcast UDP
+ * echo would be answered by every host at once; RFC 1122 3.2.2.6 lets such
+ * requests be discarded.
  */
 static int echo_link(const struct dispatch_ctx *dc, struct build_link *l)
 {
 	const struct frame_info *fi = dc->fi;
-	const struct link_state *ls;
 
 	memset(l, 0, sizeof(*l));
 	l->link = port_frame_link(dc->port);
 	if (l->link != LINK_ETHERNET)
 		return 0;
-	/* IEEE 802: the I/G bit, the low bit of the first octet, marks a group address. */
-	if (!fi->has_eth || (fi->eth_src[0] & 1))
+	if (!fi->has_eth || (fi->eth_src[0] & 1) || (fi->eth_dst[0] & 1))
 		return 1;
 	memcpy(l->dst, fi->eth_src, 6);
-	if (!(fi->eth_dst[0] & 1)) {
-		memcpy(l->src, fi->eth_dst, 6);
-		return 0;
-	}
-	ls = port_link(dc->port);
-	if (!ls->has_mac)
-		return -EADDRNOTAVAIL;
-	memcpy(l->src, ls->mac, 6);
+	memcpy(l->src, fi->eth_dst, 6);
 	return 0;
 }
 
@@ -168,7 +168,6 @@ static int echo_run(struct binding *b, struct dispatch_ctx *dc)
 	struct build_link l;
 	struct build_ip ip;
 	ssize_t n;
-	int ret;
 
 	/* Only a whole, well-formed request of the layer this binding serves is answered. */
 	if (fi->malformed != MALFORMED_NONE || fi->fragment || fi->l4 != echo_l4(&b->cfg.match))
@@ -177,9 +176,8 @@ static int echo_run(struct binding *b, struct dispatch_ctx *dc)
 		return 0;
 	if (ip.family == AF_INET)
 		ip.id = port_next_ip_id(dc->port, dc->queue);
-	ret = echo_link(dc, &l);
-	if (ret != 0)
-		return ret < 0 ? ret : 0;
+	if (echo_link(dc, &l) != 0)
+		return 0;
 
 	n = fi->l4 == L4_UDP ? echo_udp(dc, &l, &ip) : echo_icmp(dc, &l, &ip);
 	return handler_send(b, dc, n);
