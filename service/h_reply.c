@@ -128,8 +128,12 @@ static int ndp_run(struct binding *b, struct dispatch_ctx *dc)
 	const uint8_t *mac, *dst;
 	bool dad;
 
-	if (fi->malformed != MALFORMED_NONE || fi->fragment || !fi->has_eth || fi->l3 != L3_IPV6 ||
-	    fi->l4 != L4_ICMPV6 || fi->icmp.type != 135)
+	/*
+	 * RFC 6980 5: an NDP message in a packet with a Fragment header, an
+	 * atomic fragment's included, is ignored (the kernel does the same).
+	 */
+	if (fi->malformed != MALFORMED_NONE || fi->fragment || fi->ip6.frag_header ||
+	    !fi->has_eth || fi->l3 != L3_IPV6 || fi->l4 != L4_ICMPV6 || fi->icmp.type != 135)
 		return 0;
 	if (!cur_sub(&frame, fi->l4_off, fi->l4_len, &msg))
 		return -EINVAL; /* the parser's offsets lie outside the frame */

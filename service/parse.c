@@ -409,6 +409,7 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 			fi->ip6.routed = true;
 		}
 		if (rule == EXT_LEN_FRAG) {
+			fi->ip6.frag_header = true;
 			cur_be16(pkt, *pos + 2, &frag);
 			fi->ip6.fragment_offset = frag >> 3;
 			fi->ip6.mf = frag & 1;

@@ -140,6 +140,8 @@ struct frame_info {
 
 	struct {
 		uint8_t traffic_class;
+		/* A Fragment header was walked, an atomic fragment's too (RFC 6946). */
+		bool frag_header;
 		uint32_t flow_label;
 		uint16_t payload_length;
 		uint8_t next_header; /* of the fixed header */

@@ -1237,6 +1237,22 @@ static void test_ndp_reply_ignores(void **state)
 	assert_int_equal(fx->fi.malformed, MALFORMED_NONE);
 	assert_int_equal(fx->fi.icmp.checksum_status, CSUM_OK);
 	assert_int_equal(fx->fi.l4_len, 20);
+	/*
+	 * An atomic fragment (a Fragment header, offset 0, M clear: RFC 6946
+	 * makes it a whole packet), checksum right (the pseudo-header is the
+	 * same): RFC 6980 5 has NDP messages with a Fragment header ignored.
+	 */
+	n = hex_decode(ns, req, sizeof(req));
+	memmove(req + 14 + 40 + 8, req + 14 + 40, n - 14 - 40);
+	memcpy(req + 14 + 40, ((uint8_t[8]){ 58, 0, 0, 0, 0, 0, 0, 1 }), 8);
+	req[14 + 5] += 8; /* payload length */
+	req[14 + 6] = 44; /* next header: Fragment */
+	n += 8;
+	expect_silent(fx, &b, fx->tap0, req, n);
+	assert_int_equal(fx->fi.malformed, MALFORMED_NONE);
+	assert_false(fx->fi.fragment);
+	assert_int_equal(fx->fi.icmp.type, 135);
+	assert_int_equal(fx->fi.icmp.checksum_status, CSUM_OK);
 	/* The same frames with the changes undone are answered: the tests test what they say. */
 	n = hex_decode(ns_nud, req, sizeof(req));
 	fix_icmpv6_checksum(req, n);
