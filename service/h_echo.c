@@ -101,6 +101,17 @@ static int echo_link(const struct dispatch_ctx *dc, struct build_link *l)
 	return 0;
 }
 
+/* The well-known UDP services that answer any datagram with one of their own. */
+static bool udp_answering_port(uint16_t port)
+{
+	static const uint16_t answering[] = { 7, 13, 17, 19, 37 };
+
+	for (size_t i = 0; i < sizeof(answering) / sizeof(answering[0]); i++)
+		if (answering[i] == port)
+			return true;
+	return false;
+}
+
 /* RFC 862: the data sent back as received, ports swapped. */
 static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *l,
 			struct build_ip *ip)
@@ -117,6 +128,18 @@ static ssize_t echo_udp(const struct dispatch_ctx *dc, const struct build_link *
 		return 0;
 	/* RFC 768: source port 0 means the sender expects no reply. */
 	if (fi->udp.sport == 0)
+		return 0;
+	/*
+	 * A datagram from a port where a service answers every datagram would
+	 * have the answer answered: from this binding's own port (another
+	 * simulated host with the same binding), or from echo (RFC 862),
+	 * daytime (867), quote (865), chargen (864) or time (868). With a
+	 * forwarding kernel on the other side of a tap, one datagram spoofed
+	 * from 198.18.0.3:7 to 198.18.0.2:7, both answered here, went round
+	 * for good, its TTL new at every turn (inetd's internal services
+	 * refuse these ports for the same reason).
+	 */
+	if (fi->udp.sport == fi->udp.dport || udp_answering_port(fi->udp.sport))
 		return 0;
 	if (!cur_sub(&frame, fi->payload_off, fi->payload_len, &data))
 		return -EINVAL; /* the parser's offsets lie outside the frame */

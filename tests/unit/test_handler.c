@@ -1013,6 +1013,19 @@ static void test_echo_ignores_bad_frames(void **state)
 	assert_int_equal(run(fx, &u4, fx->tap0, req, n), 0);
 	assert_int_equal(fx->fi.udp.sport, 0);
 
+	/*
+	 * From a port whose service answers every datagram (echo, daytime,
+	 * quote, chargen, time): the two would answer each other for good.
+	 */
+	for (size_t i = 0; i < 5; i++) {
+		static const uint16_t loops[] = { 7, 13, 17, 19, 37 };
+
+		n = udp_req_from(fx->tap0, AF_INET, "198.18.0.3", "198.18.0.1", loops[i], "ping",
+				 req);
+		assert_int_equal(run(fx, &u4, fx->tap0, req, n), 0);
+		assert_int_equal(fx->fi.udp.checksum_status, CSUM_OK);
+	}
+
 	/* A wrong IPv4 header checksum (RFC 1122 3.2.1.2). */
 	n = udp_req(fx->tap0, AF_INET, "198.18.0.2", "198.18.0.1", "ping", req);
 	req[14 + 8] = 3; /* TTL */
@@ -1045,6 +1058,26 @@ static void test_echo_ignores_bad_frames(void **state)
 
 	assert_int_equal(written(fx, fx->tap0), 0);
 	assert_int_equal(u4.c.extra[0] + i4.c.extra[0], 0);
+
+	/* From the binding's own port: another host with the same echo would answer. */
+	{
+		struct binding u9;
+		struct build_link l;
+		struct build_ip ip;
+		ssize_t m;
+
+		bind_ok(HANDLER_ECHO, m_udp(2048, 9000), PORT_TAP, NULL, &u9);
+		req_addrs(fx->tap0, AF_INET, "198.18.0.3", "198.18.0.1", &l, &ip);
+		m = build_udp(req, FRAME_MAX, &l, &ip, 9000, 9000, (const uint8_t *)"x", 1);
+		assert_true(m > 0);
+		assert_int_equal(run(fx, &u9, fx->tap0, req, (size_t)m), 0);
+		assert_int_equal(fx->fi.udp.checksum_status, CSUM_OK);
+		assert_int_equal(written(fx, fx->tap0), 0);
+		/* From another port it is answered: the test tests what it says. */
+		m = build_udp(req, FRAME_MAX, &l, &ip, 9001, 9000, (const uint8_t *)"x", 1);
+		assert_int_equal(run(fx, &u9, fx->tap0, req, (size_t)m), 0);
+		assert_int_equal(written(fx, fx->tap0), 1);
+	}
 }
 
 static void test_echo_write_error(void **state)
