@@ -62,7 +62,13 @@ static bool echo_peer(const struct frame_info *fi, struct build_ip *ip)
 		return true;
 	}
 	if (fi->l3 == L3_IPV6) {
-		if (!addr6_is_unicast(fi->ip6.src) || !addr6_is_unicast(fi->ip6.dst))
+		/*
+		 * RFC 8200 4.4: with segments left, dst is a waypoint that
+		 * forwards the packet (a type it knows) or discards it (one it
+		 * does not); the upper layer is the final destination's.
+		 */
+		if (fi->ip6.segments_left || !addr6_is_unicast(fi->ip6.src) ||
+		    !addr6_is_unicast(fi->ip6.dst))
 			return false;
 		ip->family = AF_INET6;
 		memcpy(ip->src, fi->ip6.dst, 16);

@@ -368,7 +368,7 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 	const uint8_t *final;
 	enum ext_len_rule rule;
 	bool fragment = false;
-	uint8_t next, elen;
+	uint8_t next, elen, left;
 	uint16_t frag = 0;
 	size_t hlen;
 
@@ -402,6 +402,8 @@ static enum malformed ipv6_walk(struct parser *ps, const struct cursor *pkt, uin
 		if (next == IPV6_NH_HOP_BY_HOP)
 			return MAL_ipv6_hbh_not_first;
 
+		if (*nh == IPV6_NH_ROUTING && cur_u8(pkt, *pos + 3, &left) && left)
+			fi->ip6.segments_left = true;
 		/* The last Routing header with segments left names it, as scapy reads it. */
 		final = *nh == IPV6_NH_ROUTING ? routing_final_dst(pkt, *pos, hlen) : NULL;
 		if (final) {

@@ -142,6 +142,8 @@ struct frame_info {
 		uint8_t traffic_class;
 		/* A Fragment header was walked, an atomic fragment's too (RFC 6946). */
 		bool frag_header;
+		/* A Routing header with Segments Left > 0: dst is not where it ends. */
+		bool segments_left;
 		uint32_t flow_label;
 		uint16_t payload_length;
 		uint8_t next_header; /* of the fixed header */

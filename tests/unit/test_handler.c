@@ -803,6 +803,19 @@ static void test_echo_reply_checksums(void **state)
  * Routing header with one segment left to @final: its checksum covers
  * @final (RFC 8200 8.1), not the header's Destination Address.
  */
+/* Sums the UDP checksum of routed_udp6()'s datagram @b (@n bytes) over @dst. */
+static void fix_udp6_checksum(uint8_t *b, size_t n, const uint8_t dst[16])
+{
+	uint8_t *u = b + 40 + 24;
+	size_t ulen = n - 40 - 24;
+	uint16_t c;
+
+	u[6] = u[7] = 0;
+	c = csum_fold(csum_add(csum_pseudo6(b + 8, dst, 17, (uint32_t)ulen), u, ulen));
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+}
+
 static size_t routed_udp6(uint8_t *b, const uint8_t src[16], const uint8_t dst[16],
 			  const uint8_t final[16], const char *text)
 {
@@ -856,6 +869,24 @@ static void test_echo_routed_ipv6(void **state)
 	assert_int_equal(rq.malformed, MALFORMED_NONE);
 	assert_int_equal(rq.udp.checksum_status, CSUM_OK);
 	assert_true(rq.ip6.routed);
+	/*
+	 * Segments left: 2001:db8::2 is a waypoint, not the destination the
+	 * datagram is for (RFC 8200 4.4); it was answered from 2001:db8::2.
+	 */
+	expect_silent(fx, &b, fx->tun0, req, n);
+	/* So with a type paird knows no final destination of (RPL, 3), checksum right. */
+	req[40 + 2] = 3;
+	fix_udp6_checksum(req, n, b6);
+	frame_parse(req, n, port_frame_link(fx->tun0), PARSE_STRICT, &rq);
+	assert_int_equal(rq.malformed, MALFORMED_NONE);
+	assert_false(rq.ip6.routed);
+	expect_silent(fx, &b, fx->tun0, req, n);
+	assert_int_equal(fx->fi.udp.checksum_status, CSUM_OK);
+
+	/* None left: the datagram is at its final destination, and answered. */
+	n = routed_udp6(req, a6, b6, c6, "through a routing header");
+	req[40 + 3] = 0;
+	fix_udp6_checksum(req, n, b6);
 	assert_int_equal(run(fx, &b, fx->tun0, req, n), 0);
 	reply_at(fx, fx->tun0, 0, &len, &fi);
 	assert_int_equal(fi.udp.checksum_status, CSUM_OK);
