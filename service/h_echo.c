@@ -41,6 +41,31 @@ static enum l4_kind echo_l4(const struct match *m)
 }
 
 /*
+ * Whether @a can be a host's own address on a link: unicast (no group,
+ * unspecified or limited broadcast address), and none that RFC 1122
+ * 3.2.1.3 has a host discard a datagram from: "this network" 0.0.0.0/8,
+ * loopback 127.0.0.0/8, nor reserved 240.0.0.0/4 (RFC 1112 4).
+ */
+static bool echo_addr4_ok(const uint8_t a[4])
+{
+	return addr4_is_unicast(a) && a[0] != 0 && a[0] != 127 && a[0] < 240;
+}
+
+/*
+ * The same for IPv6: no loopback ::1 (RFC 4291 2.5.3: never sent outside
+ * a node) nor IPv4-mapped ::ffff:0:0/96 (RFC 4291 2.5.5.2: an IPv4 node's
+ * address inside an IPv6 node, never on the wire).
+ */
+static bool echo_addr6_ok(const uint8_t a[16])
+{
+	static const uint8_t loopback[16] = { [15] = 1 };
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return addr6_is_unicast(a) && memcmp(a, loopback, 16) != 0 &&
+	       memcmp(a, mapped, sizeof(mapped)) != 0;
+}
+
+/*
  * The addresses of the reply, the request's swapped, or false when the
  * request is not to be answered. A group or unspecified source is no one
  * to answer to. A group destination is not answered either: the reply's
@@ -53,8 +78,8 @@ static bool echo_peer(const struct frame_info *fi, struct build_ip *ip)
 	memset(ip, 0, sizeof(*ip)); /* ttl 0: the builders' default of 64 */
 	if (fi->l3 == L3_IPV4) {
 		/* RFC 1122 3.2.1.2: a datagram with a bad header checksum is discarded. */
-		if (fi->ip4.checksum_status == CSUM_BAD || !addr4_is_unicast(fi->ip4.src) ||
-		    !addr4_is_unicast(fi->ip4.dst))
+		if (fi->ip4.checksum_status == CSUM_BAD || !echo_addr4_ok(fi->ip4.src) ||
+		    !echo_addr4_ok(fi->ip4.dst))
 			return false;
 		ip->family = AF_INET;
 		memcpy(ip->src, fi->ip4.dst, 4);
@@ -67,8 +92,8 @@ static bool echo_peer(const struct frame_info *fi, struct build_ip *ip)
 		 * forwards the packet (a type it knows) or discards it (one it
 		 * does not); the upper layer is the final destination's.
 		 */
-		if (fi->ip6.segments_left || !addr6_is_unicast(fi->ip6.src) ||
-		    !addr6_is_unicast(fi->ip6.dst))
+		if (fi->ip6.segments_left || !echo_addr6_ok(fi->ip6.src) ||
+		    !echo_addr6_ok(fi->ip6.dst))
 			return false;
 		ip->family = AF_INET6;
 		memcpy(ip->src, fi->ip6.dst, 16);

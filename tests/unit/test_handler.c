@@ -939,7 +939,10 @@ static void test_icmpv6_echo(void **state)
 	assert_int_equal(b.c.extra[0], 2);
 }
 
-/* Group or unspecified sources, and group destinations (IP or Ethernet), get no answer. */
+/*
+ * Group, unspecified, loopback, reserved or IPv4-mapped sources, and group
+ * destinations (IP or Ethernet), get no answer.
+ */
 static void test_echo_no_reply_to_groups(void **state)
 {
 	static const struct {
@@ -955,6 +958,14 @@ static void test_echo_no_reply_to_groups(void **state)
 		{ AF_INET6, "ff02::1", "2001:db8::1" },
 		{ AF_INET6, "::", "2001:db8::1" },
 		{ AF_INET6, "2001:db8::2", "ff02::1" },
+		/* Addresses no datagram on a link comes from (RFC 1122 3.2.1.3, RFC 4291). */
+		{ AF_INET, "127.0.0.1", "198.18.0.1" },
+		{ AF_INET, "198.18.0.2", "127.0.0.1" },
+		{ AF_INET, "0.1.2.3", "198.18.0.1" },
+		{ AF_INET, "240.0.0.1", "198.18.0.1" },
+		{ AF_INET6, "::1", "2001:db8::1" },
+		{ AF_INET6, "2001:db8::2", "::1" },
+		{ AF_INET6, "::ffff:198.18.0.2", "2001:db8::1" },
 	};
 	struct fx *fx = *state;
 	uint8_t req[FRAME_MAX];
