@@ -249,16 +249,19 @@ int portcfg_check(const struct port_config *out, struct fault *f)
 }
 
 /*
- * Why the kernel would not hold @p as an address of global scope (RFC 4291
- * 2.4; its ipv6_addr_scope()), or NULL: it refuses the unspecified,
+ * Why the kernel would not hold @p as an address of global scope, or NULL.
+ * IPv6 (RFC 4291 2.4; its ipv6_addr_scope()): it refuses the unspecified,
  * loopback and multicast ones, and gives fe80::/10 and fec0::/10 link or
  * site scope, which paird neither lists nor compares, so such an address
- * would be added again by every apply.
+ * would be added again by every apply. IPv4: 0.0.0.0 is taken and not held.
  */
-static const char *ipv6_not_global(const struct ip_prefix *p)
+static const char *not_global(const struct ip_prefix *p)
 {
 	static const uint8_t zero[16], loopback[16] = { [15] = 1 };
 
+	/* IPv4's 0.0.0.0 (RFC 1122 3.2.1.3): the kernel answers yes and adds nothing. */
+	if (p->family == AF_INET && memcmp(p->addr, zero, 4) == 0)
+		return "the unspecified address";
 	if (p->family != AF_INET6)
 		return NULL;
 	if (memcmp(p->addr, zero, 16) == 0)
@@ -283,13 +286,12 @@ int portcfg_check_addrs(const struct port_config *cfg, struct fault *f)
 	for (unsigned i = 0; cfg->has_addresses && i < cfg->n_addrs; i++) {
 		const struct ip_prefix *p = &cfg->addrs[i];
 
-		why = ipv6_not_global(p);
+		why = not_global(p);
 		if (why) {
 			snprintf(item, sizeof(item), "addresses[%u]", i);
 			prefix_format(p, text);
 			ret = fault_add(f, item,
-					"%s is %s: paird configures IPv6 addresses of global "
-					"scope",
+					"%s is %s: paird configures addresses of global scope",
 					text, why);
 			continue;
 		}

@@ -470,8 +470,8 @@ static void test_ipv6_address_once(void **state)
  */
 static void test_ipv6_global_only(void **state)
 {
-	static const char *const bad[] = { "::/128",	 "::1/128",    "ff02::5/64",
-					   "fe80::5/64", "febf::1/64", "fec0::1/64" };
+	static const char *const bad[] = { "::/128",	 "::1/128",    "ff02::5/64", "fe80::5/64",
+					   "febf::1/64", "fec0::1/64", "0.0.0.0/8" };
 	static const char *const good[] = { "2001:db8::/64", "::ffff:198.18.0.1/96", "fc00::1/7",
 					    "fe7f::1/64" };
 	struct port_config cfg;
