@@ -319,6 +319,12 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 	char text[PREFIX_STR_MAX];
 	const char *field = "mtu";
 
+	if (cfg->has_mtu && cfg->type == PORT_TAP && cfg->mtu > PORT_MTU_MAX_TAP)
+		return fault_set(
+			f, FAULT_INVALID, 0, field,
+			"must be %d..%d on a tap (got %u): the kernel's limit, %d less the "
+			"14-byte Ethernet header",
+			PORT_MTU_MIN, PORT_MTU_MAX_TAP, cfg->mtu, PORT_MTU_MAX);
 	if (!cfg->has_mtu || cfg->mtu >= PORT_MTU_IPV6)
 		return 0;
 	for (unsigned i = 0; cfg->has_addresses && i < cfg->n_addrs; i++) {

@@ -25,6 +25,8 @@ struct json_t;
 #define PORT_MTU_MIN  68
 #define PORT_MTU_MAX  65535
 #define PORT_MTU_IPV6 1280 /* the IPv6 minimum, RFC 8200 section 5 */
+/* A tap's frames carry a 14-byte Ethernet header: the kernel's max_mtu is 65535 less it. */
+#define PORT_MTU_MAX_TAP (PORT_MTU_MAX - 14)
 
 /* IFF_MULTI_QUEUE queues a port may have ("queues"). */
 #define PORTCFG_QUEUES_MAX 8
@@ -86,7 +88,9 @@ int portcfg_check(const struct port_config *cfg, struct fault *f);
 int portcfg_check_addrs(const struct port_config *cfg, struct fault *f);
 
 /*
- * An MTU below 1280 with an IPv6 address is refused: the kernel flushes a
+ * A tap's MTU above PORT_MTU_MAX_TAP is refused (the kernel would, halfway
+ * through an apply its dry run promised). An MTU below 1280 with an IPv6
+ * address is refused: the kernel flushes a
  * link's IPv6 addresses below the IPv6 minimum MTU. @patch (may be NULL)
  * is what a PATCH brought, to name the field it changed; otherwise the
  * fault names "mtu" and its detail names "addresses". Kept apart from

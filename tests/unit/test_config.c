@@ -254,6 +254,27 @@ static void test_decode_refuses_link_local(void **state)
 	json_decref(doc);
 }
 
+/* A tap's MTU above the kernel's 65521: the dry run said yes, the apply failed at the step. */
+static void test_decode_refuses_tap_mtu_over_kernel_max(void **state)
+{
+	struct fault f = FAULT_INIT;
+	struct state_doc d;
+	json_t *doc = json_loads("{\"ports\":{\"w0\":{\"type\":\"tap\",\"mtu\":65522},"
+				 "\"w1\":{\"type\":\"tun\",\"mtu\":65535}}}",
+				 0, NULL);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_true(config_decode(doc, NULL, &d, &f) < 0);
+	assert_string_equal(f.field, "ports.w0.mtu");
+	assert_int_equal(f.n_extra, 0);
+	json_decref(doc);
+	decode_ok("{\"ports\":{\"w0\":{\"type\":\"tap\",\"mtu\":65521},"
+		  "\"w1\":{\"type\":\"tun\",\"mtu\":65535}}}",
+		  &d);
+	state_doc_free(&d);
+}
+
 static void test_decode_requires_ports(void **state)
 {
 	struct fault f = FAULT_INIT;
@@ -803,6 +824,7 @@ int main(void)
 		T(test_decode_lists_every_error),
 		T(test_decode_refuses_ipv6_address_twice),
 		T(test_decode_refuses_link_local),
+		T(test_decode_refuses_tap_mtu_over_kernel_max),
 		T(test_decode_requires_ports),
 		T(test_plan_order_and_kernel_ops),
 		T(test_plan_changes_nothing),
