@@ -568,6 +568,11 @@ void api_handle(struct api *api, struct request *rq, struct response *rs)
 		reply_too_large(rs, rq->path);
 		goto out;
 	}
+	if (rq->body_no_memory) {
+		reply_problem(rs, 503, "unavailable", "out of memory holding the request body",
+			      rq->path);
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (route_match(routes[i].pattern, rq->path, caps, &ncaps)) {
 			rt = &routes[i];

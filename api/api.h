@@ -83,6 +83,7 @@ struct request {
 	const char *body; /* NULL when the request has none */
 	size_t body_len;
 	bool body_too_large; /* more than api_body_max() bytes arrived and were dropped */
+	bool body_no_memory; /* no memory to hold the body: it was dropped (503) */
 	bool prechecked;     /* api_precheck() passed when the headers arrived */
 	const char *params[API_PATH_PARAMS]; /* path segments captured by the router */
 	/* For the request log: who asked ("unix", or the peer's address) and since when. */

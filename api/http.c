@@ -907,7 +907,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (st->rq.body_too_large || st->len + n > api_body_max(st->rq.path)) {
+		/* Dropped: the answer is 413 or 503 already. */
+		if (st->rq.body_too_large || st->rq.body_no_memory)
+			return MHD_YES;
+		if (st->len + n > api_body_max(st->rq.path)) {
 			st->rq.body_too_large = true;
 			return MHD_YES;
 		}
@@ -918,8 +921,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			while (cap < st->len + n)
 				cap *= 2;
 			b = realloc(st->body, cap);
-			if (!b)
-				return MHD_NO;
+			if (!b) {
+				/*
+				 * The rest is read and dropped, and the client told
+				 * 503; MHD_NO closed the connection with no answer
+				 * at all (after its 100 Continue).
+				 */
+				body_free(st->body, st->cap);
+				st->body = NULL;
+				st->len = st->cap = 0;
+				st->rq.body_no_memory = true;
+				return MHD_YES;
+			}
 			st->body = b;
 			st->cap = cap;
 		}

@@ -8,6 +8,8 @@
 # for good: MHD had put its listening socket aside and nothing woke it).
 # Then ports are made until the descriptors run out: each refusal names
 # EMFILE, and the API, the state file and the kernel agree on what exists.
+# Last, with its address space limited, paird answers the bodies it has no
+# memory for with 503 instead of closing their connections unanswered.
 #
 # Topology: one private network namespace with lo and the taps ex0..ex8.
 . "$(dirname "$0")/lib.sh"
@@ -80,5 +82,38 @@ names=$(jqb '[.ports[].name] | join(" ")')
 expect_eq "$(jq -r '[.ports[].name] | join(" ")' "$STATE")" "$names" "the state file's ports"
 expect_eq "$(ip -br link | awk '$1 ~ /^ex/ { print $1 }' | tr '\n' ' ' | sed 's/ $//')" "$names" \
 	"the devices in the kernel"
+stop_paird TERM
+expect_eq "$PAIRD_RC" 0 "exit status"
+
+note "out of memory for request bodies: 503 problems, not connections closed unanswered"
+start_paird --no-auth
+vm=$(awk '/^VmSize/ { print $2 }' "/proc/$PAIRD_PID/status")
+prlimit --pid "$PAIRD_PID" --as=$(((vm + 40000) * 1024))
+# A 16 MB document (the limit), mostly blanks; six at once need more than 40 MB.
+python3 -c 'import sys; sys.stdout.write("{\"ports\": {}" + " " * 16000000 + "}")' >"$W/big.json"
+pids=()
+for i in 1 2 3 4 5 6; do
+	curl -s -o "$W/big.$i" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+		--data-binary @"$W/big.json" --max-time 30 --unix-socket "$SOCK" \
+		"$UBASE/api/v1/config" >"$W/code.$i" &
+	pids+=($!)
+done
+wait "${pids[@]}" || true
+n503=0
+for i in 1 2 3 4 5 6; do
+	code=$(cat "$W/code.$i")
+	case $code in
+	200) ;;
+	503)
+		n503=$((n503 + 1))
+		jq -e '.type == "urn:paird:problem:unavailable"' "$W/big.$i" >/dev/null ||
+			fail "503 without its problem: $(head -c 300 "$W/big.$i")"
+		;;
+	*) fail "a body paird had no memory for was answered '$code' (none: closed unanswered)" ;;
+	esac
+done
+[ "$n503" -gt 0 ] || fail "six 16 MB bodies within 40 MB: none refused for memory"
+api GET /healthz
+expect_status 200
 stop_paird TERM
 expect_eq "$PAIRD_RC" 0 "exit status"
