@@ -1427,6 +1427,7 @@ static void test_login_code_expires(void **state)
 	struct fx *fx = *state;
 	char code[API_LOGIN_CODE_SIZE];
 	struct response *rs;
+	json_t *doc;
 
 	fx->a.cfg.token = TOKEN;
 	api_fx_restart(&fx->a);
@@ -1436,8 +1437,9 @@ static void test_login_code_expires(void **state)
 	fake_now += API_LOGIN_CODE_SECONDS + 1;
 	rs = login(fx, HTTP_GET, code);
 	expect_problem(rs, 403, "login-refused", "");
-	assert_non_null(
-		strstr(json_string_value(json_object_get(resp_json(rs), "detail")), "expired"));
+	doc = resp_json(rs);
+	assert_non_null(strstr(json_string_value(json_object_get(doc, "detail")), "expired"));
+	json_decref(doc);
 	/* ...and stays refused once the clock is back inside (it is forgotten). */
 	fake_now -= 2;
 	expect_problem(login(fx, HTTP_GET, code), 403, "login-refused", "");
@@ -1474,6 +1476,7 @@ static void test_login_codes_route(void **state)
 	assert_int_equal(json_integer_value(json_object_get(doc, "expires_in")),
 			 API_LOGIN_CODE_SECONDS);
 	snprintf(want, sizeof(want), "%s", code);
+	json_decref(doc);
 	expect_status(login(fx, HTTP_GET, want), 303);
 
 	/* Over TCP, even with the token: a session must not renew itself. */
