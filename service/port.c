@@ -563,7 +563,8 @@ int port_reconfigure(struct port *p, const struct port_config *want, struct faul
 
 	if (p->state == PORT_STATE_GONE)
 		return fault_set(f, FAULT_CONFLICT, ENODEV, NULL,
-				 "the interface of port %s no longer exists; delete the port",
+				 "the interface of port %s no longer exists: PUT the port to "
+				 "make it again (a created port) or delete it",
 				 p->cfg.name);
 	if (p->fd < 0)
 		return fault_set(f, FAULT_CONFLICT, EBADF, NULL,
