@@ -177,6 +177,7 @@ static json_t *port_event_json(const struct event *e)
 	json_t *o = json_object(), *arr = json_array();
 	char nb[16];
 
+	json_object_set_new(o, "version", json_integer((json_int_t)v->version));
 	json_object_set_new(o, "type", json_string(port_type_name(v->type)));
 	json_object_set_new(o, "state", json_string(port_state_name(v->state)));
 	json_object_set_new(o, "up", json_boolean(v->up));

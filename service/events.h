@@ -47,11 +47,12 @@ struct event_port {
 	enum port_type type;
 	enum port_state state;
 	bool up;
-	uint32_t mtu;	/* 0 when the port has no open device */
-	int ifindex;	/* 0 when it has none */
-	unsigned drift; /* PORT_DRIFT_* */
-	int err;	/* the last error's errno, 0 when none */
-	char op[16];	/* the last error's operation, "" when none */
+	uint32_t mtu;	  /* 0 when the port has no open device */
+	int ifindex;	  /* 0 when it has none */
+	unsigned drift;	  /* PORT_DRIFT_* */
+	int err;	  /* the last error's errno, 0 when none */
+	char op[16];	  /* the last error's operation, "" when none */
+	uint64_t version; /* the port's configuration version (its ETag) when posted */
 };
 
 /* A port's counters, summed the way a dashboard shows them. */

@@ -130,6 +130,7 @@ static void post_port(struct portset *ps, struct entry *e, enum event_kind kind)
 	snprintf(ev.port, sizeof(ev.port), "%s", port_name(e->port));
 	if (kind != EVENT_PORT_DELETED) {
 		port_view(e->port, &ev.u.port);
+		ev.u.port.version = e->version;
 		e->shown = ev.u.port;
 	}
 	events_post(ps->events, &ev);

@@ -364,7 +364,7 @@ static void test_port_state_events(void **state)
 	struct port *p;
 	struct link_state ls;
 	const struct event *e;
-	uint64_t before;
+	uint64_t before, version;
 	uint8_t frame[60] = { 0 };
 
 	call(fx, HTTP_POST, "/api/v1/ports", "{\"name\":\"s0\",\"type\":\"tap\"}", 201);
@@ -384,12 +384,24 @@ static void test_port_state_events(void **state)
 	assert_string_equal(e->port, "s0");
 	assert_int_equal(e->u.port.state, PORT_STATE_DOWN);
 	assert_true(e->u.port.drift & PORT_DRIFT_UP);
+	/* A state change keeps the configuration's version: the port's ETag. */
+	assert_true(portset_port_version(fx->ps, p) > 0);
+	assert_true(e->u.port.version == portset_port_version(fx->ps, p));
+	version = e->u.port.version;
 
 	ls.flags |= IFF_UP;
 	portset_link_event(fx->ps, &ls, false);
 	e = events_get(fx->ev, events_newest(fx->ev));
 	assert_int_equal(e->u.port.state, PORT_STATE_UP);
 	assert_int_equal(e->u.port.drift, 0);
+
+	/* A PATCH's event carries the new version, the one its answer's ETag names. */
+	call(fx, HTTP_PATCH, "/api/v1/ports/s0", "{\"mtu\":1400}", 200);
+	e = events_get(fx->ev, events_newest(fx->ev));
+	assert_int_equal(e->kind, EVENT_PORT_CHANGED);
+	assert_true(e->u.port.version > version);
+	assert_true(e->u.port.version == portset_port_version(fx->ps, p));
+	ls = *port_link(p);
 
 	memio_inject(fx->m, MEMIO_READ, EIO);
 	assert_int_equal(memio_push(fx->m, "s0", frame, sizeof(frame)), 0);
