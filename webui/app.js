@@ -182,6 +182,25 @@ function clearFormErrors(form) {
   for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
 }
 
+// A form sends one request at a time: while one is out, another submit
+// (a double click, Enter pressed twice) is ignored, so nothing is made or
+// sent twice, and the submit button says so (aria-disabled, not disabled:
+// the keyboard focus stays on it).
+function onSubmit(form, send) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (form.dataset.busy) return;
+    form.dataset.busy = '1';
+    form.setAttribute('aria-busy', 'true');
+    for (const b of form.querySelectorAll('button[type=submit]')) b.setAttribute('aria-disabled', 'true');
+    try { await send(); } finally {
+      delete form.dataset.busy;
+      form.removeAttribute('aria-busy');
+      for (const b of form.querySelectorAll('button[type=submit]')) b.removeAttribute('aria-disabled');
+    }
+  });
+}
+
 function field(label, name, input) {
   input.name = name;
   input.id = input.id || `f-${name}-${Math.random().toString(36).slice(2, 7)}`;
@@ -434,8 +453,7 @@ function portsView(root) {
     field('strict (drop bad checksums)', 'strict', el('input', { type: 'checkbox' })),
     el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Create port' })),
     el('p', { class: 'form-error error', role: 'alert' }));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const f = form.elements;
     const body = { type: f.type.value, up: f.up.checked };
     if (f.name.value.trim()) body.name = f.name.value.trim();
@@ -624,8 +642,7 @@ function bindingForm(port) {
     el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Add binding' })),
     el('p', { class: 'form-error error', role: 'alert' }));
   update();
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     try {
       await request('POST', `/ports/${encodeURIComponent(port.name)}/bindings`,
         { match: match(), handler: handler.value, options: options() });
@@ -852,8 +869,7 @@ function transmitSection(name) {
     el('div', { class: 'actions' }, el('button', { type: 'submit', text: 'Send' })),
     el('p', { class: 'form-error error', role: 'alert' }));
   build();
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const k = kind.value;
     let body;
     if (k === 'hex') body = { hex: form.elements.hex.value.replace(/\s+/g, '') };
@@ -891,6 +907,7 @@ function portView(root, name) {
   let formCfg = null;
   let formDirty = false;
   let bindForm = null;
+  const removing = new Set(); // ids of the bindings a DELETE is out for
   const cap = captureSection({ name });
   const bindSec = el('section', { id: 'bindings' }, el('h2', { text: 'Bindings' }), bindErr,
     el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {},
@@ -921,8 +938,7 @@ function portView(root, name) {
       el('p', { class: 'form-error error', role: 'alert' }));
   }
   edit.addEventListener('input', () => { formDirty = true; });
-  edit.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(edit, async () => {
     const f = edit.elements;
     const body = { up: f.up.checked, addresses: splitList(f.addresses.value) };
     if (f.mtu.value !== shown.mtu) body.mtu = f.mtu.value === '' ? null : Number(f.mtu.value);
@@ -950,9 +966,16 @@ function portView(root, name) {
         const own = Object.entries(c).filter(([k]) => !['packets', 'bytes', 'errors'].includes(k))
           .map(([k, v]) => `${k} ${v}`).join(', ');
         const rm = el('button', { type: 'button', text: 'Remove', 'aria-label': `remove binding ${b.id}` });
+        // One DELETE per binding: a second click (or a row rebuilt
+        // meanwhile) while it is out would be answered 404.
+        if (removing.has(b.id)) rm.setAttribute('aria-disabled', 'true');
         rm.addEventListener('click', async () => {
+          if (removing.has(b.id)) return;
+          removing.add(b.id);
+          rm.setAttribute('aria-disabled', 'true');
           try { await request('DELETE', `/ports/${encodeURIComponent(name)}/bindings/${b.id}`); bindErr.textContent = ''; refreshAll(); }
-          catch (e) { bindErr.textContent = e.message; }
+          catch (e) { bindErr.textContent = e.message; rm.removeAttribute('aria-disabled'); }
+          finally { removing.delete(b.id); }
         });
         return el('tr', { 'data-binding': b.id }, el('td', { text: String(b.id) }), el('td', { text: describeMatch(bc.match) }),
           el('td', { text: bc.handler }), el('td', { text: JSON.stringify(bc.options) }),

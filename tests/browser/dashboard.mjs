@@ -71,6 +71,16 @@ try {
     return readFileSync(join(DL, file));
   };
   const PCAPNG_SHB = '0a0d0d0a';
+  // The API as curl sees it, for what the page must not have done twice.
+  const apiGet = async (path) => (await fetch(`${BASE}/api/v1${path}`,
+    { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+  const refreshes = async (n) => {
+    const seen = portsFetched;
+    for (let i = 0; portsFetched < seen + n; i++) {
+      check(i < 100, `${n} more refreshes of the ports list`);
+      await page.waitForResponse((r) => r.url().endsWith('/api/v1/ports'));
+    }
+  };
 
   log('the page asks for the token');
   await page.goto(`${BASE}/`);
@@ -115,14 +125,17 @@ try {
   check((await macErr.textContent()) === '', 'dismissed');
   await page.fill('#create [name=mac]', '');
 
-  log('a tap made from the form');
+  log('a tap made from the form (a double click makes it once)');
   await page.fill('#create [name=name]', 'br0');
   check((await nameErr.textContent()) === '', 'editing the field clears its error');
   await page.fill('#create [name=mtu]', '1400');
   await page.fill('#create [name=addresses]', '198.18.40.1/24');
-  await page.click('#create button[type=submit]');
+  await page.dblclick('#create button[type=submit]');
   const row = page.locator('#ports tr[data-port="br0"]');
   await row.waitFor();
+  await refreshes(2);
+  check((await nameErr.textContent()) === '' && (await page.locator('#create .form-error').textContent()) === '',
+    `one POST for a double click, no 409 after the 201: ${await nameErr.textContent()}`);
   await row.locator('td', { hasText: 'up' }).first().waitFor();
   await shell('NEIGH br0');
   await shots('ports');
@@ -143,8 +156,12 @@ try {
   await page.selectOption('#bind [name=match]', 'udp_port');
   await page.fill('#bind [name="match.udp_port"]', '5353');
   await page.selectOption('#bind [name=handler]', 'capture');
-  await page.click('#bind button[type=submit]');
+  await page.dblclick('#bind button[type=submit]');
   await page.locator('#bindings tr[data-binding]').first().waitFor();
+  await refreshes(2);
+  const made = (await apiGet('/ports/br0/bindings')).bindings.length;
+  check(made === 1 && (await page.locator('#bindings tr[data-binding]').count()) === 1,
+    `a double click on "Add binding" made one binding, not ${made}`);
   const rxFrames = async () => Number(await page.locator('#counters tr', { hasText: 'rx frames' }).locator('td').textContent());
   const before = await rxFrames();
 
@@ -252,8 +269,12 @@ try {
   await page.click('#transmit button[type=submit]');
   await page.locator('#transmit .field-error[data-field="udp.src"]', { hasText: '422' }).waitFor();
   await page.fill('#transmit [name="udp.src"]', '198.18.40.2');
-  await page.click('#transmit button[type=submit]');
+  const txApi = async () => (await apiGet('/ports/br0')).counters.tx_frames;
+  const txApiBefore = await txApi();
+  await page.dblclick('#transmit button[type=submit]');
   await page.locator('#transmit-result p', { hasText: /^Wrote [0-9]+ bytes:$/ }).waitFor();
+  await refreshes(1);
+  check(await txApi() === txApiBefore + 1, `a double click on "Send" sent one frame: ${txApiBefore} -> ${await txApi()}`);
   check(ascii(await page.locator('#transmit-result pre.hex').textContent()).includes('from the page'), 'the frame written');
   await page.locator('#send').scrollIntoViewIfNeeded();
   await shots('port-send');

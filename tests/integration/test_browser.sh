@@ -8,7 +8,9 @@
 # the counters rise without a reload; the pcap downloaded through the page
 # decodes in tshark; a bad input's error stays beside its field; a stopped
 # paird shows the stale mark and a restarted one clears it; the port is
-# deleted; a payload of HTML shows as text (no dialog fires). Besides: the
+# deleted; a payload of HTML shows as text (no dialog fires); a double
+# click on a form's button makes one port, one binding, one frame (the form
+# sends one request at a time). Besides: the
 # title names the host (GET /api/v1/info, which needs the token; /healthz
 # does not carry the name); the capture list's pause, clear, filter by
 # binding and its recovery after a restart; a port made with curl shows up
