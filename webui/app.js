@@ -1140,7 +1140,10 @@ function route() {
   const h = location.hash || '#/';
   const m = h.match(/^#\/ports\/(.+)$/);
   if (m) {
-    const name = decodeURIComponent(m[1]);
+    // A malformed escape (a link cut short, "%E0%A4%A") is a name no
+    // port has, not an exception that would stop the page before it polls.
+    let name;
+    try { name = decodeURIComponent(m[1]); } catch { name = m[1]; }
     state.view = portView(root, name);
     setTitle(name);
   } else if (h === '#/network') {

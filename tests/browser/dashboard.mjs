@@ -365,6 +365,21 @@ try {
   await tab.locator('#capture-list td.payload', { hasText: 'after restart' }).first().waitFor();
   await tab.close();
 
+  log('a deep link with a malformed escape: the page still works, no such port');
+  const bad = await ctx.newPage();
+  bad.setDefaultTimeout(15000);
+  const badErrors = [];
+  bad.on('pageerror', (e) => badErrors.push(String(e)));
+  await bad.goto(`${BASE}/#/ports/%E0%A4%A`);
+  await bad.locator('#auth').waitFor({ state: 'visible' });
+  await bad.fill('#token', TOKEN);
+  await bad.press('#token', 'Enter');
+  await bad.locator('#view p.error', { hasText: 'No port %E0%A4%A.' }).waitFor();
+  await bad.click('header nav a[href="#/"]');
+  await bad.locator('#ports tr[data-port="br0"]').waitFor();
+  check(badErrors.length === 0, `no script errors: ${badErrors}`);
+  await bad.close();
+
   log('the port deleted (after a confirmation)');
   await page.click('header nav a[href="#/"]');
   await row.locator('button', { hasText: 'Delete' }).click();

@@ -17,7 +17,8 @@
 # in the forward form's target list without a reload; the network view
 # shows a forward's live rate (not its total) while datagrams flow through
 # it; drift and gone with their reasons; the edit form; the keyboard; a
-# deep link in a new tab; no page-wide horizontal scrolling at 420 px; the
+# deep link in a new tab, and one with a malformed escape (no such port,
+# the page still works); no page-wide horizontal scrolling at 420 px; the
 # one-time login URL of a generated token opens a session kept in the
 # origin's storage (no cookie, the id gone from the address bar, every API
 # request sending it, a reload keeping it, the code refused a second time).
