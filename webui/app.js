@@ -208,6 +208,23 @@ function field(label, name, input) {
     el('span', { class: 'field-error', 'data-field': name, role: 'alert' }));
 }
 
+// Lists are rebuilt on every refresh (one comes with each event, and at
+// least every 2 s): @rebuild() replaces what is in @root, and the keyboard
+// focus, if it was on a control of an item (an element with data-key),
+// goes back to the same control of the item with that key, instead of
+// falling to the page's body between a Tab and an Enter.
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]';
+function keepFocus(root, rebuild) {
+  const a = document.activeElement;
+  const item = a && a !== root && root.contains(a) ? a.closest('[data-key]') : null;
+  const at = item && root.contains(item) ? { key: item.dataset.key, i: [...item.querySelectorAll(FOCUSABLE)].indexOf(a) } : null;
+  rebuild();
+  if (!at) return;
+  const again = [...root.querySelectorAll('[data-key]')].find((x) => x.dataset.key === at.key);
+  const target = again && (at.i < 0 ? again : again.querySelectorAll(FOCUSABLE)[at.i]);
+  if (target) target.focus({ preventScroll: true });
+}
+
 const splitList = (s) => String(s || '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
 // --- the API's bodies ----------------------------------------------------
@@ -478,7 +495,7 @@ function portsView(root) {
 
   return {
     refresh() {
-      tbody.replaceChildren(...state.ports.map((p) => {
+      keepFocus(tbody, () => tbody.replaceChildren(...state.ports.map((p) => {
         const r = lastRate(p.name);
         const del = el('button', { type: 'button', text: 'Delete', 'aria-label': `delete ${p.name}` });
         del.addEventListener('click', async () => {
@@ -486,7 +503,7 @@ function portsView(root) {
           try { await request('DELETE', `/ports/${encodeURIComponent(p.name)}`); listErr.textContent = ''; refreshAll(); }
           catch (e) { listErr.textContent = String(e.message); }
         });
-        return el('tr', { 'data-port': p.name },
+        return el('tr', { 'data-port': p.name, 'data-key': p.name },
           el('td', {}, el('a', { href: `#/ports/${encodeURIComponent(p.name)}`, text: p.name })),
           el('td', { text: portCfg(p).type }),
           el('td', { class: `state-${portStatus(p).state}${portStatus(p).drift.length ? ' drift' : ''}`, text: stateText(p) }),
@@ -494,7 +511,7 @@ function portsView(root) {
           el('td', { class: 'num rx', text: r ? fmtRate(r.rx, r.rxf) : '—' }),
           el('td', { class: 'num tx', text: r ? fmtRate(r.tx, r.txf) : '—' }),
           el('td', {}, del));
-      }));
+      })));
       empty.hidden = state.ports.length > 0;
     },
     stop() {},
@@ -958,7 +975,7 @@ function portView(root, name) {
       const bs = data.bindings || [];
       cap.bindings(bs.filter((b) => bindingCfg(b).handler === 'capture').map((b) => ({ id: b.id,
         label: `binding ${b.id}${b.name ? ` ${b.name}` : ''} (${describeMatch(bindingCfg(b).match)})` })));
-      bindList.replaceChildren(...bs.map((b) => {
+      keepFocus(bindList, () => bindList.replaceChildren(...bs.map((b) => {
         const c = b.counters || {};
         const bc = bindingCfg(b);
         const key = `binding/${name}/${b.id}`;
@@ -977,11 +994,11 @@ function portView(root, name) {
           catch (e) { bindErr.textContent = e.message; rm.removeAttribute('aria-disabled'); }
           finally { removing.delete(b.id); }
         });
-        return el('tr', { 'data-binding': b.id }, el('td', { text: String(b.id) }), el('td', { text: describeMatch(bc.match) }),
+        return el('tr', { 'data-binding': b.id, 'data-key': b.id }, el('td', { text: String(b.id) }), el('td', { text: describeMatch(bc.match) }),
           el('td', { text: bc.handler }), el('td', { text: JSON.stringify(bc.options) }),
           el('td', { class: 'num', text: String(c.packets) }), el('td', { class: 'num', text: String(c.bytes) }),
           el('td', { class: 'num rate', text: fmtFlow(lastSeriesRate(key)) }), el('td', { class: 'num', text: String(c.errors) }), el('td', { text: own }), el('td', {}, rm));
-      }));
+      })));
     } catch { /* shown by the stale mark / token prompt */ }
   }
 
@@ -1112,14 +1129,14 @@ function networkView(root) {
         for (const p of ports) {
           const [x, y] = pos.get(p.name);
           const r = lastRate(p.name);
-          const g = s('a', { href: `#/ports/${encodeURIComponent(p.name)}`, 'aria-label': `port ${p.name}` });
+          const g = s('a', { href: `#/ports/${encodeURIComponent(p.name)}`, 'aria-label': `port ${p.name}`, 'data-key': p.name });
           g.append(s('circle', { cx: x, cy: y, r: 26, class: `node state-${portStatus(p).state}` }),
             s('text', { x, y: y + 4, 'text-anchor': 'middle', class: 'nodelabel' }, p.name),
             s('text', { x, y: y + 42, 'text-anchor': 'middle', class: 'rate' },
               r ? `rx+tx ${fmtFlow({ frames: r.rxf + r.txf, bytes: r.rx + r.tx })}` : ''));
           kids.push(g);
         }
-        svg.replaceChildren(...kids);
+        keepFocus(svg, () => svg.replaceChildren(...kids));
         legend.replaceChildren(...links.map((l) => el('li', { 'data-link': `${l.from}/${l.b.id}` },
           el('span', { text: `${l.from} → ${l.to}${pos.has(l.to) ? '' : ' (no such port)'} ` }),
           el('span', { class: 'muted', text: `(binding ${l.b.id}, ${describeMatch(bindingCfg(l.b).match)}): ` }),

@@ -140,6 +140,14 @@ try {
   await shell('NEIGH br0');
   await shots('ports');
 
+  log('the keyboard focus stays on a row\'s button across refreshes');
+  // The list is rebuilt on every refresh; the focus must not fall to the
+  // body between a Tab and an Enter.
+  await row.locator('button', { hasText: 'Delete' }).focus();
+  await refreshes(2);
+  check(await page.evaluate(() => document.activeElement.matches('#ports tr[data-port="br0"] button')),
+    `the focus stayed on br0's Delete: ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 60))}`);
+
   log('the keyboard reaches the port page: Tab to the port\'s link, Enter');
   await page.locator('body').focus();
   for (let i = 0; ; i++) {
@@ -162,6 +170,11 @@ try {
   const made = (await apiGet('/ports/br0/bindings')).bindings.length;
   check(made === 1 && (await page.locator('#bindings tr[data-binding]').count()) === 1,
     `a double click on "Add binding" made one binding, not ${made}`);
+  await page.locator('#bindings tr[data-binding] button', { hasText: 'Remove' }).focus();
+  for (let i = 0; i < 2; i++) await page.waitForResponse((r) => r.url().endsWith('/api/v1/ports/br0/bindings'));
+  await refreshes(1);
+  check(await page.evaluate(() => document.activeElement.matches('#bindings tr[data-binding] button')),
+    `the focus stayed on the binding's Remove: ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 60))}`);
   const rxFrames = async () => Number(await page.locator('#counters tr', { hasText: 'rx frames' }).locator('td').textContent());
   const before = await rxFrames();
 
@@ -307,6 +320,11 @@ try {
   await link.locator('.flow', { hasText: /^[1-9][0-9]*\.[0-9] f\/s, [1-9]/ }).waitFor();
   await page.locator('#network g.link text', { hasText: /^[1-9][0-9]*\.[0-9] f\/s/ }).waitFor();
   await shots('network');
+  await page.locator('#network a[aria-label="port br0"]').focus();
+  await refreshes(2);
+  await page.waitForResponse((r) => r.url().endsWith('/bindings'));
+  check(await page.evaluate(() => document.activeElement.matches('#network a[aria-label="port br0"]')),
+    'the focus stayed on br0\'s node in the network view');
   const all = await download('#view .dl-all', 'all.pcapng');
   check(all.subarray(0, 4).toString('hex') === PCAPNG_SHB && all.includes(Buffer.from('br1')), 'every port in one pcapng');
   await shell('FLOWWAIT');

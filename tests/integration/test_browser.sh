@@ -16,7 +16,9 @@
 # binding and its recovery after a restart; a port made with curl shows up
 # in the forward form's target list without a reload; the network view
 # shows a forward's live rate (not its total) while datagrams flow through
-# it; drift and gone with their reasons; the edit form; the keyboard; a
+# it; drift and gone with their reasons; the edit form; the keyboard (the
+# focus stays on a row's button, a node of the network view, across
+# refreshes); a
 # deep link in a new tab, and one with a malformed escape (no such port,
 # the page still works); no page-wide horizontal scrolling at 420 px; the
 # one-time login URL of a generated token opens a session kept in the
