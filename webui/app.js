@@ -695,13 +695,17 @@ function hexDump(bytes) {
   return lines.join('\n');
 }
 
+// The payload column shows the first bytes only (its cell is cut at 20em):
+// a 64 KiB frame is not turned into text whole for a row.
+const PAYLOAD_PREVIEW = 96;
+
 function summarize(rec) {
   const h = rec.headers || {};
   const ip = h.ipv4 || h.ipv6 || {};
   const l4 = h.udp ? `UDP ${h.udp.src_port} → ${h.udp.dst_port}` : h.icmp ? `ICMP ${h.icmp.type}`
     : h.icmpv6 ? `ICMPv6 ${h.icmpv6.type}` : h.arp ? 'ARP' : h.ip_protocol !== undefined ? `proto ${h.ip_protocol}` : '';
   let payload = '';
-  if (h.payload) payload = [...hexToBytes(h.payload)].map((x) => (x >= 32 && x < 127 ? String.fromCharCode(x) : '.')).join('');
+  if (h.payload) payload = [...hexToBytes(h.payload.slice(0, 2 * PAYLOAD_PREVIEW))].map((x) => (x >= 32 && x < 127 ? String.fromCharCode(x) : '.')).join('');
   return { src: ip.src || (h.ethernet && h.ethernet.src) || '', dst: ip.dst || (h.ethernet && h.ethernet.dst) || '', l4, payload };
 }
 
@@ -716,6 +720,14 @@ function headerTable(headers) {
   }
   return el('table', { class: 'headers' }, el('tbody', {}, ...rows));
 }
+
+// The capture list keeps the newest frames, at most this many, and at most
+// this much of their hex (a record carries its bytes and its payload's, two
+// characters a byte): 1000 jumbo frames would be ~250 MB in the page, 30
+// times the default ring (8 MiB) paird keeps them in.
+const KEEP_RECORDS = 1000;
+const KEEP_HEX = 16 << 20;
+const hexSize = (r) => (r.data || '').length + ((r.headers && r.headers.payload) || '').length;
 
 function captureSection(port) {
   const name = encodeURIComponent(port.name);
@@ -762,7 +774,8 @@ function captureSection(port) {
     // A frame arriving must not take the keyboard focus off a row.
     const focused = list.contains(document.activeElement) ? document.activeElement.dataset.seq : null;
     list.replaceChildren(...records.filter((r) => !b || String(r.binding) === b).slice(-200).map((r) => {
-      const s = summarize(r);
+      // Summarized once, not again on each render (one per page of frames).
+      const s = r.summary || (r.summary = summarize(r));
       const tr = el('tr', { tabindex: 0, class: r === selected ? 'selected' : '', 'data-seq': r.seq, 'data-binding': r.binding },
         el('td', { class: 'num', text: String(r.seq) }), el('td', { text: r.time.slice(11, 23) }),
         el('td', { text: String(r.binding) }), el('td', { text: s.src }), el('td', { text: s.dst }),
@@ -820,7 +833,11 @@ function captureSection(port) {
         err.textContent = '';
         if (page.records.length) {
           records.push(...page.records);
-          if (records.length > 1000) records = records.slice(-1000);
+          let hex = records.reduce((a, r) => a + hexSize(r), 0);
+          let drop = 0;
+          while (records.length - drop > KEEP_RECORDS || (records.length - drop > 1 && hex > KEEP_HEX))
+            hex -= hexSize(records[drop++]);
+          if (drop) records = records.slice(drop);
           render();
         }
         after = page.next_after;

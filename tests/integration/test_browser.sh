@@ -20,7 +20,8 @@
 # focus stays on a row's button, a node of the network view, across
 # refreshes); a
 # deep link in a new tab, and one with a malformed escape (no such port,
-# the page still works); no page-wide horizontal scrolling at 420 px; the
+# the page still works); 60 KB frames arriving keep the page answering
+# and the list within its bound; no page-wide horizontal scrolling at 420 px; the
 # one-time login URL of a generated token opens a session kept in the
 # origin's storage (no cookie, the id gone from the address bar, every API
 # request sending it, a reload keeping it, the code refused a second time).
@@ -70,6 +71,20 @@ for _ in range(int(sys.argv[3])):
 PY
 }
 
+# big DST_PORT SIZE COUNT: datagrams of SIZE bytes, 40 a second; each
+# payload starts with its number (00000, 00001, ...).
+big() {
+	/usr/bin/python3 - "$@" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.40.1", 40002))
+size, count = int(sys.argv[2]), int(sys.argv[3])
+for i in range(count):
+    s.sendto(b"%05d" % i + b"<b>" * ((size - 5) // 3), ("198.18.40.2", int(sys.argv[1])))
+    time.sleep(0.025)
+PY
+}
+
 # flow DST_PORT COUNT: datagrams through br0, one per 40 ms, in the background.
 flow() {
 	/usr/bin/python3 - "$@" <<'PY' &
@@ -108,6 +123,7 @@ while IFS= read -r line <&"${BROWSER[0]}"; do
 	FLOWWAIT) wait "$FLOW_PID" || fail "the datagram flow failed" ;;
 	LINK) ip link "${@:2}" || fail "ip link ${*:2}" ;;
 	SEND) send "$2" "${*:4}" "$3" || fail "sending datagrams" ;;
+	BIG) big "$2" "$3" "$4" || fail "sending big datagrams" ;;
 	STOP) stop_paird ;;
 	START) start_paird --token-file "$W/token" --state "$STATE" --listen "127.0.0.1:$LISTEN" ;;
 	GENTOKEN) # paird with a generated token: the login URL it logs, for the page
