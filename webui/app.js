@@ -460,7 +460,7 @@ function portsView(root) {
   const type = el('select', {}, el('option', { text: 'tap' }), el('option', { text: 'tun' }));
   form.append(
     field('type', 'type', type),
-    field('name', 'name', el('input', { maxlength: 15, placeholder: 'tap0 (blank: kernel picks)' })),
+    field('name', 'name', el('input', { maxlength: 15, placeholder: 'tap0' })),
     field('MTU', 'mtu', el('input', { type: 'number', min: 68, max: 65535, placeholder: '1500' })),
     field('MAC (tap)', 'mac', el('input', { placeholder: '02:00:00:00:00:01' })),
     field('addresses', 'addresses', el('input', { placeholder: '198.18.0.1/24, 2001:db8::1/64' })),

@@ -100,6 +100,13 @@ try {
     PAIRD_HOST, { timeout: 10000 }).catch(() => {});
   check((await page.locator('#health').textContent()).startsWith(PAIRD_HOST), 'the header names the host');
 
+  log('a name is required: the form does not say a blank one is taken');
+  check(!/blank/.test(await page.getAttribute('#create [name=name]', 'placeholder')),
+    'the name field does not promise that the kernel picks a name (POST /ports requires one)');
+  await page.click('#create button[type=submit]');
+  await page.locator('#create .field-error[data-field="name"]', { hasText: '422: is required' }).waitFor();
+  await page.click('#create .field-error[data-field="name"] button.dismiss');
+
   log('a bad input: the error stays beside its field');
   await page.fill('#create [name=name]', 'bad name!');
   await page.click('#create button[type=submit]');
