@@ -108,6 +108,7 @@ async function request(method, path, body, opts = {}) {
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) throw new HttpError(res.status, data);
   if (res.status !== 401) showAuth(false);
+  if (streamRefused) restartStream();
   return data;
 }
 
@@ -370,6 +371,10 @@ function schedulePoll() {
 }
 
 let stream = null;
+// The stream was refused (401). The secret may come back without the token
+// form: a login URL opened in another tab stores a session this tab reads
+// too; the first request let in then starts the stream again.
+let streamRefused = false;
 let lastEventId = null;
 let debounce = null;
 function onEvent(type) {
@@ -402,7 +407,12 @@ async function runStream() {
       const h = authHeaders({ Accept: 'text/event-stream' });
       if (lastEventId) h['Last-Event-ID'] = lastEventId;
       const res = await fetch(`${API}/events`, { headers: h, signal: ctl.signal });
-      if (res.status === 401) { unauthorized(h.Authorization?.slice(7)); return; }
+      if (res.status === 401) {
+        // Ended, to be started again by the next request that is let in.
+        if (stream === ctl) streamRefused = true;
+        unauthorized(h.Authorization?.slice(7));
+        return;
+      }
       if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
       setStale(false);
       delay = 1000;
@@ -424,6 +434,7 @@ async function runStream() {
 }
 
 function restartStream() {
+  streamRefused = false;
   if (stream) stream.abort();
   stream = null;
   runStream();

@@ -459,6 +459,24 @@ try {
   await lp.reload();
   await lp.waitForFunction((h) => document.title === `paird — ${h}`, PAIRD_HOST);
   check(await lp.locator('#auth').isHidden(), 'a reload keeps the session');
+
+  log('the session ends (paird restarted); a login URL opened in another tab: this one carries on, live');
+  const refused = lp.waitForResponse((r) => r.url().endsWith('/api/v1/events') && r.status() === 401, { timeout: 30000 });
+  await shell('GENTOKEN');
+  await lp.locator('#auth').waitFor({ state: 'visible' });
+  await refused; // the stream asked with the old session, and was refused
+  const loginUrl2 = readFileSync(join(DL, 'login-url'), 'utf8').trim();
+  const lp2 = await ctx.newPage();
+  await lp2.goto(loginUrl2);
+  await lp2.waitForFunction((h) => document.title === `paird — ${h}`, PAIRD_HOST);
+  const sid2 = await lp2.evaluate(() => localStorage.getItem('paird-session'));
+  await lp2.close();
+  check(sid2 && sid2 !== sid, 'a new session');
+  // The event stream, refused when the old session ended, starts again with
+  // the new one (not only the 2 s poll).
+  await lp.waitForRequest((r) => r.url().endsWith('/api/v1/events') && r.headers().authorization === `Bearer ${sid2}`,
+    { timeout: 20000 });
+  await lp.locator('#auth').waitFor({ state: 'hidden' });
   const again = await lp.goto(loginUrl);
   check(again.status() === 403, `the code works once: ${again.status()}`);
   check(lpErrors.length === 0, `no script errors: ${lpErrors}`);

@@ -24,7 +24,9 @@
 # and the list within its bound; no page-wide horizontal scrolling at 420 px; the
 # one-time login URL of a generated token opens a session kept in the
 # origin's storage (no cookie, the id gone from the address bar, every API
-# request sending it, a reload keeping it, the code refused a second time).
+# request sending it, a reload keeping it, the code refused a second time;
+# when the session ends, a login URL opened in another tab lets this one
+# carry on with its event stream).
 # Screenshots of each page at 1280x800 and 420x800 go to build/browser/.
 #
 # The browser script asks this shell for what only root in the namespace
