@@ -147,6 +147,28 @@ static int session_new(struct api *api, struct api_session **out)
 	return 0;
 }
 
+/*
+ * A refused login: a browser that followed the link (Accept: text/html)
+ * gets a page saying what to do; any other client the problem document.
+ */
+static void login_refused(const struct request *rq, struct response *rs, const char *detail)
+{
+	static const char page[] =
+		"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<title>paird: login link refused</title></head><body>"
+		"<h1>This login link does not open a session</h1>"
+		"<p>A login link works once, within 15 minutes. For a new one, run "
+		"<code>pairctl login</code> as root on paird's machine, or paste the API "
+		"token into the <a href=\"/\">dashboard</a>'s form.</p></body></html>\n";
+	const char *accept = rq->header ? rq->header(rq->lookup_ctx, "Accept") : NULL;
+
+	if (accept && strstr(accept, "text/html")) {
+		reply_static(rs, 403, "text/html; charset=utf-8", page, sizeof(page) - 1);
+		return;
+	}
+	reply_problem(rs, 403, "login-refused", detail, rq->path);
+}
+
 int h_login(struct api *api, struct request *rq, struct response *rs, struct fault *f)
 {
 	const char *code = rq->query ? rq->query(rq->lookup_ctx, "code") : NULL;
@@ -154,18 +176,16 @@ int h_login(struct api *api, struct request *rq, struct response *rs, struct fau
 	int ret;
 
 	if (!api->login_code[0] || !code || !secret_equal(code, strlen(code), api->login_code)) {
-		reply_problem(rs, 403, "login-refused",
+		login_refused(rq, rs,
 			      "this login code is not valid: each code works once (run 'pairctl "
-			      "login' as root for a new one, or give the dashboard the API token)",
-			      rq->path);
+			      "login' as root for a new one, or give the dashboard the API token)");
 		return 0;
 	}
 	if (api->login_code_expires < now_s()) {
 		explicit_bzero(api->login_code, sizeof(api->login_code));
-		reply_problem(rs, 403, "login-refused",
+		login_refused(rq, rs,
 			      "this login code has expired: a code works for 15 minutes (run "
-			      "'pairctl login' as root for a new one)",
-			      rq->path);
+			      "'pairctl login' as root for a new one)");
 		return 0;
 	}
 	/* HEAD (a link preview, a prefetch) sees the answer but leaves the code unused. */

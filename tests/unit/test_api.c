@@ -1386,6 +1386,18 @@ static void test_login_session(void **state)
 	rs = login(fx, HTTP_GET, code2);
 	expect_problem(rs, 403, "login-refused", "");
 	assert_null(resp_header(rs, "Location"));
+	/* A browser that followed the link is told what to do on a page, still 403. */
+	{
+		struct fake_req fr;
+
+		req(&fr, HTTP_GET, "/login");
+		freq_query(&fr, "code", code2);
+		freq_header(&fr, "Accept", "text/html,application/xhtml+xml,*/*;q=0.8");
+		rs = run(fx, &fr);
+		expect_status(rs, 403);
+		assert_string_equal(rs->content_type, "text/html; charset=utf-8");
+		assert_null(resp_header(rs, "Location"));
+	}
 
 	/* The id authenticates as a bearer secret, on every guarded path, and still meets the Origin check. */
 	expect_status(with_header(fx, "/api/v1/ports", "Authorization", bearer, NULL), 200);
