@@ -1157,15 +1157,31 @@ int portset_restore(struct portset *ps, struct fault *f)
 
 	if (!ps->state_path)
 		return 0;
-	/* Before the file is read: another paird on it may rewrite it meanwhile. */
+	/*
+	 * Before the file is read (another paird on it may rewrite it
+	 * meanwhile) and before anything is written beside it: the writable
+	 * check makes and removes TARGET.tmp, the name a running paird's save
+	 * writes through before its rename, which could then fail or put an
+	 * empty file in the state file's place.
+	 */
 	if (ps->state_lock < 0) {
-		ret = state_check_writable(ps->state_path, f);
-		if (ret < 0)
-			return ret;
 		ret = state_lock(ps->state_path, f);
+		if (ret == -EACCES || ret == -EROFS || ret == -ENOENT) {
+			/* No lock file could be made there: the directory's own message. */
+			struct fault w = FAULT_INIT;
+			int wret = state_check_writable(ps->state_path, &w);
+
+			if (wret < 0) {
+				*f = w;
+				return wret;
+			}
+		}
 		if (ret < 0)
 			return ret;
 		ps->state_lock = ret;
+		ret = state_check_writable(ps->state_path, f);
+		if (ret < 0)
+			return ret;
 	}
 	ret = state_load(ps->state_path, &doc, f);
 	if (ret == -ENOENT && f->kind == FAULT_NONE) {

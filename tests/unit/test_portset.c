@@ -457,6 +457,44 @@ static void test_state_dir_removed(void **state)
 	assert_int_equal(mkdir(fx->dir, 0700), 0);
 }
 
+/*
+ * A second port set on the same state file is refused before it touches
+ * anything beside it: TARGET.tmp may be the running one's save in flight
+ * (written, not yet renamed), which the writable check used to remove and
+ * make again, empty.
+ */
+static void test_state_lock_before_tmp(void **state)
+{
+	struct ps_fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	struct portset *second;
+	char *tmp = path_join(fx->dir, "state.json.tmp");
+	char buf[32] = "";
+	struct stat before, after;
+	FILE *fp;
+
+	ps_fx_start(fx, 0);
+	fp = fopen(tmp, "w");
+	assert_non_null(fp);
+	fputs("in flight", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(stat(tmp, &before), 0);
+	second = portset_new(NULL, memio_io(fx->m), fx->path, 0);
+	assert_non_null(second);
+	assert_int_equal(portset_restore(second, &f), -EBUSY);
+	assert_int_equal(f.kind, FAULT_CONFLICT);
+	portset_free(second);
+	assert_int_equal(stat(tmp, &after), 0);
+	assert_true(before.st_ino == after.st_ino);
+	fp = fopen(tmp, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "in flight");
+	unlink(tmp);
+	free(tmp);
+}
+
 static void test_delete_save_fails(void **state)
 {
 	struct ps_fx *fx = *state;
@@ -1623,6 +1661,7 @@ int main(void)
 		T(test_restore_keeps_bindings_next_id_1),
 		T(test_restore_wrapped_next_id),
 		T(test_state_dir_removed),
+		T(test_state_lock_before_tmp),
 		T(test_delete_save_fails),
 		T(test_patch_save_fails),
 		T(test_patch_save_fails_unset_fields),
