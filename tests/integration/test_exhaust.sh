@@ -25,15 +25,20 @@ cpu_ticks() {
 }
 
 note "a client takes every descriptor paird has left"
-python3 - "$PORT" "$W/holder.ready" <<'PY' &
-import socket, sys, time
+# It holds them until told (holder.release), at most 30 s: a fixed sleep let
+# them go while the checks below still ran, before paird was stopped.
+python3 - "$PORT" "$W/holder.ready" "$W/holder.release" <<'PY' &
+import os, socket, sys, time
 held = []
 for _ in range(60):
     s = socket.socket()
     s.connect(("127.0.0.1", int(sys.argv[1])))
     held.append(s)
 open(sys.argv[2], "w").close()
-time.sleep(3)
+for _ in range(300):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.1)
 PY
 HOLDER=$!
 EXTRA_CLEANUP='kill $HOLDER 2>/dev/null || true'
@@ -54,6 +59,8 @@ lines=$(wc -l <"$PAIRD_LOG")
 note "once the connections close, both listeners accept again"
 # Stopped meanwhile, paird sees every close in one run, as a busy paird would.
 kill -STOP "$PAIRD_PID"
+kill -0 "$HOLDER" 2>/dev/null || fail "the holder let its connections go before paird was stopped"
+touch "$W/holder.release"
 wait "$HOLDER"
 kill -CONT "$PAIRD_PID"
 EXTRA_CLEANUP=
