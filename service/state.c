@@ -186,7 +186,7 @@ int state_check_writable(const char *path, struct fault *f)
 int state_lock(const char *path, struct fault *f)
 {
 	char target[PATH_MAX], lock[PATH_MAX], pid[24] = "";
-	struct stat st;
+	struct stat st, wst;
 	ssize_t n;
 	int fd, wfd, ret;
 
@@ -204,12 +204,17 @@ int state_lock(const char *path, struct fault *f)
 	if (fd < 0)
 		return fault_errno(f, errno, NULL, "state file %s: cannot open its lock file %s",
 				   path, lock);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	/*
+	 * One link only: in a shared (sticky) directory another user could
+	 * have made the name a hard link to a file of root's (where
+	 * fs.protected_hardlinks is off), which the pid would overwrite.
+	 */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
 	    (st.st_uid != 0 && st.st_uid != geteuid())) {
 		close(fd);
 		return fault_set(f, FAULT_INVALID, EPERM, NULL,
 				 "state file %s: its lock file %s is not a regular file of root "
-				 "or paird's user; remove it",
+				 "or paird's user with one link; remove it",
 				 path, lock);
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -224,10 +229,15 @@ int state_lock(const char *path, struct fault *f)
 					 path, pid[0] ? pid : "unknown", lock);
 		return fault_errno(f, ret, NULL, "state file %s: cannot lock %s", path, lock);
 	}
-	/* Who holds it, for the message of the next one refused. */
-	wfd = open(lock, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/*
+	 * Who holds it, for the message of the next one refused: written only
+	 * into the file just checked and locked (truncated once it is known to
+	 * be that one, not by the open).
+	 */
+	wfd = open(lock, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (wfd < 0 || write(wfd, pid, (size_t)n) != n)
+	if (wfd < 0 || fstat(wfd, &wst) < 0 || wst.st_dev != st.st_dev || wst.st_ino != st.st_ino ||
+	    ftruncate(wfd, 0) < 0 || write(wfd, pid, (size_t)n) != n)
 		log_debug("state file %s: cannot write the pid to %s", path, lock);
 	if (wfd >= 0)
 		close(wfd);

@@ -438,6 +438,43 @@ static void test_check_writable(void **state)
 }
 
 /*
+ * state_lock(): the pid goes only into a lock file of one link. A hard link
+ * planted at TARGET.lock (another user's, in a sticky directory, where
+ * fs.protected_hardlinks is off) to a file of root's is refused, and that
+ * file is left as it was.
+ */
+static void test_lock_hard_link(void **state)
+{
+	struct fx *fx = *state;
+	struct fault f = FAULT_INIT;
+	char *lock = path_join(fx->dir, "state.json.lock");
+	char *victim = path_join(fx->dir, "victim");
+	char buf[64] = "";
+	int fd;
+
+	file_write(victim, "keep me");
+	assert_int_equal(link(victim, lock), 0);
+	assert_int_equal(state_lock(fx->path, &f), -EPERM);
+	assert_non_null(strstr(f.detail, "one link"));
+	fd = open(victim, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_true(read(fd, buf, sizeof(buf) - 1) >= 0);
+	close(fd);
+	assert_string_equal(buf, "keep me");
+	/* A lock file of its own: taken, the pid in it. */
+	assert_int_equal(unlink(lock), 0);
+	f = (struct fault)FAULT_INIT;
+	fd = state_lock(fx->path, &f);
+	assert_true(fd >= 0);
+	memset(buf, 0, sizeof(buf));
+	assert_true(pread(fd, buf, sizeof(buf) - 1, 0) > 0);
+	assert_int_equal(atol(buf), (long)getpid());
+	close(fd);
+	free(lock);
+	free(victim);
+}
+
+/*
  * A FIFO planted at the temp file's name: the save goes on with a new temp
  * file. Opened for writing, the FIFO would block until a reader came (the
  * whole event loop, in paird); here the alarm of setup() would end the test.
@@ -776,6 +813,7 @@ int main(void)
 		T(test_save_through_symlink),
 		T(test_dangling_symlink),
 		T(test_check_writable),
+		T(test_lock_hard_link),
 		T(test_save_tmp_fifo),
 		T(test_unsafe_dir),
 		T(test_link_in_unsafe_dir),
