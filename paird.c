@@ -37,6 +37,7 @@
 #include "service/portio_kernel.h"
 #include "service/portset.h"
 #include "service/secret.h"
+#include "service/state.h"
 
 #ifndef PAIRD_VERSION
 #define PAIRD_VERSION "0.0.0"
@@ -713,6 +714,7 @@ struct paird {
 	struct stat token_st;  /* the token file we made: removed at exit */
 	int unix_fd;	       /* -1 once httpd_unix owns it */
 	struct stat sock_st;   /* the socket file we made: removed at exit */
+	int state_lock;	       /* --state's lock until the port set holds it, or -1 */
 	struct event_base *base;
 	struct loopshare *share; /* the loop between the ports and the API */
 	struct port_io io;
@@ -780,6 +782,16 @@ static int open_listeners(struct paird *d)
 		if (lstat(o->socket, &d->sock_st) < 0)
 			d->sock_st.st_ino = 0;
 	}
+	/*
+	 * The state file's lock before the token too: a second paird on the
+	 * same --state, with another socket in the same directory (or none),
+	 * wrote its token over the running one's, was refused, and removed it.
+	 */
+	if (o->state) {
+		d->state_lock = state_lock(o->state, &f);
+		if (d->state_lock < 0)
+			return start_error("%s", f.detail);
+	}
 	if (o->listen) {
 		ret = open_tcp(d);
 		if (ret)
@@ -806,6 +818,10 @@ static int build_service(struct paird *d)
 	d->ports = portset_new(d->base, d->io, o->state, (unsigned)o->max_ports);
 	if (!d->share || !d->ports)
 		return start_error("out of memory");
+	if (d->state_lock >= 0) {
+		portset_adopt_state_lock(d->ports, d->state_lock);
+		d->state_lock = -1;
+	}
 	portset_set_share(d->ports, d->share);
 	if (portset_set_dataplane(d->ports, o->capture_memory, o->capture_ring,
 				  (unsigned)o->max_bindings) < 0)
@@ -994,6 +1010,8 @@ static void paird_fini(struct paird *d)
 		close(d->hl.fd);
 	if (d->unix_fd >= 0)
 		close(d->unix_fd);
+	if (d->state_lock >= 0)
+		close(d->state_lock);
 	/* Its socket and generated token. */
 	if (d->o.socket && d->sock_st.st_ino)
 		remove_ours(d->o.socket, &d->sock_st);
@@ -1026,6 +1044,7 @@ int main(int argc, char **argv)
 		},
 		.hl = { .fd = -1 },
 		.unix_fd = -1,
+		.state_lock = -1,
 	};
 	int ret, status = EXIT_START;
 

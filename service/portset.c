@@ -302,6 +302,13 @@ const struct capture_budget *portset_budget(const struct portset *ps)
 	return ps->senv.budget;
 }
 
+void portset_adopt_state_lock(struct portset *ps, int fd)
+{
+	if (ps->state_lock >= 0)
+		close(ps->state_lock);
+	ps->state_lock = fd;
+}
+
 size_t portset_ring_bytes(const struct portset *ps)
 {
 	return ps->senv.ring_bytes;
@@ -1166,22 +1173,9 @@ int portset_restore(struct portset *ps, struct fault *f)
 	 */
 	if (ps->state_lock < 0) {
 		ret = state_lock(ps->state_path, f);
-		if (ret == -EACCES || ret == -EROFS || ret == -ENOENT) {
-			/* No lock file could be made there: the directory's own message. */
-			struct fault w = FAULT_INIT;
-			int wret = state_check_writable(ps->state_path, &w);
-
-			if (wret < 0) {
-				*f = w;
-				return wret;
-			}
-		}
 		if (ret < 0)
 			return ret;
 		ps->state_lock = ret;
-		ret = state_check_writable(ps->state_path, f);
-		if (ret < 0)
-			return ret;
 	}
 	ret = state_load(ps->state_path, &doc, f);
 	if (ret == -ENOENT && f->kind == FAULT_NONE) {

@@ -46,6 +46,13 @@ int portset_set_dataplane(struct portset *ps, size_t capture_memory, size_t ring
 const struct capture_budget *portset_budget(const struct portset *ps);
 /* The bytes of --capture-memory a port's capture ring takes (--capture-ring). */
 size_t portset_ring_bytes(const struct portset *ps);
+
+/*
+ * The state file's lock (state_lock()), taken by the caller before
+ * anything is written beside the file: the port set keeps the fd and
+ * closes it in portset_free(), and portset_restore() takes none of its own.
+ */
+void portset_adopt_state_lock(struct portset *ps, int fd);
 /* The limits the set holds to: ports (--max-ports) and bindings per port (--max-bindings). */
 unsigned portset_max_ports(const struct portset *ps);
 unsigned portset_max_bindings(const struct portset *ps);

@@ -201,9 +201,15 @@ int state_lock(const char *path, struct fault *f)
 	 * file's filesystem from being remounted read-only while paird runs.
 	 */
 	fd = open(lock, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fault_errno(f, errno, NULL, "state file %s: cannot open its lock file %s",
+	if (fd < 0) {
+		ret = errno;
+		/* No file can be made there: the directory's own message, when it is that. */
+		if ((ret == EACCES || ret == EROFS || ret == ENOENT) &&
+		    state_check_writable(path, f) < 0)
+			return fault_ret(f);
+		return fault_errno(f, ret, NULL, "state file %s: cannot open its lock file %s",
 				   path, lock);
+	}
 	/*
 	 * One link only: in a shared (sticky) directory another user could
 	 * have made the name a hard link to a file of root's (where

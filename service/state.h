@@ -110,7 +110,8 @@ int state_check_writable(const char *path, struct fault *f);
  * instead of both rewriting it, each losing the other's changes. The
  * kernel releases the lock when the process ends, however it ends; the
  * file stays. Returns the fd, to keep open (closed: released), or -errno
- * with @f filled (-EBUSY: another process holds it).
+ * with @f filled (-EBUSY: another process holds it; a directory no file
+ * can be made in has state_check_writable()'s message).
  */
 int state_lock(const char *path, struct fault *f);
 

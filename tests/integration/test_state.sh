@@ -215,6 +215,15 @@ for s in "$STATE" "$W/other-name.json"; do
 		"$W/second.log" || fail "no clear refusal of a second paird: $(cat "$W/second.log")"
 	cmp -s "$STATE" "$W/state.before" || fail "a second paird rewrote the state file"
 done
+note "nor, with a TCP listener and its socket beside the running one's, is its token file touched"
+cp "$TOKEN_OUT" "$W/token.before"
+rc=0
+timeout 10 "$PAIRD" --listen 127.0.0.1:0 --socket "$W/run/second.sock" --state "$STATE" \
+	2>"$W/second.log" || rc=$?
+expect_eq "$rc" 2 "exit status of a second paird with a TCP listener on $STATE"
+grep -q "is in use by another paird" "$W/second.log" || fail "no refusal: $(cat "$W/second.log")"
+cmp -s "$TOKEN_OUT" "$W/token.before" ||
+	fail "a refused second paird replaced or removed the running one's token file"
 api POST /api/v1/ports '{"name":"lk1","type":"tap"}'
 expect_status 201
 jq -e '[.ports[].name] == ["lk0","lk1"]' "$STATE" >/dev/null ||
