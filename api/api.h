@@ -217,7 +217,8 @@ int api_set_token(struct api *api, const char *token);
  */
 int api_login_code(struct api *api, char *out, size_t size);
 #define API_LOGIN_CODE_SIZE    65
-#define API_LOGIN_CODE_SECONDS (15 * 60) /* a code's life; the session's is longer */
+#define API_LOGIN_CODE_MINUTES 15 /* a code's life; the session's is longer */
+#define API_LOGIN_CODE_SECONDS (API_LOGIN_CODE_MINUTES * 60)
 
 /* Monotonic seconds for sessions and login codes; NULL: CLOCK_MONOTONIC (tests inject). */
 typedef double (*api_clock_fn)(void);

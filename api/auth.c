@@ -21,6 +21,10 @@
 #include "../service/log.h"
 #include "internal.h"
 
+/* A code's life in words, for messages; the assertion keeps it true. */
+#define LOGIN_CODE_LIFE "15 minutes"
+_Static_assert(API_LOGIN_CODE_MINUTES == 15, "LOGIN_CODE_LIFE names another life");
+
 /* A dashboard session ends this long after login (or at the next token change). */
 #define SESSION_SECONDS (12 * 3600)
 
@@ -157,9 +161,9 @@ static void login_refused(const struct request *rq, struct response *rs, const c
 		"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<title>paird: login link refused</title></head><body>"
 		"<h1>This login link does not open a session</h1>"
-		"<p>A login link works once, within 15 minutes. For a new one, run "
-		"<code>pairctl login</code> as root on paird's machine, or paste the API "
-		"token into the <a href=\"/\">dashboard</a>'s form.</p></body></html>\n";
+		"<p>A login link works once, within " LOGIN_CODE_LIFE ". For a new one, run "
+		"<code>pairctl login</code> as root on paird's machine, or paste the API token "
+		"into the <a href=\"/\">dashboard</a>'s form.</p></body></html>\n";
 	const char *accept = rq->header ? rq->header(rq->lookup_ctx, "Accept") : NULL;
 
 	if (accept && strstr(accept, "text/html")) {
@@ -184,8 +188,8 @@ int h_login(struct api *api, struct request *rq, struct response *rs, struct fau
 	if (api->login_code_expires < now_s()) {
 		explicit_bzero(api->login_code, sizeof(api->login_code));
 		login_refused(rq, rs,
-			      "this login code has expired: a code works for 15 minutes (run "
-			      "'pairctl login' as root for a new one)");
+			      "this login code has expired: a code works for " LOGIN_CODE_LIFE
+			      " (run 'pairctl login' as root for a new one)");
 		return 0;
 	}
 	/* HEAD (a link preview, a prefetch) sees the answer but leaves the code unused. */
