@@ -13,6 +13,7 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,16 +115,46 @@ static int info_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* Whether IFLA_LINKINFO @li names the link kind "tun" (drivers/net/tun.c: tun and tap alike). */
-static bool linkinfo_is_tun(const struct nlattr *li)
+static int tun_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, IFLA_TUN_MAX) < 0)
+		return MNL_CB_OK;
+	tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+/*
+ * IFLA_LINKINFO @li into @out: the link's kind, whether it is "tun"
+ * (drivers/net/tun.c: tun and tap alike) and, for one, its type and
+ * whether it is multi-queue (tun_fill_info(), Linux 4.15 on).
+ */
+static void linkinfo_parse(const struct nlattr *li, struct link_state *out)
 {
 	const struct nlattr *tb[IFLA_INFO_MAX + 1] = { 0 };
-	static const char kind[] = "tun";
+	const struct nlattr *tun[IFLA_TUN_MAX + 1] = { 0 };
+	size_t len;
 
 	if (mnl_attr_parse_nested(li, info_attr_cb, tb) < 0 || !tb[IFLA_INFO_KIND])
-		return false;
-	return mnl_attr_get_payload_len(tb[IFLA_INFO_KIND]) >= sizeof(kind) - 1 &&
-	       strncmp(mnl_attr_get_payload(tb[IFLA_INFO_KIND]), kind, sizeof(kind)) == 0;
+		return;
+	len = strnlen(mnl_attr_get_payload(tb[IFLA_INFO_KIND]),
+		      mnl_attr_get_payload_len(tb[IFLA_INFO_KIND]));
+	if (len >= sizeof(out->kind))
+		len = sizeof(out->kind) - 1;
+	memcpy(out->kind, mnl_attr_get_payload(tb[IFLA_INFO_KIND]), len);
+	out->kind[len] = '\0';
+	out->is_tun = strcmp(out->kind, "tun") == 0;
+	if (!out->is_tun || !tb[IFLA_INFO_DATA] ||
+	    mnl_attr_parse_nested(tb[IFLA_INFO_DATA], tun_attr_cb, tun) < 0)
+		return;
+	if (tun[IFLA_TUN_TYPE] && mnl_attr_get_payload_len(tun[IFLA_TUN_TYPE]) >= 1) {
+		uint8_t type = mnl_attr_get_u8(tun[IFLA_TUN_TYPE]);
+
+		out->tun_type = type == IFF_TUN || type == IFF_TAP ? type : 0;
+	}
+	if (tun[IFLA_TUN_MULTI_QUEUE] && mnl_attr_get_payload_len(tun[IFLA_TUN_MULTI_QUEUE]) >= 1)
+		out->tun_multi_queue = mnl_attr_get_u8(tun[IFLA_TUN_MULTI_QUEUE]) != 0;
 }
 
 int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out)
@@ -152,7 +183,7 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct link_state *out)
 		out->carrier = mnl_attr_get_u8(tb[IFLA_CARRIER]) != 0;
 	}
 	if (tb[IFLA_LINKINFO])
-		out->is_tun = linkinfo_is_tun(tb[IFLA_LINKINFO]);
+		linkinfo_parse(tb[IFLA_LINKINFO], out);
 	return 0;
 }
 

@@ -781,18 +781,45 @@ int port_name_check(const struct port_env *env, const struct port_config *cfg, s
 				 "no interface named %s to attach to (create it with: ip tuntap "
 				 "add dev %s mode %s user USER)",
 				 cfg->name, cfg->name, port_type_name(cfg->type));
+	if (!cfg->attach || ret < 0 || env->io.ops->link_get(env->io.ctx, ret, &ls) < 0)
+		return 0;
+	/*
+	 * What TUNSETIFF would refuse (EINVAL: no tun/tap, another type or
+	 * queue count; EBUSY: held) is said before anything is done, in a dry
+	 * run's plan or an apply's first step, and named.
+	 */
+	if (!ls.is_tun)
+		return fault_errno(
+			f, EINVAL, "name",
+			"%s is not a tun/tap device (its kind is %s): paird attaches to "
+			"a persistent tun/tap device only (ip tuntap add dev %s mode %s)",
+			cfg->name, ls.kind[0] ? ls.kind : "none", cfg->name,
+			port_type_name(cfg->type));
 	/*
 	 * A tun/tap's carrier is on while a program holds a queue of it. A
 	 * single-queue device refuses a second reader itself (EBUSY); a
 	 * multi-queue one would take paird's queues beside the other
 	 * program's and share its traffic out between them.
 	 */
-	if (cfg->attach && ret >= 0 && env->io.ops->link_get(env->io.ctx, ret, &ls) == 0 &&
-	    ls.is_tun && ls.has_carrier && ls.carrier)
+	if (ls.has_carrier && ls.carrier)
 		return fault_set(f, FAULT_CONFLICT, EBUSY, "name",
 				 "%s is in use by another program (one of its queues is held: its "
 				 "carrier is on); paird does not share a device's traffic",
 				 cfg->name);
+	if (ls.tun_type && ls.tun_type != (cfg->type == PORT_TAP ? IFF_TAP : IFF_TUN))
+		return fault_errno(f, EINVAL, "type", "%s is a %s device, not a %s", cfg->name,
+				   ls.tun_type == IFF_TAP ? "tap" : "tun",
+				   port_type_name(cfg->type));
+	if (ls.tun_type && !ls.tun_multi_queue && portcfg_queues(cfg) > 1)
+		return fault_errno(
+			f, EINVAL, "queues",
+			"%s is not a multi-queue %s device (ip tuntap add dev %s mode %s "
+			"multi_queue user USER)",
+			cfg->name, port_type_name(cfg->type), cfg->name, port_type_name(cfg->type));
+	if (ls.tun_type && ls.tun_multi_queue && portcfg_queues(cfg) == 1)
+		return fault_errno(f, EINVAL, "queues",
+				   "%s is a multi-queue %s device: attach with queues 2 or more",
+				   cfg->name, port_type_name(cfg->type));
 	return 0;
 }
 

@@ -29,8 +29,12 @@ struct link_state {
 	uint8_t mac[6];
 	/* IFLA_CARRIER: on a tun/tap, on while some program holds a queue of it (tun_attach()). */
 	bool has_carrier, carrier;
-	bool is_tun; /* IFLA_LINKINFO's kind is "tun" (a tun or a tap) */
-	bool moved;  /* RTM_DELLINK because the link moved to another network namespace */
+	bool is_tun;   /* IFLA_LINKINFO's kind is "tun" (a tun or a tap) */
+	char kind[16]; /* IFLA_LINKINFO's kind ("tun", "veth", ...); "" when none */
+	/* A tun/tap's IFLA_INFO_DATA: IFF_TUN or IFF_TAP, 0 when not reported. */
+	unsigned short tun_type;
+	bool tun_multi_queue; /* IFLA_TUN_MULTI_QUEUE; meaningful with tun_type */
+	bool moved;	      /* RTM_DELLINK because the link moved to another network namespace */
 	/*
 	 * RTM_NEWADDR/RTM_DELADDR: an address of the link changed; only
 	 * @ifindex is meaningful, the link's other fields are not reported.

@@ -169,6 +169,10 @@ static struct mem_dev *dev_new(struct memio *m, const char *name, bool tap)
 		snprintf(d->name, sizeof(d->name), "%s", name);
 		d->link.ifindex = m->next_ifindex++;
 		d->link.mtu = 1500;
+		/* As rtnetlink reports a tun/tap (nl.c linkinfo_parse()). */
+		d->link.is_tun = true;
+		snprintf(d->link.kind, sizeof(d->link.kind), "tun");
+		d->link.tun_type = tap ? IFF_TAP : IFF_TUN;
 		if (tap) {
 			uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, (uint8_t)d->link.ifindex };
 
@@ -517,6 +521,7 @@ static int tun_setiff(struct memio *m, struct mem_fd *s, struct ifreq *ifr)
 		if (!d)
 			return -ENOMEM;
 		d->multi_queue = mq;
+		d->link.tun_multi_queue = mq;
 	}
 	d->attached_fd = s->fd;
 	d->no_pi = ifr->ifr_flags & IFF_NO_PI;

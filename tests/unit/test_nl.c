@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -157,13 +159,70 @@ static void test_parse_refused(void **state)
 	assert_int_equal(nl_parse_addr(nlh, &ifindex, &p, &global), -EINVAL);
 }
 
+/* An RTM_NEWLINK of link 9 whose IFLA_LINKINFO names @kind, with tun data when @type. */
+static struct nlmsghdr *link_msg(char *buf, const char *kind, uint8_t type, uint8_t mq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+	struct nlattr *li, *data;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_index = 9;
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1500);
+	mnl_attr_put_u8(nlh, IFLA_CARRIER, 0);
+	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	if (type) {
+		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		mnl_attr_put_u8(nlh, IFLA_TUN_TYPE, type);
+		mnl_attr_put_u8(nlh, IFLA_TUN_MULTI_QUEUE, mq);
+		mnl_attr_nest_end(nlh, data);
+	}
+	mnl_attr_nest_end(nlh, li);
+	return nlh;
+}
+
+/*
+ * A link's kind, and a tun/tap's type and queue mode, as an attach is
+ * checked against them before TUNSETIFF; a kind too long for the field is
+ * cut, never read past.
+ */
+static void test_parse_link_kind(void **state)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct link_state ls;
+
+	(void)state;
+	assert_int_equal(nl_parse_link(link_msg(buf, "tun", IFF_TAP, 1), &ls), 0);
+	assert_int_equal(ls.ifindex, 9);
+	assert_true(ls.is_tun);
+	assert_string_equal(ls.kind, "tun");
+	assert_int_equal(ls.tun_type, IFF_TAP);
+	assert_true(ls.tun_multi_queue);
+	assert_true(ls.has_carrier);
+
+	/* A kernel that gives no tun data: a tun/tap of unknown type. */
+	assert_int_equal(nl_parse_link(link_msg(buf, "tun", 0, 0), &ls), 0);
+	assert_true(ls.is_tun);
+	assert_int_equal(ls.tun_type, 0);
+
+	/* Another kind: no tun/tap, whatever data it carries. */
+	assert_int_equal(nl_parse_link(link_msg(buf, "dummy", IFF_TUN, 0), &ls), 0);
+	assert_false(ls.is_tun);
+	assert_string_equal(ls.kind, "dummy");
+	assert_int_equal(ls.tun_type, 0);
+	assert_int_equal(nl_parse_link(link_msg(buf, "tunnel-of-a-long-name", IFF_TUN, 0), &ls), 0);
+	assert_false(ls.is_tun);
+	assert_int_equal(strlen(ls.kind), sizeof(ls.kind) - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_ipv6),
-		cmocka_unit_test(test_parse_lifetime),
-		cmocka_unit_test(test_parse_ipv4_local),
-		cmocka_unit_test(test_parse_refused),
+		cmocka_unit_test(test_parse_ipv6),	 cmocka_unit_test(test_parse_lifetime),
+		cmocka_unit_test(test_parse_ipv4_local), cmocka_unit_test(test_parse_refused),
+		cmocka_unit_test(test_parse_link_kind),
 	};
 
 	return cmocka_run_group_tests_name("nl", tests, NULL, NULL);
