@@ -238,8 +238,8 @@ int h_login_codes(struct api *api, struct request *rq, struct response *rs, stru
 	if (ret < 0)
 		return fault_set(f, FAULT_UNAVAILABLE, -ret, NULL,
 				 "no randomness for a login code");
-	o = json_pack("{s:s, s:s+++, s:i}", "code", code, "url", api->cfg.url_base,
-		      "/login?code=", code, "", "expires_in", API_LOGIN_CODE_SECONDS);
+	o = json_pack("{s:s, s:s++, s:i}", "code", code, "url", api->cfg.url_base,
+		      "/login?code=", code, "expires_in", API_LOGIN_CODE_SECONDS);
 	explicit_bzero(code, sizeof(code));
 	if (!o)
 		return fault_set(f, FAULT_UNAVAILABLE, ENOMEM, NULL, "out of memory");
