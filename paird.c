@@ -587,7 +587,7 @@ static void log_login_url(struct hup *h, const char *when)
 		return;
 	}
 	log_info("%s: dashboard login URL (works once, for %d minutes): %s/login?code=%s", when,
-		 API_LOGIN_CODE_SECONDS / 60, h->url_base, code);
+		 API_LOGIN_CODE_MINUTES, h->url_base, code);
 	explicit_bzero(code, sizeof(code));
 }
 

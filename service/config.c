@@ -213,8 +213,7 @@ static int decode_port(const char *key, const json_t *v, const struct config_lim
 		if (json_is_null(json_object_get(copy, nullable[i])))
 			json_object_del(copy, nullable[i]);
 	if (portcfg_from_json(copy, PORTCFG_CREATE, key, &sp->cfg, &sub) < 0 ||
-	    portcfg_check_addrs(&sp->cfg, &sub) < 0 ||
-	    portcfg_check_mtu(&sp->cfg, NULL, &sub) < 0) {
+	    portcfg_check_held(&sp->cfg, NULL, &sub) < 0) {
 		merge_under(f, prefix, &sub);
 		ret = -EINVAL;
 	}

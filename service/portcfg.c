@@ -344,6 +344,14 @@ int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *p
 	return 0;
 }
 
+int portcfg_check_held(const struct port_config *cfg, const struct port_config *patch,
+		       struct fault *f)
+{
+	int ret = portcfg_check_addrs(cfg, f);
+
+	return ret < 0 ? ret : portcfg_check_mtu(cfg, patch, f);
+}
+
 int portcfg_from_json(const json_t *obj, enum portcfg_mode mode, const char *path_name,
 		      struct port_config *out, struct fault *f)
 {

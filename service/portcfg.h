@@ -100,6 +100,14 @@ int portcfg_check_addrs(const struct port_config *cfg, struct fault *f);
 int portcfg_check_mtu(const struct port_config *cfg, const struct port_config *patch,
 		      struct fault *f);
 
+/*
+ * What the kernel would not hold as asked: portcfg_check_addrs(), then
+ * portcfg_check_mtu(). Every path that takes a configuration (a create,
+ * PUT, PATCH, a config document, a restore) checks through this one.
+ */
+int portcfg_check_held(const struct port_config *cfg, const struct port_config *patch,
+		       struct fault *f);
+
 /* The configuration as JSON (only fields that were given). New reference. */
 struct json_t *portcfg_to_json(const struct port_config *cfg);
 

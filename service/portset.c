@@ -559,9 +559,7 @@ int portset_create(struct portset *ps, const struct port_config *cfg, struct por
 	ret = check_room(ps, cfg->name, f);
 	if (ret < 0)
 		return ret;
-	ret = portcfg_check_addrs(cfg, f);
-	if (ret == 0)
-		ret = portcfg_check_mtu(cfg, NULL, f);
+	ret = portcfg_check_held(cfg, NULL, f);
 	if (ret < 0)
 		return ret;
 	ret = entry_open(ps, cfg, &e, f);
@@ -833,7 +831,7 @@ int portset_put(struct portset *ps, const struct port_config *cfg, bool *created
 	old = *port_config(p);
 	before = *port_link(p);
 	put_target(&old, cfg, &want);
-	if (portcfg_check_addrs(&want, f) < 0 || portcfg_check_mtu(&want, NULL, f) < 0)
+	if (portcfg_check_held(&want, NULL, f) < 0)
 		return -EINVAL;
 	/* No kernel operation, no counter reset, no state write, no event, same version. */
 	if (put_noop(p, &old, &want)) {
@@ -855,8 +853,7 @@ int portset_patch(struct portset *ps, struct port *p, const struct port_config *
 	struct link_state before = *port_link(p);
 
 	portcfg_merge(&want, patch);
-	if (portcfg_check(&want, f) < 0 || portcfg_check_addrs(&want, f) < 0 ||
-	    portcfg_check_mtu(&want, patch, f) < 0)
+	if (portcfg_check(&want, f) < 0 || portcfg_check_held(&want, patch, f) < 0)
 		return fault_ret(f);
 	if (put_noop(p, &old, &want))
 		return 0;
@@ -1098,8 +1095,7 @@ static int restore_port(struct portset *ps, const struct state_port *sp, size_t 
 	 * in state error with the rule as its reason, not opened
 	 * half-configured and not dropped.
 	 */
-	if (portcfg_check_addrs(&sp->cfg, &pf) < 0 || portcfg_check_mtu(&sp->cfg, NULL, &pf) < 0 ||
-	    entry_open(ps, &sp->cfg, &e, &pf) < 0) {
+	if (portcfg_check_held(&sp->cfg, NULL, &pf) < 0 || entry_open(ps, &sp->cfg, &e, &pf) < 0) {
 		/* Kept in state error, with its bindings, rather than dropped. */
 		log_error("port %s: cannot be restored: %s", sp->cfg.name, pf.detail);
 		e.port = port_new_failed(&ps->env, &sp->cfg, &pf);

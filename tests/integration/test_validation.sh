@@ -160,8 +160,6 @@ refused 403 addresses POST /api/v1/ports \
 	'{"name":"v2","type":"tap","addresses":["198.18.5.1/24","2001:db8:5::1/64"]}'
 expect_json .errno_name EACCES
 sysctl -qw net.ipv6.conf.default.disable_ipv6=0
-# A kernel refusal midway (an MTU the device cannot take after the name was
-# claimed): the half-made interface must not stay.
 
 note "no fd leaks: paird holds exactly one tun fd per open port"
 api POST /api/v1/ports '{"name":"held0","type":"tap","attach":true}'
